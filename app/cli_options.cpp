@@ -1,0 +1,99 @@
+// Command-line parsing for diffscope-cli. Main thread.
+#include "cli_options.h"
+
+#include <cstdlib>
+
+namespace diffscope {
+namespace {
+
+int64_t parse_integer(const std::string& flag, const std::string& text) {
+  if (text.empty()) throw UsageError(flag + " needs a number");
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) throw UsageError(flag + ": \"" + text + "\" is not a whole number");
+  return v;
+}
+
+std::vector<int64_t> parse_id_list(const std::string& text) {
+  std::vector<int64_t> ids;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    ids.push_back(parse_integer("--token-ids", text.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return ids;
+}
+
+std::pair<int64_t, int64_t> parse_span(const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) throw UsageError("--span \"" + text + "\": write byte offsets as A:B, e.g. --span 10:24");
+  const int64_t a = parse_integer("--span", text.substr(0, colon));
+  const int64_t b = parse_integer("--span", text.substr(colon + 1));
+  if (a < 0 || b <= a) throw UsageError("--span " + text + ": need 0 <= A < B");
+  return {a, b};
+}
+
+}  // namespace
+
+const char* cli_usage() {
+  return "usage:\n"
+         "  diffscope-cli run --model DIR [--model-b DIR] (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
+         "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate]\n"
+         "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--layer L] [--head H]\n"
+         "                [--png-scale N] [--hide-sink]]\n"
+         "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...]\n"
+         "\n"
+         "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
+         "  --truncate     keep the first tokens that fit the model's context\n"
+         "  --model-b      a second model run on the same tokens; its files get a \".b\" suffix\n";
+}
+
+CliOptions parse_cli(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("no command given: use \"run\" or \"bench\"");
+  CliOptions o;
+  o.command = args[0];
+  if (o.command != "run" && o.command != "bench") {
+    throw UsageError("unknown command \"" + o.command + "\": use \"run\" or \"bench\"");
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--model") o.model = value();
+    else if (flag == "--model-b") o.model_b = value();
+    else if (flag == "--prompt") o.prompt = value();
+    else if (flag == "--prompt-file") o.prompt_file = value();
+    else if (flag == "--token-ids") o.token_ids = parse_id_list(value());
+    else if (flag == "--device") o.device = value();
+    else if (flag == "--dtype") o.dtype = value();
+    else if (flag == "--span") o.span = parse_span(value());
+    else if (flag == "--maps") o.maps_path = value();
+    else if (flag == "--stats") o.stats_path = value();
+    else if (flag == "--png") o.png_dir = value();
+    else if (flag == "--layer") o.layer = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--head") o.head = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--png-scale") o.png_scale = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--hide-sink") o.hide_sink = true;
+    else if (flag == "--truncate") o.truncate = true;
+    else if (flag == "--tokens") o.bench_tokens = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--runs") o.bench_runs = static_cast<int>(parse_integer(flag, value()));
+    else throw UsageError("unknown option \"" + flag + "\"");
+  }
+  if (o.model.empty()) throw UsageError("--model DIR is required");
+  if (o.command == "run") {
+    const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids ? 1 : 0);
+    if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
+    if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
+  }
+  if (o.png_scale < 1 || o.png_scale > 64) throw UsageError("--png-scale must be between 1 and 64");
+  if (o.bench_tokens < 1) throw UsageError("--tokens must be at least 1");
+  if (o.bench_runs < 1) throw UsageError("--runs must be at least 1");
+  return o;
+}
+
+}  // namespace diffscope

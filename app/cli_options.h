@@ -1,0 +1,38 @@
+// Command-line parsing for diffscope-cli: turns argv into a CliOptions or a UsageError with a one-line message.
+// Main thread.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace diffscope {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CliOptions {
+  std::string command;                       // "run", "bench"
+  std::string model, model_b;
+  std::optional<std::string> prompt, prompt_file;
+  std::optional<std::vector<int64_t>> token_ids;
+  std::string device = "auto";
+  std::string dtype = "f32";
+  std::optional<std::pair<int64_t, int64_t>> span;  // byte offsets [A, B)
+  std::optional<std::string> maps_path, stats_path, png_dir;
+  std::optional<int> layer, head;
+  int png_scale = 1;
+  bool hide_sink = false;
+  bool truncate = false;
+  int bench_tokens = 128;
+  int bench_runs = 5;
+};
+
+// Throws UsageError for unknown flags, missing values, malformed numbers or conflicting options.
+CliOptions parse_cli(const std::vector<std::string>& args);
+
+const char* cli_usage();
+
+}  // namespace diffscope

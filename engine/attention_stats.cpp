@@ -1,0 +1,127 @@
+// Attention statistics (REFERENCE.md section 6) computed with ATen on the maps' device, vectorized over heads.
+// Called by the thread that owns the model (or a test).
+#include "attention_stats.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "errors.h"
+#include "torch_stats.h"
+
+namespace diffscope {
+namespace {
+
+// A (T) vector built on the host, then moved to the maps' device in one copy.
+at::Tensor host_vector(const std::vector<float>& v, const at::TensorOptions& options) {
+  return at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat)
+      .to(options.device(), options.dtype().toScalarType(), false, /*copy=*/true);
+}
+
+// Per-row weights of the rows Q: 1/|Q| for each row in Q (default: the last row).
+at::Tensor query_row_weights(const CaptureRequest& request, int64_t T, const at::TensorOptions& options) {
+  std::vector<int64_t> rows = request.query_rows;
+  if (rows.empty()) rows.push_back(T - 1);
+  std::vector<float> w(static_cast<size_t>(T), 0.0f);
+  for (int64_t r : rows) {
+    if (r < 0 || r >= T) {
+      throw InputError("query row " + std::to_string(r) + " is outside the prompt's " + std::to_string(T) +
+                       " tokens");
+    }
+    w[static_cast<size_t>(r)] += 1.0f / static_cast<float>(rows.size());
+  }
+  return host_vector(w, options);
+}
+
+// A 0/1 vector marking the keys of [begin, end), clipped to the prompt.
+at::Tensor key_mask(int64_t begin, int64_t end, int64_t T, const at::TensorOptions& options) {
+  std::vector<float> m(static_cast<size_t>(T), 0.0f);
+  for (int64_t j = std::max<int64_t>(begin, 0); j < std::min<int64_t>(end, T); ++j) m[static_cast<size_t>(j)] = 1.0f;
+  return host_vector(m, options);
+}
+
+}  // namespace
+
+std::vector<HeadStats> head_statistics(const at::Tensor& maps_in, bool signed_map, const CaptureRequest& request) {
+  const at::Tensor maps = maps_in.to(at::kFloat).tril();  // (N, T, T); keys after the query never count
+  const int64_t N = maps.size(0), T = maps.size(1);
+  const auto opts = maps.options();
+
+  // Rows as probability distributions for the entropy-like statistics.
+  at::Tensor probs = maps;
+  if (signed_map) {
+    at::Tensor positive = maps.clamp_min(0.0);
+    at::Tensor row_sum = positive.sum(-1, /*keepdim=*/true);
+    probs = at::where(row_sum > 0, positive / row_sum.clamp_min(1e-30), at::zeros_like(positive));
+  }
+  // Normalized entropy over rows i >= 1: H_i / log(i + 1).
+  at::Tensor plogp = at::where(probs > 0, probs * probs.clamp_min(1e-30).log(), at::zeros_like(probs));
+  at::Tensor row_entropy = -plogp.sum(-1);                                                  // (N, T)
+  at::Tensor entropy;
+  if (T > 1) {
+    at::Tensor norm = at::arange(2, T + 1, opts).log();                                     // log(i + 1), i >= 1
+    entropy = (row_entropy.slice(1, 1, T) / norm).mean(1);
+  } else {
+    entropy = at::full({N}, std::nan(""), opts);
+  }
+  at::Tensor sink = maps.select(2, 0).mean(1);
+  at::Tensor max_attention = std::get<0>(probs.max(-1)).mean(1);
+  at::Tensor idx = at::arange(T, opts);
+  at::Tensor dist = (idx.unsqueeze(1) - idx.unsqueeze(0)).abs();                            // |i - j|
+  at::Tensor distance = (maps * dist).sum(-1).mean(1);
+
+  at::Tensor signal = at::full({N}, std::nan(""), opts);
+  at::Tensor noise = at::full({N}, std::nan(""), opts);
+  if (request.span) {
+    at::Tensor q = query_row_weights(request, T, opts);                                      // (T)
+    at::Tensor r = key_mask(request.span->begin, request.span->end, T, opts);
+    at::Tensor c = request.context ? key_mask(request.context->begin, request.context->end, T, opts)
+                                   : at::ones({T}, opts);
+    at::Tensor outside = c * (1.0 - r);
+    signal = (maps.matmul(r) * q).sum(-1);
+    noise = (maps.matmul(outside) * q).sum(-1);
+  }
+  at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise}, 1)
+                         .to(at::kDouble).cpu().contiguous();                                 // (N, 6)
+  std::vector<HeadStats> out(static_cast<size_t>(N));
+  const double* v = table.data_ptr<double>();
+  for (int64_t n = 0; n < N; ++n, v += 6) {
+    out[static_cast<size_t>(n)] = HeadStats{v[0], v[1], v[2], v[3], v[4], v[5]};
+  }
+  return out;
+}
+
+OutlierStats outlier_statistics(const at::Tensor& values) {
+  at::Tensor flat = values.reshape({-1}).abs().to(at::kFloat);
+  const int64_t n = flat.numel();
+  if (n == 0) return {};
+  const int64_t k = std::min<int64_t>(10, n);
+  at::Tensor top = std::get<0>(flat.topk(k));
+  OutlierStats s;
+  s.top1 = top[0].item<double>();
+  s.top10 = top[k - 1].item<double>();
+  s.median = flat.median().item<double>();
+  return s;
+}
+
+namespace {
+at::Device test_device() {
+  const char* env = std::getenv("DIFFSCOPE_TEST_DEVICE");
+  return env && std::string(env) == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+}
+}  // namespace
+
+HeadStats head_statistics(const Matrix& map, bool signed_map, const CaptureRequest& request) {
+  if (map.rows != map.cols || map.empty()) throw InputError("an attention map must be square and non-empty");
+  at::Tensor t = at::from_blob(const_cast<float*>(map.values.data()), {1, map.rows, map.cols}, at::kFloat)
+                     .to(test_device());
+  return head_statistics(t, signed_map, request).front();
+}
+
+OutlierStats outlier_statistics(const std::vector<float>& values) {
+  at::Tensor t = at::from_blob(const_cast<float*>(values.data()), {static_cast<int64_t>(values.size())}, at::kFloat)
+                     .to(test_device());
+  return outlier_statistics(t);
+}
+
+}  // namespace diffscope

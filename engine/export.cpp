@@ -1,0 +1,205 @@
+// Writes snapshots to safetensors, JSON, CSV and PNG files. Any thread (reads an immutable snapshot).
+#include "export.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "colormap.h"
+#include "errors.h"
+#include "heatmap_png.h"
+#include "safetensors.h"
+
+namespace diffscope {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::vector<MapKind> kinds_of(const ModelInfo& model) {
+  if (model.kind == AttentionKind::Differential) return {MapKind::A1, MapKind::A2, MapKind::Diff};
+  return {MapKind::Standard};
+}
+
+// NaN (e.g. signal without a span) is written as null: JSON has no NaN.
+ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+
+ordered_json stats_object(const HeadStats& s) {
+  return ordered_json{{"entropy", number_or_null(s.entropy)},        {"sink_mass", number_or_null(s.sink_mass)},
+                      {"max_attention", number_or_null(s.max_attention)}, {"distance", number_or_null(s.distance)},
+                      {"signal", number_or_null(s.signal)},          {"noise", number_or_null(s.noise)}};
+}
+
+ordered_json outliers_object(const OutlierStats& s) {
+  return ordered_json{{"top1", s.top1}, {"top10", s.top10}, {"median", s.median}};
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw FileError("cannot write " + path + ": " + std::strerror(errno));
+    out << text;
+    if (!out) throw FileError("cannot write " + path + ": " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw FileError("cannot write " + path + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snap) {
+  // Stacked copies live here until the file is written.
+  std::vector<std::vector<float>> buffers;
+  std::vector<TensorToWrite> tensors;
+  buffers.reserve(snap.layers.size() * 4 + 1);
+  const int64_t T = static_cast<int64_t>(snap.tokens.size());
+  if (!snap.logits.empty()) {
+    tensors.push_back({"logits", DType::F32, {snap.logits.rows, snap.logits.cols}, snap.logits.values.data()});
+  }
+  for (size_t i = 0; i < snap.layers.size(); ++i) {
+    const LayerCapture& layer = snap.layers[i];
+    const std::string prefix = "layer." + std::to_string(i) + ".";
+    for (MapKind kind : kinds_of(snap.model)) {
+      const std::vector<Matrix>& maps = layer.maps(kind);
+      const bool any = std::any_of(maps.begin(), maps.end(), [](const Matrix& m) { return !m.empty(); });
+      if (!any) continue;
+      std::vector<float> stacked;
+      stacked.reserve(maps.size() * static_cast<size_t>(T * T));
+      for (size_t h = 0; h < maps.size(); ++h) {
+        if (maps[h].empty()) {
+          throw InputError("layer " + std::to_string(i) + " head " + std::to_string(h) + " was not captured: run with "
+                           "every head captured to write --maps");
+        }
+        stacked.insert(stacked.end(), maps[h].values.begin(), maps[h].values.end());
+      }
+      buffers.push_back(std::move(stacked));
+      tensors.push_back({prefix + map_kind_name(kind), DType::F32, {static_cast<int64_t>(maps.size()), T, T},
+                         buffers.back().data()});
+    }
+    if (snap.model.kind == AttentionKind::Differential) {
+      tensors.push_back({prefix + "lambda", DType::F32, {layer.lambda.rows, layer.lambda.cols},
+                         layer.lambda.values.data()});
+    }
+  }
+  std::map<std::string, std::string> metadata{{"model", snap.model.path}, {"model_type", snap.model.model_type},
+                                              {"format", "diffscope-maps-1"}};
+  write_safetensors(path, tensors, metadata);
+}
+
+std::string stats_json(const AttentionSnapshot& snap) {
+  const ModelInfo& m = snap.model;
+  ordered_json root;
+  root["model"] = {{"path", m.path},
+                   {"name", m.name},
+                   {"model_type", m.model_type},
+                   {"attention", m.kind == AttentionKind::Differential ? "differential" : "standard"},
+                   {"num_layers", m.num_layers},
+                   {"num_heads", m.num_heads},
+                   {"num_attention_heads", m.num_sub_heads},
+                   {"num_key_value_heads", m.num_kv_heads},
+                   {"head_dim", m.head_dim},
+                   {"hidden_size", m.hidden_size},
+                   {"vocab_size", m.vocab_size},
+                   {"num_parameters", m.num_parameters},
+                   {"weight_dtype", m.weight_dtype},
+                   {"compute_dtype", m.compute_dtype},
+                   {"device", m.device}};
+  ordered_json tokens = ordered_json::array();
+  for (const Token& t : snap.tokens) tokens.push_back({{"id", t.id}, {"text", t.text}, {"bytes", {t.byte_begin, t.byte_end}}});
+  root["tokens"] = tokens;
+  const CaptureRequest& r = snap.request;
+  ordered_json region;
+  region["span"] = r.span ? ordered_json{r.span->begin, r.span->end} : ordered_json(nullptr);
+  region["context"] = r.context ? ordered_json{r.context->begin, r.context->end} : ordered_json("all keys of each row");
+  region["query_rows"] = r.query_rows.empty() ? ordered_json{static_cast<int64_t>(snap.tokens.size()) - 1}
+                                              : ordered_json(r.query_rows);
+  root["signal_noise_region"] = region;
+  root["conventions"] = {
+      {"entropy", "mean over rows i >= 1 of -sum_j a_ij log a_ij / log(i + 1)"},
+      {"sink_mass", "mean over rows of a_i0"},
+      {"max_attention", "mean over rows of max_j a_ij"},
+      {"distance", "mean over rows of sum_j a_ij |i - j|"},
+      {"signal", "mean over query rows of the sum over the span"},
+      {"noise", "mean over query rows of the sum over the context minus the span"},
+      {"diff", "D = A1 - lambda A2 is signed: sink_mass, distance, signal, noise are signed sums; entropy and "
+               "max_attention use the positive part of each row renormalized to 1"},
+      {"outliers", "top1, 10th largest and median of |attention logits| (causal entries) and |hidden states|"}};
+  ordered_json layers = ordered_json::array();
+  for (size_t i = 0; i < snap.layers.size(); ++i) {
+    const LayerCapture& layer = snap.layers[i];
+    ordered_json l;
+    l["layer"] = i;
+    if (m.kind == AttentionKind::Differential) {
+      l["lambda"] = layer.mean_lambda();
+      l["lambda_init"] = layer.lambda_init;
+    }
+    l["attn_logits"] = outliers_object(layer.attn_logits);
+    l["hidden_states"] = outliers_object(layer.hidden_states);
+    for (MapKind kind : kinds_of(m)) {
+      ordered_json heads = ordered_json::array();
+      for (const HeadStats& s : layer.stats(kind)) heads.push_back(stats_object(s));
+      l[map_kind_name(kind)] = heads;
+    }
+    layers.push_back(l);
+  }
+  root["layers"] = layers;
+  return root.dump(2);
+}
+
+void write_stats_json(const std::string& path, const AttentionSnapshot& snap) { write_text_file(path, stats_json(snap) + "\n"); }
+
+void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
+  std::string csv = "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda\n";
+  auto cell = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string(); };
+  for (size_t i = 0; i < snap.layers.size(); ++i) {
+    const LayerCapture& layer = snap.layers[i];
+    for (MapKind kind : kinds_of(snap.model)) {
+      const auto& stats = layer.stats(kind);
+      for (size_t h = 0; h < stats.size(); ++h) {
+        const HeadStats& s = stats[h];
+        csv += std::to_string(i) + "," + std::to_string(h) + "," + map_kind_name(kind) + "," + cell(s.entropy) + "," +
+               cell(s.sink_mass) + "," + cell(s.max_attention) + "," + cell(s.distance) + "," + cell(s.signal) + "," +
+               cell(s.noise) + "," +
+               (snap.model.kind == AttentionKind::Differential ? cell(layer.mean_lambda()) : std::string()) + "\n";
+      }
+    }
+  }
+  write_text_file(path, csv);
+}
+
+std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionSnapshot& snap,
+                                        const PngSelection& selection) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw FileError("cannot create folder " + dir + ": " + ec.message());
+  std::vector<std::string> written;
+  for (size_t i = 0; i < snap.layers.size(); ++i) {
+    if (selection.layer && *selection.layer != static_cast<int>(i)) continue;
+    for (MapKind kind : kinds_of(snap.model)) {
+      const std::vector<Matrix>& maps = snap.layers[i].maps(kind);
+      for (size_t h = 0; h < maps.size(); ++h) {
+        if (selection.head && *selection.head != static_cast<int>(h)) continue;
+        if (maps[h].empty()) continue;
+        const bool signed_map = kind == MapKind::Diff;
+        HeatmapImageOptions options;
+        options.colormap = signed_map ? Colormap::RdBu : Colormap::Viridis;
+        options.scale = auto_scale(maps[h], signed_map, selection.hide_sink);
+        options.cell_pixels = selection.cell_pixels;
+        const std::string path = dir + "/layer" + std::to_string(i) + "_head" + std::to_string(h) + "_" +
+                                 map_kind_name(kind) + ".png";
+        write_heatmap_png(path, maps[h], options);
+        written.push_back(path);
+      }
+    }
+  }
+  return written;
+}
+
+}  // namespace diffscope

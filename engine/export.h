@@ -1,0 +1,39 @@
+// Writes a snapshot to files: maps as safetensors (the names Python users load), statistics as JSON and CSV, and
+// one heatmap PNG per layer/head/map. Plain C++; any thread (reads an immutable snapshot). Throws FileError.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace diffscope {
+
+// `logits` [T, V]; standard: `layer.{i}.attn` [H, T, T]; Diff: `layer.{i}.attn1`, `layer.{i}.attn2`,
+// `layer.{i}.diff` [H/2, T, T] and `layer.{i}.lambda` [H/2, T]; all float32. Heads whose maps were not captured are
+// left out of the stacked tensor only if no head of that layer was captured; otherwise missing heads are an error.
+void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
+
+// The model description, tokens (text, byte span) and per layer/head every statistic (REFERENCE.md names), with
+// lambda and lambda_init per layer. Indented JSON text.
+std::string stats_json(const AttentionSnapshot& snapshot);
+void write_stats_json(const std::string& path, const AttentionSnapshot& snapshot);
+
+// One row per layer/head/map kind: layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda.
+void write_stats_csv(const std::string& path, const AttentionSnapshot& snapshot);
+
+// Which maps write_map_pngs writes: empty optionals mean all.
+struct PngSelection {
+  std::optional<int> layer;
+  std::optional<int> head;
+  int cell_pixels = 1;
+  bool hide_sink = false;  // leave column 0 out of the colour scale
+};
+
+// Writes `dir`/layer{L}_head{H}_{attn|attn1|attn2|diff}.png for every captured map in the selection (viridis for
+// softmax maps, a diverging map centred on 0 for D). Creates `dir` if needed. Returns the paths written.
+std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionSnapshot& snapshot,
+                                        const PngSelection& selection = {});
+
+}  // namespace diffscope

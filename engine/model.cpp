@@ -1,0 +1,473 @@
+// Llama / DiffLlama forward pass in LibTorch (ATen), following HF transformers' eager attention exactly, with capture
+// of maps, lambda and statistics. Called only by the thread that owns the Model.
+#include "model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+#include "model_config.h"
+#include "safetensors.h"
+#include "torch_stats.h"
+
+namespace diffscope {
+namespace {
+
+struct LinearWeights {
+  at::Tensor weight;  // (out, in)
+  at::Tensor bias;    // (out) or undefined
+  at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+};
+
+struct LayerWeights {
+  at::Tensor input_norm, post_attention_norm;  // (hidden)
+  LinearWeights q, k, v, o, gate, up, down;
+  at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff only
+  double lambda_init = 0;
+};
+
+at::ScalarType scalar_type_of(DType d) {
+  switch (d) {
+    case DType::F32: return at::kFloat;
+    case DType::F16: return at::kHalf;
+    case DType::BF16: return at::kBFloat16;
+    default: return at::kFloat;
+  }
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Finds every tensor of a checkpoint folder: model.safetensors, or the shards named by model.safetensors.index.json.
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::string& dir) : dir_(dir) {
+    const std::string index_path = dir + "/model.safetensors.index.json";
+    std::ifstream index(index_path);
+    if (index) {
+      nlohmann::json j;
+      try {
+        index >> j;
+      } catch (const nlohmann::json::exception& e) {
+        throw FileError(index_path + ": not valid JSON (" + e.what() + ")");
+      }
+      if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
+        throw FileError(index_path + ": no \"weight_map\" object");
+      }
+      std::map<std::string, size_t> shard_of_file;
+      for (auto& [name, file] : j["weight_map"].items()) {
+        if (!file.is_string()) throw FileError(index_path + ": weight_map entry \"" + name + "\" is not a file name");
+        const std::string f = file.get<std::string>();
+        if (!shard_of_file.count(f)) {
+          shard_of_file[f] = files_.size();
+          files_.push_back(SafetensorsFile::open(dir + "/" + f));
+        }
+        owner_[name] = shard_of_file[f];
+      }
+    } else {
+      files_.push_back(SafetensorsFile::open(dir + "/model.safetensors"));
+      for (const auto& t : files_[0]->tensors()) owner_[t.name] = 0;
+    }
+  }
+
+  // The tensor `name` as a tensor of `dtype` on `device`, checked against `shape`. CPU tensors whose dtype matches the
+  // file alias the read-only mapping (no copy); they are never written to.
+  at::Tensor get(const std::string& name, const std::vector<int64_t>& shape, at::Device device, at::ScalarType dtype) {
+    auto it = owner_.find(name);
+    if (it == owner_.end()) {
+      throw CheckpointError(dir_ + ": tensor \"" + name + "\" is missing (expected shape " + shape_string(shape) + ")");
+    }
+    const SafetensorsFile& file = *files_[it->second];
+    const TensorInfo* info = file.find(name);
+    if (!info) throw CheckpointError(file.path() + ": tensor \"" + name + "\" is listed in the index but absent");
+    if (info->shape != shape) {
+      throw CheckpointError(file.path() + ": tensor \"" + name + "\" has shape " + shape_string(info->shape) +
+                            ", expected " + shape_string(shape) + " from config.json");
+    }
+    if (info->dtype != DType::F32 && info->dtype != DType::F16 && info->dtype != DType::BF16) {
+      throw CheckpointError(file.path() + ": tensor \"" + name + "\" has dtype " + dtype_name(info->dtype) +
+                            "; weights must be F32, F16 or BF16");
+    }
+    weight_dtypes_.insert(dtype_name(info->dtype));
+    const at::ScalarType stored = scalar_type_of(info->dtype);
+    const uint8_t* data = file.data(*info);
+    const bool aligned = reinterpret_cast<uintptr_t>(data) % dtype_size(info->dtype) == 0;
+    at::Tensor view = at::from_blob(const_cast<uint8_t*>(data), shape, at::TensorOptions().dtype(stored));
+    if (device.is_cpu() && stored == dtype && aligned) return view;
+    if (!aligned) view = view.clone();
+    return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+  }
+
+  bool has(const std::string& name) const { return owner_.count(name) > 0; }
+  std::string weight_dtype() const {
+    std::string s;
+    for (const auto& d : weight_dtypes_) s += (s.empty() ? "" : "+") + d;
+    return s;
+  }
+  std::vector<std::unique_ptr<SafetensorsFile>> release_files() { return std::move(files_); }
+
+ private:
+  std::string dir_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, size_t> owner_;
+  std::set<std::string> weight_dtypes_;
+};
+
+at::Device parse_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (name == "cpu") return at::Device(at::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw InputError("device \"" + name + "\": no CUDA device is available to LibTorch here; use --device cpu");
+    }
+    at::Device d(at::kCUDA, 0);
+    try {
+      d = at::Device(name);
+    } catch (const std::exception&) {
+      throw InputError("device \"" + name + "\" is not a device name; use auto, cpu, cuda or cuda:N");
+    }
+    if (d.index() >= static_cast<int>(torch::cuda::device_count())) {
+      throw InputError("device \"" + name + "\": only " + std::to_string(torch::cuda::device_count()) +
+                       " CUDA device(s) are visible");
+    }
+    return d.has_index() ? d : at::Device(at::kCUDA, 0);
+  }
+  throw InputError("unknown device \"" + name + "\": use auto, cpu, cuda or cuda:N");
+}
+
+at::ScalarType parse_dtype(const std::string& name) {
+  if (name == "f32" || name == "float32") return at::kFloat;
+  if (name == "bf16" || name == "bfloat16") return at::kBFloat16;
+  if (name == "f16" || name == "float16") return at::kHalf;
+  throw InputError("unknown dtype \"" + name + "\": use f32, bf16 or f16");
+}
+
+const char* dtype_label(at::ScalarType t) {
+  return t == at::kFloat ? "f32" : t == at::kBFloat16 ? "bf16" : "f16";
+}
+
+// HF LlamaRMSNorm: normalize in float32, cast back, then scale (weight may be undefined: DiffLlama's head norm).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor normed = (xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps)).to(x.scalar_type());
+  return weight.defined() ? weight * normed : normed;
+}
+
+// rotate_half: (x1, x2) -> (-x2, x1) over the last dimension's halves.
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
+}
+
+at::Tensor copy_to_host_float(const at::Tensor& t) { return t.to(at::kCPU, at::kFloat).contiguous(); }
+
+Matrix to_matrix(const at::Tensor& t2d) {
+  at::Tensor h = copy_to_host_float(t2d);
+  Matrix m;
+  m.rows = h.size(0);
+  m.cols = h.size(1);
+  m.values.assign(h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
+  return m;
+}
+
+}  // namespace
+
+struct Model::Impl {
+  ModelConfig config;
+  ModelInfo info;
+  at::Device device = at::Device(at::kCPU);
+  at::ScalarType dtype = at::kFloat;
+  at::Tensor embed, final_norm, lm_head;
+  std::vector<LayerWeights> layers;
+  std::vector<std::unique_ptr<SafetensorsFile>> files;  // keep the mappings alive: CPU weights may alias them
+
+  bool differential() const { return config.kind == AttentionKind::Differential; }
+
+  void load_weights(Checkpoint& ckpt) {
+    const ModelConfig& c = config;
+    const int64_t hidden = c.hidden_size, d = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
+    const int64_t inter = c.intermediate_size, V = c.vocab_size;
+    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
+      return ckpt.get(name, shape, device, dtype);
+    };
+    auto linear = [&](const std::string& prefix, int64_t out, int64_t in, bool bias) {
+      LinearWeights l;
+      l.weight = get(prefix + ".weight", {out, in});
+      if (bias) l.bias = get(prefix + ".bias", {out});
+      return l;
+    };
+    embed = get("model.embed_tokens.weight", {V, hidden});
+    for (int i = 0; i < c.num_layers; ++i) {
+      const std::string p = "model.layers." + std::to_string(i);
+      LayerWeights w;
+      w.input_norm = get(p + ".input_layernorm.weight", {hidden});
+      w.post_attention_norm = get(p + ".post_attention_layernorm.weight", {hidden});
+      w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.attention_bias);
+      w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.attention_bias);
+      w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.attention_bias);
+      w.o = linear(p + ".self_attn.o_proj", hidden, H * d, c.attention_bias);
+      w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
+      w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+      w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
+      if (differential()) {
+        w.lambda_q1 = get(p + ".self_attn.lambda_q1", {d});
+        w.lambda_k1 = get(p + ".self_attn.lambda_k1", {d});
+        w.lambda_q2 = get(p + ".self_attn.lambda_q2", {d});
+        w.lambda_k2 = get(p + ".self_attn.lambda_k2", {d});
+        w.lambda_init = lambda_init_for_layer(i);
+      }
+      layers.push_back(std::move(w));
+      if (progress) progress(0.1f + 0.85f * static_cast<float>(i + 1) / static_cast<float>(c.num_layers),
+                             "layer " + std::to_string(i + 1) + " of " + std::to_string(c.num_layers));
+    }
+    final_norm = get("model.norm.weight", {hidden});
+    if (c.tie_word_embeddings) {
+      lm_head = embed;
+    } else if (ckpt.has("lm_head.weight")) {
+      lm_head = get("lm_head.weight", {V, hidden});
+    } else {
+      throw CheckpointError(info.path + ": tensor \"lm_head.weight\" is missing (expected shape [" +
+                            std::to_string(V) + ", " + std::to_string(hidden) +
+                            "]) and config.json does not set tie_word_embeddings");
+    }
+  }
+
+  std::function<void(float, const std::string&)> progress;
+
+  // The value of lambda of a Diff layer, as HF computes it (sums in float32, cast to the compute dtype).
+  at::Tensor lambda_of(const LayerWeights& w) const {
+    auto term = [&](const at::Tensor& a, const at::Tensor& b) {
+      return at::exp((a * b).sum(-1, /*keepdim=*/false, at::kFloat)).to(dtype);
+    };
+    return term(w.lambda_q1, w.lambda_k1) - term(w.lambda_q2, w.lambda_k2) + w.lambda_init;
+  }
+
+  bool wants_map(const CaptureRequest& request, int layer, int head) const {
+    if (request.maps == CaptureRequest::Maps::All) return true;
+    if (request.maps == CaptureRequest::Maps::None) return false;
+    for (const HeadRef& h : request.heads) {
+      if (h.layer == layer && h.head == head) return true;
+    }
+    return false;
+  }
+
+  // Copies the maps of the requested heads of `maps` (N, T, T) to the host; others stay empty.
+  std::vector<Matrix> capture_maps(const at::Tensor& maps, const CaptureRequest& request, int layer) const {
+    std::vector<Matrix> out(static_cast<size_t>(maps.size(0)));
+    for (int64_t h = 0; h < maps.size(0); ++h) {
+      if (wants_map(request, layer, static_cast<int>(h))) out[static_cast<size_t>(h)] = to_matrix(maps[h]);
+    }
+    return out;
+  }
+
+  // One decoder layer. x: (T, hidden). Fills `capture` with maps, lambda and statistics.
+  at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
+                           const at::Tensor& causal_mask, const CaptureRequest& request, int index,
+                           LayerCapture& capture) const {
+    const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
+    const int64_t groups = H / KV;
+    at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
+    at::Tensor q = w.q(h).view({T, H, d}).transpose(0, 1);   // (H, T, d)
+    at::Tensor k = w.k(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    q = q * cos + rotate_half(q) * sin;
+    k = k * cos + rotate_half(k) * sin;
+    at::Tensor k_rep = k.repeat_interleave(groups, 0);       // (H, T, d): sub-head j reads KV head j / groups
+
+    at::Tensor scores = at::matmul(q, k_rep.transpose(1, 2)) * std::pow(static_cast<double>(d), -0.5);  // (H, T, T)
+    const bool stats = request.statistics;
+    if (stats) capture.attn_logits = outlier_statistics(scores.masked_select(causal_mask.logical_not()));
+    at::Tensor probs_f32 = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);  // (H, T, T)
+    at::Tensor probs = probs_f32.to(dtype);
+
+    at::Tensor attn_out;  // (T, H * d)
+    if (!differential()) {
+      at::Tensor v_rep = v.repeat_interleave(groups, 0);
+      attn_out = at::matmul(probs, v_rep).transpose(0, 1).reshape({T, H * d});
+      capture.attn = capture_maps(probs_f32, request, index);
+      if (stats) capture.stats_attn = head_statistics(probs_f32, /*signed_map=*/false, request);
+    } else {
+      // HF diffllama: V is split along KV heads into two halves, each tiled back to KV heads and expanded like K;
+      // every sub-head reads both halves, so out = A (V1 | V2) of width 2d.
+      const int64_t half = H / 2;
+      std::vector<at::Tensor> v_halves = v.chunk(2, 0);
+      at::Tensor v1 = v_halves[0].repeat({2, 1, 1}).repeat_interleave(groups, 0);
+      at::Tensor v2 = v_halves[1].repeat({2, 1, 1}).repeat_interleave(groups, 0);
+      at::Tensor out = at::cat({at::matmul(probs, v1), at::matmul(probs, v2)}, -1);  // (H, T, 2d)
+      at::Tensor lambda = lambda_of(w);                                               // scalar
+      at::Tensor diff_out = out.slice(0, 0, half) - lambda * out.slice(0, half, H);   // (H/2, T, 2d)
+      diff_out = (1.0 - w.lambda_init) * rms_norm(diff_out, at::Tensor(), config.rms_norm_eps);
+      attn_out = diff_out.transpose(0, 1).reshape({T, H * d});
+
+      const double lambda_value = lambda.item<double>();
+      at::Tensor a1 = probs_f32.slice(0, 0, half), a2 = probs_f32.slice(0, half, H);
+      at::Tensor diff_map = a1 - lambda.to(at::kFloat) * a2;                           // (H/2, T, T), signed
+      capture.lambda_init = w.lambda_init;
+      capture.lambda.rows = half;
+      capture.lambda.cols = T;
+      capture.lambda.values.assign(static_cast<size_t>(half * T), static_cast<float>(lambda_value));
+      capture.attn1 = capture_maps(a1, request, index);
+      capture.attn2 = capture_maps(a2, request, index);
+      capture.diff = capture_maps(diff_map, request, index);
+      if (stats) {
+        capture.stats_attn1 = head_statistics(a1, false, request);
+        capture.stats_attn2 = head_statistics(a2, false, request);
+        capture.stats_diff = head_statistics(diff_map, /*signed_map=*/true, request);
+      }
+    }
+    at::Tensor y = x + w.o(attn_out);
+    at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
+    at::Tensor out = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    if (stats) capture.hidden_states = outlier_statistics(out);
+    return out;
+  }
+};
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+const ModelInfo& Model::info() const { return impl_->info; }
+
+std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->progress = options.progress;
+  if (impl->progress) impl->progress(0.0f, "reading config.json");
+  impl->config = read_model_config(dir);
+  impl->device = parse_device(options.device);
+  impl->dtype = parse_dtype(options.dtype);
+  {
+    // Fail early, with advice, where this LibTorch cannot compute in the dtype on this device (f16 on older CPUs).
+    c10::InferenceMode guard;
+    try {
+      at::Tensor probe = at::ones({2, 2}, at::TensorOptions().device(impl->device).dtype(impl->dtype));
+      (void)at::matmul(probe, probe).sum().item<double>();
+    } catch (const std::exception&) {
+      throw InputError(std::string("dtype ") + dtype_label(impl->dtype) + " is not supported on " +
+                       impl->device.str() + " by this LibTorch; use --dtype f32 (or bf16)");
+    }
+  }
+  const ModelConfig& c = impl->config;
+  ModelInfo& info = impl->info;
+  info.path = dir;
+  const size_t slash = dir.find_last_of('/', dir.size() > 1 ? dir.size() - 2 : 0);
+  info.name = slash == std::string::npos ? dir : dir.substr(slash + 1);
+  if (!info.name.empty() && info.name.back() == '/') info.name.pop_back();
+  info.model_type = c.model_type;
+  info.kind = c.kind;
+  info.num_layers = c.num_layers;
+  info.num_sub_heads = c.num_heads;
+  info.num_heads = c.kind == AttentionKind::Differential ? c.num_heads / 2 : c.num_heads;
+  info.num_kv_heads = c.num_kv_heads;
+  info.head_dim = c.head_dim;
+  info.hidden_size = c.hidden_size;
+  info.intermediate_size = c.intermediate_size;
+  info.vocab_size = c.vocab_size;
+  info.max_positions = c.max_positions;
+  info.rope_theta = c.rope_theta;
+  info.rms_norm_eps = c.rms_norm_eps;
+  info.tied_embeddings = c.tie_word_embeddings;
+  info.attention_bias = c.attention_bias;
+  info.compute_dtype = dtype_label(impl->dtype);
+  info.device = impl->device.str();
+
+  if (impl->progress) impl->progress(0.05f, "opening the checkpoint");
+  c10::InferenceMode guard;
+  Checkpoint ckpt(dir);
+  impl->load_weights(ckpt);
+  info.weight_dtype = ckpt.weight_dtype();
+  int64_t params = impl->embed.numel() + impl->final_norm.numel();
+  if (!c.tie_word_embeddings) params += impl->lm_head.numel();
+  for (const LayerWeights& w : impl->layers) {
+    for (const at::Tensor* t : {&w.input_norm, &w.post_attention_norm, &w.q.weight, &w.q.bias, &w.k.weight,
+                                &w.k.bias, &w.v.weight, &w.v.bias, &w.o.weight, &w.o.bias, &w.gate.weight,
+                                &w.gate.bias, &w.up.weight, &w.up.bias, &w.down.weight, &w.down.bias, &w.lambda_q1,
+                                &w.lambda_k1, &w.lambda_q2, &w.lambda_k2}) {
+      if (t->defined()) params += t->numel();
+    }
+  }
+  info.num_parameters = params;
+  impl->files = ckpt.release_files();
+  impl->progress = nullptr;
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequest& request,
+                             const std::function<bool()>& should_stop) const {
+  const Impl& m = *impl_;
+  const ModelConfig& c = m.config;
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  if (T == 0) throw InputError("the prompt is empty: type some text");
+  if (T > c.max_positions) {
+    throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
+                     std::to_string(c.max_positions) + " (max_position_embeddings); shorten it or pass --truncate");
+  }
+  std::vector<int64_t> ids(static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) {
+    const int64_t id = tokens[static_cast<size_t>(i)].id;
+    if (id < 0 || id >= c.vocab_size) {
+      throw InputError("token " + std::to_string(i) + " has id " + std::to_string(id) +
+                       ", outside the model's vocabulary of " + std::to_string(c.vocab_size) + " ids");
+    }
+    ids[static_cast<size_t>(i)] = id;
+  }
+  if (request.span && (request.span->begin < 0 || request.span->end > T || request.span->begin >= request.span->end)) {
+    throw InputError("span of tokens [" + std::to_string(request.span->begin) + ", " +
+                     std::to_string(request.span->end) + ") is not inside the prompt's " + std::to_string(T) +
+                     " tokens");
+  }
+  for (const HeadRef& h : request.heads) {
+    if (h.layer < 0 || h.layer >= c.num_layers || h.head < 0 || h.head >= m.info.num_heads) {
+      throw InputError("head " + std::to_string(h.layer) + "." + std::to_string(h.head) + " does not exist: the model "
+                       "has " + std::to_string(c.num_layers) + " layers of " + std::to_string(m.info.num_heads) +
+                       " heads");
+    }
+  }
+
+  c10::InferenceMode guard;
+  const auto on_device = at::TensorOptions().device(m.device);
+  at::Tensor id_tensor = at::from_blob(ids.data(), {T}, at::kLong).to(m.device);
+  at::Tensor x = m.embed.index_select(0, id_tensor);  // (T, hidden)
+
+  // RoPE tables as HF computes them: inv_freq and angles in float32, cos/sin cast to the compute dtype.
+  const int64_t d = c.head_dim;
+  at::Tensor inv_freq = 1.0 / at::pow(c.rope_theta, at::arange(0, d, 2, on_device.dtype(at::kLong)).to(at::kFloat) /
+                                                        static_cast<double>(d));
+  at::Tensor angles = at::outer(at::arange(T, on_device.dtype(at::kLong)).to(at::kFloat), inv_freq);  // (T, d/2)
+  at::Tensor emb = at::cat({angles, angles}, -1);
+  at::Tensor cos = emb.cos().to(m.dtype), sin = emb.sin().to(m.dtype);
+  at::Tensor causal_mask = at::ones({T, T}, on_device.dtype(at::kBool)).triu(1);  // true above the diagonal
+
+  AttentionSnapshot snap;
+  snap.model = m.info;
+  snap.tokens = tokens;
+  snap.request = request;
+  snap.layers.resize(static_cast<size_t>(c.num_layers));
+  for (int i = 0; i < c.num_layers; ++i) {
+    if (should_stop && should_stop()) throw Cancelled();
+    x = m.layer_forward(x, m.layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i,
+                        snap.layers[static_cast<size_t>(i)]);
+  }
+  if (request.logits) {
+    at::Tensor logits = at::linear(rms_norm(x, m.final_norm, c.rms_norm_eps), m.lm_head);  // (T, V)
+    snap.logits = to_matrix(logits);
+  }
+  snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return snap;
+}
+
+}  // namespace diffscope

@@ -1,0 +1,136 @@
+// What one run of a model produced: tokens, per-layer lambda, maps and statistics. Plain C++ (no torch), so the UI
+// and exporters can include it. Built by the inference thread, then immutable and shared: any thread may read it.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace diffscope {
+
+enum class AttentionKind { Standard, Differential };
+
+// What a loaded model is; filled by the engine from config.json and the checkpoint.
+struct ModelInfo {
+  std::string path;            // folder it was loaded from
+  std::string name;            // folder name, for titles
+  std::string model_type;      // "llama" or "diffllama"
+  AttentionKind kind = AttentionKind::Standard;
+  int num_layers = 0;
+  int num_sub_heads = 0;       // config num_attention_heads: softmax maps per layer
+  int num_heads = 0;           // heads shown per layer: H for a standard model, H/2 differential heads for a Diff model
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  int hidden_size = 0;
+  int intermediate_size = 0;
+  int64_t vocab_size = 0;
+  int64_t max_positions = 0;   // max_position_embeddings: the longest prompt accepted
+  double rope_theta = 0;
+  double rms_norm_eps = 0;
+  bool tied_embeddings = false;
+  bool attention_bias = false;
+  int64_t num_parameters = 0;
+  std::string weight_dtype;    // on disk: "F32", "BF16", "F16"
+  std::string compute_dtype;   // "f32", "bf16", "f16"
+  std::string device;          // "cpu" or "cuda:0"
+};
+
+// One token of the prompt; byte offsets are into the prompt's UTF-8 bytes, [byte_begin, byte_end).
+struct Token {
+  int64_t id = 0;
+  std::string text;  // display text (bytes that are not valid UTF-8 are escaped as \xNN)
+  int64_t byte_begin = 0;
+  int64_t byte_end = 0;
+};
+
+// A dense row-major float matrix (an attention map [T, T], lambda [heads, T], logits [T, V]).
+struct Matrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<float> values;  // rows * cols, row-major
+
+  bool empty() const { return values.empty(); }
+  float at(int64_t r, int64_t c) const { return values[static_cast<size_t>(r * cols + c)]; }
+};
+
+// Which map of a head: a standard softmax map, a Diff head's two softmax maps, or their difference D = A1 - lambda A2.
+enum class MapKind { Standard, A1, A2, Diff };
+const char* map_kind_name(MapKind kind);  // "attn", "attn1", "attn2", "diff" (the --maps tensor suffixes)
+
+// Statistics of one head's map (REFERENCE.md section 6). For signed Diff maps: sink mass, distance, signal and noise
+// are signed sums; entropy and max attention use the positive part of each row renormalized to sum 1.
+// signal/noise are NaN when no span was given.
+struct HeadStats {
+  double entropy = 0;        // normalized entropy, mean over rows i >= 1
+  double sink_mass = 0;      // mean over rows of a[i][0]
+  double max_attention = 0;  // mean over rows of max_j a[i][j]
+  double distance = 0;       // mean over rows of sum_j a[i][j] |i - j|
+  double signal = std::numeric_limits<double>::quiet_NaN();
+  double noise = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Mean of each statistic over heads (NaN stays NaN when any head has NaN, e.g. signal without a span).
+HeadStats mean_over_heads(const std::vector<HeadStats>& stats);
+
+// top-1, top-10 (the 10th largest) and median of absolute values (the paper's activation-outlier table).
+struct OutlierStats {
+  double top1 = 0;
+  double top10 = 0;
+  double median = 0;
+};
+
+// Everything captured for one layer. Maps are indexed by head; a head whose map was not asked for has an empty Matrix.
+struct LayerCapture {
+  // Standard model: maps[Standard]. Diff model: maps[A1], maps[A2], maps[Diff] (HF order: A1 head j = HF sub-head j,
+  // A2 head j = HF sub-head j + H/2).
+  std::vector<Matrix> attn, attn1, attn2, diff;
+  std::vector<HeadStats> stats_attn, stats_attn1, stats_attn2, stats_diff;
+  double lambda_init = 0;       // Diff only
+  Matrix lambda;                // Diff only: [heads, T]; V1 repeats the layer's one value everywhere
+  OutlierStats attn_logits;     // |pre-softmax scores| over the causal entries of every sub-head
+  OutlierStats hidden_states;   // |residual stream| after this layer
+
+  const std::vector<Matrix>& maps(MapKind kind) const;
+  const std::vector<HeadStats>& stats(MapKind kind) const;
+  double mean_lambda() const;   // mean of `lambda` (Diff), 0 for a standard layer
+};
+
+// A relevant key span in token indices, [begin, end).
+struct TokenSpan {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+// Which heads get full maps. Statistics, when on, cover every head.
+struct HeadRef {
+  int layer = 0;
+  int head = 0;
+};
+
+struct CaptureRequest {
+  enum class Maps { All, Selected, None };
+  Maps maps = Maps::All;
+  std::vector<HeadRef> heads;       // used when maps == Selected
+  bool logits = true;               // copy logits [T, V] into the snapshot
+  bool statistics = true;           // compute HeadStats and outlier figures (off only for benchmarks)
+  std::optional<TokenSpan> span;    // relevant span R for signal/noise
+  std::optional<TokenSpan> context; // context region C; default: every key the query row sees
+  std::vector<int64_t> query_rows;  // Q; default (empty): the last row
+};
+
+struct AttentionSnapshot {
+  ModelInfo model;
+  std::vector<Token> tokens;
+  std::vector<LayerCapture> layers;
+  Matrix logits;                    // [T, V] when asked for
+  CaptureRequest request;           // what was asked (span, query rows, ...)
+  double seconds = 0;               // wall time of the forward pass and capture
+  uint64_t sequence = 0;            // set by whoever publishes it (the worker), so the UI can tell new from old
+};
+
+using SnapshotPtr = std::shared_ptr<const AttentionSnapshot>;
+
+}  // namespace diffscope

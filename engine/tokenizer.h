@@ -1,0 +1,42 @@
+// Turns prompt text into the tokens a model receives, each with its byte span in the prompt. Any thread
+// (tokenizers are immutable after construction).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace diffscope {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  virtual std::string name() const = 0;
+  // Throws InputError for an empty text.
+  virtual std::vector<Token> encode(const std::string& text) const = 0;
+};
+
+// UTF-8 bytes as ids (id = byte value); needs a vocabulary of at least 256. A token's text is its byte when that
+// byte is printable ASCII, else \xNN; multi-byte characters are joined for display by display_text().
+class ByteTokenizer : public Tokenizer {
+ public:
+  std::string name() const override { return "bytes"; }
+  std::vector<Token> encode(const std::string& text) const override;
+};
+
+// Tokens for ids given directly (--token-ids): text is "<id>", byte spans are the position in the list.
+std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids);
+
+// The tokenizer for a model folder (byte-level until HF tokenizer.json support lands).
+std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size);
+
+// Token indices overlapping the byte range [byte_begin, byte_end) of the prompt. Throws InputError when none do.
+TokenSpan tokens_overlapping(const std::vector<Token>& tokens, int64_t byte_begin, int64_t byte_end);
+
+// `bytes` with every byte that is not part of valid UTF-8 written as \xNN, and control characters escaped.
+std::string escape_for_display(const std::string& bytes);
+
+}  // namespace diffscope

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages DiffScope needs to build, test and run. Nothing is fetched from anywhere else.
+# Usage: scripts/install-deps.sh        (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libtorch-dev                 # LibTorch 1.13 (CPU)
+  nlohmann-json3-dev catch2 libstb-dev
+  libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri   # GUI: Dear ImGui 1.86 + GLFW + OpenGL (Mesa)
+  xvfb xauth                   # headless GUI tests and screenshots
+  fonts-dejavu-core            # wide Unicode coverage for token labels
+  libpcre2-dev                 # Unicode regex for HF tokenizers' split patterns
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,138 @@
+// Tests of the attention statistics on hand-derived maps and against a naive loop. Device: $DIFFSCOPE_TEST_DEVICE.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "attention_stats.h"
+
+using namespace diffscope;
+
+namespace {
+
+Matrix square(int64_t T, const std::vector<float>& values) { return Matrix{T, T, values}; }
+
+// a_ij = 1 / (i + 1) for j <= i.
+Matrix uniform_causal(int64_t T) {
+  Matrix m{T, T, std::vector<float>(static_cast<size_t>(T * T), 0.0f)};
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = 0; j <= i; ++j) m.values[static_cast<size_t>(i * T + j)] = 1.0f / static_cast<float>(i + 1);
+  return m;
+}
+
+// The definitions of REFERENCE.md section 6 written as plain loops, for unsigned maps.
+HeadStats naive_stats(const Matrix& a, TokenSpan span) {
+  const int64_t T = a.rows;
+  HeadStats s;
+  double entropy = 0, sink = 0, max_sum = 0, distance = 0;
+  for (int64_t i = 0; i < T; ++i) {
+    double h = 0, best = 0, dist = 0;
+    for (int64_t j = 0; j <= i; ++j) {
+      const double p = a.at(i, j);
+      if (p > 0) h -= p * std::log(p);
+      best = std::max(best, p);
+      dist += p * std::abs(static_cast<double>(i - j));
+    }
+    if (i >= 1) entropy += h / std::log(static_cast<double>(i + 1));
+    sink += a.at(i, 0);
+    max_sum += best;
+    distance += dist;
+  }
+  s.entropy = entropy / static_cast<double>(T - 1);
+  s.sink_mass = sink / static_cast<double>(T);
+  s.max_attention = max_sum / static_cast<double>(T);
+  s.distance = distance / static_cast<double>(T);
+  s.signal = 0;
+  s.noise = 0;
+  for (int64_t j = 0; j < T; ++j) (j >= span.begin && j < span.end ? s.signal : s.noise) += a.at(T - 1, j);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a uniform row has normalized entropy 1", "[stats]") {
+  CaptureRequest request;
+  request.span = TokenSpan{1, 3};
+  const HeadStats s = head_statistics(uniform_causal(4), false, request);
+  CHECK(s.entropy == Approx(1.0));
+  CHECK(s.sink_mass == Approx((1.0 + 1.0 / 2 + 1.0 / 3 + 1.0 / 4) / 4));
+  CHECK(s.max_attention == Approx((1.0 + 1.0 / 2 + 1.0 / 3 + 1.0 / 4) / 4));
+  CHECK(s.distance == Approx((0 + 0.5 + 1.0 + 1.5) / 4));  // row i: sum_j |i - j| / (i + 1) = i / 2
+  CHECK(s.signal == Approx(0.5));                            // last row, keys 1 and 2: 2 x 1/4
+  CHECK(s.noise == Approx(0.5));
+}
+
+TEST_CASE("a one-hot row has entropy 0", "[stats]") {
+  // Every query attends only to itself.
+  const HeadStats s = head_statistics(square(3, {1, 0, 0, 0, 1, 0, 0, 0, 1}), false, CaptureRequest{});
+  CHECK(s.entropy == Approx(0.0).margin(1e-7));
+  CHECK(s.sink_mass == Approx(1.0 / 3));
+  CHECK(s.max_attention == Approx(1.0));
+  CHECK(s.distance == Approx(0.0).margin(1e-7));
+  CHECK(std::isnan(s.signal));  // no span given
+}
+
+TEST_CASE("signed Diff maps: signed sums, positive part renormalized for entropy and max", "[stats]") {
+  // Row 0: [0.6]; row 1: [0.5, -0.2] -> positive part [1, 0]: entropy 0.
+  CaptureRequest request;
+  request.span = TokenSpan{1, 2};
+  const HeadStats s = head_statistics(square(2, {0.6f, 0.0f, 0.5f, -0.2f}), true, request);
+  CHECK(s.entropy == Approx(0.0).margin(1e-7));
+  CHECK(s.sink_mass == Approx((0.6 + 0.5) / 2));
+  CHECK(s.max_attention == Approx(1.0));
+  CHECK(s.distance == Approx((0.0 + 0.5 * 1) / 2));
+  CHECK(s.signal == Approx(-0.2));
+  CHECK(s.noise == Approx(0.5));
+  // Row 1: [0.3, 0.3] -> [0.5, 0.5]: entropy log 2 / log 2 = 1.
+  CHECK(head_statistics(square(2, {0.6f, 0.0f, 0.3f, 0.3f}), true, request).entropy == Approx(1.0));
+}
+
+TEST_CASE("entries above the diagonal never count", "[stats]") {
+  const HeadStats clean = head_statistics(uniform_causal(3), false, CaptureRequest{});
+  Matrix dirty = uniform_causal(3);
+  dirty.values[1] = 0.7f;  // (0, 1): a future key
+  const HeadStats s = head_statistics(dirty, false, CaptureRequest{});
+  CHECK(s.entropy == Approx(clean.entropy));
+  CHECK(s.distance == Approx(clean.distance));
+}
+
+TEST_CASE("random softmax maps agree with a naive loop", "[stats]") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const int64_t T = 23;
+  Matrix a{T, T, std::vector<float>(static_cast<size_t>(T * T), 0.0f)};
+  for (int64_t i = 0; i < T; ++i) {
+    float sum = 0;
+    for (int64_t j = 0; j <= i; ++j) sum += (a.values[static_cast<size_t>(i * T + j)] = std::exp(4 * u(rng)));
+    for (int64_t j = 0; j <= i; ++j) a.values[static_cast<size_t>(i * T + j)] /= sum;
+  }
+  CaptureRequest request;
+  request.span = TokenSpan{5, 9};
+  const HeadStats s = head_statistics(a, false, request);
+  const HeadStats n = naive_stats(a, *request.span);
+  CHECK(s.entropy == Approx(n.entropy).epsilon(1e-5));
+  CHECK(s.sink_mass == Approx(n.sink_mass).epsilon(1e-5));
+  CHECK(s.max_attention == Approx(n.max_attention).epsilon(1e-5));
+  CHECK(s.distance == Approx(n.distance).epsilon(1e-5));
+  CHECK(s.signal == Approx(n.signal).epsilon(1e-5));
+  CHECK(s.noise == Approx(n.noise).epsilon(1e-5));
+}
+
+TEST_CASE("context region and query rows narrow signal and noise", "[stats]") {
+  CaptureRequest request;
+  request.span = TokenSpan{0, 1};
+  request.context = TokenSpan{0, 2};
+  request.query_rows = {2, 3};
+  const HeadStats s = head_statistics(uniform_causal(4), false, request);
+  CHECK(s.signal == Approx((1.0 / 3 + 1.0 / 4) / 2));  // key 0 of rows 2 and 3
+  CHECK(s.noise == Approx((1.0 / 3 + 1.0 / 4) / 2));   // key 1 of rows 2 and 3
+}
+
+TEST_CASE("outlier figures: top-1, 10th largest and median of |x|", "[stats]") {
+  std::vector<float> v = {-12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -11};
+  const OutlierStats s = outlier_statistics(v);
+  CHECK(s.top1 == 12);
+  CHECK(s.top10 == 3);   // 12 11 10 9 8 7 6 5 4 3
+  CHECK(s.median == 6);  // lower middle of 1..12, as torch.median
+  CHECK(outlier_statistics(std::vector<float>{-2, 1}).top10 == 1);
+}
