@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GPU machine's session check: builds DiffScope headless against the Python torch's LibTorch (CUDA), runs the
+# core/engine/cuda tests, compares the CLI with transformers on unseen checkpoints, and benchmarks. Logs go to $OUT.
+# Run through the device tool with `carry: [".devcarry"]` after scripts/device-carry.sh.
+set -uo pipefail
+OUT=${OUT:-/tmp/diffscope-gpu}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+grep -E "LibTorch|DIFFSCOPE" "$OUT/configure.log"
+cmake --build build-gpu -j16 >"$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
+ctest --test-dir build-gpu -L 'core|engine|cuda' --output-on-failure >"$OUT/ctest.log" 2>&1
+tail -25 "$OUT/ctest.log"
+cli=build-gpu/app/diffscope-cli
+{ python3 scripts/check_against_hf.py --cli $cli --device cuda && python3 scripts/check_against_hf.py --cli $cli --device cpu; } 2>&1 | grep -v Writing | tee "$OUT/hf_check.log"
+python3 scripts/check_against_hf.py --make-bench-models /tmp/bench 2>&1 | grep -v Writing
+{
+  echo "# diffscope-cli bench, $(date -u +%F), $(head -1 "$OUT/gpu.txt")"
+  for model in diffllama llama; do
+    for n in 512 2048 4096; do $cli bench --model /tmp/bench/$model --tokens $n --device cuda --runs 7; done
+    $cli bench --model /tmp/bench/$model --tokens 512 --device cuda --dtype bf16 --runs 7
+    $cli bench --model /tmp/bench/$model --tokens 512 --device cpu --runs 3
+  done
+} 2>&1 | tee "$OUT/bench.log"

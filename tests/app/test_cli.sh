@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# End-to-end checks of diffscope-cli: good runs write their files, bad input gets a one-line error and a non-zero exit.
+# Usage: test_cli.sh path/to/diffscope-cli path/to/tests/fixtures
+set -u
+cli=$1
+fixtures=$2
+diff_model=$fixtures/hf/diffllama_gqa_tied
+std_model=$fixtures/hf/llama_gqa_tied
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# expect EXIT_CODE "message substring" -- command...
+expect() {
+  local want_rc=$1 want_text=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$want_rc" ] && grep -qF -- "$want_text" <<<"$out"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $* -> exit $rc (want $want_rc), output lacks \"$want_text\":"
+    echo "$out" | head -5
+  fi
+}
+
+expect 0 "layer" -- "$cli" run --model "$diff_model" --prompt "The cat sat." --span 4:7
+expect 0 "wrote 3 heatmaps" -- "$cli" run --model "$diff_model" --prompt "abc" --png "$work/png" --layer 1 --head 2
+[ -s "$work/png/layer1_head2_diff.png" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no PNG"; }
+expect 0 "wrote $work/maps.b.safetensors" -- "$cli" run --model "$diff_model" --model-b "$std_model" \
+  --token-ids 1,2,3 --maps "$work/maps.safetensors" --stats "$work/stats.json"
+printf 'hello from a file' >"$work/prompt.txt"
+expect 0 "17 tokens" -- "$cli" run --model "$std_model" --prompt-file "$work/prompt.txt"
+long=$(head -c 200 /dev/zero | tr '\0' 'a')
+expect 1 "--truncate" -- "$cli" run --model "$std_model" --prompt "$long"
+expect 0 "keeping the first 128 of 200 tokens" -- "$cli" run --model "$std_model" --prompt "$long" --truncate
+
+expect 2 "usage" -- "$cli"
+expect 2 "unknown option \"--frobnicate\"" -- "$cli" run --model "$std_model" --prompt x --frobnicate
+expect 2 "give exactly one of" -- "$cli" run --model "$std_model"
+expect 2 "write byte offsets as A:B" -- "$cli" run --model "$std_model" --prompt x --span 3
+expect 1 "cannot open" -- "$cli" run --model "$work/nowhere" --prompt x
+expect 1 "prompt is empty" -- "$cli" run --model "$std_model" --prompt ""
+expect 1 "outside the model's vocabulary of 300" -- "$cli" run --model "$std_model" --token-ids 1,999
+expect 1 "overlaps no token" -- "$cli" run --model "$std_model" --prompt "abc" --span 10:12
+expect 1 "--layer 7" -- "$cli" run --model "$std_model" --prompt "abc" --png "$work/p2" --layer 7
+expect 1 "unknown dtype" -- "$cli" run --model "$std_model" --prompt "abc" --dtype f8
+expect 1 "cannot write" -- "$cli" run --model "$std_model" --prompt "abc" --stats /nonexistent-dir/s.json
+mkdir -p "$work/bad"
+echo '{"model_type": "gpt2"}' >"$work/bad/config.json"
+expect 1 "unknown model_type \"gpt2\"" -- "$cli" run --model "$work/bad" --prompt x
+echo 'not json' >"$work/bad/config.json"
+expect 1 "not valid JSON" -- "$cli" run --model "$work/bad" --prompt x
+if ! command -v nvidia-smi >/dev/null 2>&1; then
+  expect 1 "no CUDA device" -- "$cli" run --model "$std_model" --prompt x --device cuda
+fi
+expect 0 "no capture" -- "$cli" bench --model "$std_model" --tokens 16 --runs 1
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,118 @@
+// Tests that a broken checkpoint folder is refused with a message naming the file, tensor and shapes. Any thread.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "errors.h"
+#include "model.h"
+#include "safetensors.h"
+
+using namespace diffscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSource = std::string(DIFFSCOPE_FIXTURES) + "/hf/llama_gqa_tied";
+
+// A copy of the llama_gqa_tied fixture in a fresh folder, with its tensors passed through `edit` before writing.
+struct BrokenCheckpoint {
+  fs::path dir;
+  template <typename Edit>
+  explicit BrokenCheckpoint(const std::string& tag, Edit edit) {
+    dir = fs::temp_directory_path() / ("diffscope-load-" + tag + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy_file(kSource + "/config.json", dir / "config.json");
+    auto source = SafetensorsFile::open(kSource + "/model.safetensors");
+    std::vector<TensorToWrite> tensors;
+    for (const TensorInfo& t : source->tensors()) tensors.push_back({t.name, t.dtype, t.shape, source->data(t)});
+    edit(tensors);
+    write_safetensors((dir / "model.safetensors").string(), tensors);
+  }
+  ~BrokenCheckpoint() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_CASE("a missing tensor is named with its expected shape", "[load][errors]") {
+  BrokenCheckpoint ckpt("missing", [](std::vector<TensorToWrite>& t) {
+    t.erase(std::remove_if(t.begin(), t.end(), [](const TensorToWrite& w) {
+              return w.name == "model.layers.1.self_attn.k_proj.weight";
+            }), t.end());
+  });
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()),
+                    Catch::Contains("\"model.layers.1.self_attn.k_proj.weight\" is missing (expected shape [32, 64])"));
+}
+
+TEST_CASE("a mis-shaped tensor names the expected and the found shape", "[load][errors]") {
+  BrokenCheckpoint ckpt("shape", [](std::vector<TensorToWrite>& t) {
+    for (auto& w : t) {
+      if (w.name == "model.layers.0.mlp.up_proj.weight") w.shape = {64, 96};  // transposed: same byte count
+    }
+  });
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()),
+                    Catch::Contains("\"model.layers.0.mlp.up_proj.weight\" has shape [64, 96], expected [96, 64]"));
+}
+
+TEST_CASE("a weight of a non-float dtype is refused", "[load][errors]") {
+  std::vector<int32_t> ints(64, 1);
+  BrokenCheckpoint ckpt("dtype", [&](std::vector<TensorToWrite>& t) {
+    for (auto& w : t) {
+      if (w.name == "model.norm.weight") {
+        w.dtype = DType::I32;
+        w.data = ints.data();
+      }
+    }
+  });
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()), Catch::Contains("\"model.norm.weight\" has dtype I32"));
+}
+
+TEST_CASE("an untied model without lm_head.weight says so", "[load][errors]") {
+  BrokenCheckpoint ckpt("untied", [](std::vector<TensorToWrite>&) {});
+  std::ifstream in(ckpt.dir / "config.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const size_t at = text.find("\"tie_word_embeddings\": true");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::strlen("\"tie_word_embeddings\": true"), "\"tie_word_embeddings\": false");
+  std::ofstream(ckpt.dir / "config.json") << text;
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()), Catch::Contains("\"lm_head.weight\" is missing"));
+}
+
+TEST_CASE("a truncated safetensors file and a missing folder are file errors", "[load][errors]") {
+  BrokenCheckpoint ckpt("truncated", [](std::vector<TensorToWrite>&) {});
+  const auto file = ckpt.dir / "model.safetensors";
+  fs::resize_file(file, fs::file_size(file) - 100);
+  CHECK_THROWS_AS(Model::load(ckpt.dir.string()), FileError);
+  CHECK_THROWS_WITH(Model::load("/nonexistent/model"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("a sharded checkpoint loads through model.safetensors.index.json", "[load]") {
+  BrokenCheckpoint ckpt("sharded", [](std::vector<TensorToWrite>&) {});
+  // Split the file in two shards by tensor name.
+  auto whole = SafetensorsFile::open((ckpt.dir / "model.safetensors").string());
+  std::vector<TensorToWrite> first, second;
+  std::string index = "{\"weight_map\": {";
+  for (const TensorInfo& t : whole->tensors()) {
+    const bool in_first = t.name.find("layers.1.") == std::string::npos;
+    (in_first ? first : second).push_back({t.name, t.dtype, t.shape, whole->data(t)});
+    index += (index.back() == '{' ? "" : ", ") + ("\"" + t.name + "\": \"") +
+             (in_first ? "model-00001-of-00002.safetensors\"" : "model-00002-of-00002.safetensors\"");
+  }
+  index += "}}";
+  write_safetensors((ckpt.dir / "model-00001-of-00002.safetensors").string(), first);
+  write_safetensors((ckpt.dir / "model-00002-of-00002.safetensors").string(), second);
+  whole.reset();
+  fs::remove(ckpt.dir / "model.safetensors");
+  std::ofstream(ckpt.dir / "model.safetensors.index.json") << index;
+  auto sharded = Model::load(ckpt.dir.string());
+  auto reference = Model::load(kSource);
+  std::vector<Token> tokens(3);
+  for (int i = 0; i < 3; ++i) tokens[static_cast<size_t>(i)].id = 40 + i;
+  CHECK(sharded->run(tokens, CaptureRequest{}).logits.values == reference->run(tokens, CaptureRequest{}).logits.values);
+}
