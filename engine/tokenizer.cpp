@@ -2,8 +2,10 @@
 #include "tokenizer.h"
 
 #include <cstdio>
+#include <fstream>
 
 #include "errors.h"
+#include "hf_tokenizer.h"
 
 namespace diffscope {
 namespace {
@@ -86,6 +88,8 @@ std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids) {
 }
 
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size) {
+  const std::string hf_path = model_dir + "/tokenizer.json";
+  if (std::ifstream(hf_path).good()) return HfTokenizer::from_file(hf_path);
   if (vocab_size < 256) {
     throw InputError(model_dir + ": the vocabulary has " + std::to_string(vocab_size) +
                      " ids, fewer than the 256 the byte-level tokenizer needs; pass --token-ids instead");

@@ -6,6 +6,7 @@ Run where transformers 5.x and torch are installed (the GPU machine):
 Makes a Llama and a DiffLlama of shapes unlike the committed fixtures (GQA 4:1, head_dim 32, untied, attention bias,
 rope_parameters), runs the CLI on a random token sequence, and compares logits, A1, A2, D and lambda (or the standard
 maps) with the HF eager forward in float32. Exits 1 when any max abs error exceeds 1e-4.
+With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
 """
 import argparse
@@ -41,12 +42,17 @@ def unseen(kind):
     return build(kind, 1234 if kind == "llama" else 4321, **kw)
 
 
-def check(cli, device, kind, workdir):
-    model = unseen(kind)
-    path = os.path.join(workdir, kind)
-    model.save_pretrained(path)
+def check(cli, device, kind, workdir, path=None):
+    """Compares the CLI with HF on `path` (an existing model folder) or on a new unseen random model of `kind`."""
+    if path is None:
+        model = unseen(kind)
+        path = os.path.join(workdir, kind)
+        model.save_pretrained(path)
+    else:
+        cls = LlamaForCausalLM if kind == "llama" else DiffLlamaForCausalLM
+        model = cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").eval()
     gen = torch.Generator().manual_seed(99)
-    ids = torch.randint(0, 512, (77,), generator=gen)
+    ids = torch.randint(0, model.config.vocab_size, (77,), generator=gen)
     maps_path = os.path.join(workdir, kind + ".maps.safetensors")
     cmd = [cli, "run", "--model", path, "--token-ids", ",".join(str(int(i)) for i in ids), "--maps", maps_path,
            "--device", device]
@@ -70,7 +76,7 @@ def check(cli, device, kind, workdir):
         errors[f"layer.{i}.diff"] = (ours[f"layer.{i}.diff"] - (a1 - lam * a2)).abs().max().item()
         errors[f"layer.{i}.lambda"] = (ours[f"layer.{i}.lambda"] - lam).abs().max().item()
     worst = max(errors.values())
-    print(f"{kind} on {device}: {len(errors)} tensors, worst max abs error {worst:.2e} "
+    print(f"{path} ({kind}) on {device}: {len(errors)} tensors, worst max abs error {worst:.2e} "
           f"({max(errors, key=errors.get)}) -> {'OK' if worst <= BOUND else 'FAIL'}")
     return worst <= BOUND
 
@@ -89,7 +95,14 @@ def main():
     p.add_argument("--cli")
     p.add_argument("--device", default="cpu")
     p.add_argument("--make-bench-models")
+    p.add_argument("--models", nargs="*", help="existing llama/diffllama folders to check instead of random ones")
     a = p.parse_args()
+    if a.models:
+        import json
+        kinds = [json.load(open(os.path.join(m, "config.json")))["model_type"] for m in a.models]
+        with tempfile.TemporaryDirectory() as work:
+            ok = all([check(a.cli, a.device, k, work, m) for k, m in zip(kinds, a.models)])
+        return 0 if ok else 1
     if a.make_bench_models:
         make_bench_models(a.make_bench_models)
         return 0

@@ -1,0 +1,433 @@
+// `diffscope`, the desktop app: GLFW window + OpenGL 3.3 context + Dear ImGui, the inference worker behind two model
+// slots, settings persistence, dropped folders, the headless --screenshot mode and the --benchmark. Main thread only
+// (the worker runs its own thread and wakes this one with glfwPostEmptyEvent).
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app_ui.h"
+#include "export_panel.h"
+#include "map_layouts.h"
+#include "fonts.h"
+#include "gl_api.h"
+#include "gl_screenshot.h"
+#include "gui_options.h"
+#include "gui_slots.h"
+#include "model_panel.h"
+#include "resources.h"
+#include "settings.h"
+
+namespace fs = std::filesystem;
+using namespace diffscope;
+
+namespace {
+
+std::vector<std::string> g_dropped;  // folders dropped on the window (GLFW callback, main thread)
+volatile std::sig_atomic_t g_quit = 0;  // Ctrl+C / SIGTERM: leave the loop so settings are saved
+
+void on_signal(int) { g_quit = 1; }
+
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
+}
+
+void on_glfw_error(int code, const char* description) {
+  std::fprintf(stderr, "diffscope: GLFW error %d: %s\n", code, description);
+}
+
+// The slot a dropped model folder belongs in: A for a diffllama config, B otherwise.
+int slot_for_folder(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "config.json");
+  if (!in) return ui::kSlotStandard;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    if (j.value("model_type", std::string()) == "diffllama") return ui::kSlotDiff;
+  } catch (const std::exception&) {
+  }
+  return ui::kSlotStandard;
+}
+
+double seconds_now() {
+  using clock = std::chrono::steady_clock;
+  static const clock::time_point start = clock::now();
+  return std::chrono::duration<double>(clock::now() - start).count();
+}
+
+// Queues a slot's model, or explains why the slot stays empty when the folder is not there.
+void load_slot(SlotProvider& slots, ui::UiState& state, int slot, const std::string& dir) {
+  const char* letter = slot == ui::kSlotDiff ? "A" : "B";
+  std::error_code ec;
+  if (dir.empty()) {
+    slots.load(slot, "");
+    return;
+  }
+  if (!fs::exists(fs::path(dir) / "config.json", ec)) {
+    slots.load(slot, "");
+    state.slot_note[static_cast<size_t>(slot)] =
+        std::string("no model in slot ") + letter + ": " + dir +
+        (fs::exists(dir, ec) ? " has no config.json" : " does not exist") +
+        ". Type a model folder above, drop one on the window, or start with --model" +
+        (slot == ui::kSlotDiff ? "" : "-b") + " DIR.";
+    return;
+  }
+  state.slot_note[static_cast<size_t>(slot)].clear();
+  slots.load(slot, dir);
+}
+
+struct Window {
+  GLFWwindow* handle = nullptr;
+  ~Window() {
+    if (handle != nullptr) glfwDestroyWindow(handle);
+    glfwTerminate();
+  }
+};
+
+bool write_state_json(const std::string& path, const ui::UiState& state, std::string* error) {
+  nlohmann::json j;
+  j["layout"] = ui::layout_name(state.settings.layout);
+  j["layer"] = state.settings.selection.layer;
+  j["head"] = state.settings.selection.head;
+  j["prompt"] = state.settings.prompt;
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    const SlotState& s = state.slots[static_cast<size_t>(slot)];
+    nlohmann::json js;
+    js["phase"] = static_cast<int>(s.phase);
+    js["message"] = s.message;
+    js["note"] = state.slot_note[static_cast<size_t>(slot)];
+    js["sequence"] = s.sequence;
+    nlohmann::json tokens = nlohmann::json::array();
+    if (s.snapshot) {
+      for (const Token& t : s.snapshot->tokens) tokens.push_back(t.text);
+      js["layers"] = s.snapshot->layers.size();
+    }
+    js["tokens"] = tokens;
+    j[slot == 0 ? "A" : "B"] = js;
+  }
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  if (!out) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+// --export: the export panel's actions, scripted; prints what was written. False if any failed.
+bool run_exports(const ui::UiState& state, const std::string& list, const std::string& dir) {
+  bool all_ok = true;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const ui::FocusedMap focus = ui::default_focus(state);
+  const auto report = [&](bool ok, const std::string& message) {
+    std::printf("  export: %s\n", message.c_str());
+    all_ok = all_ok && ok;
+  };
+  std::string message;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string kind = list.substr(start, comma - start);
+    start = comma + 1;
+    if (kind == "map") {
+      report(ui::export_map_png(state, focus, dir + "/map.png", &message), message);
+    } else if (kind == "figure") {
+      report(ui::export_figure_png(state, focus, dir + "/figure.png", state.settings.figure_scale, &message), message);
+    } else if (kind == "maps") {
+      report(ui::export_all_maps(state, dir + "/maps", &message), message);
+    } else if (kind == "stats") {
+      report(ui::export_stats(state, dir, true, &message), message);
+      report(ui::export_stats(state, dir, false, &message), message);
+    }
+  }
+  return all_ok;
+}
+
+// Statistics of frame times in milliseconds: "median X, p95 Y, max Z".
+std::string summarize(std::vector<double> ms) {
+  if (ms.empty()) return "no frames";
+  std::sort(ms.begin(), ms.end());
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "median %.2f ms, p95 %.2f ms, max %.2f ms (%zu frames)", ms[ms.size() / 2],
+                ms[std::min(ms.size() - 1, ms.size() * 95 / 100)], ms.back(), ms.size());
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  GuiOptions options;
+  std::string error;
+  if (!parse_gui_options(argc, argv, &options, &error)) {
+    std::fprintf(stderr, "diffscope: %s\n%s", error.c_str(), gui_usage());
+    return 2;
+  }
+  if (options.help) {
+    std::printf("%s", gui_usage());
+    return 0;
+  }
+  const bool headless_run = options.screenshot.has_value() || options.benchmark > 0;
+  const bool use_settings = !options.no_settings && !headless_run;
+
+  // Settings: the file's, then the command line on top.
+  ui::Settings settings;
+  const std::string config = ui::config_dir();
+  const std::string settings_path = config.empty() ? std::string() : config + "/settings.json";
+  if (use_settings && !settings_path.empty() && !ui::load_settings(settings_path, &settings, &error)) {
+    std::fprintf(stderr, "diffscope: ignoring settings: %s\n", error.c_str());
+  }
+  const std::string assets = ui::assets_dir();
+  const std::string default_a = assets.empty() ? "assets/models/diff" : assets + "/models/diff";
+  const std::string default_b = assets.empty() ? "assets/models/standard" : assets + "/models/standard";
+  if (options.model_a) settings.model_a = *options.model_a;
+  if (options.model_b) settings.model_b = *options.model_b;
+  if (settings.model_a.empty()) settings.model_a = default_a;
+  if (settings.model_b.empty()) settings.model_b = default_b;
+  if (options.prompt) settings.prompt = *options.prompt;
+  if (settings.prompt.empty()) settings.prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
+  if (options.layout) settings.layout = *ui::parse_layout(*options.layout);
+  if (options.layer) settings.selection.layer = *options.layer;
+  if (options.head) settings.selection.head = *options.head;
+  if (options.benchmark > 0) {
+    settings.layout = ui::Layout::Decomposition;
+    settings.decomposition_with_b = true;  // four maps on screen: A1, lambda*A2, D and B's map
+  }
+
+  int width = 1600, height = 1000;
+  if (std::sscanf(options.size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200) {
+    std::fprintf(stderr, "diffscope: --size must look like 1600x1000, got '%s'\n", options.size.c_str());
+    return 2;
+  }
+
+  glfwSetErrorCallback(on_glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "diffscope: cannot start GLFW: is a display available? (headless: run under "
+                         "xvfb-run -a -s \"-screen 0 1600x1000x24\")\n");
+    return 1;
+  }
+  Window window;
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+  window.handle = glfwCreateWindow(width, height, "DiffScope", nullptr, nullptr);
+  if (window.handle == nullptr) {
+    std::fprintf(stderr, "diffscope: cannot open a window with OpenGL 3.3 core\n");
+    return 1;
+  }
+  glfwMakeContextCurrent(window.handle);
+  glfwSwapInterval(headless_run ? 0 : 1);
+  glfwSetDropCallback(window.handle, on_drop);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  const std::string ini_path = config + "/imgui.ini";
+  if (use_settings && !config.empty()) {
+    std::error_code ec;
+    fs::create_directories(config, ec);
+    io.IniFilename = ini_path.c_str();
+  } else {
+    io.IniFilename = nullptr;
+  }
+  float xscale = 1, yscale = 1;
+  glfwGetWindowContentScale(window.handle, &xscale, &yscale);
+  const float ui_scale = std::max(1.0f, xscale);
+  ImGui::StyleColorsDark();
+  ImGuiStyle& style = ImGui::GetStyle();
+  style.FrameRounding = 3;
+  style.GrabRounding = 3;
+  style.ScaleAllSizes(ui_scale);
+  const std::string font = ui::ui_font_path();
+  if (!ui::load_ui_font(font, 15.0f * ui_scale)) {
+    std::fprintf(stderr, "diffscope: DejaVu Sans not found (install fonts-dejavu-core): tokens outside ASCII may "
+                         "show as '?'\n");
+  }
+  ImGui_ImplGlfw_InitForOpenGL(window.handle, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  ui::AppUi app(settings);
+  ui::UiState& state = app.state();
+  state.font_path = font;
+  state.examples = ui::load_example_prompts(assets);
+  if (options.span) {
+    const size_t at = state.settings.prompt.find(*options.span);
+    if (at == std::string::npos) {
+      std::fprintf(stderr, "diffscope: --span '%s' is not in the prompt\n", options.span->c_str());
+      return 2;
+    }
+    state.span_bytes = std::make_pair(static_cast<int64_t>(at), static_cast<int64_t>(at + options.span->size()));
+  }
+  if (!app.init_gl(ui::shader_dir(), &error)) {
+    std::fprintf(stderr, "diffscope: heatmaps unavailable: %s\n", error.c_str());
+    if (options.screenshot) return 1;
+  }
+
+  std::unique_ptr<SlotProvider> slots;
+  DemoSlots* demo = nullptr;
+  if (options.demo) {
+    auto d = std::make_unique<DemoSlots>(options.benchmark > 0 ? options.demo_tokens : 0);
+    demo = d.get();
+    slots = std::move(d);
+    state.path_edit = {"(demo)", "(demo)"};
+  } else {
+    slots = make_worker_slots([] { glfwPostEmptyEvent(); });
+    load_slot(*slots, state, ui::kSlotDiff, state.settings.model_a);
+    load_slot(*slots, state, ui::kSlotStandard, state.settings.model_b);
+  }
+  state.submit_now = true;
+
+  const double start = seconds_now();
+  int settled_frames = 0;
+  bool timed_out = false;
+  double frame_ms = 0;
+  std::vector<double> idle_ms, upload_ms;
+  int exit_code = 0;
+  ui::UiActions last_actions;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (!glfwWindowShouldClose(window.handle) && g_quit == 0) {
+    // Sleep until input, a worker wake-up or the debounce deadline; headless runs never sleep.
+    if (headless_run) {
+      glfwPollEvents();
+    } else {
+      double timeout = 1.0;
+      if (last_actions.redraw) timeout = 0.0;
+      if (last_actions.wake_in >= 0) timeout = std::min(timeout, last_actions.wake_in);
+      glfwWaitEventsTimeout(std::max(0.0, timeout));
+    }
+    const double frame_start = seconds_now();
+    for (const std::string& dir : g_dropped) {
+      const int slot = slot_for_folder(dir);
+      state.path_edit[static_cast<size_t>(slot)] = dir;
+      (slot == ui::kSlotDiff ? state.settings.model_a : state.settings.model_b) = dir;
+      load_slot(*slots, state, slot, dir);
+    }
+    g_dropped.clear();
+
+    ui::FrameInput input;
+    for (int slot = 0; slot < kNumSlots; ++slot) input.slots[static_cast<size_t>(slot)] = slots->state(slot);
+    input.now = seconds_now();
+    input.frame_ms = frame_ms;
+
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    // Headless runs: Xvfb's pointer rests mid-screen and would hover a map; screenshots show no hover.
+    if (headless_run) {
+      io.MousePos = options.mouse ? ImVec2(options.mouse->first, options.mouse->second) : ImVec2(-FLT_MAX, -FLT_MAX);
+    }
+    ImGui::NewFrame();
+    ui::UiActions actions = app.frame(input);
+    ImGui::Render();
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window.handle, &fb_w, &fb_h);
+    glViewport(0, 0, fb_w, fb_h);
+    glClearColor(0.09f, 0.09f, 0.11f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+    if (actions.window_screenshot) {
+      std::string message;
+      const bool ok = ui::write_window_png(*actions.window_screenshot, fb_w, fb_h, &message);
+      app.note_export(ok, ok ? "wrote " + *actions.window_screenshot : message);
+    }
+    for (const auto& [slot, dir] : actions.loads) {
+      (slot == ui::kSlotDiff ? state.settings.model_a : state.settings.model_b) = dir;
+      load_slot(*slots, state, slot, dir);
+    }
+    if (actions.run) slots->submit(*actions.run);
+
+    // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
+    // (textures settle), then save the back buffer of this frame.
+    if (options.screenshot) {
+      bool busy = !slots->idle();
+      for (int slot = 0; slot < kNumSlots; ++slot) {
+        const SlotState& s = input.slots[static_cast<size_t>(slot)];
+        busy = busy || s.phase == SlotState::Phase::Loading || s.running ||
+               (s.phase == SlotState::Phase::Ready && !s.snapshot && !ui::message_is_error(s.message));
+      }
+      busy = busy || actions.run.has_value() || state.submit_now;
+      settled_frames = busy ? 0 : settled_frames + 1;
+      timed_out = seconds_now() - start > options.timeout;
+      if (settled_frames > options.frames || timed_out) {
+        glFinish();
+        if (!ui::write_window_png(*options.screenshot, fb_w, fb_h, &error)) {
+          std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+          exit_code = 1;
+        } else {
+          std::printf("diffscope: wrote %s (%d x %d)\n", options.screenshot->c_str(), fb_w, fb_h);
+        }
+        for (int slot = 0; slot < kNumSlots; ++slot) {
+          const SlotState& s = input.slots[static_cast<size_t>(slot)];
+          const std::string note = state.slot_note[static_cast<size_t>(slot)];
+          std::printf("  slot %s: %s%s\n", slot == 0 ? "A" : "B",
+                      s.snapshot ? (std::to_string(s.snapshot->tokens.size()) + " tokens, " + s.message).c_str()
+                                 : "no result",
+                      note.empty() ? (s.phase == SlotState::Phase::Failed ? (": " + s.message).c_str() : "")
+                                   : (" (" + note + ")").c_str());
+        }
+        if (!options.exports.empty() && !run_exports(state, options.exports, options.export_dir)) exit_code = 1;
+        if (options.state_json && !write_state_json(*options.state_json, state, &error)) {
+          std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+          exit_code = 1;
+        }
+        if (timed_out && exit_code == 0) {
+          std::fprintf(stderr, "diffscope: timed out after %.0f s waiting for results; the screenshot shows the "
+                               "state at that time\n", options.timeout);
+          exit_code = 3;
+        }
+        break;
+      }
+    }
+
+    // Benchmark: N frames with nothing new, then N frames that each receive a new snapshot (derive + upload maps).
+    if (options.benchmark > 0 && demo != nullptr) {
+      glFinish();  // count the GPU's work (on Mesa llvmpipe, the CPU's) in the frame
+      const double ms = (seconds_now() - frame_start) * 1000.0;
+      static int warmup = 5;
+      if (warmup > 0) {
+        --warmup;
+      } else if (static_cast<int>(idle_ms.size()) < options.benchmark) {
+        idle_ms.push_back(ms);
+        if (static_cast<int>(idle_ms.size()) == options.benchmark) demo->republish();
+      } else if (static_cast<int>(upload_ms.size()) < options.benchmark) {
+        upload_ms.push_back(ms);
+        demo->republish();
+      } else {
+        const char* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+        std::printf("benchmark: %d tokens, 4 maps of %d x %d on screen, %d x %d window, GL renderer: %s\n",
+                    options.demo_tokens, options.demo_tokens, options.demo_tokens, fb_w, fb_h,
+                    renderer ? renderer : "?");
+        std::printf("  unchanged frames:   %s\n", summarize(idle_ms).c_str());
+        std::printf("  new snapshot frames: %s\n", summarize(upload_ms).c_str());
+        break;
+      }
+    }
+
+    glfwSwapBuffers(window.handle);
+    frame_ms = (seconds_now() - frame_start) * 1000.0;
+    last_actions = actions;
+  }
+
+  if (use_settings && !settings_path.empty()) {
+    if (!ui::save_settings(settings_path, state.settings, &error)) {
+      std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  return exit_code;
+}

@@ -1,0 +1,142 @@
+// Command line parsing of the desktop app. Main thread.
+#include "gui_options.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace diffscope {
+
+const char* gui_usage() {
+  return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT] [--span TEXT]\n"
+         "                 [--layout decomposition|comparison|grid] [--layer L] [--head H]\n"
+         "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
+         "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--benchmark N]]\n"
+         "\n"
+         "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
+         "  --model-b DIR     standard Transformer (HF llama folder) for slot B (default assets/models/standard)\n"
+         "  --prompt TEXT     the prompt to run (default: the last one used)\n"
+         "  --span TEXT       mark the first occurrence of TEXT in the prompt as the relevant span (signal/noise)\n"
+         "  --screenshot OUT  run until both slots have a result for the prompt, save the window as PNG, exit\n"
+         "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
+         "  --timeout S       seconds to wait for results before giving up (default 120)\n"
+         "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
+         "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
+         "                    cell), figure (labelled figure), maps (every map + maps.safetensors), stats (JSON+CSV)\n"
+         "  --export-dir DIR  where --export writes (default: current folder)\n"
+         "  --mouse X,Y       headless runs: put the mouse pointer at window pixel X,Y (to show a hover)\n"
+         "  --size WxH        window size (default 1600x1000)\n"
+         "  --no-settings     do not read or write ~/.config/diffscope (settings.json, imgui.ini)\n"
+         "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
+         "  --demo-tokens N   tokens of the demo maps (default 64)\n"
+         "  --benchmark N     with --demo: time N unchanged frames and N frames that each get a new snapshot\n";
+}
+
+static bool parse_int(const std::string& s, int* out) {
+  char* end = nullptr;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0') return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        *error = arg + " needs a value";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    const auto int_value = [&](int* out) {
+      std::string v;
+      if (!value(&v)) return false;
+      if (!parse_int(v, out)) {
+        *error = arg + " needs a whole number, got '" + v + "'";
+        return false;
+      }
+      return true;
+    };
+    std::string v;
+    int n = 0;
+    if (arg == "--help" || arg == "-h") {
+      o->help = true;
+    } else if (arg == "--model") {
+      if (!value(&v)) return false;
+      o->model_a = v;
+    } else if (arg == "--model-b") {
+      if (!value(&v)) return false;
+      o->model_b = v;
+    } else if (arg == "--prompt") {
+      if (!value(&v)) return false;
+      o->prompt = v;
+    } else if (arg == "--span") {
+      if (!value(&v)) return false;
+      o->span = v;
+    } else if (arg == "--screenshot") {
+      if (!value(&v)) return false;
+      o->screenshot = v;
+    } else if (arg == "--state-json") {
+      if (!value(&v)) return false;
+      o->state_json = v;
+    } else if (arg == "--layout") {
+      if (!value(&v)) return false;
+      if (v != "decomposition" && v != "comparison" && v != "grid") {
+        *error = "--layout must be decomposition, comparison or grid, got '" + v + "'";
+        return false;
+      }
+      o->layout = v;
+    } else if (arg == "--layer") {
+      if (!int_value(&n)) return false;
+      o->layer = n;
+    } else if (arg == "--head") {
+      if (!int_value(&n)) return false;
+      o->head = n;
+    } else if (arg == "--frames") {
+      if (!int_value(&o->frames)) return false;
+    } else if (arg == "--timeout") {
+      if (!int_value(&n)) return false;
+      o->timeout = n;
+    } else if (arg == "--size") {
+      if (!value(&o->size)) return false;
+    } else if (arg == "--demo") {
+      o->demo = true;
+    } else if (arg == "--demo-tokens") {
+      if (!int_value(&o->demo_tokens)) return false;
+    } else if (arg == "--benchmark") {
+      if (!int_value(&o->benchmark)) return false;
+    } else if (arg == "--export") {
+      if (!value(&o->exports)) return false;
+      for (size_t start = 0; start <= o->exports.size();) {
+        const size_t comma = std::min(o->exports.find(',', start), o->exports.size());
+        const std::string kind = o->exports.substr(start, comma - start);
+        if (kind != "map" && kind != "figure" && kind != "maps" && kind != "stats") {
+          *error = "--export takes map, figure, maps, stats (comma-separated), got '" + kind + "'";
+          return false;
+        }
+        start = comma + 1;
+      }
+    } else if (arg == "--export-dir") {
+      if (!value(&o->export_dir)) return false;
+    } else if (arg == "--mouse") {
+      if (!value(&v)) return false;
+      float x = 0, y = 0;
+      if (std::sscanf(v.c_str(), "%f,%f", &x, &y) != 2) {
+        *error = "--mouse needs X,Y in window pixels, got '" + v + "'";
+        return false;
+      }
+      o->mouse = std::make_pair(x, y);
+    } else if (arg == "--no-settings") {
+      o->no_settings = true;
+    } else {
+      *error = "unknown option " + arg;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace diffscope

@@ -1,0 +1,37 @@
+// Command line of the desktop app (`diffscope`): model folders, prompt, layout/selection, headless screenshot, demo
+// data and the frame-time benchmark. Main thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace diffscope {
+
+struct GuiOptions {
+  std::optional<std::string> model_a;   // --model DIR (slot A, the Diff model)
+  std::optional<std::string> model_b;   // --model-b DIR (slot B, the standard model)
+  std::optional<std::string> prompt;    // --prompt TEXT
+  std::optional<std::string> screenshot;  // --screenshot OUT.png: render, save the window, exit
+  std::optional<std::string> layout;    // --layout decomposition|comparison|grid
+  std::optional<int> layer, head;       // --layer L --head H
+  std::optional<std::string> span;      // --span TEXT: mark the first occurrence of TEXT in the prompt as R
+  int frames = 3;                       // --frames N: frames drawn after results arrive, before the screenshot
+  double timeout = 120;                 // --timeout S: give up waiting for results
+  std::string size = "1600x1000";       // --size WxH: window size
+  std::optional<std::string> state_json;  // --state-json PATH: what the UI held at the screenshot (for tests)
+  bool demo = false;                    // --demo: synthetic snapshots instead of models
+  int demo_tokens = 64;                 // --demo-tokens N
+  int benchmark = 0;                    // --benchmark N: N frames idle + N frames with new snapshots, then exit
+  bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
+  std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)
+  std::string exports;                  // --export map,figure,window,maps,stats: with --screenshot, also export these
+  std::string export_dir = ".";         // --export-dir DIR
+  bool help = false;
+};
+
+// Parses argv; returns false with *error for unknown options or missing/bad values.
+bool parse_gui_options(int argc, char** argv, GuiOptions* options, std::string* error);
+
+const char* gui_usage();
+
+}  // namespace diffscope

@@ -1,0 +1,71 @@
+// Slot providers: the inference worker and demo snapshots. Main thread.
+#include "gui_slots.h"
+
+#include "demo_snapshot.h"
+
+namespace diffscope {
+
+namespace {
+
+class WorkerSlots : public SlotProvider {
+ public:
+  explicit WorkerSlots(std::function<void()> wake_ui) : worker_(std::move(wake_ui)) {}
+  void load(int slot, const std::string& dir) override { worker_.load(slot, dir); }
+  void submit(const RunRequest& request) override { worker_.submit(request); }
+  SlotState state(int slot) const override { return worker_.state(slot); }
+  bool idle() const override { return worker_.idle(); }
+
+ private:
+  InferenceWorker worker_;
+};
+
+}  // namespace
+
+std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui) {
+  return std::make_unique<WorkerSlots>(std::move(wake_ui));
+}
+
+DemoSlots::DemoSlots(int tokens) : tokens_(tokens) {
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    SlotState& s = states_[static_cast<size_t>(slot)];
+    s.phase = SlotState::Phase::Ready;
+    s.model_dir = slot == 0 ? "(demo diff)" : "(demo standard)";
+    s.message = "loaded demo model";
+    ModelInfo info;
+    info.name = slot == 0 ? "demo-diff" : "demo-standard";
+    info.model_type = slot == 0 ? "diffllama" : "llama";
+    info.kind = slot == 0 ? AttentionKind::Differential : AttentionKind::Standard;
+    info.num_layers = 4;
+    info.num_heads = slot == 0 ? 4 : 8;
+    info.num_sub_heads = 8;
+    info.device = "demo";
+    info.compute_dtype = "f32";
+    s.info = info;
+  }
+}
+
+void DemoSlots::load(int, const std::string&) {}
+
+void DemoSlots::submit(const RunRequest& request) {
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    ui::DemoSpec spec;
+    spec.kind = slot == 0 ? AttentionKind::Differential : AttentionKind::Standard;
+    spec.layers = 4;
+    spec.heads = slot == 0 ? 4 : 8;
+    spec.seed = static_cast<uint32_t>(7 + slot);
+    if (tokens_ > 0) spec.tokens = tokens_;
+    else spec.text = request.text;
+    auto snapshot = std::make_shared<AttentionSnapshot>(ui::make_demo_snapshot(spec));
+    snapshot->model.name = slot == 0 ? "demo-diff" : "demo-standard";
+    SlotState& s = states_[static_cast<size_t>(slot)];
+    s.snapshot = snapshot;
+    ++s.sequence;
+    s.message = "ran " + std::to_string(snapshot->tokens.size()) + " demo tokens";
+  }
+}
+
+void DemoSlots::republish() {
+  for (SlotState& s : states_) ++s.sequence;
+}
+
+}  // namespace diffscope

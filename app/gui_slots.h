@@ -1,0 +1,43 @@
+// Where the app's two slots get their state: the real inference worker, or synthetic demo snapshots (--demo, the
+// frame-time benchmark). Main thread (the worker behind it runs its own thread).
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "inference_worker.h"
+
+namespace diffscope {
+
+class SlotProvider {
+ public:
+  virtual ~SlotProvider() = default;
+  virtual void load(int slot, const std::string& dir) = 0;
+  virtual void submit(const RunRequest& request) = 0;
+  virtual SlotState state(int slot) const = 0;
+  virtual bool idle() const = 0;
+};
+
+// The InferenceWorker; `wake_ui` is called from the worker thread when a state changes.
+std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui);
+
+// Demo snapshots: slot A a Diff model (4 layers x 4 heads), slot B a standard one (4 layers x 8 heads). A submitted
+// prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark).
+class DemoSlots : public SlotProvider {
+ public:
+  explicit DemoSlots(int tokens);
+  void load(int slot, const std::string& dir) override;
+  void submit(const RunRequest& request) override;
+  SlotState state(int slot) const override { return states_[static_cast<size_t>(slot)]; }
+  bool idle() const override { return true; }
+  // Publishes the same maps again under a new sequence number, as a new run would (benchmark of texture uploads).
+  void republish();
+
+ private:
+  int tokens_;
+  std::array<SlotState, kNumSlots> states_;
+};
+
+}  // namespace diffscope

@@ -1,0 +1,57 @@
+// The added tokens of an HF tokenizer.json (special ones like <s> and <|begin_of_text|>, and plain added words):
+// found in the text before pre-tokenization, each kept whole as one token. Any thread (immutable after construction).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hf_tokenizer_normalized.h"
+
+namespace diffscope {
+
+class Normalizer;
+
+struct AddedToken {
+  int64_t id = 0;
+  std::string content;
+  bool single_word = false;  // only where no word character touches it
+  bool lstrip = false;       // takes the whitespace before it
+  bool rstrip = false;       // takes the whitespace after it
+  bool normalized = true;    // matched in the normalized text (else in the raw text)
+  bool special = false;
+};
+
+// A piece of text, and the added token it is when it is one.
+struct TextPiece {
+  NormalizedText text;
+  std::optional<int64_t> added_id;
+};
+
+class AddedTokens {
+ public:
+  AddedTokens() = default;
+  // `normalizer` (may be null) rewrites the contents of normalized tokens into what they match.
+  AddedTokens(const nlohmann::json& added_tokens, const Normalizer* normalizer, const std::string& source);
+
+  // Cuts `text` at the added tokens of one kind: those matched in the raw text (normalized == false) or those
+  // matched after normalization. Empty pieces are dropped.
+  std::vector<TextPiece> split(const NormalizedText& text, bool normalized) const;
+
+  const AddedToken* find(int64_t id) const;
+  int64_t max_id() const;
+
+ private:
+  struct Pattern {
+    std::string text;
+    size_t token;  // index in tokens_
+  };
+  std::vector<AddedToken> tokens_;
+  std::vector<Pattern> raw_patterns_;         // longest first
+  std::vector<Pattern> normalized_patterns_;  // longest first
+};
+
+}  // namespace diffscope

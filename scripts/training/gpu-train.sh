@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One device call: trains the bundled pair (train_pair.py) while DiffScope builds headless in the background, then
+# checks the engine against transformers on the trained models. Results under $OUT (two model archives, logs).
+# Needs carry: [".devcarry", ".traincarry"] (scripts/device-carry.sh, scripts/training/make_corpus.py).
+set -uo pipefail
+OUT=${OUT:-/tmp/diffscope-train}
+STEPS=${STEPS:-2000}
+export PYTHONUNBUFFERED=1
+torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+( cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" && cmake --build build-gpu -j8 --target diffscope-cli ) \
+  >"$OUT/build.log" 2>&1 &
+build_pid=$!
+[ "${SMOKE:-0}" = 1 ] && { python3 scripts/training/train_pair.py --data .traincarry --out /tmp/smoke --steps 12 --batch 8 2>&1 | tail -4 || exit 1; }
+python3 scripts/training/train_pair.py --data .traincarry --out /tmp/pair --steps "$STEPS" 2>&1 | tee "$OUT/train.log"
+cp /tmp/pair/work/*.log "$OUT/"
+wait $build_pid || { tail -30 "$OUT/build.log"; exit 1; }
+python3 scripts/check_against_hf.py --cli build-gpu/app/diffscope-cli --device cpu --models /tmp/pair/diff /tmp/pair/standard 2>&1 | tee "$OUT/check.log"
+tar czf "$OUT/diff.tgz" -C /tmp/pair diff
+tar czf "$OUT/standard.tgz" -C /tmp/pair standard
+ls -la "$OUT"

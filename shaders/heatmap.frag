@@ -1,0 +1,90 @@
+// heatmap.frag: colours one attention map. The map is an R32F texture read with texelFetch (nearest: cells stay crisp
+// at any zoom); a value becomes a colormap position exactly as engine/colormap.cpp's color_scale_position does (keep
+// the two in step: tests/gui compares them), then the nearest of the 256 LUT entries. Used by ui/heatmap_renderer.cpp.
+#version 330 core
+
+in vec2 v_uv;
+out vec4 frag_color;
+
+uniform sampler2D u_map;      // R32F; texel (x, y) = pooled cell (key column, query row)
+uniform sampler2D u_lut;      // 256 x 1 RGB8 colormap
+uniform vec4 u_view;          // visible map rectangle in cells: x0, y0, x1, y1 (x = key, y = query)
+uniform vec2 u_map_cells;     // map size in cells: cols, rows
+uniform float u_pool;         // cells per texel side (max-pooling factor of maps above the texture limit)
+uniform int u_mode;           // 0 linear, 1 log, 2 gamma
+uniform float u_vmin;
+uniform float u_vmax;
+uniform float u_gamma;
+uniform float u_log_floor;
+uniform bool u_diverging;     // symmetric around 0: 0 -> t = 0.5
+uniform bool u_shade_masked;  // grey the causal triangle (key > query)
+uniform vec3 u_masked_color;
+uniform float u_cell_pixels;  // screen pixels per cell: cell borders are drawn once cells are large
+uniform bool u_grid;
+
+const float FLT_MIN = 1.17549435e-38;
+
+float clamp01(float x) { return clamp(x, 0.0, 1.0); }
+
+float usable_floor(float f) { return f > 0.0 ? f : FLT_MIN; }
+
+float log10_(float x) { return log(x) / log(10.0); }
+
+float sequential_position(float v) {
+  float span = u_vmax - u_vmin;
+  if (!(span > 0.0)) return 0.0;
+  if (u_mode == 1) {
+    float f = usable_floor(u_log_floor);
+    float lo = log10_(max(u_vmin, f));
+    float hi = log10_(max(u_vmax, f));
+    if (!(hi > lo)) return 0.0;
+    return clamp01((log10_(max(v, f)) - lo) / (hi - lo));
+  }
+  float linear = clamp01((v - u_vmin) / span);
+  if (u_mode == 2 && u_gamma > 0.0) return clamp01(pow(linear, u_gamma));
+  return linear;
+}
+
+float diverging_magnitude(float r) {
+  if (u_mode == 1) {
+    float f = usable_floor(u_log_floor);
+    if (!(f < 1.0)) return r;
+    float lf = log10_(f);
+    return clamp01((log10_(max(r, f)) - lf) / -lf);
+  }
+  if (u_mode == 2 && u_gamma > 0.0) return pow(r, u_gamma);
+  return r;
+}
+
+float scale_position(float v) {
+  if (isnan(v)) return 0.0;
+  if (!u_diverging) return clamp01(sequential_position(v));
+  float limit = max(abs(u_vmin), abs(u_vmax));
+  if (!(limit > 0.0) || isinf(limit)) return 0.5;
+  float m = diverging_magnitude(clamp01(abs(v) / limit));
+  float s = v < 0.0 ? -1.0 : 1.0;
+  return clamp01(0.5 + 0.5 * s * m);
+}
+
+void main() {
+  vec2 cell = mix(u_view.xy, u_view.zw, v_uv);
+  if (cell.x < 0.0 || cell.y < 0.0 || cell.x >= u_map_cells.x || cell.y >= u_map_cells.y) {
+    frag_color = vec4(0.0);  // outside the map: let the window background show
+    return;
+  }
+  vec2 index = floor(cell);
+  vec3 rgb;
+  if (u_shade_masked && index.x > index.y) {
+    rgb = u_masked_color;
+  } else {
+    ivec2 texel = ivec2(floor(index / u_pool));
+    float v = texelFetch(u_map, texel, 0).r;
+    int entry = int(floor(scale_position(v) * 255.0 + 0.5));
+    rgb = texelFetch(u_lut, ivec2(entry, 0), 0).rgb;
+  }
+  if (u_grid && u_cell_pixels >= 14.0) {
+    vec2 f = fract(cell) * u_cell_pixels;  // pixels into the cell
+    if (f.x < 1.0 || f.y < 1.0) rgb *= 0.7;
+  }
+  frag_color = vec4(rgb, 1.0);
+}

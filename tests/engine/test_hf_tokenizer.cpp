@@ -1,0 +1,332 @@
+// Tests of the HF tokenizer.json tokenizer: hand-made tokenizers with hand-derived ids and spans, the refusals, and
+// every text of tests/fixtures/tokenizers against the ids and spans HF tokenizers gave. Any thread.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+#include "hf_tokenizer.h"
+#include "tokenizer.h"
+
+using namespace diffscope;
+using json = nlohmann::json;
+
+namespace {
+
+std::unique_ptr<HfTokenizer> load(const json& doc) { return HfTokenizer::from_json_text(doc.dump(), "test.json"); }
+
+std::vector<int64_t> ids_of(const std::vector<Token>& tokens) {
+  std::vector<int64_t> ids;
+  for (const auto& t : tokens) ids.push_back(t.id);
+  return ids;
+}
+
+std::vector<std::pair<int64_t, int64_t>> spans_of(const std::vector<Token>& tokens) {
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const auto& t : tokens) spans.emplace_back(t.byte_begin, t.byte_end);
+  return spans;
+}
+
+using Spans = std::vector<std::pair<int64_t, int64_t>>;
+using Ids = std::vector<int64_t>;
+
+// GPT-2 style: byte-level BPE, merges as "a b" strings.
+json gpt2_style() {
+  return json::parse(R"({
+    "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+    "normalizer": null,
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+    "post_processor": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+    "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+    "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+      "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+      "vocab": {"H": 0, "e": 1, "l": 2, "o": 3, "\u0120": 4, "w": 5, "r": 6, "d": 7, "ll": 8, "He": 9, "llo": 10,
+                "Hello": 11, "\u0120w": 12, "or": 13, "\u0120wor": 14, "!": 15, "\u00c3": 16, "\u00a9": 17},
+      "merges": ["l l", "ll o", "H e", "He llo", "\u0120 w", "o r", "\u0120w or"]}
+  })");
+}
+
+// Llama 2 / TinyLlama style: normalizer Prepend + Replace, byte fallback, merges as pairs, BOS template.
+json llama2_style() {
+  json vocab = {{"<unk>", 0}, {"<s>", 1}, {"</s>", 2}};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    vocab[name] = 3 + b;
+  }
+  vocab["\u2581"] = 259;
+  vocab["h"] = 260;
+  vocab["i"] = 261;
+  vocab["\u2581h"] = 262;
+  vocab["\u2581hi"] = 263;
+  json doc = json::parse(R"({
+    "version": "1.0", "truncation": null, "padding": null,
+    "added_tokens": [
+      {"id": 0, "content": "<unk>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+      {"id": 1, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+      {"id": 2, "content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+    "normalizer": {"type": "Sequence", "normalizers": [
+      {"type": "Prepend", "prepend": "\u2581"},
+      {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+    "pre_tokenizer": null,
+    "post_processor": {"type": "TemplateProcessing",
+      "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+      "pair": [],
+      "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+    "decoder": {"type": "Sequence", "decoders": [
+      {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+      {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+    "model": {"type": "BPE", "dropout": null, "unk_token": "<unk>", "continuing_subword_prefix": null,
+      "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true, "ignore_merges": false,
+      "merges": [["\u2581", "h"], ["\u2581h", "i"]]}
+  })");
+  doc["model"]["vocab"] = vocab;
+  return doc;
+}
+
+// Llama 3 style: Split with Llama 3's pattern, ByteLevel without its regex, ignore_merges, <|begin_of_text|>.
+json llama3_style() {
+  return json::parse(R"({
+    "version": "1.0", "truncation": null, "padding": null,
+    "added_tokens": [{"id": 6, "content": "<|begin_of_text|>", "single_word": false, "lstrip": false,
+                      "rstrip": false, "normalized": false, "special": true}],
+    "normalizer": null,
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+      {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       "behavior": "Isolated", "invert": false},
+      {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]},
+    "post_processor": {"type": "Sequence", "processors": [
+      {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+      {"type": "TemplateProcessing",
+       "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+       "pair": [],
+       "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [6], "tokens": ["<|begin_of_text|>"]}}}]},
+    "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+    "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+      "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": true,
+      "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4, "\u0120": 5, "<|begin_of_text|>": 6, "1": 7, "2": 8,
+                "3": 9, "4": 10, "123": 11, "I": 12, "'": 13, "L": 14, "'LL": 15},
+      "merges": ["a b"]}
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("byte-level BPE applies merges by rank and maps bytes back for display", "[hf_tokenizer]") {
+  const auto tok = load(gpt2_style());
+  CHECK(tok->name() == "hf-bpe (tokenizer.json)");
+  const auto tokens = tok->encode("Hello world!");
+  CHECK(ids_of(tokens) == Ids{11, 14, 2, 7, 15});
+  CHECK(spans_of(tokens) == Spans{{0, 5}, {5, 9}, {9, 10}, {10, 11}, {11, 12}});
+  CHECK(tokens[1].text == " wor");
+  // é is two bytes, each its own byte-level token; both span the whole character, as in HF.
+  const auto accent = tok->encode("H\xC3\xA9");
+  CHECK(ids_of(accent) == Ids{0, 16, 17});
+  CHECK(spans_of(accent) == Spans{{0, 1}, {1, 3}, {1, 3}});
+  CHECK(accent[1].text == "\\xC3");
+  // A byte missing from the vocabulary, with no unk token, is dropped (HF does the same).
+  CHECK(ids_of(tok->encode("Hz")) == Ids{0});
+  CHECK_THROWS_AS(tok->encode(""), InputError);
+  CHECK_THROWS_WITH(tok->encode("zz"), Catch::Contains("no tokens"));
+}
+
+TEST_CASE("Llama 2 style: prepended and replaced spaces, byte fallback, BOS", "[hf_tokenizer]") {
+  const auto tok = load(llama2_style());
+  const auto tokens = tok->encode("hi hi");
+  CHECK(ids_of(tokens) == Ids{1, 263, 263});
+  CHECK(spans_of(tokens) == Spans{{0, 0}, {0, 2}, {2, 5}});  // the prepended ▁ maps to the first character
+  CHECK(tokens[0].text == "<s>");
+  CHECK(tokens[2].text == " hi");
+
+  const auto fallback = tok->encode("hi \xC3\xA9");
+  CHECK(ids_of(fallback) == Ids{1, 263, 259, 3 + 0xC3, 3 + 0xA9});
+  CHECK(spans_of(fallback) == Spans{{0, 0}, {0, 2}, {2, 3}, {3, 5}, {3, 5}});
+  CHECK(fallback[3].text == "\\xC3");
+
+  // A special token written in the text is one token; the text after it gets its own ▁ (as in HF).
+  const auto special = tok->encode("<s>hi");
+  CHECK(ids_of(special) == Ids{1, 1, 263});
+  CHECK(spans_of(special) == Spans{{0, 0}, {0, 3}, {3, 5}});
+
+  // Invalid UTF-8 becomes U+FFFD (EF BF BD), whose byte-fallback tokens span the original bad byte.
+  const auto invalid = tok->encode("hi\xFF");
+  CHECK(ids_of(invalid) == Ids{1, 263, 3 + 0xEF, 3 + 0xBF, 3 + 0xBD});
+  CHECK(spans_of(invalid) == Spans{{0, 0}, {0, 2}, {2, 3}, {2, 3}, {2, 3}});
+}
+
+TEST_CASE("Llama 3 style: split pattern, ignore_merges, case-insensitive contractions", "[hf_tokenizer]") {
+  const auto tok = load(llama3_style());
+  const auto tokens = tok->encode("abc 1234");
+  CHECK(ids_of(tokens) == Ids{6, 4, 5, 11, 10});  // "abc" whole (ignore_merges), digits in threes
+  CHECK(spans_of(tokens) == Spans{{0, 0}, {0, 3}, {3, 4}, {4, 7}, {7, 8}});
+  CHECK(ids_of(tok->encode(" abc")) == Ids{6, 5, 3, 2});  // " abc" is not in the vocabulary: merges apply
+  CHECK(ids_of(tok->encode("I'LL")) == Ids{6, 12, 15});
+  CHECK(ids_of(tok->encode("<|begin_of_text|>abc")) == Ids{6, 6, 4});
+}
+
+TEST_CASE("merges in both JSON forms give the same ids", "[hf_tokenizer]") {
+  json strings = llama2_style();
+  strings["model"]["merges"] = {"\u2581 h", "\u2581h i"};
+  CHECK(ids_of(load(strings)->encode("hi hi")) == ids_of(load(llama2_style())->encode("hi hi")));
+  json pairs = gpt2_style();
+  pairs["model"]["merges"] = json::array();
+  const json strings_form = gpt2_style();
+  for (const auto& m : strings_form["model"]["merges"]) {
+    const std::string s = m.get<std::string>();
+    pairs["model"]["merges"].push_back(json::array({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)}));
+  }
+  CHECK(ids_of(load(pairs)->encode("Hello world!")) == Ids{11, 14, 2, 7, 15});
+}
+
+TEST_CASE("Metaspace pre-tokenizer splits words and prepends only at the start", "[hf_tokenizer]") {
+  json doc = llama2_style();
+  doc["normalizer"] = nullptr;
+  doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "first"},
+                          {"split", true}};
+  const auto tok = load(doc);
+  CHECK(ids_of(tok->encode("hi hi")) == Ids{1, 263, 263});
+  CHECK(spans_of(tok->encode("hi hi")) == Spans{{0, 0}, {0, 2}, {2, 5}});
+  // After an added token the next piece does not start the prompt: no ▁ is prepended there.
+  CHECK(ids_of(tok->encode("<s>hi")) == Ids{1, 1, 260, 261});
+}
+
+TEST_CASE("added tokens: normalized ones match normalized text; lstrip, rstrip and single_word", "[hf_tokenizer]") {
+  json doc = gpt2_style();
+  doc["model"]["vocab"]["<x>"] = 18;
+  doc["added_tokens"] = json::array({
+      {{"id", 18}, {"content", "<x>"}, {"single_word", false}, {"lstrip", true}, {"rstrip", true},
+       {"normalized", false}, {"special", true}},
+      {{"id", 19}, {"content", "wd"}, {"single_word", true}, {"lstrip", false}, {"rstrip", false},
+       {"normalized", true}, {"special", false}}});
+  const auto tok = load(doc);
+  const auto stripped = tok->encode("He <x> !");
+  CHECK(ids_of(stripped) == Ids{9, 18, 15});  // the spaces around <x> belong to it
+  CHECK(spans_of(stripped) == Spans{{0, 2}, {2, 7}, {7, 8}});
+  CHECK(stripped[1].text == "<x>");
+  CHECK(ids_of(tok->encode("wd!")) == Ids{19, 15});
+  CHECK(ids_of(tok->encode("wdd")) == Ids{5, 7, 7});  // not a single word there
+}
+
+TEST_CASE("Digits, Strip and truncation", "[hf_tokenizer]") {
+  json doc = llama3_style();
+  doc["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}},
+                                             {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+  doc["normalizer"] = {{"type", "Strip"}, {"strip_left", true}, {"strip_right", true}};
+  const auto tok = load(doc);
+  const auto tokens = tok->encode("  123  ");
+  CHECK(ids_of(tokens) == Ids{6, 7, 8, 9});
+  CHECK(spans_of(tokens) == Spans{{0, 0}, {2, 3}, {3, 4}, {4, 5}});
+  doc["truncation"] = {{"direction", "Right"}, {"max_length", 3}, {"strategy", "LongestFirst"}, {"stride", 0}};
+  CHECK(ids_of(load(doc)->encode("123")) == Ids{6, 7, 8});
+}
+
+TEST_CASE("unsupported features and broken files are refused by name", "[hf_tokenizer]") {
+  json unigram = gpt2_style();
+  unigram["model"] = {{"type", "Unigram"}, {"vocab", json::array()}};
+  CHECK_THROWS_WITH(load(unigram), Catch::Contains("tokenizer model \"Unigram\" is not supported"));
+  json bert = gpt2_style();
+  bert["normalizer"] = {{"type", "BertNormalizer"}};
+  CHECK_THROWS_WITH(load(bert), Catch::Contains("normalizer \"BertNormalizer\" is not supported"));
+  json scripts = gpt2_style();
+  scripts["pre_tokenizer"] = {{"type", "UnicodeScripts"}};
+  CHECK_THROWS_WITH(load(scripts), Catch::Contains("pre_tokenizer \"UnicodeScripts\" is not supported"));
+  json roberta = gpt2_style();
+  roberta["post_processor"] = {{"type", "RobertaProcessing"}};
+  CHECK_THROWS_WITH(load(roberta), Catch::Contains("post_processor \"RobertaProcessing\" is not supported"));
+  json dropout = gpt2_style();
+  dropout["model"]["dropout"] = 0.1;
+  CHECK_THROWS_WITH(load(dropout), Catch::Contains("dropout"));
+  json nfc = gpt2_style();
+  nfc["normalizer"] = {{"type", "NFC"}};
+  CHECK(ids_of(load(nfc)->encode("Hello")) == Ids{11});
+  CHECK_THROWS_WITH(load(nfc)->encode("H\xC3\xA9"), Catch::Contains("NFC on non-ASCII text is not supported"));
+  json padded = gpt2_style();
+  padded["padding"] = {{"strategy", {{"Fixed", 16}}}};
+  CHECK_THROWS_WITH(load(padded), Catch::Contains("padding"));
+
+  json bad_merge = gpt2_style();
+  bad_merge["model"]["merges"].push_back("x y");
+  CHECK_THROWS_AS(load(bad_merge), FileError);
+  CHECK_THROWS_WITH(load(bad_merge), Catch::Contains("\"x\", which is not in the vocabulary"));
+  CHECK_THROWS_AS(HfTokenizer::from_json_text("{not json", "t.json"), FileError);
+  CHECK_THROWS_AS(HfTokenizer::from_json_text("{}", "t.json"), FileError);
+  CHECK_THROWS_AS(HfTokenizer::from_file("/nonexistent/tokenizer.json"), FileError);
+}
+
+TEST_CASE("a model folder with tokenizer.json gets the HF tokenizer", "[hf_tokenizer]") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_hf_tokenizer";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tokenizer.json") << llama2_style().dump();
+  const auto tok = tokenizer_for_model(dir.string(), 32000);
+  CHECK(tok->name() == "hf-bpe (tokenizer.json)");
+  CHECK(ids_of(tok->encode("hi")) == Ids{1, 263});
+  std::filesystem::remove_all(dir);
+}
+
+// ---- reference data from HF tokenizers (tests/fixtures/tokenizers, made by make_tokenizer_fixtures.py) ----
+
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string base64_decode(const std::string& in) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    const size_t v = alphabet.find(c);
+    if (v == std::string::npos) continue;  // padding
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every fixture text gets HF's ids and spans in every tokenizer family", "[hf_tokenizer][fixtures]") {
+  const std::filesystem::path root = std::filesystem::path(DIFFSCOPE_FIXTURES) / "tokenizers";
+  const json texts = json::parse(read_file(root / "texts.json"));
+  std::map<std::string, std::string> text_by_name;
+  for (const auto& t : texts["texts"]) {
+    text_by_name[t["name"].get<std::string>()] =
+        t.contains("base64") ? base64_decode(t["base64"].get<std::string>()) : t["text"].get<std::string>();
+  }
+  REQUIRE(text_by_name.size() >= 20);
+  int families = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root)) {
+    if (!std::filesystem::exists(entry.path() / "expected.json")) continue;
+    ++families;
+    const std::string family = entry.path().filename().string();
+    const auto tok = HfTokenizer::from_file((entry.path() / "tokenizer.json").string());
+    const json expected = json::parse(read_file(entry.path() / "expected.json"));
+    for (const auto& c : expected["cases"]) {
+      const std::string name = c["name"].get<std::string>();
+      INFO(family << " / " << name);
+      REQUIRE(text_by_name.count(name) == 1);
+      const auto tokens = tok->encode(text_by_name[name]);
+      CHECK(ids_of(tokens) == c["ids"].get<Ids>());
+      Spans spans;
+      for (const auto& s : c["spans"]) spans.emplace_back(s[0].get<int64_t>(), s[1].get<int64_t>());
+      CHECK(spans_of(tokens) == spans);
+    }
+  }
+  if (families == 0) WARN("no tests/fixtures/tokenizers/*/expected.json yet: run make_tokenizer_fixtures.py");
+}

@@ -1,0 +1,118 @@
+// Runs the app headless (`diffscope --screenshot`) on the tiny HF fixtures and checks what a user would see: a PNG of
+// the window whose heatmap area holds colormap colours, and a UI that holds the prompt's tokens. Needs a display:
+// run under xvfb-run. Test thread.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <stb_image.h>
+
+#include "colormap.h"
+
+namespace fs = std::filesystem;
+using namespace diffscope;
+
+namespace {
+
+struct Image {
+  int w = 0, h = 0;
+  std::vector<uint8_t> rgb;
+};
+
+Image load_png(const std::string& path) {
+  Image img;
+  int channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &img.w, &img.h, &channels, 3);
+  if (data != nullptr) {
+    img.rgb.assign(data, data + static_cast<size_t>(img.w) * static_cast<size_t>(img.h) * 3);
+    stbi_image_free(data);
+  }
+  return img;
+}
+
+// Pixels inside the rectangle whose colour is exactly an entry of `cmap`.
+int colormap_pixels(const Image& img, Colormap cmap, int x0, int y0, int x1, int y1) {
+  std::set<uint32_t> entries;
+  const uint8_t* table = colormap_table(cmap);
+  for (int i = 0; i < kColormapSize; ++i) {
+    entries.insert(static_cast<uint32_t>(table[3 * i] << 16 | table[3 * i + 1] << 8 | table[3 * i + 2]));
+  }
+  int n = 0;
+  for (int y = std::max(0, y0); y < std::min(img.h, y1); ++y) {
+    for (int x = std::max(0, x0); x < std::min(img.w, x1); ++x) {
+      const uint8_t* p = &img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.w) + static_cast<size_t>(x)) * 3];
+      n += entries.count(static_cast<uint32_t>(p[0] << 16 | p[1] << 8 | p[2])) ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+int run(const std::string& args) {
+  const std::string command = std::string(DIFFSCOPE_APP) + " " + args;
+  INFO(command);
+  return std::system(command.c_str());
+}
+
+}  // namespace
+
+TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's tokens") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_test";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string fixtures = DIFFSCOPE_FIXTURES;
+  const std::string prompt = "Paris is 4721. Paris?";
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model " + fixtures + "/hf/diffllama_gqa_tied --model-b " + fixtures +
+                     "/hf/llama_gqa_tied --prompt '" + prompt + "' --layout decomposition --layer 1 --head 2 "
+                     "--screenshot " + png + " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+
+  const Image img = load_png(png);
+  REQUIRE(img.w == 1600);
+  REQUIRE(img.h == 1000);
+  // The maps sit right of the sidebar (under a quarter of the width) and above the statistics panel: that area holds
+  // many viridis pixels (A1, lambda*A2) and many RdBu pixels (D).
+  const int viridis = colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3);
+  const int rdbu = colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3);
+  CHECK(viridis > 20000);
+  CHECK(rdbu > 10000);
+
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["layout"] == "decomposition");
+  CHECK(j["layer"] == 1);
+  CHECK(j["head"] == 2);
+  for (const char* slot : {"A", "B"}) {
+    INFO("slot " << slot);
+    std::string joined;
+    for (const auto& t : j[slot]["tokens"]) joined += t.get<std::string>();
+    CHECK(joined == prompt);  // byte-level fixtures: one token per byte, in order
+  }
+  fs::remove_all(out);
+}
+
+TEST_CASE("--screenshot without models still renders and explains the empty slots") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model /nonexistent/diff --model-b /nonexistent/standard --prompt hello "
+                     "--screenshot " + png + " --state-json " + state + " --timeout 30");
+  REQUIRE(rc == 0);
+  CHECK(load_png(png).w == 1600);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["note"].get<std::string>().find("no model in slot A: /nonexistent/diff") != std::string::npos);
+  CHECK(j["A"]["tokens"].empty());
+  fs::remove_all(out);
+}
+
+TEST_CASE("bad command lines fail with a message") {
+  CHECK(run("--layout mosaic > /dev/null 2>&1") != 0);
+  CHECK(run("--frobnicate > /dev/null 2>&1") != 0);
+}

@@ -1,0 +1,76 @@
+// The export panel's actions on demo snapshots: native-resolution map PNG (one pixel per cell), labelled figure, all
+// maps, statistics; failures come back as messages. No GL is called. Test thread.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include <stb_image.h>
+
+#include "demo_snapshot.h"
+#include "export_panel.h"
+#include "map_layouts.h"
+
+namespace fs = std::filesystem;
+using namespace diffscope;
+using namespace diffscope::ui;
+
+static UiState demo_state() {
+  UiState s;
+  DemoSpec a;
+  a.text = "Paris is 4721.";
+  s.slots[kSlotDiff].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(a));
+  s.slots[kSlotDiff].sequence = 1;
+  DemoSpec b = a;
+  b.kind = AttentionKind::Standard;
+  b.layers = 2;
+  s.slots[kSlotStandard].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(b));
+  s.slots[kSlotStandard].sequence = 1;
+  s.settings.selection = {1, 2};
+  s.font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  return s;
+}
+
+TEST_CASE("map and figure exports write PNGs of the focused map") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const UiState s = demo_state();
+  const FocusedMap focus = default_focus(s);
+  REQUIRE(focus.valid);
+  CHECK(focus.request.variant == MapVariant::Diff);
+  CHECK(focus.request.layer == 1);
+  CHECK(focus.request.head == 2);
+  std::string message;
+  REQUIRE(export_map_png(s, focus, (dir / "map.png").string(), &message));
+  int w = 0, h = 0, c = 0;
+  REQUIRE(stbi_info((dir / "map.png").string().c_str(), &w, &h, &c));
+  CHECK(w == 14);  // one pixel per cell: 14 byte tokens
+  CHECK(h == 14);
+  REQUIRE(export_figure_png(s, focus, (dir / "figure.png").string(), 10, &message));
+  REQUIRE(stbi_info((dir / "figure.png").string().c_str(), &w, &h, &c));
+  CHECK(w > 140);
+  CHECK(h > 140);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("all maps and statistics go to a folder; unwritable folders are reported") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports_all";
+  fs::remove_all(dir);
+  const UiState s = demo_state();
+  std::string message;
+  REQUIRE(export_all_maps(s, (dir / "maps").string(), &message));
+  CHECK(fs::exists(dir / "maps" / "A_demo-diff" / "maps.safetensors"));
+  CHECK(fs::exists(dir / "maps" / "B_demo-standard" / "layer1_head3_attn.png"));
+  REQUIRE(export_stats(s, dir.string(), true, &message));
+  CHECK(fs::exists(dir / "stats_A_demo-diff.json"));
+  REQUIRE(export_stats(s, dir.string(), false, &message));
+  CHECK(fs::exists(dir / "stats_B_demo-standard.csv"));
+  CHECK_FALSE(export_stats(s, "/proc/diffscope-no", true, &message));
+  CHECK(message.find("/proc/diffscope-no") != std::string::npos);
+  CHECK_FALSE(export_map_png(s, default_focus(s), "/proc/diffscope-no/map.png", &message));
+  CHECK_FALSE(message.empty());
+  UiState empty;
+  CHECK_FALSE(export_all_maps(empty, (dir / "none").string(), &message));
+  CHECK(message.find("run a prompt first") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -1,0 +1,48 @@
+// Hover tooltip values read back from a demo snapshot, and D = A1 - lambda A2 at the hovered cell. Test thread.
+#include <catch2/catch.hpp>
+
+#include "demo_snapshot.h"
+#include "hover_info.h"
+
+using namespace diffscope;
+using namespace diffscope::ui;
+
+TEST_CASE("hover gathers every map's value at the cell") {
+  DemoSpec d;
+  d.text = "Paris 4721";
+  const AttentionSnapshot diff = make_demo_snapshot(d);
+  DemoSpec s = d;
+  s.kind = AttentionKind::Standard;
+  s.layers = 2;
+  const AttentionSnapshot standard = make_demo_snapshot(s);
+
+  const HoverValues h = hover_values(&diff, 1, 2, &standard, 0, 3, 6, 0);
+  CHECK(h.query_token == "4");
+  CHECK(h.key_token == "P");
+  CHECK_FALSE(h.masked);
+  REQUIRE(h.a1);
+  REQUIRE(h.a2);
+  REQUIRE(h.lambda);
+  REQUIRE(h.diff);
+  CHECK(*h.diff == Approx(*h.a1 - *h.lambda * *h.a2));
+  REQUIRE(h.standard);
+  CHECK(*h.standard == standard.layers[0].attn[3].at(6, 0));
+
+  const HoverValues masked = hover_values(&diff, 0, 0, nullptr, 0, 0, 1, 4);
+  CHECK(masked.masked);
+  CHECK_FALSE(masked.standard);
+  CHECK(*masked.a1 == 0.0f);
+}
+
+TEST_CASE("missing layers, heads and snapshots give no value") {
+  DemoSpec d;
+  d.tokens = 4;
+  const AttentionSnapshot diff = make_demo_snapshot(d);
+  CHECK_FALSE(map_value(diff, MapKind::A1, 9, 0, 0, 0));
+  CHECK_FALSE(map_value(diff, MapKind::A1, 0, 9, 0, 0));
+  CHECK_FALSE(map_value(diff, MapKind::A1, 0, 0, 4, 0));
+  CHECK_FALSE(map_value(diff, MapKind::Standard, 0, 0, 0, 0));
+  const HoverValues h = hover_values(nullptr, 0, 0, nullptr, 0, 0, 0, 0, 0.25f);
+  CHECK(h.query_token.empty());
+  CHECK(h.standard == 0.25f);
+}

@@ -1,0 +1,49 @@
+// Per-layer statistic series: head means computed by hand from the snapshot's HeadStats. Test thread.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "demo_snapshot.h"
+#include "layer_series.h"
+
+using namespace diffscope;
+using namespace diffscope::ui;
+
+TEST_CASE("per-head statistics become layer means") {
+  AttentionSnapshot s;
+  s.model.kind = AttentionKind::Differential;
+  s.layers.resize(2);
+  s.layers[0].stats_diff = {HeadStats{0.2, 0.5, 0.3, 1.0}, HeadStats{0.4, 0.1, 0.5, 3.0}};
+  s.layers[1].stats_diff = {HeadStats{0.6, 0.0, 0.9, 2.0}, HeadStats{0.8, 0.2, 0.7, 4.0}};
+  s.layers[0].lambda = Matrix{2, 1, {0.2f, 0.2f}};
+  s.layers[1].lambda = Matrix{2, 1, {0.4f, 0.4f}};
+  s.layers[1].attn_logits.top1 = 38.8;
+
+  const auto entropy = layer_series(s, Stat::Entropy, MapKind::Diff);
+  REQUIRE(entropy.size() == 2);
+  CHECK(entropy[0] == Approx(0.3));
+  CHECK(entropy[1] == Approx(0.7));
+  CHECK(layer_series(s, Stat::SinkMass, MapKind::Diff)[0] == Approx(0.3));
+  CHECK(layer_series(s, Stat::Distance, MapKind::Diff, 1)[1] == Approx(4.0));  // one head
+  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Diff);
+  CHECK(lambda[0] == Approx(0.2));
+  CHECK(lambda[1] == Approx(0.4));
+  CHECK(layer_series(s, Stat::LogitTop1, MapKind::Diff)[1] == Approx(38.8));
+  // No span marked: signal is NaN (HeadStats default), and stays NaN in the mean.
+  CHECK(std::isnan(layer_series(s, Stat::Signal, MapKind::Diff)[0]));
+  CHECK(primary_kind(s) == MapKind::Diff);
+  CHECK(head_stat(s, Stat::MaxAttention, MapKind::Diff, 1, 0) == Approx(0.9));
+  CHECK(std::isnan(head_stat(s, Stat::MaxAttention, MapKind::Diff, 2, 0)));
+}
+
+TEST_CASE("a standard model has no lambda") {
+  DemoSpec spec;
+  spec.kind = AttentionKind::Standard;
+  spec.layers = 3;
+  const AttentionSnapshot s = make_demo_snapshot(spec);
+  CHECK(primary_kind(s) == MapKind::Standard);
+  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Standard);
+  REQUIRE(lambda.size() == 3);
+  CHECK(std::isnan(lambda[0]));
+  for (int k = 0; k < kNumStats; ++k) CHECK(std::string(stat_definition(static_cast<Stat>(k))).size() > 20);
+}

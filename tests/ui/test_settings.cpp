@@ -1,0 +1,77 @@
+// Settings JSON round trip, defaults for missing fields, errors for bad files. Test thread.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "settings.h"
+
+using namespace diffscope;
+using namespace diffscope::ui;
+
+TEST_CASE("settings survive a round trip") {
+  Settings s;
+  s.model_a = "/models/diff";
+  s.prompt = "What is the magic number of Paris?\nÉtoile";
+  s.layout = Layout::Grid;
+  s.selection = {3, 2};
+  s.display.sequential = Colormap::Magma;
+  s.display.mode = ColorScale::Mode::Gamma;
+  s.display.gamma = 0.3f;
+  s.display.hide_sink = false;
+  s.figure_scale = 12;
+  Settings back;
+  std::string error;
+  REQUIRE(settings_from_json(settings_to_json(s), &back, &error));
+  CHECK(back.model_a == s.model_a);
+  CHECK(back.prompt == s.prompt);
+  CHECK(back.layout == Layout::Grid);
+  CHECK(back.selection == s.selection);
+  CHECK(back.display.sequential == Colormap::Magma);
+  CHECK(back.display.mode == ColorScale::Mode::Gamma);
+  CHECK(back.display.gamma == Approx(0.3f));
+  CHECK_FALSE(back.display.hide_sink);
+  CHECK(back.figure_scale == 12);
+}
+
+TEST_CASE("missing or mistyped fields keep defaults; bad JSON is reported") {
+  Settings s;
+  std::string error;
+  REQUIRE(settings_from_json(R"({"layer": "three", "layout": "mosaic", "display": {"sequential": "jet"}})", &s, &error));
+  CHECK(s.selection.layer == 0);
+  CHECK(s.layout == Layout::Decomposition);
+  CHECK(s.display.sequential == Colormap::Viridis);
+  CHECK_FALSE(settings_from_json("{not json", &s, &error));
+  CHECK(error.find("JSON") != std::string::npos);
+}
+
+TEST_CASE("settings files: missing is fine, unwritable is an error") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_settings";
+  std::filesystem::remove_all(dir);
+  Settings s;
+  std::string error;
+  CHECK(load_settings((dir / "none.json").string(), &s, &error));
+  s.prompt = "saved";
+  REQUIRE(save_settings((dir / "sub" / "settings.json").string(), s, &error));
+  Settings back;
+  REQUIRE(load_settings((dir / "sub" / "settings.json").string(), &back, &error));
+  CHECK(back.prompt == "saved");
+  CHECK_FALSE(save_settings("/proc/diffscope/settings.json", s, &error));
+  CHECK_FALSE(error.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("config folder follows XDG_CONFIG_HOME") {
+  const char* old_xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_xdg = old_xdg ? old_xdg : "", saved_home = old_home ? old_home : "";
+  setenv("XDG_CONFIG_HOME", "/tmp/xdg", 1);
+  CHECK(config_dir() == "/tmp/xdg/diffscope");
+  unsetenv("XDG_CONFIG_HOME");
+  setenv("HOME", "/home/u", 1);
+  CHECK(config_dir() == "/home/u/.config/diffscope");
+  if (old_xdg) setenv("XDG_CONFIG_HOME", saved_xdg.c_str(), 1);
+  if (old_home) setenv("HOME", saved_home.c_str(), 1);
+}

@@ -1,0 +1,238 @@
+// The app's window composition, keyboard handling and run submission. Main (UI) thread.
+#include "app_ui.h"
+
+#include <algorithm>
+
+#include <imgui.h>
+
+#include "display_panel.h"
+#include "export_panel.h"
+#include "map_layouts.h"
+#include "model_panel.h"
+#include "prompt_panel.h"
+#include "selection.h"
+#include "stats_panel.h"
+#include "token_strip.h"
+
+namespace diffscope::ui {
+
+AppUi::AppUi(Settings settings) : cache_(renderer_), widgets_(renderer_) {
+  state_.settings = std::move(settings);
+  state_.path_edit = {state_.settings.model_a, state_.settings.model_b};
+}
+
+bool AppUi::init_gl(const std::string& shader_dir, std::string* error) {
+  if (shader_dir.empty()) {
+    *error = "the shaders folder (with heatmap.frag) was not found: set DIFFSCOPE_DATA_DIR to the folder that holds "
+             "shaders/";
+    state_.gl_error = *error;
+    return false;
+  }
+  if (!renderer_.init(shader_dir, error)) {
+    state_.gl_error = *error;
+    return false;
+  }
+  return true;
+}
+
+void AppUi::note_export(bool ok, const std::string& message) {
+  state_.export_message = message;
+  state_.export_failed = !ok;
+}
+
+// Model dimensions for navigation: slot A's result, else its info, else slot B's.
+static void model_dims(const UiState& s, int* layers, int* heads) {
+  *layers = *heads = 0;
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const SlotState& st = s.slots[static_cast<size_t>(slot)];
+    if (st.snapshot) {
+      *layers = static_cast<int>(st.snapshot->layers.size());
+      *heads = st.snapshot->model.num_heads;
+      return;
+    }
+    if (st.info) {
+      *layers = st.info->num_layers;
+      *heads = st.info->num_heads;
+      return;
+    }
+  }
+}
+
+void AppUi::handle_keys() {
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;  // arrows belong to the prompt editor while typing
+  int layers = 0, heads = 0;
+  model_dims(state_, &layers, &heads);
+  Selection& sel = state_.settings.selection;
+  const std::pair<ImGuiKey, NavKey> keys[] = {
+      {ImGuiKey_LeftArrow, NavKey::Left}, {ImGuiKey_RightArrow, NavKey::Right}, {ImGuiKey_UpArrow, NavKey::Up},
+      {ImGuiKey_DownArrow, NavKey::Down}, {ImGuiKey_PageUp, NavKey::PageUp},    {ImGuiKey_PageDown, NavKey::PageDown},
+      {ImGuiKey_Home, NavKey::Home},      {ImGuiKey_End, NavKey::End}};
+  for (const auto& [key, nav] : keys) {
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(key))) {
+      sel = navigate(sel, nav, layers, heads);
+      state_.focused.valid = false;
+    }
+  }
+  // Digits 1-3 pick the layout (GLFW key codes of digits are their ASCII codes).
+  if (ImGui::IsKeyPressed('1', false)) state_.settings.layout = Layout::Decomposition;
+  if (ImGui::IsKeyPressed('2', false)) state_.settings.layout = Layout::Comparison;
+  if (ImGui::IsKeyPressed('3', false)) state_.settings.layout = Layout::Grid;
+}
+
+void AppUi::draw_header() {
+  Settings& s = state_.settings;
+  int layout = static_cast<int>(s.layout);
+  ImGui::RadioButton("Decomposition", &layout, 0);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("A1 | lambda*A2 | D of one Diff head (key 1)");
+  ImGui::SameLine();
+  ImGui::RadioButton("Comparison", &layout, 1);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Diff model's D next to the standard model's map (key 2)");
+  ImGui::SameLine();
+  ImGui::RadioButton("Grid", &layout, 2);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("All layers x heads; click one to open it (key 3)");
+  s.layout = static_cast<Layout>(layout);
+  int layers = 0, heads = 0;
+  model_dims(state_, &layers, &heads);
+  const bool known = layers > 0 && heads > 0;  // until a model is loaded, keep the selection asked for (--layer)
+  if (known) s.selection = clamp_selection(s.selection, layers, heads);
+  ImGui::SameLine(0, 30);
+  ImGui::SetNextItemWidth(140);
+  if (ImGui::SliderInt("layer", &s.selection.layer, 0, std::max(0, layers - 1))) state_.focused.valid = false;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(140);
+  if (ImGui::SliderInt("head", &s.selection.head, 0, std::max(0, heads - 1))) state_.focused.valid = false;
+  if (known) s.selection = clamp_selection(s.selection, layers, heads);
+  ImGui::SameLine(0, 20);
+  ImGui::TextDisabled("keys \xE2\x86\x90\xE2\x86\x92 head, \xE2\x86\x91\xE2\x86\x93 layer (?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Left/Right: head   Up/Down: layer   PgUp/PgDn: a quarter of the layers   Home/End: first/last "
+                      "layer\n1 / 2 / 3: decomposition / comparison / grid\nMaps: mouse wheel zooms, drag pans, "
+                      "double-click resets; click a map to choose it for export.\nTokens: hover to highlight, drag to "
+                      "mark the relevant span, right-click to clear it.");
+  }
+}
+
+void AppUi::draw_status_bar(const FrameInput& input) {
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const SlotState& s = state_.slots[static_cast<size_t>(slot)];
+    const char* name = slot == kSlotDiff ? "A" : "B";
+    const char* phase = "empty";
+    switch (s.phase) {
+      case SlotState::Phase::Empty: phase = "no model"; break;
+      case SlotState::Phase::Loading: phase = "loading"; break;
+      case SlotState::Phase::Ready: phase = s.running ? "running" : "ready"; break;
+      case SlotState::Phase::Failed: phase = "failed"; break;
+    }
+    if (slot > 0) ImGui::SameLine(0, 24);
+    if (s.snapshot) ImGui::Text("%s: %s, last run %.0f ms", name, phase, s.snapshot->seconds * 1000.0);
+    else ImGui::Text("%s: %s", name, phase);
+  }
+  ImGui::SameLine(0, 24);
+  ImGui::Text("%zu tokens", shown_tokens(state_).size());
+  ImGui::SameLine(0, 24);
+  ImGui::TextDisabled("frame %.1f ms  textures uploaded %llu", input.frame_ms,
+                      static_cast<unsigned long long>(cache_.uploads()));
+}
+
+void AppUi::maybe_submit(UiActions& actions) {
+  const bool debounced = state_.debounce.fire(state_.now) && state_.settings.prompt != state_.submitted_text;
+  if (!state_.submit_now && !debounced) return;
+  state_.submit_now = false;
+  state_.debounce.cancel();
+  if (state_.settings.prompt.empty()) return;  // the engine rejects an empty prompt; the editor says what to do
+  if (state_.span_bytes && state_.span_bytes->second > static_cast<int64_t>(state_.settings.prompt.size())) {
+    state_.span_bytes.reset();  // the text got shorter than the marked span
+  }
+  actions.run = make_run_request(state_);
+  state_.submitted_text = state_.settings.prompt;
+  ++state_.submissions;
+}
+
+UiActions AppUi::frame(const FrameInput& input) {
+  UiActions actions;
+  state_.slots = input.slots;
+  state_.now = input.now;
+  for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
+  // A model that just became ready runs the current prompt.
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    const SlotState& s = state_.slots[static_cast<size_t>(slot)];
+    if (s.phase == SlotState::Phase::Ready &&
+        (last_phase_[static_cast<size_t>(slot)] != SlotState::Phase::Ready ||
+         last_model_dir_[static_cast<size_t>(slot)] != s.model_dir)) {
+      state_.submit_now = true;
+    }
+    last_phase_[static_cast<size_t>(slot)] = s.phase;
+    last_model_dir_[static_cast<size_t>(slot)] = s.model_dir;
+  }
+  handle_keys();
+
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(io.DisplaySize);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0);
+  ImGui::Begin("DiffScope", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+  ImGui::PopStyleVar();
+  const float status_h = ImGui::GetFrameHeightWithSpacing();
+  const float sidebar_w = std::clamp(io.DisplaySize.x * 0.24f, 300.0f, 480.0f);
+
+  ImGui::BeginChild("sidebar", ImVec2(sidebar_w, -status_h), true);
+  ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.4f, 1), "DiffScope");
+  ImGui::SameLine();
+  ImGui::TextDisabled("differential vs standard attention");
+  if (ImGui::CollapsingHeader("Models", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_panel(state_, actions);
+  if (ImGui::CollapsingHeader("Prompt", ImGuiTreeNodeFlags_DefaultOpen)) draw_prompt_panel(state_, actions);
+  if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) draw_display_panel(state_.settings.display);
+  if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
+  ImGui::EndChild();
+  ImGui::SameLine();
+
+  ImGui::BeginChild("main", ImVec2(0, -status_h), false);
+  draw_header();
+  ImGui::Separator();
+  draw_token_strip(state_, 3);
+  ImGui::Separator();
+  const float total = ImGui::GetContentRegionAvail().y;
+  float& stats_h = state_.settings.stats_height;
+  stats_h = std::clamp(stats_h, 120.0f, std::max(120.0f, total - 200.0f));
+  // Square maps in a wide window leave height unused: the statistics get it.
+  const float maps_h = std::min(total - stats_h - 8, layout_preferred_height(state_, ImGui::GetContentRegionAvail().x));
+  ImGui::BeginChild("maps", ImVec2(0, maps_h), false, ImGuiWindowFlags_NoScrollWithMouse);
+  if (!state_.gl_error.empty()) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "Heatmaps are unavailable: %s", state_.gl_error.c_str());
+    ImGui::PopTextWrapPos();
+  } else {
+    draw_map_layouts(state_, actions, cache_, widgets_);
+  }
+  ImGui::EndChild();
+  // Splitter between maps and statistics.
+  ImGui::InvisibleButton("splitter", ImVec2(-1, 8));
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
+  if (ImGui::IsItemActive()) {
+    stats_h = std::max(stats_h, total - maps_h - 8);  // drag from the height shown, not the one asked for
+    stats_h -= io.MouseDelta.y;
+  }
+  {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(a.x, (a.y + b.y) / 2), ImVec2(b.x, (a.y + b.y) / 2),
+                                        ImGui::GetColorU32(ImGuiCol_Separator), 2.0f);
+  }
+  ImGui::BeginChild("stats", ImVec2(0, 0), false);
+  draw_stats_panel(state_);
+  ImGui::EndChild();
+  ImGui::EndChild();
+
+  draw_status_bar(input);
+  ImGui::End();
+
+  maybe_submit(actions);
+  if (state_.debounce.armed()) actions.wake_in = state_.debounce.remaining(state_.now);
+  cache_.end_frame();
+  widgets_.end_frame();
+  return actions;
+}
+
+}  // namespace diffscope::ui

@@ -1,0 +1,226 @@
+// Export panel and export actions. Main (UI) thread.
+#include "export_panel.h"
+
+#include <exception>
+#include <filesystem>
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "export.h"
+#include "figure_export.h"
+#include "heatmap_png.h"
+#include "map_layouts.h"
+#include "map_style.h"
+
+namespace fs = std::filesystem;
+
+namespace diffscope::ui {
+
+namespace {
+
+std::string slot_letter(int slot) { return slot == kSlotDiff ? "A" : "B"; }
+
+std::string file_stem(const UiState& state, const FocusedMap& f) {
+  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
+  std::string name = s && !s->model.name.empty() ? s->model.name : slot_letter(f.request.slot);
+  const char* kind = "";
+  switch (f.request.variant) {
+    case MapVariant::A1: kind = "attn1"; break;
+    case MapVariant::A2: kind = "attn2"; break;
+    case MapVariant::LambdaA2: kind = "lambda_attn2"; break;
+    case MapVariant::Diff: kind = "diff"; break;
+    case MapVariant::Standard: kind = "attn"; break;
+  }
+  const std::string head = f.request.head < 0 ? "mean" : std::to_string(f.request.head);
+  return name + "_layer" + std::to_string(f.request.layer) + "_head" + head + "_" + kind;
+}
+
+std::string export_dir(const UiState& state) {
+  return state.settings.export_dir.empty() ? std::string(".") : state.settings.export_dir;
+}
+
+bool ensure_dir(const std::string& dir, std::string* message) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, ec)) {
+    *message = "cannot create the folder " + dir + (ec ? ": " + ec.message() : "");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message) {
+  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
+  if (!f.valid || s == nullptr) {
+    *message = "no map to export: run a prompt first";
+    return false;
+  }
+  const Matrix m = derive_map(*s, f.request);
+  if (m.empty()) {
+    *message = "the focused map is not in the current result";
+    return false;
+  }
+  const bool signed_map = variant_is_signed(f.request.variant);
+  HeatmapImageOptions o;
+  o.colormap = colormap_for(signed_map, state.settings.display);
+  o.scale = display_scale(auto_scale(m, signed_map, f.request.hide_sink), state.settings.display);
+  o.cell_pixels = 1;
+  o.shade_masked = state.settings.display.shade_masked;
+  try {
+    write_heatmap_png(path, m, o);
+  } catch (const std::exception& e) {
+    *message = e.what();
+    return false;
+  }
+  *message = "wrote " + path + " (" + std::to_string(m.cols) + " x " + std::to_string(m.rows) + ")";
+  return true;
+}
+
+bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
+                       std::string* message) {
+  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
+  if (!f.valid || s == nullptr) {
+    *message = "no map to export: run a prompt first";
+    return false;
+  }
+  const Matrix m = derive_map(*s, f.request);
+  if (m.empty()) {
+    *message = "the focused map is not in the current result";
+    return false;
+  }
+  const bool signed_map = variant_is_signed(f.request.variant);
+  FigureSpec spec;
+  spec.map = &m;
+  spec.colormap = colormap_for(signed_map, state.settings.display);
+  spec.scale = display_scale(auto_scale(m, signed_map, f.request.hide_sink), state.settings.display);
+  spec.cell_pixels = cell_pixels;
+  spec.font_path = state.font_path;
+  const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
+  spec.title = (s->model.name.empty() ? slot_letter(f.request.slot) : s->model.name) + " (" + s->model.model_type +
+               ")   layer " + std::to_string(f.request.layer) + "   " + head + "   " + variant_title(f.request.variant) +
+               (f.request.row_normalize ? "   rows normalized" : "");
+  for (const Token& t : s->tokens) {
+    spec.row_labels.push_back(t.text);
+    spec.col_labels.push_back(t.text);
+  }
+  std::string error;
+  if (!write_figure_png(path, spec, &error)) {
+    *message = error;
+    return false;
+  }
+  *message = "wrote " + path;
+  return true;
+}
+
+bool export_all_maps(const UiState& state, const std::string& dir, std::string* message) {
+  int written = 0;
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const AttentionSnapshot* s = slot_snapshot(state, slot);
+    if (s == nullptr) continue;
+    const std::string sub = dir + "/" + slot_letter(slot) + "_" + (s->model.name.empty() ? "model" : s->model.name);
+    if (!ensure_dir(sub, message)) return false;
+    try {
+      PngSelection sel;
+      sel.hide_sink = state.settings.display.hide_sink;
+      written += static_cast<int>(write_map_pngs(sub, *s, sel).size());
+      write_maps_safetensors(sub + "/maps.safetensors", *s);
+    } catch (const std::exception& e) {
+      *message = e.what();
+      return false;
+    }
+  }
+  if (written == 0) {
+    *message = "no maps to export: run a prompt first";
+    return false;
+  }
+  *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;
+  return true;
+}
+
+bool export_stats(const UiState& state, const std::string& dir, bool json, std::string* message) {
+  if (!ensure_dir(dir, message)) return false;
+  std::string written;
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const AttentionSnapshot* s = slot_snapshot(state, slot);
+    if (s == nullptr) continue;
+    const std::string path = dir + "/stats_" + slot_letter(slot) + "_" + (s->model.name.empty() ? "model" : s->model.name) +
+                             (json ? ".json" : ".csv");
+    try {
+      if (json) write_stats_json(path, *s);
+      else write_stats_csv(path, *s);
+    } catch (const std::exception& e) {
+      *message = e.what();
+      return false;
+    }
+    written += (written.empty() ? "" : ", ") + path;
+  }
+  if (written.empty()) {
+    *message = "no statistics to export: run a prompt first";
+    return false;
+  }
+  *message = "wrote " + written;
+  return true;
+}
+
+void draw_export_panel(UiState& state, UiActions& actions) {
+  ImGui::SetNextItemWidth(-1);
+  ImGui::InputTextWithHint("##export_dir", "export folder (default: current folder)", &state.settings.export_dir);
+  const FocusedMap focus = state.focused.valid ? state.focused : default_focus(state);
+  ImGui::TextDisabled("map: %s", focus.valid ? file_stem(state, focus).c_str() : "(none)");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Click a map to choose which one the map exports use.");
+  const std::string dir = export_dir(state);
+  std::string message;
+  bool ok = true, clicked = false;
+  if (ImGui::Button("Map PNG")) {
+    clicked = true;
+    ok = ensure_dir(dir, &message) && export_map_png(state, focus, dir + "/" + file_stem(state, focus) + ".png", &message);
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The focused map at native resolution: one pixel per cell.");
+  ImGui::SameLine();
+  if (ImGui::Button("Figure PNG")) {
+    clicked = true;
+    ok = ensure_dir(dir, &message) &&
+         export_figure_png(state, focus, dir + "/" + file_stem(state, focus) + "_figure.png",
+                           state.settings.figure_scale, &message);
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Title, token labels on both axes and a colorbar.");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-1);
+  ImGui::SliderInt("##scale", &state.settings.figure_scale, 1, 32, "%d px/cell");
+  if (ImGui::Button("Window PNG")) {
+    clicked = true;
+    if (ensure_dir(dir, &message)) actions.window_screenshot = dir + "/diffscope_window.png";
+    else ok = false;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("All maps")) {
+    clicked = true;
+    ok = export_all_maps(state, dir + "/maps", &message);
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every map of both models as PNGs, plus maps.safetensors.");
+  ImGui::SameLine();
+  if (ImGui::Button("Stats JSON")) {
+    clicked = true;
+    ok = export_stats(state, dir, true, &message);
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("CSV")) {
+    clicked = true;
+    ok = export_stats(state, dir, false, &message);
+  }
+  if (clicked && !message.empty()) {
+    state.export_message = message;
+    state.export_failed = !ok;
+  }
+  if (!state.export_message.empty()) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(state.export_failed ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.5f, 0.85f, 0.5f, 1), "%s",
+                       state.export_message.c_str());
+    ImGui::PopTextWrapPos();
+  }
+}
+
+}  // namespace diffscope::ui

@@ -1,0 +1,22 @@
+// Export buttons: the focused map as a PNG (one pixel per cell) or as a labelled figure, the window as a PNG, every
+// map of the current run to a folder, statistics as JSON/CSV. Failures are shown in the panel, never fatal. Main (UI)
+// thread.
+#pragma once
+
+#include <string>
+
+#include "ui_state.h"
+
+namespace diffscope::ui {
+
+void draw_export_panel(UiState& state, UiActions& actions);
+
+// The individual exports (also used by the app's command line). Each returns false with *message on failure and
+// true with a "wrote ..." message on success.
+bool export_map_png(const UiState& state, const FocusedMap& focus, const std::string& path, std::string* message);
+bool export_figure_png(const UiState& state, const FocusedMap& focus, const std::string& path, int cell_pixels,
+                       std::string* message);
+bool export_all_maps(const UiState& state, const std::string& dir, std::string* message);
+bool export_stats(const UiState& state, const std::string& dir, bool json, std::string* message);
+
+}  // namespace diffscope::ui

@@ -1,0 +1,118 @@
+// The GL heatmap pipeline: a map becomes an R32F texture (max-pooled above the GL texture limit) and is drawn by
+// shaders/heatmap.{vert,frag} into an offscreen render target whose texture ImGui shows. One draw per map, never
+// one rectangle per cell. Main (UI) thread, with a current GL 3.3 context.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "colormap.h"
+#include "gl_api.h"
+#include "map_viewport.h"
+#include "snapshot.h"
+
+namespace diffscope::ui {
+
+// A map on the GPU. Move-only; deletes its texture.
+class MapTexture {
+ public:
+  MapTexture() = default;
+  ~MapTexture();
+  MapTexture(MapTexture&& other) noexcept;
+  MapTexture& operator=(MapTexture&& other) noexcept;
+  MapTexture(const MapTexture&) = delete;
+  MapTexture& operator=(const MapTexture&) = delete;
+
+  bool valid() const { return id_ != 0; }
+  GLuint id() const { return id_; }
+  int64_t cols() const { return cols_; }  // source map size in cells
+  int64_t rows() const { return rows_; }
+  int64_t pool() const { return pool_; }  // cells per texel side
+
+ private:
+  friend class HeatmapRenderer;
+  GLuint id_ = 0;
+  int64_t cols_ = 0, rows_ = 0, pool_ = 1;
+};
+
+// An offscreen RGBA8 colour target (framebuffer object + texture). Move-only.
+class RenderTarget {
+ public:
+  RenderTarget() = default;
+  ~RenderTarget();
+  RenderTarget(RenderTarget&& other) noexcept;
+  RenderTarget& operator=(RenderTarget&& other) noexcept;
+  RenderTarget(const RenderTarget&) = delete;
+  RenderTarget& operator=(const RenderTarget&) = delete;
+
+  // (Re)allocates to w x h pixels when the size changed; false when the framebuffer is incomplete.
+  bool ensure(int w, int h);
+  GLuint texture() const { return texture_; }
+  GLuint framebuffer() const { return fbo_; }
+  int width() const { return w_; }
+  int height() const { return h_; }
+  // RGBA bytes, top row first (for tests and exports).
+  std::vector<uint8_t> read_rgba() const;
+
+ private:
+  void release();
+  GLuint fbo_ = 0, texture_ = 0;
+  int w_ = 0, h_ = 0;
+};
+
+// How to draw one map.
+struct HeatmapDraw {
+  CellRect view;                      // visible cells (x = key, y = query)
+  Colormap colormap = Colormap::Viridis;
+  ColorScale scale;
+  bool shade_masked = true;           // causal maps: grey key > query
+  std::array<float, 3> masked_rgb = {0.22f, 0.22f, 0.25f};
+  bool grid_lines = true;             // cell borders once cells are at least 14 pixels
+};
+
+class HeatmapRenderer {
+ public:
+  HeatmapRenderer() = default;
+  ~HeatmapRenderer();
+  HeatmapRenderer(const HeatmapRenderer&) = delete;
+  HeatmapRenderer& operator=(const HeatmapRenderer&) = delete;
+
+  // Builds the shader program from `shader_dir`/heatmap.vert and heatmap.frag and the colormap textures. False with
+  // *error (file, compiler log) when it cannot; the app then shows the error instead of maps.
+  bool init(const std::string& shader_dir, std::string* error);
+  bool ready() const { return program_ != 0; }
+
+  // The largest texture side used: GL_MAX_TEXTURE_SIZE, or less when limited (tests of pooling, memory).
+  int64_t max_texture_side() const { return max_side_; }
+  void limit_texture_side(int64_t side);
+
+  // Uploads `map`, max-pooled when a side exceeds `max_side` (0: max_texture_side()); signed maps keep the entry of
+  // largest magnitude.
+  MapTexture upload(const Matrix& map, bool signed_values, int64_t max_side = 0) const;
+
+  // The colormap's 256 x 1 RGB texture (for colorbars).
+  GLuint lut_texture(Colormap colormap) const { return luts_[static_cast<int>(colormap)]; }
+
+  // Binds `target`, clears it to transparent, and sets up state for draw(). end() restores the default framebuffer.
+  void begin(const RenderTarget& target);
+  // Draws `map` into the rectangle (x, y, w, h) of the bound target, in pixels from its top left.
+  void draw(const MapTexture& map, const HeatmapDraw& params, int x, int y, int w, int h);
+  void end();
+
+ private:
+  GLuint program_ = 0;
+  GLuint vao_ = 0;
+  GLuint luts_[3] = {0, 0, 0};  // Viridis, Magma, RdBu
+  int64_t max_side_ = 4096;
+  int target_h_ = 0;
+  GLint saved_viewport_[4] = {0, 0, 0, 0};
+  GLint saved_fbo_ = 0;
+  struct Uniforms {
+    GLint map, lut, view, map_cells, pool, mode, vmin, vmax, gamma, log_floor, diverging, shade_masked,
+        masked_color, cell_pixels, grid;
+  } u_{};
+};
+
+}  // namespace diffscope::ui

@@ -1,0 +1,208 @@
+// Heatmap widgets: GL render target per map, ImGui image, zoom/pan input, overlays, colorbars. Main (UI) thread.
+#include "heatmap_widget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace diffscope::ui {
+
+uint64_t hash_combine(uint64_t seed, uint64_t value) {
+  // 64-bit mix (splitmix64 finalizer) so nearby values do not collide.
+  uint64_t z = seed ^ (value + 0x9E3779B97F4A7C15ull + (seed << 6) + (seed >> 2));
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static uint64_t bits(double v) {
+  uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+uint64_t hash_draw(const HeatmapDraw& d, GLuint texture) {
+  uint64_t h = hash_combine(0, texture);
+  for (double v : {d.view.x0, d.view.y0, d.view.x1, d.view.y1, static_cast<double>(d.scale.vmin),
+                   static_cast<double>(d.scale.vmax), static_cast<double>(d.scale.gamma),
+                   static_cast<double>(d.scale.log_floor), static_cast<double>(d.masked_rgb[0])}) {
+    h = hash_combine(h, bits(v));
+  }
+  h = hash_combine(h, static_cast<uint64_t>(d.colormap));
+  h = hash_combine(h, static_cast<uint64_t>(d.scale.mode));
+  h = hash_combine(h, (d.scale.diverging ? 1u : 0u) | (d.shade_masked ? 2u : 0u) | (d.grid_lines ? 4u : 0u));
+  return h;
+}
+
+HeatmapWidgets::TargetState& HeatmapWidgets::state(const std::string& id) {
+  TargetState& s = targets_[id];
+  s.used = true;
+  return s;
+}
+
+void HeatmapWidgets::end_frame() {
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    if (!it->second.used) it = targets_.erase(it);
+    else {
+      it->second.used = false;
+      ++it;
+    }
+  }
+}
+
+MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map, const HeatmapDraw& style_in,
+                                      MapViewport* view, ImVec2 size) {
+  MapPlacement p;
+  size.x = std::max(8.0f, std::floor(size.x));
+  size.y = std::max(8.0f, std::floor(size.y));
+  const int64_t cols = map.texture.cols(), rows = map.texture.rows();
+  p.cols = cols;
+  p.rows = rows;
+  if (!view->initialized) *view = fit_viewport(cols, rows);
+  *view = clamp_viewport(*view, cols, rows, size.x, size.y);
+
+  ImGui::PushID(id.c_str());
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("map", size, ImGuiButtonFlags_MouseButtonLeft);
+  const bool hovered = ImGui::IsItemHovered();
+  const ImGuiIO& io = ImGui::GetIO();
+  const double mx = io.MousePos.x - origin.x, my = io.MousePos.y - origin.y;
+  if (hovered && io.MouseWheel != 0.0f) {
+    *view = zoom_at(*view, cols, rows, size.x, size.y, mx, my, std::pow(1.2, io.MouseWheel));
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.0f)) {
+    *view = pan_by(*view, cols, rows, size.x, size.y, io.MouseDelta.x, io.MouseDelta.y);
+  }
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) *view = fit_viewport(cols, rows);
+
+  HeatmapDraw style = style_in;
+  style.view = visible_cells(*view, cols, rows, size.x, size.y);
+  const int fb_w = static_cast<int>(std::lround(size.x * io.DisplayFramebufferScale.x));
+  const int fb_h = static_cast<int>(std::lround(size.y * io.DisplayFramebufferScale.y));
+  TargetState& s = state(id);
+  const bool resized = s.target.width() != fb_w || s.target.height() != fb_h;
+  if (s.target.ensure(fb_w, fb_h)) {
+    const uint64_t key = hash_combine(hash_draw(style, map.texture.id()), static_cast<uint64_t>(fb_w) << 32 | fb_h);
+    if (resized || key != s.content_key) {
+      renderer_.begin(s.target);
+      renderer_.draw(map.texture, style, 0, 0, fb_w, fb_h);
+      renderer_.end();
+      s.content_key = key;
+    }
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    // The target's first row is the bottom one: flip v so the map's row 0 is at the top.
+    dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(s.target.texture())), origin,
+                 ImVec2(origin.x + size.x, origin.y + size.y), ImVec2(0, 1), ImVec2(1, 0));
+  }
+  ImGui::PopID();
+
+  p.draw_list = ImGui::GetWindowDrawList();
+  p.min = origin;
+  p.max = ImVec2(origin.x + size.x, origin.y + size.y);
+  p.view = *view;
+  p.hovered = hovered;
+  if (hovered) p.hovered_cell = cell_at(*view, cols, rows, size.x, size.y, mx, my);
+  return p;
+}
+
+GLuint HeatmapWidgets::render_tiles(const std::string& id, int w, int h, const std::vector<Tile>& tiles,
+                                    uint64_t content_key) {
+  TargetState& s = state(id);
+  const bool resized = s.target.width() != w || s.target.height() != h;
+  if (!s.target.ensure(w, h)) return 0;
+  if (resized || s.content_key != content_key) {
+    renderer_.begin(s.target);
+    for (const Tile& t : tiles) {
+      if (t.texture != nullptr) renderer_.draw(*t.texture, t.style, t.x, t.y, t.w, t.h);
+    }
+    renderer_.end();
+    s.content_key = content_key;
+  }
+  return s.target.texture();
+}
+
+static std::string format_tick(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
+  return buf;
+}
+
+void HeatmapWidgets::draw_colorbar(Colormap colormap, const ColorScale& scale, ImVec2 size) {
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float bar_w = std::min(14.0f, size.x);
+  const ImTextureID lut = reinterpret_cast<ImTextureID>(static_cast<intptr_t>(renderer_.lut_texture(colormap)));
+  // The LUT runs left to right; the bar runs bottom (t = 0) to top (t = 1): map the quad's corners accordingly.
+  dl->AddImageQuad(lut, ImVec2(o.x, o.y), ImVec2(o.x + bar_w, o.y), ImVec2(o.x + bar_w, o.y + size.y),
+                   ImVec2(o.x, o.y + size.y), ImVec2(1, 0.5f), ImVec2(1, 0.5f), ImVec2(0, 0.5f), ImVec2(0, 0.5f));
+  dl->AddRect(o, ImVec2(o.x + bar_w, o.y + size.y), IM_COL32(120, 120, 120, 255));
+  std::vector<float> ticks;
+  if (scale.diverging) {
+    const float m = std::max(std::fabs(scale.vmin), std::fabs(scale.vmax));
+    ticks = {m, 0.0f, -m};
+  } else {
+    ticks = {scale.vmax, scale.vmin};
+  }
+  const float line = ImGui::GetTextLineHeight();
+  float last_y = -1e9f;
+  for (float v : ticks) {
+    const float t = color_scale_position(scale, v);
+    float y = o.y + (1.0f - t) * size.y;
+    if (y - last_y < line) continue;
+    last_y = y;
+    dl->AddLine(ImVec2(o.x + bar_w, y), ImVec2(o.x + bar_w + 3, y), IM_COL32(200, 200, 200, 255));
+    y = std::clamp(y - line / 2, o.y, o.y + size.y - line);  // labels stay beside the bar, never clipped
+    dl->AddText(ImVec2(o.x + bar_w + 5, y), ImGui::GetColorU32(ImGuiCol_Text), format_tick(v).c_str());
+  }
+  ImGui::Dummy(size);
+}
+
+void draw_map_overlay(const MapPlacement& p, const MapOverlay& o) {
+  if (p.draw_list == nullptr) return;
+  ImDrawList* dl = p.draw_list;
+  const double w = p.max.x - p.min.x, h = p.max.y - p.min.y;
+  const auto to_screen = [&](double cx, double cy) {
+    double px = 0, py = 0;
+    cells_to_widget(p.view, p.cols, p.rows, w, h, cx, cy, &px, &py);
+    return ImVec2(static_cast<float>(p.min.x + px), static_cast<float>(p.min.y + py));
+  };
+  dl->PushClipRect(p.min, p.max, true);
+  const ImVec2 map_tl = to_screen(0, 0), map_br = to_screen(static_cast<double>(p.cols), static_cast<double>(p.rows));
+  if (o.span && o.span->end > o.span->begin) {
+    // The marked span R: its key columns, and the query row that reads it.
+    const ImVec2 a = to_screen(static_cast<double>(o.span->begin), 0);
+    const ImVec2 b = to_screen(static_cast<double>(o.span->end), static_cast<double>(p.rows));
+    dl->AddRectFilled(a, b, IM_COL32(255, 170, 0, 28));
+    dl->AddRect(a, b, IM_COL32(255, 170, 0, 200), 0, 0, 1.5f);
+    if (o.query_row >= 0) {
+      const ImVec2 q0 = to_screen(0, static_cast<double>(o.query_row));
+      const ImVec2 q1 = to_screen(static_cast<double>(p.cols), static_cast<double>(o.query_row + 1));
+      dl->AddRect(q0, q1, IM_COL32(255, 170, 0, 200), 0, 0, 1.0f);
+    }
+  }
+  if (o.token && *o.token >= 0 && *o.token < p.rows) {
+    const double t = static_cast<double>(*o.token);
+    const ImVec2 r0 = to_screen(0, t), r1 = to_screen(static_cast<double>(p.cols), t + 1);
+    const ImVec2 c0 = to_screen(t, 0), c1 = to_screen(t + 1, static_cast<double>(p.rows));
+    dl->AddRectFilled(r0, r1, IM_COL32(255, 255, 255, 40));
+    dl->AddRectFilled(c0, c1, IM_COL32(255, 255, 255, 40));
+    dl->AddRect(r0, r1, IM_COL32(255, 255, 255, 160));
+    dl->AddRect(c0, c1, IM_COL32(255, 255, 255, 160));
+  }
+  if (o.crosshair && o.crosshair->row < p.rows && o.crosshair->col < p.cols) {
+    const double r = static_cast<double>(o.crosshair->row) + 0.5, c = static_cast<double>(o.crosshair->col) + 0.5;
+    // A dark halo under a light line: visible on viridis' dark end and on the white middle of RdBu alike.
+    const ImVec2 at = to_screen(c, r);
+    for (const auto& [color, thickness] : {std::pair{IM_COL32(0, 0, 0, 110), 3.0f}, std::pair{IM_COL32(255, 255, 255, 190), 1.0f}}) {
+      dl->AddLine(ImVec2(map_tl.x, at.y), ImVec2(map_br.x, at.y), color, thickness);
+      dl->AddLine(ImVec2(at.x, map_tl.y), ImVec2(at.x, map_br.y), color, thickness);
+    }
+    const ImVec2 c0 = to_screen(c - 0.5, r - 0.5), c1 = to_screen(c + 0.5, r + 0.5);
+    dl->AddRect(ImVec2(c0.x - 2, c0.y - 2), ImVec2(c1.x + 2, c1.y + 2), IM_COL32(0, 0, 0, 200), 0, 0, 2.0f);
+    dl->AddRect(ImVec2(c0.x - 1, c0.y - 1), ImVec2(c1.x + 1, c1.y + 1), IM_COL32(255, 255, 255, 255), 0, 0, 1.5f);
+  }
+  dl->PopClipRect();
+}
+
+}  // namespace diffscope::ui

@@ -1,0 +1,35 @@
+// What the hover tooltip says about one map cell: query and key tokens and the value of every map at that cell
+// (A1, A2, lambda, D of the Diff head; the standard weight). Plain logic, no GL; any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "snapshot.h"
+
+namespace diffscope::ui {
+
+// The value of map `kind` of (layer, head) at (row, col); nothing when the map was not captured or is out of range.
+std::optional<float> map_value(const AttentionSnapshot& snapshot, MapKind kind, int layer, int head, int64_t row,
+                               int64_t col);
+
+// lambda of a Diff head for query row `row` (lambda is [heads, T]); nothing for a standard model.
+std::optional<float> lambda_value(const AttentionSnapshot& snapshot, int layer, int head, int64_t row);
+
+struct HoverValues {
+  int64_t row = 0;
+  int64_t col = 0;
+  bool masked = false;             // key after the query: the causal mask hides it
+  std::string query_token, key_token;
+  std::optional<float> a1, a2, lambda, diff;  // Diff head
+  std::optional<float> standard;              // standard head (or head mean)
+};
+
+// Gathers the tooltip for cell (row, col). `diff` and `standard` may be null (slot without a snapshot);
+// `standard_mean` is the standard value to show instead of one head's (head-mean comparison), when set.
+HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff_head,
+                         const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
+                         int64_t col, std::optional<float> standard_mean = std::nullopt);
+
+}  // namespace diffscope::ui

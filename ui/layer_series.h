@@ -1,0 +1,41 @@
+// Per-layer series the statistics panel plots and tabulates (head means of HeadStats, lambda, outliers) and the
+// definition of each statistic shown on hover. Plain logic, no GL; any thread (reads an immutable snapshot).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace diffscope::ui {
+
+enum class Stat {
+  Entropy,
+  SinkMass,
+  MaxAttention,
+  Distance,
+  Signal,
+  Noise,
+  Lambda,          // Diff only: mean lambda of the layer
+  LogitTop1,       // |attention logits| top-1
+  LogitMedian,
+  HiddenTop1,      // |hidden states| top-1
+  HiddenMedian,
+};
+constexpr int kNumStats = 11;
+
+const char* stat_name(Stat stat);        // short column title, e.g. "sink mass"
+const char* stat_definition(Stat stat);  // REFERENCE.md section 6 wording, with how signed Diff maps are treated
+bool stat_is_per_head(Stat stat);        // true for HeadStats fields, false for lambda and outliers
+
+// The map kind whose statistics represent a model in the panel: D for a Diff model, the softmax map otherwise.
+MapKind primary_kind(const AttentionSnapshot& snapshot);
+
+// One value per layer: for per-head statistics the mean over heads (or head `head` when >= 0) of map `kind`; for the
+// others the layer's value. NaN where a layer has no value (e.g. signal/noise without a marked span).
+std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head = -1);
+
+// The value of a per-head statistic for one head (NaN when missing).
+double head_stat(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int layer, int head);
+
+}  // namespace diffscope::ui

@@ -1,0 +1,72 @@
+// The maps views draw, derived from a snapshot (lambda*A2, head means, row normalization) and uploaded once per new
+// snapshot: a cache keyed by slot, snapshot sequence, layer, head and variant, so unchanged frames upload nothing.
+// Main (UI) thread (owns GL textures).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <tuple>
+
+#include "heatmap_renderer.h"
+#include "snapshot.h"
+
+namespace diffscope::ui {
+
+// What a view shows of a head.
+enum class MapVariant { A1, A2, LambdaA2, Diff, Standard };
+const char* variant_title(MapVariant variant);  // "A1", "A2", "lambda * A2", "D = A1 - lambda * A2", "attention"
+bool variant_is_signed(MapVariant variant);     // only D has negative values
+
+struct MapRequest {
+  int slot = 0;
+  uint64_t sequence = 0;   // the snapshot's: a new snapshot never reuses an old entry
+  int layer = 0;
+  int head = 0;            // < 0: the mean over the layer's heads
+  MapVariant variant = MapVariant::Standard;
+  bool row_normalize = false;
+  bool hide_sink = false;  // leave key 0 out of the fitted range
+  int64_t max_side = 0;    // pool to this side (thumbnails); 0: the GL limit
+};
+
+struct ShownMap {
+  // As drawn, full resolution: the snapshot's own matrix when no derivation is needed (no copy of a 1024^2 map),
+  // else `owned`. Empty for thumbnails, which keep only the texture.
+  const Matrix& values() const { return source != nullptr ? *source : owned; }
+  const Matrix* source = nullptr;
+  Matrix owned;
+  SnapshotPtr snapshot;    // keeps `source` alive
+  MapTexture texture;      // possibly pooled
+  ColorScale range;        // Linear range fitted to `values` (diverging for D)
+  bool signed_values = false;
+};
+
+// The matrix a request shows, computed on the CPU (empty when the snapshot lacks the map). Exposed for exports.
+Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& request);
+
+class MapCache {
+ public:
+  explicit MapCache(const HeatmapRenderer& renderer) : renderer_(renderer) {}
+  // The map for `request`, uploading it on first use; nullptr when the snapshot has no such map.
+  const ShownMap* get(const SnapshotPtr& snapshot, const MapRequest& request);
+  // Drops entries not used in the last `keep_frames` frames (hidden layouts, other heads).
+  void end_frame(uint64_t keep_frames = 120);
+  // Drops every entry of `slot` from a snapshot other than `sequence` at once: a new run's maps replace the old ones
+  // (typing publishes many snapshots; their textures must not pile up).
+  void keep_only(int slot, uint64_t sequence);
+  size_t size() const { return entries_.size(); }
+  uint64_t uploads() const { return uploads_; }  // textures uploaded so far (for the benchmark)
+
+ private:
+  using Key = std::tuple<int, uint64_t, int, int, int, bool, bool, int64_t>;
+  struct Entry {
+    ShownMap map;
+    bool present = false;
+    uint64_t last_used = 0;
+  };
+  const HeatmapRenderer& renderer_;
+  std::map<Key, Entry> entries_;
+  uint64_t frame_ = 0;
+  uint64_t uploads_ = 0;
+};
+
+}  // namespace diffscope::ui

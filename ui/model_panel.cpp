@@ -1,0 +1,76 @@
+// Model slots panel. Main (UI) thread.
+#include "model_panel.h"
+
+#include <cstdio>
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+namespace diffscope::ui {
+
+std::string describe_model(const ModelInfo& info) {
+  char buf[256];
+  const bool diff = info.kind == AttentionKind::Differential;
+  std::snprintf(buf, sizeof buf, "%s, %d layers x %d %sheads%s, %.2f M params, %s %s", info.model_type.c_str(),
+                info.num_layers, info.num_heads, diff ? "diff " : "",
+                diff ? (" (" + std::to_string(info.num_sub_heads) + " softmax maps)").c_str() : "",
+                static_cast<double>(info.num_parameters) / 1e6, info.device.c_str(), info.compute_dtype.c_str());
+  return buf;
+}
+
+bool message_is_error(const std::string& message) {
+  for (const char* info : {"ran ", "loaded ", "loading", "queued", "no model"}) {
+    if (message.rfind(info, 0) == 0) return false;
+  }
+  return !message.empty();
+}
+
+static void draw_slot(UiState& state, UiActions& actions, int slot) {
+  const SlotState& s = state.slots[static_cast<size_t>(slot)];
+  ImGui::PushID(slot);
+  ImGui::TextUnformatted(slot == kSlotDiff ? "A  Differential Transformer" : "B  standard Transformer");
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
+                          ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##path", "model folder (config.json + model.safetensors)",
+                                              &state.path_edit[static_cast<size_t>(slot)],
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("A HF-style folder; you can also drop a folder on the window.");
+  ImGui::SameLine();
+  if (ImGui::Button("Load") || enter) {
+    actions.loads.emplace_back(slot, state.path_edit[static_cast<size_t>(slot)]);
+    state.slot_note[static_cast<size_t>(slot)].clear();
+  }
+  const std::string& note = state.slot_note[static_cast<size_t>(slot)];
+  ImGui::PushTextWrapPos(0.0f);
+  switch (s.phase) {
+    case SlotState::Phase::Empty:
+      ImGui::TextColored(ImVec4(0.65f, 0.65f, 0.65f, 1), "%s",
+                         !note.empty() ? note.c_str()
+                                       : (std::string("no model in slot ") + (slot == 0 ? "A" : "B")).c_str());
+      break;
+    case SlotState::Phase::Loading:
+      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "loading %s %s", s.model_dir.c_str(),
+                         s.message.empty() ? "..." : s.message.c_str());
+      actions.redraw = true;
+      break;
+    case SlotState::Phase::Ready:
+      if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
+      if (s.running) ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "running...");
+      else if (message_is_error(s.message)) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", s.message.c_str());
+      else if (!s.message.empty()) ImGui::TextDisabled("%s", s.message.c_str());
+      break;
+    case SlotState::Phase::Failed:
+      ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1), "failed to load: %s", s.message.c_str());
+      break;
+  }
+  ImGui::PopTextWrapPos();
+  ImGui::PopID();
+}
+
+void draw_model_panel(UiState& state, UiActions& actions) {
+  draw_slot(state, actions, kSlotDiff);
+  ImGui::Spacing();
+  draw_slot(state, actions, kSlotStandard);
+}
+
+}  // namespace diffscope::ui

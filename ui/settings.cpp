@@ -1,0 +1,167 @@
+// Settings persistence as JSON. Main (UI) thread.
+#include "settings.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace diffscope::ui {
+
+namespace {
+
+using nlohmann::json;
+
+const char* mode_name(ColorScale::Mode mode) {
+  switch (mode) {
+    case ColorScale::Mode::Linear: return "linear";
+    case ColorScale::Mode::Log: return "log";
+    case ColorScale::Mode::Gamma: return "gamma";
+  }
+  return "linear";
+}
+
+ColorScale::Mode mode_from_name(const std::string& name, ColorScale::Mode fallback) {
+  if (name == "linear") return ColorScale::Mode::Linear;
+  if (name == "log") return ColorScale::Mode::Log;
+  if (name == "gamma") return ColorScale::Mode::Gamma;
+  return fallback;
+}
+
+// Reads j[key] into *out when it exists and has the right type; anything else keeps the default.
+template <typename T>
+void read(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  try {
+    *out = it->template get<T>();
+  } catch (const json::exception&) {
+  }
+}
+
+}  // namespace
+
+std::string config_dir() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/diffscope";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.config/diffscope";
+  }
+  return {};
+}
+
+std::string settings_to_json(const Settings& s) {
+  const DisplaySettings& d = s.display;
+  json j = {
+      {"model_a", s.model_a},
+      {"model_b", s.model_b},
+      {"prompt", s.prompt},
+      {"layout", layout_name(s.layout)},
+      {"layer", s.selection.layer},
+      {"head", s.selection.head},
+      {"standard_head", s.standard_head},
+      {"follow_diff_head", s.follow_diff_head},
+      {"head_mean", s.head_mean},
+      {"decomposition_with_b", s.decomposition_with_b},
+      {"decomposition_raw_a2", s.decomposition_raw_a2},
+      {"export_dir", s.export_dir},
+      {"figure_scale", s.figure_scale},
+      {"stats_height", s.stats_height},
+      {"display",
+       {{"sequential", colormap_name(d.sequential)},
+        {"diverging", colormap_name(d.diverging)},
+        {"scale", mode_name(d.mode)},
+        {"gamma", d.gamma},
+        {"log_floor", d.log_floor},
+        {"hide_sink", d.hide_sink},
+        {"row_normalize", d.row_normalize},
+        {"shade_masked", d.shade_masked},
+        {"grid_lines", d.grid_lines},
+        {"shared_softmax_scale", d.shared_softmax_scale}}},
+  };
+  return j.dump(2);
+}
+
+bool settings_from_json(const std::string& text, Settings* s, std::string* error) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    if (error) *error = std::string("settings are not valid JSON: ") + e.what();
+    return false;
+  }
+  if (!j.is_object()) {
+    if (error) *error = "settings are not a JSON object";
+    return false;
+  }
+  read(j, "model_a", &s->model_a);
+  read(j, "model_b", &s->model_b);
+  read(j, "prompt", &s->prompt);
+  std::string layout;
+  read(j, "layout", &layout);
+  if (auto l = parse_layout(layout)) s->layout = *l;
+  read(j, "layer", &s->selection.layer);
+  read(j, "head", &s->selection.head);
+  read(j, "standard_head", &s->standard_head);
+  read(j, "follow_diff_head", &s->follow_diff_head);
+  read(j, "head_mean", &s->head_mean);
+  read(j, "decomposition_with_b", &s->decomposition_with_b);
+  read(j, "decomposition_raw_a2", &s->decomposition_raw_a2);
+  read(j, "export_dir", &s->export_dir);
+  read(j, "figure_scale", &s->figure_scale);
+  read(j, "stats_height", &s->stats_height);
+  if (auto it = j.find("display"); it != j.end() && it->is_object()) {
+    DisplaySettings& d = s->display;
+    std::string name;
+    read(*it, "sequential", &name);
+    colormap_from_name(name, &d.sequential);
+    name.clear();
+    read(*it, "diverging", &name);
+    colormap_from_name(name, &d.diverging);
+    name.clear();
+    read(*it, "scale", &name);
+    d.mode = mode_from_name(name, d.mode);
+    read(*it, "gamma", &d.gamma);
+    read(*it, "log_floor", &d.log_floor);
+    read(*it, "hide_sink", &d.hide_sink);
+    read(*it, "row_normalize", &d.row_normalize);
+    read(*it, "shade_masked", &d.shade_masked);
+    read(*it, "grid_lines", &d.grid_lines);
+    read(*it, "shared_softmax_scale", &d.shared_softmax_scale);
+  }
+  return true;
+}
+
+bool load_settings(const std::string& path, Settings* settings, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return true;  // first run: defaults
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!settings_from_json(buffer.str(), settings, error)) {
+    if (error) *error = path + ": " + *error;
+    return false;
+  }
+  return true;
+}
+
+bool save_settings(const std::string& path, const Settings& settings, std::string* error) {
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    if (error) *error = "cannot write settings to " + path;
+    return false;
+  }
+  out << settings_to_json(settings) << "\n";
+  if (!out) {
+    if (error) *error = "cannot write settings to " + path;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace diffscope::ui

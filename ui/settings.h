@@ -1,0 +1,55 @@
+// What the app remembers between runs (model folders, prompt, layout, selection, display options) and where it keeps
+// it: a small JSON file in $XDG_CONFIG_HOME/diffscope (or ~/.config/diffscope). Main (UI) thread.
+#pragma once
+
+#include <string>
+
+#include "colormap.h"
+#include "selection.h"
+
+namespace diffscope::ui {
+
+// How maps are coloured; shared by every heatmap view.
+struct DisplaySettings {
+  Colormap sequential = Colormap::Viridis;   // softmax maps (A1, lambda*A2, standard)
+  Colormap diverging = Colormap::RdBu;       // signed maps (D)
+  ColorScale::Mode mode = ColorScale::Mode::Linear;
+  float gamma = 0.5f;
+  float log_floor = 1e-4f;
+  bool hide_sink = true;        // leave key 0 (the first-token sink) out of the colour scale
+  bool row_normalize = false;   // each query row scaled to its own maximum
+  bool shade_masked = true;     // grey the causal (future) triangle
+  bool grid_lines = true;       // cell borders once cells are large
+  bool shared_softmax_scale = true;  // decomposition: A1 and lambda*A2 on one scale, so D = A1 - lambda*A2 reads off
+};
+
+struct Settings {
+  std::string model_a;          // empty: the bundled default
+  std::string model_b;
+  std::string prompt;
+  Layout layout = Layout::Decomposition;
+  Selection selection;
+  int standard_head = 0;        // comparison: the standard head when not following the Diff head
+  bool follow_diff_head = true;
+  bool head_mean = false;       // comparison: compare head means
+  bool decomposition_with_b = false;  // decomposition: add slot B's paired map as a fourth panel
+  bool decomposition_raw_a2 = false;  // decomposition: show A2 itself instead of lambda * A2
+  DisplaySettings display;
+  std::string export_dir;       // empty: the current directory
+  int figure_scale = 8;         // labelled figure: pixels per cell
+  float stats_height = 300;     // statistics panel height, pixels
+};
+
+// The folder settings live in: $XDG_CONFIG_HOME/diffscope, else $HOME/.config/diffscope (empty if neither is set).
+std::string config_dir();
+
+std::string settings_to_json(const Settings& settings);
+// Fields missing or malformed in `json` keep their defaults; returns false (with *error) only for unparsable text.
+bool settings_from_json(const std::string& json, Settings* settings, std::string* error);
+
+// Reads `path` into *settings; a missing file is not an error (returns true, defaults kept).
+bool load_settings(const std::string& path, Settings* settings, std::string* error);
+// Writes the file (creating its folder); false with *error when it cannot.
+bool save_settings(const std::string& path, const Settings& settings, std::string* error);
+
+}  // namespace diffscope::ui

@@ -1,0 +1,208 @@
+// Statistics panel. Main (UI) thread.
+#include "stats_panel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <imgui.h>
+
+#include "layer_series.h"
+
+namespace diffscope::ui {
+
+namespace {
+
+const ImU32 kColorA = IM_COL32(255, 150, 40, 255);
+const ImU32 kColorB = IM_COL32(90, 160, 255, 255);
+
+void definition_tooltip(Stat stat, MapKind a_kind) {
+  ImGui::BeginTooltip();
+  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32);
+  ImGui::TextUnformatted(stat_definition(stat));
+  if (stat_is_per_head(stat)) {
+    ImGui::TextDisabled("A: computed on %s.", a_kind == MapKind::Diff ? "D (signed)" : map_kind_name(a_kind));
+  }
+  ImGui::PopTextWrapPos();
+  ImGui::EndTooltip();
+}
+
+// A small line chart of one statistic: both models over relative depth (first layer left, last right), so models of
+// different depth share the axis. Hover shows the layer's values.
+void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const std::vector<float>& b, ImVec2 size,
+               MapKind a_kind, int selected_layer) {
+  ImGui::BeginGroup();
+  ImGui::TextUnformatted(title);
+  if (ImGui::IsItemHovered()) definition_tooltip(stat, a_kind);
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(title, size);
+  const bool hovered = ImGui::IsItemHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(o, ImVec2(o.x + size.x, o.y + size.y), IM_COL32(30, 32, 38, 255));
+  float lo = INFINITY, hi = -INFINITY;
+  for (const auto* series : {&a, &b}) {
+    for (float v : *series) {
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  if (!(lo <= hi)) {
+    dl->AddText(ImVec2(o.x + 6, o.y + size.y / 2 - 8), IM_COL32(140, 140, 140, 255),
+                stat == Stat::Signal || stat == Stat::Noise ? "mark a span" : "no data");
+    ImGui::EndGroup();
+    return;
+  }
+  if (hi - lo < 1e-9f) {
+    lo -= 0.5f * std::max(std::fabs(lo), 1e-3f);
+    hi += 0.5f * std::max(std::fabs(hi), 1e-3f);
+  }
+  const float pad = 6;
+  const auto x_of = [&](size_t i, size_t n) {
+    return o.x + pad + (n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f) * (size.x - 2 * pad);
+  };
+  const auto y_of = [&](float v) { return o.y + size.y - pad - (v - lo) / (hi - lo) * (size.y - 2 * pad); };
+  if (lo < 0 && hi > 0) dl->AddLine(ImVec2(o.x, y_of(0)), ImVec2(o.x + size.x, y_of(0)), IM_COL32(80, 80, 80, 255));
+  if (selected_layer >= 0 && static_cast<size_t>(selected_layer) < a.size()) {
+    const float x = x_of(static_cast<size_t>(selected_layer), a.size());
+    dl->AddLine(ImVec2(x, o.y), ImVec2(x, o.y + size.y), IM_COL32(255, 210, 80, 70));
+  }
+  for (const auto& [series, color] : {std::pair{&a, kColorA}, std::pair{&b, kColorB}}) {
+    const size_t n = series->size();
+    for (size_t i = 0; i < n; ++i) {
+      const float v = (*series)[i];
+      if (!std::isfinite(v)) continue;
+      const ImVec2 p(x_of(i, n), y_of(v));
+      if (i + 1 < n && std::isfinite((*series)[i + 1])) {
+        dl->AddLine(p, ImVec2(x_of(i + 1, n), y_of((*series)[i + 1])), color, 1.5f);
+      }
+      dl->AddCircleFilled(p, 2.5f, color);
+    }
+  }
+  // Axis range, on a dark plate so the lines under it do not make it unreadable.
+  const auto range_label = [&](float v, float y) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", static_cast<double>(v));
+    const ImVec2 t = ImGui::CalcTextSize(text);
+    dl->AddRectFilled(ImVec2(o.x + 1, y), ImVec2(o.x + t.x + 5, y + t.y), IM_COL32(30, 32, 38, 200));
+    dl->AddText(ImVec2(o.x + 3, y), IM_COL32(150, 150, 150, 255), text);
+  };
+  range_label(hi, o.y + 1);
+  range_label(lo, o.y + size.y - ImGui::GetTextLineHeight() - 1);
+  if (hovered) {
+    const float rel = std::clamp((ImGui::GetIO().MousePos.x - o.x - pad) / (size.x - 2 * pad), 0.0f, 1.0f);
+    ImGui::BeginTooltip();
+    ImGui::Text("%s", title);
+    for (const auto& [series, name] : {std::pair{&a, "A"}, std::pair{&b, "B"}}) {
+      if (series->empty()) continue;
+      const size_t i = static_cast<size_t>(std::lround(rel * static_cast<float>(series->size() - 1)));
+      ImGui::Text("%s layer %zu: %.4f", name, i, static_cast<double>((*series)[i]));
+    }
+    ImGui::EndTooltip();
+  }
+  ImGui::EndGroup();
+}
+
+void cell(double v) {
+  if (std::isfinite(v)) ImGui::Text("%.4g", v);
+  else ImGui::TextDisabled("-");
+}
+
+}  // namespace
+
+void draw_stats_panel(UiState& state) {
+  const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
+  const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
+  static int head_choice = 0;  // 0: mean over heads, 1: the selected head
+  static int a_map = 0;        // 0: D, 1: A1, 2: A2
+  ImGui::TextUnformatted("Statistics per layer");
+  ImGui::SameLine();
+  ImGui::TextColored(ImColor(kColorA).Value, "A %s", a ? a->model.name.c_str() : "(none)");
+  ImGui::SameLine();
+  ImGui::TextColored(ImColor(kColorB).Value, "B %s", b ? b->model.name.c_str() : "(none)");
+  ImGui::SameLine(0, 20);
+  ImGui::RadioButton("head mean", &head_choice, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("selected head", &head_choice, 1);
+  MapKind a_kind = a ? primary_kind(*a) : MapKind::Diff;
+  if (a && a->model.kind == AttentionKind::Differential) {
+    ImGui::SameLine(0, 20);
+    ImGui::TextUnformatted("A's map:");
+    ImGui::SameLine();
+    ImGui::RadioButton("D", &a_map, 0);
+    ImGui::SameLine();
+    ImGui::RadioButton("A1", &a_map, 1);
+    ImGui::SameLine();
+    ImGui::RadioButton("A2", &a_map, 2);
+    a_kind = a_map == 1 ? MapKind::A1 : a_map == 2 ? MapKind::A2 : MapKind::Diff;
+  }
+  ImGui::SameLine(0, 20);
+  ImGui::TextDisabled("hover a title for its definition");
+  if (a == nullptr && b == nullptr) {
+    ImGui::TextDisabled("no results yet");
+    return;
+  }
+  int b_layer_head = state.settings.selection.head;
+  const int a_head = head_choice == 1 ? state.settings.selection.head : -1;
+  const int b_head = head_choice == 1 ? std::min(b_layer_head, b ? b->model.num_heads - 1 : 0) : -1;
+
+  // Plots show the first n_plots; the table all of them (the outlier medians too).
+  const Stat stats[] = {Stat::Entropy,  Stat::SinkMass,  Stat::MaxAttention, Stat::Signal,
+                        Stat::Noise,    Stat::Lambda,    Stat::Distance,     Stat::LogitTop1,
+                        Stat::HiddenTop1, Stat::LogitMedian, Stat::HiddenMedian};
+  const int n_stats = static_cast<int>(sizeof stats / sizeof stats[0]);
+  const int n_plots = 9;
+  std::vector<std::vector<float>> sa(n_stats), sb(n_stats);
+  for (int k = 0; k < n_stats; ++k) {
+    if (a) sa[static_cast<size_t>(k)] = layer_series(*a, stats[k], a_kind, a_head);
+    if (b) sb[static_cast<size_t>(k)] = layer_series(*b, stats[k], MapKind::Standard, b_head);
+  }
+
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float plots_w = avail.x * 0.58f;
+  ImGui::BeginChild("plots", ImVec2(plots_w, 0), false);
+  const int per_row = 5;
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float pw = (plots_w - gap * (per_row - 1) - 4) / per_row;
+  const float rows = std::ceil(static_cast<float>(n_plots) / per_row);
+  const float ph = std::max(40.0f, (ImGui::GetContentRegionAvail().y - rows * (ImGui::GetTextLineHeightWithSpacing() +
+                                                                              ImGui::GetStyle().ItemSpacing.y)) / rows);
+  for (int k = 0; k < n_plots; ++k) {
+    if (k % per_row != 0) ImGui::SameLine();
+    plot_stat(stat_name(stats[k]), stats[k], sa[static_cast<size_t>(k)], sb[static_cast<size_t>(k)], ImVec2(pw, ph),
+              a_kind, state.settings.selection.layer);
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+
+  const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                                ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit;
+  if (ImGui::BeginTable("stats_table", n_stats + 1, flags, ImVec2(0, 0))) {
+    ImGui::TableSetupScrollFreeze(1, 1);
+    ImGui::TableSetupColumn("layer");
+    for (int k = 0; k < n_stats; ++k) ImGui::TableSetupColumn(stat_name(stats[k]));
+    ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+    for (int c = 0; c <= n_stats; ++c) {
+      ImGui::TableSetColumnIndex(c);
+      ImGui::TableHeader(ImGui::TableGetColumnName(c));
+      if (c > 0 && ImGui::IsItemHovered()) definition_tooltip(stats[c - 1], a_kind);
+    }
+    for (const auto& [series, label, color] :
+         {std::tuple{&sa, "A", kColorA}, std::tuple{&sb, "B", kColorB}}) {
+      const size_t layers = (*series)[0].size();
+      for (size_t l = 0; l < layers; ++l) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextColored(ImColor(color).Value, "%s L%zu", label, l);
+        for (int k = 0; k < n_stats; ++k) {
+          ImGui::TableSetColumnIndex(k + 1);
+          cell(static_cast<double>((*series)[static_cast<size_t>(k)][l]));
+        }
+      }
+    }
+    ImGui::EndTable();
+  }
+}
+
+}  // namespace diffscope::ui

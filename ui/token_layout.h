@@ -1,0 +1,40 @@
+// Token strip logic: wrapping token boxes into lines, the token under the mouse, a dragged span as token indices and
+// prompt bytes, and how a token's text is shown. Plain logic, no GL. Main (UI) thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "snapshot.h"
+
+namespace diffscope::ui {
+
+struct TokenBox {
+  float x = 0, y = 0, w = 0, h = 0;  // relative to the strip's top left
+};
+
+// Lays boxes of the given widths left to right, wrapping at `available_width`; a box wider than a line gets a line
+// of its own. Lines are `line_height` apart, boxes `gap` apart.
+std::vector<TokenBox> layout_tokens(const std::vector<float>& widths, float available_width, float line_height,
+                                    float gap);
+
+// Index of the box containing (x, y), if any.
+std::optional<int64_t> token_at(const std::vector<TokenBox>& boxes, float x, float y);
+
+// The span covered by a drag from token `a` to token `b` (either direction): [min, max + 1).
+TokenSpan drag_span(int64_t a, int64_t b);
+
+// Prompt byte range [begin, end) of a token span (what RunRequest::span_bytes carries).
+std::pair<int64_t, int64_t> span_bytes(const std::vector<Token>& tokens, const TokenSpan& span);
+
+// Token indices of the span given as prompt bytes (tokens overlapping [begin, end)); nothing when none overlap.
+std::optional<TokenSpan> span_from_bytes(const std::vector<Token>& tokens, int64_t begin, int64_t end);
+
+// A token's text as the strip shows it: spaces as U+2423 (open box) and line breaks as U+21B5 so they are visible;
+// the engine's escaping of invalid UTF-8 (\xNN) is kept.
+std::string visible_token_text(const std::string& text);
+
+}  // namespace diffscope::ui

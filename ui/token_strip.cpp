@@ -1,0 +1,108 @@
+// Token strip view. Main (UI) thread.
+#include "token_strip.h"
+
+#include <algorithm>
+
+#include <imgui.h>
+
+#include "token_layout.h"
+
+namespace diffscope::ui {
+
+void draw_token_strip(UiState& state, int max_lines) {
+  const std::vector<Token>& tokens = shown_tokens(state);
+  const std::optional<TokenSpan> span = span_tokens(state, state.slots[kSlotDiff].snapshot
+                                                               ? state.slots[kSlotDiff].snapshot.get()
+                                                               : state.slots[kSlotStandard].snapshot.get());
+  ImGui::Text("Tokens (%zu)", tokens.size());
+  ImGui::SameLine();
+  const bool running = state.slots[kSlotDiff].running || state.slots[kSlotStandard].running;
+  if (running || state.debounce.armed()) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "updating...");  // the maps below are from the previous text
+    ImGui::SameLine();
+  }
+  if (span) {
+    std::string text;
+    for (int64_t i = span->begin; i < span->end && i < static_cast<int64_t>(tokens.size()); ++i) {
+      text += tokens[static_cast<size_t>(i)].text;
+    }
+    if (text.size() > 40) text = text.substr(0, 40) + "...";
+    ImGui::TextColored(ImVec4(1.0f, 0.67f, 0.0f, 1), "span R = tokens %lld..%lld \"%s\"",
+                       static_cast<long long>(span->begin), static_cast<long long>(span->end - 1), text.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("clear span")) {
+      state.span_bytes.reset();
+      state.submit_now = true;
+    }
+  } else {
+    ImGui::TextDisabled("drag over tokens to mark the relevant span R (signal/noise); right-click clears it");
+  }
+
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float pad = 3.0f, gap = 3.0f;
+  const float line_h = ImGui::GetTextLineHeight() + 2 * pad + gap;
+  const float avail = ImGui::GetContentRegionAvail().x - style.ScrollbarSize;
+  std::vector<std::string> labels;
+  std::vector<float> widths;
+  labels.reserve(tokens.size());
+  widths.reserve(tokens.size());
+  for (const Token& t : tokens) {
+    labels.push_back(visible_token_text(t.text));
+    widths.push_back(std::max(ImGui::CalcTextSize(labels.back().c_str()).x + 2 * pad, 10.0f));
+  }
+  const std::vector<TokenBox> boxes = layout_tokens(widths, avail, line_h, gap);
+  const float content_h = boxes.empty() ? line_h : boxes.back().y + line_h;
+  const float child_h = std::min(content_h, line_h * static_cast<float>(max_lines)) + 2;
+  ImGui::BeginChild("token_strip", ImVec2(0, child_h), false);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("strip", ImVec2(std::max(avail, 1.0f), content_h),
+                         ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  std::optional<int64_t> under;
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) under = token_at(boxes, mouse.x - origin.x, mouse.y - origin.y);
+  state.hover_token = ImGui::IsItemHovered() ? under : std::nullopt;
+
+  if (ImGui::IsItemClicked(ImGuiMouseButton_Right) && state.span_bytes) {
+    state.span_bytes.reset();
+    state.submit_now = true;
+  }
+  if (ImGui::IsItemActivated() && ImGui::IsMouseDown(ImGuiMouseButton_Left) && under) {
+    state.drag_anchor = under;
+    state.drag_current = under;
+  }
+  if (state.drag_anchor && ImGui::IsItemActive() && under) state.drag_current = under;
+  if (state.drag_anchor && ImGui::IsItemDeactivated()) {
+    const TokenSpan s = drag_span(*state.drag_anchor, state.drag_current.value_or(*state.drag_anchor));
+    state.span_bytes = span_bytes(tokens, s);
+    state.submit_now = true;
+    state.drag_anchor.reset();
+    state.drag_current.reset();
+  }
+
+  std::optional<TokenSpan> shown_span = span;
+  if (state.drag_anchor) shown_span = drag_span(*state.drag_anchor, state.drag_current.value_or(*state.drag_anchor));
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int64_t query = state.hover_cell ? state.hover_cell->row : -1;
+  const int64_t key = state.hover_cell ? state.hover_cell->col : -1;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const TokenBox& b = boxes[i];
+    const ImVec2 a(origin.x + b.x, origin.y + b.y), z(origin.x + b.x + b.w, origin.y + b.y + b.h);
+    const int64_t idx = static_cast<int64_t>(i);
+    ImU32 fill = IM_COL32(52, 56, 64, 255);
+    if (shown_span && idx >= shown_span->begin && idx < shown_span->end) fill = IM_COL32(150, 95, 10, 255);
+    if (idx == key) fill = IM_COL32(40, 110, 170, 255);
+    if (idx == query) fill = IM_COL32(150, 60, 140, 255);
+    if (under && *under == idx) fill = IM_COL32(110, 115, 125, 255);
+    dl->AddRectFilled(a, z, fill, 3.0f);
+    dl->AddText(ImVec2(a.x + pad, a.y + pad), ImGui::GetColorU32(ImGuiCol_Text), labels[i].c_str());
+  }
+  if (under) {
+    const Token& t = tokens[static_cast<size_t>(*under)];
+    ImGui::SetTooltip("token %lld  id %lld  bytes [%lld, %lld)\n\"%s\"", static_cast<long long>(*under),
+                      static_cast<long long>(t.id), static_cast<long long>(t.byte_begin),
+                      static_cast<long long>(t.byte_end), t.text.c_str());
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace diffscope::ui

@@ -1,0 +1,85 @@
+// Everything the views share within the app: settings, the slots' latest states, hover/drag state, the prompt's
+// submission state, export messages, and what the views ask the app to do (UiActions). Main (UI) thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "debounce.h"
+#include "inference_worker.h"
+#include "map_source.h"
+#include "map_viewport.h"
+#include "resources.h"
+#include "settings.h"
+
+namespace diffscope::ui {
+
+constexpr int kSlotDiff = 0;      // slot "A": the Differential Transformer
+constexpr int kSlotStandard = 1;  // slot "B": the standard Transformer
+
+// What the UI asks the app (which owns the worker and the window) to do after a frame.
+struct UiActions {
+  std::vector<std::pair<int, std::string>> loads;   // (slot, model folder; empty = unload)
+  std::optional<RunRequest> run;                    // submit this prompt
+  std::optional<std::string> window_screenshot;     // save the window to this PNG after the frame is drawn
+  bool redraw = false;                              // draw another frame soon (hover mirroring, animations)
+  double wake_in = -1;                              // seconds until a frame is due without input (-1: none)
+};
+
+// The map the export buttons act on: the last one clicked (or D of the selected head).
+struct FocusedMap {
+  MapRequest request;
+  std::string title;
+  bool valid = false;
+};
+
+struct UiState {
+  Settings settings;
+  std::array<SlotState, kNumSlots> slots;           // copied from the worker each frame
+  std::array<std::string, kNumSlots> path_edit;     // model folder fields
+  std::array<std::string, kNumSlots> slot_note;     // set by the app when a slot cannot be loaded at all
+
+  // Prompt and runs.
+  Debouncer debounce{0.25};
+  std::string submitted_text;                       // the text of the last submission
+  bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model
+  uint64_t submissions = 0;
+  std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
+
+  // Hover and drag, mirrored across views (last frame's values are drawn this frame).
+  std::optional<Cell> hover_cell;
+  std::optional<int64_t> hover_token;
+  std::optional<int64_t> drag_anchor;               // token where a span drag started
+  std::optional<int64_t> drag_current;
+  MapViewport view;                                 // zoom/pan shared by the maps of a layout
+  int64_t view_tokens = -1;                         // token count the view was fitted to
+
+  FocusedMap focused;
+  int grid_source = 0;                              // 0: A's D, 1: A's A1, 2: A's A2, 3: B's maps
+
+  // Resources and messages.
+  std::vector<ExamplePrompt> examples;
+  std::string font_path;
+  std::string gl_error;                             // the heatmap pipeline could not start
+  std::string export_message;
+  bool export_failed = false;
+  double now = 0;
+};
+
+// The snapshot of a slot, or null.
+inline const AttentionSnapshot* slot_snapshot(const UiState& s, int slot) { return s.slots[static_cast<size_t>(slot)].snapshot.get(); }
+
+// Tokens the strip shows: slot A's latest snapshot, else slot B's (empty when none).
+const std::vector<Token>& shown_tokens(const UiState& s);
+
+// The relevant span as token indices of `snapshot` (from span_bytes), if any.
+std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* snapshot);
+
+// A RunRequest for the current prompt and span.
+RunRequest make_run_request(const UiState& s);
+
+}  // namespace diffscope::ui
