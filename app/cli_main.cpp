@@ -9,7 +9,9 @@
 #include <random>
 #include <sstream>
 
+#include "cli_eval.h"
 #include "cli_options.h"
+#include "cli_tokenize.h"
 #include "errors.h"
 #include "export.h"
 #include "model.h"
@@ -221,6 +223,9 @@ int main(int argc, char** argv) {
     std::cout << cli_usage();
     return args.empty() ? 2 : 0;
   }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "tokenize") return command_tokenize(rest);
+  if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
   try {
     const CliOptions options = parse_cli(args);
     return options.command == "bench" ? command_bench(options) : command_run(options);

@@ -2,6 +2,7 @@
 // Called by the thread that owns the model (or a test).
 #include "attention_stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -51,11 +52,11 @@ std::vector<HeadStats> head_statistics(const at::Tensor& maps_in, bool signed_ma
   at::Tensor probs = maps;
   if (signed_map) {
     at::Tensor positive = maps.clamp_min(0.0);
-    at::Tensor row_sum = positive.sum(-1, /*keepdim=*/true);
-    probs = at::where(row_sum > 0, positive / row_sum.clamp_min(1e-30), at::zeros_like(positive));
+    // A row with no positive entry stays all zero (0 / tiny = 0).
+    probs = positive / positive.sum(-1, /*keepdim=*/true).clamp_min(1e-30);
   }
   // Normalized entropy over rows i >= 1: H_i / log(i + 1).
-  at::Tensor plogp = at::where(probs > 0, probs * probs.clamp_min(1e-30).log(), at::zeros_like(probs));
+  at::Tensor plogp = at::xlogy(probs, probs);  // 0 log 0 = 0
   at::Tensor row_entropy = -plogp.sum(-1);                                                  // (N, T)
   at::Tensor entropy;
   if (T > 1) {
@@ -91,18 +92,35 @@ std::vector<HeadStats> head_statistics(const at::Tensor& maps_in, bool signed_ma
   return out;
 }
 
-OutlierStats outlier_statistics(const at::Tensor& values) {
-  at::Tensor flat = values.reshape({-1}).abs().to(at::kFloat);
-  const int64_t n = flat.numel();
-  if (n == 0) return {};
-  const int64_t k = std::min<int64_t>(10, n);
-  at::Tensor top = std::get<0>(flat.topk(k));
+OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded) {
+  // Order statistics by selection (O(n)) rather than sorting: the attention logits of a layer have H * T * T entries.
+  // Excluded entries hold -1, below every |value|, so they occupy the first `excluded` ranks.
+  at::Tensor flat = abs_values.reshape({-1}).to(at::kFloat).contiguous();
+  const int64_t n = flat.numel(), kept = n - excluded;
+  if (kept <= 0) return {};
+  const int64_t k10 = n - std::min<int64_t>(10, kept);  // 0-based rank of the 10th largest
+  const int64_t k_median = excluded + (kept - 1) / 2;    // the lower middle value, as torch.median
   OutlierStats s;
-  s.top1 = top[0].item<double>();
-  s.top10 = top[k - 1].item<double>();
-  s.median = flat.median().item<double>();
+  if (flat.is_cpu()) {
+    // std::nth_element on a copy: LibTorch 1.13's CPU kthvalue is many times slower on one long row.
+    std::vector<float> v(flat.data_ptr<float>(), flat.data_ptr<float>() + n);
+    s.top1 = *std::max_element(v.begin(), v.end());
+    std::nth_element(v.begin(), v.begin() + k10, v.end());
+    s.top10 = v[static_cast<size_t>(k10)];
+    // After the first selection everything left of k10 is <= v[k10] and everything right of it is >=.
+    if (k_median < k10) std::nth_element(v.begin(), v.begin() + k_median, v.begin() + k10);
+    if (k_median > k10) std::nth_element(v.begin() + k10 + 1, v.begin() + k_median, v.end());
+    s.median = v[static_cast<size_t>(k_median)];
+    return s;
+  }
+  auto kth = [&](int64_t rank) { return std::get<0>(flat.kthvalue(rank + 1)).item<double>(); };
+  s.top1 = flat.max().item<double>();
+  s.top10 = kth(k10);
+  s.median = kth(k_median);
   return s;
 }
+
+OutlierStats outlier_statistics(const at::Tensor& values) { return outlier_statistics_of_abs(values.abs(), 0); }
 
 namespace {
 at::Device test_device() {

@@ -288,7 +288,10 @@ struct Model::Impl {
 
     at::Tensor scores = at::matmul(q, k_rep.transpose(1, 2)) * std::pow(static_cast<double>(d), -0.5);  // (H, T, T)
     const bool stats = request.statistics;
-    if (stats) capture.attn_logits = outlier_statistics(scores.masked_select(causal_mask.logical_not()));
+    if (stats) {
+      const int64_t masked = H * T * (T - 1) / 2;  // entries above the diagonal, per sub-head
+      capture.attn_logits = outlier_statistics_of_abs(scores.abs().masked_fill(causal_mask, -1.0), masked);
+    }
     at::Tensor probs_f32 = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);  // (H, T, T)
     at::Tensor probs = probs_f32.to(dtype);
 

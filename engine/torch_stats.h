@@ -17,4 +17,7 @@ std::vector<HeadStats> head_statistics(const at::Tensor& maps, bool signed_map, 
 // values, as torch.median).
 OutlierStats outlier_statistics(const at::Tensor& values);
 
+// The same for absolute values in which `excluded` entries (e.g. masked attention logits) were set to -1.
+OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded);
+
 }  // namespace diffscope

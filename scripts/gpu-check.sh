@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's session check: builds DiffScope headless against the Python torch's LibTorch (CUDA), runs the
-# core/engine/cuda tests, compares the CLI with transformers on unseen checkpoints, and benchmarks. Logs go to $OUT.
+# core/engine/cuda tests, compares the CLI with transformers on unseen checkpoints and on the bundled pair, scores the
+# bundled pair (eval-retrieval), and with BENCH=1 benchmarks. Logs go to $OUT.
 # Run through the device tool with `carry: [".devcarry"]` after scripts/device-carry.sh.
 set -uo pipefail
 OUT=${OUT:-/tmp/diffscope-gpu}
@@ -15,7 +16,12 @@ cmake --build build-gpu -j16 >"$OUT/build.log" 2>&1 || { grep -E "error|Error" "
 ctest --test-dir build-gpu -L 'core|engine|cuda' --output-on-failure >"$OUT/ctest.log" 2>&1
 tail -25 "$OUT/ctest.log"
 cli=build-gpu/app/diffscope-cli
-{ python3 scripts/check_against_hf.py --cli $cli --device cuda && python3 scripts/check_against_hf.py --cli $cli --device cpu; } 2>&1 | grep -v Writing | tee "$OUT/hf_check.log"
+{ python3 scripts/check_against_hf.py --cli $cli --device cuda && python3 scripts/check_against_hf.py --cli $cli --device cpu
+  python3 scripts/check_against_hf.py --cli $cli --device cuda --models assets/models/diff assets/models/standard
+} 2>&1 | grep -v "Writing\|Loading" | tee "$OUT/hf_check.log"
+# The bundled pair on every held-out episode (docs/bundled-models.md).
+$cli eval-retrieval --device cuda --out "$OUT/eval-retrieval.md" >/dev/null 2>"$OUT/eval.err" && cat "$OUT/eval-retrieval.md"
+[ "${BENCH:-0}" = 1 ] || exit 0
 python3 scripts/check_against_hf.py --make-bench-models /tmp/bench 2>&1 | grep -v Writing
 {
   echo "# diffscope-cli bench, $(date -u +%F), $(head -1 "$OUT/gpu.txt")"

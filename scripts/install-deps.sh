@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtorch-dev                 # LibTorch 1.13 (CPU)
+  libopenblas0-openmp          # an optimized BLAS for LibTorch (Debian's default is the slow reference BLAS)
   nlohmann-json3-dev catch2 libstb-dev
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri   # GUI: Dear ImGui 1.86 + GLFW + OpenGL (Mesa)
   xvfb xauth                   # headless GUI tests and screenshots

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end checks of diffscope-cli: good runs write their files, bad input gets a one-line error and a non-zero exit.
-# Usage: test_cli.sh path/to/diffscope-cli path/to/tests/fixtures
+# Usage: test_cli.sh path/to/diffscope-cli path/to/tests/fixtures path/to/source
 set -u
 cli=$1
 fixtures=$2
+source_dir=$3
 diff_model=$fixtures/hf/diffllama_gqa_tied
 std_model=$fixtures/hf/llama_gqa_tied
 work=$(mktemp -d)
@@ -58,6 +59,13 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
   expect 1 "no CUDA device" -- "$cli" run --model "$std_model" --prompt x --device cuda
 fi
 expect 0 "no capture" -- "$cli" bench --model "$std_model" --tokens 16 --runs 1
+expect 0 '"ids":[0,566,437,418' -- "$cli" tokenize --model "$source_dir/assets/models/diff" --text "The magic number"
+expect 2 "usage" -- "$cli" tokenize --text x
+expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/assets/models/diff" \
+  --model-b "$source_dir/assets/models/standard" --episodes "$source_dir/assets/eval/retrieval.jsonl" \
+  --heldout "$source_dir/assets/eval/heldout_text.txt" --limit 2 --out "$work/eval.md"
+[ -s "$work/eval.md" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no eval.md"; }
+expect 1 "cannot open" -- "$cli" eval-retrieval --episodes "$work/none.jsonl"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

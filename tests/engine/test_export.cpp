@@ -2,20 +2,19 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "temp_dir.h"
+#include "test_device.h"
 #include "export.h"
 #include "model.h"
 #include "safetensors.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
-namespace fs = std::filesystem;
 
 namespace {
 std::vector<float> floats(const SafetensorsFile& f, const std::string& name, std::vector<int64_t> shape) {
@@ -30,13 +29,12 @@ std::vector<float> floats(const SafetensorsFile& f, const std::string& name, std
 }  // namespace
 
 TEST_CASE("Diff maps are written with the names Python users load", "[export]") {
-  auto model = Model::load(std::string(DIFFSCOPE_FIXTURES) + "/hf/diffllama_gqa_tied");
+  auto model = Model::load(std::string(DIFFSCOPE_FIXTURES) + "/hf/diffllama_gqa_tied", test_load_options());
   CaptureRequest request;
   request.span = TokenSpan{1, 3};
   const AttentionSnapshot snap = model->run(ByteTokenizer().encode("maps out"), request);
-  const fs::path dir = fs::temp_directory_path() / ("diffscope-export-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string path = (dir / "maps.safetensors").string();
+  const TempDir dir("export");
+  const std::string path = dir.file("maps.safetensors");
   write_maps_safetensors(path, snap);
   auto file = SafetensorsFile::open(path);
   CHECK(file->tensors().size() == 1 + 4 * 4);  // logits + 4 layers x (attn1, attn2, diff, lambda)
@@ -58,19 +56,18 @@ TEST_CASE("Diff maps are written with the names Python users load", "[export]") 
   }
   CHECK(stats["layers"][0]["attn_logits"].contains("top10"));
 
-  write_stats_csv((dir / "stats.csv").string(), snap);
-  std::ifstream csv(dir / "stats.csv");
+  write_stats_csv(dir.file("stats.csv"), snap);
+  std::ifstream csv(dir.file("stats.csv"));
   std::string header, line;
   std::getline(csv, header);
   CHECK(header == "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda");
   int rows = 0;
   while (std::getline(csv, line)) ++rows;
   CHECK(rows == 4 * 4 * 3);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a standard model writes layer.{i}.attn and NaN statistics as null", "[export]") {
-  auto model = Model::load(std::string(DIFFSCOPE_FIXTURES) + "/hf/llama_gqa_tied");
+  auto model = Model::load(std::string(DIFFSCOPE_FIXTURES) + "/hf/llama_gqa_tied", test_load_options());
   const AttentionSnapshot snap = model->run(ByteTokenizer().encode("abc"), CaptureRequest{});
   const nlohmann::json stats = nlohmann::json::parse(stats_json(snap));
   CHECK(stats["layers"][0]["attn"][0]["signal"].is_null());  // no span given

@@ -12,16 +12,14 @@
 #include "model.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "test_device.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
 
 namespace {
 
-std::string test_device() {
-  const char* env = std::getenv("DIFFSCOPE_TEST_DEVICE");
-  return env ? env : "cpu";
-}
+std::string test_device() { return test_device_name(); }
 
 std::string fixture(const std::string& name) { return std::string(DIFFSCOPE_FIXTURES) + "/hf/" + name; }
 
@@ -212,7 +210,7 @@ TEST_CASE("selected-heads capture materializes only those maps but every statist
 }
 
 TEST_CASE("bad requests are refused with a clear message", "[model][errors]") {
-  auto model = Model::load(fixture("llama_gqa_tied"));
+  auto model = Model::load(fixture("llama_gqa_tied"), test_load_options());
   CHECK_THROWS_WITH(model->run(tokens_from_ids({1, 300}), CaptureRequest{}),
                     Catch::Contains("outside the model's vocabulary of 300"));
   CHECK_THROWS_AS(model->run({}, CaptureRequest{}), InputError);
@@ -231,7 +229,7 @@ TEST_CASE("bad requests are refused with a clear message", "[model][errors]") {
 }
 
 TEST_CASE("should_stop cancels a run between layers", "[model]") {
-  auto model = Model::load(fixture("diffllama_gqa_tied"));
+  auto model = Model::load(fixture("diffllama_gqa_tied"), test_load_options());
   int polls = 0;
   CHECK_THROWS_AS(model->run(tokens_from_ids({1, 2, 3}), CaptureRequest{}, [&] { return ++polls > 2; }), Cancelled);
   CHECK(polls == 3);

@@ -4,16 +4,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "temp_dir.h"
+#include "test_device.h"
 #include "model.h"
 #include "safetensors.h"
 
 using namespace diffscope;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -21,20 +22,18 @@ const std::string kSource = std::string(DIFFSCOPE_FIXTURES) + "/hf/llama_gqa_tie
 
 // A copy of the llama_gqa_tied fixture in a fresh folder, with its tensors passed through `edit` before writing.
 struct BrokenCheckpoint {
-  fs::path dir;
+  TempDir dir;
   template <typename Edit>
-  explicit BrokenCheckpoint(const std::string& tag, Edit edit) {
-    dir = fs::temp_directory_path() / ("diffscope-load-" + tag + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    fs::copy_file(kSource + "/config.json", dir / "config.json");
+  explicit BrokenCheckpoint(const std::string& tag, Edit edit) : dir("load-" + tag) {
+    REQUIRE_FALSE(dir.path().empty());
+    std::ifstream config(kSource + "/config.json", std::ios::binary);
+    std::ofstream(dir.file("config.json"), std::ios::binary) << config.rdbuf();
     auto source = SafetensorsFile::open(kSource + "/model.safetensors");
     std::vector<TensorToWrite> tensors;
     for (const TensorInfo& t : source->tensors()) tensors.push_back({t.name, t.dtype, t.shape, source->data(t)});
     edit(tensors);
-    write_safetensors((dir / "model.safetensors").string(), tensors);
+    write_safetensors(dir.file("model.safetensors"), tensors);
   }
-  ~BrokenCheckpoint() { fs::remove_all(dir); }
 };
 
 }  // namespace
@@ -45,7 +44,7 @@ TEST_CASE("a missing tensor is named with its expected shape", "[load][errors]")
               return w.name == "model.layers.1.self_attn.k_proj.weight";
             }), t.end());
   });
-  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()),
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()),
                     Catch::Contains("\"model.layers.1.self_attn.k_proj.weight\" is missing (expected shape [32, 64])"));
 }
 
@@ -55,7 +54,7 @@ TEST_CASE("a mis-shaped tensor names the expected and the found shape", "[load][
       if (w.name == "model.layers.0.mlp.up_proj.weight") w.shape = {64, 96};  // transposed: same byte count
     }
   });
-  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()),
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()),
                     Catch::Contains("\"model.layers.0.mlp.up_proj.weight\" has shape [64, 96], expected [96, 64]"));
 }
 
@@ -69,33 +68,35 @@ TEST_CASE("a weight of a non-float dtype is refused", "[load][errors]") {
       }
     }
   });
-  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()), Catch::Contains("\"model.norm.weight\" has dtype I32"));
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()), Catch::Contains("\"model.norm.weight\" has dtype I32"));
 }
 
 TEST_CASE("an untied model without lm_head.weight says so", "[load][errors]") {
   BrokenCheckpoint ckpt("untied", [](std::vector<TensorToWrite>&) {});
-  std::ifstream in(ckpt.dir / "config.json");
+  std::ifstream in(ckpt.dir.file("config.json"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
   const size_t at = text.find("\"tie_word_embeddings\": true");
   REQUIRE(at != std::string::npos);
   text.replace(at, std::strlen("\"tie_word_embeddings\": true"), "\"tie_word_embeddings\": false");
-  std::ofstream(ckpt.dir / "config.json") << text;
-  CHECK_THROWS_WITH(Model::load(ckpt.dir.string()), Catch::Contains("\"lm_head.weight\" is missing"));
+  std::ofstream(ckpt.dir.file("config.json")) << text;
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()), Catch::Contains("\"lm_head.weight\" is missing"));
 }
 
 TEST_CASE("a truncated safetensors file and a missing folder are file errors", "[load][errors]") {
   BrokenCheckpoint ckpt("truncated", [](std::vector<TensorToWrite>&) {});
-  const auto file = ckpt.dir / "model.safetensors";
-  fs::resize_file(file, fs::file_size(file) - 100);
-  CHECK_THROWS_AS(Model::load(ckpt.dir.string()), FileError);
-  CHECK_THROWS_WITH(Model::load("/nonexistent/model"), Catch::Contains("cannot open"));
+  const std::string file = ckpt.dir.file("model.safetensors");
+  struct stat info {};
+  REQUIRE(stat(file.c_str(), &info) == 0);
+  REQUIRE(truncate(file.c_str(), info.st_size - 100) == 0);
+  CHECK_THROWS_AS(Model::load(ckpt.dir.path(), test_load_options()), FileError);
+  CHECK_THROWS_WITH(Model::load("/nonexistent/model", test_load_options()), Catch::Contains("cannot open"));
 }
 
 TEST_CASE("a sharded checkpoint loads through model.safetensors.index.json", "[load]") {
   BrokenCheckpoint ckpt("sharded", [](std::vector<TensorToWrite>&) {});
   // Split the file in two shards by tensor name.
-  auto whole = SafetensorsFile::open((ckpt.dir / "model.safetensors").string());
+  auto whole = SafetensorsFile::open(ckpt.dir.file("model.safetensors"));
   std::vector<TensorToWrite> first, second;
   std::string index = "{\"weight_map\": {";
   for (const TensorInfo& t : whole->tensors()) {
@@ -105,13 +106,13 @@ TEST_CASE("a sharded checkpoint loads through model.safetensors.index.json", "[l
              (in_first ? "model-00001-of-00002.safetensors\"" : "model-00002-of-00002.safetensors\"");
   }
   index += "}}";
-  write_safetensors((ckpt.dir / "model-00001-of-00002.safetensors").string(), first);
-  write_safetensors((ckpt.dir / "model-00002-of-00002.safetensors").string(), second);
+  write_safetensors(ckpt.dir.file("model-00001-of-00002.safetensors"), first);
+  write_safetensors(ckpt.dir.file("model-00002-of-00002.safetensors"), second);
   whole.reset();
-  fs::remove(ckpt.dir / "model.safetensors");
-  std::ofstream(ckpt.dir / "model.safetensors.index.json") << index;
-  auto sharded = Model::load(ckpt.dir.string());
-  auto reference = Model::load(kSource);
+  REQUIRE(unlink(ckpt.dir.file("model.safetensors").c_str()) == 0);
+  std::ofstream(ckpt.dir.file("model.safetensors.index.json")) << index;
+  auto sharded = Model::load(ckpt.dir.path(), test_load_options());
+  auto reference = Model::load(kSource, test_load_options());
   std::vector<Token> tokens(3);
   for (int i = 0; i < 3; ++i) tokens[static_cast<size_t>(i)].id = 40 + i;
   CHECK(sharded->run(tokens, CaptureRequest{}).logits.values == reference->run(tokens, CaptureRequest{}).logits.values);
