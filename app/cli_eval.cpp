@@ -1,6 +1,7 @@
 // `diffscope-cli eval-retrieval`: accuracy and answer-span vs noise-context attention on held-out needle episodes,
 // and held-out LM loss, for one or two models; prints Markdown tables (and writes them with --out). Main thread.
 #include "cli_eval.h"
+#include "cli_files.h"
 
 #include <chrono>
 #include <cstdio>
@@ -55,14 +56,6 @@ EvalOptions parse(const std::vector<std::string>& args) {
   o.models = {a};
   if (!b.empty() && b != "none") o.models.push_back(b);
   return o;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot open " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 struct Tally {
@@ -139,7 +132,7 @@ int command_eval_retrieval(const std::vector<std::string>& args) {
       for (size_t i = 0; i < episodes.size() && picked.size() < static_cast<size_t>(o.limit); i += step) picked.push_back(episodes[i]);
       episodes = std::move(picked);
     }
-    const std::string heldout = read_file(o.heldout);
+    const std::string heldout = read_text_file(o.heldout, "held-out text");
     std::vector<ModelResult> results;
     for (const std::string& dir : o.models) {
       const auto start = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli_eval.h"
+#include "cli_files.h"
 #include "cli_options.h"
 #include "cli_tokenize.h"
 #include "errors.h"
@@ -20,14 +21,6 @@
 using namespace diffscope;
 
 namespace {
-
-std::string read_prompt_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot open prompt file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string fixed(double v, int precision = 3) {
   if (!std::isfinite(v)) return "-";
@@ -123,7 +116,7 @@ int command_run(const CliOptions& o) {
   if (o.token_ids) {
     tokens = tokens_from_ids(*o.token_ids);
   } else {
-    const std::string text = o.prompt ? *o.prompt : read_prompt_file(*o.prompt_file);
+    const std::string text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
     tokens = tokenizer_for_model(o.model, model->info().vocab_size)->encode(text);
   }
   int64_t context = model->info().max_positions;

@@ -1,6 +1,7 @@
 // `diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)`: the ids exactly as the model
 // receives them, with each token's display text and byte span in the text, as one JSON object. Main thread.
 #include "cli_tokenize.h"
+#include "cli_files.h"
 
 #include <fstream>
 #include <iostream>
@@ -57,14 +58,6 @@ TokenizeOptions parse(const std::vector<std::string>& args) {
   return o;
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot open text file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::unique_ptr<Tokenizer> open_tokenizer(const TokenizeOptions& o) {
   if (o.tokenizer_file) return HfTokenizer::from_file(*o.tokenizer_file);
   // The byte-level fallback needs the model's vocabulary size; a tokenizer.json does not.
@@ -82,7 +75,7 @@ int command_tokenize(const std::vector<std::string>& args) {
   }
   try {
     const TokenizeOptions o = parse(args);
-    const std::string text = o.text ? *o.text : read_text_file(*o.text_file);
+    const std::string text = o.text ? *o.text : read_text_file(*o.text_file, "text file");
     const std::vector<Token> tokens = open_tokenizer(o)->encode(text);
     nlohmann::ordered_json out = {{"ids", nlohmann::ordered_json::array()},
                           {"tokens", nlohmann::ordered_json::array()},

@@ -356,7 +356,7 @@ int main(int argc, char** argv) {
       for (int slot = 0; slot < kNumSlots; ++slot) {
         const SlotState& s = input.slots[static_cast<size_t>(slot)];
         busy = busy || s.phase == SlotState::Phase::Loading || s.running ||
-               (s.phase == SlotState::Phase::Ready && !s.snapshot && !ui::message_is_error(s.message));
+               (s.phase == SlotState::Phase::Ready && !s.snapshot && s.error.empty());
       }
       busy = busy || actions.run.has_value() || state.submit_now;
       settled_frames = busy ? 0 : settled_frames + 1;

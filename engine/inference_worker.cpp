@@ -43,6 +43,7 @@ void InferenceWorker::load(int slot, const std::string& dir, const LoadOptions& 
     s.state.phase = dir.empty() ? SlotState::Phase::Empty : SlotState::Phase::Loading;
     s.state.model_dir = dir;
     s.state.message = dir.empty() ? "no model" : "queued: " + dir;
+    s.state.error.clear();
   }
   cv_.notify_all();
 }
@@ -129,11 +130,13 @@ void InferenceWorker::thread_main() {
         slot.state.phase = SlotState::Phase::Ready;
         slot.state.info = slot.model->info();
         slot.state.message = "loaded " + slot.model->info().name + " on " + slot.model->info().device;
+        slot.state.error.clear();
         reloaded.push_back(i);
       } else {
         slot.state.phase = SlotState::Phase::Failed;
         slot.state.info.reset();
         slot.state.message = error;
+        slot.state.error = error;
       }
     }
     if (!pending_run_ && last_request && !reloaded.empty()) pending_run_ = last_request;
@@ -179,8 +182,10 @@ void InferenceWorker::thread_main() {
         ++slot.state.sequence;
         slot.state.message = "ran " + std::to_string(snapshot->tokens.size()) + " tokens in " +
                              std::to_string(static_cast<int>(snapshot->seconds * 1000)) + " ms";
+        slot.state.error.clear();
       } else {
         slot.state.message = error;
+        slot.state.error = error;
       }
       if (pending_run_ || stopping_) break;  // a newer request: drop the rest of this one
     }

@@ -34,7 +34,8 @@ struct SlotState {
   enum class Phase { Empty, Loading, Ready, Failed };
   Phase phase = Phase::Empty;
   std::string model_dir;
-  std::string message;               // progress text or the error of the last load/run
+  std::string message;               // progress or status text, or the error of the last load/run
+  std::string error;                 // the error of the last load/run; empty when it succeeded
   std::optional<ModelInfo> info;     // set once loaded
   SnapshotPtr snapshot;              // latest result (may be from an older request while a new one runs)
   uint64_t sequence = 0;             // grows with every published snapshot of this slot

@@ -417,7 +417,8 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
   if (T == 0) throw InputError("the prompt is empty: type some text");
   if (T > c.max_positions) {
     throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
-                     std::to_string(c.max_positions) + " (max_position_embeddings); shorten it or pass --truncate");
+                     std::to_string(c.max_positions) + " (max_position_embeddings): shorten it (the CLI's --truncate keeps the "
+                     "first tokens)");
   }
   std::vector<int64_t> ids(static_cast<size_t>(T));
   for (int64_t i = 0; i < T; ++i) {

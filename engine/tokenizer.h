@@ -20,7 +20,7 @@ class Tokenizer {
 };
 
 // UTF-8 bytes as ids (id = byte value); needs a vocabulary of at least 256. A token's text is its byte when that
-// byte is printable ASCII, else \xNN; multi-byte characters are joined for display by display_text().
+// byte is printable ASCII, else \xNN (one byte of a multi-byte character is not valid UTF-8 on its own).
 class ByteTokenizer : public Tokenizer {
  public:
   std::string name() const override { return "bytes"; }
@@ -30,7 +30,7 @@ class ByteTokenizer : public Tokenizer {
 // Tokens for ids given directly (--token-ids): text is "<id>", byte spans are the position in the list.
 std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids);
 
-// The tokenizer for a model folder (byte-level until HF tokenizer.json support lands).
+// The tokenizer for a model folder: its tokenizer.json (HfTokenizer) when there is one, else the byte tokenizer.
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size);
 
 // Token indices overlapping the byte range [byte_begin, byte_end) of the prompt. Throws InputError when none do.

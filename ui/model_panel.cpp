@@ -18,13 +18,6 @@ std::string describe_model(const ModelInfo& info) {
   return buf;
 }
 
-bool message_is_error(const std::string& message) {
-  for (const char* info : {"ran ", "loaded ", "loading", "queued", "no model"}) {
-    if (message.rfind(info, 0) == 0) return false;
-  }
-  return !message.empty();
-}
-
 static void draw_slot(UiState& state, UiActions& actions, int slot) {
   const SlotState& s = state.slots[static_cast<size_t>(slot)];
   ImGui::PushID(slot);
@@ -56,7 +49,7 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
     case SlotState::Phase::Ready:
       if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
       if (s.running) ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "running...");
-      else if (message_is_error(s.message)) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", s.message.c_str());
+      else if (!s.error.empty()) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", s.message.c_str());
       else if (!s.message.empty()) ImGui::TextDisabled("%s", s.message.c_str());
       break;
     case SlotState::Phase::Failed:

@@ -10,8 +10,5 @@ void draw_model_panel(UiState& state, UiActions& actions);
 // One line describing a loaded model, e.g. "diffllama, 4 layers x 4 heads (8 softmax maps), 0.12 M params, cpu f32".
 std::string describe_model(const ModelInfo& info);
 
-// The worker reports progress and errors in one message field: true for an error (a failed run or load), false for
-// progress ("loading ...", "ran 12 tokens in 3 ms", "loaded ...").
-bool message_is_error(const std::string& message);
 
 }  // namespace diffscope::ui

@@ -1,4 +1,6 @@
-// A temporary folder for a test, removed with everything in it when the test ends. POSIX calls only (mkdtemp, nftw).
+// A fresh temporary folder per test, removed with everything in it when the test ends, so tests never see each
+// other's files. POSIX calls only (mkdtemp, nftw): std::filesystem::remove_all crashed the LibTorch-linked tests on
+// the GPU machine (docs/gpu-runs.md). Any thread.
 #pragma once
 
 #include <ftw.h>

@@ -1,6 +1,8 @@
 // Tests of engine/heatmap_png: pixels of a hand-made map, a PNG round trip through stb_image, errors. Main thread.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.h"
+
 #include <stdlib.h>
 
 #include <array>
@@ -23,20 +25,6 @@ using Rgb = std::array<uint8_t, 3>;
 
 namespace {
 
-// A fresh folder per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "diffscope-heatmap-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // A 3 x 3 softmax-like map; the upper triangle holds values that would be coloured if it were not masked.
 Matrix hand_made_map() {
@@ -66,7 +54,7 @@ Rgb pixel(const std::vector<uint8_t>& rgb, int width, int x, int y) {
 }  // namespace
 
 TEST_CASE("a 3x3 map written with 2-pixel cells reads back as 6x6 with grey mask and exact colours", "[heatmap]") {
-  TempDir dir;
+  TempDir dir("heatmap");
   const std::string path = dir.file("map.png");
   const HeatmapImageOptions options = options_for(Colormap::Viridis, 2);
   diffscope::write_heatmap_png(path, hand_made_map(), options);
@@ -116,7 +104,7 @@ TEST_CASE("without shading the upper triangle is coloured, and non-square maps a
 }
 
 TEST_CASE("writing into a folder that does not exist throws FileError naming the path", "[heatmap]") {
-  TempDir dir;
+  TempDir dir("heatmap");
   const std::string path = dir.file("no-such-folder/map.png");
   try {
     diffscope::write_heatmap_png(path, hand_made_map(), options_for(Colormap::Viridis, 1));

@@ -1,6 +1,8 @@
 // Tests of engine/safetensors: writer round trips, hand-built valid and malformed files, a real fixture. Main thread.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.h"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -22,20 +24,6 @@ using diffscope::TensorToWrite;
 
 namespace {
 
-// A fresh folder per test case, removed afterwards, so cases never see each other's files.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "diffscope-safetensors-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -112,7 +100,7 @@ TEST_CASE("numel of rank-0, empty and ordinary shapes", "[safetensors]") {
 }
 
 TEST_CASE("a hand-built file opens with header order, offsets, metadata and data", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   // Deliberately not sorted by offset and padded with spaces: "w" F32 [2] at [1, 9], "s" U8 rank-0 at [0, 1],
   // "e" I64 [0, 3] empty at [9, 9].
   std::string header =
@@ -159,14 +147,14 @@ TEST_CASE("a hand-built file opens with header order, offsets, metadata and data
 }
 
 TEST_CASE("a file with no tensors and an empty buffer is valid", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   auto file = SafetensorsFile::open(build_file(dir.file("none.safetensors"), "{}", ""));
   CHECK(file->tensors().empty());
   CHECK(file->metadata().empty());
 }
 
 TEST_CASE("write then open round-trips dtypes, shapes, bytes and metadata", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("round.safetensors");
   const float f32[6] = {0.f, 1.f, -1.f, 3.25f, 1e-3f, 6.f};
   const uint16_t bf16[3] = {0x3f80, 0xc000, 0x7fc0};  // 1.0, -2.0, NaN as bfloat16 bit patterns
@@ -205,12 +193,12 @@ TEST_CASE("write then open round-trips dtypes, shapes, bytes and metadata", "[sa
   CHECK(file->metadata() == std::map<std::string, std::string>{{"format", "pt"}, {"source", "test"}});
 
   // Nothing is left behind besides the file itself (the temporary was renamed).
-  size_t entries = std::distance(fs::directory_iterator(dir.path), fs::directory_iterator());
+  size_t entries = std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator());
   CHECK(entries == 1);
 }
 
 TEST_CASE("the writer produces the exact header text, without metadata when there is none", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("exact.safetensors");
   const uint8_t values[3] = {1, 2, 3};
   diffscope::write_safetensors(path, {{"x", DType::U8, {3}, values}});
@@ -221,7 +209,7 @@ TEST_CASE("the writer produces the exact header text, without metadata when ther
 }
 
 TEST_CASE("the writer overwrites an existing file", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("again.safetensors");
   const int32_t first = 7, second = 9;
   diffscope::write_safetensors(path, {{"v", DType::I32, {}, &first}});
@@ -239,7 +227,7 @@ TEST_CASE("writer errors", "[safetensors]") {
         diffscope::write_safetensors("/nonexistent-dir/x.safetensors", {{"v", DType::F32, {}, &value}}), FileError,
         FileErrorMatcher("cannot write /nonexistent-dir/x.safetensors: ", "No such file or directory"));
   }
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("bad.safetensors");
   SECTION("duplicate names") {
     REQUIRE_THROWS_MATCHES(
@@ -262,7 +250,7 @@ TEST_CASE("writer errors", "[safetensors]") {
 }
 
 TEST_CASE("malformed files are rejected with a message naming the file and the rule", "[safetensors]") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("model.safetensors");
   // A valid entry to combine with broken ones: 4 bytes of F32 at [0, 4].
   const std::string ok = R"("ok":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
@@ -373,7 +361,7 @@ TEST_CASE("malformed files are rejected with a message naming the file and the r
     build_file(path, "{" + ok + R"(,"__metadata__":"pt"})", std::string(4, '\0'));
     require_open_fails(path, {"__metadata__ is not a JSON object"});
   }
-  SECTION("a folder instead of a file") { require_open_fails(dir.path.string(), {"not a regular file"}); }
+  SECTION("a folder instead of a file") { require_open_fails(dir.path(), {"not a regular file"}); }
 }
 
 TEST_CASE("the llama_gqa_tied fixture opens", "[safetensors]") {
