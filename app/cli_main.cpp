@@ -34,7 +34,7 @@ std::string fixed(double v, int precision = 3) {
 std::vector<std::string> layer_table(const AttentionSnapshot& snap) {
   const bool diff = snap.model.kind == AttentionKind::Differential;
   std::vector<std::string> lines;
-  lines.push_back(snap.model.name + " (" + snap.model.model_type + ", " + std::to_string(snap.model.num_layers) +
+  lines.push_back(snap.model.name + " (" + snap.model.model_type + (diff ? ", " + snap.model.attention_variant : "") + ", " + std::to_string(snap.model.num_layers) +
                   " layers x " + std::to_string(snap.model.num_heads) + (diff ? " diff heads" : " heads") + ", " +
                   snap.model.device + ", " + snap.model.compute_dtype + ")");
   char header[160];

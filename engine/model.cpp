@@ -1,5 +1,6 @@
-// Llama / DiffLlama forward pass in LibTorch (ATen), following HF transformers' eager attention exactly, with capture
-// of maps, lambda and statistics. Called only by the thread that owns the Model.
+// Llama / DiffLlama (V1) forward pass in LibTorch (ATen), following HF transformers' eager attention exactly, and the
+// Diff V2 attention of docs/diff-v2.md, with capture of maps, lambda and statistics. Called only by the thread that
+// owns the Model.
 #include "model.h"
 
 #include <ATen/ATen.h>
@@ -31,8 +32,9 @@ struct LinearWeights {
 struct LayerWeights {
   at::Tensor input_norm, post_attention_norm;  // (hidden)
   LinearWeights q, k, v, o, gate, up, down;
-  at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff only
-  double lambda_init = 0;
+  at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff V1 only
+  LinearWeights lambda_proj;                              // (H/2, hidden), no bias, Diff V2 only
+  double lambda_init = 0;                                 // V1: 0.8 - 0.6 exp(-0.3 depth); V2 has none: 0
 };
 
 at::ScalarType scalar_type_of(DType d) {
@@ -83,18 +85,21 @@ class Checkpoint {
   }
 
   // The tensor `name` as a tensor of `dtype` on `device`, checked against `shape`. CPU tensors whose dtype matches the
-  // file alias the read-only mapping (no copy); they are never written to.
-  at::Tensor get(const std::string& name, const std::vector<int64_t>& shape, at::Device device, at::ScalarType dtype) {
+  // file alias the read-only mapping (no copy); they are never written to. `why` (may be empty) is appended to a
+  // missing-tensor or wrong-shape message, to say where the expected shape comes from.
+  at::Tensor get(const std::string& name, const std::vector<int64_t>& shape, at::Device device, at::ScalarType dtype,
+                 const std::string& why = "") {
     auto it = owner_.find(name);
     if (it == owner_.end()) {
-      throw CheckpointError(dir_ + ": tensor \"" + name + "\" is missing (expected shape " + shape_string(shape) + ")");
+      throw CheckpointError(dir_ + ": tensor \"" + name + "\" is missing (expected shape " + shape_string(shape) + ")" +
+                            why);
     }
     const SafetensorsFile& file = *files_[it->second];
     const TensorInfo* info = file.find(name);
     if (!info) throw CheckpointError(file.path() + ": tensor \"" + name + "\" is listed in the index but absent");
     if (info->shape != shape) {
       throw CheckpointError(file.path() + ": tensor \"" + name + "\" has shape " + shape_string(info->shape) +
-                            ", expected " + shape_string(shape) + " from config.json");
+                            ", expected " + shape_string(shape) + " from config.json" + why);
     }
     if (info->dtype != DType::F32 && info->dtype != DType::F16 && info->dtype != DType::BF16) {
       throw CheckpointError(file.path() + ": tensor \"" + name + "\" has dtype " + dtype_name(info->dtype) +
@@ -194,20 +199,32 @@ struct Model::Impl {
   std::vector<std::unique_ptr<SafetensorsFile>> files;  // keep the mappings alive: CPU weights may alias them
 
   bool differential() const { return config.kind == AttentionKind::Differential; }
+  bool diff_v2() const { return differential() && config.diff_variant == DiffVariant::V2; }
 
   void load_weights(Checkpoint& ckpt) {
     const ModelConfig& c = config;
     const int64_t hidden = c.hidden_size, d = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
     const int64_t inter = c.intermediate_size, V = c.vocab_size;
-    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
-      return ckpt.get(name, shape, device, dtype);
+    auto get = [&](const std::string& name, std::vector<int64_t> shape, const std::string& why = "") {
+      return ckpt.get(name, shape, device, dtype, why);
     };
-    auto linear = [&](const std::string& prefix, int64_t out, int64_t in, bool bias) {
+    auto linear = [&](const std::string& prefix, int64_t out, int64_t in, bool bias, const std::string& why = "") {
       LinearWeights l;
-      l.weight = get(prefix + ".weight", {out, in});
-      if (bias) l.bias = get(prefix + ".bias", {out});
+      l.weight = get(prefix + ".weight", {out, in}, why);
+      if (bias) l.bias = get(prefix + ".bias", {out}, why);
       return l;
     };
+    // V2 concatenates H/2 diff heads of width head_dim before o_proj; V1 and standard models concatenate H of them
+    // (V1: H/2 heads of width 2 head_dim).
+    const int64_t o_in = diff_v2() ? H / 2 * d : H * d;
+    std::string o_why;
+    if (diff_v2()) {
+      o_why = " (diff_variant \"v2\": o_proj reads num_attention_heads / 2 = " + std::to_string(H / 2) +
+              " diff heads of head_dim " + std::to_string(d) + ", so [hidden, H/2 * head_dim])";
+    } else if (differential() && ckpt.has("model.layers.0.self_attn.lambda_proj.weight")) {
+      o_why = "; the checkpoint has lambda_proj, as a Diff V2 checkpoint does: set \"diff_variant\": \"v2\" in "
+              "config.json if it is one";
+    }
     embed = get("model.embed_tokens.weight", {V, hidden});
     for (int i = 0; i < c.num_layers; ++i) {
       const std::string p = "model.layers." + std::to_string(i);
@@ -217,12 +234,22 @@ struct Model::Impl {
       w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.attention_bias);
       w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.attention_bias);
       w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.attention_bias);
-      w.o = linear(p + ".self_attn.o_proj", hidden, H * d, c.attention_bias);
+      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.attention_bias, o_why);
       w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
       w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
       w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
-      if (differential()) {
-        w.lambda_q1 = get(p + ".self_attn.lambda_q1", {d});
+      if (diff_v2()) {
+        const std::string why = ckpt.has(p + ".self_attn.lambda_q1")
+                                    ? "; the checkpoint has lambda_q1 instead, as a V1 (HF DiffLlama) checkpoint does: "
+                                      "remove \"diff_variant\": \"v2\" from config.json if it is one"
+                                    : "";
+        w.lambda_proj.weight = get(p + ".self_attn.lambda_proj.weight", {H / 2, hidden}, why);
+      } else if (differential()) {
+        const std::string why = ckpt.has(p + ".self_attn.lambda_proj.weight")
+                                    ? "; the checkpoint has lambda_proj instead, as a Diff V2 checkpoint does: set "
+                                      "\"diff_variant\": \"v2\" in config.json if it is one"
+                                    : "";
+        w.lambda_q1 = get(p + ".self_attn.lambda_q1", {d}, why);
         w.lambda_k1 = get(p + ".self_attn.lambda_k1", {d});
         w.lambda_q2 = get(p + ".self_attn.lambda_q2", {d});
         w.lambda_k2 = get(p + ".self_attn.lambda_k2", {d});
@@ -272,6 +299,19 @@ struct Model::Impl {
     return out;
   }
 
+  // The maps and statistics of a Diff layer's A1, A2 and D, each (H/2, T, T).
+  void capture_diff(const at::Tensor& a1, const at::Tensor& a2, const at::Tensor& diff_map,
+                    const CaptureRequest& request, int index, LayerCapture& capture) const {
+    capture.attn1 = capture_maps(a1, request, index);
+    capture.attn2 = capture_maps(a2, request, index);
+    capture.diff = capture_maps(diff_map, request, index);
+    if (request.statistics) {
+      capture.stats_attn1 = head_statistics(a1, false, request);
+      capture.stats_attn2 = head_statistics(a2, false, request);
+      capture.stats_diff = head_statistics(diff_map, /*signed_map=*/true, request);
+    }
+  }
+
   // One decoder layer. x: (T, hidden). Fills `capture` with maps, lambda and statistics.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
@@ -301,7 +341,7 @@ struct Model::Impl {
       attn_out = at::matmul(probs, v_rep).transpose(0, 1).reshape({T, H * d});
       capture.attn = capture_maps(probs_f32, request, index);
       if (stats) capture.stats_attn = head_statistics(probs_f32, /*signed_map=*/false, request);
-    } else {
+    } else if (!diff_v2()) {
       // HF diffllama: V is split along KV heads into two halves, each tiled back to KV heads and expanded like K;
       // every sub-head reads both halves, so out = A (V1 | V2) of width 2d.
       const int64_t half = H / 2;
@@ -321,14 +361,22 @@ struct Model::Impl {
       capture.lambda.rows = half;
       capture.lambda.cols = T;
       capture.lambda.values.assign(static_cast<size_t>(half * T), static_cast<float>(lambda_value));
-      capture.attn1 = capture_maps(a1, request, index);
-      capture.attn2 = capture_maps(a2, request, index);
-      capture.diff = capture_maps(diff_map, request, index);
-      if (stats) {
-        capture.stats_attn1 = head_statistics(a1, false, request);
-        capture.stats_attn2 = head_statistics(a2, false, request);
-        capture.stats_diff = head_statistics(diff_map, /*signed_map=*/true, request);
-      }
+      capture_diff(a1, a2, diff_map, request, index, capture);
+    } else {
+      // Diff V2 (docs/diff-v2.md): diff head h pairs sub-heads 2h (A1) and 2h+1 (A2), which read the same KV head
+      // because the group size is even (checked at parse time); lambda_{t,h} = sigmoid(h_t W_lambda)_h per query row.
+      // Each sub-head's output A V is formed first and then subtracted, as the authors' code does; this equals D V.
+      const int64_t half = H / 2;
+      at::Tensor out = at::matmul(probs, v.repeat_interleave(groups, 0));            // (H, T, d)
+      at::Tensor lambda_f32 = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();  // (H/2, T)
+      at::Tensor diff_out = out.slice(0, 0, H, 2) - lambda_f32.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
+      attn_out = diff_out.transpose(0, 1).reshape({T, half * d});
+
+      at::Tensor a1 = probs_f32.slice(0, 0, H, 2), a2 = probs_f32.slice(0, 1, H, 2);
+      at::Tensor diff_map = a1 - lambda_f32.unsqueeze(-1) * a2;                       // (H/2, T, T), signed
+      capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
+      capture.lambda = to_matrix(lambda_f32);
+      capture_diff(a1, a2, diff_map, request, index, capture);
     }
     at::Tensor y = x + w.o(attn_out);
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
@@ -371,6 +419,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (!info.name.empty() && info.name.back() == '/') info.name.pop_back();
   info.model_type = c.model_type;
   info.kind = c.kind;
+  info.attention_variant = attention_variant_name(c);
   info.num_layers = c.num_layers;
   info.num_sub_heads = c.num_heads;
   info.num_heads = c.kind == AttentionKind::Differential ? c.num_heads / 2 : c.num_heads;
@@ -398,7 +447,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     for (const at::Tensor* t : {&w.input_norm, &w.post_attention_norm, &w.q.weight, &w.q.bias, &w.k.weight,
                                 &w.k.bias, &w.v.weight, &w.v.bias, &w.o.weight, &w.o.bias, &w.gate.weight,
                                 &w.gate.bias, &w.up.weight, &w.up.bias, &w.down.weight, &w.down.bias, &w.lambda_q1,
-                                &w.lambda_k1, &w.lambda_q2, &w.lambda_k2}) {
+                                &w.lambda_k1, &w.lambda_q2, &w.lambda_k2, &w.lambda_proj.weight}) {
       if (t->defined()) params += t->numel();
     }
   }
@@ -447,10 +496,11 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
   at::Tensor id_tensor = at::from_blob(ids.data(), {T}, at::kLong).to(m.device);
   at::Tensor x = m.embed.index_select(0, id_tensor);  // (T, hidden)
 
-  // RoPE tables as HF computes them: inv_freq and angles in float32, cos/sin cast to the compute dtype.
-  const int64_t d = c.head_dim;
-  at::Tensor inv_freq = 1.0 / at::pow(c.rope_theta, at::arange(0, d, 2, on_device.dtype(at::kLong)).to(at::kFloat) /
-                                                        static_cast<double>(d));
+  // RoPE tables as HF computes them: inv_freq (with llama3 scaling when configured) and angles in float32, cos/sin
+  // cast to the compute dtype.
+  std::vector<float> inv_freq_host = rope_inverse_frequencies(c);
+  at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
+                            .to(m.device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
   at::Tensor angles = at::outer(at::arange(T, on_device.dtype(at::kLong)).to(at::kFloat), inv_freq);  // (T, d/2)
   at::Tensor emb = at::cat({angles, angles}, -1);
   at::Tensor cos = emb.cos().to(m.dtype), sin = emb.sin().to(m.dtype);

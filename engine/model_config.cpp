@@ -1,4 +1,5 @@
-// Parses HF config.json for llama / diffllama (both RoPE spellings: top-level rope_theta and rope_parameters). Any thread.
+// Parses HF config.json for llama / diffllama (both RoPE spellings: top-level rope_theta and rope_parameters; llama3
+// RoPE scaling; the diff_variant marker of Diff V2) and computes RoPE inverse frequencies. Any thread.
 #include "model_config.h"
 
 #include <cmath>
@@ -61,32 +62,121 @@ class ConfigReader {
   std::string source_;
 };
 
-// RoPE base and type: transformers 5.x writes rope_parameters {rope_theta, rope_type}; older configs write rope_theta
-// (and maybe rope_scaling) at the top level.
+// RoPE base and type: transformers 5.x writes rope_parameters {rope_theta, rope_type, scaling keys}; older configs
+// write rope_theta and rope_scaling {rope_type or type, scaling keys} at the top level. The scaling keys are read from
+// the object that named the type (rope_scaling wins when both name one, as it did before 5.x merged them).
 void read_rope(const ConfigReader& r, ModelConfig& c) {
   const json& j = r.root();
   std::string rope_type = "default";
+  const json* scaling_keys = nullptr;
   c.rope_theta = r.number("rope_theta", 10000.0);
   auto params = j.find("rope_parameters");
   if (params != j.end() && !params->is_null()) {
     if (!params->is_object()) r.fail("field \"rope_parameters\" must be an object, found " + params->dump());
     c.rope_theta = r.number(*params, "rope_theta", c.rope_theta);
     rope_type = r.string(*params, "rope_type", r.string(*params, "type", "default"));
+    scaling_keys = &*params;
   }
   auto scaling = j.find("rope_scaling");
-  if (scaling != j.end() && scaling->is_object()) {
+  if (scaling != j.end() && scaling->is_object() && (scaling->contains("rope_type") || scaling->contains("type"))) {
     rope_type = r.string(*scaling, "rope_type", r.string(*scaling, "type", rope_type));
-  }
-  if (rope_type != "default") {
-    r.fail("rope_type \"" + rope_type + "\" is not supported yet (only the default RoPE is); remove the scaling or "
-           "use a model without it");
+    scaling_keys = &*scaling;
   }
   if (!(c.rope_theta > 0)) r.fail("rope_theta must be positive, found " + std::to_string(c.rope_theta));
+  c.rope_type = rope_type;
+  if (rope_type == "default") return;
+  if (rope_type != "llama3") {
+    r.fail("rope_type \"" + rope_type + "\" is not supported (DiffScope implements the default RoPE and \"llama3\" "
+           "scaling; linear, dynamic, yarn and longrope are not): use a model without it");
+  }
+  // HF's _validate_llama3_parameters requires all four keys; so do we, rather than guessing Llama 3.1's numbers.
+  auto required = [&](const char* key) {
+    auto it = scaling_keys->find(key);
+    if (it == scaling_keys->end() || it->is_null()) {
+      r.fail(std::string("rope_type \"llama3\" needs \"") + key + "\" next to it (factor, low_freq_factor, "
+             "high_freq_factor, original_max_position_embeddings)");
+    }
+    return r.number(*scaling_keys, key, 0.0);
+  };
+  Llama3RopeScaling& s = c.llama3_rope;
+  s.factor = required("factor");
+  s.low_freq_factor = required("low_freq_factor");
+  s.high_freq_factor = required("high_freq_factor");
+  const double original = required("original_max_position_embeddings");
+  if (!(s.factor >= 1.0)) r.fail("llama3 rope \"factor\" must be at least 1, found " + std::to_string(s.factor));
+  if (!(s.low_freq_factor > 0)) {
+    r.fail("llama3 rope \"low_freq_factor\" must be positive, found " + std::to_string(s.low_freq_factor));
+  }
+  if (!(s.high_freq_factor > s.low_freq_factor)) {
+    r.fail("llama3 rope \"high_freq_factor\" (" + std::to_string(s.high_freq_factor) +
+           ") must be larger than \"low_freq_factor\" (" + std::to_string(s.low_freq_factor) + ")");
+  }
+  if (!(original >= 1) || original != std::floor(original)) {
+    r.fail("llama3 rope \"original_max_position_embeddings\" must be a positive integer, found " +
+           std::to_string(original));
+  }
+  s.original_max_positions = static_cast<int64_t>(original);
+}
+
+// "diff_variant": absent or "v1" -> HF DiffLlama; "v2" -> Differential Transformer V2. Only diffllama configs may name
+// one, so a stray field on a llama config is not silently ignored.
+void read_diff_variant(const ConfigReader& r, ModelConfig& c) {
+  const std::string variant = r.string("diff_variant", "");
+  if (variant.empty()) return;
+  if (c.kind != AttentionKind::Differential) {
+    r.fail("field \"diff_variant\" is only meaningful with model_type \"diffllama\", found model_type \"" +
+           c.model_type + "\"");
+  }
+  if (variant == "v1") {
+    c.diff_variant = DiffVariant::V1;
+  } else if (variant == "v2") {
+    c.diff_variant = DiffVariant::V2;
+  } else {
+    r.fail("diff_variant \"" + variant + "\" is unknown: use \"v1\" (HF DiffLlama, the default) or \"v2\" "
+           "(Differential Transformer V2)");
+  }
 }
 
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
+
+const char* attention_variant_name(const ModelConfig& config) {
+  if (config.kind == AttentionKind::Standard) return "standard";
+  return config.diff_variant == DiffVariant::V2 ? "diff-v2" : "diff-v1";
+}
+
+std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
+  // Every step in float32 as HF's tensors do: torch promotes the Python scalars (theta, 2 pi, the factors) to
+  // float32 before operating, and `scalar / tensor` is reciprocal(tensor) * scalar.
+  const int d = config.head_dim;
+  const float base = static_cast<float>(config.rope_theta);
+  std::vector<float> inv_freq(static_cast<size_t>(d / 2));
+  for (int i = 0; i < d / 2; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
+    inv_freq[static_cast<size_t>(i)] = 1.0f / std::pow(base, exponent);
+  }
+  if (config.rope_type != "llama3") return inv_freq;
+
+  const Llama3RopeScaling& s = config.llama3_rope;
+  const double original = static_cast<double>(s.original_max_positions);
+  const float low_freq_wavelen = static_cast<float>(original / s.low_freq_factor);
+  const float high_freq_wavelen = static_cast<float>(original / s.high_freq_factor);
+  const float factor = static_cast<float>(s.factor);
+  const float two_pi = static_cast<float>(2.0 * 3.14159265358979323846);
+  for (float& inv : inv_freq) {
+    const float wavelen = (1.0f / inv) * two_pi;
+    if (wavelen > low_freq_wavelen) {
+      inv = inv / factor;  // long wavelengths (beyond the original context): interpolate positions by `factor`
+    } else if (!(wavelen < high_freq_wavelen)) {
+      // Between the two: blend the scaled and unscaled frequency.
+      const float smooth = ((1.0f / wavelen) * static_cast<float>(original) - static_cast<float>(s.low_freq_factor)) /
+                           static_cast<float>(s.high_freq_factor - s.low_freq_factor);
+      inv = (1.0f - smooth) * inv / factor + smooth * inv;
+    }  // short wavelengths stay as they are
+  }
+  return inv_freq;
+}
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
   json j;
@@ -136,9 +226,19 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     r.fail("num_attention_heads " + std::to_string(c.num_heads) + " is not a multiple of num_key_value_heads " +
            std::to_string(c.num_kv_heads));
   }
-  if (c.kind == AttentionKind::Differential && (c.num_heads % 2 != 0 || c.num_kv_heads % 2 != 0)) {
+  read_diff_variant(r, c);
+  const bool v1 = c.kind == AttentionKind::Differential && c.diff_variant == DiffVariant::V1;
+  const bool v2 = c.kind == AttentionKind::Differential && c.diff_variant == DiffVariant::V2;
+  if (v1 && (c.num_heads % 2 != 0 || c.num_kv_heads % 2 != 0)) {
     r.fail("diffllama needs an even num_attention_heads and num_key_value_heads (pairs j, j + H/2 and the two V "
            "halves), found " + std::to_string(c.num_heads) + " and " + std::to_string(c.num_kv_heads));
+  }
+  // V2 pairs sub-heads 2h and 2h+1, and sub-head j reads KV head j / (H / KV): the pair shares one KV head (so D V is
+  // one map times one V) exactly when the group size H / KV is even. H == KV (group size 1) is refused too.
+  if (v2 && (c.num_heads % 2 != 0 || (c.num_heads / c.num_kv_heads) % 2 != 0)) {
+    r.fail("diff_variant \"v2\" pairs sub-heads 2h and 2h+1, which must read the same KV head: num_attention_heads / "
+           "num_key_value_heads must be even, found " + std::to_string(c.num_heads) + " / " +
+           std::to_string(c.num_kv_heads));
   }
   read_rope(r, c);
   return c;

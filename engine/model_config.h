@@ -1,16 +1,31 @@
-// Reads a HF config.json (model_type llama / diffllama) into the few numbers the engine needs. Any thread.
+// Reads a HF config.json (model_type llama / diffllama) into the few numbers the engine needs, and computes the RoPE
+// inverse frequencies it implies. Plain C++; any thread.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "snapshot.h"
 
 namespace diffscope {
 
+// Which differential attention a diffllama config means: config.json "diff_variant" absent or "v1" is HF DiffLlama
+// (the paper's V1, REFERENCE.md section 1); "v2" is Differential Transformer V2 (section 3, docs/diff-v2.md).
+enum class DiffVariant { V1, V2 };
+
+// rope_type "llama3" (Llama 3.x): the parameters of HF's _compute_llama3_parameters.
+struct Llama3RopeScaling {
+  double factor = 8.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_positions = 8192;  // original_max_position_embeddings
+};
+
 struct ModelConfig {
   std::string model_type;  // "llama" or "diffllama"
   AttentionKind kind = AttentionKind::Standard;
+  DiffVariant diff_variant = DiffVariant::V1;  // meaningful only when kind == Differential
   int hidden_size = 0;
   int intermediate_size = 0;
   int num_layers = 0;
@@ -21,6 +36,8 @@ struct ModelConfig {
   int64_t max_positions = 0;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
+  std::string rope_type = "default";  // "default" or "llama3"; every other type is refused at parse time
+  Llama3RopeScaling llama3_rope;      // used when rope_type == "llama3"
   bool tie_word_embeddings = false;
   bool attention_bias = false;
   bool mlp_bias = false;
@@ -32,6 +49,14 @@ ModelConfig read_model_config(const std::string& dir);
 
 // Same, from JSON text; `source` names it in messages.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source);
+
+// "standard", "diff-v1" or "diff-v2" (ModelInfo::attention_variant).
+const char* attention_variant_name(const ModelConfig& config);
+
+// RoPE inverse frequencies, head_dim / 2 of them, in float32 and in the order of operations HF uses:
+// inv_freq_i = 1 / rope_theta^(2i / head_dim), then for rope_type llama3 the wavelength-dependent scaling of
+// _compute_llama3_parameters (long wavelengths divided by factor, short ones kept, a smooth blend in between).
+std::vector<float> rope_inverse_frequencies(const ModelConfig& config);
 
 // lambda_init of a Diff layer (REFERENCE.md section 1): 0.8 - 0.6 exp(-0.3 depth).
 double lambda_init_for_layer(int depth);

@@ -18,7 +18,8 @@ struct ModelInfo {
   std::string path;            // folder it was loaded from
   std::string name;            // folder name, for titles
   std::string model_type;      // "llama" or "diffllama"
-  AttentionKind kind = AttentionKind::Standard;
+  AttentionKind kind = AttentionKind::Standard;  // Differential for both Diff variants
+  std::string attention_variant;  // "standard", "diff-v1" (HF DiffLlama) or "diff-v2" (docs/diff-v2.md)
   int num_layers = 0;
   int num_sub_heads = 0;       // config num_attention_heads: softmax maps per layer
   int num_heads = 0;           // heads shown per layer: H for a standard model, H/2 differential heads for a Diff model
@@ -84,12 +85,13 @@ struct OutlierStats {
 
 // Everything captured for one layer. Maps are indexed by head; a head whose map was not asked for has an empty Matrix.
 struct LayerCapture {
-  // Standard model: maps[Standard]. Diff model: maps[A1], maps[A2], maps[Diff] (HF order: A1 head j = HF sub-head j,
-  // A2 head j = HF sub-head j + H/2).
+  // Standard model: maps[Standard]. Diff model: maps[A1], maps[A2], maps[Diff] (V1, HF order: A1 head j = HF sub-head
+  // j, A2 head j = HF sub-head j + H/2; V2: A1 head j = sub-head 2j, A2 head j = sub-head 2j + 1).
   std::vector<Matrix> attn, attn1, attn2, diff;
   std::vector<HeadStats> stats_attn, stats_attn1, stats_attn2, stats_diff;
-  double lambda_init = 0;       // Diff only
-  Matrix lambda;                // Diff only: [heads, T]; V1 repeats the layer's one value everywhere
+  double lambda_init = 0;       // Diff V1 only; 0 for V2, which has none
+  Matrix lambda;                // Diff only: [heads, T]; V1 repeats the layer's one value everywhere, V2 varies by
+                                // head and query row (lambda[h][t] weighs row t of A2 in head h)
   OutlierStats attn_logits;     // |pre-softmax scores| over the causal entries of every sub-head
   OutlierStats hidden_states;   // |residual stream| after this layer
 

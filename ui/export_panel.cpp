@@ -50,52 +50,60 @@ bool ensure_dir(const std::string& dir, std::string* message) {
   return true;
 }
 
-}  // namespace
+// The focused map with the colours it is drawn with; false (and the reason in *message) when there is none.
+struct MapToExport {
+  const AttentionSnapshot* snapshot = nullptr;
+  Matrix matrix;
+  Colormap colormap = Colormap::Viridis;
+  ColorScale scale;
+};
 
-bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message) {
-  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
-  if (!f.valid || s == nullptr) {
+bool map_to_export(const UiState& state, const FocusedMap& f, MapToExport* out, std::string* message) {
+  out->snapshot = slot_snapshot(state, f.request.slot);
+  if (!f.valid || out->snapshot == nullptr) {
     *message = "no map to export: run a prompt first";
     return false;
   }
-  const Matrix m = derive_map(*s, f.request);
-  if (m.empty()) {
+  out->matrix = derive_map(*out->snapshot, f.request);
+  if (out->matrix.empty()) {
     *message = "the focused map is not in the current result";
     return false;
   }
   const bool signed_map = variant_is_signed(f.request.variant);
+  out->colormap = colormap_for(signed_map, state.settings.display);
+  out->scale = display_scale(auto_scale(out->matrix, signed_map, f.request.hide_sink), state.settings.display);
+  return true;
+}
+
+}  // namespace
+
+bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message) {
+  MapToExport e;
+  if (!map_to_export(state, f, &e, message)) return false;
   HeatmapImageOptions o;
-  o.colormap = colormap_for(signed_map, state.settings.display);
-  o.scale = display_scale(auto_scale(m, signed_map, f.request.hide_sink), state.settings.display);
+  o.colormap = e.colormap;
+  o.scale = e.scale;
   o.cell_pixels = 1;
   o.shade_masked = state.settings.display.shade_masked;
   try {
-    write_heatmap_png(path, m, o);
-  } catch (const std::exception& e) {
-    *message = e.what();
+    write_heatmap_png(path, e.matrix, o);
+  } catch (const std::exception& ex) {
+    *message = ex.what();
     return false;
   }
-  *message = "wrote " + path + " (" + std::to_string(m.cols) + " x " + std::to_string(m.rows) + ")";
+  *message = "wrote " + path + " (" + std::to_string(e.matrix.cols) + " x " + std::to_string(e.matrix.rows) + ")";
   return true;
 }
 
 bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
                        std::string* message) {
-  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
-  if (!f.valid || s == nullptr) {
-    *message = "no map to export: run a prompt first";
-    return false;
-  }
-  const Matrix m = derive_map(*s, f.request);
-  if (m.empty()) {
-    *message = "the focused map is not in the current result";
-    return false;
-  }
-  const bool signed_map = variant_is_signed(f.request.variant);
+  MapToExport e;
+  if (!map_to_export(state, f, &e, message)) return false;
+  const AttentionSnapshot* s = e.snapshot;
   FigureSpec spec;
-  spec.map = &m;
-  spec.colormap = colormap_for(signed_map, state.settings.display);
-  spec.scale = display_scale(auto_scale(m, signed_map, f.request.hide_sink), state.settings.display);
+  spec.map = &e.matrix;
+  spec.colormap = e.colormap;
+  spec.scale = e.scale;
   spec.cell_pixels = cell_pixels;
   spec.font_path = state.font_path;
   const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
