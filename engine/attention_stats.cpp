@@ -1,5 +1,5 @@
-// Attention statistics (REFERENCE.md section 6) computed with ATen on the maps' device, vectorized over heads.
-// Called by the thread that owns the model (or a test).
+// Attention statistics (REFERENCE.md section 6): a fused host loop for maps on the CPU and its twin in ATen ops for
+// maps on a GPU, checked against each other by the tests. Called by the thread that owns the model (or a test).
 #include "attention_stats.h"
 
 #include <algorithm>
@@ -13,54 +13,103 @@
 namespace diffscope {
 namespace {
 
-// A (T) vector built on the host, then moved to the maps' device in one copy.
-at::Tensor host_vector(const std::vector<float>& v, const at::TensorOptions& options) {
+// A (T) vector built on the host, moved to the maps' device in one copy.
+at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options) {
   return at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat)
       .to(options.device(), options.dtype().toScalarType(), false, /*copy=*/true);
 }
 
-// Per-row weights of the rows Q: 1/|Q| for each row in Q (default: the last row).
-at::Tensor query_row_weights(const CaptureRequest& request, int64_t T, const at::TensorOptions& options) {
+// A 0/1 vector marking the keys of [begin, end), clipped to the prompt.
+std::vector<float> key_mask(int64_t begin, int64_t end, int64_t T) {
+  std::vector<float> m(static_cast<size_t>(T), 0.0f);
+  for (int64_t j = std::max<int64_t>(begin, 0); j < std::min<int64_t>(end, T); ++j) m[static_cast<size_t>(j)] = 1.0f;
+  return m;
+}
+
+}  // namespace
+
+SignalRegion signal_region(const CaptureRequest& request, int64_t T) {
+  SignalRegion region;
+  if (!request.span) return region;
   std::vector<int64_t> rows = request.query_rows;
   if (rows.empty()) rows.push_back(T - 1);
-  std::vector<float> w(static_cast<size_t>(T), 0.0f);
+  region.query_weight.assign(static_cast<size_t>(T), 0.0f);
   for (int64_t r : rows) {
     if (r < 0 || r >= T) {
       throw InputError("query row " + std::to_string(r) + " is outside the prompt's " + std::to_string(T) +
                        " tokens");
     }
-    w[static_cast<size_t>(r)] += 1.0f / static_cast<float>(rows.size());
+    region.query_weight[static_cast<size_t>(r)] += 1.0f / static_cast<float>(rows.size());
   }
-  return host_vector(w, options);
+  region.span = key_mask(request.span->begin, request.span->end, T);
+  const std::vector<float> context =
+      request.context ? key_mask(request.context->begin, request.context->end, T)
+                      : std::vector<float>(static_cast<size_t>(T), 1.0f);
+  region.outside.resize(static_cast<size_t>(T));
+  for (size_t j = 0; j < region.outside.size(); ++j) region.outside[j] = context[j] * (1.0f - region.span[j]);
+  return region;
 }
 
-// A 0/1 vector marking the keys of [begin, end), clipped to the prompt.
-at::Tensor key_mask(int64_t begin, int64_t end, int64_t T, const at::TensorOptions& options) {
-  std::vector<float> m(static_cast<size_t>(T), 0.0f);
-  for (int64_t j = std::max<int64_t>(begin, 0); j < std::min<int64_t>(end, T); ++j) m[static_cast<size_t>(j)] = 1.0f;
-  return host_vector(m, options);
+std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_t T, bool signed_map,
+                                            const SignalRegion& region) {
+  std::vector<HeadStats> out(static_cast<size_t>(N));
+  for (int64_t n = 0; n < N; ++n) {  // one pass per row over the keys it sees (j <= i)
+    double entropy = 0, sink = 0, max_sum = 0, distance = 0, signal = 0, noise = 0;
+    for (int64_t i = 0; i < T; ++i) {
+      const float* row = maps + (n * T + i) * T;
+      double positive_sum = 0, row_distance = 0;
+      for (int64_t j = 0; j <= i; ++j) {
+        row_distance += static_cast<double>(row[j]) * static_cast<double>(i - j);
+        if (row[j] > 0) positive_sum += row[j];
+      }
+      // Entropy-like statistics read the row as a distribution: itself, or its positive part renormalized.
+      const double scale = signed_map ? (positive_sum > 0 ? 1.0 / positive_sum : 0.0) : 1.0;
+      double h = 0, best = signed_map ? 0.0 : -INFINITY;
+      for (int64_t j = 0; j <= i; ++j) {
+        const double p = (signed_map ? std::max(0.0f, row[j]) : row[j]) * scale;
+        if (p > 0) h -= p * std::log(p);
+        best = std::max(best, p);
+      }
+      if (i >= 1) entropy += h / std::log(static_cast<double>(i + 1));
+      sink += row[0];
+      max_sum += best;
+      distance += row_distance;
+      if (!region.query_weight.empty() && region.query_weight[static_cast<size_t>(i)] != 0) {
+        double in_span = 0, outside = 0;
+        for (int64_t j = 0; j <= i; ++j) {
+          in_span += static_cast<double>(row[j]) * region.span[static_cast<size_t>(j)];
+          outside += static_cast<double>(row[j]) * region.outside[static_cast<size_t>(j)];
+        }
+        signal += region.query_weight[static_cast<size_t>(i)] * in_span;
+        noise += region.query_weight[static_cast<size_t>(i)] * outside;
+      }
+    }
+    HeadStats& s = out[static_cast<size_t>(n)];
+    s.entropy = T > 1 ? entropy / static_cast<double>(T - 1) : std::nan("");
+    s.sink_mass = sink / static_cast<double>(T);
+    s.max_attention = max_sum / static_cast<double>(T);
+    s.distance = distance / static_cast<double>(T);
+    if (!region.query_weight.empty()) {
+      s.signal = signal;
+      s.noise = noise;
+    }
+  }
+  return out;
 }
 
-}  // namespace
-
-std::vector<HeadStats> head_statistics(const at::Tensor& maps_in, bool signed_map, const CaptureRequest& request) {
+std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool signed_map, const SignalRegion& region) {
   const at::Tensor maps = maps_in.to(at::kFloat).tril();  // (N, T, T); keys after the query never count
   const int64_t N = maps.size(0), T = maps.size(1);
   const auto opts = maps.options();
-
-  // Rows as probability distributions for the entropy-like statistics.
   at::Tensor probs = maps;
   if (signed_map) {
     at::Tensor positive = maps.clamp_min(0.0);
-    // A row with no positive entry stays all zero (0 / tiny = 0).
-    probs = positive / positive.sum(-1, /*keepdim=*/true).clamp_min(1e-30);
+    probs = positive / positive.sum(-1, /*keepdim=*/true).clamp_min(1e-30);  // a row with no positive entry stays 0
   }
-  // Normalized entropy over rows i >= 1: H_i / log(i + 1).
-  at::Tensor plogp = at::xlogy(probs, probs);  // 0 log 0 = 0
-  at::Tensor row_entropy = -plogp.sum(-1);                                                  // (N, T)
+  at::Tensor row_entropy = -at::xlogy(probs, probs).sum(-1);                 // (N, T); 0 log 0 = 0
   at::Tensor entropy;
   if (T > 1) {
-    at::Tensor norm = at::arange(2, T + 1, opts).log();                                     // log(i + 1), i >= 1
+    at::Tensor norm = at::arange(2, T + 1, opts).log();                      // log(i + 1), i >= 1
     entropy = (row_entropy.slice(1, 1, T) / norm).mean(1);
   } else {
     entropy = at::full({N}, std::nan(""), opts);
@@ -68,28 +117,30 @@ std::vector<HeadStats> head_statistics(const at::Tensor& maps_in, bool signed_ma
   at::Tensor sink = maps.select(2, 0).mean(1);
   at::Tensor max_attention = std::get<0>(probs.max(-1)).mean(1);
   at::Tensor idx = at::arange(T, opts);
-  at::Tensor dist = (idx.unsqueeze(1) - idx.unsqueeze(0)).abs();                            // |i - j|
-  at::Tensor distance = (maps * dist).sum(-1).mean(1);
-
+  at::Tensor distance = (maps * (idx.unsqueeze(1) - idx.unsqueeze(0)).abs()).sum(-1).mean(1);
   at::Tensor signal = at::full({N}, std::nan(""), opts);
   at::Tensor noise = at::full({N}, std::nan(""), opts);
-  if (request.span) {
-    at::Tensor q = query_row_weights(request, T, opts);                                      // (T)
-    at::Tensor r = key_mask(request.span->begin, request.span->end, T, opts);
-    at::Tensor c = request.context ? key_mask(request.context->begin, request.context->end, T, opts)
-                                   : at::ones({T}, opts);
-    at::Tensor outside = c * (1.0 - r);
-    signal = (maps.matmul(r) * q).sum(-1);
-    noise = (maps.matmul(outside) * q).sum(-1);
+  if (!region.query_weight.empty()) {
+    at::Tensor q = to_device(region.query_weight, opts);
+    signal = (maps.matmul(to_device(region.span, opts)) * q).sum(-1);
+    noise = (maps.matmul(to_device(region.outside, opts)) * q).sum(-1);
   }
   at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise}, 1)
-                         .to(at::kDouble).cpu().contiguous();                                 // (N, 6)
+                         .to(at::kDouble).cpu().contiguous();                  // (N, 6)
   std::vector<HeadStats> out(static_cast<size_t>(N));
   const double* v = table.data_ptr<double>();
-  for (int64_t n = 0; n < N; ++n, v += 6) {
-    out[static_cast<size_t>(n)] = HeadStats{v[0], v[1], v[2], v[3], v[4], v[5]};
-  }
+  for (int64_t n = 0; n < N; ++n, v += 6) out[static_cast<size_t>(n)] = HeadStats{v[0], v[1], v[2], v[3], v[4], v[5]};
   return out;
+}
+
+std::vector<HeadStats> head_statistics(const at::Tensor& maps, bool signed_map, const CaptureRequest& request) {
+  const SignalRegion region = signal_region(request, maps.size(1));
+  if (maps.is_cpu()) {
+    // On the CPU one fused pass over each row beats a dozen ATen passes over (N, T, T) several times over.
+    const at::Tensor host = maps.to(at::kFloat).contiguous();
+    return head_statistics_host(host.data_ptr<float>(), host.size(0), host.size(1), signed_map, region);
+  }
+  return head_statistics_aten(maps, signed_map, region);
 }
 
 OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded) {

@@ -11,7 +11,20 @@
 namespace diffscope {
 
 // maps: (N, T, T) float32, zero above the diagonal. Returns one HeadStats per map.
+// Runs head_statistics_host for CPU tensors and head_statistics_aten on other devices.
 std::vector<HeadStats> head_statistics(const at::Tensor& maps, bool signed_map, const CaptureRequest& request);
+
+// The signal/noise region of a request as (T) vectors: query-row weights (1/|Q| on the rows of Q), the span R as
+// 0/1 and the context outside R (C minus R) as 0/1. All empty when the request has no span.
+struct SignalRegion {
+  std::vector<float> query_weight, span, outside;
+};
+SignalRegion signal_region(const CaptureRequest& request, int64_t T);
+
+// The two implementations: plain loops over host memory (maps: N * T * T floats, row-major), and ATen ops.
+std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_t T, bool signed_map,
+                                            const SignalRegion& region);
+std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps, bool signed_map, const SignalRegion& region);
 
 // |values| of any shape: top-1, 10th largest (or the smallest when fewer than 10) and median (lower of the two middle
 // values, as torch.median).

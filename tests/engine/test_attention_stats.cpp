@@ -1,4 +1,7 @@
 // Tests of the attention statistics on hand-derived maps and against a naive loop. Device: $DIFFSCOPE_TEST_DEVICE.
+// ATen before Catch: c10's logging header defines its own CHECK macro, which must not replace Catch's.
+#include "torch_stats.h"
+#undef CHECK
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -135,4 +138,33 @@ TEST_CASE("outlier figures: top-1, 10th largest and median of |x|", "[stats]") {
   CHECK(s.top10 == 3);   // 12 11 10 9 8 7 6 5 4 3
   CHECK(s.median == 6);  // lower middle of 1..12, as torch.median
   CHECK(outlier_statistics(std::vector<float>{-2, 1}).top10 == 1);
+}
+
+TEST_CASE("the host loop and the ATen twin agree on random signed and unsigned maps", "[stats]") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t N = 3, T = 17;
+  std::vector<float> values(static_cast<size_t>(N * T * T));
+  for (float& v : values) v = normal(rng);
+  CaptureRequest request;
+  request.span = TokenSpan{2, 6};
+  request.context = TokenSpan{1, 12};
+  request.query_rows = {9, 16};
+  const SignalRegion region = signal_region(request, T);
+  const at::Tensor maps = at::from_blob(values.data(), {N, T, T}, at::kFloat);
+  for (bool signed_map : {true, false}) {
+    // Unsigned maps must be softmax-like (non-negative): use |x| for them.
+    const at::Tensor m = signed_map ? maps : maps.abs();
+    const std::vector<HeadStats> host = head_statistics_host(m.contiguous().data_ptr<float>(), N, T, signed_map, region);
+    const std::vector<HeadStats> aten = head_statistics_aten(m, signed_map, region);
+    for (size_t n = 0; n < host.size(); ++n) {
+      INFO("signed " << signed_map << " head " << n);
+      CHECK(host[n].entropy == Approx(aten[n].entropy).epsilon(1e-5));
+      CHECK(host[n].sink_mass == Approx(aten[n].sink_mass).epsilon(1e-5));
+      CHECK(host[n].max_attention == Approx(aten[n].max_attention).epsilon(1e-5));
+      CHECK(host[n].distance == Approx(aten[n].distance).epsilon(1e-5));
+      CHECK(host[n].signal == Approx(aten[n].signal).epsilon(1e-5));
+      CHECK(host[n].noise == Approx(aten[n].noise).epsilon(1e-5));
+    }
+  }
 }
