@@ -11,6 +11,7 @@
 
 #include "cli_eval.h"
 #include "cli_files.h"
+#include "cli_generate.h"
 #include "cli_options.h"
 #include "cli_tokenize.h"
 #include "errors.h"
@@ -219,6 +220,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "tokenize") return command_tokenize(rest);
   if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
+  if (args[0] == "generate") return command_generate(rest);
   try {
     const CliOptions options = parse_cli(args);
     return options.command == "bench" ? command_bench(options) : command_run(options);

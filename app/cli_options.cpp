@@ -46,6 +46,8 @@ const char* cli_usage() {
          "                [--png-scale N] [--hide-sink]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
+         "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K --temperature T\n"
+         "                [--seed S]] [--rows OUT.safetensors]\n"
          "  diffscope-cli eval-retrieval [--model DIR] [--model-b DIR] [--limit N] [--out FILE.md]\n"
          "\n"
          "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
@@ -54,11 +56,11 @@ const char* cli_usage() {
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("no command given: use run, bench, tokenize or eval-retrieval");
+  if (args.empty()) throw UsageError("no command given: use run, bench, generate, tokenize or eval-retrieval");
   CliOptions o;
   o.command = args[0];
   if (o.command != "run" && o.command != "bench") {
-    throw UsageError("unknown command \"" + o.command + "\": use run, bench, tokenize or eval-retrieval");
+    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, tokenize or eval-retrieval");
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];

@@ -91,6 +91,13 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const std::string& sou
   return bpe;
 }
 
+std::optional<std::string> BpeModel::token_of(int64_t id) const {
+  for (const auto& [token, token_id] : vocab_) {
+    if (token_id == id) return token;
+  }
+  return std::nullopt;
+}
+
 std::optional<int64_t> BpeModel::id_of(const std::string& token) const {
   const auto it = vocab_.find(token);
   if (it == vocab_.end()) return std::nullopt;

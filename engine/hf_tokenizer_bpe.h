@@ -27,6 +27,8 @@ class BpeModel {
   std::vector<Piece> tokenize(const std::string& word) const;
 
   std::optional<int64_t> id_of(const std::string& token) const;
+  // The vocabulary entry of `id` (a linear search: for printing generated tokens, not for encoding).
+  std::optional<std::string> token_of(int64_t id) const;
   int64_t max_id() const { return max_id_; }
 
  private:

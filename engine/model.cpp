@@ -7,10 +7,12 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -189,6 +191,11 @@ Matrix to_matrix(const at::Tensor& t2d) {
 
 }  // namespace
 
+// The rotated keys and the values of one layer for the tokens run so far (generation).
+struct KvCache {
+  at::Tensor k, v;  // (KV, S, d)
+};
+
 struct Model::Impl {
   ModelConfig config;
   ModelInfo info;
@@ -299,23 +306,25 @@ struct Model::Impl {
     return out;
   }
 
-  // The maps and statistics of a Diff layer's A1, A2 and D, each (H/2, T, T).
+  // The maps and, when `stats`, the statistics of a Diff layer's A1, A2 and D, each (H/2, T, S).
   void capture_diff(const at::Tensor& a1, const at::Tensor& a2, const at::Tensor& diff_map,
-                    const CaptureRequest& request, int index, LayerCapture& capture) const {
+                    const CaptureRequest& request, int index, bool stats, LayerCapture& capture) const {
     capture.attn1 = capture_maps(a1, request, index);
     capture.attn2 = capture_maps(a2, request, index);
     capture.diff = capture_maps(diff_map, request, index);
-    if (request.statistics) {
+    if (stats) {
       capture.stats_attn1 = head_statistics(a1, false, request);
       capture.stats_attn2 = head_statistics(a2, false, request);
       capture.stats_diff = head_statistics(diff_map, /*signed_map=*/true, request);
     }
   }
 
-  // One decoder layer. x: (T, hidden). Fills `capture` with maps, lambda and statistics.
+  // One decoder layer. x: (T, hidden), the newest T tokens; `cache` (may be null) holds the rotated keys and the
+  // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. Fills
+  // `capture` with maps (T rows of S keys), lambda and, for a whole prompt (T == S), statistics.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture) const {
+                           LayerCapture& capture, KvCache* cache) const {
     const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
     const int64_t groups = H / KV;
     at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
@@ -324,10 +333,19 @@ struct Model::Impl {
     at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     q = q * cos + rotate_half(q) * sin;
     k = k * cos + rotate_half(k) * sin;
-    at::Tensor k_rep = k.repeat_interleave(groups, 0);       // (H, T, d): sub-head j reads KV head j / groups
+    if (cache) {
+      if (cache->k.defined()) {
+        k = at::cat({cache->k, k}, 1);                        // (KV, S, d)
+        v = at::cat({cache->v, v}, 1);
+      }
+      cache->k = k;
+      cache->v = v;
+    }
+    at::Tensor k_rep = k.repeat_interleave(groups, 0);       // (H, S, d): sub-head j reads KV head j / groups
 
-    at::Tensor scores = at::matmul(q, k_rep.transpose(1, 2)) * std::pow(static_cast<double>(d), -0.5);  // (H, T, T)
-    const bool stats = request.statistics;
+    at::Tensor scores = at::matmul(q, k_rep.transpose(1, 2)) * std::pow(static_cast<double>(d), -0.5);  // (H, T, S)
+    // The new rows are the last T of S, so each sub-head masks T (T - 1) / 2 entries either way.
+    const bool stats = request.statistics && k.size(1) == T;
     if (stats) {
       const int64_t masked = H * T * (T - 1) / 2;  // entries above the diagonal, per sub-head
       capture.attn_logits = outlier_statistics_of_abs(scores.abs().masked_fill(causal_mask, -1.0), masked);
@@ -361,7 +379,7 @@ struct Model::Impl {
       capture.lambda.rows = half;
       capture.lambda.cols = T;
       capture.lambda.values.assign(static_cast<size_t>(half * T), static_cast<float>(lambda_value));
-      capture_diff(a1, a2, diff_map, request, index, capture);
+      capture_diff(a1, a2, diff_map, request, index, stats, capture);
     } else {
       // Diff V2 (docs/diff-v2.md): diff head h pairs sub-heads 2h (A1) and 2h+1 (A2), which read the same KV head
       // because the group size is even (checked at parse time); lambda_{t,h} = sigmoid(h_t W_lambda)_h per query row.
@@ -376,13 +394,83 @@ struct Model::Impl {
       at::Tensor diff_map = a1 - lambda_f32.unsqueeze(-1) * a2;                       // (H/2, T, T), signed
       capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
       capture.lambda = to_matrix(lambda_f32);
-      capture_diff(a1, a2, diff_map, request, index, capture);
+      capture_diff(a1, a2, diff_map, request, index, stats, capture);
     }
     at::Tensor y = x + w.o(attn_out);
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
     at::Tensor out = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
     if (stats) capture.hidden_states = outlier_statistics(out);
     return out;
+  }
+
+  // The ids of `tokens` after checking them and `request` against the model; throws InputError with advice.
+  std::vector<int64_t> checked_ids(const std::vector<Token>& tokens, const CaptureRequest& request) const {
+    const ModelConfig& c = config;
+    const int64_t T = static_cast<int64_t>(tokens.size());
+    if (T == 0) throw InputError("the prompt is empty: type some text");
+    if (T > c.max_positions) {
+      throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
+                         std::to_string(c.max_positions) + " (max_position_embeddings): shorten it (the CLI's "
+                       "--truncate keeps the first tokens)");
+    }
+    std::vector<int64_t> ids(static_cast<size_t>(T));
+    for (int64_t i = 0; i < T; ++i) {
+      const int64_t id = tokens[static_cast<size_t>(i)].id;
+      if (id < 0 || id >= c.vocab_size) {
+        throw InputError("token " + std::to_string(i) + " has id " + std::to_string(id) +
+                         ", outside the model's vocabulary of " + std::to_string(c.vocab_size) + " ids");
+      }
+      ids[static_cast<size_t>(i)] = id;
+    }
+    if (request.span && (request.span->begin < 0 || request.span->end > T || request.span->begin >= request.span->end)) {
+      throw InputError("span of tokens [" + std::to_string(request.span->begin) + ", " +
+                       std::to_string(request.span->end) + ") is not inside the prompt's " + std::to_string(T) +
+                       " tokens");
+    }
+    for (const HeadRef& h : request.heads) {
+      if (h.layer < 0 || h.layer >= c.num_layers || h.head < 0 || h.head >= info.num_heads) {
+        throw InputError("head " + std::to_string(h.layer) + "." + std::to_string(h.head) + " does not exist: the model "
+                         "has " + std::to_string(c.num_layers) + " layers of " + std::to_string(info.num_heads) +
+                         " heads");
+      }
+    }
+    return ids;
+  }
+
+  // Runs `ids` (the tokens at positions offset, offset + 1, ...) through every layer; returns the final hidden states
+  // (T, hidden) and fills `captures` (one per layer) with what `request` asks for. With `caches` (one per layer),
+  // the keys and values of earlier tokens come from them and these tokens' are appended.
+  at::Tensor forward(const std::vector<int64_t>& ids, int64_t offset, const CaptureRequest& request,
+                     std::vector<LayerCapture>& captures, std::vector<KvCache>* caches,
+                     const std::function<bool()>& should_stop) const {
+    const int64_t T = static_cast<int64_t>(ids.size()), S = offset + T;
+    const auto on_device = at::TensorOptions().device(device);
+    at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
+    at::Tensor x = embed.index_select(0, id_tensor);  // (T, hidden)
+
+    // RoPE tables as HF computes them: inv_freq (with llama3 scaling when configured) and angles in float32, cos/sin
+    // cast to the compute dtype.
+    std::vector<float> inv_freq_host = rope_inverse_frequencies(config);
+    at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
+                              .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+    at::Tensor positions = at::arange(offset, S, on_device.dtype(at::kLong)).to(at::kFloat);
+    at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
+    at::Tensor emb = at::cat({angles, angles}, -1);
+    at::Tensor cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
+    // (T, S): true where key j comes after query i (at position offset + i).
+    at::Tensor causal_mask = at::ones({T, S}, on_device.dtype(at::kBool)).triu(offset + 1);
+
+    captures.resize(static_cast<size_t>(config.num_layers));
+    for (int i = 0; i < config.num_layers; ++i) {
+      if (should_stop && should_stop()) throw Cancelled();
+      x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i,
+                        captures[static_cast<size_t>(i)], caches ? &(*caches)[static_cast<size_t>(i)] : nullptr);
+    }
+    return x;
+  }
+
+  at::Tensor logits(const at::Tensor& x) const {
+    return at::linear(rms_norm(x, final_norm, config.rms_norm_eps), lm_head);  // (T, V)
   }
 };
 
@@ -460,68 +548,76 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
 AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequest& request,
                              const std::function<bool()>& should_stop) const {
   const Impl& m = *impl_;
-  const ModelConfig& c = m.config;
   const auto start = std::chrono::steady_clock::now();
-  const int64_t T = static_cast<int64_t>(tokens.size());
-  if (T == 0) throw InputError("the prompt is empty: type some text");
-  if (T > c.max_positions) {
-    throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
-                     std::to_string(c.max_positions) + " (max_position_embeddings): shorten it (the CLI's --truncate keeps the "
-                     "first tokens)");
-  }
-  std::vector<int64_t> ids(static_cast<size_t>(T));
-  for (int64_t i = 0; i < T; ++i) {
-    const int64_t id = tokens[static_cast<size_t>(i)].id;
-    if (id < 0 || id >= c.vocab_size) {
-      throw InputError("token " + std::to_string(i) + " has id " + std::to_string(id) +
-                       ", outside the model's vocabulary of " + std::to_string(c.vocab_size) + " ids");
-    }
-    ids[static_cast<size_t>(i)] = id;
-  }
-  if (request.span && (request.span->begin < 0 || request.span->end > T || request.span->begin >= request.span->end)) {
-    throw InputError("span of tokens [" + std::to_string(request.span->begin) + ", " +
-                     std::to_string(request.span->end) + ") is not inside the prompt's " + std::to_string(T) +
-                     " tokens");
-  }
-  for (const HeadRef& h : request.heads) {
-    if (h.layer < 0 || h.layer >= c.num_layers || h.head < 0 || h.head >= m.info.num_heads) {
-      throw InputError("head " + std::to_string(h.layer) + "." + std::to_string(h.head) + " does not exist: the model "
-                       "has " + std::to_string(c.num_layers) + " layers of " + std::to_string(m.info.num_heads) +
-                       " heads");
-    }
-  }
-
+  const std::vector<int64_t> ids = m.checked_ids(tokens, request);
   c10::InferenceMode guard;
-  const auto on_device = at::TensorOptions().device(m.device);
-  at::Tensor id_tensor = at::from_blob(ids.data(), {T}, at::kLong).to(m.device);
-  at::Tensor x = m.embed.index_select(0, id_tensor);  // (T, hidden)
-
-  // RoPE tables as HF computes them: inv_freq (with llama3 scaling when configured) and angles in float32, cos/sin
-  // cast to the compute dtype.
-  std::vector<float> inv_freq_host = rope_inverse_frequencies(c);
-  at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
-                            .to(m.device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
-  at::Tensor angles = at::outer(at::arange(T, on_device.dtype(at::kLong)).to(at::kFloat), inv_freq);  // (T, d/2)
-  at::Tensor emb = at::cat({angles, angles}, -1);
-  at::Tensor cos = emb.cos().to(m.dtype), sin = emb.sin().to(m.dtype);
-  at::Tensor causal_mask = at::ones({T, T}, on_device.dtype(at::kBool)).triu(1);  // true above the diagonal
-
   AttentionSnapshot snap;
   snap.model = m.info;
   snap.tokens = tokens;
   snap.request = request;
-  snap.layers.resize(static_cast<size_t>(c.num_layers));
-  for (int i = 0; i < c.num_layers; ++i) {
-    if (should_stop && should_stop()) throw Cancelled();
-    x = m.layer_forward(x, m.layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i,
-                        snap.layers[static_cast<size_t>(i)]);
-  }
-  if (request.logits) {
-    at::Tensor logits = at::linear(rms_norm(x, m.final_norm, c.rms_norm_eps), m.lm_head);  // (T, V)
-    snap.logits = to_matrix(logits);
-  }
+  at::Tensor x = m.forward(ids, 0, request, snap.layers, nullptr, should_stop);
+  if (request.logits) snap.logits = to_matrix(m.logits(x));
   snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return snap;
+}
+
+namespace {
+
+// The next token from a row of logits (V): the argmax, or a draw from the top-k after temperature scaling.
+int64_t pick_next(const Matrix& logits_row, const GenerationOptions& options, std::mt19937_64& rng) {
+  const float* row = logits_row.values.data();
+  const int64_t V = logits_row.cols;
+  if (options.top_k <= 0) return std::max_element(row, row + V) - row;
+  std::vector<int64_t> order(static_cast<size_t>(V));
+  for (int64_t i = 0; i < V; ++i) order[static_cast<size_t>(i)] = i;
+  const int64_t k = std::min<int64_t>(options.top_k, V);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+  std::vector<double> weights(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) {
+    weights[static_cast<size_t>(i)] = std::exp((row[order[static_cast<size_t>(i)]] - row[order[0]]) / options.temperature);
+  }
+  std::discrete_distribution<int64_t> draw(weights.begin(), weights.end());
+  return order[static_cast<size_t>(draw(rng))];
+}
+
+}  // namespace
+
+Generation Model::generate(const std::vector<Token>& prompt, const GenerationOptions& options,
+                           const CaptureRequest& request, const std::function<bool()>& should_stop) const {
+  const Impl& m = *impl_;
+  if (options.max_new_tokens < 1) throw InputError("max new tokens must be at least 1");
+  if (options.top_k > 0 && !(options.temperature > 0)) throw InputError("temperature must be positive for sampling");
+  std::vector<int64_t> ids = m.checked_ids(prompt, request);
+  c10::InferenceMode guard;
+  std::vector<KvCache> caches(static_cast<size_t>(m.config.num_layers));
+  Generation out;
+  out.prompt.model = m.info;
+  out.prompt.tokens = prompt;
+  out.prompt.request = request;
+  at::Tensor x = m.forward(ids, 0, request, out.prompt.layers, &caches, should_stop);
+  Matrix last = to_matrix(m.logits(x.slice(0, x.size(0) - 1)));
+  if (request.logits) out.prompt.logits = to_matrix(m.logits(x));
+
+  // Each step captures the new token's row of every map (no statistics: they are defined on whole maps).
+  CaptureRequest step_request = request;
+  step_request.statistics = false;
+  step_request.span.reset();
+  step_request.logits = false;
+  std::mt19937_64 rng(options.seed);
+  int64_t position = static_cast<int64_t>(ids.size());
+  for (int step = 0; step < options.max_new_tokens && position < m.config.max_positions; ++step) {
+    const int64_t next = pick_next(last, options, rng);
+    GenerationStep s;
+    s.id = next;
+    s.position = position;
+    out.steps.push_back(std::move(s));
+    if (next == options.stop_id) break;
+    if (step + 1 == options.max_new_tokens) break;  // the last token needs no forward pass
+    x = m.forward({next}, position, step_request, out.steps.back().rows, &caches, should_stop);
+    last = to_matrix(m.logits(x));
+    ++position;
+  }
+  return out;
 }
 
 }  // namespace diffscope

@@ -20,6 +20,29 @@ struct LoadOptions {
 // True when LibTorch sees a CUDA device.
 bool cuda_available();
 
+// Options of Model::generate: greedy (top_k = 0) or top-k sampling with a temperature and a seed.
+struct GenerationOptions {
+  int max_new_tokens = 16;
+  int top_k = 0;
+  double temperature = 1.0;
+  uint64_t seed = 0;
+  int64_t stop_id = -1;  // stop after producing this id (e.g. the EOS id); -1: never
+};
+
+// One generated token and what each layer's heads attended to when it was fed back: `rows` holds, per layer, maps of
+// one row (the new token's query) over every earlier key, and lambda [heads, 1]. The last step has no rows (its token
+// is not fed back).
+struct GenerationStep {
+  int64_t id = 0;
+  int64_t position = 0;  // its index in the sequence (prompt tokens first)
+  std::vector<LayerCapture> rows;
+};
+
+struct Generation {
+  AttentionSnapshot prompt;  // the prompt's run, as Model::run gives it
+  std::vector<GenerationStep> steps;
+};
+
 class Model {
  public:
   // Loads config.json + model.safetensors from `dir`. Throws FileError / CheckpointError / InputError.
@@ -35,6 +58,11 @@ class Model {
   // empty sequence, or one longer than the model's context.
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop = {}) const;
+
+  // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at stop_id or the
+  // context length), capturing for each fed-back token its attention rows as `request` asks (maps only).
+  Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,
+                      const CaptureRequest& request, const std::function<bool()>& should_stop = {}) const;
 
  private:
   struct Impl;

@@ -10,6 +10,7 @@ With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,13 @@ def check(cli, device, kind, workdir, path=None):
         errors[f"layer.{i}.attn2"] = (ours[f"layer.{i}.attn2"] - a2).abs().max().item()
         errors[f"layer.{i}.diff"] = (ours[f"layer.{i}.diff"] - (a1 - lam * a2)).abs().max().item()
         errors[f"layer.{i}.lambda"] = (ours[f"layer.{i}.lambda"] - lam).abs().max().item()
+    # Greedy generation: the CLI's KV-cache path against transformers' generate.
+    gen = subprocess.run([cli, "generate", "--model", path, "--token-ids", ",".join(str(int(i)) for i in ids[:20]),
+                          "--max-new-tokens", "8", "--device", device], check=True, capture_output=True, text=True)
+    ours_ids = json.loads(gen.stdout.splitlines()[1])["ids"]
+    with torch.no_grad():
+        hf_ids = model.generate(ids[None, :20], max_new_tokens=8, do_sample=False)[0, 20:].tolist()
+    errors["generate (ids differing)"] = float(sum(a != b for a, b in zip(ours_ids, hf_ids)) + abs(len(ours_ids) - len(hf_ids)))
     worst = max(errors.values())
     print(f"{path} ({kind}) on {device}: {len(errors)} tensors, worst max abs error {worst:.2e} "
           f"({max(errors, key=errors.get)}) -> {'OK' if worst <= BOUND else 'FAIL'}")
@@ -98,7 +106,6 @@ def main():
     p.add_argument("--models", nargs="*", help="existing llama/diffllama folders to check instead of random ones")
     a = p.parse_args()
     if a.models:
-        import json
         kinds = [json.load(open(os.path.join(m, "config.json")))["model_type"] for m in a.models]
         with tempfile.TemporaryDirectory() as work:
             ok = all([check(a.cli, a.device, k, work, m) for k, m in zip(kinds, a.models)])

@@ -66,6 +66,13 @@ expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/as
   --heldout "$source_dir/assets/eval/heldout_text.txt" --limit 2 --out "$work/eval.md"
 [ -s "$work/eval.md" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no eval.md"; }
 expect 1 "cannot open" -- "$cli" eval-retrieval --episodes "$work/none.jsonl"
+# The bundled Diff model answers the needle question of the example prompt (without the file's final newline).
+needle_prompt=$(cat "$source_dir/assets/prompts/needle_in_a_haystack.txt")
+expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/diff" --prompt "$needle_prompt" \
+  --max-new-tokens 5 --rows "$work/rows.safetensors"
+[ -s "$work/rows.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no rows file"; }
+expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --greedy --top-k 3
+expect 2 "at least 1" -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 0
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

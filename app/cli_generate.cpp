@@ -1,0 +1,149 @@
+// `diffscope-cli generate`: greedy or top-k generation with a KV cache, printed as text and JSON ids; --rows writes
+// every fed-back token's attention rows to safetensors. Main thread.
+#include "cli_generate.h"
+
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_files.h"
+#include "errors.h"
+#include "model.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+
+using namespace diffscope;
+
+namespace {
+
+const char* kUsage =
+    "usage: diffscope-cli generate --model DIR (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
+    "                              [--max-new-tokens N] [--greedy | --top-k K --temperature T --seed S]\n"
+    "                              [--stop-id ID] [--rows OUT.safetensors] [--device auto|cpu|cuda] [--dtype f32|bf16|f16]\n";
+
+struct GenerateOptions {
+  std::string model, device = "auto", dtype = "f32";
+  std::optional<std::string> prompt, prompt_file, rows_path;
+  std::vector<int64_t> token_ids;
+  GenerationOptions generation;
+};
+
+int64_t integer(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw InputError(flag + ": \"" + text + "\" is not a whole number");
+  }
+}
+
+GenerateOptions parse(const std::vector<std::string>& args) {
+  GenerateOptions o;
+  bool greedy = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw InputError(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--model") o.model = value();
+    else if (flag == "--prompt") o.prompt = value();
+    else if (flag == "--prompt-file") o.prompt_file = value();
+    else if (flag == "--token-ids") {
+      const std::string list = value();
+      size_t start = 0;
+      while (start <= list.size()) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        o.token_ids.push_back(integer(flag, list.substr(start, comma - start)));
+        start = comma + 1;
+      }
+    }
+    else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(integer(flag, value()));
+    else if (flag == "--greedy") greedy = true;
+    else if (flag == "--top-k") o.generation.top_k = static_cast<int>(integer(flag, value()));
+    else if (flag == "--temperature") o.generation.temperature = std::stod(value());
+    else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(integer(flag, value()));
+    else if (flag == "--stop-id") o.generation.stop_id = integer(flag, value());
+    else if (flag == "--rows") o.rows_path = value();
+    else if (flag == "--device") o.device = value();
+    else if (flag == "--dtype") o.dtype = value();
+    else throw InputError("unknown option \"" + flag + "\"");
+  }
+  if (o.model.empty()) throw InputError("--model DIR is required");
+  const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1);
+  if (sources != 1) throw InputError("give exactly one of --prompt, --prompt-file or --token-ids");
+  if (greedy && o.generation.top_k > 0) throw InputError("--greedy and --top-k exclude each other");
+  if (o.generation.max_new_tokens < 1) throw InputError("--max-new-tokens must be at least 1");
+  return o;
+}
+
+// step.{s}.layer.{i}.{attn|attn1|attn2|diff} [heads, S] and step.{s}.layer.{i}.lambda [heads, 1], float32.
+void write_rows(const std::string& path, const Generation& gen) {
+  std::vector<std::vector<float>> buffers;
+  std::vector<TensorToWrite> tensors;
+  size_t count = 0;
+  for (const GenerationStep& step : gen.steps) count += step.rows.size() * 5;
+  buffers.reserve(count);
+  for (size_t s = 0; s < gen.steps.size(); ++s) {
+    for (size_t l = 0; l < gen.steps[s].rows.size(); ++l) {
+      const LayerCapture& rows = gen.steps[s].rows[l];
+      const std::string prefix = "step." + std::to_string(s) + ".layer." + std::to_string(l) + ".";
+      for (MapKind kind : {MapKind::Standard, MapKind::A1, MapKind::A2, MapKind::Diff}) {
+        const std::vector<Matrix>& heads = rows.maps(kind);
+        if (heads.empty() || heads.front().empty()) continue;
+        std::vector<float> stacked;
+        for (const Matrix& m : heads) stacked.insert(stacked.end(), m.values.begin(), m.values.end());
+        buffers.push_back(std::move(stacked));
+        tensors.push_back({prefix + map_kind_name(kind), DType::F32,
+                           {static_cast<int64_t>(heads.size()), heads.front().cols}, buffers.back().data()});
+      }
+      if (!rows.lambda.empty()) {
+        tensors.push_back({prefix + "lambda", DType::F32, {rows.lambda.rows, rows.lambda.cols}, rows.lambda.values.data()});
+      }
+    }
+  }
+  write_safetensors(path, tensors, {{"format", "diffscope-generation-rows-1"}});
+}
+
+}  // namespace
+
+int command_generate(const std::vector<std::string>& args) {
+  try {
+    const GenerateOptions o = parse(args);
+    auto model = Model::load(o.model, LoadOptions{o.device, o.dtype, {}});
+    auto tokenizer = tokenizer_for_model(o.model, model->info().vocab_size);
+    const std::vector<Token> prompt =
+        o.token_ids.empty()
+            ? tokenizer->encode(o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file"))
+            : tokens_from_ids(o.token_ids);
+    CaptureRequest request;
+    request.maps = o.rows_path ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
+    request.logits = false;
+    const Generation gen = model->generate(prompt, o.generation, request);
+    nlohmann::json ids = nlohmann::json::array(), texts = nlohmann::json::array();
+    std::string continuation;
+    for (const GenerationStep& step : gen.steps) {
+      const std::string text = tokenizer->token_text(step.id);
+      ids.push_back(step.id);
+      texts.push_back(text);
+      continuation += text;
+    }
+    std::cout << prompt.size() << " prompt tokens, " << gen.steps.size() << " new: " << continuation << "\n";
+    std::cout << nlohmann::json{{"ids", ids}, {"tokens", texts}}.dump() << "\n";
+    if (o.rows_path) {
+      write_rows(*o.rows_path, gen);
+      std::cout << "wrote " << *o.rows_path << "\n";
+    }
+    return 0;
+  } catch (const InputError& e) {
+    std::cerr << "diffscope-cli generate: " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "diffscope-cli generate: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,129 @@
+// Tests of Model::generate: the KV-cache path must give the same tokens and attention rows as rerunning the whole
+// sequence (a naive loop over Model::run), for standard and Diff models. Device: $DIFFSCOPE_TEST_DEVICE.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "errors.h"
+#include "model.h"
+#include "test_device.h"
+#include "tokenizer.h"
+
+using namespace diffscope;
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(DIFFSCOPE_FIXTURES) + "/hf/" + name; }
+
+int64_t argmax_last_row(const Matrix& logits) {
+  const float* row = logits.values.data() + (logits.rows - 1) * logits.cols;
+  return std::max_element(row, row + logits.cols) - row;
+}
+
+double max_row_diff(const Matrix& row, const Matrix& full, int64_t r) {
+  REQUIRE(row.rows == 1);
+  REQUIRE(row.cols == r + 1);
+  double worst = 0;
+  for (int64_t j = 0; j < row.cols; ++j) worst = std::max(worst, std::fabs(static_cast<double>(row.at(0, j)) - full.at(r, j)));
+  return worst;
+}
+
+// Greedy generation against the naive loop: same ids, and each step's rows equal the last row of the full maps.
+void check_greedy_against_rerun(const std::string& name) {
+  INFO("fixture " << name);
+  auto model = Model::load(fixture(name), test_load_options());
+  const bool diff = model->info().kind == AttentionKind::Differential;
+  std::vector<Token> tokens = ByteTokenizer().encode("The cat sat on");
+  GenerationOptions options;
+  options.max_new_tokens = 6;
+  const Generation gen = model->generate(tokens, options, CaptureRequest{});
+  REQUIRE(gen.steps.size() == 6);
+  REQUIRE(gen.prompt.layers.size() == static_cast<size_t>(model->info().num_layers));
+
+  std::vector<Token> sequence = tokens;
+  for (size_t s = 0; s < gen.steps.size(); ++s) {
+    INFO("step " << s);
+    const AttentionSnapshot full = model->run(sequence, CaptureRequest{});
+    CHECK(gen.steps[s].id == argmax_last_row(full.logits));
+    CHECK(gen.steps[s].position == static_cast<int64_t>(sequence.size()));
+    if (s > 0) {
+      // Step s - 1's token was fed back at the last position of `sequence`: its rows are that row of the full maps.
+      const GenerationStep& fed = gen.steps[s - 1];
+      const int64_t r = fed.position;
+      for (size_t l = 0; l < full.layers.size(); ++l) {
+        const LayerCapture& row = fed.rows[l];
+        const LayerCapture& whole = full.layers[l];
+        for (size_t h = 0; h < whole.stats_attn1.size() + whole.stats_attn.size(); ++h) {
+          if (diff) {
+            CHECK(max_row_diff(row.attn1[h], whole.attn1[h], r) <= 1e-5);
+            CHECK(max_row_diff(row.attn2[h], whole.attn2[h], r) <= 1e-5);
+            CHECK(max_row_diff(row.diff[h], whole.diff[h], r) <= 1e-5);
+            CHECK(row.lambda.at(static_cast<int64_t>(h), 0) == Approx(whole.lambda.at(static_cast<int64_t>(h), r)));
+          } else {
+            CHECK(max_row_diff(row.attn[h], whole.attn[h], r) <= 1e-5);
+          }
+        }
+      }
+    }
+    Token next;
+    next.id = gen.steps[s].id;
+    sequence.push_back(next);
+  }
+  CHECK(gen.steps.back().rows.empty());  // the last token is never fed back
+}
+
+}  // namespace
+
+TEST_CASE("greedy generation with a KV cache matches rerunning the sequence (llama, GQA)", "[generate]") {
+  check_greedy_against_rerun("llama_gqa_tied");
+}
+
+TEST_CASE("greedy generation with a KV cache matches rerunning the sequence (diffllama V1)", "[generate]") {
+  check_greedy_against_rerun("diffllama_gqa_tied");
+  check_greedy_against_rerun("diffllama_bias_headdim_bf16");
+}
+
+TEST_CASE("sampling is repeatable per seed and top-1 is greedy", "[generate]") {
+  auto model = Model::load(fixture("diffllama_gqa_tied"), test_load_options());
+  const std::vector<Token> tokens = ByteTokenizer().encode("Once upon");
+  GenerationOptions greedy;
+  greedy.max_new_tokens = 5;
+  GenerationOptions sample = greedy;
+  sample.top_k = 40;
+  sample.temperature = 1.5;
+  sample.seed = 7;
+  auto ids = [&](const GenerationOptions& o) {
+    std::vector<int64_t> out;
+    for (const GenerationStep& s : model->generate(tokens, o, CaptureRequest{}).steps) out.push_back(s.id);
+    return out;
+  };
+  CHECK(ids(sample) == ids(sample));
+  GenerationOptions top1 = sample;
+  top1.top_k = 1;
+  CHECK(ids(top1) == ids(greedy));
+}
+
+TEST_CASE("generation stops at stop_id and at the context length, and refuses bad options", "[generate]") {
+  auto model = Model::load(fixture("llama_gqa_tied"), test_load_options());
+  const std::vector<Token> tokens = ByteTokenizer().encode("abc");
+  GenerationOptions options;
+  options.max_new_tokens = 4;
+  const int64_t first = model->generate(tokens, options, CaptureRequest{}).steps.front().id;
+  options.stop_id = first;
+  CHECK(model->generate(tokens, options, CaptureRequest{}).steps.size() == 1);
+
+  std::vector<Token> long_prompt(126);
+  for (size_t i = 0; i < long_prompt.size(); ++i) long_prompt[i].id = 97 + static_cast<int64_t>(i % 20);
+  GenerationOptions many;
+  many.max_new_tokens = 10;
+  CHECK(model->generate(long_prompt, many, CaptureRequest{}).steps.size() == 2);  // context of 128
+
+  GenerationOptions none;
+  none.max_new_tokens = 0;
+  CHECK_THROWS_AS(model->generate(tokens, none, CaptureRequest{}), InputError);
+  GenerationOptions cold;
+  cold.top_k = 5;
+  cold.temperature = 0;
+  CHECK_THROWS_WITH(model->generate(tokens, cold, CaptureRequest{}), Catch::Contains("temperature"));
+}
