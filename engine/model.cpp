@@ -112,7 +112,10 @@ class Checkpoint {
     const uint8_t* data = file.data(*info);
     const bool aligned = reinterpret_cast<uintptr_t>(data) % dtype_size(info->dtype) == 0;
     at::Tensor view = at::from_blob(const_cast<uint8_t*>(data), shape, at::TensorOptions().dtype(stored));
-    if (device.is_cpu() && stored == dtype && aligned) return view;
+    if (device.is_cpu() && stored == dtype && aligned) {
+      aliased_ = true;
+      return view;
+    }
     if (!aligned) view = view.clone();
     return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
   }
@@ -123,6 +126,8 @@ class Checkpoint {
     for (const auto& d : weight_dtypes_) s += (s.empty() ? "" : "+") + d;
     return s;
   }
+  // Whether some weight aliases a file mapping (then the files must outlive the weights).
+  bool aliased() const { return aliased_; }
   std::vector<std::unique_ptr<SafetensorsFile>> release_files() { return std::move(files_); }
 
  private:
@@ -130,6 +135,7 @@ class Checkpoint {
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, size_t> owner_;
   std::set<std::string> weight_dtypes_;
+  bool aliased_ = false;
 };
 
 at::Device parse_device(const std::string& name) {
@@ -540,7 +546,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     }
   }
   info.num_parameters = params;
-  impl->files = ckpt.release_files();
+  // Keep the mappings only while weights alias them; converted or GPU weights free the file pages at once.
+  if (ckpt.aliased()) impl->files = ckpt.release_files();
   impl->progress = nullptr;
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
