@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_files.h"
+#include "cli_options.h"
 #include "errors.h"
 #include "model.h"
 #include "safetensors.h"
@@ -53,15 +54,7 @@ GenerateOptions parse(const std::vector<std::string>& args) {
     if (flag == "--model") o.model = value();
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();
-    else if (flag == "--token-ids") {
-      const std::string list = value();
-      size_t start = 0;
-      while (start <= list.size()) {
-        const size_t comma = std::min(list.find(',', start), list.size());
-        o.token_ids.push_back(integer(flag, list.substr(start, comma - start)));
-        start = comma + 1;
-      }
-    }
+    else if (flag == "--token-ids") o.token_ids = parse_token_ids(value());
     else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(integer(flag, value()));
     else if (flag == "--greedy") greedy = true;
     else if (flag == "--top-k") o.generation.top_k = static_cast<int>(integer(flag, value()));
@@ -139,6 +132,9 @@ int command_generate(const std::vector<std::string>& args) {
       std::cout << "wrote " << *o.rows_path << "\n";
     }
     return 0;
+  } catch (const UsageError& e) {
+    std::cerr << "diffscope-cli generate: " << e.what() << "\n" << kUsage;
+    return 2;
   } catch (const InputError& e) {
     std::cerr << "diffscope-cli generate: " << e.what() << "\n" << kUsage;
     return 2;

@@ -15,7 +15,9 @@ int64_t parse_integer(const std::string& flag, const std::string& text) {
   return v;
 }
 
-std::vector<int64_t> parse_id_list(const std::string& text) {
+}  // namespace
+
+std::vector<int64_t> parse_token_ids(const std::string& text) {
   std::vector<int64_t> ids;
   size_t start = 0;
   while (start <= text.size()) {
@@ -26,6 +28,8 @@ std::vector<int64_t> parse_id_list(const std::string& text) {
   }
   return ids;
 }
+
+namespace {
 
 std::pair<int64_t, int64_t> parse_span(const std::string& text) {
   const size_t colon = text.find(':');
@@ -72,7 +76,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--model-b") o.model_b = value();
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();
-    else if (flag == "--token-ids") o.token_ids = parse_id_list(value());
+    else if (flag == "--token-ids") o.token_ids = parse_token_ids(value());
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
     else if (flag == "--span") o.span = parse_span(value());

@@ -35,4 +35,7 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 
 const char* cli_usage();
 
+// "1,2,3" -> {1, 2, 3}; throws UsageError naming --token-ids for anything else.
+std::vector<int64_t> parse_token_ids(const std::string& text);
+
 }  // namespace diffscope
