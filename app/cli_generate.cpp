@@ -120,7 +120,7 @@ int command_generate(const std::vector<std::string>& args) {
     nlohmann::json ids = nlohmann::json::array(), texts = nlohmann::json::array();
     std::string continuation;
     for (const GenerationStep& step : gen.steps) {
-      const std::string text = tokenizer->token_text(step.id);
+      const std::string text = escape_for_display(tokenizer->token_bytes(step.id));
       ids.push_back(step.id);
       texts.push_back(text);
       continuation += text;

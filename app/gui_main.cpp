@@ -291,6 +291,7 @@ int main(int argc, char** argv) {
 
   const double start = seconds_now();
   int settled_frames = 0;
+  bool continue_sent = false;
   bool timed_out = false;
   double frame_ms = 0;
   std::vector<double> idle_ms, upload_ms;
@@ -359,6 +360,13 @@ int main(int argc, char** argv) {
                (s.phase == SlotState::Phase::Ready && !s.snapshot && s.error.empty());
       }
       busy = busy || actions.run.has_value() || state.submit_now;
+      if (!busy && options.continue_tokens > 0 && !continue_sent) {
+        RunRequest request = ui::make_run_request(state);
+        request.continue_tokens = options.continue_tokens;
+        slots->submit(request);
+        continue_sent = true;
+        busy = true;
+      }
       settled_frames = busy ? 0 : settled_frames + 1;
       timed_out = seconds_now() - start > options.timeout;
       if (settled_frames > options.frames || timed_out) {

@@ -19,6 +19,7 @@ const char* gui_usage() {
          "  --span TEXT       mark the first occurrence of TEXT in the prompt as the relevant span (signal/noise)\n"
          "  --screenshot OUT  run until both slots have a result for the prompt, save the window as PNG, exit\n"
          "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
+         "  --continue N      with --screenshot: once results are in, continue the prompt by N generated tokens\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -97,6 +98,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->head = n;
     } else if (arg == "--frames") {
       if (!int_value(&o->frames)) return false;
+    } else if (arg == "--continue") {
+      if (!int_value(&o->continue_tokens)) return false;
     } else if (arg == "--timeout") {
       if (!int_value(&n)) return false;
       o->timeout = n;

@@ -16,6 +16,7 @@ struct GuiOptions {
   std::optional<int> layer, head;       // --layer L --head H
   std::optional<std::string> span;      // --span TEXT: mark the first occurrence of TEXT in the prompt as R
   int frames = 3;                       // --frames N: frames drawn after results arrive, before the screenshot
+  int continue_tokens = 0;              // --continue N: with --screenshot, press "Continue" once for N tokens
   double timeout = 120;                 // --timeout S: give up waiting for results
   std::string size = "1600x1000";       // --size WxH: window size
   std::optional<std::string> state_json;  // --state-json PATH: what the UI held at the screenshot (for tests)

@@ -29,11 +29,11 @@ struct HfTokenizer::Parts {
 
 HfTokenizer::HfTokenizer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-std::string HfTokenizer::token_text(int64_t id) const {
-  if (const AddedToken* added = parts_->added.find(id)) return escape_for_display(added->content);
+std::string HfTokenizer::token_bytes(int64_t id) const {
+  if (const AddedToken* added = parts_->added.find(id)) return added->content;
   const std::optional<std::string> piece = parts_->model.token_of(id);
   if (!piece) return "<" + std::to_string(id) + ">";
-  return escape_for_display(parts_->display.bytes_of(*piece));
+  return parts_->display.bytes_of(*piece);
 }
 HfTokenizer::~HfTokenizer() = default;
 

@@ -151,6 +151,13 @@ void InferenceWorker::thread_main() {
     const uint64_t generation = run_generation_;
     last_request = request;
 
+    if (request.continue_tokens > 0) {
+      continue_prompt(request, lock);
+      busy_ = false;
+      lock.unlock();
+      notify();
+      continue;
+    }
     for (int i = 0; i < kNumSlots; ++i) {
       Slot& slot = *slots_[static_cast<size_t>(i)];
       if (!slot.model) continue;
@@ -192,6 +199,47 @@ void InferenceWorker::thread_main() {
     busy_ = false;
     lock.unlock();
     notify();
+  }
+}
+
+void InferenceWorker::continue_prompt(const RunRequest& request, std::unique_lock<std::mutex>& lock) {
+  Slot* slot = nullptr;
+  for (const auto& s : slots_) {
+    if (s->model) {
+      slot = s.get();
+      break;
+    }
+  }
+  if (!slot) return;
+  slot->state.running = true;
+  lock.unlock();
+  notify();
+  std::string text, error;
+  try {
+    const std::vector<Token> tokens =
+        request.token_ids ? tokens_from_ids(*request.token_ids) : slot->tokenizer->encode(request.text);
+    GenerationOptions options;
+    options.max_new_tokens = request.continue_tokens;
+    CaptureRequest capture;
+    capture.maps = CaptureRequest::Maps::None;
+    capture.logits = false;
+    capture.statistics = false;
+    for (const GenerationStep& step : slot->model->generate(tokens, options, capture).steps) {
+      text += slot->tokenizer->token_bytes(step.id);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  lock.lock();
+  slot->state.running = false;
+  if (error.empty()) {
+    slot->state.continuation = text;
+    ++slot->state.continuation_sequence;
+    slot->state.message = "continued the prompt by " + std::to_string(request.continue_tokens) + " tokens";
+    slot->state.error.clear();
+  } else {
+    slot->state.message = error;
+    slot->state.error = error;
   }
 }
 

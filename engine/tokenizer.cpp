@@ -72,9 +72,9 @@ std::vector<Token> ByteTokenizer::encode(const std::string& text) const {
   return tokens;
 }
 
-std::string ByteTokenizer::token_text(int64_t id) const {
+std::string ByteTokenizer::token_bytes(int64_t id) const {
   if (id < 0 || id > 255) return "<" + std::to_string(id) + ">";
-  return escape_for_display(std::string(1, static_cast<char>(id)));
+  return std::string(1, static_cast<char>(id));
 }
 
 std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids) {

@@ -17,8 +17,9 @@ class Tokenizer {
   virtual std::string name() const = 0;
   // Throws InputError for an empty text.
   virtual std::vector<Token> encode(const std::string& text) const = 0;
-  // How one id reads on its own (for generated tokens), escaped for display; "<id>" for an unknown id.
-  virtual std::string token_text(int64_t id) const = 0;
+  // The bytes one id stands for on its own (for generated tokens; escape_for_display before showing them);
+  // "<id>" for an id the tokenizer does not know.
+  virtual std::string token_bytes(int64_t id) const = 0;
 };
 
 // UTF-8 bytes as ids (id = byte value); needs a vocabulary of at least 256. A token's text is its byte when that
@@ -27,7 +28,7 @@ class ByteTokenizer : public Tokenizer {
  public:
   std::string name() const override { return "bytes"; }
   std::vector<Token> encode(const std::string& text) const override;
-  std::string token_text(int64_t id) const override;
+  std::string token_bytes(int64_t id) const override;
 };
 
 // Tokens for ids given directly (--token-ids): text is "<id>", byte spans are the position in the list.

@@ -135,6 +135,19 @@ void AppUi::draw_status_bar(const FrameInput& input) {
                       static_cast<unsigned long long>(cache_.uploads()));
 }
 
+void AppUi::take_continuation() {
+  for (size_t slot = 0; slot < state_.slots.size(); ++slot) {
+    const SlotState& s = state_.slots[slot];
+    if (s.continuation_sequence == state_.continuations_seen[slot]) continue;
+    state_.continuations_seen[slot] = s.continuation_sequence;
+    if (s.continuation.empty()) continue;
+    state_.generated_from = static_cast<int64_t>(state_.settings.prompt.size());
+    state_.pinned_token.reset();
+    state_.settings.prompt += s.continuation;
+    state_.submit_now = true;
+  }
+}
+
 void AppUi::maybe_submit(UiActions& actions) {
   const bool debounced = state_.debounce.fire(state_.now) && state_.settings.prompt != state_.submitted_text;
   if (!state_.submit_now && !debounced) return;
@@ -165,6 +178,7 @@ UiActions AppUi::frame(const FrameInput& input) {
     last_phase_[static_cast<size_t>(slot)] = s.phase;
     last_model_dir_[static_cast<size_t>(slot)] = s.model_dir;
   }
+  take_continuation();
   handle_keys();
 
   const ImGuiIO& io = ImGui::GetIO();

@@ -43,6 +43,7 @@ class AppUi {
   void draw_header();
   void draw_status_bar(const FrameInput& input);
   void maybe_submit(UiActions& actions);
+  void take_continuation();  // appends a continuation the worker published to the prompt
 
   UiState state_;
   HeatmapRenderer renderer_;

@@ -176,7 +176,7 @@ void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlac
   state.hover_cell = hover;
   MapOverlay overlay;
   overlay.crosshair = hover;
-  overlay.token = state.hover_token;
+  overlay.token = state.hover_token ? state.hover_token : state.pinned_token;
   const AttentionSnapshot* any = slot_snapshot(state, kSlotDiff) ? slot_snapshot(state, kSlotDiff)
                                                                  : slot_snapshot(state, kSlotStandard);
   overlay.span = span_tokens(state, any);

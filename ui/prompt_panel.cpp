@@ -6,6 +6,51 @@
 
 namespace diffscope::ui {
 
+namespace {
+
+constexpr int kContinueTokens = 8;
+
+// "Continue" (greedy, with the first loaded model) and stepping through the generated tokens.
+void draw_generation_controls(UiState& state, UiActions& actions) {
+  const bool any_model = state.slots[kSlotDiff].info || state.slots[kSlotStandard].info;
+  if (!any_model || state.settings.prompt.empty()) return;
+  if (ImGui::SmallButton("Continue +8")) {
+    RunRequest r = make_run_request(state);
+    r.continue_tokens = kContinueTokens;
+    actions.run = r;
+  }
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Generate %d tokens greedily with model %s (KV cache), append them to the prompt and run both "
+                      "models on the result", kContinueTokens, state.slots[kSlotDiff].info ? "A" : "B");
+  }
+  if (!state.generated_from) return;
+  const std::vector<Token>& tokens = shown_tokens(state);
+  std::vector<int64_t> generated;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].byte_begin >= *state.generated_from && tokens[i].byte_end > tokens[i].byte_begin) {
+      generated.push_back(static_cast<int64_t>(i));
+    }
+  }
+  if (generated.empty()) return;
+  ImGui::SameLine();
+  int step = 0;
+  for (size_t k = 0; k < generated.size(); ++k) {
+    if (state.pinned_token && generated[k] == *state.pinned_token) step = static_cast<int>(k) + 1;
+  }
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  if (ImGui::SliderInt("generated step", &step, 0, static_cast<int>(generated.size()),
+                       step == 0 ? "all" : "%d")) {
+    if (step == 0) state.pinned_token.reset();
+    else state.pinned_token = generated[static_cast<size_t>(step - 1)];
+  }
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Generated tokens are green in the strip. Pick one to highlight its row (what it attended to) "
+                      "in every map.");
+  }
+}
+
+}  // namespace
+
 void draw_prompt_panel(UiState& state, UiActions& actions) {
   static bool refocus = false;  // Ctrl+Enter ends the edit in ImGui 1.86: take the focus back next frame
   if (refocus) {
@@ -21,6 +66,8 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
     refocus = true;
   } else if (state.settings.prompt != before) {
     state.debounce.changed(state.now);
+    state.generated_from.reset();  // an edited prompt has no generated part any more
+    state.pinned_token.reset();
   }
   const size_t bytes = state.settings.prompt.size();
   ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", bytes);
@@ -54,6 +101,7 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
       }
     }
   }
+  draw_generation_controls(state, actions);
   if (state.debounce.armed()) actions.wake_in = state.debounce.remaining(state.now);
 }
 

@@ -89,7 +89,9 @@ void draw_token_strip(UiState& state, int max_lines) {
     const ImVec2 a(origin.x + b.x, origin.y + b.y), z(origin.x + b.x + b.w, origin.y + b.y + b.h);
     const int64_t idx = static_cast<int64_t>(i);
     ImU32 fill = IM_COL32(52, 56, 64, 255);
+    if (state.generated_from && tokens[i].byte_begin >= *state.generated_from) fill = IM_COL32(40, 105, 70, 255);
     if (shown_span && idx >= shown_span->begin && idx < shown_span->end) fill = IM_COL32(150, 95, 10, 255);
+    if (state.pinned_token && *state.pinned_token == idx) fill = IM_COL32(150, 60, 140, 255);
     if (idx == key) fill = IM_COL32(40, 110, 170, 255);
     if (idx == query) fill = IM_COL32(150, 60, 140, 255);
     if (under && *under == idx) fill = IM_COL32(110, 115, 125, 255);

@@ -50,6 +50,12 @@ struct UiState {
   uint64_t submissions = 0;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
 
+  // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
+  // strip (from byte `generated_from` on) and can be stepped through (the pinned token is highlighted in every map).
+  std::array<uint64_t, kNumSlots> continuations_seen{};
+  std::optional<int64_t> generated_from;
+  std::optional<int64_t> pinned_token;
+
   // Hover and drag, mirrored across views (last frame's values are drawn this frame).
   std::optional<Cell> hover_cell;
   std::optional<int64_t> hover_token;

@@ -96,6 +96,30 @@ TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's to
   fs::remove_all(out);
 }
 
+TEST_CASE("--continue generates with the bundled Diff model and both models run the continued prompt") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_continue";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string assets = std::string(DIFFSCOPE_FIXTURES) + "/../../assets/models";
+  const std::string prompt =
+      "The magic number of Paris is 4721. The sky is blue. What is the magic number of Paris? The magic number of "
+      "Paris is";
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model " + assets + "/diff --model-b " + assets + "/standard --prompt '" +
+                     prompt + "' --continue 4 --screenshot " + png + " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  for (const char* slot : {"A", "B"}) {
+    INFO("slot " << slot);
+    std::string joined;
+    for (const auto& t : j[slot]["tokens"]) joined += t.get<std::string>();
+    // The prompt (after the BOS token) followed by what model A generated: the needle's number.
+    CHECK(joined.find(prompt + " 4721") != std::string::npos);
+  }
+  fs::remove_all(out);
+}
+
 TEST_CASE("--screenshot without models still renders and explains the empty slots") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
   fs::remove_all(out);
