@@ -215,8 +215,12 @@ void fit_view_to_tokens(UiState& state) {
 void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets, float height) {
   const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
   if (a == nullptr) {
-    ImGui::TextDisabled("Slot A has no result yet: load a Differential Transformer (diffllama) into slot A and type "
-                        "a prompt.");
+    const std::string& error = state.slots[kSlotDiff].error;
+    ImGui::PushTextWrapPos(0);
+    if (!error.empty()) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "Slot A could not run: %s", error.c_str());
+    else ImGui::TextDisabled("Slot A has no result yet: load a Differential Transformer (diffllama) into slot A and "
+                             "type a prompt.");
+    ImGui::PopTextWrapPos();
     return;
   }
   const Selection sel = state.settings.selection;

@@ -69,15 +69,9 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
     state.generated_from.reset();  // an edited prompt has no generated part any more
     state.pinned_token.reset();
   }
-  const size_t bytes = state.settings.prompt.size();
-  ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", bytes);
-  if (const SlotState& a = state.slots[kSlotDiff]; a.info && a.info->max_positions > 0 &&
-                                                    static_cast<int64_t>(bytes) > a.info->max_positions) {
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1), "Longer than model A's context (%lld positions): byte-level "
-                       "models see one token per byte.", static_cast<long long>(a.info->max_positions));
-    ImGui::PopTextWrapPos();
-  }
+  // Token counts depend on each model's tokenizer; a prompt too long for a model gets the engine's message in its
+  // slot, so only the size is shown here.
+  ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", state.settings.prompt.size());
   if (!state.examples.empty()) {
     ImGui::TextUnformatted("Examples:");
     for (size_t i = 0; i < state.examples.size(); ++i) {
