@@ -19,6 +19,15 @@ bool read_text_file(const std::string& path, std::string* out, std::string* erro
   return true;
 }
 
+// The info log of a shader or a program (they have twin query functions).
+static std::string info_log(GLuint object, bool is_program) {
+  GLint length = 0;
+  (is_program ? glGetProgramiv : glGetShaderiv)(object, GL_INFO_LOG_LENGTH, &length);
+  std::vector<char> log(static_cast<size_t>(length > 1 ? length : 1), '\0');
+  (is_program ? glGetProgramInfoLog : glGetShaderInfoLog)(object, static_cast<GLsizei>(log.size()), nullptr, log.data());
+  return log.data();
+}
+
 static GLuint compile(GLenum stage, const std::string& source, const std::string& label, std::string* error) {
   GLuint shader = glCreateShader(stage);
   const char* text = source.c_str();
@@ -27,11 +36,8 @@ static GLuint compile(GLenum stage, const std::string& source, const std::string
   GLint ok = GL_FALSE;
   glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
   if (ok != GL_TRUE) {
-    GLint length = 0;
-    glGetShaderiv(shader, GL_INFO_LOG_LENGTH, &length);
-    std::vector<char> log(static_cast<size_t>(length > 1 ? length : 1), '\0');
-    glGetShaderInfoLog(shader, static_cast<GLsizei>(log.size()), nullptr, log.data());
-    *error = label + (stage == GL_VERTEX_SHADER ? " (vertex)" : " (fragment)") + " does not compile: " + log.data();
+    *error = label + (stage == GL_VERTEX_SHADER ? " (vertex)" : " (fragment)") + " does not compile: " +
+             info_log(shader, false);
     glDeleteShader(shader);
     return 0;
   }
@@ -56,11 +62,7 @@ GLuint build_program(const std::string& vertex_source, const std::string& fragme
   GLint ok = GL_FALSE;
   glGetProgramiv(program, GL_LINK_STATUS, &ok);
   if (ok != GL_TRUE) {
-    GLint length = 0;
-    glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
-    std::vector<char> log(static_cast<size_t>(length > 1 ? length : 1), '\0');
-    glGetProgramInfoLog(program, static_cast<GLsizei>(log.size()), nullptr, log.data());
-    *error = label + " does not link: " + log.data();
+    *error = label + " does not link: " + info_log(program, true);
     glDeleteProgram(program);
     return 0;
   }
