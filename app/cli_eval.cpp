@@ -2,6 +2,7 @@
 // and held-out LM loss, for one or two models; prints Markdown tables (and writes them with --out). Main thread.
 #include "cli_eval.h"
 #include "cli_files.h"
+#include "cli_options.h"
 
 #include <chrono>
 #include <cstdio>
@@ -39,7 +40,7 @@ EvalOptions parse(const std::vector<std::string>& args) {
   std::string a = "assets/models/diff", b = "assets/models/standard";
   for (size_t i = 0; i < args.size(); ++i) {
     auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw InputError(args[i] + " needs a value");
+      if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
       return args[++i];
     };
     const std::string& flag = args[i];
@@ -50,8 +51,8 @@ EvalOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--out") o.out = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
-    else if (flag == "--limit") o.limit = std::stoi(value());
-    else throw InputError("unknown option \"" + flag + "\"");
+    else if (flag == "--limit") o.limit = static_cast<int>(parse_integer(flag, value()));
+    else throw UsageError("unknown option \"" + flag + "\"");
   }
   o.models = {a};
   if (!b.empty() && b != "none") o.models.push_back(b);
@@ -163,7 +164,7 @@ int command_eval_retrieval(const std::vector<std::string>& args) {
       if (!(out << md)) throw FileError("cannot write " + o.out);
     }
     return 0;
-  } catch (const InputError& e) {
+  } catch (const UsageError& e) {
     std::cerr << "diffscope-cli eval-retrieval: " << e.what() << "\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

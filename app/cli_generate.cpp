@@ -31,46 +31,35 @@ struct GenerateOptions {
   GenerationOptions generation;
 };
 
-int64_t integer(const std::string& flag, const std::string& text) {
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    throw InputError(flag + ": \"" + text + "\" is not a whole number");
-  }
-}
-
 GenerateOptions parse(const std::vector<std::string>& args) {
   GenerateOptions o;
   bool greedy = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw InputError(flag + " needs a value");
+      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
       return args[++i];
     };
     if (flag == "--model") o.model = value();
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();
     else if (flag == "--token-ids") o.token_ids = parse_token_ids(value());
-    else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(integer(flag, value()));
+    else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--greedy") greedy = true;
-    else if (flag == "--top-k") o.generation.top_k = static_cast<int>(integer(flag, value()));
-    else if (flag == "--temperature") o.generation.temperature = std::stod(value());
-    else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(integer(flag, value()));
-    else if (flag == "--stop-id") o.generation.stop_id = integer(flag, value());
+    else if (flag == "--top-k") o.generation.top_k = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--temperature") o.generation.temperature = parse_real(flag, value());
+    else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(parse_integer(flag, value()));
+    else if (flag == "--stop-id") o.generation.stop_id = parse_integer(flag, value());
     else if (flag == "--rows") o.rows_path = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
-    else throw InputError("unknown option \"" + flag + "\"");
+    else throw UsageError("unknown option \"" + flag + "\"");
   }
-  if (o.model.empty()) throw InputError("--model DIR is required");
+  if (o.model.empty()) throw UsageError("--model DIR is required");
   const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1);
-  if (sources != 1) throw InputError("give exactly one of --prompt, --prompt-file or --token-ids");
-  if (greedy && o.generation.top_k > 0) throw InputError("--greedy and --top-k exclude each other");
-  if (o.generation.max_new_tokens < 1) throw InputError("--max-new-tokens must be at least 1");
+  if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
+  if (greedy && o.generation.top_k > 0) throw UsageError("--greedy and --top-k exclude each other");
+  if (o.generation.max_new_tokens < 1) throw UsageError("--max-new-tokens must be at least 1");
   return o;
 }
 
@@ -133,9 +122,6 @@ int command_generate(const std::vector<std::string>& args) {
     }
     return 0;
   } catch (const UsageError& e) {
-    std::cerr << "diffscope-cli generate: " << e.what() << "\n" << kUsage;
-    return 2;
-  } catch (const InputError& e) {
     std::cerr << "diffscope-cli generate: " << e.what() << "\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

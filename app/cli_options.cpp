@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 namespace diffscope {
-namespace {
 
 int64_t parse_integer(const std::string& flag, const std::string& text) {
   if (text.empty()) throw UsageError(flag + " needs a number");
@@ -15,7 +14,14 @@ int64_t parse_integer(const std::string& flag, const std::string& text) {
   return v;
 }
 
-}  // namespace
+double parse_real(const std::string& flag, const std::string& text) {
+  if (text.empty()) throw UsageError(flag + " needs a number");
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (*end != '\0' || errno == ERANGE) throw UsageError(flag + ": \"" + text + "\" is not a number");
+  return v;
+}
 
 std::vector<int64_t> parse_token_ids(const std::string& text) {
   std::vector<int64_t> ids;

@@ -35,6 +35,10 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 
 const char* cli_usage();
 
+// The value of `flag` as a whole / real number; throws UsageError naming the flag for anything else.
+int64_t parse_integer(const std::string& flag, const std::string& text);
+double parse_real(const std::string& flag, const std::string& text);
+
 // "1,2,3" -> {1, 2, 3}; throws UsageError naming --token-ids for anything else.
 std::vector<int64_t> parse_token_ids(const std::string& text);
 
