@@ -8,10 +8,14 @@ rope_parameters), runs the CLI on a random token sequence, and compares logits, 
 maps) with the HF eager forward in float32. Exits 1 when any max abs error exceeds 1e-4.
 With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
+With --big DIR it writes 1B-shaped random checkpoints (Llama 3.2 1B's shape: GQA 32:8, tied embeddings, llama3 RoPE
+scaling; bf16, sharded with model.safetensors.index.json), checks them on --device the same way (HF in float32 on that
+device), and measures the CLI's peak host RSS while it loads each one (bf16 kept, and converted to f32).
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -40,27 +44,40 @@ def unseen(kind):
               rope_theta=1e6, max_position_embeddings=256, rms_norm_eps=1e-6)
     if kind == "diffllama":
         kw["lambda_std_dev"] = 0.25
+    if kind == "llama3":
+        # Scaling changes every frequency below the high-frequency band once positions pass the original context.
+        kw["rope_parameters"] = dict(rope_type="llama3", rope_theta=1e6, factor=8.0, low_freq_factor=1.0,
+                                     high_freq_factor=4.0, original_max_position_embeddings=32)
+        return build("llama", 777, **kw)
     return build(kind, 1234 if kind == "llama" else 4321, **kw)
 
 
-def check(cli, device, kind, workdir, path=None):
-    """Compares the CLI with HF on `path` (an existing model folder) or on a new unseen random model of `kind`."""
+def load_hf(kind, path, device="cpu"):
+    cls = DiffLlamaForCausalLM if kind == "diffllama" else LlamaForCausalLM
+    return cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").to(device).eval()
+
+
+def check(cli, device, kind, workdir, path=None, model=None, bound=BOUND):
+    """Compares the CLI with HF on `path` (an existing model folder, or `model` already loaded from it) or on a new
+    unseen random model of `kind`. HF runs where `model` is (CPU unless given)."""
     if path is None:
         model = unseen(kind)
         path = os.path.join(workdir, kind)
         model.save_pretrained(path)
-    else:
-        cls = LlamaForCausalLM if kind == "llama" else DiffLlamaForCausalLM
-        model = cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").eval()
+        kind = model.config.model_type
+    elif model is None:
+        model = load_hf(kind, path)
+    hf_device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(99)
     ids = torch.randint(0, model.config.vocab_size, (77,), generator=gen)
     maps_path = os.path.join(workdir, kind + ".maps.safetensors")
     cmd = [cli, "run", "--model", path, "--token-ids", ",".join(str(int(i)) for i in ids), "--maps", maps_path,
-           "--device", device]
+           "--device", device, "--dtype", "f32"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     ours = load_file(maps_path)
     with torch.no_grad():
-        out = model(input_ids=ids[None], output_attentions=True, use_cache=False)
+        out = model(input_ids=ids[None].to(hf_device), output_attentions=True, use_cache=False)
+    out.logits, out.attentions = out.logits.cpu(), [a.cpu() for a in out.attentions]
     errors = {"logits": (ours["logits"] - out.logits[0]).abs().max().item()}
     H = model.config.num_attention_heads
     for i, att in enumerate(out.attentions):
@@ -81,12 +98,51 @@ def check(cli, device, kind, workdir, path=None):
                           "--max-new-tokens", "8", "--device", device], check=True, capture_output=True, text=True)
     ours_ids = json.loads(gen.stdout.splitlines()[1])["ids"]
     with torch.no_grad():
-        hf_ids = model.generate(ids[None, :20], max_new_tokens=8, do_sample=False)[0, 20:].tolist()
+        hf_ids = model.generate(ids[None, :20].to(hf_device), max_new_tokens=8, do_sample=False)[0, 20:].tolist()
     errors["generate (ids differing)"] = float(sum(a != b for a, b in zip(ours_ids, hf_ids)) + abs(len(ours_ids) - len(hf_ids)))
     worst = max(errors.values())
     print(f"{path} ({kind}) on {device}: {len(errors)} tensors, worst max abs error {worst:.2e} "
-          f"({max(errors, key=errors.get)}) -> {'OK' if worst <= BOUND else 'FAIL'}")
-    return worst <= BOUND
+          f"({max(errors, key=errors.get)}); generated {ours_ids} vs HF {hf_ids} -> {'OK' if worst <= bound else 'FAIL'}")
+    return worst <= bound
+
+
+def peak_rss_mib(cmd):
+    """Peak RSS of `cmd` in MiB, measured in a fresh Python child so RUSAGE_CHILDREN covers that command alone."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def check_big(cli, device, out):
+    """1B-shaped random Llama and DiffLlama in bf16, sharded: load, memory, and agreement with HF in float32."""
+    kw = dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+              num_attention_heads=32, num_key_value_heads=8, head_dim=64, tie_word_embeddings=True,
+              max_position_embeddings=131072, rms_norm_eps=1e-5,
+              rope_parameters=dict(rope_type="llama3", rope_theta=500000.0, factor=32.0, low_freq_factor=1.0,
+                                   high_freq_factor=4.0, original_max_position_embeddings=8192))
+    ok = True
+    for kind in ("llama", "diffllama"):
+        path = os.path.join(out, kind)
+        torch.manual_seed(5)
+        cls, cfg = (LlamaForCausalLM, LlamaConfig) if kind == "llama" else (DiffLlamaForCausalLM, DiffLlamaConfig)
+        with torch.device("cuda" if device == "cuda" else "cpu"):
+            model = cls(cfg(attn_implementation="eager", **kw)).to(torch.bfloat16)
+        model.save_pretrained(path, max_shard_size="600MB")
+        del model
+        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path) if f.endswith(".safetensors"))
+        shards = len([f for f in os.listdir(path) if f.endswith(".safetensors")])
+        for dtype in ("bf16", "f32"):
+            rss = peak_rss_mib([cli, "run", "--model", path, "--token-ids", "1,2,3", "--device", device,
+                                "--dtype", dtype])
+            print(f"{kind} 1B-shaped: {size / 2**20:.0f} MiB in {shards} shards; CLI on {device} --dtype {dtype}: "
+                  f"peak host RSS {rss:.0f} MiB = {rss * 2**20 / size:.2f}x the checkpoint", flush=True)
+        model = load_hf(kind, path, "cuda" if device == "cuda" else "cpu")
+        # Summation order over 2048-wide rows and 16 layers: float32 agreement to ~1e-4 relative, logits ~1e-3.
+        ok = check(cli, device, kind, out, path, model, bound=2e-3) and ok
+        del model
+        torch.cuda.empty_cache()
+    return ok
 
 
 def make_bench_models(out):
@@ -104,7 +160,10 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--make-bench-models")
     p.add_argument("--models", nargs="*", help="existing llama/diffllama folders to check instead of random ones")
+    p.add_argument("--big", help="folder for the 1B-shaped checkpoints (about 5 GB)")
     a = p.parse_args()
+    if a.big:
+        return 0 if check_big(a.cli, a.device, a.big) else 1
     if a.models:
         kinds = [json.load(open(os.path.join(m, "config.json")))["model_type"] for m in a.models]
         with tempfile.TemporaryDirectory() as work:
@@ -114,7 +173,7 @@ def main():
         make_bench_models(a.make_bench_models)
         return 0
     with tempfile.TemporaryDirectory() as work:
-        ok = all([check(a.cli, a.device, kind, work) for kind in ("llama", "diffllama")])
+        ok = all([check(a.cli, a.device, kind, work) for kind in ("llama", "llama3", "diffllama")])
     return 0 if ok else 1
 
 
