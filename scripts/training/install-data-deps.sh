@@ -5,4 +5,4 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-  fortunes fortunes-min dict-gcide dict-wn wamerican-large
+  fortunes fortunes-min dict-gcide dict-wn dict-foldoc dict-jargon dict-devil debian-reference-en wamerican-large

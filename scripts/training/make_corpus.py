@@ -3,7 +3,9 @@
 
 Sources (install: scripts/training/install-data-deps.sh): fortunes + fortunes-min (quotations and jokes),
 dict-gcide (Collaborative International Dictionary of English: definitions and usage), dict-wn (WordNet glosses),
-and wamerican-large (proper nouns, used as the entities of the synthetic retrieval episodes).
+dict-foldoc (Free On-line Dictionary of Computing), dict-jargon (the Jargon File), dict-devil (Bierce's Devil's
+Dictionary), debian-reference-en (the Debian Reference's prose paragraphs), and wamerican-large (proper nouns, used
+as the entities of the synthetic retrieval episodes).
 Writes <out>/corpus_train.txt.gz, <out>/corpus_eval.txt.gz (held-out documents, 3 %), <out>/names_train.txt and
 <out>/names_eval.txt (disjoint entity names). Deterministic: the same packages give the same files.
     /usr/bin/python3 scripts/training/make_corpus.py .traincarry
@@ -18,6 +20,10 @@ import sys
 FORTUNES = "/usr/share/games/fortunes"
 GCIDE = "/usr/share/dictd/gcide.dict.dz"
 WORDNET = "/usr/share/dictd/wn.dict.dz"
+FOLDOC = "/usr/share/dictd/foldoc.dict.dz"
+JARGON = "/usr/share/dictd/jargon.dict.dz"
+DEVIL = "/usr/share/dictd/devil.dict.dz"
+DEBIAN_REFERENCE = "/usr/share/debian-reference/debian-reference.en.txt.gz"
 WORDS = "/usr/share/dict/american-english-large"
 
 
@@ -62,7 +68,11 @@ def gcide():
 
 
 def wordnet():
-    for block in dictionary_blocks(WORDNET):
+    # Entries are not blank-line separated: each starts with its headword at column 0, senses are indented.
+    with gzip.open(WORDNET, "rt", encoding="utf-8", errors="replace") as f:
+        entries = re.split(r"\n(?=\S)", f.read())
+    seen = set()  # every word of a synonym set repeats the set's glosses: keep the first
+    for block in entries:
         lines = block.strip("\n").split("\n")
         if len(lines) < 2 or lines[0].startswith((" ", "00-")):
             continue
@@ -73,8 +83,47 @@ def wordnet():
         body = re.sub(r"\s\d+:\s", " ", body)
         body = re.sub(r"[{}]", "", body)
         body = clean(body)
-        if len(body.split()) >= 6:
+        if len(body.split()) >= 10 and body not in seen:
+            seen.add(body)
             yield f"{head}: {body}"
+
+
+def prose(text):
+    """Paragraph `text` with dictionary markup removed, or None when it is not prose (tables, code, lists)."""
+    text = re.sub(r"\{([^{}]*)\}", r"\1", text)            # {cross reference} -> cross reference
+    text = re.sub(r"\([^()]*https?://[^()]*\)", "", text)   # (URL)
+    text = re.sub(r"https?://\S+", "", text)
+    text = re.sub(r"\(\d{4}-\d{2}-\d{2}\)", "", text)        # FOLDOC's (2014-11-27) dates
+    text = re.sub(r"\[[^\]]*\]", "", text)                    # [Jargon File], [sic]
+    text = re.sub(r"<[a-z, ]+>", "", text)                      # FOLDOC's <programming> tags
+    text = clean(text)
+    words = text.split()
+    letters = sum(c.isalpha() or c == " " for c in text)
+    if len(words) < 12 or letters < 0.85 * len(text) or "|" in text or "+--" in text:
+        return None
+    return text
+
+
+def dict_paragraphs(path):
+    """Prose paragraphs of a dictd database (entries are blank-line separated paragraphs; headers start with 00-)."""
+    for block in dictionary_blocks(path):
+        if block.lstrip().startswith("00-"):
+            continue
+        text = prose(block)
+        if text:
+            yield text
+
+
+def debian_reference():
+    with gzip.open(DEBIAN_REFERENCE, "rt", encoding="utf-8", errors="replace") as f:
+        paragraphs = re.split(r"\n\s*\n", f.read())
+    for paragraph in paragraphs:
+        # Shell sessions and listings are indented or start with a prompt; keep the running text only.
+        if paragraph.lstrip().startswith(("$", "#", "*")) or paragraph.startswith("        "):
+            continue
+        text = prose(paragraph)
+        if text:
+            yield text
 
 
 def names():
@@ -86,7 +135,12 @@ def names():
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else ".traincarry"
     os.makedirs(out, exist_ok=True)
-    docs = list(fortunes()) + list(gcide()) + list(wordnet())
+    sources = {"fortunes": list(fortunes()), "gcide": list(gcide()), "wordnet": list(wordnet()),
+               "foldoc": list(dict_paragraphs(FOLDOC)), "jargon": list(dict_paragraphs(JARGON)),
+               "devil": list(dict_paragraphs(DEVIL)), "debian-reference": list(debian_reference())}
+    for name, part in sources.items():
+        print(f"{name}: {len(part)} documents, {sum(len(d) for d in part) / 1e6:.1f} MB")
+    docs = [d for part in sources.values() for d in part]
     rng = random.Random(20261125)
     rng.shuffle(docs)
     n_eval = len(docs) * 3 // 100
@@ -96,7 +150,7 @@ def main():
                 f.write(d.replace("\n", " \\n ") + "\n")   # one document per line; \n marks kept line breaks
         print(f"{name}: {len(part)} documents, {sum(len(d) for d in part) / 1e6:.1f} MB")
     all_names = names()
-    rng.shuffle(all_names)
+    random.Random(1125).shuffle(all_names)  # independent of the documents, so adding text keeps the name split
     n_eval = len(all_names) // 10
     for name, part in (("names_eval.txt", all_names[:n_eval]), ("names_train.txt", all_names[n_eval:])):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:

@@ -16,9 +16,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from episodes import make_episode  # noqa: E402
 
-LENGTHS = [400, 1000, 1800]          # haystack characters: about 100, 250 and 450 tokens
+LENGTHS = [400, 1000, 1800, 3200]    # haystack characters: about 100, 250, 450 and 800 tokens
 DEPTHS = [0.0, 0.25, 0.5, 0.75, 1.0]
 MULTI = [(1, 1), (2, 2), (4, 2), (6, 2)]
+MULTI_CHARS = 1800
 PER_CELL_DEPTH = 8
 PER_CELL_MULTI = 20
 
@@ -39,8 +40,8 @@ def main():
                 episodes.append(ep)
     for n, r in MULTI:
         for _ in range(PER_CELL_MULTI):
-            ep = make_episode(rng, docs, names, n, r, LENGTHS[-1])
-            ep.update(set="multi", haystack_chars=LENGTHS[-1], depth_target=None)
+            ep = make_episode(rng, docs, names, n, r, MULTI_CHARS)
+            ep.update(set="multi", haystack_chars=MULTI_CHARS, depth_target=None)
             episodes.append(ep)
     with open(os.path.join(out, "retrieval.jsonl"), "w", encoding="utf-8") as f:
         for i, ep in enumerate(episodes):

@@ -6,7 +6,7 @@ make_corpus.py carried in .traincarry/:
     python3 scripts/training/train_pair.py --data .traincarry --out /tmp/pair [--steps 2000]
 Steps: (1) train a byte-level BPE tokenizer (GPT-2 style, 4096 ids, "<|endoftext|>" as BOS/EOS) on the corpus and
 some episodes; (2) build the token rows once: half natural-text windows, half retrieval episodes (episodes.py, with
-names_train); (3) train both models on exactly these rows in the same order (two processes, one GPU); (4) save both
+names_train; each episode whole, questions and answers included, padded with corpus text); (3) train both models on exactly these rows in the same order (two processes, one GPU); (4) save both
 with save_pretrained in bf16 next to tokenizer.json, and report validation loss on the held-out corpus.
 """
 import argparse
@@ -24,7 +24,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from episodes import make_episode  # noqa: E402
 
-SEQ = 512
+SEQ = 1024   # the models' context: every training episode (haystacks up to EPISODE_CHARS) fits whole
+EPISODE_CHARS = (200, 3600)
 VOCAB = 4096
 BOS = "<|endoftext|>"
 
@@ -32,7 +33,7 @@ BOS = "<|endoftext|>"
 def model_config(kind):
     from transformers import DiffLlamaConfig, LlamaConfig
     common = dict(vocab_size=VOCAB, hidden_size=256, intermediate_size=640, num_hidden_layers=6,
-                  num_attention_heads=8, num_key_value_heads=8, head_dim=32, max_position_embeddings=1024,
+                  num_attention_heads=8, num_key_value_heads=8, head_dim=32, max_position_embeddings=SEQ,
                   rms_norm_eps=1e-5, tie_word_embeddings=True, rope_theta=10000.0, bos_token_id=0, eos_token_id=0,
                   attn_implementation="sdpa")
     if kind == "diffllama":
@@ -76,18 +77,21 @@ def build_rows(tok, docs, names, n_rows, seed):
     for _ in range(n_ep):
         n = rng.choice([1, 1, 2, 3, 4, 6])
         r = min(n, rng.choice([1, 2]))
-        specs.append((n, r, rng.randint(200, 1800)))
+        specs.append((n, r, rng.randint(*EPISODE_CHARS)))
     episodes = [make_episode(rng, docs, names, n, r, chars)["text"] for n, r, chars in specs]
-    encoded = tok.encode_batch(episodes)  # with BOS
+    encoded = [e.ids for e in tok.encode_batch(episodes)]  # with BOS
+    # An episode cut short would train a question without its answer (or drop the question): redraw the few that do
+    # not fit with a shorter haystack until they do.
+    for k, (n, r, chars) in enumerate(specs):
+        while len(encoded[k]) > SEQ:
+            chars = int(chars * 0.85)
+            encoded[k] = tok.encode(make_episode(rng, docs, names, n, r, chars)["text"]).ids
     for i in range(n_rows):
         start = rng.randrange(0, len(stream) - SEQ - 1)
         window = stream[start:start + SEQ]
         if i % 2 == 1:
-            ids = encoded[i // 2].ids[:SEQ]
-            fill = SEQ - len(ids)
-            row = torch.cat([torch.tensor(ids, dtype=torch.int32), window[:fill]]) if fill > 0 else \
-                torch.tensor(ids, dtype=torch.int32)
-            rows[i] = row
+            ids = torch.tensor(encoded[i // 2], dtype=torch.int32)
+            rows[i] = torch.cat([ids, window[:SEQ - len(ids)]])
         else:
             rows[i] = window
     return rows
@@ -106,7 +110,7 @@ def quick_retrieval_eval(model, tok, docs, names, n=120):
     correct = total = 0
     for i in range(n):
         needles = [1, 2, 4, 6][i % 4]
-        ep = make_episode(rng, docs, names, needles, min(2, needles), 1500)
+        ep = make_episode(rng, docs, names, needles, min(2, needles), [600, 1500, 3000][i % 3])
         enc = tok.encode(ep["text"])
         ids = torch.tensor([enc.ids]).cuda()
         with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
@@ -179,8 +183,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=".traincarry")
     p.add_argument("--out", default="/tmp/pair")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--worker", nargs=2, metavar=("KIND", "OUT"), help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -198,8 +202,8 @@ def main():
     sample_eps = [make_episode(rng, docs, names, 2, 1, 600)["text"] for _ in range(2000)]
     tok = train_tokenizer(docs, sample_eps, os.path.join(work, "tokenizer.json"))
     print(f"tokenizer: {tok.get_vocab_size()} ids ({time.time() - t0:.0f}s)", flush=True)
-    # At most 3000 steps' worth of distinct rows; longer runs cycle through them (both models alike).
-    rows = build_rows(tok, docs, names, min(a.steps, 3000) * a.batch, seed=11)
+    # At most 4000 steps' worth of distinct rows; longer runs cycle through them (both models alike).
+    rows = build_rows(tok, docs, names, min(a.steps, 4000) * a.batch, seed=11)
     torch.save(rows, os.path.join(work, "rows.pt"))
     val = build_rows(tok, val_docs, names, 256, seed=12)[0::2]  # natural-text windows of held-out documents
     torch.save(val, os.path.join(work, "val.pt"))
