@@ -103,6 +103,18 @@ std::string report(const std::vector<ModelResult>& results, size_t n_episodes, c
     }
     md << "| " << r.info.name << " (" << r.info.model_type << ") | " << s << " | " << n << " |\n";
   }
+  md << "\nThe same by haystack length (N = 1, every depth):\n\n| model |";
+  for (const auto& [length, t] : results[0].by_length) md << " answer span, " << length << " chars |";
+  for (const auto& [length, t] : results[0].by_length) md << " noise, " << length << " chars |";
+  md << "\n|---|";
+  for (size_t i = 0; i < 2 * results[0].by_length.size(); ++i) md << "---|";
+  md << "\n";
+  for (const ModelResult& r : results) {
+    md << "| " << r.info.name << " (" << r.info.model_type << ") |";
+    for (const auto& [length, t] : r.by_length) md << " " << t.mean_signal() << " |";
+    for (const auto& [length, t] : r.by_length) md << " " << t.mean_noise() << " |";
+    md << "\n";
+  }
   md << "\nRetrieval accuracy (every answer token is the top prediction):\n\n| model | N=1 by depth 0/25/50/75/100 % |";
   for (const auto& [length, t] : results[0].by_length) md << " N=1, " << length << " chars |";
   for (const auto& [nr, t] : results[0].by_needles) md << " N=" << nr.first << " R=" << nr.second << " |";

@@ -22,7 +22,10 @@ namespace {
 const char* kUsage =
     "usage: diffscope-cli generate --model DIR (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
     "                              [--max-new-tokens N] [--greedy | --top-k K --temperature T --seed S]\n"
-    "                              [--stop-id ID] [--rows OUT.safetensors] [--device auto|cpu|cuda] [--dtype f32|bf16|f16]\n";
+    "                              [--stop-id ID ... | --no-stop] [--rows OUT.safetensors] [--device auto|cpu|cuda]\n"
+    "                              [--dtype f32|bf16|f16]\n"
+    "  Generation stops after an EOS id of the model (generation_config.json, else config.json), as HF generate\n"
+    "  does; --stop-id (repeatable) replaces those ids, --no-stop never stops early.\n";
 
 struct GenerateOptions {
   std::string model, device = "auto", dtype = "f32";
@@ -33,7 +36,8 @@ struct GenerateOptions {
 
 GenerateOptions parse(const std::vector<std::string>& args) {
   GenerateOptions o;
-  bool greedy = false;
+  bool greedy = false, no_stop = false;
+  std::vector<int64_t> stop_ids;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     auto value = [&]() -> std::string {
@@ -49,7 +53,8 @@ GenerateOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--top-k") o.generation.top_k = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--temperature") o.generation.temperature = parse_real(flag, value());
     else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(parse_integer(flag, value()));
-    else if (flag == "--stop-id") o.generation.stop_id = parse_integer(flag, value());
+    else if (flag == "--stop-id") stop_ids.push_back(parse_integer(flag, value()));
+    else if (flag == "--no-stop") no_stop = true;
     else if (flag == "--rows") o.rows_path = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
@@ -60,6 +65,8 @@ GenerateOptions parse(const std::vector<std::string>& args) {
   if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
   if (greedy && o.generation.top_k > 0) throw UsageError("--greedy and --top-k exclude each other");
   if (o.generation.max_new_tokens < 1) throw UsageError("--max-new-tokens must be at least 1");
+  if (no_stop && !stop_ids.empty()) throw UsageError("--stop-id and --no-stop exclude each other");
+  if (no_stop || !stop_ids.empty()) o.generation.stop_ids = stop_ids;
   return o;
 }
 
@@ -115,7 +122,8 @@ int command_generate(const std::vector<std::string>& args) {
       continuation += text;
     }
     std::cout << prompt.size() << " prompt tokens, " << gen.steps.size() << " new: " << continuation << "\n";
-    std::cout << nlohmann::json{{"ids", ids}, {"tokens", texts}}.dump() << "\n";
+    std::cout << nlohmann::json{{"ids", ids}, {"tokens", texts}, {"stopped_by", stop_reason_name(gen.stopped_by)}}.dump()
+              << "\n";
     if (o.rows_path) {
       write_rows(*o.rows_path, gen);
       std::cout << "wrote " << *o.rows_path << "\n";

@@ -214,7 +214,8 @@ void InferenceWorker::continue_prompt(const RunRequest& request, std::unique_loc
   slot->state.running = true;
   lock.unlock();
   notify();
-  std::string text, error;
+  std::string text, error, ending;
+  size_t generated = 0;
   try {
     const std::vector<Token> tokens =
         request.token_ids ? tokens_from_ids(*request.token_ids) : slot->tokenizer->encode(request.text);
@@ -224,8 +225,17 @@ void InferenceWorker::continue_prompt(const RunRequest& request, std::unique_loc
     capture.maps = CaptureRequest::Maps::None;
     capture.logits = false;
     capture.statistics = false;
-    for (const GenerationStep& step : slot->model->generate(tokens, options, capture).steps) {
+    const Generation gen = slot->model->generate(tokens, options, capture);
+    for (const GenerationStep& step : gen.steps) {
+      // The EOS token ends the text; it is named in the message instead of being appended to the prompt.
+      if (gen.stopped_by == StopReason::StopId && &step == &gen.steps.back()) break;
       text += slot->tokenizer->token_bytes(step.id);
+    }
+    generated = gen.steps.size();
+    if (gen.stopped_by == StopReason::StopId) {
+      ending = ": the model produced its end-of-sequence token (id " + std::to_string(gen.steps.back().id) + ")";
+    } else if (gen.stopped_by == StopReason::Context) {
+      ending = ": the context of " + std::to_string(slot->model->info().max_positions) + " tokens is full";
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -235,7 +245,8 @@ void InferenceWorker::continue_prompt(const RunRequest& request, std::unique_loc
   if (error.empty()) {
     slot->state.continuation = text;
     ++slot->state.continuation_sequence;
-    slot->state.message = "continued the prompt by " + std::to_string(request.continue_tokens) + " tokens";
+    slot->state.message = "generated " + std::to_string(generated) + " of " +
+                          std::to_string(request.continue_tokens) + " tokens" + ending;
     slot->state.error.clear();
   } else {
     slot->state.message = error;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "generation_config.h"
 #include "model_config.h"
 #include "safetensors.h"
 #include "torch_stats.h"
@@ -523,6 +524,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
   info.max_positions = c.max_positions;
+  info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
   info.rms_norm_eps = c.rms_norm_eps;
   info.tied_embeddings = c.tie_word_embeddings;
@@ -611,6 +613,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   step_request.span.reset();
   step_request.logits = false;
   std::mt19937_64 rng(options.seed);
+  const std::vector<int64_t>& stop_ids = options.stop_ids ? *options.stop_ids : m.info.eos_token_ids;
   int64_t position = static_cast<int64_t>(ids.size());
   for (int step = 0; step < options.max_new_tokens && position < m.config.max_positions; ++step) {
     const int64_t next = pick_next(last, options, rng);
@@ -618,13 +621,28 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
     s.id = next;
     s.position = position;
     out.steps.push_back(std::move(s));
-    if (next == options.stop_id) break;
+    if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) {
+      out.stopped_by = StopReason::StopId;
+      break;
+    }
     if (step + 1 == options.max_new_tokens) break;  // the last token needs no forward pass
     x = m.forward({next}, position, step_request, out.steps.back().rows, &caches, should_stop);
     last = to_matrix(m.logits(x));
     ++position;
   }
+  if (out.stopped_by != StopReason::StopId && static_cast<int>(out.steps.size()) < options.max_new_tokens) {
+    out.stopped_by = StopReason::Context;
+  }
   return out;
+}
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::StopId: return "stop-id";
+    case StopReason::Context: return "context";
+    case StopReason::MaxNewTokens: break;
+  }
+  return "max-new-tokens";
 }
 
 }  // namespace diffscope

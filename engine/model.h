@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ struct GenerationOptions {
   int top_k = 0;
   double temperature = 1.0;
   uint64_t seed = 0;
-  int64_t stop_id = -1;  // stop after producing this id (e.g. the EOS id); -1: never
+  // Stop after producing one of these ids. Unset: the model's EOS ids (ModelInfo::eos_token_ids), as HF generate
+  // does; an empty list: never stop early.
+  std::optional<std::vector<int64_t>> stop_ids;
 };
 
 // One generated token and what each layer's heads attended to when it was fed back: `rows` holds, per layer, maps of
@@ -38,14 +41,20 @@ struct GenerationStep {
   std::vector<LayerCapture> rows;
 };
 
+// Why generation ended.
+enum class StopReason { MaxNewTokens, StopId, Context };
+const char* stop_reason_name(StopReason reason);  // "max-new-tokens", "stop-id", "context"
+
 struct Generation {
   AttentionSnapshot prompt;  // the prompt's run, as Model::run gives it
   std::vector<GenerationStep> steps;
+  StopReason stopped_by = StopReason::MaxNewTokens;
 };
 
 class Model {
  public:
-  // Loads config.json + model.safetensors from `dir`. Throws FileError / CheckpointError / InputError.
+  // Loads config.json + model.safetensors (or its shards) from `dir`, and the EOS ids of generation_config.json.
+  // Throws FileError / CheckpointError / InputError.
   static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& options = {});
   ~Model();
   Model(const Model&) = delete;
@@ -59,7 +68,7 @@ class Model {
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop = {}) const;
 
-  // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at stop_id or the
+  // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at a stop id or the
   // context length), capturing for each fed-back token its attention rows as `request` asks (maps only).
   Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,
                       const CaptureRequest& request, const std::function<bool()>& should_stop = {}) const;

@@ -29,6 +29,7 @@ struct ModelInfo {
   int intermediate_size = 0;
   int64_t vocab_size = 0;
   int64_t max_positions = 0;   // max_position_embeddings: the longest prompt accepted
+  std::vector<int64_t> eos_token_ids;  // generation stops after these (generation_config.json, else config.json)
   double rope_theta = 0;
   double rms_norm_eps = 0;
   bool tied_embeddings = false;

@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from episodes import make_episode  # noqa: E402
 
-LENGTHS = [400, 1000, 1800, 3200]    # haystack characters: about 100, 250, 450 and 800 tokens
+LENGTHS = [400, 1000, 1800, 2800]    # haystack characters: about 100, 250, 450 and 700 tokens
 DEPTHS = [0.0, 0.25, 0.5, 0.75, 1.0]
 MULTI = [(1, 1), (2, 2), (4, 2), (6, 2)]
 MULTI_CHARS = 1800

@@ -123,7 +123,14 @@ def quick_retrieval_eval(model, tok, docs, names, n=120):
     return correct / max(1, total)
 
 
-def train_one(kind, rows_path, val_path, out_dir, steps, batch, lr, log_path, data_dir):
+def validation_loss(model, val):
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
+        losses = [model(input_ids=val[i:i + 32].long().cuda(), labels=val[i:i + 32].long().cuda()).loss.item()
+                  for i in range(0, val.shape[0], 32)]
+    return sum(losses) / len(losses)
+
+
+def train_one(kind, rows_path, val_path, out_dir, steps, batch, lr, log_path, data_dir, stop_after):
     from transformers import DiffLlamaForCausalLM, LlamaForCausalLM
     torch.manual_seed(1)  # same initial draw for the shared shapes
     cls = DiffLlamaForCausalLM if kind == "diffllama" else LlamaForCausalLM
@@ -139,11 +146,28 @@ def train_one(kind, rows_path, val_path, out_dir, steps, batch, lr, log_path, da
     eval_tok = Tokenizer.from_file(os.path.join(os.path.dirname(rows_path), "tokenizer.json"))
     eval_docs = read_lines(os.path.join(data_dir, "corpus_eval.txt.gz"))
     eval_names = open(os.path.join(data_dir, "names_eval.txt")).read().split()
-    log = open(log_path, "w")
-    print(f"{kind}: {n_params} parameters", file=log, flush=True)
+    # A run longer than one device call is split: --stop-after saves the state at that step, the next call with the
+    # same arguments resumes from it (same rows, same schedule), so the result equals one uninterrupted run.
+    state_path = os.path.join(os.path.dirname(rows_path), kind + ".state.pt")
+    first = 0
+    if os.path.exists(state_path):
+        state = torch.load(state_path)
+        if state["steps"] != steps or state["batch"] != batch or state["lr"] != lr:
+            sys.exit(f"{state_path} is from another run (steps/batch/lr differ): remove it to start over")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        torch.set_rng_state(state["rng"])
+        first = state["step"]
+    log = open(log_path, "a" if first else "w")
+    print(f"{kind}: {n_params} parameters" + (f", resumed at step {first}" if first else ""), file=log, flush=True)
     t0 = time.time()
     model.train()
-    for step in range(steps):
+    for step in range(first, steps):
+        if stop_after and step == stop_after:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(),
+                        "step": step, "steps": steps, "batch": batch, "lr": lr}, state_path)
+            print(f"{kind} paused at step {step} ({time.time() - t0:.0f}s)", file=log, flush=True)
+            return
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, lr)
         idx = torch.arange(step * batch, (step + 1) * batch) % rows.shape[0]
@@ -159,13 +183,12 @@ def train_one(kind, rows_path, val_path, out_dir, steps, batch, lr, log_path, da
         if step % 1000 == 999:
             model.eval()
             acc = quick_retrieval_eval(model, eval_tok, eval_docs, eval_names, n=40)
+            held = validation_loss(model, val)
             model.train()
-            print(f"{kind} step {step} held-out retrieval accuracy {acc:.3f}", file=log, flush=True)
+            print(f"{kind} step {step} held-out retrieval accuracy {acc:.3f}, held-out LM loss {held:.4f}", file=log,
+                  flush=True)
     model.eval()
-    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
-        losses = [model(input_ids=val[i:i + 32].long().cuda(), labels=val[i:i + 32].long().cuda()).loss.item()
-                  for i in range(0, val.shape[0], 32)]
-    val_loss = sum(losses) / len(losses)
+    val_loss = validation_loss(model, val)
     lambdas = []
     if kind == "diffllama":
         for layer in model.model.layers:
@@ -183,18 +206,51 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=".traincarry")
     p.add_argument("--out", default="/tmp/pair")
-    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--steps", type=int, default=8000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--stop-after", type=int, default=0,
+                   help="save the training state at this step and stop; rerun the same command to resume")
     p.add_argument("--worker", nargs=2, metavar=("KIND", "OUT"), help=argparse.SUPPRESS)
     a = p.parse_args()
     work = os.path.join(a.out, "work")
     if a.worker:
         train_one(a.worker[0], os.path.join(work, "rows.pt"), os.path.join(work, "val.pt"), a.worker[1], a.steps,
-                  a.batch, a.lr, os.path.join(work, a.worker[0] + ".log"), a.data)
+                  a.batch, a.lr, os.path.join(work, a.worker[0] + ".log"), a.data, a.stop_after)
         return
     os.makedirs(work, exist_ok=True)
     t0 = time.time()
+    if all(os.path.exists(os.path.join(work, k + ".state.pt")) for k in ("diffllama", "llama")):
+        print("resuming: tokenizer and rows from the paused run", flush=True)
+    else:
+        prepare(a, work, t0)
+    procs = []
+    for kind, sub in (("diffllama", "diff"), ("llama", "standard")):
+        out_dir = os.path.join(a.out, sub)
+        procs.append(subprocess.Popen([sys.executable, __file__, "--data", a.data, "--out", a.out, "--steps",
+                                       str(a.steps), "--batch", str(a.batch), "--lr", str(a.lr), "--stop-after",
+                                       str(a.stop_after), "--worker", kind, out_dir]))
+    codes = [pr.wait() for pr in procs]
+    for kind in ("diffllama", "llama"):
+        print(open(os.path.join(work, kind + ".log")).read().strip().splitlines()[-1])
+    if any(codes):
+        sys.exit(f"training failed: exit codes {codes}")
+    if a.stop_after and a.stop_after < a.steps:
+        print(f"paused at step {a.stop_after} of {a.steps} ({time.time() - t0:.0f}s): run the same command again")
+        return
+    for kind in ("diffllama", "llama"):
+        state = os.path.join(work, kind + ".state.pt")
+        if os.path.exists(state):
+            os.remove(state)
+    for sub in ("diff", "standard"):
+        dst = os.path.join(a.out, sub)
+        with open(os.path.join(work, "tokenizer.json")) as f, open(os.path.join(dst, "tokenizer.json"), "w") as g:
+            g.write(f.read())
+    print(f"done in {time.time() - t0:.0f}s")
+
+
+def prepare(a, work, t0):
+    """Trains the tokenizer and writes the training and validation rows into `work`."""
     docs = read_lines(os.path.join(a.data, "corpus_train.txt.gz"))
     val_docs = read_lines(os.path.join(a.data, "corpus_eval.txt.gz"))
     names = open(os.path.join(a.data, "names_train.txt")).read().split()
@@ -202,28 +258,12 @@ def main():
     sample_eps = [make_episode(rng, docs, names, 2, 1, 600)["text"] for _ in range(2000)]
     tok = train_tokenizer(docs, sample_eps, os.path.join(work, "tokenizer.json"))
     print(f"tokenizer: {tok.get_vocab_size()} ids ({time.time() - t0:.0f}s)", flush=True)
-    # At most 4000 steps' worth of distinct rows; longer runs cycle through them (both models alike).
-    rows = build_rows(tok, docs, names, min(a.steps, 4000) * a.batch, seed=11)
+    # At most 8000 steps' worth of distinct rows; longer runs cycle through them (both models alike).
+    rows = build_rows(tok, docs, names, min(a.steps, 8000) * a.batch, seed=11)
     torch.save(rows, os.path.join(work, "rows.pt"))
     val = build_rows(tok, val_docs, names, 256, seed=12)[0::2]  # natural-text windows of held-out documents
     torch.save(val, os.path.join(work, "val.pt"))
     print(f"rows: {tuple(rows.shape)} ({time.time() - t0:.0f}s)", flush=True)
-    procs = []
-    for kind, sub in (("diffllama", "diff"), ("llama", "standard")):
-        out_dir = os.path.join(a.out, sub)
-        procs.append(subprocess.Popen([sys.executable, __file__, "--data", a.data, "--out", a.out, "--steps",
-                                       str(a.steps), "--batch", str(a.batch), "--lr", str(a.lr), "--worker", kind,
-                                       out_dir]))
-    codes = [pr.wait() for pr in procs]
-    for kind in ("diffllama", "llama"):
-        print(open(os.path.join(work, kind + ".log")).read().strip().splitlines()[-1])
-    if any(codes):
-        sys.exit(f"training failed: exit codes {codes}")
-    for sub in ("diff", "standard"):
-        dst = os.path.join(a.out, sub)
-        with open(os.path.join(work, "tokenizer.json")) as f, open(os.path.join(dst, "tokenizer.json"), "w") as g:
-            g.write(f.read())
-    print(f"done in {time.time() - t0:.0f}s")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/dif
   --max-new-tokens 5 --rows "$work/rows.safetensors"
 [ -s "$work/rows.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no rows file"; }
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --greedy --top-k 3
+expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --stop-id 3 --no-stop
+expect 0 '"stopped_by":"max-new-tokens"' -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 3 --no-stop
 expect 2 "at least 1" -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 0
 expect 2 "--temperature: \"warm\" is not a number" -- "$cli" generate --model "$std_model" --prompt x --top-k 3 --temperature warm
 expect 1 "prompt is empty" -- "$cli" generate --model "$std_model" --prompt ""

@@ -37,6 +37,7 @@ void check_greedy_against_rerun(const std::string& name) {
   std::vector<Token> tokens = ByteTokenizer().encode("The cat sat on");
   GenerationOptions options;
   options.max_new_tokens = 6;
+  options.stop_ids = std::vector<int64_t>{};  // all six steps even if the fixture's EOS id comes up
   const Generation gen = model->generate(tokens, options, CaptureRequest{});
   REQUIRE(gen.steps.size() == 6);
   REQUIRE(gen.prompt.layers.size() == static_cast<size_t>(model->info().num_layers));
@@ -104,20 +105,32 @@ TEST_CASE("sampling is repeatable per seed and top-1 is greedy", "[generate]") {
   CHECK(ids(top1) == ids(greedy));
 }
 
-TEST_CASE("generation stops at stop_id and at the context length, and refuses bad options", "[generate]") {
+TEST_CASE("generation stops at a stop id and at the context length, and refuses bad options", "[generate]") {
   auto model = Model::load(fixture("llama_gqa_tied"), test_load_options());
+  CHECK(model->info().eos_token_ids == std::vector<int64_t>{2});  // the fixture's config.json (no generation_config)
   const std::vector<Token> tokens = ByteTokenizer().encode("abc");
   GenerationOptions options;
   options.max_new_tokens = 4;
-  const int64_t first = model->generate(tokens, options, CaptureRequest{}).steps.front().id;
-  options.stop_id = first;
-  CHECK(model->generate(tokens, options, CaptureRequest{}).steps.size() == 1);
+  options.stop_ids = std::vector<int64_t>{};  // never stop early
+  const Generation free_run = model->generate(tokens, options, CaptureRequest{});
+  REQUIRE(free_run.steps.size() == 4);
+  CHECK(free_run.stopped_by == StopReason::MaxNewTokens);
+  // Stopping at the second token's id: the run is cut right after it, that token included (as HF generate does).
+  options.stop_ids = std::vector<int64_t>{free_run.steps[1].id};
+  const Generation stopped = model->generate(tokens, options, CaptureRequest{});
+  const size_t first_hit = free_run.steps[0].id == free_run.steps[1].id ? 1 : 2;
+  CHECK(stopped.steps.size() == first_hit);
+  CHECK(stopped.stopped_by == StopReason::StopId);
+  CHECK(std::string(stop_reason_name(stopped.stopped_by)) == "stop-id");
 
   std::vector<Token> long_prompt(126);
   for (size_t i = 0; i < long_prompt.size(); ++i) long_prompt[i].id = 97 + static_cast<int64_t>(i % 20);
   GenerationOptions many;
   many.max_new_tokens = 10;
-  CHECK(model->generate(long_prompt, many, CaptureRequest{}).steps.size() == 2);  // context of 128
+  many.stop_ids = std::vector<int64_t>{};
+  const Generation at_context = model->generate(long_prompt, many, CaptureRequest{});
+  CHECK(at_context.steps.size() == 2);  // context of 128
+  CHECK(at_context.stopped_by == StopReason::Context);
 
   GenerationOptions none;
   none.max_new_tokens = 0;

@@ -1,0 +1,64 @@
+// Reads the EOS ids that stop generation from generation_config.json / config.json. Any thread.
+#include "generation_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.h"
+
+namespace diffscope {
+namespace {
+
+std::vector<int64_t> eos_field(const std::string& text, const std::string& source) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw CheckpointError(source + ": not a JSON object");
+  auto it = j.find("eos_token_id");
+  if (it == j.end() || it->is_null()) return {};
+  auto bad = [&] {
+    return CheckpointError(source + ": field \"eos_token_id\" must be a non-negative id or a list of them, found " +
+                           it->dump());
+  };
+  std::vector<int64_t> ids;
+  if (it->is_number_integer()) {
+    ids.push_back(it->get<int64_t>());
+  } else if (it->is_array()) {
+    for (const auto& v : *it) {
+      if (!v.is_number_integer()) throw bad();
+      ids.push_back(v.get<int64_t>());
+    }
+  } else {
+    throw bad();
+  }
+  for (int64_t id : ids) {
+    if (id < 0) throw bad();
+  }
+  return ids;
+}
+
+// The file's text, or "" when it does not exist.
+std::string read_if_present(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) throw CheckpointError(path + ": the file is empty");
+  return text.str();
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_eos_token_ids(const std::string& generation_json, const std::string& config_json,
+                                         const std::string& dir) {
+  if (!generation_json.empty()) return eos_field(generation_json, dir + "/generation_config.json");
+  if (!config_json.empty()) return eos_field(config_json, dir + "/config.json");
+  return {};
+}
+
+std::vector<int64_t> read_eos_token_ids(const std::string& dir) {
+  return parse_eos_token_ids(read_if_present(dir + "/generation_config.json"), read_if_present(dir + "/config.json"),
+                             dir);
+}
+
+}  // namespace diffscope
