@@ -26,6 +26,7 @@
 #include "gl_screenshot.h"
 #include "gui_options.h"
 #include "gui_slots.h"
+#include "lambda_rows.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "settings.h"
@@ -101,6 +102,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, std::st
   j["layer"] = state.settings.selection.layer;
   j["head"] = state.settings.selection.head;
   j["prompt"] = state.settings.prompt;
+  j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   for (int slot = 0; slot < kNumSlots; ++slot) {
     const SlotState& s = state.slots[static_cast<size_t>(slot)];
     nlohmann::json js;
@@ -112,6 +114,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, std::st
     if (s.snapshot) {
       for (const Token& t : s.snapshot->tokens) tokens.push_back(t.text);
       js["layers"] = s.snapshot->layers.size();
+      js["attention_variant"] = s.snapshot->model.attention_variant;
+      js["lambda_varies_by_row"] = ui::lambda_varies_by_row(*s.snapshot);
     }
     js["tokens"] = tokens;
     j[slot == 0 ? "A" : "B"] = js;

@@ -84,6 +84,7 @@ AttentionSnapshot make_demo_snapshot(const DemoSpec& spec) {
   const bool diff = spec.kind == AttentionKind::Differential;
   s.model.kind = spec.kind;
   s.model.model_type = diff ? "diffllama" : "llama";
+  s.model.attention_variant = !diff ? "standard" : spec.lambda_per_row ? "diff-v2" : "diff-v1";
   s.model.name = diff ? "demo-diff" : "demo-standard";
   s.model.num_layers = spec.layers;
   s.model.num_heads = spec.heads;
@@ -99,6 +100,15 @@ AttentionSnapshot make_demo_snapshot(const DemoSpec& spec) {
       layer.lambda.rows = spec.heads;
       layer.lambda.cols = t;
       layer.lambda.values.assign(static_cast<size_t>(spec.heads * t), lambda);
+      if (spec.lambda_per_row) {  // V2: sigmoid of a slow wave plus noise, per head and row
+        std::normal_distribution<float> noise(0.0f, 0.3f);
+        for (int h = 0; h < spec.heads; ++h) {
+          for (int64_t r = 0; r < t; ++r) {
+            const float z = 1.2f * std::sin(0.25f * static_cast<float>(r) + static_cast<float>(h)) + noise(rng);
+            layer.lambda.values[static_cast<size_t>(h * t + r)] = 1.0f / (1.0f + std::exp(-z));
+          }
+        }
+      }
     }
     for (int h = 0; h < spec.heads; ++h) {
       const float locality = 0.5f + 1.5f * unit(rng);
@@ -106,7 +116,10 @@ AttentionSnapshot make_demo_snapshot(const DemoSpec& spec) {
         Matrix a1 = demo_softmax(t, rng, 3.0f, locality, spike, 1.0f);
         Matrix a2 = demo_softmax(t, rng, 3.0f, locality, -1, 1.0f);  // same sink, no spike: the noise D cancels
         Matrix d = a1;
-        for (size_t k = 0; k < d.values.size(); ++k) d.values[k] = a1.values[k] - lambda * a2.values[k];
+        for (size_t k = 0; k < d.values.size(); ++k) {
+          d.values[k] = a1.values[k] - layer.lambda.values[static_cast<size_t>(h * t) + k / static_cast<size_t>(t)] *
+                                           a2.values[k];  // row k / t weighs A2 by its lambda
+        }
         layer.stats_attn1.push_back(demo_stats(a1));
         layer.stats_attn2.push_back(demo_stats(a2));
         layer.stats_diff.push_back(demo_stats(d));
@@ -119,7 +132,7 @@ AttentionSnapshot make_demo_snapshot(const DemoSpec& spec) {
         layer.attn.push_back(std::move(a));
       }
     }
-    layer.lambda_init = diff ? lambda_init : 0.0;
+    layer.lambda_init = diff && !spec.lambda_per_row ? lambda_init : 0.0;
     layer.attn_logits = OutlierStats{diff ? 6.0 + l : 12.0 + 3 * l, diff ? 5.0 + l : 10.0 + 3 * l, 1.0};
     layer.hidden_states = OutlierStats{diff ? 20.0 + 4 * l : 40.0 + 10 * l, 15.0, 0.8};
     s.layers.push_back(std::move(layer));

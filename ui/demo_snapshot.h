@@ -16,6 +16,7 @@ struct DemoSpec {
   std::string text;       // byte tokens of this text; when empty, `tokens` tokens of filler text
   int64_t tokens = 32;
   uint32_t seed = 1;
+  bool lambda_per_row = false;  // Diff V2: lambda[h][t] varies by head and query row (V1: one value per layer)
 };
 
 // A snapshot with every map captured and HeadStats computed with naive loops (REFERENCE.md section 6).

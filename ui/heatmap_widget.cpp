@@ -190,6 +190,12 @@ void draw_map_overlay(const MapPlacement& p, const MapOverlay& o) {
     dl->AddRect(r0, r1, IM_COL32(255, 255, 255, 160));
     dl->AddRect(c0, c1, IM_COL32(255, 255, 255, 160));
   }
+  if (o.row && *o.row >= 0 && *o.row < p.rows) {
+    const double t = static_cast<double>(*o.row);
+    const ImVec2 r0 = to_screen(0, t), r1 = to_screen(static_cast<double>(p.cols), t + 1);
+    dl->AddRectFilled(r0, r1, IM_COL32(255, 255, 255, 40));
+    dl->AddRect(r0, r1, IM_COL32(255, 255, 255, 200));
+  }
   if (o.crosshair && o.crosshair->row < p.rows && o.crosshair->col < p.cols) {
     const double r = static_cast<double>(o.crosshair->row) + 0.5, c = static_cast<double>(o.crosshair->col) + 0.5;
     // A dark halo under a light line: visible on viridis' dark end and on the white middle of RdBu alike.

@@ -30,6 +30,7 @@ struct MapPlacement {
 struct MapOverlay {
   std::optional<Cell> crosshair;        // hovered cell, mirrored
   std::optional<int64_t> token;         // token hovered in the strip: its row and column
+  std::optional<int64_t> row;           // query row hovered in the lambda strip: its row
   std::optional<TokenSpan> span;        // marked relevant span: its columns
   int64_t query_row = -1;               // the query row signal/noise read (last token)
 };

@@ -1,6 +1,8 @@
 // Hover tooltip values. Any thread.
 #include "hover_info.h"
 
+#include "lambda_rows.h"
+
 namespace diffscope::ui {
 
 std::optional<float> map_value(const AttentionSnapshot& snapshot, MapKind kind, int layer, int head, int64_t row,
@@ -41,6 +43,7 @@ HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff
     h.a2 = map_value(*diff, MapKind::A2, diff_layer, diff_head, row, col);
     h.diff = map_value(*diff, MapKind::Diff, diff_layer, diff_head, row, col);
     h.lambda = lambda_value(*diff, diff_layer, diff_head, row);
+    if (h.lambda) h.lambda_per_row = lambda_varies_by_row(diff->layers[static_cast<size_t>(diff_layer)]);
   }
   if (standard_mean) {
     h.standard = standard_mean;

@@ -22,7 +22,8 @@ struct HoverValues {
   int64_t col = 0;
   bool masked = false;             // key after the query: the causal mask hides it
   std::string query_token, key_token;
-  std::optional<float> a1, a2, lambda, diff;  // Diff head
+  std::optional<float> a1, a2, lambda, diff;  // Diff head (lambda: of query row `row`)
+  bool lambda_per_row = false;               // the layer's lambda varies by row (Diff V2)
   std::optional<float> standard;              // standard head (or head mean)
 };
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "lambda_rows.h"
+
 namespace diffscope::ui {
 
 namespace {
@@ -61,9 +63,11 @@ const char* stat_definition(Stat stat) {
       return "Noise: attention of the query rows on the context outside the marked span (every key the row sees, minus "
              "R). Signed sum for D (lower is better).";
     case Stat::Lambda:
-      return "lambda of the layer (Diff model only): D = A1 - lambda * A2, lambda = exp(lq1.lk1) - exp(lq2.lk2) + "
-             "lambda_init, lambda_init = 0.8 - 0.6 exp(-0.3 depth). One value per layer (V1); rows of D sum to "
-             "1 - lambda.";
+      return "lambda of the layer (Diff model only): D = A1 - lambda * A2. V1: lambda = exp(lq1.lk1) - exp(lq2.lk2) + "
+             "lambda_init, lambda_init = 0.8 - 0.6 exp(-0.3 depth), one value per layer; rows of D sum to 1 - lambda. "
+             "V2: lambda[h, t] = sigmoid(x_t . w_h) per head and token, row t of D sums to 1 - lambda[h, t]; the "
+             "plot shows the mean over heads and rows (or over the selected head's rows) and a band from the "
+             "smallest to the largest lambda.";
     case Stat::LogitTop1:
       return "Activation outliers: the largest |pre-softmax attention score| over the causal entries of every "
              "sub-head of the layer (the paper reports 318 for a 3B Transformer vs 38.8 for Diff).";
@@ -118,7 +122,9 @@ std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, Ma
       }
     } else {
       switch (stat) {
-        case Stat::Lambda: v = diff ? layer.mean_lambda() : kNaN; break;
+        case Stat::Lambda:
+          if (diff) v = head >= 0 ? layer_lambda_range(layer, head).mean : layer.mean_lambda();
+          break;
         case Stat::LogitTop1: v = layer.attn_logits.top1; break;
         case Stat::LogitMedian: v = layer.attn_logits.median; break;
         case Stat::HiddenTop1: v = layer.hidden_states.top1; break;

@@ -16,7 +16,7 @@ enum class Stat {
   Distance,
   Signal,
   Noise,
-  Lambda,          // Diff only: mean lambda of the layer
+  Lambda,          // Diff only: mean lambda of the layer (V2: over heads and rows; of one head: over its rows)
   LogitTop1,       // |attention logits| top-1
   LogitMedian,
   HiddenTop1,      // |hidden states| top-1

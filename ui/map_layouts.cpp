@@ -8,6 +8,8 @@
 #include <imgui.h>
 
 #include "hover_info.h"
+#include "lambda_rows.h"
+#include "lambda_strip.h"
 #include "layer_series.h"
 #include "map_style.h"
 #include "selection.h"
@@ -24,6 +26,15 @@ struct Panel {
   const ShownMap* map = nullptr;
   ColorScale scale;
   Colormap colormap = Colormap::Viridis;
+};
+
+// The lambda strip of a decomposition (Diff V2), drawn right after panel `after`.
+struct StripSpec {
+  std::vector<float> lambda;                 // [T] of the selected head
+  const std::vector<Token>* tokens = nullptr;
+  size_t after = 0;
+  std::optional<int64_t> highlight;          // row hovered in a map (last frame)
+  std::optional<int64_t> hovered;            // out: row hovered in the strip
 };
 
 int num_heads(const AttentionSnapshot* s) { return s ? s->model.num_heads : 0; }
@@ -90,7 +101,7 @@ void hover_tooltip(const UiState& state, const Cell& cell, int layer, int head, 
     if (h.a1 || h.diff) ImGui::TextDisabled("A  layer %d  head %d", layer, head);
     value_line("A1", h.a1);
     value_line("A2", h.a2);
-    value_line("lambda", h.lambda);
+    value_line(h.lambda_per_row ? "lambda[q]" : "lambda", h.lambda);  // V2: of this query row
     if (h.lambda && h.a2) value_line("lambda*A2", *h.lambda * *h.a2);
     value_line("D", h.diff);
     if (h.standard) {
@@ -119,14 +130,15 @@ int panels_in_layout(const UiState& state) {
   return 0;
 }
 
-// Lays out panels side by side with a colorbar each; returns their placements.
+// Lays out panels side by side with a colorbar each (and the lambda strip after one, when given); returns their
+// placements.
 std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, std::vector<Panel>& panels,
-                                      float height) {
+                                      float height, StripSpec* strip = nullptr) {
   std::vector<MapPlacement> placed(panels.size());
   const float gap = panel_gap();
   const float bar = colorbar_width();
   const float title_h = ImGui::GetTextLineHeightWithSpacing();
-  const float w = ImGui::GetContentRegionAvail().x;
+  const float w = ImGui::GetContentRegionAvail().x - (strip ? lambda_strip_width() + gap : 0.0f);
   const float n = static_cast<float>(panels.size());
   const float side = std::max(32.0f, std::min((w - n * bar - (n - 1) * gap) / n, height - title_h - 4));
   const DisplaySettings& d = state.settings.display;
@@ -161,13 +173,18 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, s
       ImGui::GetWindowDrawList()->AddText(ImVec2(a.x + 10, a.y + 10), IM_COL32(160, 160, 160, 255), msg);
     }
     ImGui::EndGroup();
+    if (strip && i == strip->after && placed[i].draw_list && strip->tokens) {
+      ImGui::SameLine(0, gap);
+      strip->hovered = draw_lambda_strip(strip->lambda, *strip->tokens, placed[i], strip->highlight);
+    }
   }
   return placed;
 }
 
 // Mirrors hover and draws overlays over every placed map; shows the tooltip.
 void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlacement>& placed, int layer, int head,
-                   int std_layer, int std_head, bool std_mean, MapCache& cache) {
+                   int std_layer, int std_head, bool std_mean, MapCache& cache,
+                   std::optional<int64_t> strip_row = std::nullopt) {
   std::optional<Cell> hover;
   for (const MapPlacement& p : placed) {
     if (p.hovered_cell) hover = p.hovered_cell;
@@ -177,6 +194,8 @@ void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlac
   MapOverlay overlay;
   overlay.crosshair = hover;
   overlay.token = state.hover_token ? state.hover_token : state.pinned_token;
+  overlay.row = strip_row;
+  if (strip_row) actions.redraw = true;
   const AttentionSnapshot* any = slot_snapshot(state, kSlotDiff) ? slot_snapshot(state, kSlotDiff)
                                                                  : slot_snapshot(state, kSlotStandard);
   overlay.span = span_tokens(state, any);
@@ -250,12 +269,25 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
     ImGui::SameLine(0, 16);
     if (sel.layer < num_layers(a)) {
       const LayerCapture& layer = a->layers[static_cast<size_t>(sel.layer)];
-      const double lambda = layer.mean_lambda();
-      ImGui::Text("lambda = %.4f  (lambda_init = %.4f at depth %d);  each row of D sums to 1 - lambda = %.4f", lambda,
-                  layer.lambda_init, sel.layer, 1.0 - lambda);
-      help_marker("D = A1 - lambda * A2: the second softmax map, scaled by the learned lambda, is subtracted from the "
-                  "first. Attention both maps put on the same keys (noise, the first-token sink) cancels; what is "
-                  "left is the signal. D is signed: red where A1 wins, blue where lambda*A2 wins.");
+      if (lambda_varies_by_row(layer)) {
+        // V2: one lambda per token and head; the strip beside the maps shows the selected head's by row.
+        const ValueRange head = layer_lambda_range(layer, sel.head), all = layer_lambda_range(layer);
+        ImGui::Text("lambda varies per token%s:  H%d min %.3f  mean %.3f  max %.3f   (all heads %.3f .. %.3f)",
+                    a->model.attention_variant == "diff-v2" ? " (Diff V2)" : "", sel.head, head.min, head.mean,
+                    head.max, all.min, all.max);
+        help_marker("Row t of D sums to 1 - lambda[t]. D = A1 - lambda * A2 row by row: Diff V2 computes "
+                    "lambda[h, t] = sigmoid(x_t . w_h) for each head h and query token t, so each row of A2 is scaled "
+                    "by its own lambda (the strip 'lambda per row' right of D, aligned with the maps' rows; hover it "
+                    "for a row's value). Attention both maps put on the same keys cancels; what is left is the "
+                    "signal. D is signed: red where A1 wins, blue where lambda*A2 wins.");
+      } else {
+        const double lambda = layer.mean_lambda();
+        ImGui::Text("lambda = %.4f  (lambda_init = %.4f at depth %d);  each row of D sums to 1 - lambda = %.4f",
+                    lambda, layer.lambda_init, sel.layer, 1.0 - lambda);
+        help_marker("D = A1 - lambda * A2: the second softmax map, scaled by the learned lambda, is subtracted from "
+                    "the first. Attention both maps put on the same keys (noise, the first-token sink) cancels; what "
+                    "is left is the signal. D is signed: red where A1 wins, blue where lambda*A2 wins.");
+      }
     }
   }
   int std_layer = 0, std_head = 0;
@@ -264,8 +296,17 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
     panels.push_back(make_panel(state, cache, kSlotStandard, std_layer, std_head, MapVariant::Standard,
                                 "B  L" + std::to_string(std_layer) + " H" + std::to_string(std_head) + "  attention"));
   }
-  const std::vector<MapPlacement> placed = draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight());
-  finish_panels(state, actions, placed, sel.layer, sel.head, std_layer, std_head, false, cache);
+  StripSpec strip;
+  const bool with_strip = shows_lambda_strip(state);
+  if (with_strip) {
+    strip.lambda = head_lambda_rows(*a, sel.layer, sel.head);
+    strip.tokens = &a->tokens;
+    strip.after = 2;  // right of D
+    if (state.hover_cell) strip.highlight = state.hover_cell->row;
+  }
+  const std::vector<MapPlacement> placed =
+      draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight(), with_strip ? &strip : nullptr);
+  finish_panels(state, actions, placed, sel.layer, sel.head, std_layer, std_head, false, cache, strip.hovered);
 }
 
 void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets, float height) {
@@ -495,9 +536,18 @@ FocusedMap default_focus(const UiState& state) {
   return f;
 }
 
+bool shows_lambda_strip(const UiState& state) {
+  const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
+  const int layer = state.settings.selection.layer;
+  return state.settings.layout == Layout::Decomposition && a && a->model.kind == AttentionKind::Differential &&
+         layer >= 0 && layer < num_layers(a) && lambda_varies_by_row(a->layers[static_cast<size_t>(layer)]) &&
+         !head_lambda_rows(*a, layer, state.settings.selection.head).empty();
+}
+
 float layout_preferred_height(const UiState& state, float width) {
   const int n = panels_in_layout(state);
   if (n == 0) return 1e9f;
+  if (shows_lambda_strip(state)) width -= lambda_strip_width() + panel_gap();
   const float side = (width - static_cast<float>(n) * colorbar_width() - static_cast<float>(n - 1) * panel_gap()) /
                      static_cast<float>(n);
   return side + ImGui::GetTextLineHeightWithSpacing() + ImGui::GetFrameHeightWithSpacing() +

@@ -1,6 +1,6 @@
-// The three map layouts: decomposition of one Diff head (A1 | lambda*A2 | D), comparison of the Diff model's D with
-// the standard model's map, and the grid of all layers x heads (click to focus). Hover tooltips, mirrored crosshair,
-// focus for exports. Main (UI) thread.
+// The three map layouts: decomposition of one Diff head (A1 | lambda*A2 | D, and lambda by row for Diff V2),
+// comparison of the Diff model's D with the standard model's map, and the grid of all layers x heads (click to
+// focus). Hover tooltips, mirrored crosshair, focus for exports. Main (UI) thread.
 #pragma once
 
 #include "heatmap_widget.h"
@@ -17,6 +17,9 @@ float layout_preferred_height(const UiState& state, float width);
 
 // The focused map's colour scale and colormap, as drawn (exports use the same).
 ColorScale display_scale(const ColorScale& fitted_range, const DisplaySettings& display);
+
+// Whether the decomposition shows the lambda strip: slot A's selected layer has a lambda that varies by row (Diff V2).
+bool shows_lambda_strip(const UiState& state);
 
 // The map the export buttons use when nothing was clicked: D (or the standard map) of the selected head.
 FocusedMap default_focus(const UiState& state);

@@ -7,6 +7,7 @@
 
 #include <imgui.h>
 
+#include "lambda_rows.h"
 #include "layer_series.h"
 
 namespace diffscope::ui {
@@ -28,9 +29,10 @@ void definition_tooltip(Stat stat, MapKind a_kind) {
 }
 
 // A small line chart of one statistic: both models over relative depth (first layer left, last right), so models of
-// different depth share the axis. Hover shows the layer's values.
+// different depth share the axis. `a_band`, when not empty, is a min..max range per layer of A drawn as a band under
+// A's line (lambda of Diff V2). Hover shows the layer's values.
 void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const std::vector<float>& b, ImVec2 size,
-               MapKind a_kind, int selected_layer) {
+               MapKind a_kind, int selected_layer, const std::vector<ValueRange>& a_band = {}) {
   ImGui::BeginGroup();
   ImGui::TextUnformatted(title);
   if (ImGui::IsItemHovered()) definition_tooltip(stat, a_kind);
@@ -47,6 +49,11 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
         hi = std::max(hi, v);
       }
     }
+  }
+  for (const ValueRange& r : a_band) {
+    if (r.empty()) continue;
+    lo = std::min(lo, static_cast<float>(r.min));
+    hi = std::max(hi, static_cast<float>(r.max));
   }
   if (!(lo <= hi)) {
     dl->AddText(ImVec2(o.x + 6, o.y + size.y / 2 - 8), IM_COL32(140, 140, 140, 255),
@@ -67,6 +74,21 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
   if (selected_layer >= 0 && static_cast<size_t>(selected_layer) < a.size()) {
     const float x = x_of(static_cast<size_t>(selected_layer), a.size());
     dl->AddLine(ImVec2(x, o.y), ImVec2(x, o.y + size.y), IM_COL32(255, 210, 80, 70));
+  }
+  // A's min..max band: quads between neighbouring layers, a whisker at each layer.
+  for (size_t i = 0; i < a_band.size(); ++i) {
+    const ValueRange& r = a_band[i];
+    if (r.empty()) continue;
+    const float x = x_of(i, a_band.size());
+    dl->AddLine(ImVec2(x, y_of(static_cast<float>(r.min))), ImVec2(x, y_of(static_cast<float>(r.max))),
+                IM_COL32(255, 150, 40, 110), 1.0f);
+    if (i + 1 < a_band.size() && !a_band[i + 1].empty()) {
+      const ValueRange& s = a_band[i + 1];
+      const float x2 = x_of(i + 1, a_band.size());
+      dl->AddQuadFilled(ImVec2(x, y_of(static_cast<float>(r.max))), ImVec2(x2, y_of(static_cast<float>(s.max))),
+                        ImVec2(x2, y_of(static_cast<float>(s.min))), ImVec2(x, y_of(static_cast<float>(r.min))),
+                        IM_COL32(255, 150, 40, 45));
+    }
   }
   for (const auto& [series, color] : {std::pair{&a, kColorA}, std::pair{&b, kColorB}}) {
     const size_t n = series->size();
@@ -97,7 +119,12 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
     for (const auto& [series, name] : {std::pair{&a, "A"}, std::pair{&b, "B"}}) {
       if (series->empty()) continue;
       const size_t i = static_cast<size_t>(std::lround(rel * static_cast<float>(series->size() - 1)));
-      ImGui::Text("%s layer %zu: %.4f", name, i, static_cast<double>((*series)[i]));
+      if (series == &a && i < a_band.size() && !a_band[i].empty()) {
+        ImGui::Text("%s layer %zu: %.4f  (min %.4f .. max %.4f)", name, i, static_cast<double>((*series)[i]),
+                    a_band[i].min, a_band[i].max);
+      } else {
+        ImGui::Text("%s layer %zu: %.4f", name, i, static_cast<double>((*series)[i]));
+      }
     }
     ImGui::EndTooltip();
   }
@@ -158,6 +185,9 @@ void draw_stats_panel(UiState& state) {
     if (a) sa[static_cast<size_t>(k)] = layer_series(*a, stats[k], a_kind, a_head);
     if (b) sb[static_cast<size_t>(k)] = layer_series(*b, stats[k], MapKind::Standard, b_head);
   }
+  // Diff V2: lambda varies by token, so its plot gets a min..max band and its table cells the range.
+  std::vector<ValueRange> lambda_band;
+  if (a && lambda_varies_by_row(*a)) lambda_band = lambda_ranges_by_layer(*a, a_head);
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float plots_w = avail.x * 0.58f;
@@ -171,7 +201,8 @@ void draw_stats_panel(UiState& state) {
   for (int k = 0; k < n_plots; ++k) {
     if (k % per_row != 0) ImGui::SameLine();
     plot_stat(stat_name(stats[k]), stats[k], sa[static_cast<size_t>(k)], sb[static_cast<size_t>(k)], ImVec2(pw, ph),
-              a_kind, state.settings.selection.layer);
+              a_kind, state.settings.selection.layer,
+              stats[k] == Stat::Lambda ? lambda_band : std::vector<ValueRange>{});
   }
   ImGui::EndChild();
   ImGui::SameLine();
@@ -198,6 +229,10 @@ void draw_stats_panel(UiState& state) {
         for (int k = 0; k < n_stats; ++k) {
           ImGui::TableSetColumnIndex(k + 1);
           cell(static_cast<double>((*series)[static_cast<size_t>(k)][l]));
+          if (series == &sa && stats[k] == Stat::Lambda && l < lambda_band.size() && lambda_band[l].varies()) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%.3f..%.3f", lambda_band[l].min, lambda_band[l].max);
+          }
         }
       }
     }

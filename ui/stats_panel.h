@@ -1,4 +1,5 @@
-// Noise statistics per layer for both models: small plots (A orange, B blue, over relative depth), a table with the
+// Noise statistics per layer for both models: small plots (A orange, B blue, over relative depth;
+// Diff V2's lambda with a min..max band), a table with the
 // numbers, and each statistic's definition on hover. Main (UI) thread.
 #pragma once
 

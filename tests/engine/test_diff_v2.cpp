@@ -1,5 +1,5 @@
-// Tests of Differential Transformer V2 (docs/diff-v2.md): a tiny random V2 checkpoint is written here, run through the
-// engine and compared with a direct double-precision implementation of the formula; plus load errors. Main thread;
+// Tests of Differential Transformer V2 (docs/diff-v2.md): a tiny random V2 checkpoint (tests/support) is run through
+// the engine and compared with a direct double-precision implementation of the formula; plus load errors. Main thread;
 // device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
@@ -18,93 +18,15 @@
 #include "safetensors.h"
 #include "temp_dir.h"
 #include "test_device.h"
+#include "tiny_v2_checkpoint.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
+using namespace diffscope::testing;
 
 namespace {
 
 using Vec = std::vector<double>;
-
-// The shape of a tiny V2 model. o_proj reads H/2 diff heads of head_dim, which differs from hidden on purpose.
-struct TinyShape {
-  int hidden = 16, inter = 24, layers = 2, heads = 4, kv_heads = 2, head_dim = 6, vocab = 32;
-  double eps = 1e-6, theta = 10000.0;
-  bool tied = false;
-  // llama3 RoPE scaling when factor > 0 (low 1, high 4, original 16: the test's wavelengths span the bands).
-  double llama3_factor = 0;
-};
-
-// A named tensor of random weights, kept in float (what is written) and read back as double by the reference.
-struct Weights {
-  std::map<std::string, std::vector<int64_t>> shapes;
-  std::map<std::string, std::vector<float>> values;
-
-  void add(const std::string& name, std::vector<int64_t> shape, std::mt19937& rng, double scale, double offset = 0) {
-    int64_t n = 1;
-    for (int64_t s : shape) n *= s;
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = static_cast<float>(offset + scale * normal(rng));
-    shapes[name] = std::move(shape);
-    values[name] = std::move(v);
-  }
-  double at(const std::string& name, int64_t r, int64_t c = 0) const {
-    const auto& shape = shapes.at(name);
-    const int64_t cols = shape.size() > 1 ? shape[1] : 1;
-    return values.at(name)[static_cast<size_t>(r * cols + c)];
-  }
-  int64_t numel() const {
-    int64_t n = 0;
-    for (const auto& [name, v] : values) n += static_cast<int64_t>(v.size());
-    return n;
-  }
-};
-
-Weights random_v2_weights(const TinyShape& s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Weights w;
-  const int64_t H = s.heads, KV = s.kv_heads, d = s.head_dim;
-  w.add("model.embed_tokens.weight", {s.vocab, s.hidden}, rng, 1.0);
-  for (int i = 0; i < s.layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i);
-    w.add(p + ".input_layernorm.weight", {s.hidden}, rng, 0.1, 1.0);
-    w.add(p + ".post_attention_layernorm.weight", {s.hidden}, rng, 0.1, 1.0);
-    w.add(p + ".self_attn.q_proj.weight", {H * d, s.hidden}, rng, 0.5);
-    w.add(p + ".self_attn.k_proj.weight", {KV * d, s.hidden}, rng, 0.5);
-    w.add(p + ".self_attn.v_proj.weight", {KV * d, s.hidden}, rng, 0.5);
-    w.add(p + ".self_attn.o_proj.weight", {s.hidden, H / 2 * d}, rng, 0.3);
-    w.add(p + ".self_attn.lambda_proj.weight", {H / 2, s.hidden}, rng, 0.7);  // spreads lambda over (0, 1)
-    w.add(p + ".mlp.gate_proj.weight", {s.inter, s.hidden}, rng, 0.3);
-    w.add(p + ".mlp.up_proj.weight", {s.inter, s.hidden}, rng, 0.3);
-    w.add(p + ".mlp.down_proj.weight", {s.hidden, s.inter}, rng, 0.3);
-  }
-  w.add("model.norm.weight", {s.hidden}, rng, 0.1, 1.0);
-  if (!s.tied) w.add("lm_head.weight", {s.vocab, s.hidden}, rng, 0.5);
-  return w;
-}
-
-std::string v2_config_json(const TinyShape& s) {
-  std::string rope = "\"rope_theta\": " + std::to_string(s.theta);
-  if (s.llama3_factor > 0) {
-    rope = "\"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": " + std::to_string(s.theta) +
-           ", \"factor\": " + std::to_string(s.llama3_factor) +
-           ", \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 16}";
-  }
-  return "{\"model_type\": \"diffllama\", \"diff_variant\": \"v2\", \"hidden_size\": " + std::to_string(s.hidden) +
-         ", \"intermediate_size\": " + std::to_string(s.inter) + ", \"num_hidden_layers\": " +
-         std::to_string(s.layers) + ", \"num_attention_heads\": " + std::to_string(s.heads) +
-         ", \"num_key_value_heads\": " + std::to_string(s.kv_heads) + ", \"head_dim\": " + std::to_string(s.head_dim) +
-         ", \"vocab_size\": " + std::to_string(s.vocab) + ", \"max_position_embeddings\": 64, \"rms_norm_eps\": 1e-6, " +
-         "\"tie_word_embeddings\": " + (s.tied ? "true" : "false") + ", " + rope + "}";
-}
-
-void write_checkpoint(const TempDir& dir, const std::string& config, const Weights& w) {
-  std::ofstream(dir.file("config.json"), std::ios::binary) << config;
-  std::vector<TensorToWrite> tensors;
-  for (const auto& [name, v] : w.values) tensors.push_back({name, DType::F32, w.shapes.at(name), v.data()});
-  write_safetensors(dir.file("model.safetensors"), tensors);
-}
 
 // ---- The reference: the V2 formula written out directly, in double, one token row at a time. ----
 
@@ -264,7 +186,7 @@ void check_v2_against_reference(const TinyShape& shape, uint32_t seed) {
   const TempDir dir("diff-v2");
   REQUIRE_FALSE(dir.path().empty());
   const Weights weights = random_v2_weights(shape, seed);
-  write_checkpoint(dir, v2_config_json(shape), weights);
+  write_checkpoint(dir.path(), v2_config_json(shape), weights);
 
   auto model = Model::load(dir.path(), test_load_options());
   const ModelInfo& info = model->info();
@@ -343,7 +265,7 @@ TEST_CASE("Diff V2 load errors name the tensor and the shapes", "[model][v2][err
     Weights w = random_v2_weights(shape, 5);
     std::mt19937 rng(6);
     w.add("model.layers.0.self_attn.o_proj.weight", {shape.hidden, shape.heads * shape.head_dim}, rng, 0.3);
-    write_checkpoint(dir, v2_config_json(shape), w);
+    write_checkpoint(dir.path(), v2_config_json(shape), w);
     CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()),
                       Catch::Contains("\"model.layers.0.self_attn.o_proj.weight\" has shape [16, 24], expected [16, 12]") &&
                           Catch::Contains("diff_variant \"v2\"") && Catch::Contains("[hidden, H/2 * head_dim]"));
@@ -360,7 +282,7 @@ TEST_CASE("Diff V2 load errors name the tensor and the shapes", "[model][v2][err
         w.add(p + name, {shape.head_dim}, rng, 0.1);
       }
     }
-    write_checkpoint(dir, v2_config_json(shape), w);
+    write_checkpoint(dir.path(), v2_config_json(shape), w);
     CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()),
                       Catch::Contains("\"model.layers.0.self_attn.lambda_proj.weight\" is missing (expected shape [2, 16])") &&
                           Catch::Contains("V1 (HF DiffLlama) checkpoint"));
@@ -369,7 +291,7 @@ TEST_CASE("Diff V2 load errors name the tensor and the shapes", "[model][v2][err
     const TempDir dir("diff-v2-as-v1");
     std::string config = v2_config_json(shape);
     config.replace(config.find("\"v2\""), 4, "\"v1\"");
-    write_checkpoint(dir, config, random_v2_weights(shape, 5));
+    write_checkpoint(dir.path(), config, random_v2_weights(shape, 5));
     // o_proj is checked first: V1 expects [hidden, H * head_dim].
     CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()),
                       Catch::Contains("\"model.layers.0.self_attn.o_proj.weight\" has shape [16, 12], expected [16, 24]") &&
@@ -379,7 +301,7 @@ TEST_CASE("Diff V2 load errors name the tensor and the shapes", "[model][v2][err
     const TempDir dir("diff-v2-mha");
     TinyShape mha = shape;
     mha.kv_heads = 4;
-    write_checkpoint(dir, v2_config_json(mha), random_v2_weights(mha, 5));
+    write_checkpoint(dir.path(), v2_config_json(mha), random_v2_weights(mha, 5));
     CHECK_THROWS_AS(Model::load(dir.path(), test_load_options()), CheckpointError);
     CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains("must be even, found 4 / 4"));
   }

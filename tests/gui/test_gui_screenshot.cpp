@@ -1,6 +1,7 @@
-// Runs the app headless (`diffscope --screenshot`) on the tiny HF fixtures and checks what a user would see: a PNG of
-// the window whose heatmap area holds colormap colours, and a UI that holds the prompt's tokens. Needs a display:
-// run under xvfb-run. Test thread.
+// Runs the app headless (`diffscope --screenshot`) on the tiny HF fixtures (and a tiny Diff V2 model written at test
+// time) and checks what a user would see: a PNG of the window whose heatmap area holds colormap colours (and, for V2,
+// the bars of lambda by row), and a UI that holds the prompt's tokens. Needs a display: run under xvfb-run. Test
+// thread.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <stb_image.h>
 
 #include "colormap.h"
+#include "tiny_v2_checkpoint.h"
 
 namespace fs = std::filesystem;
 using namespace diffscope;
@@ -52,6 +54,22 @@ int colormap_pixels(const Image& img, Colormap cmap, int x0, int y0, int x1, int
   return n;
 }
 
+// Pixels inside the rectangle of exactly the colour (r, g, b).
+int color_pixels(const Image& img, uint8_t r, uint8_t g, uint8_t b, int x0, int y0, int x1, int y1) {
+  int n = 0;
+  for (int y = std::max(0, y0); y < std::min(img.h, y1); ++y) {
+    for (int x = std::max(0, x0); x < std::min(img.w, x1); ++x) {
+      const uint8_t* p = &img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.w) + static_cast<size_t>(x)) * 3];
+      n += p[0] == r && p[1] == g && p[2] == b ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+// Pixels of the lambda strip's bar colour (ui/lambda_strip.h, kLambdaBarColor) in the map row of the window: right
+// of the sidebar and above the statistics panel, whose plots use the same orange.
+int lambda_bar_pixels(const Image& img) { return color_pixels(img, 255, 150, 40, img.w / 4, 0, img.w, img.h * 2 / 5); }
+
 int run(const std::string& args) {
   const std::string command = std::string(DIFFSCOPE_APP) + " " + args;
   INFO(command);
@@ -81,10 +99,14 @@ TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's to
   const int rdbu = colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3);
   CHECK(viridis > 20000);
   CHECK(rdbu > 10000);
+  CHECK(lambda_bar_pixels(img) < 100);  // V1: one lambda per layer, no strip
 
   std::ifstream in(state);
   const nlohmann::json j = nlohmann::json::parse(in);
   CHECK(j["layout"] == "decomposition");
+  CHECK(j["lambda_strip"] == false);
+  CHECK(j["A"]["attention_variant"] == "diff-v1");
+  CHECK(j["A"]["lambda_varies_by_row"] == false);
   CHECK(j["layer"] == 1);
   CHECK(j["head"] == 2);
   for (const char* slot : {"A", "B"}) {
@@ -93,6 +115,35 @@ TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's to
     for (const auto& t : j[slot]["tokens"]) joined += t.get<std::string>();
     CHECK(joined == prompt);  // byte-level fixtures: one token per byte, in order
   }
+  fs::remove_all(out);
+}
+
+TEST_CASE("--screenshot on a tiny Diff V2 model draws lambda by row beside the decomposition") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_v2";
+  fs::remove_all(out);
+  fs::create_directories(out / "v2");
+  testing::write_byte_level_v2((out / "v2").string());
+  const std::string prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model " + (out / "v2").string() + " --model-b " +
+                     std::string(DIFFSCOPE_FIXTURES) + "/hf/llama_gqa_tied --prompt '" + prompt + "' --layout decomposition --layer 1 --head 1 "
+                     "--screenshot " + png + " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["attention_variant"] == "diff-v2");
+  CHECK(j["A"]["lambda_varies_by_row"] == true);
+  CHECK(j["A"]["tokens"].size() == prompt.size());  // byte tokens
+  CHECK(j["lambda_strip"] == true);
+  CHECK(j["B"]["lambda_varies_by_row"] == false);  // a standard model has no lambda
+
+  // The maps are drawn, and beside them the strip's bars: one per query row, up to 100 px long, ~300 px tall.
+  const Image img = load_png(png);
+  REQUIRE(img.w == 1600);
+  CHECK(colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3) > 20000);
+  CHECK(colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3) > 10000);
+  CHECK(lambda_bar_pixels(img) > 3000);
   fs::remove_all(out);
 }
 

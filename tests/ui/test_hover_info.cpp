@@ -34,6 +34,31 @@ TEST_CASE("hover gathers every map's value at the cell") {
   CHECK(*masked.a1 == 0.0f);
 }
 
+TEST_CASE("hover on a Diff V2 head reports the hovered row's own lambda") {
+  DemoSpec d;
+  d.tokens = 12;
+  d.lambda_per_row = true;
+  const AttentionSnapshot diff = make_demo_snapshot(d);
+  const Matrix& lambda = diff.layers[1].lambda;  // [heads, T]
+  REQUIRE(lambda.rows == d.heads);
+  const HoverValues early = hover_values(&diff, 1, 2, nullptr, 0, 0, 3, 1);
+  const HoverValues late = hover_values(&diff, 1, 2, nullptr, 0, 0, 9, 1);
+  REQUIRE(early.lambda);
+  REQUIRE(late.lambda);
+  CHECK(early.lambda_per_row);
+  CHECK(*early.lambda == lambda.at(2, 3));
+  CHECK(*late.lambda == lambda.at(2, 9));
+  CHECK(*early.lambda != *late.lambda);  // the demo's V2 lambda varies by row
+  CHECK(*early.diff == Approx(*early.a1 - *early.lambda * *early.a2));
+  CHECK(*late.diff == Approx(*late.a1 - *late.lambda * *late.a2));
+  // V1 repeats one value: not per row.
+  d.lambda_per_row = false;
+  const AttentionSnapshot v1 = make_demo_snapshot(d);
+  CHECK_FALSE(hover_values(&v1, 1, 2, nullptr, 0, 0, 3, 1).lambda_per_row);
+  CHECK(v1.model.attention_variant == "diff-v1");
+  CHECK(diff.model.attention_variant == "diff-v2");
+}
+
 TEST_CASE("missing layers, heads and snapshots give no value") {
   DemoSpec d;
   d.tokens = 4;

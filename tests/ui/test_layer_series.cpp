@@ -36,6 +36,17 @@ TEST_CASE("per-head statistics become layer means") {
   CHECK(std::isnan(head_stat(s, Stat::MaxAttention, MapKind::Diff, 2, 0)));
 }
 
+TEST_CASE("Diff V2's lambda series is the mean over heads and rows, or over one head's rows") {
+  AttentionSnapshot s;
+  s.model.kind = AttentionKind::Differential;
+  s.layers.resize(1);
+  s.layers[0].lambda = Matrix{2, 3, {0.2f, 0.5f, 0.8f, 0.4f, 0.4f, 0.4f}};  // [heads, T]
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff)[0] == Approx(0.45));      // 2.7 / 6
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 0)[0] == Approx(0.5));    // 1.5 / 3
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 1)[0] == Approx(0.4));
+  CHECK(std::isnan(layer_series(s, Stat::Lambda, MapKind::Diff, 2)[0]));       // no such head
+}
+
 TEST_CASE("a standard model has no lambda") {
   DemoSpec spec;
   spec.kind = AttentionKind::Standard;

@@ -1,0 +1,25 @@
+// make_tiny_v2 DIR [SEED]: writes a tiny random Diff V2 model (byte tokens) into DIR, to open in the app by hand
+// (`diffscope --model DIR`); the GUI test writes the same one at test time. Main thread.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+
+#include "tiny_v2_checkpoint.h"
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: make_tiny_v2 DIR [SEED]\n");
+    return 2;
+  }
+  try {
+    std::filesystem::create_directories(argv[1]);
+    const uint32_t seed = argc == 3 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 7u;
+    diffscope::testing::write_byte_level_v2(argv[1], seed);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_tiny_v2: %s\n", e.what());
+    return 1;
+  }
+  std::printf("wrote a tiny Diff V2 model to %s\n", argv[1]);
+  return 0;
+}
