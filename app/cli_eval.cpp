@@ -61,16 +61,18 @@ EvalOptions parse(const std::vector<std::string>& args) {
 
 struct Tally {
   int correct = 0, total = 0;
-  double signal = 0, noise = 0;
+  double signal = 0, noise = 0, noise_abs = 0;
   void add(const QueryScore& s) {
     correct += s.correct;
     ++total;
     signal += s.signal;
     noise += s.noise;
+    noise_abs += s.noise_abs;
   }
   std::string accuracy() const { return total ? fixed(static_cast<double>(correct) / total, 2) : "-"; }
   std::string mean_signal() const { return total ? fixed(signal / total, 3) : "-"; }
   std::string mean_noise() const { return total ? fixed(noise / total, 3) : "-"; }
+  std::string mean_noise_abs() const { return total ? fixed(noise_abs / total, 3) : "-"; }
   static std::string fixed(double v, int digits) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -92,27 +94,32 @@ std::string report(const std::vector<ModelResult>& results, size_t n_episodes, c
   md << "Held-out retrieval (" << n_episodes << " episodes of " << o.episodes << ") and LM loss (" << o.heldout
      << "), " << o.device << ", " << o.dtype << ".\n\n";
   md << "Attention of the last token before the answer: on the needle's number (answer span) and on the rest of the\n"
-        "context (noise), mean over layers and heads; D = A1 - lambda A2 for the Diff model. N = 1 needle.\n\n";
-  md << "| model | answer span at depth 0 / 25 / 50 / 75 / 100 % | noise context at depth 0 / 25 / 50 / 75 / 100 % |\n"
-        "|---|---|---|\n";
+        "context (noise), mean over layers and heads; D = A1 - lambda A2 for the Diff model. N = 1 needle.\n"
+        "D is signed: the noise column is its signed sum (the paper's measure); |noise| sums |entries|, so entries\n"
+        "of opposite sign cannot cancel (for a softmax map both are the same).\n\n";
+  md << "| model | answer span at depth 0 / 25 / 50 / 75 / 100 % | noise context at depth 0 / 25 / 50 / 75 / 100 % "
+        "| \\|noise\\| at depth 0 / 25 / 50 / 75 / 100 % |\n|---|---|---|---|\n";
   for (const ModelResult& r : results) {
-    std::string s, n;
+    std::string s, n, a;
     for (const auto& [depth, t] : r.by_depth) {
       s += (s.empty() ? "" : " ") + t.mean_signal();
       n += (n.empty() ? "" : " ") + t.mean_noise();
+      a += (a.empty() ? "" : " ") + t.mean_noise_abs();
     }
-    md << "| " << r.info.name << " (" << r.info.model_type << ") | " << s << " | " << n << " |\n";
+    md << "| " << r.info.name << " (" << r.info.model_type << ") | " << s << " | " << n << " | " << a << " |\n";
   }
   md << "\nThe same by haystack length (N = 1, every depth):\n\n| model |";
   for (const auto& [length, t] : results[0].by_length) md << " answer span, " << length << " chars |";
   for (const auto& [length, t] : results[0].by_length) md << " noise, " << length << " chars |";
+  for (const auto& [length, t] : results[0].by_length) md << " \\|noise\\|, " << length << " chars |";
   md << "\n|---|";
-  for (size_t i = 0; i < 2 * results[0].by_length.size(); ++i) md << "---|";
+  for (size_t i = 0; i < 3 * results[0].by_length.size(); ++i) md << "---|";
   md << "\n";
   for (const ModelResult& r : results) {
     md << "| " << r.info.name << " (" << r.info.model_type << ") |";
     for (const auto& [length, t] : r.by_length) md << " " << t.mean_signal() << " |";
     for (const auto& [length, t] : r.by_length) md << " " << t.mean_noise() << " |";
+    for (const auto& [length, t] : r.by_length) md << " " << t.mean_noise_abs() << " |";
     md << "\n";
   }
   md << "\nRetrieval accuracy (every answer token is the top prediction):\n\n| model | N=1 by depth 0/25/50/75/100 % |";

@@ -54,7 +54,7 @@ std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_
                                             const SignalRegion& region) {
   std::vector<HeadStats> out(static_cast<size_t>(N));
   for (int64_t n = 0; n < N; ++n) {  // one pass per row over the keys it sees (j <= i)
-    double entropy = 0, sink = 0, max_sum = 0, distance = 0, signal = 0, noise = 0;
+    double entropy = 0, sink = 0, max_sum = 0, distance = 0, signal = 0, noise = 0, noise_abs = 0;
     for (int64_t i = 0; i < T; ++i) {
       const float* row = maps + (n * T + i) * T;
       double positive_sum = 0, row_distance = 0;
@@ -75,13 +75,15 @@ std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_
       max_sum += best;
       distance += row_distance;
       if (!region.query_weight.empty() && region.query_weight[static_cast<size_t>(i)] != 0) {
-        double in_span = 0, outside = 0;
+        double in_span = 0, outside = 0, outside_abs = 0;
         for (int64_t j = 0; j <= i; ++j) {
           in_span += static_cast<double>(row[j]) * region.span[static_cast<size_t>(j)];
           outside += static_cast<double>(row[j]) * region.outside[static_cast<size_t>(j)];
+          outside_abs += std::fabs(static_cast<double>(row[j])) * region.outside[static_cast<size_t>(j)];
         }
         signal += region.query_weight[static_cast<size_t>(i)] * in_span;
         noise += region.query_weight[static_cast<size_t>(i)] * outside;
+        noise_abs += region.query_weight[static_cast<size_t>(i)] * outside_abs;
       }
     }
     HeadStats& s = out[static_cast<size_t>(n)];
@@ -92,6 +94,7 @@ std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_
     if (!region.query_weight.empty()) {
       s.signal = signal;
       s.noise = noise;
+      s.noise_abs = noise_abs;
     }
   }
   return out;
@@ -120,16 +123,20 @@ std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool sign
   at::Tensor distance = (maps * (idx.unsqueeze(1) - idx.unsqueeze(0)).abs()).sum(-1).mean(1);
   at::Tensor signal = at::full({N}, std::nan(""), opts);
   at::Tensor noise = at::full({N}, std::nan(""), opts);
+  at::Tensor noise_abs = at::full({N}, std::nan(""), opts);
   if (!region.query_weight.empty()) {
     at::Tensor q = to_device(region.query_weight, opts);
     signal = (maps.matmul(to_device(region.span, opts)) * q).sum(-1);
     noise = (maps.matmul(to_device(region.outside, opts)) * q).sum(-1);
+    noise_abs = (maps.abs().matmul(to_device(region.outside, opts)) * q).sum(-1);
   }
-  at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise}, 1)
-                         .to(at::kDouble).cpu().contiguous();                  // (N, 6)
+  at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise, noise_abs}, 1)
+                         .to(at::kDouble).cpu().contiguous();                  // (N, 7)
   std::vector<HeadStats> out(static_cast<size_t>(N));
   const double* v = table.data_ptr<double>();
-  for (int64_t n = 0; n < N; ++n, v += 6) out[static_cast<size_t>(n)] = HeadStats{v[0], v[1], v[2], v[3], v[4], v[5]};
+  for (int64_t n = 0; n < N; ++n, v += 7) {
+    out[static_cast<size_t>(n)] = HeadStats{v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+  }
   return out;
 }
 

@@ -31,7 +31,8 @@ ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v
 ordered_json stats_object(const HeadStats& s) {
   return ordered_json{{"entropy", number_or_null(s.entropy)},        {"sink_mass", number_or_null(s.sink_mass)},
                       {"max_attention", number_or_null(s.max_attention)}, {"distance", number_or_null(s.distance)},
-                      {"signal", number_or_null(s.signal)},          {"noise", number_or_null(s.noise)}};
+                      {"signal", number_or_null(s.signal)},          {"noise", number_or_null(s.noise)},
+                      {"noise_abs", number_or_null(s.noise_abs)}};
 }
 
 ordered_json outliers_object(const OutlierStats& s) {
@@ -128,6 +129,7 @@ std::string stats_json(const AttentionSnapshot& snap) {
       {"distance", "mean over rows of sum_j a_ij |i - j|"},
       {"signal", "mean over query rows of the sum over the span"},
       {"noise", "mean over query rows of the sum over the context minus the span"},
+      {"noise_abs", "mean over query rows of the sum of |a_ij| over the context minus the span (= noise for softmax)"},
       {"diff", "D = A1 - lambda A2 is signed: sink_mass, distance, signal, noise are signed sums; entropy and "
                "max_attention use the positive part of each row renormalized to 1"},
       {"outliers", "top1, 10th largest and median of |attention logits| (causal entries) and |hidden states|"}};
@@ -156,7 +158,7 @@ std::string stats_json(const AttentionSnapshot& snap) {
 void write_stats_json(const std::string& path, const AttentionSnapshot& snap) { write_text_file(path, stats_json(snap) + "\n"); }
 
 void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
-  std::string csv = "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda\n";
+  std::string csv = "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,noise_abs,lambda\n";
   auto cell = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string(); };
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
@@ -166,7 +168,7 @@ void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
         const HeadStats& s = stats[h];
         csv += std::to_string(i) + "," + std::to_string(h) + "," + map_kind_name(kind) + "," + cell(s.entropy) + "," +
                cell(s.sink_mass) + "," + cell(s.max_attention) + "," + cell(s.distance) + "," + cell(s.signal) + "," +
-               cell(s.noise) + "," +
+               cell(s.noise) + "," + cell(s.noise_abs) + "," +
                (snap.model.kind == AttentionKind::Differential ? cell(layer.mean_lambda()) : std::string()) + "\n";
       }
     }

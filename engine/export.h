@@ -20,7 +20,8 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
 std::string stats_json(const AttentionSnapshot& snapshot);
 void write_stats_json(const std::string& path, const AttentionSnapshot& snapshot);
 
-// One row per layer/head/map kind: layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda.
+// One row per layer/head/map kind: layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,noise_abs,
+// lambda.
 void write_stats_csv(const std::string& path, const AttentionSnapshot& snapshot);
 
 // Which maps write_map_pngs writes: empty optionals mean all.

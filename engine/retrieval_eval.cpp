@@ -18,16 +18,19 @@ std::pair<int64_t, int64_t> byte_range(const nlohmann::json& j) {
 }
 
 // Mean over layers of the head-mean statistics of the map that matters for the model's kind.
-std::pair<double, double> mean_signal_noise(const AttentionSnapshot& snap) {
+void mean_signal_noise(const AttentionSnapshot& snap, QueryScore& score) {
   const MapKind kind = snap.model.kind == AttentionKind::Differential ? MapKind::Diff : MapKind::Standard;
-  double signal = 0, noise = 0;
+  double signal = 0, noise = 0, noise_abs = 0;
   for (const LayerCapture& layer : snap.layers) {
     const HeadStats mean = mean_over_heads(layer.stats(kind));
     signal += mean.signal;
     noise += mean.noise;
+    noise_abs += mean.noise_abs;
   }
   const double n = static_cast<double>(snap.layers.size());
-  return {signal / n, noise / n};
+  score.signal = signal / n;
+  score.noise = noise / n;
+  score.noise_abs = noise_abs / n;
 }
 
 int64_t argmax_row(const Matrix& logits, int64_t row) {
@@ -95,10 +98,10 @@ std::vector<QueryScore> score_episode(const Model& model, const Tokenizer& token
         const TokenSpan a = tokens_overlapping(tokens, each.answer_bytes.first, each.answer_bytes.second);
         bool correct = true;
         for (int64_t t = a.begin; t < a.end; ++t) correct = correct && argmax_row(snap.logits, t - 1) == tokens[static_cast<size_t>(t)].id;
-        scores.push_back({correct, 0, 0});
+        scores.push_back({correct, 0, 0, 0});
       }
     }
-    std::tie(scores[q].signal, scores[q].noise) = mean_signal_noise(snap);
+    mean_signal_noise(snap, scores[q]);
   }
   return scores;
 }

@@ -38,6 +38,7 @@ struct QueryScore {
   double signal = 0;     // attention of the last token before the answer on the needle's number, mean over
                          // layers and heads (D for a Diff model, the softmax map for a standard one)
   double noise = 0;      // the same on the rest of the context (the first token, the sink, is left out)
+  double noise_abs = 0;  // the same over |entries| (D's negative entries cannot cancel positive ones)
 };
 
 // One forward pass per query (with the gold answers of earlier queries in the text, as the model would see them).

@@ -37,7 +37,7 @@ const std::vector<HeadStats>& LayerCapture::stats(MapKind kind) const {
 }
 
 HeadStats mean_over_heads(const std::vector<HeadStats>& stats) {
-  HeadStats mean{0, 0, 0, 0, 0, 0};
+  HeadStats mean{0, 0, 0, 0, 0, 0, 0};
   for (const HeadStats& s : stats) {
     mean.entropy += s.entropy;
     mean.sink_mass += s.sink_mass;
@@ -45,6 +45,7 @@ HeadStats mean_over_heads(const std::vector<HeadStats>& stats) {
     mean.distance += s.distance;
     mean.signal += s.signal;
     mean.noise += s.noise;
+    mean.noise_abs += s.noise_abs;
   }
   const double n = stats.empty() ? NAN : static_cast<double>(stats.size());
   mean.entropy /= n;
@@ -53,6 +54,7 @@ HeadStats mean_over_heads(const std::vector<HeadStats>& stats) {
   mean.distance /= n;
   mean.signal /= n;
   mean.noise /= n;
+  mean.noise_abs /= n;
   return mean;
 }
 

@@ -72,6 +72,9 @@ struct HeadStats {
   double distance = 0;       // mean over rows of sum_j a[i][j] |i - j|
   double signal = std::numeric_limits<double>::quiet_NaN();
   double noise = std::numeric_limits<double>::quiet_NaN();
+  // mean over Q of sum over C minus R of |a_ij|: equals noise for softmax maps; for D it shows how much of the noise
+  // context is attended at all, positive or negative (a signed noise near 0 could hide large entries that cancel).
+  double noise_abs = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Mean of each statistic over heads (NaN stays NaN when any head has NaN, e.g. signal without a span).

@@ -95,6 +95,15 @@ std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids) {
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size) {
   const std::string hf_path = model_dir + "/tokenizer.json";
   if (std::ifstream(hf_path).good()) return HfTokenizer::from_file(hf_path);
+  // Other tokenizer files mean the model has a real tokenizer that is not in tokenizer.json form: bytes would give
+  // silently wrong ids. (tokenizer_config.json alone changes no ids in transformers 5: tokenizer.json decides.)
+  for (const char* other : {"tokenizer.model", "vocab.json", "merges.txt", "tokenizer_config.json"}) {
+    if (std::ifstream(model_dir + "/" + other).good()) {
+      throw InputError(model_dir + " has " + other + " but no tokenizer.json, the only tokenizer format DiffScope "
+                       "reads: write one with transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) "
+                       "or pass --token-ids");
+    }
+  }
   if (vocab_size < 256) {
     throw InputError(model_dir + ": the vocabulary has " + std::to_string(vocab_size) +
                      " ids, fewer than the 256 the byte-level tokenizer needs; pass --token-ids instead");

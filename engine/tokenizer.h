@@ -34,7 +34,9 @@ class ByteTokenizer : public Tokenizer {
 // Tokens for ids given directly (--token-ids): text is "<id>", byte spans are the position in the list.
 std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids);
 
-// The tokenizer for a model folder: its tokenizer.json (HfTokenizer) when there is one, else the byte tokenizer.
+// The tokenizer for a model folder: its tokenizer.json (HfTokenizer) when there is one, else the byte tokenizer when
+// the folder has no tokenizer files at all. Throws InputError for tokenizer.model / vocab.json / merges.txt /
+// tokenizer_config.json without a tokenizer.json, and for a vocabulary too small for bytes.
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size);
 
 // Token indices overlapping the byte range [byte_begin, byte_end) of the prompt. Throws InputError when none do.

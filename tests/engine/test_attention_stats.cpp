@@ -63,6 +63,7 @@ TEST_CASE("a uniform row has normalized entropy 1", "[stats]") {
   CHECK(s.distance == Approx((0 + 0.5 + 1.0 + 1.5) / 4));  // row i: sum_j |i - j| / (i + 1) = i / 2
   CHECK(s.signal == Approx(0.5));                            // last row, keys 1 and 2: 2 x 1/4
   CHECK(s.noise == Approx(0.5));
+  CHECK(s.noise_abs == Approx(0.5));  // a softmax map has no negative entries
 }
 
 TEST_CASE("a one-hot row has entropy 0", "[stats]") {
@@ -86,6 +87,13 @@ TEST_CASE("signed Diff maps: signed sums, positive part renormalized for entropy
   CHECK(s.distance == Approx((0.0 + 0.5 * 1) / 2));
   CHECK(s.signal == Approx(-0.2));
   CHECK(s.noise == Approx(0.5));
+  CHECK(s.noise_abs == Approx(0.5));
+  // Noise entries of both signs: row 2 is [0.4, -0.3, 0.1] with span {2}: signed noise 0.1, magnitude 0.7.
+  const HeadStats mixed =
+      head_statistics(square(3, {0.6f, 0.0f, 0.0f, 0.5f, -0.2f, 0.0f, 0.4f, -0.3f, 0.1f}), true,
+                      [] { CaptureRequest r; r.span = TokenSpan{2, 3}; return r; }());
+  CHECK(mixed.noise == Approx(0.1));
+  CHECK(mixed.noise_abs == Approx(0.7));
   // Row 1: [0.3, 0.3] -> [0.5, 0.5]: entropy log 2 / log 2 = 1.
   CHECK(head_statistics(square(2, {0.6f, 0.0f, 0.3f, 0.3f}), true, request).entropy == Approx(1.0));
 }
@@ -165,6 +173,7 @@ TEST_CASE("the host loop and the ATen twin agree on random signed and unsigned m
       CHECK(host[n].distance == Approx(aten[n].distance).epsilon(1e-5));
       CHECK(host[n].signal == Approx(aten[n].signal).epsilon(1e-5));
       CHECK(host[n].noise == Approx(aten[n].noise).epsilon(1e-5));
+      CHECK(host[n].noise_abs == Approx(aten[n].noise_abs).epsilon(1e-5));
     }
   }
 }

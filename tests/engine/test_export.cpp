@@ -51,7 +51,7 @@ TEST_CASE("Diff maps are written with the names Python users load", "[export]") 
   CHECK(stats["tokens"][1]["bytes"] == nlohmann::json::array({1, 2}));
   CHECK(stats["layers"][1]["lambda_init"].get<double>() == Approx(0.3555).margin(1e-4));
   CHECK(stats["layers"][1]["diff"][2]["signal"].get<double>() == Approx(snap.layers[1].stats_diff[2].signal));
-  for (const char* key : {"entropy", "sink_mass", "max_attention", "distance", "signal", "noise"}) {
+  for (const char* key : {"entropy", "sink_mass", "max_attention", "distance", "signal", "noise", "noise_abs"}) {
     CHECK(stats["layers"][0]["attn1"][0].contains(key));
   }
   CHECK(stats["layers"][0]["attn_logits"].contains("top10"));
@@ -60,7 +60,7 @@ TEST_CASE("Diff maps are written with the names Python users load", "[export]") 
   std::ifstream csv(dir.file("stats.csv"));
   std::string header, line;
   std::getline(csv, header);
-  CHECK(header == "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,lambda");
+  CHECK(header == "layer,head,map,entropy,sink_mass,max_attention,distance,signal,noise,noise_abs,lambda");
   int rows = 0;
   while (std::getline(csv, line)) ++rows;
   CHECK(rows == 4 * 4 * 3);
