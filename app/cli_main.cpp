@@ -30,8 +30,8 @@ std::string fixed(double v, int precision = 3) {
   return buf;
 }
 
-// One row per layer: lambda (Diff), and the head means of entropy, sink mass, max attention, signal and noise of
-// the map that matters for the model kind (D for a Diff model, the softmax map for a standard one).
+// One row per layer: lambda (Diff), and the head means of entropy, sink mass, max attention, signal, noise and
+// |noise| of the map that matters for the model kind (D for a Diff model, the softmax map for a standard one).
 std::vector<std::string> layer_table(const AttentionSnapshot& snap) {
   const bool diff = snap.model.kind == AttentionKind::Differential;
   std::vector<std::string> lines;
@@ -39,16 +39,17 @@ std::vector<std::string> layer_table(const AttentionSnapshot& snap) {
                   " layers x " + std::to_string(snap.model.num_heads) + (diff ? " diff heads" : " heads") + ", " +
                   snap.model.device + ", " + snap.model.compute_dtype + ")");
   char header[160];
-  std::snprintf(header, sizeof header, "%-5s %7s %8s %8s %8s %8s %8s  %s", "layer", "lambda", "entropy", "sink",
-                "max", "signal", "noise", diff ? "(of D)" : "");
+  std::snprintf(header, sizeof header, "%-5s %7s %8s %8s %8s %8s %8s %8s  %s", "layer", "lambda", "entropy", "sink",
+                "max", "signal", "noise", "|noise|", diff ? "(of D)" : "");
   lines.push_back(header);
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
     const HeadStats mean = mean_over_heads(layer.stats(diff ? MapKind::Diff : MapKind::Standard));
     char row[160];
-    std::snprintf(row, sizeof row, "%-5zu %7s %8s %8s %8s %8s %8s", i, diff ? fixed(layer.mean_lambda()).c_str() : "-",
-                  fixed(mean.entropy).c_str(), fixed(mean.sink_mass).c_str(), fixed(mean.max_attention).c_str(),
-                  fixed(mean.signal).c_str(), fixed(mean.noise).c_str());
+    std::snprintf(row, sizeof row, "%-5zu %7s %8s %8s %8s %8s %8s %8s", i,
+                  diff ? fixed(layer.mean_lambda()).c_str() : "-", fixed(mean.entropy).c_str(),
+                  fixed(mean.sink_mass).c_str(), fixed(mean.max_attention).c_str(), fixed(mean.signal).c_str(),
+                  fixed(mean.noise).c_str(), fixed(mean.noise_abs).c_str());
     lines.push_back(row);
   }
   return lines;

@@ -19,6 +19,7 @@ double field(const HeadStats& s, Stat stat) {
     case Stat::Distance: return s.distance;
     case Stat::Signal: return s.signal;
     case Stat::Noise: return s.noise;
+    case Stat::NoiseAbs: return s.noise_abs;
     default: return kNaN;
   }
 }
@@ -32,6 +33,7 @@ const char* stat_name(Stat stat) {
     case Stat::Distance: return "distance";
     case Stat::Signal: return "signal";
     case Stat::Noise: return "noise";
+    case Stat::NoiseAbs: return "|noise|";
     case Stat::Lambda: return "lambda";
     case Stat::LogitTop1: return "|logit| top-1";
     case Stat::LogitMedian: return "|logit| median";
@@ -62,6 +64,10 @@ const char* stat_definition(Stat stat) {
     case Stat::Noise:
       return "Noise: attention of the query rows on the context outside the marked span (every key the row sees, minus "
              "R). Signed sum for D (lower is better).";
+    case Stat::NoiseAbs:
+      return "|noise|: like noise, but summing |a_ij| over the context outside R. Equal to noise for softmax maps; "
+             "for D it counts negative entries too, so a signed noise near 0 made of large entries that cancel shows "
+             "here.";
     case Stat::Lambda:
       return "lambda of the layer (Diff model only): D = A1 - lambda * A2. V1: lambda = exp(lq1.lk1) - exp(lq2.lk2) + "
              "lambda_init, lambda_init = 0.8 - 0.6 exp(-0.3 depth), one value per layer; rows of D sum to 1 - lambda. "
@@ -89,7 +95,8 @@ bool stat_is_per_head(Stat stat) {
     case Stat::MaxAttention:
     case Stat::Distance:
     case Stat::Signal:
-    case Stat::Noise: return true;
+    case Stat::Noise:
+    case Stat::NoiseAbs: return true;
     default: return false;
   }
 }

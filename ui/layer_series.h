@@ -16,13 +16,14 @@ enum class Stat {
   Distance,
   Signal,
   Noise,
+  NoiseAbs,        // noise over |entries|: for D, what the signed sum could hide by cancellation
   Lambda,          // Diff only: mean lambda of the layer (V2: over heads and rows; of one head: over its rows)
   LogitTop1,       // |attention logits| top-1
   LogitMedian,
   HiddenTop1,      // |hidden states| top-1
   HiddenMedian,
 };
-constexpr int kNumStats = 11;
+constexpr int kNumStats = 12;
 
 const char* stat_name(Stat stat);        // short column title, e.g. "sink mass"
 const char* stat_definition(Stat stat);  // REFERENCE.md section 6 wording, with how signed Diff maps are treated

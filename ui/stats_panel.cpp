@@ -57,7 +57,7 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
   }
   if (!(lo <= hi)) {
     dl->AddText(ImVec2(o.x + 6, o.y + size.y / 2 - 8), IM_COL32(140, 140, 140, 255),
-                stat == Stat::Signal || stat == Stat::Noise ? "mark a span" : "no data");
+                stat == Stat::Signal || stat == Stat::Noise || stat == Stat::NoiseAbs ? "mark a span" : "no data");
     ImGui::EndGroup();
     return;
   }
@@ -175,11 +175,11 @@ void draw_stats_panel(UiState& state) {
   const int b_head = head_choice == 1 ? std::min(b_layer_head, b ? b->model.num_heads - 1 : 0) : -1;
 
   // Plots show the first n_plots; the table all of them (the outlier medians too).
-  const Stat stats[] = {Stat::Entropy,  Stat::SinkMass,  Stat::MaxAttention, Stat::Signal,
-                        Stat::Noise,    Stat::Lambda,    Stat::Distance,     Stat::LogitTop1,
-                        Stat::HiddenTop1, Stat::LogitMedian, Stat::HiddenMedian};
+  const Stat stats[] = {Stat::Entropy,  Stat::SinkMass, Stat::MaxAttention, Stat::Signal,
+                        Stat::Noise,    Stat::NoiseAbs, Stat::Lambda,       Stat::Distance,
+                        Stat::LogitTop1, Stat::HiddenTop1, Stat::LogitMedian, Stat::HiddenMedian};
   const int n_stats = static_cast<int>(sizeof stats / sizeof stats[0]);
-  const int n_plots = 9;
+  const int n_plots = 10;
   std::vector<std::vector<float>> sa(n_stats), sb(n_stats);
   for (int k = 0; k < n_stats; ++k) {
     if (a) sa[static_cast<size_t>(k)] = layer_series(*a, stats[k], a_kind, a_head);

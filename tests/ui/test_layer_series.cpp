@@ -36,6 +36,20 @@ TEST_CASE("per-head statistics become layer means") {
   CHECK(std::isnan(head_stat(s, Stat::MaxAttention, MapKind::Diff, 2, 0)));
 }
 
+TEST_CASE("|noise| is its own series next to the signed noise") {
+  AttentionSnapshot s;
+  s.model.kind = AttentionKind::Differential;
+  s.layers.resize(1);
+  HeadStats cancelling{0.5, 0.1, 0.4, 2.0, 0.3, 0.02, 0.6};  // signed noise 0.02 made of entries summing to 0.6
+  HeadStats plain{0.5, 0.1, 0.4, 2.0, 0.3, 0.10, 0.1};
+  s.layers[0].stats_diff = {cancelling, plain};
+  CHECK(layer_series(s, Stat::Noise, MapKind::Diff)[0] == Approx(0.06));
+  CHECK(layer_series(s, Stat::NoiseAbs, MapKind::Diff)[0] == Approx(0.35));
+  CHECK(head_stat(s, Stat::NoiseAbs, MapKind::Diff, 0, 0) == Approx(0.6));
+  CHECK(stat_is_per_head(Stat::NoiseAbs));
+  CHECK(std::string(stat_name(Stat::NoiseAbs)) == "|noise|");
+}
+
 TEST_CASE("Diff V2's lambda series is the mean over heads and rows, or over one head's rows") {
   AttentionSnapshot s;
   s.model.kind = AttentionKind::Differential;
