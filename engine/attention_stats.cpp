@@ -125,10 +125,15 @@ std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool sign
   at::Tensor noise = at::full({N}, std::nan(""), opts);
   at::Tensor noise_abs = at::full({N}, std::nan(""), opts);
   if (!region.query_weight.empty()) {
-    at::Tensor q = to_device(region.query_weight, opts);
-    signal = (maps.matmul(to_device(region.span, opts)) * q).sum(-1);
-    noise = (maps.matmul(to_device(region.outside, opts)) * q).sum(-1);
-    noise_abs = (maps.abs().matmul(to_device(region.outside, opts)) * q).sum(-1);
+    // Only the query rows matter: pick them first, so |maps| never copies the whole (N, T, T) tensor.
+    const at::Tensor q = to_device(region.query_weight, opts);
+    const at::Tensor rows = q.nonzero().squeeze(1);
+    const at::Tensor picked = maps.index_select(1, rows);  // (N, |Q|, T)
+    const at::Tensor weight = q.index_select(0, rows);
+    const at::Tensor outside = to_device(region.outside, opts);
+    signal = (picked.matmul(to_device(region.span, opts)) * weight).sum(-1);
+    noise = (picked.matmul(outside) * weight).sum(-1);
+    noise_abs = (picked.abs().matmul(outside) * weight).sum(-1);
   }
   at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise, noise_abs}, 1)
                          .to(at::kDouble).cpu().contiguous();                  // (N, 7)
