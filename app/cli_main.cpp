@@ -129,6 +129,7 @@ int command_run(const CliOptions& o) {
   }
   CaptureRequest request;
   if (o.span) request.span = tokens_overlapping(tokens, o.span->first, o.span->second);
+  request.rollout = o.rollout;
   // Full maps are needed only for files that hold them; otherwise statistics are enough.
   request.maps = (o.maps_path || o.png_dir) ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
   if (request.maps == CaptureRequest::Maps::All && o.png_dir && !o.maps_path && (o.layer || o.head)) {

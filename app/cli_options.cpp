@@ -51,7 +51,7 @@ std::pair<int64_t, int64_t> parse_span(const std::string& text) {
 const char* cli_usage() {
   return "usage:\n"
          "  diffscope-cli run --model DIR [--model-b DIR] (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
-         "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate]\n"
+         "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--layer L] [--head H]\n"
          "                [--png-scale N] [--hide-sink]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...]\n"
@@ -62,6 +62,7 @@ const char* cli_usage() {
          "\n"
          "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
          "  --truncate     keep the first tokens that fit the model's context\n"
+         "  --rollout      add attention rollout through each layer to --maps (layer.{i}.rollout [T, T])\n"
          "  --model-b      a second model run on the same tokens; its files get a \".b\" suffix\n";
 }
 
@@ -94,6 +95,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--png-scale") o.png_scale = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
+    else if (flag == "--rollout") o.rollout = true;
     else if (flag == "--tokens") o.bench_tokens = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--runs") o.bench_runs = static_cast<int>(parse_integer(flag, value()));
     else throw UsageError("unknown option \"" + flag + "\"");
@@ -104,6 +106,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
     if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
   }
+  if (o.rollout && !o.maps_path) throw UsageError("--rollout adds to --maps: give --maps OUT.safetensors too");
   if (o.png_scale < 1 || o.png_scale > 64) throw UsageError("--png-scale must be between 1 and 64");
   if (o.bench_tokens < 1) throw UsageError("--tokens must be at least 1");
   if (o.bench_runs < 1) throw UsageError("--runs must be at least 1");

@@ -26,6 +26,7 @@ struct CliOptions {
   int png_scale = 1;
   bool hide_sink = false;
   bool truncate = false;
+  bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;
 };

@@ -103,6 +103,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, std::st
   j["head"] = state.settings.selection.head;
   j["prompt"] = state.settings.prompt;
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
+  j["rollout"] = state.show_rollout;
   for (int slot = 0; slot < kNumSlots; ++slot) {
     const SlotState& s = state.slots[static_cast<size_t>(slot)];
     nlohmann::json js;
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
   if (options.prompt) settings.prompt = *options.prompt;
   if (settings.prompt.empty()) settings.prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
   if (options.layout) settings.layout = *ui::parse_layout(*options.layout);
+  if (options.rollout) settings.layout = ui::Layout::Comparison;
   if (options.layer) settings.selection.layer = *options.layer;
   if (options.head) settings.selection.head = *options.head;
   if (options.benchmark > 0) {
@@ -266,6 +268,7 @@ int main(int argc, char** argv) {
   ui::UiState& state = app.state();
   state.font_path = font;
   state.examples = ui::load_example_prompts(assets);
+  state.show_rollout = options.rollout;
   if (options.span) {
     const size_t at = state.settings.prompt.find(*options.span);
     if (at == std::string::npos) {

@@ -9,7 +9,7 @@ namespace diffscope {
 
 const char* gui_usage() {
   return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT] [--span TEXT]\n"
-         "                 [--layout decomposition|comparison|grid] [--layer L] [--head H]\n"
+         "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
          "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--benchmark N]]\n"
          "\n"
@@ -19,6 +19,7 @@ const char* gui_usage() {
          "  --span TEXT       mark the first occurrence of TEXT in the prompt as the relevant span (signal/noise)\n"
          "  --screenshot OUT  run until both slots have a result for the prompt, save the window as PNG, exit\n"
          "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
+         "  --rollout         open the comparison layout on attention rollout (through the selected layer)\n"
          "  --continue N      with --screenshot: once results are in, continue the prompt by N generated tokens\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
@@ -90,6 +91,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
         return false;
       }
       o->layout = v;
+    } else if (arg == "--rollout") {
+      o->rollout = true;
     } else if (arg == "--layer") {
       if (!int_value(&n)) return false;
       o->layer = n;

@@ -13,6 +13,7 @@ struct GuiOptions {
   std::optional<std::string> prompt;    // --prompt TEXT
   std::optional<std::string> screenshot;  // --screenshot OUT.png: render, save the window, exit
   std::optional<std::string> layout;    // --layout decomposition|comparison|grid
+  bool rollout = false;                 // --rollout: the comparison layout shows attention rollout
   std::optional<int> layer, head;       // --layer L --head H
   std::optional<std::string> span;      // --span TEXT: mark the first occurrence of TEXT in the prompt as R
   int frames = 3;                       // --frames N: frames drawn after results arrive, before the screenshot

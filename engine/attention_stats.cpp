@@ -100,6 +100,13 @@ std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_
   return out;
 }
 
+at::Tensor rollout_step(const at::Tensor& mean_map, const at::Tensor& so_far) {
+  const at::Tensor sums = mean_map.sum(-1, /*keepdim=*/true);
+  const at::Tensor normalized = at::where(sums.abs() > 1e-6, mean_map / sums, at::zeros_like(mean_map));
+  const at::Tensor mixed = 0.5 * normalized + 0.5 * at::eye(mean_map.size(0), mean_map.options());
+  return so_far.defined() ? mixed.matmul(so_far) : mixed;
+}
+
 std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool signed_map, const SignalRegion& region) {
   const at::Tensor maps = maps_in.to(at::kFloat).tril();  // (N, T, T); keys after the query never count
   const int64_t N = maps.size(0), T = maps.size(1);

@@ -88,6 +88,10 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
       tensors.push_back({prefix + "lambda", DType::F32, {layer.lambda.rows, layer.lambda.cols},
                          layer.lambda.values.data()});
     }
+    if (!layer.rollout.empty()) {
+      tensors.push_back({prefix + "rollout", DType::F32, {layer.rollout.rows, layer.rollout.cols},
+                         layer.rollout.values.data()});
+    }
   }
   std::map<std::string, std::string> metadata{{"model", snap.model.path}, {"model_type", snap.model.model_type},
                                               {"format", "diffscope-maps-1"}};

@@ -11,7 +11,8 @@
 namespace diffscope {
 
 // `logits` [T, V]; standard: `layer.{i}.attn` [H, T, T]; Diff: `layer.{i}.attn1`, `layer.{i}.attn2`,
-// `layer.{i}.diff` [H/2, T, T] and `layer.{i}.lambda` [H/2, T]; all float32. Heads whose maps were not captured are
+// `layer.{i}.diff` [H/2, T, T] and `layer.{i}.lambda` [H/2, T]; `layer.{i}.rollout` [T, T] when it was captured; all
+// float32. Heads whose maps were not captured are
 // left out of the stacked tensor only if no head of that layer was captured; otherwise missing heads are an error.
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
 

@@ -331,7 +331,7 @@ struct Model::Impl {
   // `capture` with maps (T rows of S keys), lambda and, for a whole prompt (T == S), statistics.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture, KvCache* cache) const {
+                           LayerCapture& capture, KvCache* cache, at::Tensor* mean_map) const {
     const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
     const int64_t groups = H / KV;
     at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
@@ -366,6 +366,7 @@ struct Model::Impl {
       attn_out = at::matmul(probs, v_rep).transpose(0, 1).reshape({T, H * d});
       capture.attn = capture_maps(probs_f32, request, index);
       if (stats) capture.stats_attn = head_statistics(probs_f32, /*signed_map=*/false, request);
+      if (mean_map) *mean_map = probs_f32.mean(0);
     } else if (!diff_v2()) {
       // HF diffllama: V is split along KV heads into two halves, each tiled back to KV heads and expanded like K;
       // every sub-head reads both halves, so out = A (V1 | V2) of width 2d.
@@ -387,6 +388,7 @@ struct Model::Impl {
       capture.lambda.cols = T;
       capture.lambda.values.assign(static_cast<size_t>(half * T), static_cast<float>(lambda_value));
       capture_diff(a1, a2, diff_map, request, index, stats, capture);
+      if (mean_map) *mean_map = diff_map.mean(0);
     } else {
       // Diff V2 (docs/diff-v2.md): diff head h pairs sub-heads 2h (A1) and 2h+1 (A2), which read the same KV head
       // because the group size is even (checked at parse time); lambda_{t,h} = sigmoid(h_t W_lambda)_h per query row.
@@ -402,6 +404,7 @@ struct Model::Impl {
       capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
       capture.lambda = to_matrix(lambda_f32);
       capture_diff(a1, a2, diff_map, request, index, stats, capture);
+      if (mean_map) *mean_map = diff_map.mean(0);
     }
     at::Tensor y = x + w.o(attn_out);
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
@@ -468,10 +471,18 @@ struct Model::Impl {
     at::Tensor causal_mask = at::ones({T, S}, on_device.dtype(at::kBool)).triu(offset + 1);
 
     captures.resize(static_cast<size_t>(config.num_layers));
+    const bool rollout = request.rollout && offset == 0;  // defined over whole prompts only
+    at::Tensor rolled;
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
-      x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i,
-                        captures[static_cast<size_t>(i)], caches ? &(*caches)[static_cast<size_t>(i)] : nullptr);
+      at::Tensor mean_map;
+      LayerCapture& capture = captures[static_cast<size_t>(i)];
+      x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture,
+                        caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, rollout ? &mean_map : nullptr);
+      if (rollout) {
+        rolled = rollout_step(mean_map, rolled);
+        capture.rollout = to_matrix(rolled);
+      }
     }
     return x;
   }
@@ -612,6 +623,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   step_request.statistics = false;
   step_request.span.reset();
   step_request.logits = false;
+  step_request.rollout = false;
   std::mt19937_64 rng(options.seed);
   const std::vector<int64_t>& stop_ids = options.stop_ids ? *options.stop_ids : m.info.eos_token_ids;
   int64_t position = static_cast<int64_t>(ids.size());

@@ -98,6 +98,9 @@ struct LayerCapture {
                                 // head and query row (lambda[h][t] weighs row t of A2 in head h)
   OutlierStats attn_logits;     // |pre-softmax scores| over the causal entries of every sub-head
   OutlierStats hidden_states;   // |residual stream| after this layer
+  Matrix rollout;               // [T, T] when requested: attention rollout through this layer of the head mean of D
+                                // (Diff, signed) or A (standard); row i = how token i's representation here mixes the
+                                // input tokens (torch_stats.h rollout_step has the definition)
 
   const std::vector<Matrix>& maps(MapKind kind) const;
   const std::vector<HeadStats>& stats(MapKind kind) const;
@@ -125,6 +128,7 @@ struct CaptureRequest {
   std::optional<TokenSpan> span;    // relevant span R for signal/noise
   std::optional<TokenSpan> context; // context region C; default: every key the query row sees
   std::vector<int64_t> query_rows;  // Q; default (empty): the last row
+  bool rollout = false;             // LayerCapture::rollout of every layer (whole prompts, not generation steps)
 };
 
 struct AttentionSnapshot {

@@ -26,6 +26,13 @@ std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_
                                             const SignalRegion& region);
 std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps, bool signed_map, const SignalRegion& region);
 
+// One step of attention rollout (Abnar & Zuidema 2020, REFERENCE.md section 6). mean_map: (T, T) float32, the head
+// mean of a layer's maps. Its rows are divided by their sums (1 for softmax maps; 1 - lambda for D, whose negative
+// entries are kept: a signed rollout, with rows that still sum to 1; a row summing to ~0 becomes 0), mixed half and
+// half with the identity for the residual stream, and multiplied onto the rollout of the layers below (`so_far`;
+// undefined for the first layer).
+at::Tensor rollout_step(const at::Tensor& mean_map, const at::Tensor& so_far);
+
 // |values| of any shape: top-1, 10th largest (or the smallest when fewer than 10) and median (lower of the two middle
 // values, as torch.median).
 OutlierStats outlier_statistics(const at::Tensor& values);

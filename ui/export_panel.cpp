@@ -31,6 +31,7 @@ std::string file_stem(const UiState& state, const FocusedMap& f) {
     case MapVariant::LambdaA2: kind = "lambda_attn2"; break;
     case MapVariant::Diff: kind = "diff"; break;
     case MapVariant::Standard: kind = "attn"; break;
+    case MapVariant::Rollout: kind = "rollout"; break;
   }
   const std::string head = f.request.head < 0 ? "mean" : std::to_string(f.request.head);
   return name + "_layer" + std::to_string(f.request.layer) + "_head" + head + "_" + kind;

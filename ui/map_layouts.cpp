@@ -315,6 +315,26 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
   Settings& s = state.settings;
   int std_layer = 0, std_head = 0;
   comparison_pair(state, &std_layer, &std_head);
+  if (ImGui::Checkbox("rollout", &state.show_rollout)) state.submit_now = true;  // rerun: rollout is computed on request
+  help_marker("Attention rollout (Abnar & Zuidema 2020) through the selected layer: per layer the head mean A "
+              "(Diff: of D), rows divided by their sum, mixed half and half with the identity for the residual stream "
+              "(0.5 A + 0.5 I), multiplied over the layers from the first. Row i shows how much of each input token "
+              "flows into token i at that depth. D is signed and its rows sum to 1 - lambda: they are scaled to sum 1 "
+              "and negative entries are kept (a signed rollout, drawn with the diverging colours when it has negative "
+              "entries), so cancelled attention subtracts flow.");
+  if (state.show_rollout) {
+    std::vector<Panel> panels;
+    const bool a_diff = a && a->model.kind == AttentionKind::Differential;
+    panels.push_back(make_panel(state, cache, kSlotDiff, s.selection.layer, -1, MapVariant::Rollout,
+                                model_label(state, kSlotDiff) + "  rollout through L" +
+                                    std::to_string(s.selection.layer) + (a_diff ? "  (of D)" : "")));
+    panels.push_back(make_panel(state, cache, kSlotStandard, std_layer, -1, MapVariant::Rollout,
+                                model_label(state, kSlotStandard) + "  rollout through L" + std::to_string(std_layer)));
+    const std::vector<MapPlacement> placed = draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight());
+    finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, true, cache);
+    return;
+  }
+  ImGui::SameLine();
   ImGui::Checkbox("head mean", &s.head_mean);
   help_marker("Compare the mean over all heads of the layer (Diff: mean of D over the diff heads; standard: mean over "
               "its heads). Needs no head pairing.");

@@ -1,6 +1,8 @@
 // Derived maps and their texture cache. Main (UI) thread.
 #include "map_source.h"
 
+#include <algorithm>
+
 #include "colormap.h"
 #include "map_transforms.h"
 
@@ -13,6 +15,7 @@ const char* variant_title(MapVariant variant) {
     case MapVariant::LambdaA2: return "\xCE\xBB \xC2\xB7 A2";                 // λ · A2
     case MapVariant::Diff: return "D = A1 \xE2\x88\x92 \xCE\xBB \xC2\xB7 A2";  // D = A1 − λ · A2
     case MapVariant::Standard: return "attention";
+    case MapVariant::Rollout: return "rollout";
   }
   return "?";
 }
@@ -25,7 +28,8 @@ static MapKind source_kind(MapVariant v) {
     case MapVariant::A2:
     case MapVariant::LambdaA2: return MapKind::A2;
     case MapVariant::Diff: return MapKind::Diff;
-    case MapVariant::Standard: return MapKind::Standard;
+    case MapVariant::Standard:
+    case MapVariant::Rollout: return MapKind::Standard;
   }
   return MapKind::Standard;
 }
@@ -44,7 +48,9 @@ Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& r) {
   if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return {};
   const LayerCapture& layer = snapshot.layers[static_cast<size_t>(r.layer)];
   Matrix m;
-  if (r.head >= 0) {
+  if (r.variant == MapVariant::Rollout) {
+    m = layer.rollout;
+  } else if (r.head >= 0) {
     m = head_matrix(layer, r.variant, r.head);
   } else {
     std::vector<Matrix> all;
@@ -58,8 +64,12 @@ Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& r) {
 
 // The snapshot's matrix itself when the request shows it unchanged (one head, no lambda scaling, no normalization).
 static const Matrix* direct_matrix(const AttentionSnapshot& snapshot, const MapRequest& r) {
-  if (r.head < 0 || r.row_normalize || r.variant == MapVariant::LambdaA2) return nullptr;
   if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return nullptr;
+  if (r.variant == MapVariant::Rollout && !r.row_normalize) {
+    const Matrix& m = snapshot.layers[static_cast<size_t>(r.layer)].rollout;
+    return m.empty() ? nullptr : &m;
+  }
+  if (r.head < 0 || r.row_normalize || r.variant == MapVariant::LambdaA2) return nullptr;
   const auto& maps = snapshot.layers[static_cast<size_t>(r.layer)].maps(source_kind(r.variant));
   if (r.head >= static_cast<int>(maps.size()) || maps[static_cast<size_t>(r.head)].empty()) return nullptr;
   return &maps[static_cast<size_t>(r.head)];
@@ -78,7 +88,10 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
       else m.owned = derive_map(*snapshot, r);
       e.present = !m.values().empty();
       if (e.present) {
-        m.signed_values = variant_is_signed(r.variant);
+        const std::vector<float>& v = m.values().values;
+        m.signed_values = variant_is_signed(r.variant) ||
+                          (r.variant == MapVariant::Rollout &&
+                           std::any_of(v.begin(), v.end(), [](float x) { return x < 0; }));
         m.range = auto_scale(m.values(), m.signed_values, r.hide_sink);
         m.texture = renderer_.upload(m.values(), m.signed_values, r.max_side);
         ++uploads_;

@@ -13,9 +13,11 @@
 namespace diffscope::ui {
 
 // What a view shows of a head.
-enum class MapVariant { A1, A2, LambdaA2, Diff, Standard };
-const char* variant_title(MapVariant variant);  // "A1", "A2", "lambda * A2", "D = A1 - lambda * A2", "attention"
-bool variant_is_signed(MapVariant variant);     // only D has negative values
+// Rollout: the layer's LayerCapture::rollout (attention rollout through it; the head is ignored).
+enum class MapVariant { A1, A2, LambdaA2, Diff, Standard, Rollout };
+const char* variant_title(MapVariant variant);  // "A1", "A2", "lambda * A2", "D = A1 - lambda * A2", "attention",
+                                                // "rollout"
+bool variant_is_signed(MapVariant variant);     // D always; a rollout when it has negative entries (of D)
 
 struct MapRequest {
   int slot = 0;

@@ -26,6 +26,7 @@ RunRequest make_run_request(const UiState& s) {
   }
   r.capture.maps = CaptureRequest::Maps::All;  // the grid shows every head; the UI pools thumbnails itself
   r.capture.logits = false;                    // the app shows no logits: do not copy [T, V] per run
+  r.capture.rollout = s.show_rollout;          // L matrix products per run: only while a view shows them
   return r;
 }
 

@@ -66,6 +66,7 @@ struct UiState {
 
   FocusedMap focused;
   int grid_source = 0;                              // 0: A's D, 1: A's A1, 2: A's A2, 3: B's maps
+  bool show_rollout = false;                        // comparison: attention rollout instead of one layer's maps
 
   // Resources and messages.
   std::vector<ExamplePrompt> examples;

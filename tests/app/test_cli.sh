@@ -72,6 +72,14 @@ expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/dif
   --max-new-tokens 5 --rows "$work/rows.safetensors"
 [ -s "$work/rows.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no rows file"; }
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --greedy --top-k 3
+expect 2 "give --maps" -- "$cli" run --model "$std_model" --prompt abc --rollout
+expect 0 "" -- "$cli" run --model "$std_model" --prompt "abcdef" --rollout --maps "$work/rollout.safetensors"
+/usr/bin/python3 - "$work/rollout.safetensors" <<'PY' && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no rollout in --maps"; }
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+header = json.loads(data[8:8 + struct.unpack("<Q", data[:8])[0]])
+assert header["layer.0.rollout"]["shape"] == [6, 6], header.get("layer.0.rollout")
+PY
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --stop-id 3 --no-stop
 expect 0 '"stopped_by":"max-new-tokens"' -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 3 --no-stop
 expect 2 "at least 1" -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 0

@@ -118,6 +118,30 @@ TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's to
   fs::remove_all(out);
 }
 
+TEST_CASE("--rollout shows both models' attention rollout in the comparison layout") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_rollout";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string fixtures = DIFFSCOPE_FIXTURES;
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model " + fixtures + "/hf/diffllama_gqa_tied --model-b " + fixtures +
+                     "/hf/llama_gqa_tied --prompt 'Paris is 4721. Paris?' --rollout --layer 1 --screenshot " + png +
+                     " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["layout"] == "comparison");
+  CHECK(j["rollout"] == true);
+  // B's rollout is a softmax product (viridis); A's is D's signed rollout (RdBu when it has negative entries, which
+  // random fixture weights give; viridis otherwise). Either way the map area is full of map colours.
+  const Image img = load_png(png);
+  const int viridis = colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3);
+  const int rdbu = colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3);
+  CHECK(viridis > 20000);
+  CHECK(viridis + rdbu > 40000);
+  fs::remove_all(out);
+}
+
 TEST_CASE("--screenshot on a tiny Diff V2 model draws lambda by row beside the decomposition") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_v2";
   fs::remove_all(out);
