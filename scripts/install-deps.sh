@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtorch-dev                 # LibTorch 1.13 (CPU)
   libopenblas0-openmp          # an optimized BLAS for LibTorch (Debian's default is the slow reference BLAS)
+  libgoogle-perftools-dev      # tcmalloc: reuses LibTorch's large CPU buffers instead of faulting them in each time
   nlohmann-json3-dev catch2 libstb-dev
   libimgui-dev libglfw3-dev libgl-dev libgl1-mesa-dri   # GUI: Dear ImGui 1.86 + GLFW + OpenGL (Mesa)
   xvfb xauth                   # headless GUI tests and screenshots
