@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's session check: builds DiffScope headless against the Python torch's LibTorch (CUDA), runs the
 # core/engine/cuda tests, compares the CLI with transformers on unseen checkpoints and on the bundled pair, scores the
-# bundled pair (eval-retrieval), and with BENCH=1 benchmarks. Logs go to $OUT.
+# bundled pair (eval-retrieval), with BIG=1 1B-shaped checkpoints, and with BENCH=1 benchmarks. Logs go to $OUT.
 # Run through the device tool with `carry: [".devcarry"]` after scripts/device-carry.sh.
 set -uo pipefail
 OUT=${OUT:-/tmp/diffscope-gpu}
@@ -21,6 +21,9 @@ cli=build-gpu/app/diffscope-cli
 } 2>&1 | grep -v "Writing\|Loading" | tee "$OUT/hf_check.log"
 # The bundled pair on every held-out episode (docs/bundled-models.md).
 $cli eval-retrieval --device cuda --out "$OUT/eval-retrieval.md" >/dev/null 2>"$OUT/eval.err" && cat "$OUT/eval-retrieval.md"
+# BIG=1: 1B-shaped sharded bf16 checkpoints (Llama 3.2 1B's shape), peak host RSS and agreement with HF (~1 minute).
+[ "${BIG:-0}" = 1 ] && python3 scripts/check_against_hf.py --cli $cli --device cuda --big /tmp/big 2>&1 \
+  | grep -v "Writing\|Loading" | tee "$OUT/big.log"
 [ "${BENCH:-0}" = 1 ] || exit 0
 python3 scripts/check_against_hf.py --make-bench-models /tmp/bench 2>&1 | grep -v Writing
 {
