@@ -11,6 +11,7 @@
 #include "cli_files.h"
 #include "cli_options.h"
 #include "errors.h"
+#include "generation_config.h"
 #include "model.h"
 #include "safetensors.h"
 #include "tokenizer.h"
@@ -29,6 +30,7 @@ const char* kUsage =
 
 struct GenerateOptions {
   std::string model, device = "auto", dtype = "f32";
+  bool greedy_asked = false;  // --greedy given: no note about the checkpoint's own sampling
   std::optional<std::string> prompt, prompt_file, rows_path;
   std::vector<int64_t> token_ids;
   GenerationOptions generation;
@@ -64,6 +66,7 @@ GenerateOptions parse(const std::vector<std::string>& args) {
   const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1);
   if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
   if (greedy && o.generation.top_k > 0) throw UsageError("--greedy and --top-k exclude each other");
+  o.greedy_asked = greedy;
   if (o.generation.max_new_tokens < 1) throw UsageError("--max-new-tokens must be at least 1");
   if (no_stop && !stop_ids.empty()) throw UsageError("--stop-id and --no-stop exclude each other");
   if (no_stop || !stop_ids.empty()) o.generation.stop_ids = stop_ids;
@@ -104,6 +107,12 @@ int command_generate(const std::vector<std::string>& args) {
   try {
     const GenerateOptions o = parse(args);
     auto model = Model::load(o.model, LoadOptions{o.device, o.dtype, {}});
+    const SamplingDefaults sampling = read_sampling_defaults(o.model);
+    if (sampling.do_sample && !o.greedy_asked && o.generation.top_k == 0) {
+      std::cerr << "note: " << o.model << "/generation_config.json asks HF generate to sample (temperature "
+                << sampling.temperature << ", top_k " << sampling.top_k << ", top_p " << sampling.top_p
+                << "); diffscope-cli generates greedily unless --top-k K --temperature T is given (no top-p)\n";
+    }
     auto tokenizer = tokenizer_for_model(o.model, model->info().vocab_size);
     const std::vector<Token> prompt =
         o.token_ids.empty()

@@ -49,6 +49,29 @@ std::string read_if_present(const std::string& path) {
 
 }  // namespace
 
+SamplingDefaults parse_sampling_defaults(const std::string& generation_json, const std::string& dir) {
+  SamplingDefaults d;
+  if (generation_json.empty()) return d;
+  const std::string source = dir + "/generation_config.json";
+  nlohmann::json j = nlohmann::json::parse(generation_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw CheckpointError(source + ": not a JSON object");
+  auto field = [&](const char* key, auto fallback, auto is_type) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    if (!is_type(*it)) throw CheckpointError(source + ": field \"" + key + "\" has the wrong type: " + it->dump());
+    return it->template get<decltype(fallback)>();
+  };
+  d.do_sample = field("do_sample", d.do_sample, [](const nlohmann::json& v) { return v.is_boolean(); });
+  d.temperature = field("temperature", d.temperature, [](const nlohmann::json& v) { return v.is_number(); });
+  d.top_k = field("top_k", d.top_k, [](const nlohmann::json& v) { return v.is_number_integer(); });
+  d.top_p = field("top_p", d.top_p, [](const nlohmann::json& v) { return v.is_number(); });
+  return d;
+}
+
+SamplingDefaults read_sampling_defaults(const std::string& dir) {
+  return parse_sampling_defaults(read_if_present(dir + "/generation_config.json"), dir);
+}
+
 std::vector<int64_t> parse_eos_token_ids(const std::string& generation_json, const std::string& config_json,
                                          const std::string& dir) {
   if (!generation_json.empty()) return eos_field(generation_json, dir + "/generation_config.json");

@@ -33,6 +33,24 @@ TEST_CASE("a malformed EOS field or file names the file and what is wrong", "[ge
   CHECK_THROWS_WITH(parse_eos_token_ids("{not json", "", "m"), Catch::Contains("not a JSON object"));
 }
 
+TEST_CASE("sampling defaults come from generation_config.json, else transformers' defaults", "[generation_config]") {
+  const SamplingDefaults none = parse_sampling_defaults("", "m");
+  CHECK_FALSE(none.do_sample);
+  CHECK(none.temperature == 1.0);
+  CHECK(none.top_k == 50);
+  CHECK(none.top_p == 1.0);
+  // Llama 3.2 Instruct's generation_config.json samples with temperature 0.6 and top_p 0.9.
+  const SamplingDefaults llama = parse_sampling_defaults(
+      R"({"bos_token_id": 128000, "do_sample": true, "eos_token_id": [128001, 128008, 128009], "temperature": 0.6,
+          "top_p": 0.9})", "m");
+  CHECK(llama.do_sample);
+  CHECK(llama.temperature == Approx(0.6));
+  CHECK(llama.top_k == 50);
+  CHECK(llama.top_p == Approx(0.9));
+  CHECK_THROWS_WITH(parse_sampling_defaults(R"({"do_sample": "yes"})", "m"),
+                    Catch::Contains("m/generation_config.json") && Catch::Contains("do_sample"));
+}
+
 TEST_CASE("read_eos_token_ids reads the files of a folder", "[generation_config]") {
   const TempDir dir("generation-config");
   CHECK(read_eos_token_ids(dir.path()).empty());
