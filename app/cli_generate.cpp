@@ -1,4 +1,4 @@
-// `diffscope-cli generate`: greedy or top-k generation with a KV cache, printed as text and JSON ids; --rows writes
+// `diffscope-cli generate`: greedy or sampled (top-k / top-p) generation with a KV cache, printed as text and JSON ids; --rows writes
 // every fed-back token's attention rows to safetensors. Main thread.
 #include "cli_generate.h"
 
@@ -22,7 +22,7 @@ namespace {
 
 const char* kUsage =
     "usage: diffscope-cli generate --model DIR (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
-    "                              [--max-new-tokens N] [--greedy | --top-k K --temperature T --seed S]\n"
+    "                              [--max-new-tokens N] [--greedy | [--top-k K] [--top-p P] --temperature T --seed S]\n"
     "                              [--stop-id ID ... | --no-stop] [--rows OUT.safetensors] [--device auto|cpu|cuda]\n"
     "                              [--dtype f32|bf16|f16]\n"
     "  Generation stops after an EOS id of the model (generation_config.json, else config.json), as HF generate\n"
@@ -53,6 +53,7 @@ GenerateOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--greedy") greedy = true;
     else if (flag == "--top-k") o.generation.top_k = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--top-p") o.generation.top_p = parse_real(flag, value());
     else if (flag == "--temperature") o.generation.temperature = parse_real(flag, value());
     else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(parse_integer(flag, value()));
     else if (flag == "--stop-id") stop_ids.push_back(parse_integer(flag, value()));
@@ -65,7 +66,9 @@ GenerateOptions parse(const std::vector<std::string>& args) {
   if (o.model.empty()) throw UsageError("--model DIR is required");
   const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1);
   if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
-  if (greedy && o.generation.top_k > 0) throw UsageError("--greedy and --top-k exclude each other");
+  const bool sampling = o.generation.top_k > 0 || o.generation.top_p < 1.0;
+  if (greedy && sampling) throw UsageError("--greedy and --top-k / --top-p exclude each other");
+  if (!(o.generation.top_p > 0 && o.generation.top_p <= 1.0)) throw UsageError("--top-p must be in (0, 1]");
   o.greedy_asked = greedy;
   if (o.generation.max_new_tokens < 1) throw UsageError("--max-new-tokens must be at least 1");
   if (no_stop && !stop_ids.empty()) throw UsageError("--stop-id and --no-stop exclude each other");
@@ -108,10 +111,11 @@ int command_generate(const std::vector<std::string>& args) {
     const GenerateOptions o = parse(args);
     auto model = Model::load(o.model, LoadOptions{o.device, o.dtype, {}});
     const SamplingDefaults sampling = read_sampling_defaults(o.model);
-    if (sampling.do_sample && !o.greedy_asked && o.generation.top_k == 0) {
+    if (sampling.do_sample && !o.greedy_asked && o.generation.top_k == 0 && o.generation.top_p >= 1.0) {
       std::cerr << "note: " << o.model << "/generation_config.json asks HF generate to sample (temperature "
                 << sampling.temperature << ", top_k " << sampling.top_k << ", top_p " << sampling.top_p
-                << "); diffscope-cli generates greedily unless --top-k K --temperature T is given (no top-p)\n";
+                << "); diffscope-cli generates greedily unless --top-k K and/or --top-p P with --temperature T are "
+                   "given\n";
     }
     auto tokenizer = tokenizer_for_model(o.model, model->info().vocab_size);
     const std::vector<Token> prompt =

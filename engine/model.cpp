@@ -583,18 +583,28 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
 
 namespace {
 
-// The next token from a row of logits (V): the argmax, or a draw from the top-k after temperature scaling.
+// The next token from a row of logits (V): the argmax, or a draw after temperature scaling from the top-k, cut to the
+// nucleus of probability top_p.
 int64_t pick_next(const Matrix& logits_row, const GenerationOptions& options, std::mt19937_64& rng) {
   const float* row = logits_row.values.data();
   const int64_t V = logits_row.cols;
-  if (options.top_k <= 0) return std::max_element(row, row + V) - row;
+  if (options.top_k <= 0 && options.top_p >= 1.0) return std::max_element(row, row + V) - row;
   std::vector<int64_t> order(static_cast<size_t>(V));
   for (int64_t i = 0; i < V; ++i) order[static_cast<size_t>(i)] = i;
-  const int64_t k = std::min<int64_t>(options.top_k, V);
+  int64_t k = options.top_k > 0 ? std::min<int64_t>(options.top_k, V) : V;
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) { return row[a] > row[b]; });
   std::vector<double> weights(static_cast<size_t>(k));
+  double total = 0;
   for (int64_t i = 0; i < k; ++i) {
     weights[static_cast<size_t>(i)] = std::exp((row[order[static_cast<size_t>(i)]] - row[order[0]]) / options.temperature);
+    total += weights[static_cast<size_t>(i)];
+  }
+  if (options.top_p < 1.0) {  // keep the most likely tokens until their probability reaches top_p (at least one)
+    double cumulative = 0;
+    int64_t kept = 0;
+    while (kept < k && cumulative < options.top_p * total) cumulative += weights[static_cast<size_t>(kept++)];
+    k = std::max<int64_t>(kept, 1);
+    weights.resize(static_cast<size_t>(k));
   }
   std::discrete_distribution<int64_t> draw(weights.begin(), weights.end());
   return order[static_cast<size_t>(draw(rng))];
@@ -606,7 +616,11 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
                            const CaptureRequest& request, const std::function<bool()>& should_stop) const {
   const Impl& m = *impl_;
   if (options.max_new_tokens < 1) throw InputError("max new tokens must be at least 1");
-  if (options.top_k > 0 && !(options.temperature > 0)) throw InputError("temperature must be positive for sampling");
+  const bool sampling = options.top_k > 0 || options.top_p < 1.0;
+  if (sampling && !(options.temperature > 0)) throw InputError("temperature must be positive for sampling");
+  if (!(options.top_p > 0 && options.top_p <= 1.0)) {
+    throw InputError("top_p must be in (0, 1], got " + std::to_string(options.top_p));
+  }
   std::vector<int64_t> ids = m.checked_ids(prompt, request);
   c10::InferenceMode guard;
   std::vector<KvCache> caches(static_cast<size_t>(m.config.num_layers));

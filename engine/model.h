@@ -21,10 +21,13 @@ struct LoadOptions {
 // True when LibTorch sees a CUDA device.
 bool cuda_available();
 
-// Options of Model::generate: greedy (top_k = 0) or top-k sampling with a temperature and a seed.
+// Options of Model::generate: greedy (top_k = 0 and top_p = 1), or sampling with a temperature and a seed from the
+// top_k most likely tokens (0: all) and, within those, the smallest set whose probability reaches top_p (nucleus), in
+// HF's order: temperature, top-k, top-p.
 struct GenerationOptions {
   int max_new_tokens = 16;
   int top_k = 0;
+  double top_p = 1.0;
   double temperature = 1.0;
   uint64_t seed = 0;
   // Stop after producing one of these ids. Unset: the model's EOS ids (ModelInfo::eos_token_ids), as HF generate

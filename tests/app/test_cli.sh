@@ -72,6 +72,8 @@ expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/dif
   --max-new-tokens 5 --rows "$work/rows.safetensors"
 [ -s "$work/rows.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no rows file"; }
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --greedy --top-k 3
+expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --greedy --top-p 0.9
+expect 2 "--top-p must be in (0, 1]" -- "$cli" generate --model "$std_model" --prompt x --top-p 1.5
 # A checkpoint whose generation_config.json samples: the CLI says it generates greedily, and stops at its EOS id.
 mkdir -p "$work/sampling" && cp "$std_model"/* "$work/sampling/"
 echo '{"do_sample": true, "temperature": 0.6, "top_p": 0.9, "eos_token_id": 2}' > "$work/sampling/generation_config.json"

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <set>
 #include <cmath>
 
 #include "errors.h"
@@ -103,6 +105,52 @@ TEST_CASE("sampling is repeatable per seed and top-1 is greedy", "[generate]") {
   GenerationOptions top1 = sample;
   top1.top_k = 1;
   CHECK(ids(top1) == ids(greedy));
+}
+
+TEST_CASE("top-p draws only from the nucleus a naive loop computes, and a tiny top-p is greedy", "[generate]") {
+  auto model = Model::load(fixture("llama_gqa_tied"), test_load_options());
+  const std::vector<Token> tokens = ByteTokenizer().encode("Once upon");
+  CaptureRequest with_logits;
+  with_logits.maps = CaptureRequest::Maps::None;
+  const AttentionSnapshot run = model->run(tokens, with_logits);
+  const int64_t V = run.logits.cols, last = run.logits.rows - 1;
+  const double temperature = 2.0, top_p = 0.5;
+  // The nucleus by hand: softmax(logits / T), most likely first, until the probability reaches top_p.
+  std::vector<std::pair<double, int64_t>> probs;
+  double total = 0;
+  for (int64_t v = 0; v < V; ++v) {
+    probs.push_back({std::exp((run.logits.at(last, v) - run.logits.at(last, 0)) / temperature), v});
+    total += probs.back().first;
+  }
+  std::sort(probs.begin(), probs.end(), std::greater<>());
+  std::vector<int64_t> nucleus;
+  double cumulative = 0;
+  for (const auto& [p, v] : probs) {
+    if (cumulative >= top_p * total) break;
+    cumulative += p;
+    nucleus.push_back(v);
+  }
+  REQUIRE(nucleus.size() > 1);  // a real cut: more than the greedy token, fewer than all
+  REQUIRE(nucleus.size() < static_cast<size_t>(V));
+  GenerationOptions options;
+  options.max_new_tokens = 1;
+  options.top_p = top_p;
+  options.temperature = temperature;
+  std::set<int64_t> seen;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    options.seed = seed;
+    const int64_t id = model->generate(tokens, options, CaptureRequest{}).steps.front().id;
+    CHECK(std::find(nucleus.begin(), nucleus.end(), id) != nucleus.end());
+    seen.insert(id);
+  }
+  CHECK(seen.size() > 1);  // it does sample
+  options.top_p = 1e-9;
+  GenerationOptions greedy;
+  greedy.max_new_tokens = 1;
+  CHECK(model->generate(tokens, options, CaptureRequest{}).steps.front().id ==
+        model->generate(tokens, greedy, CaptureRequest{}).steps.front().id);
+  options.top_p = 0;
+  CHECK_THROWS_WITH(model->generate(tokens, options, CaptureRequest{}), Catch::Contains("top_p"));
 }
 
 TEST_CASE("generation stops at a stop id and at the context length, and refuses bad options", "[generate]") {
