@@ -73,6 +73,9 @@ struct Tally {
   std::string mean_signal() const { return total ? fixed(signal / total, 3) : "-"; }
   std::string mean_noise() const { return total ? fixed(noise / total, 3) : "-"; }
   std::string mean_noise_abs() const { return total ? fixed(noise_abs / total, 3) : "-"; }
+  // The attention columns of the report: answer span, signed noise, |noise|.
+  using Column = std::string (Tally::*)() const;
+  static constexpr Column kAttention[] = {&Tally::mean_signal, &Tally::mean_noise, &Tally::mean_noise_abs};
   static std::string fixed(double v, int digits) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -100,26 +103,26 @@ std::string report(const std::vector<ModelResult>& results, size_t n_episodes, c
   md << "| model | answer span at depth 0 / 25 / 50 / 75 / 100 % | noise context at depth 0 / 25 / 50 / 75 / 100 % "
         "| \\|noise\\| at depth 0 / 25 / 50 / 75 / 100 % |\n|---|---|---|---|\n";
   for (const ModelResult& r : results) {
-    std::string s, n, a;
-    for (const auto& [depth, t] : r.by_depth) {
-      s += (s.empty() ? "" : " ") + t.mean_signal();
-      n += (n.empty() ? "" : " ") + t.mean_noise();
-      a += (a.empty() ? "" : " ") + t.mean_noise_abs();
+    md << "| " << r.info.name << " (" << r.info.model_type << ") |";
+    for (Tally::Column column : Tally::kAttention) {
+      std::string cells;
+      for (const auto& [depth, t] : r.by_depth) cells += (cells.empty() ? "" : " ") + (t.*column)();
+      md << " " << cells << " |";
     }
-    md << "| " << r.info.name << " (" << r.info.model_type << ") | " << s << " | " << n << " | " << a << " |\n";
+    md << "\n";
   }
   md << "\nThe same by haystack length (N = 1, every depth):\n\n| model |";
-  for (const auto& [length, t] : results[0].by_length) md << " answer span, " << length << " chars |";
-  for (const auto& [length, t] : results[0].by_length) md << " noise, " << length << " chars |";
-  for (const auto& [length, t] : results[0].by_length) md << " \\|noise\\|, " << length << " chars |";
+  for (const char* title : {"answer span", "noise", "\\|noise\\|"}) {
+    for (const auto& [length, t] : results[0].by_length) md << " " << title << ", " << length << " chars |";
+  }
   md << "\n|---|";
   for (size_t i = 0; i < 3 * results[0].by_length.size(); ++i) md << "---|";
   md << "\n";
   for (const ModelResult& r : results) {
     md << "| " << r.info.name << " (" << r.info.model_type << ") |";
-    for (const auto& [length, t] : r.by_length) md << " " << t.mean_signal() << " |";
-    for (const auto& [length, t] : r.by_length) md << " " << t.mean_noise() << " |";
-    for (const auto& [length, t] : r.by_length) md << " " << t.mean_noise_abs() << " |";
+    for (Tally::Column column : Tally::kAttention) {
+      for (const auto& [length, t] : r.by_length) md << " " << (t.*column)() << " |";
+    }
     md << "\n";
   }
   md << "\nRetrieval accuracy (every answer token is the top prediction):\n\n| model | N=1 by depth 0/25/50/75/100 % |";

@@ -11,9 +11,14 @@
 namespace diffscope {
 namespace {
 
-std::vector<int64_t> eos_field(const std::string& text, const std::string& source) {
+nlohmann::json parse_object(const std::string& text, const std::string& source) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw CheckpointError(source + ": not a JSON object");
+  return j;
+}
+
+std::vector<int64_t> eos_field(const std::string& text, const std::string& source) {
+  const nlohmann::json j = parse_object(text, source);
   auto it = j.find("eos_token_id");
   if (it == j.end() || it->is_null()) return {};
   auto bad = [&] {
@@ -53,8 +58,7 @@ SamplingDefaults parse_sampling_defaults(const std::string& generation_json, con
   SamplingDefaults d;
   if (generation_json.empty()) return d;
   const std::string source = dir + "/generation_config.json";
-  nlohmann::json j = nlohmann::json::parse(generation_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw CheckpointError(source + ": not a JSON object");
+  const nlohmann::json j = parse_object(generation_json, source);
   auto field = [&](const char* key, auto fallback, auto is_type) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return fallback;
