@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -85,9 +87,7 @@ void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std
     std::cout << "wrote " << path << "\n";
   }
   if (o.png_dir) {
-    PngSelection selection;
-    selection.layer = o.layer;
-    selection.head = o.head;
+    PngSelection selection;  // every map the run holds: the request already chose them
     selection.cell_pixels = o.png_scale;
     selection.hide_sink = o.hide_sink;
     const std::string dir = suffix.empty() ? *o.png_dir : *o.png_dir + "/" + suffix.substr(1);
@@ -96,15 +96,82 @@ void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std
   }
 }
 
-void check_selection(const CliOptions& o, const ModelInfo& info) {
-  if (o.layer && (*o.layer < 0 || *o.layer >= info.num_layers)) {
-    throw InputError("--layer " + std::to_string(*o.layer) + ": " + info.name + " has layers 0.." +
-                     std::to_string(info.num_layers - 1));
+// The (layer, head) pairs of --layers x --heads (all when not given), checked against the model.
+std::vector<HeadRef> selected_heads(const CliOptions& o, const ModelInfo& info) {
+  const std::string layer_flag = o.layer ? "--layer" : "--layers", head_flag = o.head ? "--head" : "--heads";
+  for (int l : o.layers) {
+    if (l >= info.num_layers) {
+      throw InputError(layer_flag + " " + std::to_string(l) + ": " + info.name + " has layers 0.." +
+                       std::to_string(info.num_layers - 1));
+    }
   }
-  if (o.head && (*o.head < 0 || *o.head >= info.num_heads)) {
-    throw InputError("--head " + std::to_string(*o.head) + ": " + info.name + " has heads 0.." +
-                     std::to_string(info.num_heads - 1));
+  for (int h : o.heads) {
+    if (h >= info.num_heads) {
+      throw InputError(head_flag + " " + std::to_string(h) + ": " + info.name + " has heads 0.." +
+                       std::to_string(info.num_heads - 1) +
+                       (info.kind == AttentionKind::Differential ? " (differential heads)" : ""));
+    }
   }
+  std::vector<HeadRef> out;
+  for (int l = 0; l < info.num_layers; ++l) {
+    if (!o.layers.empty() && std::find(o.layers.begin(), o.layers.end(), l) == o.layers.end()) continue;
+    for (int h = 0; h < info.num_heads; ++h) {
+      if (o.heads.empty() || std::find(o.heads.begin(), o.heads.end(), h) != o.heads.end()) out.push_back({l, h});
+    }
+  }
+  return out;
+}
+
+bool wants_window(const CliOptions& o) { return o.rows || o.cols || o.pool != 1; }
+
+CaptureRequest request_for(const CliOptions& o, const std::vector<Token>& tokens, const ModelInfo& info) {
+  CaptureRequest request;
+  if (o.span) request.span = tokens_overlapping(tokens, o.span->first, o.span->second);
+  request.rollout = o.rollout;
+  request.attention = o.attention == "explicit" ? CaptureRequest::Attention::Explicit : CaptureRequest::Attention::Fused;
+  const bool files_with_maps = o.maps_path || o.png_dir;
+  // Whole maps come with the run; windows are fetched from the run's store afterwards.
+  request.maps = CaptureRequest::Maps::None;
+  request.keep_store = files_with_maps && wants_window(o);
+  if (files_with_maps && !wants_window(o)) {
+    request.maps = o.layers.empty() && o.heads.empty() ? CaptureRequest::Maps::All : CaptureRequest::Maps::Selected;
+    request.heads = selected_heads(o, info);
+  }
+  request.logits = o.maps_path.has_value() && !wants_window(o);
+  return request;
+}
+
+// Puts the --rows/--cols/--pool window of every selected map into the snapshot, where the exporters find it.
+void fetch_windows(const CliOptions& o, AttentionSnapshot& snap) {
+  if (!wants_window(o) || !snap.store) return;
+  const int64_t T = static_cast<int64_t>(snap.tokens.size());
+  MapWindow w;
+  w.row_begin = o.rows ? o.rows->first : 0;
+  w.row_end = o.rows ? o.rows->second : T;
+  w.col_begin = o.cols ? o.cols->first : 0;
+  w.col_end = o.cols ? o.cols->second : T;
+  w.pool = o.pool;
+  if (w.row_end > T || w.col_end > T) {
+    throw InputError("--rows/--cols reach past the prompt's " + std::to_string(T) + " tokens (rows " +
+                     std::to_string(w.row_begin) + ":" + std::to_string(w.row_end) + ", keys " +
+                     std::to_string(w.col_begin) + ":" + std::to_string(w.col_end) + ")");
+  }
+  const bool diff = snap.model.kind == AttentionKind::Differential;
+  const std::vector<MapKind> kinds = diff ? std::vector<MapKind>{MapKind::A1, MapKind::A2, MapKind::Diff}
+                                          : std::vector<MapKind>{MapKind::Standard};
+  for (const HeadRef& ref : selected_heads(o, snap.model)) {
+    LayerCapture& layer = snap.layers[static_cast<size_t>(ref.layer)];
+    for (MapKind kind : kinds) {
+      std::vector<Matrix>& maps = kind == MapKind::Standard ? layer.attn : kind == MapKind::A1 ? layer.attn1
+                                  : kind == MapKind::A2     ? layer.attn2 : layer.diff;
+      maps.resize(static_cast<size_t>(snap.model.num_heads));
+      w.layer = ref.layer;
+      w.kind = kind;
+      w.head = ref.head;
+      maps[static_cast<size_t>(ref.head)] = snap.store->window(w);
+    }
+  }
+  snap.map_window = MapWindowInfo{w.row_begin, w.row_end, w.col_begin, w.col_end, w.pool};
 }
 
 int command_run(const CliOptions& o) {
@@ -112,7 +179,6 @@ int command_run(const CliOptions& o) {
   auto model = Model::load(o.model, load);
   std::unique_ptr<Model> model_b;
   if (!o.model_b.empty()) model_b = Model::load(o.model_b, load);
-  check_selection(o, model->info());
 
   std::vector<Token> tokens;
   if (o.token_ids) {
@@ -127,23 +193,12 @@ int command_run(const CliOptions& o) {
     std::cerr << "note: keeping the first " << context << " of " << tokens.size() << " tokens (--truncate)\n";
     tokens.resize(static_cast<size_t>(context));
   }
-  CaptureRequest request;
-  if (o.span) request.span = tokens_overlapping(tokens, o.span->first, o.span->second);
-  request.rollout = o.rollout;
-  // Full maps are needed only for files that hold them; otherwise statistics are enough.
-  request.maps = (o.maps_path || o.png_dir) ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
-  if (request.maps == CaptureRequest::Maps::All && o.png_dir && !o.maps_path && (o.layer || o.head)) {
-    request.maps = CaptureRequest::Maps::Selected;
-    const ModelInfo& info = model->info();
-    for (int l = 0; l < info.num_layers; ++l) {
-      for (int h = 0; h < info.num_heads; ++h) {
-        if ((!o.layer || *o.layer == l) && (!o.head || *o.head == h)) request.heads.push_back({l, h});
-      }
-    }
-  }
-  request.logits = o.maps_path.has_value();
+  const CaptureRequest request = request_for(o, tokens, model->info());
+  std::optional<CaptureRequest> request_b;
+  if (model_b) request_b = request_for(o, tokens, model_b->info());  // checks the selection against B before A runs
 
-  const AttentionSnapshot snap = model->run(tokens, request);
+  AttentionSnapshot snap = model->run(tokens, request);
+  fetch_windows(o, snap);
   std::cout << tokens.size() << " tokens";
   if (request.span) std::cout << ", span = tokens [" << request.span->begin << ", " << request.span->end << ")";
   std::cout << "\n";
@@ -152,10 +207,8 @@ int command_run(const CliOptions& o) {
     write_outputs(o, snap, "");
     return 0;
   }
-  check_selection(o, model_b->info());
-  CaptureRequest request_b = request;
-  if (request_b.maps == CaptureRequest::Maps::Selected) request_b.maps = CaptureRequest::Maps::All;
-  const AttentionSnapshot snap_b = model_b->run(tokens, request_b);
+  AttentionSnapshot snap_b = model_b->run(tokens, *request_b);
+  fetch_windows(o, snap_b);
   print_side_by_side(layer_table(snap), layer_table(snap_b));
   write_outputs(o, snap, "");
   write_outputs(o, snap_b, ".b");
@@ -167,6 +220,13 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+double mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+// Times the engine the ways a user meets it (docs/benchmarks.md): the forward alone; statistics of every head with
+// overviews of every map (the store kept for windows); that plus one head's whole map at full resolution, streamed
+// to the host in windows of rows; and a 1024 x 1024 window fetched after the run. Each line: the median time, the
+// peak device memory beyond what the model held before (CUDA), and the result's host size. A `BENCH {...}` JSON line
+// repeats them for scripts.
 int command_bench(const CliOptions& o) {
   auto model = Model::load(o.model, LoadOptions{o.device, o.dtype, {}});
   const ModelInfo& info = model->info();
@@ -179,35 +239,94 @@ int command_bench(const CliOptions& o) {
   std::vector<int64_t> ids(static_cast<size_t>(o.bench_tokens));
   for (auto& id : ids) id = pick(rng);
   const std::vector<Token> tokens = tokens_from_ids(ids);
+  const int64_t T = o.bench_tokens;
+  const bool diff = info.kind == AttentionKind::Differential;
+  const MapKind kind = diff ? MapKind::Diff : MapKind::Standard;
+  const int layer = info.num_layers / 2;
 
-  struct Mode {
-    const char* name;
-    CaptureRequest request;
-  };
-  CaptureRequest full;
-  CaptureRequest stats_only;
-  stats_only.maps = CaptureRequest::Maps::None;
-  stats_only.logits = false;
-  CaptureRequest none = stats_only;
+  CaptureRequest none;
+  none.maps = CaptureRequest::Maps::None;
+  none.logits = false;
   none.statistics = false;
-  const Mode modes[] = {{"full capture", full}, {"statistics only", stats_only}, {"no capture", none}};
+  none.overviews = false;
+  none.keep_store = false;
+  CaptureRequest stats = none;
+  stats.statistics = true;
+  stats.overviews = true;
+  stats.keep_store = true;
+  stats.span = TokenSpan{T / 2, T / 2 + 1};  // signal/noise on the last row, as a user with a marked span
+
+  // One head's whole map, a band of rows at a time (at 32K tokens the map is 4 GiB: it is streamed, not kept).
+  auto stream_full_head = [&](const AttentionSnapshot& snap) {
+    const int64_t band = std::max<int64_t>(1, (int64_t{1} << 26) / T);
+    for (int64_t r = 0; r < T; r += band) {
+      MapWindow w;
+      w.layer = layer;
+      w.kind = kind;
+      w.head = 0;
+      w.row_begin = r;
+      w.row_end = std::min(T, r + band);
+      (void)snap.store->window(w);
+    }
+  };
+  MapWindow corner;  // the last 1024 rows and keys: the most expensive window (rows see every key)
+  corner.layer = layer;
+  corner.kind = kind;
+  corner.head = 0;
+  corner.row_begin = std::max<int64_t>(0, T - 1024);
+  corner.col_begin = std::max<int64_t>(0, T - 1024);
 
   std::cout << "bench " << info.name << " (" << info.model_type << ", " << info.num_parameters << " parameters) on "
-            << info.device << " in " << info.compute_dtype << ", " << o.bench_tokens << " tokens, median of "
-            << o.bench_runs << " runs after 1 warm-up\n";
+            << info.device << " in " << info.compute_dtype << ", " << T << " tokens, median of " << o.bench_runs
+            << " runs after 1 warm-up\n";
+  struct Mode {
+    const char* name;
+    std::function<int64_t()> run;  // returns the host bytes of the result
+  };
+  const Mode modes[] = {
+      {"forward only", [&] { return snapshot_host_bytes(model->run(tokens, none)); }},
+      {"stats+overviews", [&] { return snapshot_host_bytes(model->run(tokens, stats)); }},
+      {"+ one full head", [&] {
+         const AttentionSnapshot snap = model->run(tokens, stats);
+         stream_full_head(snap);
+         return snapshot_host_bytes(snap);
+       }},
+  };
   double baseline = 0;
   for (const Mode& mode : modes) {
-    (void)model->run(tokens, mode.request);  // warm-up: allocator, kernels, caches
+    (void)mode.run();  // warm-up: allocator, kernels, caches
+    const int64_t before = model->device_memory().current;
+    model->reset_peak_memory();
     std::vector<double> ms;
+    int64_t host_bytes = 0;
     for (int r = 0; r < o.bench_runs; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      (void)model->run(tokens, mode.request);
+      host_bytes = mode.run();
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     const double m = median(ms);
     if (baseline == 0) baseline = m;
-    std::printf("  %-16s %10.2f ms per forward  (%.2fx of full capture)\n", mode.name, m, m / baseline);
+    const double peak = mib(model->device_memory().peak - before);
+    std::printf("  %-18s %10.2f ms  (%.2fx of the forward)  peak device +%.0f MiB  result on host %.1f MiB\n",
+                mode.name, m, m / baseline, peak, mib(host_bytes));
+    std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"%s\", \"ms\": %.3f, "
+                "\"peak_device_mib\": %.1f, \"host_mib\": %.2f}\n",
+                info.model_type.c_str(), static_cast<long long>(T), mode.name, m, peak, mib(host_bytes));
   }
+  // A window after the run: the store answers from the kept queries and keys.
+  const AttentionSnapshot snap = model->run(tokens, stats);
+  (void)snap.store->window(corner);
+  std::vector<double> ms;
+  for (int r = 0; r < std::max(o.bench_runs, 5); ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)snap.store->window(corner);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::printf("  %-18s %10.2f ms  (store on device %.0f MiB)\n", "1024^2 window", median(ms),
+              mib(snap.store->device_bytes()));
+  std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"window\", \"ms\": %.3f, "
+              "\"store_mib\": %.1f}\n",
+              info.model_type.c_str(), static_cast<long long>(T), median(ms), mib(snap.store->device_bytes()));
   return 0;
 }
 

@@ -37,6 +37,31 @@ std::vector<int64_t> parse_token_ids(const std::string& text) {
 
 namespace {
 
+// "A:B" with 0 <= A < B, for --rows / --cols (token indices).
+std::pair<int64_t, int64_t> parse_range(const std::string& flag, const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) throw UsageError(flag + " \"" + text + "\": write token indices as A:B, e.g. " + flag + " 0:512");
+  const int64_t a = parse_integer(flag, text.substr(0, colon));
+  const int64_t b = parse_integer(flag, text.substr(colon + 1));
+  if (a < 0 || b <= a) throw UsageError(flag + " " + text + ": need 0 <= A < B");
+  return {a, b};
+}
+
+// "0,3,5" -> {0, 3, 5}.
+std::vector<int> parse_index_list(const std::string& flag, const std::string& text) {
+  std::vector<int> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const int64_t v = parse_integer(flag, text.substr(start, comma - start));
+    if (v < 0 || v > 1 << 20) throw UsageError(flag + ": " + std::to_string(v) + " is not an index");
+    out.push_back(static_cast<int>(v));
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::pair<int64_t, int64_t> parse_span(const std::string& text) {
   const size_t colon = text.find(':');
   if (colon == std::string::npos) throw UsageError("--span \"" + text + "\": write byte offsets as A:B, e.g. --span 10:24");
@@ -52,8 +77,9 @@ const char* cli_usage() {
   return "usage:\n"
          "  diffscope-cli run --model DIR [--model-b DIR] (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
          "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
-         "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--layer L] [--head H]\n"
-         "                [--png-scale N] [--hide-sink]]\n"
+         "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
+         "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
+         "                [--attention fused|explicit]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
@@ -63,7 +89,12 @@ const char* cli_usage() {
          "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
          "  --truncate     keep the first tokens that fit the model's context\n"
          "  --rollout      add attention rollout through each layer to --maps (layer.{i}.rollout [T, T])\n"
-         "  --model-b      a second model run on the same tokens; its files get a \".b\" suffix\n";
+         "  --model-b      a second model run on the same tokens; its files get a \".b\" suffix\n"
+         "  --layers/--heads  which maps --maps and --png hold (default: every head of every layer; --layer/--head\n"
+         "                 pick one each)\n"
+         "  --rows/--cols  a window of each of those maps: query rows [A, B) x keys [C, D) (default: all)\n"
+         "  --pool N       pool N x N cells of the window into one, keeping the entry of largest |value|\n"
+         "  --attention    fused (default: never holds a layer's T x T maps) or explicit (HF eager's order)\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
@@ -92,6 +123,12 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--png") o.png_dir = value();
     else if (flag == "--layer") o.layer = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--head") o.head = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--layers") o.layers = parse_index_list(flag, value());
+    else if (flag == "--heads") o.heads = parse_index_list(flag, value());
+    else if (flag == "--rows") o.rows = parse_range(flag, value());
+    else if (flag == "--cols") o.cols = parse_range(flag, value());
+    else if (flag == "--pool") o.pool = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--attention") o.attention = value();
     else if (flag == "--png-scale") o.png_scale = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
@@ -107,6 +144,17 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
   }
   if (o.rollout && !o.maps_path) throw UsageError("--rollout adds to --maps: give --maps OUT.safetensors too");
+  if (o.layer && !o.layers.empty()) throw UsageError("give --layer or --layers, not both");
+  if (o.head && !o.heads.empty()) throw UsageError("give --head or --heads, not both");
+  if (o.layer) o.layers = {*o.layer};
+  if (o.head) o.heads = {*o.head};
+  const bool window = o.rows || o.cols || o.pool != 1;
+  if (window && !o.maps_path && !o.png_dir) throw UsageError("--rows, --cols and --pool shape the maps of --maps or --png: give one of them");
+  if (window && o.rollout) throw UsageError("--rollout writes whole maps; it cannot be combined with --rows, --cols or --pool");
+  if (o.pool < 1 || o.pool > 1 << 20) throw UsageError("--pool must be at least 1");
+  if (o.attention != "fused" && o.attention != "explicit") {
+    throw UsageError("--attention \"" + o.attention + "\": use fused or explicit");
+  }
   if (o.png_scale < 1 || o.png_scale > 64) throw UsageError("--png-scale must be between 1 and 64");
   if (o.bench_tokens < 1) throw UsageError("--tokens must be at least 1");
   if (o.bench_runs < 1) throw UsageError("--runs must be at least 1");

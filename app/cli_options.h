@@ -22,7 +22,11 @@ struct CliOptions {
   std::string dtype = "f32";
   std::optional<std::pair<int64_t, int64_t>> span;  // byte offsets [A, B)
   std::optional<std::string> maps_path, stats_path, png_dir;
-  std::optional<int> layer, head;
+  std::optional<int> layer, head;           // --layer / --head: one each (kept for old scripts)
+  std::vector<int> layers, heads;           // --layers / --heads: which maps --maps and --png hold (empty: all)
+  std::optional<std::pair<int64_t, int64_t>> rows, cols;  // --rows A:B / --cols C:D: a window of each map
+  int pool = 1;                             // --pool N: N x N cells of the window into one (largest |value|)
+  std::string attention = "fused";          // --attention fused|explicit
   int png_scale = 1;
   bool hide_sink = false;
   bool truncate = false;

@@ -183,10 +183,12 @@ OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t exc
     s.median = v[static_cast<size_t>(k_median)];
     return s;
   }
-  auto kth = [&](int64_t rank) { return std::get<0>(flat.kthvalue(rank + 1)).item<double>(); };
+  // On a GPU: the 10 largest by topk (cheap), one selection for the median. Excluded entries hold -1, so they are
+  // among the 10 largest only when fewer than 10 entries are kept, and then the smallest kept one is the answer.
+  const int64_t take = std::min<int64_t>(10, kept);
   s.top1 = flat.max().item<double>();
-  s.top10 = kth(k10);
-  s.median = kth(k_median);
+  s.top10 = std::get<0>(flat.topk(take)).min().item<double>();
+  s.median = std::get<0>(flat.kthvalue(k_median + 1)).item<double>();
   return s;
 }
 

@@ -26,6 +26,12 @@ struct InputError : EngineError {
   using EngineError::EngineError;
 };
 
+// A request that does not fit: out of device or host memory, or a result larger than the engine will build. The
+// message gives the size and a way to narrow the request (shorter prompt, fewer maps, statistics only, another device).
+struct ResourceError : EngineError {
+  using EngineError::EngineError;
+};
+
 // A run that was stopped because a newer request arrived.
 struct Cancelled : EngineError {
   Cancelled() : EngineError("run cancelled by a newer request") {}

@@ -59,30 +59,41 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
   // Stacked copies live here until the file is written.
   std::vector<std::vector<float>> buffers;
   std::vector<TensorToWrite> tensors;
+  std::map<std::string, std::string> metadata{{"model", snap.model.path}, {"model_type", snap.model.model_type},
+                                              {"format", "diffscope-maps-1"}};
   buffers.reserve(snap.layers.size() * 4 + 1);
-  const int64_t T = static_cast<int64_t>(snap.tokens.size());
   if (!snap.logits.empty()) {
     tensors.push_back({"logits", DType::F32, {snap.logits.rows, snap.logits.cols}, snap.logits.values.data()});
+  }
+  if (snap.map_window) {
+    const MapWindowInfo& w = *snap.map_window;
+    metadata["window"] = "rows " + std::to_string(w.row_begin) + ":" + std::to_string(w.row_end) + " keys " +
+                         std::to_string(w.col_begin) + ":" + std::to_string(w.col_end) + " pool " +
+                         std::to_string(w.pool);
   }
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
     const std::string prefix = "layer." + std::to_string(i) + ".";
     for (MapKind kind : kinds_of(snap.model)) {
+      // The captured heads of this layer, stacked; when not every head was captured, metadata names them.
       const std::vector<Matrix>& maps = layer.maps(kind);
-      const bool any = std::any_of(maps.begin(), maps.end(), [](const Matrix& m) { return !m.empty(); });
-      if (!any) continue;
-      std::vector<float> stacked;
-      stacked.reserve(maps.size() * static_cast<size_t>(T * T));
+      std::vector<size_t> heads;
       for (size_t h = 0; h < maps.size(); ++h) {
-        if (maps[h].empty()) {
-          throw InputError("layer " + std::to_string(i) + " head " + std::to_string(h) + " was not captured: run with "
-                           "every head captured to write --maps");
-        }
-        stacked.insert(stacked.end(), maps[h].values.begin(), maps[h].values.end());
+        if (!maps[h].empty()) heads.push_back(h);
       }
+      if (heads.empty()) continue;
+      const Matrix& first = maps[heads.front()];
+      std::vector<float> stacked;
+      stacked.reserve(heads.size() * first.values.size());
+      std::string head_list;
+      for (size_t h : heads) {
+        stacked.insert(stacked.end(), maps[h].values.begin(), maps[h].values.end());
+        head_list += (head_list.empty() ? "" : ",") + std::to_string(h);
+      }
+      if (heads.size() != maps.size()) metadata[prefix + "heads"] = head_list;
       buffers.push_back(std::move(stacked));
-      tensors.push_back({prefix + map_kind_name(kind), DType::F32, {static_cast<int64_t>(maps.size()), T, T},
-                         buffers.back().data()});
+      tensors.push_back({prefix + map_kind_name(kind), DType::F32,
+                         {static_cast<int64_t>(heads.size()), first.rows, first.cols}, buffers.back().data()});
     }
     if (snap.model.kind == AttentionKind::Differential) {
       tensors.push_back({prefix + "lambda", DType::F32, {layer.lambda.rows, layer.lambda.cols},
@@ -93,8 +104,6 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
                          layer.rollout.values.data()});
     }
   }
-  std::map<std::string, std::string> metadata{{"model", snap.model.path}, {"model_type", snap.model.model_type},
-                                              {"format", "diffscope-maps-1"}};
   write_safetensors(path, tensors, metadata);
 }
 

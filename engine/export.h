@@ -12,8 +12,9 @@ namespace diffscope {
 
 // `logits` [T, V]; standard: `layer.{i}.attn` [H, T, T]; Diff: `layer.{i}.attn1`, `layer.{i}.attn2`,
 // `layer.{i}.diff` [H/2, T, T] and `layer.{i}.lambda` [H/2, T]; `layer.{i}.rollout` [T, T] when it was captured; all
-// float32. Heads whose maps were not captured are
-// left out of the stacked tensor only if no head of that layer was captured; otherwise missing heads are an error.
+// float32. Only the captured heads of a layer are stacked: when they are not all of them, metadata
+// `layer.{i}.heads` lists them ("0,3"); when the maps are windows, metadata `window` says which
+// ("rows A:B keys C:D pool N") and the last two dimensions are the window's.
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
 
 // The model description, tokens (text, byte span) and per layer/head every statistic (REFERENCE.md names), with

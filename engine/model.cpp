@@ -6,6 +6,10 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
+#ifdef DIFFSCOPE_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +25,9 @@
 #include "generation_config.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "attention_maps.h"
+#include "layer_scan.h"
+#include "torch_errors.h"
 #include "torch_stats.h"
 
 namespace diffscope {
@@ -304,7 +311,84 @@ struct Model::Impl {
     return false;
   }
 
-  // Copies the maps of the requested heads of `maps` (N, T, T) to the host; others stay empty.
+  HeadLayout head_layout() const {
+    HeadLayout l;
+    l.differential = differential();
+    l.H = config.num_heads;
+    l.KV = config.num_kv_heads;
+    l.d = config.head_dim;
+    l.scale = std::pow(static_cast<double>(config.head_dim), -0.5);
+    if (diff_v2()) {
+      l.a1_offset = 0, l.a1_stride = 2, l.a2_offset = 1, l.a2_stride = 2;
+    } else if (differential()) {
+      l.a1_offset = 0, l.a1_stride = 1, l.a2_offset = config.num_heads / 2, l.a2_stride = 1;
+    }
+    return l;
+  }
+
+  std::vector<MapKind> map_kinds() const {
+    if (differential()) return {MapKind::A1, MapKind::A2, MapKind::Diff};
+    return {MapKind::Standard};
+  }
+
+  // The values each sub-head reads, (H, S, dv). HF diffllama (V1): V is split along KV heads into two halves, each
+  // tiled back to KV heads and expanded like K; every sub-head reads both halves, so dv = 2d and a sub-head's output is
+  // A (V1 | V2). Standard and V2: the KV head of the sub-head's group, dv = d.
+  at::Tensor sub_head_values(const at::Tensor& v) const {
+    const int64_t groups = config.num_heads / config.num_kv_heads;
+    if (differential() && !diff_v2()) {
+      std::vector<at::Tensor> halves = v.chunk(2, 0);
+      at::Tensor v1 = halves[0].repeat({2, 1, 1}).repeat_interleave(groups, 0);
+      at::Tensor v2 = halves[1].repeat({2, 1, 1}).repeat_interleave(groups, 0);
+      return at::cat({v1, v2}, -1);
+    }
+    return v.repeat_interleave(groups, 0);
+  }
+
+  // Each sub-head's attention output, (H, T, dv). q: (H, T, d); keys: (H, S, d); values: (H, S, dv); the T queries
+  // are the last T of the S positions. Explicit (or when `probs` is given, which receives the (H, T, S) float32 softmax
+  // maps): HF's eager attention. Fused: no (H, T, S) tensor.
+  at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values, const at::Tensor& causal_mask,
+                    bool explicit_path, at::Tensor* probs) const {
+    const int64_t T = q.size(1), S = keys.size(1);
+    const double scale = std::pow(static_cast<double>(config.head_dim), -0.5);
+    if (explicit_path || probs) {
+      at::Tensor scores = at::matmul(q, keys.transpose(1, 2)) * scale;                        // (H, T, S)
+      at::Tensor p = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);
+      if (probs) *probs = p;
+      return at::matmul(p.to(dtype), values);
+    }
+#if TORCH_VERSION_MAJOR >= 2
+    // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the default scale is d^-1/2.
+    at::Tensor out;
+    if (T == S) {
+      out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
+                                             /*is_causal=*/true);
+    } else {
+      out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0),
+                                             causal_mask.logical_not(), 0.0, /*is_causal=*/false);
+    }
+    return out.squeeze(0);
+#else
+    // LibTorch 1.13 has no fused attention: the explicit computation a block of query rows at a time, so at most
+    // (H, block, S) scores exist at once.
+    const int64_t H = q.size(0);
+    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, H * S));
+    at::Tensor out = at::empty({H, T, values.size(2)}, values.options());
+    const auto long_options = q.options().dtype(at::kLong);
+    for (int64_t r0 = 0; r0 < T; r0 += block) {
+      const int64_t r1 = std::min(r0 + block, T), keys_seen = S - T + r1;
+      at::Tensor scores = at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, keys_seen).transpose(1, 2)) * scale;
+      at::Tensor after = at::arange(S - T + r0, keys_seen, long_options).unsqueeze(1) <
+                         at::arange(keys_seen, long_options).unsqueeze(0);  // key after the query's position
+      at::Tensor p = at::softmax(scores.masked_fill(after, -INFINITY), -1, at::kFloat);
+      out.slice(1, r0, r1).copy_(at::matmul(p.to(dtype), values.slice(1, 0, keys_seen)));
+    }
+    return out;
+#endif
+  }
+
+  // Copies the rows of the requested heads' maps (N, T, S) to the host; others stay empty.
   std::vector<Matrix> capture_maps(const at::Tensor& maps, const CaptureRequest& request, int layer) const {
     std::vector<Matrix> out(static_cast<size_t>(maps.size(0)));
     for (int64_t h = 0; h < maps.size(0); ++h) {
@@ -313,33 +397,72 @@ struct Model::Impl {
     return out;
   }
 
-  // The maps and, when `stats`, the statistics of a Diff layer's A1, A2 and D, each (H/2, T, S).
-  void capture_diff(const at::Tensor& a1, const at::Tensor& a2, const at::Tensor& diff_map,
-                    const CaptureRequest& request, int index, bool stats, LayerCapture& capture) const {
-    capture.attn1 = capture_maps(a1, request, index);
-    capture.attn2 = capture_maps(a2, request, index);
-    capture.diff = capture_maps(diff_map, request, index);
-    if (stats) {
-      capture.stats_attn1 = head_statistics(a1, false, request);
-      capture.stats_attn2 = head_statistics(a2, false, request);
-      capture.stats_diff = head_statistics(diff_map, /*signed_map=*/true, request);
+  // Generation steps: the new rows (T of S keys) of every requested map, from the explicit softmax maps `probs`
+  // (H, T, S). lambda_rows: (P, T) float32 for a Diff model.
+  void capture_rows(const at::Tensor& probs, const at::Tensor& lambda_rows, const CaptureRequest& request, int index,
+                    LayerCapture& capture) const {
+    if (!differential()) {
+      capture.attn = capture_maps(probs, request, index);
+      return;
+    }
+    const HeadLayout layout = head_layout();
+    std::vector<int64_t> a1, a2;
+    for (int p = 0; p < layout.num_heads(); ++p) {
+      a1.push_back(layout.a1(p));
+      a2.push_back(layout.a2(p));
+    }
+    at::Tensor p1 = probs.index_select(0, at::tensor(a1).to(probs.device()));
+    at::Tensor p2 = probs.index_select(0, at::tensor(a2).to(probs.device()));
+    capture.attn1 = capture_maps(p1, request, index);
+    capture.attn2 = capture_maps(p2, request, index);
+    capture.diff = capture_maps(p1 - lambda_rows.unsqueeze(-1) * p2, request, index);
+  }
+
+  // The full maps of the requested heads of a whole-prompt layer, recomputed from its queries and keys.
+  void capture_full_maps(const LayerQK& qk, const CaptureRequest& request, int index, LayerCapture& capture) const {
+    const HeadLayout layout = head_layout();
+    const int64_t T = qk.q.size(1);
+    const at::Tensor rows = at::arange(T, at::TensorOptions().device(qk.q.device()).dtype(at::kLong));
+    for (MapKind kind : map_kinds()) {
+      std::vector<Matrix> maps(static_cast<size_t>(layout.num_heads()));
+      for (int h = 0; h < layout.num_heads(); ++h) {
+        if (wants_map(request, index, h)) maps[static_cast<size_t>(h)] = to_matrix(map_rows(qk, layout, kind, h, rows, T));
+      }
+      (kind == MapKind::Standard ? capture.attn : kind == MapKind::A1 ? capture.attn1
+                                                : kind == MapKind::A2 ? capture.attn2 : capture.diff) = std::move(maps);
     }
   }
 
+  // The head mean of a whole-prompt layer's D (Diff) or A maps, (T, T) float32, a block of rows at a time.
+  at::Tensor head_mean_map(const LayerQK& qk) const {
+    const HeadLayout layout = head_layout();
+    const int64_t T = qk.q.size(1);
+    at::Tensor mean = at::zeros({T, T}, qk.q.options().dtype(at::kFloat));
+    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, layout.H * T));
+    for (int64_t r0 = 0; r0 < T; r0 += block) {
+      const int64_t r1 = std::min(r0 + block, T);
+      const at::Tensor rows = at::arange(r0, r1, at::TensorOptions().device(qk.q.device()).dtype(at::kLong));
+      const std::vector<at::Tensor> maps = all_heads_rows(qk, layout, rows);
+      mean.slice(0, r0, r1).copy_(maps.back().mean(0));
+    }
+    return mean;
+  }
+
   // One decoder layer. x: (T, hidden), the newest T tokens; `cache` (may be null) holds the rotated keys and the
-  // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. Fills
-  // `capture` with maps (T rows of S keys), lambda and, for a whole prompt (T == S), statistics.
+  // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. For a whole
+  // prompt (T == S) fills `capture` with lambda, statistics, overviews and the requested maps, and `kept` (when given)
+  // with what windows need; for generation steps (T < S) with lambda and the new rows of the requested maps.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture, KvCache* cache, at::Tensor* mean_map) const {
+                           LayerCapture& capture, KvCache* cache, LayerQK* kept, at::Tensor* mean_map) const {
     const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
-    const int64_t groups = H / KV;
+    const int64_t groups = H / KV, half = H / 2;
     at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
     at::Tensor q = w.q(h).view({T, H, d}).transpose(0, 1);   // (H, T, d)
     at::Tensor k = w.k(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
-    q = q * cos + rotate_half(q) * sin;
-    k = k * cos + rotate_half(k) * sin;
+    q = (q * cos + rotate_half(q) * sin).contiguous();
+    k = (k * cos + rotate_half(k) * sin).contiguous();
     if (cache) {
       if (cache->k.defined()) {
         k = at::cat({cache->k, k}, 1);                        // (KV, S, d)
@@ -348,69 +471,54 @@ struct Model::Impl {
       cache->k = k;
       cache->v = v;
     }
-    at::Tensor k_rep = k.repeat_interleave(groups, 0);       // (H, S, d): sub-head j reads KV head j / groups
+    const bool whole_prompt = k.size(1) == T;
 
-    at::Tensor scores = at::matmul(q, k_rep.transpose(1, 2)) * std::pow(static_cast<double>(d), -0.5);  // (H, T, S)
-    // The new rows are the last T of S, so each sub-head masks T (T - 1) / 2 entries either way.
-    const bool stats = request.statistics && k.size(1) == T;
-    if (stats) {
-      const int64_t masked = H * T * (T - 1) / 2;  // entries above the diagonal, per sub-head
-      capture.attn_logits = outlier_statistics_of_abs(scores.abs().masked_fill(causal_mask, -1.0), masked);
+    // lambda: V1 one value per layer in the compute dtype, as HF; V2 per diff head and query row,
+    // lambda_{t,h} = sigmoid(h_t W_lambda)_h (docs/diff-v2.md). lambda_rows: (H/2, T) float32 either way.
+    at::Tensor lambda, lambda_rows;
+    if (differential()) {
+      if (!diff_v2()) {
+        lambda = lambda_of(w);
+        lambda_rows = at::full({half, T}, lambda.item<double>(), x.options().dtype(at::kFloat));
+        capture.lambda_init = w.lambda_init;
+      } else {
+        lambda_rows = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();
+        capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
+      }
+      capture.lambda = to_matrix(lambda_rows);
     }
-    at::Tensor probs_f32 = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);  // (H, T, T)
-    at::Tensor probs = probs_f32.to(dtype);
 
-    at::Tensor attn_out;  // (T, H * d)
+    const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
+    at::Tensor probs;
+    at::Tensor out = attend(q, k.repeat_interleave(groups, 0), sub_head_values(v), causal_mask,
+                            request.attention == CaptureRequest::Attention::Explicit, step_rows ? &probs : nullptr);
+    at::Tensor attn_out;  // (T, H * d), or (T, H/2 * d) for V2
     if (!differential()) {
-      at::Tensor v_rep = v.repeat_interleave(groups, 0);
-      attn_out = at::matmul(probs, v_rep).transpose(0, 1).reshape({T, H * d});
-      capture.attn = capture_maps(probs_f32, request, index);
-      if (stats) capture.stats_attn = head_statistics(probs_f32, /*signed_map=*/false, request);
-      if (mean_map) *mean_map = probs_f32.mean(0);
+      attn_out = out.transpose(0, 1).reshape({T, H * d});
     } else if (!diff_v2()) {
-      // HF diffllama: V is split along KV heads into two halves, each tiled back to KV heads and expanded like K;
-      // every sub-head reads both halves, so out = A (V1 | V2) of width 2d.
-      const int64_t half = H / 2;
-      std::vector<at::Tensor> v_halves = v.chunk(2, 0);
-      at::Tensor v1 = v_halves[0].repeat({2, 1, 1}).repeat_interleave(groups, 0);
-      at::Tensor v2 = v_halves[1].repeat({2, 1, 1}).repeat_interleave(groups, 0);
-      at::Tensor out = at::cat({at::matmul(probs, v1), at::matmul(probs, v2)}, -1);  // (H, T, 2d)
-      at::Tensor lambda = lambda_of(w);                                               // scalar
       at::Tensor diff_out = out.slice(0, 0, half) - lambda * out.slice(0, half, H);   // (H/2, T, 2d)
       diff_out = (1.0 - w.lambda_init) * rms_norm(diff_out, at::Tensor(), config.rms_norm_eps);
       attn_out = diff_out.transpose(0, 1).reshape({T, H * d});
-
-      const double lambda_value = lambda.item<double>();
-      at::Tensor a1 = probs_f32.slice(0, 0, half), a2 = probs_f32.slice(0, half, H);
-      at::Tensor diff_map = a1 - lambda.to(at::kFloat) * a2;                           // (H/2, T, T), signed
-      capture.lambda_init = w.lambda_init;
-      capture.lambda.rows = half;
-      capture.lambda.cols = T;
-      capture.lambda.values.assign(static_cast<size_t>(half * T), static_cast<float>(lambda_value));
-      capture_diff(a1, a2, diff_map, request, index, stats, capture);
-      if (mean_map) *mean_map = diff_map.mean(0);
     } else {
-      // Diff V2 (docs/diff-v2.md): diff head h pairs sub-heads 2h (A1) and 2h+1 (A2), which read the same KV head
-      // because the group size is even (checked at parse time); lambda_{t,h} = sigmoid(h_t W_lambda)_h per query row.
       // Each sub-head's output A V is formed first and then subtracted, as the authors' code does; this equals D V.
-      const int64_t half = H / 2;
-      at::Tensor out = at::matmul(probs, v.repeat_interleave(groups, 0));            // (H, T, d)
-      at::Tensor lambda_f32 = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();  // (H/2, T)
-      at::Tensor diff_out = out.slice(0, 0, H, 2) - lambda_f32.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
+      at::Tensor diff_out = out.slice(0, 0, H, 2) - lambda_rows.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
       attn_out = diff_out.transpose(0, 1).reshape({T, half * d});
+    }
+    if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
 
-      at::Tensor a1 = probs_f32.slice(0, 0, H, 2), a2 = probs_f32.slice(0, 1, H, 2);
-      at::Tensor diff_map = a1 - lambda_f32.unsqueeze(-1) * a2;                       // (H/2, T, T), signed
-      capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
-      capture.lambda = to_matrix(lambda_f32);
-      capture_diff(a1, a2, diff_map, request, index, stats, capture);
-      if (mean_map) *mean_map = diff_map.mean(0);
+    if (whole_prompt) {
+      const LayerQK qk{q, k, lambda_rows};
+      const HeadLayout layout = head_layout();
+      scan_layer(qk, layout, request, capture);
+      if (request.maps != CaptureRequest::Maps::None) capture_full_maps(qk, request, index, capture);
+      if (mean_map) *mean_map = head_mean_map(qk);
+      if (kept) *kept = qk;
     }
     at::Tensor y = x + w.o(attn_out);
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
-    at::Tensor out = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
-    if (stats) capture.hidden_states = outlier_statistics(out);
-    return out;
+    at::Tensor result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    if (request.statistics && whole_prompt) capture.hidden_states = outlier_statistics(result);
+    return result;
   }
 
   // The ids of `tokens` after checking them and `request` against the model; throws InputError with advice.
@@ -447,12 +555,35 @@ struct Model::Impl {
     return ids;
   }
 
+  // Refuses, before any work, a request whose result would not fit on the host: full maps, logits and rollout grow
+  // with T^2 or T x V. Statistics and overviews are always small.
+  void check_result_size(int64_t T, const CaptureRequest& request) const {
+    const int64_t kinds = differential() ? 3 : 1;
+    int64_t maps = 0;
+    if (request.maps == CaptureRequest::Maps::All) maps = int64_t{config.num_layers} * info.num_heads * kinds;
+    if (request.maps == CaptureRequest::Maps::Selected) maps = static_cast<int64_t>(request.heads.size()) * kinds;
+    const double map_bytes = 4.0 * static_cast<double>(T) * static_cast<double>(T);
+    const double bytes = map_bytes * static_cast<double>(maps + (request.rollout ? config.num_layers : 0)) +
+                         (request.logits ? 4.0 * static_cast<double>(T) * static_cast<double>(config.vocab_size) : 0);
+    if (bytes <= kMaxResultBytes) return;
+    auto gib = [](double b) { return std::to_string(static_cast<int64_t>(b / (1 << 20)) / 1024.0).substr(0, 5) + " GiB"; };
+    std::string parts = std::to_string(maps) + " full maps of " + std::to_string(T) + " x " + std::to_string(T);
+    if (request.rollout) parts += ", rollout of every layer";
+    if (request.logits) parts += ", logits of every token";
+    throw ResourceError("the result asked for would take " + gib(bytes) + " on the host (" + parts +
+                        "), more than the engine's limit of " + gib(kMaxResultBytes) +
+                        ": ask for fewer maps (choose layers and heads, or a window of rows and keys), statistics "
+                        "and overviews only, or a shorter prompt");
+  }
+  static constexpr double kMaxResultBytes = 4.0 * (1 << 30);
+
   // Runs `ids` (the tokens at positions offset, offset + 1, ...) through every layer; returns the final hidden states
   // (T, hidden) and fills `captures` (one per layer) with what `request` asks for. With `caches` (one per layer),
-  // the keys and values of earlier tokens come from them and these tokens' are appended.
+  // the keys and values of earlier tokens come from them and these tokens' are appended. With `store`, each layer's
+  // queries and keys are kept there for windows. `layer_now` tells an error handler where the run was.
   at::Tensor forward(const std::vector<int64_t>& ids, int64_t offset, const CaptureRequest& request,
-                     std::vector<LayerCapture>& captures, std::vector<KvCache>* caches,
-                     const std::function<bool()>& should_stop) const {
+                     std::vector<LayerCapture>& captures, std::vector<KvCache>* caches, TorchMapStore* store,
+                     const std::function<bool()>& should_stop, int* layer_now = nullptr) const {
     const int64_t T = static_cast<int64_t>(ids.size()), S = offset + T;
     const auto on_device = at::TensorOptions().device(device);
     at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
@@ -467,18 +598,25 @@ struct Model::Impl {
     at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
     at::Tensor emb = at::cat({angles, angles}, -1);
     at::Tensor cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
-    // (T, S): true where key j comes after query i (at position offset + i).
-    at::Tensor causal_mask = at::ones({T, S}, on_device.dtype(at::kBool)).triu(offset + 1);
+    // (T, S): true where key j comes after query i (at position offset + i). The fused path builds its own mask for a
+    // whole prompt, so this one is small there.
+    at::Tensor causal_mask = offset == 0 && request.attention == CaptureRequest::Attention::Fused
+                                 ? at::Tensor()
+                                 : at::ones({T, S}, on_device.dtype(at::kBool)).triu(offset + 1);
 
     captures.resize(static_cast<size_t>(config.num_layers));
     const bool rollout = request.rollout && offset == 0;  // defined over whole prompts only
     at::Tensor rolled;
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
+      if (layer_now) *layer_now = i;
       at::Tensor mean_map;
+      LayerQK kept;
       LayerCapture& capture = captures[static_cast<size_t>(i)];
       x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture,
-                        caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, rollout ? &mean_map : nullptr);
+                        caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
+                        rollout ? &mean_map : nullptr);
+      if (store) store->add_layer(std::move(kept));
       if (rollout) {
         rolled = rollout_step(mean_map, rolled);
         capture.rollout = to_matrix(rolled);
@@ -570,15 +708,45 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
   const Impl& m = *impl_;
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int64_t> ids = m.checked_ids(tokens, request);
-  c10::InferenceMode guard;
-  AttentionSnapshot snap;
-  snap.model = m.info;
-  snap.tokens = tokens;
-  snap.request = request;
-  at::Tensor x = m.forward(ids, 0, request, snap.layers, nullptr, should_stop);
-  if (request.logits) snap.logits = to_matrix(m.logits(x));
-  snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return snap;
+  m.check_result_size(static_cast<int64_t>(ids.size()), request);
+  int layer = 0;
+  try {
+    c10::InferenceMode guard;
+    AttentionSnapshot snap;
+    snap.model = m.info;
+    snap.tokens = tokens;
+    snap.request = request;
+    std::shared_ptr<TorchMapStore> store;
+    if (request.keep_store) {
+      store = std::make_shared<TorchMapStore>(m.head_layout(), m.map_kinds(), static_cast<int64_t>(ids.size()));
+    }
+    at::Tensor x = m.forward(ids, 0, request, snap.layers, nullptr, store.get(), should_stop, &layer);
+    if (request.logits) snap.logits = to_matrix(m.logits(x));
+    snap.store = std::move(store);
+    snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return snap;
+  } catch (...) {
+    rethrow_as_engine_error("running " + std::to_string(ids.size()) + " tokens on " + m.info.device + " (layer " +
+                            std::to_string(layer) + " of " + std::to_string(m.config.num_layers) + ")");
+  }
+}
+
+Model::DeviceMemory Model::device_memory() const {
+  DeviceMemory m;
+#ifdef DIFFSCOPE_TORCH_CUDA
+  if (impl_->device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(impl_->device.index());
+    m.current = stats.allocated_bytes[0].current;  // [0]: all pools together
+    m.peak = stats.allocated_bytes[0].peak;
+  }
+#endif
+  return m;
+}
+
+void Model::reset_peak_memory() const {
+#ifdef DIFFSCOPE_TORCH_CUDA
+  if (impl_->device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(impl_->device.index());
+#endif
 }
 
 namespace {
@@ -622,13 +790,16 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
     throw InputError("top_p must be in (0, 1], got " + std::to_string(options.top_p));
   }
   std::vector<int64_t> ids = m.checked_ids(prompt, request);
+  m.check_result_size(static_cast<int64_t>(ids.size()), request);
+  int layer = 0;
+  try {
   c10::InferenceMode guard;
   std::vector<KvCache> caches(static_cast<size_t>(m.config.num_layers));
   Generation out;
   out.prompt.model = m.info;
   out.prompt.tokens = prompt;
   out.prompt.request = request;
-  at::Tensor x = m.forward(ids, 0, request, out.prompt.layers, &caches, should_stop);
+  at::Tensor x = m.forward(ids, 0, request, out.prompt.layers, &caches, nullptr, should_stop, &layer);
   Matrix last = to_matrix(m.logits(x.slice(0, x.size(0) - 1)));
   if (request.logits) out.prompt.logits = to_matrix(m.logits(x));
 
@@ -638,6 +809,8 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   step_request.span.reset();
   step_request.logits = false;
   step_request.rollout = false;
+  step_request.overviews = false;
+  step_request.keep_store = false;
   std::mt19937_64 rng(options.seed);
   const std::vector<int64_t>& stop_ids = options.stop_ids ? *options.stop_ids : m.info.eos_token_ids;
   int64_t position = static_cast<int64_t>(ids.size());
@@ -652,7 +825,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
       break;
     }
     if (step + 1 == options.max_new_tokens) break;  // the last token needs no forward pass
-    x = m.forward({next}, position, step_request, out.steps.back().rows, &caches, should_stop);
+    x = m.forward({next}, position, step_request, out.steps.back().rows, &caches, nullptr, should_stop, &layer);
     last = to_matrix(m.logits(x));
     ++position;
   }
@@ -660,6 +833,10 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
     out.stopped_by = StopReason::Context;
   }
   return out;
+  } catch (...) {
+    rethrow_as_engine_error("generating from " + std::to_string(prompt.size()) + " tokens on " + m.info.device +
+                            " (layer " + std::to_string(layer) + ")");
+  }
 }
 
 const char* stop_reason_name(StopReason reason) {

@@ -71,6 +71,14 @@ class Model {
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop = {}) const;
 
+  // Memory the engine's device allocator holds for tensors (CUDA: current and peak since reset_peak_memory; zeros on
+  // the CPU, where the process's RSS says it).
+  struct DeviceMemory {
+    int64_t current = 0, peak = 0;
+  };
+  DeviceMemory device_memory() const;
+  void reset_peak_memory() const;
+
   // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at a stop id or the
   // context length), capturing for each fed-back token its attention rows as `request` asks (maps only).
   Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,

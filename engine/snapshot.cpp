@@ -26,6 +26,16 @@ const std::vector<Matrix>& LayerCapture::maps(MapKind kind) const {
   return attn;
 }
 
+const std::vector<Matrix>& MapOverview::maps(MapKind kind) const {
+  switch (kind) {
+    case MapKind::A1: return attn1;
+    case MapKind::A2: return attn2;
+    case MapKind::Diff: return diff;
+    case MapKind::Standard: break;
+  }
+  return attn;
+}
+
 const std::vector<HeadStats>& LayerCapture::stats(MapKind kind) const {
   switch (kind) {
     case MapKind::A1: return stats_attn1;
@@ -62,6 +72,26 @@ double LayerCapture::mean_lambda() const {
   if (lambda.values.empty()) return 0.0;
   double sum = std::accumulate(lambda.values.begin(), lambda.values.end(), 0.0);
   return sum / static_cast<double>(lambda.values.size());
+}
+
+int64_t snapshot_host_bytes(const AttentionSnapshot& snap) {
+  auto matrix = [](const Matrix& m) { return static_cast<int64_t>(m.values.capacity() * sizeof(float)); };
+  auto matrices = [&](const std::vector<Matrix>& v) {
+    int64_t b = 0;
+    for (const Matrix& m : v) b += matrix(m);
+    return b;
+  };
+  int64_t bytes = matrix(snap.logits);
+  for (const Token& t : snap.tokens) bytes += static_cast<int64_t>(sizeof(Token) + t.text.capacity());
+  for (const LayerCapture& l : snap.layers) {
+    bytes += matrices(l.attn) + matrices(l.attn1) + matrices(l.attn2) + matrices(l.diff);
+    bytes += matrices(l.overview.attn) + matrices(l.overview.attn1) + matrices(l.overview.attn2) +
+             matrices(l.overview.diff);
+    bytes += matrix(l.lambda) + matrix(l.rollout);
+    bytes += static_cast<int64_t>(sizeof(HeadStats) * (l.stats_attn.size() + l.stats_attn1.size() +
+                                                       l.stats_attn2.size() + l.stats_diff.size()));
+  }
+  return bytes;
 }
 
 }  // namespace diffscope

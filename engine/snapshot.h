@@ -87,6 +87,15 @@ struct OutlierStats {
   double median = 0;
 };
 
+// A pooled image of each whole map of a layer, small whatever the prompt length: cell (r, c) holds, of the entries in
+// rows [r * cell, (r + 1) * cell) and keys [c * cell, (c + 1) * cell) that a query sees (j <= i), the one of largest
+// |value|, sign kept (D), so a single spike stays visible; a cell with no such entry holds 0. cell = 1 is the map.
+struct MapOverview {
+  int64_t cell = 1;
+  std::vector<Matrix> attn, attn1, attn2, diff;  // per head, as LayerCapture's maps
+  const std::vector<Matrix>& maps(MapKind kind) const;
+};
+
 // Everything captured for one layer. Maps are indexed by head; a head whose map was not asked for has an empty Matrix.
 struct LayerCapture {
   // Standard model: maps[Standard]. Diff model: maps[A1], maps[A2], maps[Diff] (V1, HF order: A1 head j = HF sub-head
@@ -98,6 +107,7 @@ struct LayerCapture {
                                 // head and query row (lambda[h][t] weighs row t of A2 in head h)
   OutlierStats attn_logits;     // |pre-softmax scores| over the causal entries of every sub-head
   OutlierStats hidden_states;   // |residual stream| after this layer
+  MapOverview overview;         // every map of every head, pooled (when CaptureRequest::overviews)
   Matrix rollout;               // [T, T] when requested: attention rollout through this layer of the head mean of D
                                 // (Diff, signed) or A (standard); row i = how token i's representation here mixes the
                                 // input tokens (torch_stats.h rollout_step has the definition)
@@ -121,6 +131,8 @@ struct HeadRef {
 
 struct CaptureRequest {
   enum class Maps { All, Selected, None };
+  // Full-resolution maps copied into the snapshot (small prompts; larger ones ask AttentionSnapshot::store for
+  // windows). A request whose maps would exceed the engine's limit is refused with its size (ResourceError).
   Maps maps = Maps::All;
   std::vector<HeadRef> heads;       // used when maps == Selected
   bool logits = true;               // copy logits [T, V] into the snapshot
@@ -129,6 +141,42 @@ struct CaptureRequest {
   std::optional<TokenSpan> context; // context region C; default: every key the query row sees
   std::vector<int64_t> query_rows;  // Q; default (empty): the last row
   bool rollout = false;             // LayerCapture::rollout of every layer (whole prompts, not generation steps)
+  bool overviews = true;            // LayerCapture::overview of every map (needs statistics' scan; on with it)
+  int overview_size = 256;          // the overview's cells a side at most (cell = ceil(T / overview_size))
+  bool keep_store = true;           // AttentionSnapshot::store: keep what windows of any map need (device memory)
+  // How the forward pass attends: Fused never holds a (heads, T, T) tensor (scaled_dot_product_attention on
+  // LibTorch 2.x, query-row blocks on 1.13); Explicit forms each layer's softmax maps and multiplies them with V, as
+  // HF's eager attention does (the reference the fused path is tested against).
+  enum class Attention { Fused, Explicit };
+  Attention attention = Attention::Fused;
+};
+
+// A window of one map: rows [row_begin, row_end) and keys [col_begin, col_end) (end -1: the prompt's length), pooled
+// `pool` x `pool` cells into one (the entry of largest |value|, sign kept, as MapOverview). Heads as LayerCapture's.
+struct MapWindow {
+  int layer = 0;
+  MapKind kind = MapKind::Standard;
+  int head = 0;
+  int64_t row_begin = 0, row_end = -1;
+  int64_t col_begin = 0, col_end = -1;
+  int64_t pool = 1;
+};
+
+// What the engine keeps of a run so that any window of any map can be computed later (per layer the rotated queries
+// and keys and lambda, on the run's device). Any thread may call it; calls only read the stored tensors.
+class MapStore {
+ public:
+  virtual ~MapStore() = default;
+  // The window as a Matrix of ceil(rows / pool) x ceil(cols / pool). Throws InputError for a window outside the map
+  // or a kind the model lacks, ResourceError for a result above the engine's size limit (the message says how large).
+  virtual Matrix window(const MapWindow& window) const = 0;
+  virtual int64_t tokens() const = 0;
+  virtual int64_t device_bytes() const = 0;  // what the store holds on its device
+};
+
+// Where a snapshot's maps come from when they are windows of the whole maps (CLI --rows/--cols/--pool).
+struct MapWindowInfo {
+  int64_t row_begin = 0, row_end = 0, col_begin = 0, col_end = 0, pool = 1;
 };
 
 struct AttentionSnapshot {
@@ -137,10 +185,15 @@ struct AttentionSnapshot {
   std::vector<LayerCapture> layers;
   Matrix logits;                    // [T, V] when asked for
   CaptureRequest request;           // what was asked (span, query rows, ...)
+  std::optional<MapWindowInfo> map_window;  // set when the maps are windows, not whole maps
+  std::shared_ptr<const MapStore> store;  // windows of any map of this run (when CaptureRequest::keep_store)
   double seconds = 0;               // wall time of the forward pass and capture
   uint64_t sequence = 0;            // set by whoever publishes it (the worker), so the UI can tell new from old
 };
 
 using SnapshotPtr = std::shared_ptr<const AttentionSnapshot>;
+
+// Bytes a snapshot holds on the host (maps, overviews, statistics, logits, tokens), not counting its store.
+int64_t snapshot_host_bytes(const AttentionSnapshot& snapshot);
 
 }  // namespace diffscope

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU machine's session check: builds DiffScope headless against the Python torch's LibTorch (CUDA), runs the
 # core/engine/cuda tests, compares the CLI with transformers on unseen checkpoints and on the bundled pair, scores the
-# bundled pair (eval-retrieval), with BIG=1 1B-shaped checkpoints, and with BENCH=1 benchmarks. Logs go to $OUT.
+# bundled pair (eval-retrieval, EVAL=0 skips it), with BIG=1 1B-shaped checkpoints, with BENCH=1 benchmarks, and with
+# SCALE=1 the engine-at-scale benchmarks (the scan kernels alone, then the engine against HF transformers at 1K-32K
+# tokens: scripts/bench_vs_hf.py; SCALE_TOKENS limits the lengths). Logs go to $OUT.
 # Run through the device tool with `carry: [".devcarry"]` after scripts/device-carry.sh.
 set -uo pipefail
 OUT=${OUT:-/tmp/diffscope-gpu}
@@ -9,18 +11,26 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release \
+cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
 grep -E "LibTorch|DIFFSCOPE" "$OUT/configure.log"
 cmake --build build-gpu -j16 >"$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
+cli=build-gpu/app/diffscope-cli
+[ "${SKIP_TESTS:-0}" = 1 ] || {
 ctest --test-dir build-gpu -L 'core|engine|cuda' --output-on-failure >"$OUT/ctest.log" 2>&1
 tail -25 "$OUT/ctest.log"
-cli=build-gpu/app/diffscope-cli
 { python3 scripts/check_against_hf.py --cli $cli --device cuda && python3 scripts/check_against_hf.py --cli $cli --device cpu
   python3 scripts/check_against_hf.py --cli $cli --device cuda --models assets/models/diff assets/models/standard
 } 2>&1 | grep -v "Writing\|Loading" | tee "$OUT/hf_check.log"
 # The bundled pair on every held-out episode (docs/bundled-models.md).
-$cli eval-retrieval --device cuda --out "$OUT/eval-retrieval.md" >/dev/null 2>"$OUT/eval.err" && cat "$OUT/eval-retrieval.md"
+[ "${EVAL:-1}" = 1 ] && $cli eval-retrieval --device cuda --out "$OUT/eval-retrieval.md" >/dev/null 2>"$OUT/eval.err" \
+  && cat "$OUT/eval-retrieval.md"
+}
+if [ "${SCALE:-0}" = 1 ]; then
+  build-gpu/tests/engine/bench_attention_scan 2>&1 | tee "$OUT/bench_scan.log" | tail -30
+  python3 scripts/bench_vs_hf.py --cli $cli --out "$OUT/bench_vs_hf.md" --tokens "${SCALE_TOKENS:-1024,2048,4096,8192,16384,32768}" \
+    >"$OUT/bench_vs_hf.log" 2>&1; cat "$OUT/bench_vs_hf.md" || tail -20 "$OUT/bench_vs_hf.log"
+fi
 # BIG=1: 1B-shaped sharded bf16 checkpoints (Llama 3.2 1B's shape), peak host RSS and agreement with HF (~1 minute).
 [ "${BIG:-0}" = 1 ] && python3 scripts/check_against_hf.py --cli $cli --device cuda --big /tmp/big 2>&1 \
   | grep -v "Writing\|Loading" | tee "$OUT/big.log"

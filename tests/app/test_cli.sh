@@ -58,7 +58,7 @@ expect 1 "not valid JSON" -- "$cli" run --model "$work/bad" --prompt x
 if ! command -v nvidia-smi >/dev/null 2>&1; then
   expect 1 "no CUDA device" -- "$cli" run --model "$std_model" --prompt x --device cuda
 fi
-expect 0 "no capture" -- "$cli" bench --model "$std_model" --tokens 16 --runs 1
+expect 0 "forward only" -- "$cli" bench --model "$std_model" --tokens 16 --runs 1
 expect 0 '"ids":[0,466,599,536]' -- "$cli" tokenize --model "$source_dir/assets/models/diff" --text "The magic number"
 expect 2 "usage" -- "$cli" tokenize --text x
 expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/assets/models/diff" \
@@ -86,6 +86,27 @@ data = open(sys.argv[1], "rb").read()
 header = json.loads(data[8:8 + struct.unpack("<Q", data[:8])[0]])
 assert header["layer.0.rollout"]["shape"] == [6, 6], header.get("layer.0.rollout")
 PY
+# Maps of chosen heads, and windows of them (rows x keys, pooled): the file says which heads and which window.
+expect 0 "wrote $work/sel.safetensors" -- "$cli" run --model "$diff_model" --token-ids 1,2,3,4,5,6,7,8,9,10 \
+  --maps "$work/sel.safetensors" --layers 1 --heads 0,1
+expect 0 "wrote $work/win.safetensors" -- "$cli" run --model "$diff_model" --token-ids 1,2,3,4,5,6,7,8,9,10 \
+  --maps "$work/win.safetensors" --layers 0 --heads 1 --rows 2:10 --cols 0:7 --pool 3
+/usr/bin/python3 - "$work/sel.safetensors" "$work/win.safetensors" <<'PY' && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: selected heads / window in --maps"; }
+import json, struct, sys
+def header(path):
+    data = open(path, "rb").read()
+    return json.loads(data[8:8 + struct.unpack("<Q", data[:8])[0]])
+sel, win = header(sys.argv[1]), header(sys.argv[2])
+assert sel["layer.1.diff"]["shape"] == [2, 10, 10], sel["layer.1.diff"]
+assert "layer.0.diff" not in sel and sel["__metadata__"]["layer.1.heads"] == "0,1", sel["__metadata__"]
+assert win["layer.0.attn1"]["shape"] == [1, 3, 3], win["layer.0.attn1"]
+assert win["__metadata__"]["window"] == "rows 2:10 keys 0:7 pool 3", win["__metadata__"]
+PY
+expect 1 "reach past the prompt's 3 tokens" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --png "$work/w" --rows 0:4
+expect 2 "shape the maps of --maps or --png" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --rows 0:2
+expect 2 "write token indices as A:B" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --png "$work/w" --cols 2
+expect 2 "use fused or explicit" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --attention flash
+expect 1 "--heads 9: diffllama_gqa_tied has heads 0..3" -- "$cli" run --model "$diff_model" --token-ids 1,2 --png "$work/w" --heads 9
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --stop-id 3 --no-stop
 expect 0 '"stopped_by":"max-new-tokens"' -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 3 --no-stop
 expect 2 "at least 1" -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 0

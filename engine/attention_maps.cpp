@@ -1,0 +1,151 @@
+// Attention maps recomputed a block of rows at a time from stored queries and keys (attention_maps.h), and windows of
+// them. Called by the thread that owns the model; TorchMapStore::window by any thread (it only reads its tensors).
+#include "attention_maps.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "errors.h"
+
+namespace diffscope {
+namespace {
+
+at::Tensor long_tensor(const std::vector<int64_t>& v, const at::Device& device) {
+  return at::tensor(v, at::TensorOptions().dtype(at::kLong)).to(device);
+}
+
+// The sub-heads a map of `kind` of `head` is made of: one, or A1 and A2 for D.
+std::vector<int64_t> sub_heads_of(const HeadLayout& layout, MapKind kind, int head) {
+  switch (kind) {
+    case MapKind::A1: return {layout.a1(head)};
+    case MapKind::A2: return {layout.a2(head)};
+    case MapKind::Diff: return {layout.a1(head), layout.a2(head)};
+    case MapKind::Standard: break;
+  }
+  return {head};
+}
+
+// Rows per block so that one (n, rows, S) float32 tensor stays near 128 MiB, rounded down to a multiple of `pool`.
+int64_t rows_per_block(int64_t n, int64_t S, int64_t pool) {
+  const int64_t budget = int64_t{1} << 25;  // floats
+  const int64_t rows = std::max<int64_t>(1, budget / std::max<int64_t>(1, n * S));
+  return std::max<int64_t>(pool, rows / pool * pool);
+}
+
+}  // namespace
+
+at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale) {
+  const int64_t S = keys.size(1);
+  at::Tensor scores = at::matmul(q_rows, keys.transpose(1, 2)) * scale;  // (n, R, S) in the compute dtype
+  at::Tensor after = rows.unsqueeze(1) < at::arange(S, rows.options()).unsqueeze(0);  // (R, S): key after the row
+  return at::softmax(scores.masked_fill(after, -INFINITY), -1, at::kFloat);
+}
+
+at::Tensor map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind, int head, const at::Tensor& rows,
+                    int64_t S) {
+  if (S < 0) S = rows.max().item<int64_t>() + 1;
+  const std::vector<int64_t> subs = sub_heads_of(layout, kind, head);
+  std::vector<int64_t> kvs;
+  for (int64_t s : subs) kvs.push_back(layout.kv_of(static_cast<int>(s)));
+  const at::Device device = layer.q.device();
+  at::Tensor q_rows = layer.q.index_select(0, long_tensor(subs, device)).index_select(1, rows);  // (n, R, d)
+  at::Tensor keys = layer.k.index_select(0, long_tensor(kvs, device)).slice(1, 0, S);          // (n, S, d)
+  at::Tensor p = softmax_rows(q_rows, keys, rows, layout.scale);                                // (n, R, S)
+  if (kind != MapKind::Diff) return p[0];
+  at::Tensor lambda = layer.lambda[head].index_select(0, rows).unsqueeze(1);                  // (R, 1)
+  return p[0] - lambda * p[1];
+}
+
+std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& rows) {
+  const int64_t T = layer.k.size(1);
+  at::Tensor keys = layer.k.repeat_interleave(layout.H / layout.KV, 0);                      // (H, T, d)
+  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale);      // (H, R, T)
+  (void)T;
+  if (!layout.differential) return {p};
+  std::vector<int64_t> a1, a2;
+  for (int pair = 0; pair < layout.H / 2; ++pair) {
+    a1.push_back(layout.a1(pair));
+    a2.push_back(layout.a2(pair));
+  }
+  at::Tensor p1 = p.index_select(0, long_tensor(a1, p.device()));
+  at::Tensor p2 = p.index_select(0, long_tensor(a2, p.device()));
+  at::Tensor lambda = layer.lambda.index_select(1, rows).unsqueeze(-1);                       // (P, R, 1)
+  return {p1, p2, p1 - lambda * p2};
+}
+
+at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
+  if (pool == 1) return block;
+  const int64_t R = block.size(0), C = block.size(1);
+  const int64_t r = (R + pool - 1) / pool, c = (C + pool - 1) / pool;
+  at::Tensor padded = at::constant_pad_nd(block, {0, c * pool - C, 0, r * pool - R}, 0.0);
+  at::Tensor cells = padded.view({r, pool, c, pool}).permute({0, 2, 1, 3}).reshape({r, c, pool * pool});
+  at::Tensor high = std::get<0>(cells.max(-1)), low = std::get<0>(cells.min(-1));
+  return at::where(high >= -low, high, low);
+}
+
+Matrix TorchMapStore::window(const MapWindow& w) const {
+  const int64_t T = tokens_;
+  const int layers = static_cast<int>(layers_.size());
+  if (w.layer < 0 || w.layer >= layers) {
+    throw InputError("window: layer " + std::to_string(w.layer) + " does not exist (layers 0.." +
+                     std::to_string(layers - 1) + ")");
+  }
+  if (std::find(kinds_.begin(), kinds_.end(), w.kind) == kinds_.end()) {
+    throw InputError(std::string("window: this model has no \"") + map_kind_name(w.kind) + "\" maps");
+  }
+  if (w.head < 0 || w.head >= layout_.num_heads()) {
+    throw InputError("window: head " + std::to_string(w.head) + " does not exist (heads 0.." +
+                     std::to_string(layout_.num_heads() - 1) + ")");
+  }
+  const int64_t r0 = w.row_begin, r1 = w.row_end < 0 ? T : w.row_end;
+  const int64_t c0 = w.col_begin, c1 = w.col_end < 0 ? T : w.col_end;
+  if (r0 < 0 || r1 > T || r0 >= r1 || c0 < 0 || c1 > T || c0 >= c1) {
+    throw InputError("window: rows [" + std::to_string(r0) + ", " + std::to_string(r1) + ") x keys [" +
+                     std::to_string(c0) + ", " + std::to_string(c1) + ") is not inside the " + std::to_string(T) +
+                     " x " + std::to_string(T) + " map");
+  }
+  if (w.pool < 1) throw InputError("window: pool must be at least 1, got " + std::to_string(w.pool));
+  const int64_t out_rows = (r1 - r0 + w.pool - 1) / w.pool, out_cols = (c1 - c0 + w.pool - 1) / w.pool;
+  if (out_rows * out_cols > kMaxWindowCells) {
+    throw ResourceError("window: " + std::to_string(out_rows) + " x " + std::to_string(out_cols) + " cells (" +
+                        std::to_string(out_rows * out_cols * 4 >> 20) + " MiB) is more than the engine builds at once (" +
+                        std::to_string(kMaxWindowCells * 4 >> 20) + " MiB): ask for fewer rows or keys, or pool them");
+  }
+  c10::InferenceMode guard;
+  const LayerQK& layer = layers_[static_cast<size_t>(w.layer)];
+  const at::Device device = layer.q.device();
+  const int64_t n = w.kind == MapKind::Diff ? 2 : 1;
+  const int64_t block = rows_per_block(n, r1, w.pool);
+  at::Tensor out = at::zeros({out_rows, out_cols}, at::TensorOptions().device(device).dtype(at::kFloat));
+  for (int64_t rb = r0; rb < r1; rb += block) {
+    const int64_t re = std::min(rb + block, r1);
+    if (c0 >= re) continue;  // every key of the window comes after these rows: zeros
+    at::Tensor rows = at::arange(rb, re, at::TensorOptions().device(device).dtype(at::kLong));
+    at::Tensor part = map_rows(layer, layout_, w.kind, w.head, rows, re);   // (rows, re)
+    at::Tensor cols = part.slice(1, c0, std::min(c1, re));
+    if (cols.size(1) < c1 - c0) cols = at::constant_pad_nd(cols, {0, c1 - c0 - cols.size(1)}, 0.0);
+    at::Tensor pooled = pool_signed_max_abs(cols, w.pool);
+    out.slice(0, (rb - r0) / w.pool, (rb - r0) / w.pool + pooled.size(0)).copy_(pooled);
+  }
+  at::Tensor host = out.cpu().contiguous();
+  Matrix m;
+  m.rows = out_rows;
+  m.cols = out_cols;
+  m.values.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+  return m;
+}
+
+int64_t TorchMapStore::device_bytes() const {
+  int64_t bytes = 0;
+  for (const LayerQK& l : layers_) {
+    for (const at::Tensor* t : {&l.q, &l.k, &l.lambda}) {
+      if (t->defined()) bytes += t->numel() * static_cast<int64_t>(t->element_size());
+    }
+  }
+  return bytes;
+}
+
+}  // namespace diffscope

@@ -1,0 +1,266 @@
+// A layer's statistics, overviews and logit outliers from the streaming scan of attention_scan.h: the scan's per-row
+// figures become HeadStats here, and the few query rows of signal/noise are recomputed exactly. Called by the thread
+// that owns the model.
+#include "layer_scan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "attention_scan.h"
+#include "errors.h"
+#include "logit_histogram.h"
+#include "torch_stats.h"
+
+namespace diffscope {
+namespace {
+
+constexpr int64_t kCandidateCapacity = 1 << 16;
+
+ScanDType scan_dtype(at::ScalarType t) {
+  if (t == at::kBFloat16) return ScanDType::BF16;
+  if (t == at::kHalf) return ScanDType::F16;
+  return ScanDType::F32;
+}
+
+// The per-row outputs of both passes, as tensors on one device.
+struct ScanTensors {
+  at::Tensor rows;           // (6, H, T): lse, entropy, max, distance, sink, |s| max
+  at::Tensor histogram;      // (kLogitBins) int64 counts
+  at::Tensor overview;       // (H, C, C)
+  at::Tensor diff_overview;  // (P, C, C)
+  at::Tensor diff_rows;      // (2, P, T): entropy, max of D's positive part renormalized
+  at::Tensor candidates;     // (capacity)
+  at::Tensor candidate_count;  // (1) int64
+};
+
+// Runs both passes where the tensors live: CUDA kernels for CUDA tensors (when built), the host twin for CPU ones.
+ScanTensors run_scan(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
+                     int64_t cell) {
+  const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
+  const int64_t C = (T + cell - 1) / cell;
+  const auto f32 = q.options().dtype(at::kFloat);
+  ScanTensors t;
+  t.rows = at::empty({6, H, T}, f32);
+  t.histogram = at::zeros({kLogitBins}, f32.dtype(at::kLong));
+  t.overview = at::empty({H, C, C}, f32);
+  t.diff_overview = at::empty({P, C, C}, f32);
+  t.diff_rows = at::empty({2, P, T}, f32);
+  t.candidates = at::empty({kCandidateCapacity}, f32);
+  t.candidate_count = at::zeros({1}, f32.dtype(at::kLong));
+
+  AttentionScanInput in;
+  in.q = q.data_ptr();
+  in.k = k.data_ptr();
+  in.dtype = scan_dtype(q.scalar_type());
+  in.H = layout.H;
+  in.KV = layout.KV;
+  in.T = static_cast<int>(T);
+  in.d = layout.d;
+  in.scale = static_cast<float>(layout.scale);
+  in.num_pairs = static_cast<int>(P);
+  in.a1_offset = layout.a1_offset;
+  in.a1_stride = layout.a1_stride;
+  in.a2_offset = layout.a2_offset;
+  in.a2_stride = layout.a2_stride;
+  in.lambda = P > 0 ? lambda.data_ptr<float>() : nullptr;
+  in.overview_cell = static_cast<int>(cell);
+
+  float* rows = t.rows.data_ptr<float>();
+  ScanRowsOutput pass1;
+  pass1.row_lse = rows;
+  pass1.row_entropy = rows + H * T;
+  pass1.row_max = rows + 2 * H * T;
+  pass1.row_distance = rows + 3 * H * T;
+  pass1.row_sink = rows + 4 * H * T;
+  pass1.row_abs_max = rows + 5 * H * T;
+  pass1.logit_histogram = reinterpret_cast<unsigned long long*>(t.histogram.data_ptr<int64_t>());
+
+  ScanPairsOutput pass2;
+  pass2.overview = t.overview.data_ptr<float>();
+  pass2.diff_overview = P > 0 ? t.diff_overview.data_ptr<float>() : nullptr;
+  pass2.diff_entropy = P > 0 ? t.diff_rows.data_ptr<float>() : nullptr;
+  pass2.diff_max = P > 0 ? t.diff_rows.data_ptr<float>() + P * T : nullptr;
+  pass2.candidates = t.candidates.data_ptr<float>();
+  pass2.candidate_count = reinterpret_cast<unsigned long long*>(t.candidate_count.data_ptr<int64_t>());
+  pass2.candidate_capacity = kCandidateCapacity;
+
+  const bool on_gpu = q.is_cuda();
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  if (on_gpu) attention_scan_rows_cuda(in, pass1, nullptr);
+#endif
+  if (!on_gpu) attention_scan_rows_host(in, pass1);
+  // Every entry among the 10 largest |s| is at least the 10th largest row maximum (ten rows, ten distinct entries).
+  at::Tensor row_max_abs = t.rows[5].reshape({-1});
+  pass2.candidate_threshold =
+      row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().item<float>() : 0.0f;
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  if (on_gpu) attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, nullptr);
+#endif
+  if (!on_gpu) attention_scan_pairs_host(in, t.rows[0].data_ptr<float>(), pass2);
+  return t;
+}
+
+// Mean over rows of per-row figures, with entropy normalized by log(i + 1) over rows i >= 1.
+HeadStats row_means(const double* entropy, const double* sink, const double* max_attention, const double* distance,
+                    int64_t T) {
+  HeadStats s;
+  double e = 0, k = 0, m = 0, dist = 0;
+  for (int64_t i = 0; i < T; ++i) {
+    if (i >= 1) e += entropy[i] / std::log(static_cast<double>(i + 1));
+    k += sink[i];
+    m += max_attention[i];
+    dist += distance[i];
+  }
+  s.entropy = T > 1 ? e / static_cast<double>(T - 1) : std::nan("");
+  s.sink_mass = k / static_cast<double>(T);
+  s.max_attention = m / static_cast<double>(T);
+  s.distance = dist / static_cast<double>(T);
+  return s;
+}
+
+std::vector<Matrix> overview_matrices(const at::Tensor& pooled /* (N, C, C) host float */) {
+  std::vector<Matrix> out(static_cast<size_t>(pooled.size(0)));
+  const int64_t C = pooled.size(1);
+  for (int64_t n = 0; n < pooled.size(0); ++n) {
+    const float* v = pooled.data_ptr<float>() + n * C * C;
+    out[static_cast<size_t>(n)] = Matrix{C, C, std::vector<float>(v, v + C * C)};
+  }
+  return out;
+}
+
+// signal, noise and |noise| of each map in `maps` (N, R, T) for the query rows R of `region` (weights in row order).
+void signal_noise(const at::Tensor& maps, const SignalRegion& region, const at::Tensor& weights,
+                  std::vector<HeadStats>& stats) {
+  auto vec = [&](const std::vector<float>& v) {
+    return at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat)
+        .to(maps.device(), /*non_blocking=*/false, /*copy=*/true);
+  };
+  const at::Tensor outside = vec(region.outside);
+  at::Tensor table = at::stack({(maps.matmul(vec(region.span)) * weights).sum(-1),
+                                (maps.matmul(outside) * weights).sum(-1),
+                                (maps.abs().matmul(outside) * weights).sum(-1)}, 1)
+                         .to(at::kDouble).cpu().contiguous();  // (N, 3)
+  const double* v = table.data_ptr<double>();
+  for (size_t n = 0; n < stats.size(); ++n, v += 3) {
+    stats[n].signal = v[0];
+    stats[n].noise = v[1];
+    stats[n].noise_abs = v[2];
+  }
+}
+
+}  // namespace
+
+void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture) {
+  const bool stats = request.statistics;
+  const bool overviews = request.overviews;
+  if (!stats && !overviews) return;
+  const int64_t H = layout.H, T = layer.q.size(1), P = layout.differential ? H / 2 : 0;
+  const int64_t side = std::max(1, request.overview_size);
+  const int64_t cell = overviews ? (T + side - 1) / side : T;
+  at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
+  at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
+#ifndef DIFFSCOPE_CUDA_KERNELS
+  if (q.is_cuda()) {  // a build without the kernels: the host twin on copies (correct, slow)
+    q = q.cpu();
+    k = k.cpu();
+    if (lambda.defined()) lambda = lambda.cpu();
+  }
+#endif
+  ScanTensors scan = run_scan(q, k, lambda, layout, cell);
+
+  if (overviews) {
+    const at::Tensor pooled = scan.overview.cpu().contiguous();
+    capture.overview.cell = cell;
+    if (!layout.differential) {
+      capture.overview.attn = overview_matrices(pooled);
+    } else {
+      std::vector<int64_t> a1, a2;
+      for (int p = 0; p < P; ++p) {
+        a1.push_back(layout.a1(p));
+        a2.push_back(layout.a2(p));
+      }
+      capture.overview.attn1 = overview_matrices(pooled.index_select(0, at::tensor(a1)).contiguous());
+      capture.overview.attn2 = overview_matrices(pooled.index_select(0, at::tensor(a2)).contiguous());
+      capture.overview.diff = overview_matrices(scan.diff_overview.cpu().contiguous());
+    }
+  }
+  if (!stats) return;
+
+  // Per-row figures to the host in double: (6, H, T) and (2, P, T) are kilobytes to tens of megabytes.
+  const at::Tensor rows = scan.rows.to(at::kCPU, at::kDouble).contiguous();
+  const double* r = rows.data_ptr<double>();
+  auto row = [&](int quantity, int64_t h) { return r + (quantity * H + h) * T; };
+  std::vector<HeadStats> sub(static_cast<size_t>(H));
+  for (int64_t h = 0; h < H; ++h) sub[static_cast<size_t>(h)] = row_means(row(1, h), row(4, h), row(2, h), row(3, h), T);
+  if (!layout.differential) {
+    capture.stats_attn = sub;
+  } else {
+    const at::Tensor diff_rows = scan.diff_rows.to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor lambda_host = lambda.to(at::kCPU, at::kDouble).contiguous();
+    capture.stats_attn1.resize(static_cast<size_t>(P));
+    capture.stats_attn2.resize(static_cast<size_t>(P));
+    capture.stats_diff.resize(static_cast<size_t>(P));
+    std::vector<double> sink(static_cast<size_t>(T)), distance(static_cast<size_t>(T));
+    for (int p = 0; p < P; ++p) {
+      const int a1 = layout.a1(p), a2 = layout.a2(p);
+      capture.stats_attn1[static_cast<size_t>(p)] = sub[static_cast<size_t>(a1)];
+      capture.stats_attn2[static_cast<size_t>(p)] = sub[static_cast<size_t>(a2)];
+      // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
+      const double* lam = lambda_host.data_ptr<double>() + p * T;
+      for (int64_t i = 0; i < T; ++i) {
+        sink[static_cast<size_t>(i)] = row(4, a1)[i] - lam[i] * row(4, a2)[i];
+        distance[static_cast<size_t>(i)] = row(3, a1)[i] - lam[i] * row(3, a2)[i];
+      }
+      const double* entropy = diff_rows.data_ptr<double>() + p * T;
+      const double* max_attention = diff_rows.data_ptr<double>() + (P + p) * T;
+      capture.stats_diff[static_cast<size_t>(p)] = row_means(entropy, sink.data(), max_attention, distance.data(), T);
+    }
+  }
+
+  // Signal and noise need only the query rows: recompute those rows of every map exactly.
+  const SignalRegion region = signal_region(request, T);
+  if (!region.query_weight.empty()) {
+    std::vector<int64_t> query_rows;
+    std::vector<float> weights;
+    for (int64_t i = 0; i < T; ++i) {
+      if (region.query_weight[static_cast<size_t>(i)] != 0) {
+        query_rows.push_back(i);
+        weights.push_back(region.query_weight[static_cast<size_t>(i)]);
+      }
+    }
+    const at::Device device = layer.q.device();
+    const at::Tensor row_index = at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)).to(device);
+    const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kFloat)).to(device);
+    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, row_index);
+    if (!layout.differential) {
+      signal_noise(maps[0], region, w, capture.stats_attn);
+    } else {
+      signal_noise(maps[0], region, w, capture.stats_attn1);
+      signal_noise(maps[1], region, w, capture.stats_attn2);
+      signal_noise(maps[2], region, w, capture.stats_diff);
+    }
+  }
+
+  // Attention-logit outliers over the H T (T + 1) / 2 causal entries: top-1 exact (row maxima), the 10th largest
+  // exact from the candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
+  const unsigned long long entries = static_cast<unsigned long long>(H) * T * (T + 1) / 2;
+  const at::Tensor histogram_t = scan.histogram.cpu().contiguous();
+  const std::vector<unsigned long long> histogram(
+      reinterpret_cast<const unsigned long long*>(histogram_t.data_ptr<int64_t>()),
+      reinterpret_cast<const unsigned long long*>(histogram_t.data_ptr<int64_t>()) + kLogitBins);
+  OutlierStats o;
+  o.top1 = scan.rows[5].max().item<double>();
+  const int64_t found = scan.candidate_count.item<int64_t>();
+  const int64_t rank10 = std::min<int64_t>(10, static_cast<int64_t>(entries)) - 1;
+  if (found <= kCandidateCapacity && found > rank10) {
+    at::Tensor kept = scan.candidates.slice(0, 0, found);
+    o.top10 = std::get<0>(kept.topk(rank10 + 1)).min().item<double>();
+  } else {
+    o.top10 = value_of_rank_from_histogram(histogram, entries - 1 - static_cast<unsigned long long>(rank10));
+  }
+  o.median = value_of_rank_from_histogram(histogram, (entries - 1) / 2);
+  capture.attn_logits = o;
+}
+
+}  // namespace diffscope
