@@ -10,11 +10,13 @@
 #include "attention_scan.h"
 #include "errors.h"
 #include "logit_histogram.h"
+#include "scan_cpu.h"
 #include "torch_stats.h"
 
 namespace diffscope {
 namespace {
 
+#ifdef DIFFSCOPE_CUDA_KERNELS
 constexpr int64_t kCandidateCapacity = 1 << 16;
 
 ScanDType scan_dtype(at::ScalarType t) {
@@ -23,31 +25,20 @@ ScanDType scan_dtype(at::ScalarType t) {
   return ScanDType::F32;
 }
 
-// The per-row outputs of both passes, as tensors on one device.
-struct ScanTensors {
-  at::Tensor rows;           // (6, H, T): lse, entropy, max, distance, sink, |s| max
-  at::Tensor histogram;      // (kLogitBins) int64 counts
-  at::Tensor overview;       // (H, C, C)
-  at::Tensor diff_overview;  // (P, C, C)
-  at::Tensor diff_rows;      // (2, P, T): entropy, max of D's positive part renormalized
-  at::Tensor candidates;     // (capacity)
-  at::Tensor candidate_count;  // (1) int64
-};
-
-// Runs both passes where the tensors live: CUDA kernels for CUDA tensors (when built), the host twin for CPU ones.
-ScanTensors run_scan(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
-                     int64_t cell) {
+// Both passes of attention_scan.h by the CUDA kernels, on CUDA tensors.
+ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda,
+                           const HeadLayout& layout, int64_t cell) {
   const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t C = (T + cell - 1) / cell;
   const auto f32 = q.options().dtype(at::kFloat);
-  ScanTensors t;
+  ScanResult t;
   t.rows = at::empty({6, H, T}, f32);
-  t.histogram = at::zeros({kLogitBins}, f32.dtype(at::kLong));
+  at::Tensor histogram = at::zeros({kLogitBins}, f32.dtype(at::kLong));
   t.overview = at::empty({H, C, C}, f32);
   t.diff_overview = at::empty({P, C, C}, f32);
   t.diff_rows = at::empty({2, P, T}, f32);
-  t.candidates = at::empty({kCandidateCapacity}, f32);
-  t.candidate_count = at::zeros({1}, f32.dtype(at::kLong));
+  at::Tensor candidates = at::empty({kCandidateCapacity}, f32);
+  at::Tensor candidate_count = at::zeros({1}, f32.dtype(at::kLong));
 
   AttentionScanInput in;
   in.q = q.data_ptr();
@@ -74,32 +65,33 @@ ScanTensors run_scan(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   pass1.row_distance = rows + 3 * H * T;
   pass1.row_sink = rows + 4 * H * T;
   pass1.row_abs_max = rows + 5 * H * T;
-  pass1.logit_histogram = reinterpret_cast<unsigned long long*>(t.histogram.data_ptr<int64_t>());
+  pass1.logit_histogram = reinterpret_cast<unsigned long long*>(histogram.data_ptr<int64_t>());
+  attention_scan_rows_cuda(in, pass1, nullptr);
 
   ScanPairsOutput pass2;
   pass2.overview = t.overview.data_ptr<float>();
   pass2.diff_overview = P > 0 ? t.diff_overview.data_ptr<float>() : nullptr;
   pass2.diff_entropy = P > 0 ? t.diff_rows.data_ptr<float>() : nullptr;
   pass2.diff_max = P > 0 ? t.diff_rows.data_ptr<float>() + P * T : nullptr;
-  pass2.candidates = t.candidates.data_ptr<float>();
-  pass2.candidate_count = reinterpret_cast<unsigned long long*>(t.candidate_count.data_ptr<int64_t>());
+  pass2.candidates = candidates.data_ptr<float>();
+  pass2.candidate_count = reinterpret_cast<unsigned long long*>(candidate_count.data_ptr<int64_t>());
   pass2.candidate_capacity = kCandidateCapacity;
-
-  const bool on_gpu = q.is_cuda();
-#ifdef DIFFSCOPE_CUDA_KERNELS
-  if (on_gpu) attention_scan_rows_cuda(in, pass1, nullptr);
-#endif
-  if (!on_gpu) attention_scan_rows_host(in, pass1);
   // Every entry among the 10 largest |s| is at least the 10th largest row maximum (ten rows, ten distinct entries).
-  at::Tensor row_max_abs = t.rows[5].reshape({-1});
-  pass2.candidate_threshold =
-      row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().item<float>() : 0.0f;
-#ifdef DIFFSCOPE_CUDA_KERNELS
-  if (on_gpu) attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, nullptr);
-#endif
-  if (!on_gpu) attention_scan_pairs_host(in, t.rows[0].data_ptr<float>(), pass2);
+  const at::Tensor row_max_abs = t.rows[5].reshape({-1});
+  pass2.candidate_threshold = row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().item<float>() : 0.0f;
+  attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, nullptr);
+
+  const at::Tensor counts = histogram.cpu();
+  t.histogram.assign(reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()),
+                     reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()) + kLogitBins);
+  const int64_t found = candidate_count.item<int64_t>();
+  if (found <= kCandidateCapacity) {
+    const at::Tensor top = std::get<0>(candidates.slice(0, 0, found).topk(std::min<int64_t>(10, found))).cpu();
+    t.top_abs.assign(top.data_ptr<float>(), top.data_ptr<float>() + top.numel());
+  }
   return t;
 }
+#endif
 
 // Mean over rows of per-row figures, with entropy normalized by log(i + 1) over rows i >= 1.
 HeadStats row_means(const double* entropy, const double* sink, const double* max_attention, const double* distance,
@@ -160,15 +152,13 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   const int64_t cell = overviews ? (T + side - 1) / side : T;
   at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
   at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
-#ifndef DIFFSCOPE_CUDA_KERNELS
-  if (q.is_cuda()) {  // a build without the kernels: the host twin on copies (correct, slow)
-    q = q.cpu();
-    k = k.cpu();
-    if (lambda.defined()) lambda = lambda.cpu();
-  }
+  ScanResult scan;
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  if (q.is_cuda()) scan = scan_layer_cuda(q, k, lambda, layout, cell);
 #endif
-  ScanTensors scan = run_scan(q, k, lambda, layout, cell);
-
+  if (!scan.rows.defined()) {  // the CPU, or a GPU in a build without the kernels (then on copies: correct, slow)
+    scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell);
+  }
   if (overviews) {
     const at::Tensor pooled = scan.overview.cpu().contiguous();
     capture.overview.cell = cell;
@@ -245,21 +235,13 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   // Attention-logit outliers over the H T (T + 1) / 2 causal entries: top-1 exact (row maxima), the 10th largest
   // exact from the candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
   const unsigned long long entries = static_cast<unsigned long long>(H) * T * (T + 1) / 2;
-  const at::Tensor histogram_t = scan.histogram.cpu().contiguous();
-  const std::vector<unsigned long long> histogram(
-      reinterpret_cast<const unsigned long long*>(histogram_t.data_ptr<int64_t>()),
-      reinterpret_cast<const unsigned long long*>(histogram_t.data_ptr<int64_t>()) + kLogitBins);
   OutlierStats o;
   o.top1 = scan.rows[5].max().item<double>();
-  const int64_t found = scan.candidate_count.item<int64_t>();
-  const int64_t rank10 = std::min<int64_t>(10, static_cast<int64_t>(entries)) - 1;
-  if (found <= kCandidateCapacity && found > rank10) {
-    at::Tensor kept = scan.candidates.slice(0, 0, found);
-    o.top10 = std::get<0>(kept.topk(rank10 + 1)).min().item<double>();
-  } else {
-    o.top10 = value_of_rank_from_histogram(histogram, entries - 1 - static_cast<unsigned long long>(rank10));
-  }
-  o.median = value_of_rank_from_histogram(histogram, (entries - 1) / 2);
+  const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
+  o.top10 = scan.top_abs.size() == want
+                ? scan.top_abs.back()
+                : value_of_rank_from_histogram(scan.histogram, entries - static_cast<unsigned long long>(want));
+  o.median = value_of_rank_from_histogram(scan.histogram, (entries - 1) / 2);
   capture.attn_logits = o;
 }
 

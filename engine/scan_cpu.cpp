@@ -1,0 +1,155 @@
+// The streaming attention scan on the CPU (scan_cpu.h): BLAS scores for a block of rows, then one fused pass per row,
+// heads split between threads. Called by the thread that owns the model; it starts and joins its own workers.
+#include "scan_cpu.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include "attention_scan.h"
+
+namespace diffscope {
+namespace {
+
+// What one thread accumulates over its heads: histogram counts and the 10 largest |s| it saw.
+struct Tally {
+  std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
+  std::vector<float> top;  // a min-heap of at most 10 entries
+
+  void add(float magnitude) {
+    ++histogram[static_cast<size_t>(logit_bin(magnitude))];
+    if (top.size() < 10) {
+      top.push_back(magnitude);
+      std::push_heap(top.begin(), top.end(), std::greater<float>());
+    } else if (magnitude > top.front()) {
+      std::pop_heap(top.begin(), top.end(), std::greater<float>());
+      top.back() = magnitude;
+      std::push_heap(top.begin(), top.end(), std::greater<float>());
+    }
+  }
+};
+
+// Where one row's results go, and the scratch it needs.
+struct RowTargets {
+  float* rows;            // (6, H, T)
+  int64_t H, T;
+  float* overview;        // this sub-head's (C, C) plane
+  int64_t C, cell;
+};
+
+// Pass 1 and the sub-head part of pass 2 for row i of one sub-head: s = scores[0..i]. Leaves exp(s_j - m) in `e` and
+// returns l = sum_j e_j (p_j = e_j / l).
+double scan_row(const float* s, int64_t i, int64_t h, const RowTargets& t, std::vector<float>& e, Tally& tally) {
+  float m = -INFINITY, abs_max = 0;
+  for (int64_t j = 0; j <= i; ++j) {
+    m = std::max(m, s[j]);
+    const float magnitude = std::fabs(s[j]);
+    abs_max = std::max(abs_max, magnitude);
+    tally.add(magnitude);
+  }
+  double l = 0, gap = 0, distance = 0;
+  for (int64_t j = 0; j <= i; ++j) {
+    const float ej = std::exp(s[j] - m);
+    e[static_cast<size_t>(j)] = ej;
+    l += ej;
+    gap += static_cast<double>(ej) * (static_cast<double>(m) - s[j]);
+    distance += static_cast<double>(ej) * static_cast<double>(i - j);
+  }
+  const int64_t at = h * t.T + i, plane = t.H * t.T;
+  t.rows[at] = static_cast<float>(m + std::log(l));
+  t.rows[plane + at] = static_cast<float>(std::log(l) + gap / l);  // -sum p log p
+  t.rows[2 * plane + at] = static_cast<float>(1.0 / l);
+  t.rows[3 * plane + at] = static_cast<float>(distance / l);
+  t.rows[4 * plane + at] = static_cast<float>(e[0] / l);
+  t.rows[5 * plane + at] = abs_max;
+  const float inv_l = static_cast<float>(1.0 / l);
+  float* cells = t.overview + (i / t.cell) * t.C;
+  for (int64_t j = 0; j <= i; ++j) {
+    float& c = cells[j / t.cell];
+    c = std::max(c, e[static_cast<size_t>(j)] * inv_l);
+  }
+  return l;
+}
+
+}  // namespace
+
+ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
+                       int64_t cell) {
+  const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
+  const int64_t C = (T + cell - 1) / cell;
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  ScanResult out;
+  out.rows = at::zeros({6, H, T}, f32);
+  out.overview = at::zeros({H, C, C}, f32);
+  out.diff_overview = at::zeros({P, C, C}, f32);
+  out.diff_rows = at::zeros({2, P, T}, f32);
+  const at::Tensor keys = k.repeat_interleave(layout.H / layout.KV, 0);  // (H, T, d)
+  const float* lambda_data = P > 0 ? lambda.data_ptr<float>() : nullptr;
+
+  // Units of work: a sub-head (standard) or a pair of sub-heads (Diff); threads take interleaved units.
+  const int64_t units = P > 0 ? P : H;
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(units, std::thread::hardware_concurrency()));
+  std::vector<Tally> tallies(static_cast<size_t>(threads));
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, H * T));  // 64 MiB of scores
+  for (int64_t r0 = 0; r0 < T; r0 += block) {
+    const int64_t r1 = std::min(r0 + block, T), B = r1 - r0;
+    // (H, B, r1) scores of rows [r0, r1) over the keys they can see, exactly as the explicit forward forms them.
+    const at::Tensor scores = (at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, r1).transpose(1, 2)) * layout.scale)
+                                  .to(at::kFloat)
+                                  .contiguous();
+    const float* S = scores.data_ptr<float>();
+    auto work = [&](int64_t thread) {
+      Tally& tally = tallies[static_cast<size_t>(thread)];
+      std::vector<float> e1(static_cast<size_t>(T)), e2(static_cast<size_t>(T));
+      for (int64_t u = thread; u < units; u += threads) {
+        const int64_t h1 = P > 0 ? layout.a1(static_cast<int>(u)) : u;
+        const int64_t h2 = P > 0 ? layout.a2(static_cast<int>(u)) : -1;
+        const RowTargets t1{out.rows.data_ptr<float>(), H, T, out.overview.data_ptr<float>() + h1 * C * C, C, cell};
+        RowTargets t2 = t1;
+        if (h2 >= 0) t2.overview = out.overview.data_ptr<float>() + h2 * C * C;
+        for (int64_t i = r0; i < r1; ++i) {
+          const double l1 = scan_row(S + (h1 * B + (i - r0)) * r1, i, h1, t1, e1, tally);
+          if (h2 < 0) continue;
+          const double l2 = scan_row(S + (h2 * B + (i - r0)) * r1, i, h2, t2, e2, tally);
+          // D = p1 - lambda p2: its positive part renormalized (entropy, max) and its signed overview.
+          const float w1 = static_cast<float>(1.0 / l1);
+          const float w2 = static_cast<float>(lambda_data[u * T + i] / l2);
+          double positive_sum = 0, positive_xlogx = 0;
+          float positive_max = 0;
+          float* cells = out.diff_overview.data_ptr<float>() + u * C * C + (i / cell) * C;
+          for (int64_t j = 0; j <= i; ++j) {
+            const float D = e1[static_cast<size_t>(j)] * w1 - e2[static_cast<size_t>(j)] * w2;
+            if (D > 0) {
+              positive_sum += D;
+              positive_xlogx += static_cast<double>(D) * std::log(static_cast<double>(D));
+              positive_max = std::max(positive_max, D);
+            }
+            float& c = cells[j / cell];
+            if (std::fabs(D) > std::fabs(c) || (std::fabs(D) == std::fabs(c) && D < c)) c = D;
+          }
+          float* diff_rows = out.diff_rows.data_ptr<float>();
+          if (positive_sum > 0) {
+            diff_rows[u * T + i] = static_cast<float>(std::log(positive_sum) - positive_xlogx / positive_sum);
+            diff_rows[(P + u) * T + i] = static_cast<float>(positive_max / positive_sum);
+          }
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& t : pool) t.join();
+  }
+
+  out.histogram.assign(kLogitBins, 0);
+  for (const Tally& tally : tallies) {
+    for (size_t b = 0; b < out.histogram.size(); ++b) out.histogram[b] += tally.histogram[b];
+    out.top_abs.insert(out.top_abs.end(), tally.top.begin(), tally.top.end());
+  }
+  std::sort(out.top_abs.begin(), out.top_abs.end(), std::greater<float>());
+  if (out.top_abs.size() > 10) out.top_abs.resize(10);
+  return out;
+}
+
+}  // namespace diffscope
