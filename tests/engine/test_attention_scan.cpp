@@ -1,0 +1,472 @@
+// Tests of the attention scan's host twin (engine/attention_scan_host.cpp) against a naive explicit computation written
+// here (full score matrix, softmax, D, pooling, histogram, candidates). Plain C++, main thread; label core.
+#include <catch2/catch.hpp>
+
+#include "attention_scan.h"
+#include "attention_scan_detail.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace diffscope;
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// ---- an independent 16-bit rounding: keep `bits` significant bits with nearbyint (ties to even) ----
+float round_significant(float x, int bits) {
+  if (x == 0.0f || !std::isfinite(x)) return x;
+  int exponent = 0;
+  const long double fraction = std::frexp(static_cast<long double>(x), &exponent);  // [0.5, 1)
+  return static_cast<float>(std::ldexp(std::nearbyint(std::ldexp(fraction, bits)), exponent - bits));
+}
+
+// Half precision: 11 significant bits, and below 2^-14 a fixed step of 2^-24.
+float round_f16(float x) {
+  if (std::fabs(x) < std::ldexp(1.0f, -14)) return static_cast<float>(std::ldexp(std::nearbyint(std::ldexp(x, 24)), -24));
+  return round_significant(x, 11);
+}
+
+float round_as(ScanDType dtype, float x) {
+  if (dtype == ScanDType::BF16) return round_significant(x, 8);
+  if (dtype == ScanDType::F16) return round_f16(x);
+  return x;
+}
+
+uint16_t top16(float x) {  // the bf16/f16 encoding of a value that is already representable
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+uint16_t f16_bits(float x) {  // encoding of a representable half value, by arithmetic
+  uint16_t sign = std::signbit(x) ? 0x8000 : 0;
+  const double a = std::fabs(static_cast<double>(x));
+  if (a == 0) return sign;
+  if (a < std::ldexp(1.0, -14)) return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::ldexp(a, 24)));
+  int exponent = 0;
+  const double fraction = std::frexp(a, &exponent);  // a = fraction 2^exponent, fraction in [0.5, 1)
+  const uint16_t mantissa = static_cast<uint16_t>(std::ldexp(fraction, 11)) & 0x3ff;
+  return static_cast<uint16_t>(sign | ((exponent - 1 + 15) << 10) | mantissa);
+}
+
+// ---- inputs ----
+
+struct Case {
+  ScanDType dtype = ScanDType::F32;
+  int H = 4, KV = 2, T = 7, d = 8;
+  int num_pairs = 0, a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
+  int cell = 1;
+  std::string name() const {
+    std::ostringstream out;
+    out << (dtype == ScanDType::F32 ? "f32" : dtype == ScanDType::BF16 ? "bf16" : "f16") << " H=" << H << " KV=" << KV
+        << " T=" << T << " d=" << d << " pairs=" << num_pairs << " (" << a1_offset << "," << a1_stride << ","
+        << a2_offset << "," << a2_stride << ") cell=" << cell;
+    return out.str();
+  }
+};
+
+Case standard(ScanDType dtype, int H, int KV, int T, int d, int cell) { return {dtype, H, KV, T, d, 0, 0, 1, 0, 1, cell}; }
+Case diff_v1(ScanDType dtype, int H, int KV, int T, int d, int cell) {
+  return {dtype, H, KV, T, d, H / 2, 0, 1, H / 2, 1, cell};
+}
+Case diff_v2(ScanDType dtype, int H, int KV, int T, int d, int cell) {
+  return {dtype, H, KV, T, d, H / 2, 0, 2, 1, 2, cell};
+}
+
+struct Inputs {
+  std::vector<float> q, k;          // values (already representable in the dtype)
+  std::vector<uint16_t> q16, k16;   // their 16-bit encodings
+  std::vector<float> lambda;
+  AttentionScanInput in;
+};
+
+Inputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float lambda_value = -1) {
+  Inputs x;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> uniform(0.2f, 0.9f);
+  const size_t nq = static_cast<size_t>(c.H) * c.T * c.d, nk = static_cast<size_t>(c.KV) * c.T * c.d;
+  x.q.resize(nq);
+  x.k.resize(nk);
+  for (float& v : x.q) v = zero_q ? 0.0f : round_as(c.dtype, normal(rng));
+  for (float& v : x.k) v = round_as(c.dtype, normal(rng));
+  if (c.dtype != ScanDType::F32) {
+    auto encode = [&](float v) { return c.dtype == ScanDType::BF16 ? top16(v) : f16_bits(v); };
+    for (float v : x.q) x.q16.push_back(encode(v));
+    for (float v : x.k) x.k16.push_back(encode(v));
+  }
+  x.lambda.resize(static_cast<size_t>(c.num_pairs) * c.T);
+  for (float& v : x.lambda) v = lambda_value >= 0 ? lambda_value : uniform(rng);
+  AttentionScanInput& in = x.in;
+  in.q = c.dtype == ScanDType::F32 ? static_cast<const void*>(x.q.data()) : x.q16.data();
+  in.k = c.dtype == ScanDType::F32 ? static_cast<const void*>(x.k.data()) : x.k16.data();
+  in.dtype = c.dtype;
+  in.H = c.H, in.KV = c.KV, in.T = c.T, in.d = c.d;
+  in.scale = 1.0f / std::sqrt(static_cast<float>(c.d));
+  in.num_pairs = c.num_pairs;
+  in.a1_offset = c.a1_offset, in.a1_stride = c.a1_stride, in.a2_offset = c.a2_offset, in.a2_stride = c.a2_stride;
+  in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
+  in.overview_cell = c.cell;
+  return x;
+}
+
+// ---- the naive computation ----
+
+struct Naive {
+  int H, T, C, pairs;
+  std::vector<double> s;  // (H, T, T), causal part filled
+  std::vector<double> lse, entropy, max_p, distance, sink, abs_max;
+  std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
+  std::vector<float> overview, diff_overview;
+  std::vector<double> diff_entropy, diff_max;
+  double& S(int h, int i, int j) { return s[(static_cast<size_t>(h) * T + i) * T + j]; }
+};
+
+Naive naive(const Case& c, const Inputs& x) {
+  Naive n;
+  n.H = c.H, n.T = c.T, n.pairs = c.num_pairs;
+  n.C = (c.T + c.cell - 1) / c.cell;
+  const int T = c.T, d = c.d, group = c.H / c.KV;
+  n.s.assign(static_cast<size_t>(c.H) * T * T, 0.0);
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= i; ++j) {
+        float dot = 0.0f;  // float accumulation in index order (the explicit path's float accumulator)
+        for (int t = 0; t < d; ++t)
+          dot = std::fma(x.q[(static_cast<size_t>(h) * T + i) * d + t], x.k[(static_cast<size_t>(h / group) * T + j) * d + t], dot);
+        n.S(h, i, j) = round_as(c.dtype, round_as(c.dtype, dot) * x.in.scale);
+      }
+  // Softmax rows and their statistics, straight from the definitions.
+  std::vector<double> p(static_cast<size_t>(c.H) * T * T, 0.0);
+  auto P = [&](int h, int i, int j) -> double& { return p[(static_cast<size_t>(h) * T + i) * T + j]; };
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < T; ++i) {
+      double m = -INFINITY, sum = 0, abs_max = 0;
+      for (int j = 0; j <= i; ++j) m = std::max(m, n.S(h, i, j));
+      for (int j = 0; j <= i; ++j) sum += std::exp(n.S(h, i, j) - m);
+      double entropy = 0, max_p = 0, distance = 0;
+      for (int j = 0; j <= i; ++j) {
+        const double pj = std::exp(n.S(h, i, j) - m) / sum;
+        P(h, i, j) = pj;
+        if (pj > 0) entropy -= pj * std::log(pj);
+        max_p = std::max(max_p, pj);
+        distance += pj * (i - j);
+        abs_max = std::max(abs_max, std::fabs(n.S(h, i, j)));
+        n.histogram[logit_bin(static_cast<float>(std::fabs(n.S(h, i, j))))] += 1;
+      }
+      n.lse.push_back(m + std::log(sum));
+      n.entropy.push_back(entropy);
+      n.max_p.push_back(max_p);
+      n.distance.push_back(distance);
+      n.sink.push_back(P(h, i, 0));
+      n.abs_max.push_back(abs_max);
+    }
+  // Overviews: max of p over each cell's causal entries.
+  const int C = n.C, cell = c.cell;
+  n.overview.assign(static_cast<size_t>(c.H) * C * C, 0.0f);
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= i; ++j) {
+        float& o = n.overview[(static_cast<size_t>(h) * C + i / cell) * C + j / cell];
+        o = std::max(o, static_cast<float>(P(h, i, j)));
+      }
+  // Diff pairs.
+  n.diff_overview.assign(static_cast<size_t>(c.num_pairs) * C * C, 0.0f);
+  std::vector<double> best(n.diff_overview.size(), 0.0);
+  for (int pr = 0; pr < c.num_pairs; ++pr) {
+    const int a1 = c.a1_offset + c.a1_stride * pr, a2 = c.a2_offset + c.a2_stride * pr;
+    for (int i = 0; i < T; ++i) {
+      const double lambda = x.lambda[static_cast<size_t>(pr) * T + i];
+      std::vector<double> D(i + 1);
+      double positive = 0;
+      for (int j = 0; j <= i; ++j) {
+        D[j] = P(a1, i, j) - lambda * P(a2, i, j);
+        if (D[j] > 0) positive += D[j];
+        const size_t at = (static_cast<size_t>(pr) * C + i / cell) * C + j / cell;
+        if (std::fabs(D[j]) > std::fabs(best[at]) || (std::fabs(D[j]) == std::fabs(best[at]) && D[j] < 0)) best[at] = D[j];
+      }
+      double entropy = 0, max_q = 0;
+      for (int j = 0; j <= i && positive > 0; ++j)
+        if (D[j] > 0) {
+          const double q = D[j] / positive;
+          entropy -= q * std::log(q);
+          max_q = std::max(max_q, q);
+        }
+      n.diff_entropy.push_back(entropy);
+      n.diff_max.push_back(max_q);
+    }
+  }
+  for (size_t at = 0; at < best.size(); ++at) n.diff_overview[at] = static_cast<float>(best[at]);
+  return n;
+}
+
+std::vector<double> causal_abs_scores(Naive& n) {
+  std::vector<double> out;
+  for (int h = 0; h < n.H; ++h)
+    for (int i = 0; i < n.T; ++i)
+      for (int j = 0; j <= i; ++j) out.push_back(std::fabs(n.S(h, i, j)));
+  return out;
+}
+
+// ---- comparisons: an empty string when every element is written and within tolerance ----
+
+template <class Ref>
+std::string compare(const char* what, const std::vector<float>& got, const Ref& want, double rel, double abs) {
+  if (got.size() != want.size()) return std::string(what) + ": size differs";
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double g = got[i], w = static_cast<double>(want[i]);
+    if (!std::isfinite(g) || std::fabs(g - w) > rel * std::fabs(w) + abs) {
+      std::ostringstream out;
+      out << what << "[" << i << "] = " << g << ", expected " << w;
+      return out.str();
+    }
+  }
+  return "";
+}
+
+struct Outputs {
+  std::vector<float> lse, entropy, max_p, distance, sink, abs_max;
+  std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
+  std::vector<float> overview, diff_overview, diff_entropy, diff_max, candidates;
+  unsigned long long count = 0;
+};
+
+// Runs both passes of the twin with every output poisoned with NaN first.
+Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capacity) {
+  Outputs o;
+  const size_t rows = static_cast<size_t>(c.H) * c.T, C = (c.T + c.cell - 1) / c.cell;
+  for (auto* v : {&o.lse, &o.entropy, &o.max_p, &o.distance, &o.sink, &o.abs_max}) v->assign(rows, kNaN);
+  ScanRowsOutput r;
+  r.row_lse = o.lse.data(), r.row_entropy = o.entropy.data(), r.row_max = o.max_p.data();
+  r.row_distance = o.distance.data(), r.row_sink = o.sink.data(), r.row_abs_max = o.abs_max.data();
+  r.logit_histogram = o.histogram.data();
+  attention_scan_rows_host(x.in, r);
+
+  o.overview.assign(c.H * C * C, kNaN);
+  o.diff_overview.assign(c.num_pairs * C * C, kNaN);
+  o.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, kNaN);
+  o.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, kNaN);
+  o.candidates.assign(static_cast<size_t>(capacity), kNaN);
+  ScanPairsOutput p;
+  p.overview = o.overview.data();
+  p.diff_overview = c.num_pairs ? o.diff_overview.data() : nullptr;
+  p.diff_entropy = c.num_pairs ? o.diff_entropy.data() : nullptr;
+  p.diff_max = c.num_pairs ? o.diff_max.data() : nullptr;
+  p.candidate_threshold = threshold;
+  p.candidates = o.candidates.data();
+  p.candidate_count = &o.count;
+  p.candidate_capacity = capacity;
+  attention_scan_pairs_host(x.in, o.lse.data(), p);
+  return o;
+}
+
+void check_case(const Case& c, uint32_t seed) {
+  INFO(c.name() << " seed=" << seed);
+  const Inputs x = make_inputs(c, seed);
+  Naive n = naive(c, x);
+  // Threshold at about the 90th percentile of |s|, so that some entries are candidates and most are not.
+  std::vector<double> magnitudes = causal_abs_scores(n);
+  std::sort(magnitudes.begin(), magnitudes.end());
+  const float threshold = static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
+  std::vector<float> want_candidates;
+  for (double v : magnitudes)
+    if (static_cast<float>(v) >= threshold) want_candidates.push_back(static_cast<float>(v));
+  const int64_t capacity = static_cast<int64_t>(want_candidates.size()) + 3;
+
+  const Outputs o = run_twin(c, x, threshold, capacity);
+  // Row statistics: the twin rounds to float once at the end (double sums); 1e-5 relative covers that and the
+  // float lse that pass 2 reads.
+  CHECK(compare("lse", o.lse, n.lse, 1e-6, 1e-6) == "");
+  CHECK(compare("entropy", o.entropy, n.entropy, 1e-5, 1e-6) == "");
+  CHECK(compare("max", o.max_p, n.max_p, 1e-6, 1e-7) == "");
+  CHECK(compare("distance", o.distance, n.distance, 1e-5, 1e-5) == "");
+  CHECK(compare("sink", o.sink, n.sink, 1e-6, 1e-7) == "");
+  CHECK(compare("abs_max", o.abs_max, n.abs_max, 0, 0) == "");  // the same float scores
+  CHECK(o.histogram == n.histogram);
+  CHECK(compare("overview", o.overview, n.overview, 1e-5, 1e-7) == "");
+  CHECK(compare("diff_overview", o.diff_overview, n.diff_overview, 1e-5, 1e-7) == "");
+  CHECK(compare("diff_entropy", o.diff_entropy, n.diff_entropy, 1e-5, 1e-5) == "");
+  CHECK(compare("diff_max", o.diff_max, n.diff_max, 1e-5, 1e-6) == "");
+  REQUIRE(o.count == want_candidates.size());
+  std::vector<float> got(o.candidates.begin(), o.candidates.begin() + static_cast<int64_t>(o.count));
+  std::sort(got.begin(), got.end());
+  CHECK(got == want_candidates);
+  CHECK(std::isnan(o.candidates.back()));  // nothing written past the count
+
+  // A capacity below the count: the counter still counts everything, the stored values are candidates.
+  const Outputs small = run_twin(c, x, threshold, static_cast<int64_t>(want_candidates.size() / 2));
+  CHECK(small.count == want_candidates.size());
+  for (float v : small.candidates) CHECK(std::binary_search(want_candidates.begin(), want_candidates.end(), v));
+}
+
+}  // namespace
+
+TEST_CASE("logit bins: mantissa edges are ceil((2^(k/64) - 1) 2^23)", "[attention_scan]") {
+  for (int k = 0; k < kLogitBinsPerOctave; ++k) {
+    const long double edge = (std::exp2(static_cast<long double>(k) / 64) - 1) * 8388608.0L;
+    INFO("k = " << k << ", edge = " << static_cast<double>(edge));
+    CHECK(scan_detail::kLogitMantissaEdges[k] == static_cast<uint32_t>(std::ceil(edge)));
+  }
+}
+
+TEST_CASE("logit bins: every |s| lands in [2^(-32 + (b-1)/64), 2^(-32 + b/64))", "[attention_scan]") {
+  CHECK(logit_bin(0.0f) == 0);
+  CHECK(logit_bin(std::ldexp(1.0f, -33)) == 0);
+  CHECK(logit_bin(std::nextafter(std::ldexp(1.0f, -32), 0.0f)) == 0);
+  CHECK(logit_bin(std::ldexp(1.0f, -32)) == 1);
+  CHECK(logit_bin(1.0f) == 1 + 32 * 64);
+  CHECK(logit_bin(std::nextafter(1.0f, 0.0f)) == 32 * 64);
+  CHECK(logit_bin(std::nextafter(std::ldexp(1.0f, 32), 0.0f)) == kLogitBins - 1);
+  CHECK(logit_bin(std::ldexp(1.0f, 32)) == kLogitBins - 1);
+  CHECK(logit_bin(1e30f) == kLogitBins - 1);
+  CHECK(logit_bin(std::numeric_limits<float>::infinity()) == kLogitBins - 1);
+  CHECK(logit_bin(std::numeric_limits<float>::denorm_min()) == 0);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> log2_magnitude(-34.0f, 34.0f);
+  int failures = 0;
+  for (int n = 0; n < 200000; ++n) {
+    const float a = std::exp2(log2_magnitude(rng));
+    const int b = logit_bin(a);
+    const long double v = a;
+    bool ok;
+    if (b == 0)
+      ok = v < std::exp2(-32.0L);
+    else if (b == kLogitBins - 1)
+      ok = v >= std::exp2(-32.0L + (b - 1) / 64.0L);
+    else
+      ok = v >= std::exp2(-32.0L + (b - 1) / 64.0L) && v < std::exp2(-32.0L + b / 64.0L);
+    if (!ok && ++failures <= 5) FAIL_CHECK("|s| = " << a << " got bin " << b);
+  }
+  // Values on and next to each edge inside [1, 2).
+  for (int k = 1; k < 64; ++k) {
+    const float edge = std::nextafter(static_cast<float>(std::exp2(k / 64.0L)), 0.0f);  // at or below the edge
+    const float above = std::nextafter(edge, 2.0f);
+    const long double exact = std::exp2(k / 64.0L);
+    CHECK(logit_bin(edge) == 1 + 32 * 64 + (edge >= exact ? k : k - 1));
+    CHECK(logit_bin(above) == 1 + 32 * 64 + (above >= exact ? k : k - 1));
+  }
+}
+
+TEST_CASE("16-bit rounding of scores: the twin's bit-level converters agree with arithmetic rounding",
+          "[attention_scan]") {
+  // A score matrix that exercises rounding: one query, keys chosen so that the dot product is a given value, d = 1.
+  for (ScanDType dtype : {ScanDType::BF16, ScanDType::F16}) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> log2_magnitude(-20.0f, 15.0f);
+    for (int n = 0; n < 2000; ++n) {
+      const float value = std::exp2(log2_magnitude(rng)) * (n % 2 ? -1.0f : 1.0f);
+      // q = 1, k = round(value): the score is round(round(k) * scale) for scale 1/3 (rounding twice).
+      const float k = round_as(dtype, value);
+      const uint16_t q_bits = dtype == ScanDType::BF16 ? top16(1.0f) : f16_bits(1.0f);
+      const uint16_t k_bits = dtype == ScanDType::BF16 ? top16(k) : f16_bits(k);
+      AttentionScanInput in;
+      in.q = &q_bits, in.k = &k_bits, in.dtype = dtype;
+      in.H = in.KV = in.T = in.d = 1;
+      in.scale = 1.0f / 3.0f;
+      float lse = kNaN, entropy = kNaN, max_p = kNaN, distance = kNaN, sink = kNaN, abs_max = kNaN;
+      std::vector<unsigned long long> histogram(kLogitBins, 0);
+      attention_scan_rows_host(in, {&lse, &entropy, &max_p, &distance, &sink, &abs_max, histogram.data()});
+      const float want = std::fabs(round_as(dtype, k * in.scale));
+      INFO("value " << value << " k " << k);
+      CHECK(abs_max == want);
+      CHECK(lse == round_as(dtype, k * in.scale));
+    }
+  }
+}
+
+TEST_CASE("attention scan twin matches a naive computation on random inputs", "[attention_scan]") {
+  uint32_t seed = 1;
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (int d : {8, 64})
+      for (int T : {1, 2, 7, 77, 200})
+        for (int cell : {1, 3, 16}) {
+          check_case(standard(dtype, 4, 2, T, d, cell), seed++);
+          check_case(standard(dtype, 4, 4, T, d, cell), seed++);
+          check_case(standard(dtype, 6, 3, T, d, cell), seed++);
+          check_case(diff_v1(dtype, 4, 2, T, d, cell), seed++);
+          check_case(diff_v2(dtype, 4, 2, T, d, cell), seed++);
+        }
+}
+
+TEST_CASE("attention scan twin: f16 inputs", "[attention_scan]") {
+  uint32_t seed = 1000;
+  for (int T : {1, 7, 77}) check_case(diff_v1(ScanDType::F16, 4, 2, T, 64, 3), seed++);
+}
+
+TEST_CASE("attention scan twin: q = 0 gives uniform rows (hand-derived)", "[attention_scan]") {
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (float lambda : {0.5f, 1.5f}) {
+      const Case c = diff_v1(dtype, 4, 2, 10, 8, 3);
+      INFO(c.name() << " lambda " << lambda);
+      const Inputs x = make_inputs(c, 99, /*zero_q=*/true, lambda);
+      const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/1000);
+      const int T = c.T, C = 4, cell = 3;
+      for (int h = 0; h < c.H; ++h)
+        for (int i = 0; i < T; ++i) {
+          const size_t at = static_cast<size_t>(h) * T + i;
+          CHECK(o.lse[at] == Approx(std::log(i + 1.0)).margin(1e-6));
+          CHECK(o.entropy[at] == Approx(std::log(i + 1.0)).margin(1e-6));
+          CHECK(o.max_p[at] == Approx(1.0 / (i + 1)));
+          CHECK(o.distance[at] == Approx(i / 2.0).margin(1e-6));
+          CHECK(o.sink[at] == Approx(1.0 / (i + 1)));
+          CHECK(o.abs_max[at] == 0.0f);
+        }
+      // Every score is 0: bin 0, and every causal entry is a candidate at threshold 0.
+      const unsigned long long entries = static_cast<unsigned long long>(c.H) * T * (T + 1) / 2;
+      CHECK(o.histogram[0] == entries);
+      CHECK(o.count == entries);
+      // Cell (r, col) with col <= r: its largest p is at its first row that sees a key of the cell.
+      for (int h = 0; h < c.H; ++h)
+        for (int r = 0; r < C; ++r)
+          for (int col = 0; col < C; ++col) {
+            const float got = o.overview[(static_cast<size_t>(h) * C + r) * C + col];
+            const int first_row = std::max(r * cell, col * cell);
+            if (col > r) CHECK(got == 0.0f);
+            else CHECK(got == Approx(1.0 / (first_row + 1)));
+          }
+      // D = (1 - lambda) / (i + 1) everywhere: with lambda < 1 its positive part is the uniform row; with lambda > 1
+      // it has none (entropy and max 0) and the overview holds the negative entry of largest magnitude.
+      for (int p = 0; p < c.num_pairs; ++p) {
+        for (int i = 0; i < T; ++i) {
+          const size_t at = static_cast<size_t>(p) * T + i;
+          CHECK(o.diff_entropy[at] == Approx(lambda < 1 ? std::log(i + 1.0) : 0.0).margin(1e-6));
+          CHECK(o.diff_max[at] == Approx(lambda < 1 ? 1.0 / (i + 1) : 0.0).margin(1e-7));
+        }
+        for (int r = 0; r < C; ++r)
+          for (int col = 0; col < C; ++col) {
+            const float got = o.diff_overview[(static_cast<size_t>(p) * C + r) * C + col];
+            const int first_row = std::max(r * cell, col * cell);
+            if (col > r) CHECK(got == 0.0f);
+            else CHECK(got == Approx((1.0 - lambda) / (first_row + 1)));
+          }
+      }
+    }
+}
+
+TEST_CASE("attention scan twin rejects bad inputs", "[attention_scan]") {
+  const Inputs x = make_inputs(standard(ScanDType::F32, 4, 2, 5, 8, 1), 3);
+  std::vector<float> rows(20);
+  std::vector<unsigned long long> histogram(kLogitBins);
+  const ScanRowsOutput out{rows.data(), rows.data(), rows.data(), rows.data(), rows.data(), rows.data(),
+                           histogram.data()};
+  AttentionScanInput in = x.in;
+  in.KV = 3;
+  CHECK_THROWS_AS(attention_scan_rows_host(in, out), std::invalid_argument);
+  in = x.in;
+  in.d = 257;
+  CHECK_THROWS_AS(attention_scan_rows_host(in, out), std::invalid_argument);
+  in = x.in;
+  in.T = 0;
+  CHECK_THROWS_AS(attention_scan_rows_host(in, out), std::invalid_argument);
+  ScanRowsOutput missing = out;
+  missing.logit_histogram = nullptr;
+  CHECK_THROWS_AS(attention_scan_rows_host(x.in, missing), std::invalid_argument);
+}

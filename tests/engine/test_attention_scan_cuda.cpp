@@ -1,0 +1,560 @@
+// Tests of the attention scan's CUDA kernels (engine/cuda/attention_scan.cu) against the host twin
+// (engine/attention_scan_host.cpp) on random inputs, every output poisoned with NaN first. Needs a GPU: label cuda.
+// Main thread only.
+#include <catch2/catch.hpp>
+
+#include "attention_scan.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace diffscope;
+
+namespace {
+
+#define CUDA_REQUIRE(call)                                                               \
+  do {                                                                                   \
+    const cudaError_t status_ = (call);                                                  \
+    if (status_ != cudaSuccess) FAIL(#call << " failed: " << cudaGetErrorString(status_)); \
+  } while (0)
+
+// A device array filled with `fill` bytes (0xFF: every float is a NaN, so an element the kernel skips shows).
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  size_t count = 0;
+  explicit DeviceArray(size_t n, int fill = 0xFF) : count(n) {
+    CUDA_REQUIRE(cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)));
+    CUDA_REQUIRE(cudaMemset(ptr, fill, std::max<size_t>(n, 1) * sizeof(T)));
+  }
+  ~DeviceArray() { cudaFree(ptr); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  void upload(const std::vector<T>& v) {
+    REQUIRE(v.size() == count);
+    CUDA_REQUIRE(cudaMemcpy(ptr, v.data(), count * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  std::vector<T> download() const {
+    std::vector<T> v(count);
+    CUDA_REQUIRE(cudaMemcpy(v.data(), ptr, count * sizeof(T), cudaMemcpyDeviceToHost));
+    return v;
+  }
+};
+
+const char* dtype_name(ScanDType t) { return t == ScanDType::F32 ? "f32" : t == ScanDType::BF16 ? "bf16" : "f16"; }
+
+struct Case {
+  ScanDType dtype = ScanDType::F32;
+  int H = 4, KV = 2, T = 7, d = 64;
+  int num_pairs = 0, a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
+  int cell = 1;
+  float q_scale = 1.0f;  // q ~ N(0, q_scale^2): 3 gives peaked rows and logits up to ~20
+  std::string name() const {
+    std::ostringstream out;
+    out << dtype_name(dtype) << " H=" << H << " KV=" << KV << " T=" << T << " d=" << d << " pairs=" << num_pairs
+        << " (" << a1_offset << "," << a1_stride << "," << a2_offset << "," << a2_stride << ") cell=" << cell
+        << " q_scale=" << q_scale;
+    return out.str();
+  }
+};
+
+enum class Mode { Standard, V1, V2 };
+
+Case make_case(ScanDType dtype, Mode mode, int H, int KV, int T, int d, int cell, float q_scale) {
+  Case c;
+  c.dtype = dtype, c.H = H, c.KV = KV, c.T = T, c.d = d, c.cell = cell, c.q_scale = q_scale;
+  if (mode == Mode::V1) c.num_pairs = H / 2, c.a1_offset = 0, c.a1_stride = 1, c.a2_offset = H / 2, c.a2_stride = 1;
+  if (mode == Mode::V2) c.num_pairs = H / 2, c.a1_offset = 0, c.a1_stride = 2, c.a2_offset = 1, c.a2_stride = 2;
+  return c;
+}
+
+uint16_t encode16(ScanDType dtype, float v) {
+  if (dtype == ScanDType::BF16) return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+  return __half_as_ushort(__float2half_rn(v));
+}
+
+struct HostInputs {
+  std::vector<float> q32, k32, lambda;
+  std::vector<uint16_t> q16, k16;
+  AttentionScanInput in;  // host pointers
+};
+
+HostInputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float lambda_value = -1) {
+  HostInputs x;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> uniform(0.2f, 0.9f);
+  const size_t nq = static_cast<size_t>(c.H) * c.T * c.d, nk = static_cast<size_t>(c.KV) * c.T * c.d;
+  if (c.dtype == ScanDType::F32) {
+    for (size_t i = 0; i < nq; ++i) x.q32.push_back(zero_q ? 0.0f : c.q_scale * normal(rng));
+    for (size_t i = 0; i < nk; ++i) x.k32.push_back(normal(rng));
+  } else {
+    for (size_t i = 0; i < nq; ++i) x.q16.push_back(encode16(c.dtype, zero_q ? 0.0f : c.q_scale * normal(rng)));
+    for (size_t i = 0; i < nk; ++i) x.k16.push_back(encode16(c.dtype, normal(rng)));
+  }
+  for (size_t i = 0; i < static_cast<size_t>(c.num_pairs) * c.T; ++i)
+    x.lambda.push_back(lambda_value >= 0 ? lambda_value : uniform(rng));
+  AttentionScanInput& in = x.in;
+  in.q = c.dtype == ScanDType::F32 ? static_cast<const void*>(x.q32.data()) : x.q16.data();
+  in.k = c.dtype == ScanDType::F32 ? static_cast<const void*>(x.k32.data()) : x.k16.data();
+  in.dtype = c.dtype;
+  in.H = c.H, in.KV = c.KV, in.T = c.T, in.d = c.d;
+  in.scale = 1.0f / std::sqrt(static_cast<float>(c.d));
+  in.num_pairs = c.num_pairs;
+  in.a1_offset = c.a1_offset, in.a1_stride = c.a1_stride, in.a2_offset = c.a2_offset, in.a2_stride = c.a2_stride;
+  in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
+  in.overview_cell = c.cell;
+  return x;
+}
+
+struct Results {
+  std::vector<float> lse, entropy, max_p, distance, sink, abs_max;
+  std::vector<unsigned long long> histogram;
+  std::vector<float> overview, diff_overview, diff_entropy, diff_max, candidates;  // candidates: sorted, count long
+  unsigned long long count = 0;
+};
+
+size_t cells(const Case& c) {
+  const size_t C = (static_cast<size_t>(c.T) + c.cell - 1) / c.cell;
+  return C * C;
+}
+
+Results run_twin(const Case& c, const HostInputs& x, float threshold) {
+  Results r;
+  const size_t rows = static_cast<size_t>(c.H) * c.T;
+  for (auto* v : {&r.lse, &r.entropy, &r.max_p, &r.distance, &r.sink, &r.abs_max}) v->assign(rows, NAN);
+  r.histogram.assign(kLogitBins, 0);
+  attention_scan_rows_host(x.in, {r.lse.data(), r.entropy.data(), r.max_p.data(), r.distance.data(), r.sink.data(),
+                                  r.abs_max.data(), r.histogram.data()});
+  r.overview.assign(c.H * cells(c), NAN);
+  r.diff_overview.assign(c.num_pairs * cells(c), NAN);
+  r.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, NAN);
+  r.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, NAN);
+  // Room for every causal entry (at most 1.8e7 here), so one call counts and stores.
+  r.candidates.assign(static_cast<size_t>(c.H) * c.T * (c.T + 1) / 2, NAN);
+  ScanPairsOutput p;
+  p.overview = r.overview.data();
+  p.diff_overview = r.diff_overview.data();
+  p.diff_entropy = r.diff_entropy.data();
+  p.diff_max = r.diff_max.data();
+  p.candidate_threshold = threshold;
+  p.candidate_count = &r.count;
+  p.candidates = r.candidates.data();
+  p.candidate_capacity = static_cast<int64_t>(r.candidates.size());
+  attention_scan_pairs_host(x.in, r.lse.data(), p);
+  r.candidates.resize(r.count);
+  std::sort(r.candidates.begin(), r.candidates.end());
+  return r;
+}
+
+// Runs both kernels on device copies of the inputs; pass 2 reads `lse_for_pass2` (the twin's, so that pass 2 is
+// compared on the same lse). `capacity` < 0: room for every candidate the twin found, plus some.
+Results run_kernels(const Case& c, const HostInputs& x, float threshold, const std::vector<float>& lse_for_pass2,
+                    long long twin_count, long long capacity = -1, cudaStream_t stream = nullptr) {
+  const size_t rows = static_cast<size_t>(c.H) * c.T;
+  const bool f32 = c.dtype == ScanDType::F32;
+  DeviceArray<float> q32(f32 ? x.q32.size() : 0), k32(f32 ? x.k32.size() : 0), lambda(x.lambda.size());
+  DeviceArray<uint16_t> q16(f32 ? 0 : x.q16.size()), k16(f32 ? 0 : x.k16.size());
+  if (f32) q32.upload(x.q32), k32.upload(x.k32);
+  else q16.upload(x.q16), k16.upload(x.k16);
+  if (!x.lambda.empty()) lambda.upload(x.lambda);
+  AttentionScanInput in = x.in;
+  in.q = f32 ? static_cast<const void*>(q32.ptr) : q16.ptr;
+  in.k = f32 ? static_cast<const void*>(k32.ptr) : k16.ptr;
+  in.lambda = c.num_pairs ? lambda.ptr : nullptr;
+
+  DeviceArray<float> lse(rows), entropy(rows), max_p(rows), distance(rows), sink(rows), abs_max(rows);
+  DeviceArray<unsigned long long> histogram(kLogitBins, 0);  // zeroed by the caller, as the interface says
+  attention_scan_rows_cuda(in, {lse.ptr, entropy.ptr, max_p.ptr, distance.ptr, sink.ptr, abs_max.ptr, histogram.ptr},
+                           stream);
+  CUDA_REQUIRE(cudaStreamSynchronize(stream));
+
+  DeviceArray<float> lse2(rows);
+  lse2.upload(lse_for_pass2);
+  if (capacity < 0) capacity = twin_count + twin_count / 50 + 1000;
+  DeviceArray<float> overview(c.H * cells(c)), diff_overview(c.num_pairs * cells(c));
+  DeviceArray<float> diff_entropy(static_cast<size_t>(c.num_pairs) * c.T), diff_max(static_cast<size_t>(c.num_pairs) * c.T);
+  DeviceArray<float> candidates(static_cast<size_t>(capacity));
+  DeviceArray<unsigned long long> count(1, 0);
+  ScanPairsOutput p;
+  p.overview = overview.ptr;
+  p.diff_overview = c.num_pairs ? diff_overview.ptr : nullptr;
+  p.diff_entropy = c.num_pairs ? diff_entropy.ptr : nullptr;
+  p.diff_max = c.num_pairs ? diff_max.ptr : nullptr;
+  p.candidate_threshold = threshold;
+  p.candidates = candidates.ptr;
+  p.candidate_count = count.ptr;
+  p.candidate_capacity = capacity;
+  attention_scan_pairs_cuda(in, lse2.ptr, p, stream);
+  CUDA_REQUIRE(cudaStreamSynchronize(stream));
+  CUDA_REQUIRE(cudaGetLastError());
+
+  Results r;
+  r.lse = lse.download(), r.entropy = entropy.download(), r.max_p = max_p.download();
+  r.distance = distance.download(), r.sink = sink.download(), r.abs_max = abs_max.download();
+  r.histogram = histogram.download();
+  r.overview = overview.download();
+  if (c.num_pairs) {
+    r.diff_overview = diff_overview.download();
+    r.diff_entropy = diff_entropy.download(), r.diff_max = diff_max.download();
+  }
+  r.count = count.download()[0];
+  std::vector<float> stored = candidates.download();
+  stored.resize(std::min<unsigned long long>(r.count, static_cast<unsigned long long>(capacity)));
+  std::sort(stored.begin(), stored.end());
+  r.candidates = stored;
+  return r;
+}
+
+// ---- comparisons ----
+// Each returns "" when it holds, else a description of the first failure (Catch prints it).
+
+// |got - want| <= bound(i) for every element, and every element is finite (a NaN is a poisoned, unwritten element).
+std::string within(const char* what, const std::vector<float>& got, const std::vector<float>& want,
+                   const std::function<double(size_t)>& bound) {
+  if (got.size() != want.size()) return std::string(what) + ": sizes differ";
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!std::isfinite(got[i]) || !(std::fabs(static_cast<double>(got[i]) - want[i]) <= bound(i))) {
+      std::ostringstream out;
+      out << what << "[" << i << "] = " << got[i] << ", twin " << want[i] << ", bound " << bound(i);
+      return out.str();
+    }
+  }
+  return "";
+}
+
+std::function<double(size_t)> relative(const std::vector<float>& want, double rel, double abs) {
+  return [&want, rel, abs](size_t i) { return rel * std::fabs(want[i]) + abs; };
+}
+
+// For 16-bit tensor-core scores: every element within `loose`, at most 1% (+2) outside `tight`, and the mean within
+// 1e-4 of the twin's.
+std::string mostly_within(const char* what, const std::vector<float>& got, const std::vector<float>& want,
+                          const std::function<double(size_t)>& tight, const std::function<double(size_t)>& loose) {
+  std::string failure = within(what, got, want, loose);
+  if (!failure.empty()) return failure;
+  size_t outside = 0;
+  double sum_got = 0, sum_want = 0, sum_abs = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::fabs(static_cast<double>(got[i]) - want[i]) > tight(i)) ++outside;
+    sum_got += got[i], sum_want += want[i], sum_abs += std::fabs(want[i]);
+  }
+  std::ostringstream out;
+  if (outside > 2 + got.size() / 100) out << what << ": " << outside << " of " << got.size() << " outside the tight bound";
+  else if (std::fabs(sum_got - sum_want) > 1e-4 * sum_abs + 1e-6 * got.size())
+    out << what << ": mean " << sum_got / got.size() << ", twin " << sum_want / got.size();
+  return out.str();
+}
+
+// Histograms: the same total; with `allowed` > 0, entries may have moved to a neighbouring bin, so the running sums
+// differ by at most the number of moves.
+std::string histogram_matches(const std::vector<unsigned long long>& got, const std::vector<unsigned long long>& want,
+                              long long allowed) {
+  long long running = 0, worst = 0;
+  for (size_t b = 0; b < want.size(); ++b) {
+    running += static_cast<long long>(got[b]) - static_cast<long long>(want[b]);
+    worst = std::max(worst, std::abs(running));
+    if (allowed == 0 && got[b] != want[b]) {
+      std::ostringstream out;
+      out << "histogram bin " << b << ": " << got[b] << ", twin " << want[b];
+      return out.str();
+    }
+  }
+  std::ostringstream out;
+  if (running != 0) out << "histogram totals differ by " << running;
+  else if (worst > allowed) out << "histogram running sums differ by " << worst << " (allowed " << allowed << ")";
+  return out.str();
+}
+
+// Candidates, both sorted ascending. Exact: the same multiset. Otherwise every value may move by `rel` of itself, so
+// the k-th largest moves by at most that much and the count changes only by values that crossed the threshold.
+std::string candidates_match(const Results& got, const Results& want, double rel) {
+  std::ostringstream out;
+  if (rel == 0) {
+    if (got.count != want.count) out << "candidate count " << got.count << ", twin " << want.count;
+    else if (got.candidates != want.candidates) out << "candidate values differ";
+    return out.str();
+  }
+  const long long diff = static_cast<long long>(got.count) - static_cast<long long>(want.count);
+  if (std::abs(diff) > 2 + static_cast<long long>(want.count / 100)) {
+    out << "candidate count " << got.count << ", twin " << want.count;
+    return out.str();
+  }
+  const size_t n = std::min(got.candidates.size(), want.candidates.size());
+  for (size_t k = 1; k <= n; ++k) {
+    const float g = got.candidates[got.candidates.size() - k], w = want.candidates[want.candidates.size() - k];
+    if (!(std::fabs(g - w) <= rel * w)) {
+      out << k << "-th largest candidate " << g << ", twin " << w;
+      return out.str();
+    }
+  }
+  return "";
+}
+
+enum class Kernel { Exact, TensorCores };  // Exact: f32, or 16-bit through the SIMT path (DIFFSCOPE_SCAN_SIMT=1)
+
+struct SimtOverride {  // DIFFSCOPE_SCAN_SIMT=1 while it lives
+  explicit SimtOverride(bool on) : on(on) {
+    if (on) setenv("DIFFSCOPE_SCAN_SIMT", "1", 1);
+  }
+  ~SimtOverride() {
+    if (on) unsetenv("DIFFSCOPE_SCAN_SIMT");
+  }
+  bool on;
+};
+
+void compare(const Case& c, const HostInputs& x, const Results& twin, float threshold, Kernel kernel) {
+  const bool exact = kernel == Kernel::Exact;
+  INFO(c.name() << (exact ? " [exact scores: f32 or SIMT]" : " [tensor cores]"));
+  Results dev;
+  {
+    SimtOverride simt(exact && c.dtype != ScanDType::F32);
+    dev = run_kernels(c, x, threshold, twin.lse, static_cast<long long>(twin.count));
+  }
+  const size_t rows = twin.lse.size();
+  const auto& amax = twin.abs_max;
+
+  if (exact) {
+    // The same scores bit for bit: only the kernel's fast exp2/log2 and float sums differ from the twin's double sums.
+    CHECK(within("lse", dev.lse, twin.lse, relative(twin.lse, 1e-5, 2e-6)) == "");
+    CHECK(within("entropy", dev.entropy, twin.entropy, relative(twin.entropy, 1e-5, 2e-6)) == "");
+    CHECK(within("max", dev.max_p, twin.max_p, relative(twin.max_p, 1e-5, 1e-7)) == "");
+    CHECK(within("distance", dev.distance, twin.distance, relative(twin.distance, 1e-5, 1e-5)) == "");
+    CHECK(within("sink", dev.sink, twin.sink, relative(twin.sink, 1e-5, 1e-9)) == "");
+    CHECK(within("abs_max", dev.abs_max, twin.abs_max, relative(twin.abs_max, 0, 0)) == "");
+    CHECK(histogram_matches(dev.histogram, twin.histogram, 0) == "");
+    CHECK(within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-5, 1e-12)) == "");
+    CHECK(candidates_match(dev, twin, 0) == "");
+  } else {
+    // Tensor cores add the d products in another order than the twin's fmaf chain, so now and then the float
+    // accumulator falls on the other side of a 16-bit rounding: a score moves by one ulp of the dtype, and the
+    // second rounding (after * scale) by at most one more, so |ds| <= 2 u |s| with u = 2^-7 (bf16) or 2^-10 (f16)
+    // relative. Then every log p of row i moves by at most delta_i = 4 u amax_i (ds and d lse), and p by a factor
+    // exp(delta_i) - 1: that is the loose bound below, which holds for every element. Rows without such a flip
+    // (almost all: a flip needs the accumulator within ~1e-6 of a rounding midpoint) match as tightly as the exact
+    // kernel; the tight bound (1e-4) must hold for 99% of the elements, and array means within 1e-4.
+    const double u = c.dtype == ScanDType::BF16 ? 1.0 / 128 : 1.0 / 1024;
+    auto delta = [&](size_t i) { return 4 * u * amax[i]; };
+    auto factor = [&](size_t i) { return std::expm1(delta(i)); };
+    CHECK(mostly_within("lse", dev.lse, twin.lse, relative(twin.lse, 1e-4, 1e-6),
+                        [&](size_t i) { return 2 * u * amax[i] + 1e-5 * std::fabs(twin.lse[i]) + 1e-6; }) == "");
+    CHECK(mostly_within("entropy", dev.entropy, twin.entropy, relative(twin.entropy, 1e-4, 2e-6),
+                        [&](size_t i) { return factor(i) * amax[i] + delta(i) + 1e-5 * twin.entropy[i] + 2e-6; }) == "");
+    CHECK(mostly_within("max", dev.max_p, twin.max_p, relative(twin.max_p, 1e-4, 1e-7),
+                        [&](size_t i) { return (factor(i) + 1e-5) * twin.max_p[i] + 1e-7; }) == "");
+    CHECK(mostly_within("distance", dev.distance, twin.distance, relative(twin.distance, 1e-4, 1e-5),
+                        [&](size_t i) { return (2 * factor(i) + 1e-5) * twin.distance[i] + 1e-5; }) == "");
+    CHECK(mostly_within("sink", dev.sink, twin.sink, relative(twin.sink, 1e-4, 1e-9),
+                        [&](size_t i) { return (factor(i) + 1e-5) * twin.sink[i] + 1e-9; }) == "");
+    CHECK(mostly_within("abs_max", dev.abs_max, twin.abs_max, relative(twin.abs_max, 0, 0),
+                        [&](size_t i) { return 2 * u * amax[i]; }) == "");
+    // Each moved score changes bin at most once (a bin is 1/64 octave, an ulp at most 1/128).
+    long long entries = 0;
+    for (unsigned long long n : twin.histogram) entries += static_cast<long long>(n);
+    CHECK(histogram_matches(dev.histogram, twin.histogram, 4 + entries / 10000) == "");
+    const double global_amax = rows ? *std::max_element(amax.begin(), amax.end()) : 0.0;
+    const double global_factor = std::expm1(4 * u * global_amax);
+    CHECK(mostly_within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-4, 1e-12),
+                        [&](size_t i) { return (global_factor + 1e-5) * twin.overview[i] + 1e-12; }) == "");
+    CHECK(candidates_match(dev, twin, 2 * u) == "");
+  }
+
+  if (c.num_pairs > 0) {
+    // D = p(a1) - lambda p(a2) may cancel: bound its error by that of p(a1) + lambda p(a2), which the cell's
+    // overviews of a1 and a2 bound from above.
+    const size_t C2 = cells(c);
+    const double u = c.dtype == ScanDType::BF16 ? 1.0 / 128 : c.dtype == ScanDType::F16 ? 1.0 / 1024 : 0.0;
+    const double global_amax = rows ? *std::max_element(amax.begin(), amax.end()) : 0.0;
+    const double factor = exact ? 1e-5 : std::expm1(4 * u * global_amax) + 1e-5;
+    auto diff_bound = [&](double rel) {
+      return [&, rel](size_t at) {
+        const size_t pair = at / C2, cell = at % C2;
+        const size_t a1 = c.a1_offset + c.a1_stride * pair, a2 = c.a2_offset + c.a2_stride * pair;
+        return rel * (twin.overview[a1 * C2 + cell] + 0.9 * twin.overview[a2 * C2 + cell]) + 1e-7;
+      };
+    };
+    if (exact) {
+      CHECK(within("diff_overview", dev.diff_overview, twin.diff_overview, diff_bound(factor)) == "");
+      CHECK(within("diff_entropy", dev.diff_entropy, twin.diff_entropy, relative(twin.diff_entropy, 1e-5, 2e-5)) == "");
+      CHECK(within("diff_max", dev.diff_max, twin.diff_max, relative(twin.diff_max, 1e-5, 1e-6)) == "");
+    } else {
+      // A cell keeps its entry of largest |D|; when two entries of opposite sign have |D| within the bound, a moved
+      // score can make the other one win, so the loose bound holds for |D| (max |D| moves no more than the entries)
+      // while the signed values must match tightly in 99% of the cells.
+      auto magnitudes = [](const std::vector<float>& v) {
+        std::vector<float> m(v.size());
+        for (size_t i = 0; i < v.size(); ++i) m[i] = std::fabs(v[i]);
+        return m;
+      };
+      const std::vector<float> dev_magnitude = magnitudes(dev.diff_overview);
+      const std::vector<float> twin_magnitude = magnitudes(twin.diff_overview);
+      CHECK(mostly_within("|diff_overview|", dev_magnitude, twin_magnitude, diff_bound(1e-4), diff_bound(factor)) == "");
+      CHECK(mostly_within("diff_overview", dev.diff_overview, twin.diff_overview, diff_bound(1e-4),
+                          [](size_t) { return 1.0; }) == "");
+      // D+'s normalized statistics have no simple per-row bound (the positive part can gain or lose entries); the
+      // loose bound only catches garbage, the tight count and the means do the work.
+      CHECK(mostly_within("diff_entropy", dev.diff_entropy, twin.diff_entropy, relative(twin.diff_entropy, 1e-4, 2e-5),
+                          relative(twin.diff_entropy, 0.1, 0.05)) == "");
+      CHECK(mostly_within("diff_max", dev.diff_max, twin.diff_max, relative(twin.diff_max, 1e-4, 1e-6),
+                          relative(twin.diff_max, 0.1, 0.01)) == "");
+    }
+  }
+}
+
+void check_case(const Case& c, uint32_t seed, bool tensor_cores_only = false) {
+  const HostInputs x = make_inputs(c, seed);
+  const float threshold = 2.0f * c.q_scale;  // a few percent of the entries
+  const Results twin = run_twin(c, x, threshold);
+  if (c.dtype == ScanDType::F32) {
+    compare(c, x, twin, threshold, Kernel::Exact);
+  } else {
+    if (!tensor_cores_only) compare(c, x, twin, threshold, Kernel::Exact);
+    compare(c, x, twin, threshold, Kernel::TensorCores);
+  }
+}
+
+bool have_gpu() {
+  int devices = 0;
+  return cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
+}
+
+}  // namespace
+
+TEST_CASE("CUDA attention scan matches the twin: small T, every d, mode, dtype and kernel", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  // Cells cycle through every pooling path: 1, 3, 12 (per entry), 8, 16, 40 (8 x 8 groups), 64, 128 (one cell).
+  const int cell_cycle[] = {1, 3, 8, 12, 16, 40, 64, 128};
+  uint32_t seed = 1;
+  int n = 0;
+  for (int T : {1, 5, 63, 64, 65, 130})
+    for (int d : {32, 64, 128})
+      for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
+        for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
+          const int cell = cell_cycle[n++ % 8];
+          check_case(make_case(dtype, mode, 4, 2, T, d, cell, n % 3 == 0 ? 3.0f : 1.0f), seed++);
+        }
+}
+
+TEST_CASE("CUDA attention scan matches the twin: T = 1000 and 3001", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  uint32_t seed = 500;
+  const int cells_1000[] = {1, 4, 8, 64};
+  int n = 0;
+  for (int d : {32, 64, 128})
+    for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
+      for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
+        const int cell = cells_1000[n++ % 4];
+        check_case(make_case(dtype, mode, 4, 2, 1000, d, cell, 1.0f), seed++, /*tensor_cores_only=*/d != 64);
+      }
+  // The engine's overview at 3001 tokens: cell = ceil(3001 / 256) = 12 (per entry); also 16 and 128.
+  check_case(make_case(ScanDType::F32, Mode::Standard, 4, 2, 3001, 64, 12, 1.0f), seed++);
+  check_case(make_case(ScanDType::BF16, Mode::V1, 4, 2, 3001, 64, 16, 1.0f), seed++);
+  check_case(make_case(ScanDType::F16, Mode::V2, 4, 2, 3001, 64, 128, 3.0f), seed++, /*tensor_cores_only=*/true);
+}
+
+TEST_CASE("CUDA attention scan matches the twin: d = 256, odd d, GQA 4:1, one sub-head", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  uint32_t seed = 900;
+  for (int T : {130, 300})
+    for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
+      for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16})
+        check_case(make_case(dtype, mode, 4, 2, T, 256, T == 130 ? 16 : 5, 1.0f), seed++);
+  // d not a multiple of 8 (16-bit) or 4 (f32): the scalar tile loads; d = 80 (padded to 128) with vector loads.
+  for (int d : {50, 80, 8})
+    for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+      check_case(make_case(dtype, Mode::V1, 4, 2, 200, d, 7, 1.0f), seed++);
+  for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
+    check_case(make_case(ScanDType::BF16, mode, 8, 2, 333, 64, 24, 1.0f), seed++);
+  check_case(make_case(ScanDType::F32, Mode::Standard, 1, 1, 77, 64, 3, 1.0f), seed++);
+}
+
+TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a stream", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  cudaStream_t stream = nullptr;
+  CUDA_REQUIRE(cudaStreamCreate(&stream));
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (float lambda : {0.5f, 1.5f}) {
+      const Case c = make_case(dtype, Mode::V1, 4, 2, 200, 64, 16, 1.0f);
+      INFO(c.name() << " lambda " << lambda);
+      const HostInputs x = make_inputs(c, 7, /*zero_q=*/true, lambda);
+      std::vector<float> lse(static_cast<size_t>(c.H) * c.T);
+      for (int h = 0; h < c.H; ++h)
+        for (int i = 0; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(i + 1.0f);
+      const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000, stream);
+      const int T = c.T, C = (T + 15) / 16;
+      for (int h = 0; h < c.H; ++h)
+        for (int i = 0; i < T; ++i) {
+          const size_t at = static_cast<size_t>(h) * T + i;
+          CHECK(r.lse[at] == Approx(std::log(i + 1.0)).epsilon(1e-5).margin(1e-6));
+          CHECK(r.entropy[at] == Approx(std::log(i + 1.0)).epsilon(1e-5).margin(1e-6));
+          CHECK(r.max_p[at] == Approx(1.0 / (i + 1)).epsilon(1e-5));
+          CHECK(r.distance[at] == Approx(i / 2.0).epsilon(1e-5).margin(1e-5));
+          CHECK(r.sink[at] == Approx(1.0 / (i + 1)).epsilon(1e-5));
+          CHECK(r.abs_max[at] == 0.0f);
+        }
+      const unsigned long long entries = static_cast<unsigned long long>(c.H) * T * (T + 1) / 2;
+      CHECK(r.histogram[0] == entries);
+      CHECK(r.count == entries);  // every causal |s| = 0 >= 0; only 1000 stored
+      CHECK(r.candidates.size() == 1000);
+      for (int h = 0; h < c.H; ++h)
+        for (int row = 0; row < C; ++row)
+          for (int col = 0; col < C; ++col) {
+            const float got = r.overview[(static_cast<size_t>(h) * C + row) * C + col];
+            const int first_row = std::max(row, col) * 16;
+            if (col > row) CHECK(got == 0.0f);
+            else CHECK(got == Approx(1.0 / (first_row + 1)).epsilon(1e-5));
+          }
+      for (int p = 0; p < c.num_pairs; ++p) {
+        for (int i = 0; i < T; ++i) {
+          const size_t at = static_cast<size_t>(p) * T + i;
+          CHECK(r.diff_entropy[at] == Approx(lambda < 1 ? std::log(i + 1.0) : 0.0).epsilon(1e-5).margin(2e-5));
+          CHECK(r.diff_max[at] == Approx(lambda < 1 ? 1.0 / (i + 1) : 0.0).epsilon(1e-5).margin(1e-7));
+        }
+        for (int row = 0; row < C; ++row)
+          for (int col = 0; col < C; ++col) {
+            const float got = r.diff_overview[(static_cast<size_t>(p) * C + row) * C + col];
+            const int first_row = std::max(row, col) * 16;
+            if (col > row) CHECK(got == 0.0f);
+            else CHECK(got == Approx((1.0 - lambda) / (first_row + 1)).epsilon(1e-5));
+          }
+      }
+    }
+  CUDA_REQUIRE(cudaStreamDestroy(stream));
+}
+
+TEST_CASE("CUDA attention scan: capacity below the count, and bad inputs", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  const Case c = make_case(ScanDType::F32, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
+  const HostInputs x = make_inputs(c, 42);
+  const Results twin = run_twin(c, x, 1.5f);
+  REQUIRE(twin.count > 10);
+  const Results r = run_kernels(c, x, 1.5f, twin.lse, 0, static_cast<long long>(twin.count / 3));
+  CHECK(r.count == twin.count);
+  CHECK(r.candidates.size() == twin.count / 3);
+  for (float v : r.candidates) CHECK(std::binary_search(twin.candidates.begin(), twin.candidates.end(), v));
+
+  // Pairs that leave a sub-head out are for the twin only; so are d > 256 and H not a multiple of KV.
+  AttentionScanInput in = x.in;
+  DeviceArray<float> rows(static_cast<size_t>(c.H) * c.T), cells(c.H * 64 * 64), pairs_rows(c.T * 2);
+  DeviceArray<unsigned long long> counter(1, 0);
+  ScanPairsOutput p;
+  p.overview = cells.ptr, p.diff_overview = cells.ptr, p.diff_entropy = pairs_rows.ptr, p.diff_max = pairs_rows.ptr;
+  p.candidate_count = counter.ptr;
+  in.num_pairs = 1;
+  CHECK_THROWS_AS(attention_scan_pairs_cuda(in, rows.ptr, p, nullptr), std::invalid_argument);
+  in = x.in;
+  in.d = 300;
+  CHECK_THROWS_AS(attention_scan_rows_cuda(in, {rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, counter.ptr}, nullptr),
+                  std::invalid_argument);
+}
