@@ -115,20 +115,21 @@ void check_paths(const std::string& dir, int64_t T) {
         check_close(b.stats(kind)[static_cast<size_t>(h)], want, 1e-5);
         check_close(a.stats(kind)[static_cast<size_t>(h)], want, 1e-5);
         // Overview: the naive pooling of the whole map.
-        CHECK(max_abs_diff(b.overview.maps(kind)[static_cast<size_t>(h)], pooled(map, 0, T, 0, T, cell)) <= 1e-6);
-        // Windows of the fused run's store: a full-resolution corner, a pooled band, the whole map.
+        CHECK(max_abs_diff(b.overview.maps(kind)[static_cast<size_t>(h)], pooled(map, 0, T, 0, T, cell)) <= 1e-5);
+        // Windows of the fused run's store: a full-resolution corner, a pooled band, the whole map. Within 1e-5: BLAS
+        // picks other kernels for other shapes (LibTorch 2.x on the CPU differs by ~1.4e-6).
         MapWindow w;
         w.layer = static_cast<int>(l);
         w.kind = kind;
         w.head = h;
-        CHECK(max_abs_diff(fused.store->window(w), map) <= 1e-6);
+        CHECK(max_abs_diff(fused.store->window(w), map) <= 1e-5);
         w.row_begin = T / 2;
         w.col_begin = 1;
         w.col_end = T - 3;
-        CHECK(max_abs_diff(fused.store->window(w), pooled(map, T / 2, T, 1, T - 3, 1)) <= 1e-6);
+        CHECK(max_abs_diff(fused.store->window(w), pooled(map, T / 2, T, 1, T - 3, 1)) <= 1e-5);
         w.row_begin = 3;
         w.pool = 5;
-        CHECK(max_abs_diff(fused.store->window(w), pooled(map, 3, T, 1, T - 3, 5)) <= 1e-6);
+        CHECK(max_abs_diff(fused.store->window(w), pooled(map, 3, T, 1, T - 3, 5)) <= 1e-5);
       }
     }
     // Logit outliers come from the scan either way (checked against naive loops in test_attention_scan and
