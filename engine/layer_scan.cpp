@@ -111,12 +111,17 @@ HeadStats row_means(const double* entropy, const double* sink, const double* max
   return s;
 }
 
-std::vector<Matrix> overview_matrices(const at::Tensor& pooled /* (N, C, C) host float */) {
-  std::vector<Matrix> out(static_cast<size_t>(pooled.size(0)));
+// The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty).
+std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int64_t> planes = {}) {
+  if (planes.empty()) {
+    for (int64_t n = 0; n < pooled.size(0); ++n) planes.push_back(n);
+  }
   const int64_t C = pooled.size(1);
-  for (int64_t n = 0; n < pooled.size(0); ++n) {
+  std::vector<Matrix> out;
+  out.reserve(planes.size());
+  for (int64_t n : planes) {
     const float* v = pooled.data_ptr<float>() + n * C * C;
-    out[static_cast<size_t>(n)] = Matrix{C, C, std::vector<float>(v, v + C * C)};
+    out.push_back(Matrix{C, C, std::vector<float>(v, v + C * C)});
   }
   return out;
 }
@@ -148,8 +153,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   const bool overviews = request.overviews;
   if (!stats && !overviews) return;
   const int64_t H = layout.H, T = layer.q.size(1), P = layout.differential ? H / 2 : 0;
-  const int64_t side = std::max(1, request.overview_size);
-  const int64_t cell = overviews ? (T + side - 1) / side : T;
+  const int64_t cell = overviews ? MapOverview::cell_for(T, request.overview_size) : T;
   at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
   at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
   ScanResult scan;
@@ -170,8 +174,8 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
         a1.push_back(layout.a1(p));
         a2.push_back(layout.a2(p));
       }
-      capture.overview.attn1 = overview_matrices(pooled.index_select(0, at::tensor(a1)).contiguous());
-      capture.overview.attn2 = overview_matrices(pooled.index_select(0, at::tensor(a2)).contiguous());
+      capture.overview.attn1 = overview_matrices(pooled, a1);
+      capture.overview.attn2 = overview_matrices(pooled, a2);
       capture.overview.diff = overview_matrices(scan.diff_overview.cpu().contiguous());
     }
   }

@@ -26,6 +26,12 @@ const std::vector<Matrix>& LayerCapture::maps(MapKind kind) const {
   return attn;
 }
 
+int64_t MapOverview::cell_for(int64_t T, int side) {
+  const int64_t s = side < 1 ? 1 : side;
+  if (T <= s) return 1;
+  return ((T + s - 1) / s + 7) / 8 * 8;
+}
+
 const std::vector<Matrix>& MapOverview::maps(MapKind kind) const {
   switch (kind) {
     case MapKind::A1: return attn1;

@@ -92,6 +92,9 @@ struct OutlierStats {
 // |value|, sign kept (D), so a single spike stays visible; a cell with no such entry holds 0. cell = 1 is the map.
 struct MapOverview {
   int64_t cell = 1;
+  // The cell for T tokens and at most `side` cells a side: 1 when the map fits, else ceil(T / side) rounded up to a
+  // multiple of 8 (the CUDA scan pools such cells on its fast path; the overview then has fewer than `side` cells).
+  static int64_t cell_for(int64_t T, int side);
   std::vector<Matrix> attn, attn1, attn2, diff;  // per head, as LayerCapture's maps
   const std::vector<Matrix>& maps(MapKind kind) const;
 };
@@ -142,7 +145,7 @@ struct CaptureRequest {
   std::vector<int64_t> query_rows;  // Q; default (empty): the last row
   bool rollout = false;             // LayerCapture::rollout of every layer (whole prompts, not generation steps)
   bool overviews = true;            // LayerCapture::overview of every map (needs statistics' scan; on with it)
-  int overview_size = 256;          // the overview's cells a side at most (cell = ceil(T / overview_size))
+  int overview_size = 256;          // the overview's cells a side at most (MapOverview::cell_for)
   bool keep_store = true;           // AttentionSnapshot::store: keep what windows of any map need (device memory)
   // How the forward pass attends: Fused never holds a (heads, T, T) tensor (scaled_dot_product_attention on
   // LibTorch 2.x, query-row blocks on 1.13); Explicit forms each layer's softmax maps and multiplies them with V, as

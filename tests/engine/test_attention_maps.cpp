@@ -82,7 +82,7 @@ void check_paths(const std::string& dir, int64_t T) {
   explicit_request.attention = CaptureRequest::Attention::Explicit;
   explicit_request.span = TokenSpan{T / 3, T / 3 + 4};
   explicit_request.query_rows = {T - 1, T - 2, T / 2};
-  explicit_request.overview_size = 16;  // cells of ceil(T / 16) tokens
+  explicit_request.overview_size = 16;  // cells of 8 tokens (ceil(T / 16) rounded up to a multiple of 8)
   const AttentionSnapshot full = model->run(tokens, explicit_request);
 
   CaptureRequest fused_request = explicit_request;
@@ -97,7 +97,8 @@ void check_paths(const std::string& dir, int64_t T) {
   CHECK(fused.store->tokens() == T);
   CHECK(fused.store->device_bytes() > 0);
 
-  const int64_t cell = (T + 15) / 16;
+  const int64_t cell = MapOverview::cell_for(T, 16);
+  CHECK(cell == ((T + 15) / 16 + 7) / 8 * 8);
   for (size_t l = 0; l < full.layers.size(); ++l) {
     INFO("layer " << l);
     const LayerCapture& a = full.layers[l];
