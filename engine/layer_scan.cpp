@@ -94,21 +94,27 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
 #endif
 
 // Mean over rows of per-row figures, with entropy normalized by log(i + 1) over rows i >= 1.
-HeadStats row_means(const double* entropy, const double* sink, const double* max_attention, const double* distance,
-                    int64_t T) {
-  HeadStats s;
-  double e = 0, k = 0, m = 0, dist = 0;
-  for (int64_t i = 0; i < T; ++i) {
-    if (i >= 1) e += entropy[i] / std::log(static_cast<double>(i + 1));
-    k += sink[i];
-    m += max_attention[i];
-    dist += distance[i];
+// Means over rows of per-row figures, on their device in float64, for N maps at once: entropy (N, T) normalized by
+// log(i + 1) over rows i >= 1, sink, max and distance (N, T). Only the (N, 4) result goes to the host.
+std::vector<HeadStats> row_means(const at::Tensor& entropy, const at::Tensor& sink, const at::Tensor& max_attention,
+                                 const at::Tensor& distance) {
+  const int64_t N = entropy.size(0), T = entropy.size(1);
+  const auto f64 = entropy.options().dtype(at::kDouble);
+  const at::Tensor normalized_entropy =
+      T > 1 ? (entropy.slice(1, 1, T).to(at::kDouble) / at::arange(2, T + 1, f64).log()).mean(1)
+            : at::full({N}, std::nan(""), f64);
+  const at::Tensor table = at::stack({normalized_entropy, sink.to(at::kDouble).mean(1),
+                                      max_attention.to(at::kDouble).mean(1), distance.to(at::kDouble).mean(1)}, 1)
+                               .cpu().contiguous();  // (N, 4)
+  std::vector<HeadStats> out(static_cast<size_t>(N));
+  const double* v = table.data_ptr<double>();
+  for (int64_t n = 0; n < N; ++n, v += 4) {
+    out[static_cast<size_t>(n)].entropy = v[0];
+    out[static_cast<size_t>(n)].sink_mass = v[1];
+    out[static_cast<size_t>(n)].max_attention = v[2];
+    out[static_cast<size_t>(n)].distance = v[3];
   }
-  s.entropy = T > 1 ? e / static_cast<double>(T - 1) : std::nan("");
-  s.sink_mass = k / static_cast<double>(T);
-  s.max_attention = m / static_cast<double>(T);
-  s.distance = dist / static_cast<double>(T);
-  return s;
+  return out;
 }
 
 // The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty).
@@ -181,35 +187,25 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   }
   if (!stats) return;
 
-  // Per-row figures to the host in double: (6, H, T) and (2, P, T) are kilobytes to tens of megabytes.
-  const at::Tensor rows = scan.rows.to(at::kCPU, at::kDouble).contiguous();
-  const double* r = rows.data_ptr<double>();
-  auto row = [&](int quantity, int64_t h) { return r + (quantity * H + h) * T; };
-  std::vector<HeadStats> sub(static_cast<size_t>(H));
-  for (int64_t h = 0; h < H; ++h) sub[static_cast<size_t>(h)] = row_means(row(1, h), row(4, h), row(2, h), row(3, h), T);
+  // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
+  const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
   if (!layout.differential) {
-    capture.stats_attn = sub;
+    capture.stats_attn = row_means(rows[1], rows[4], rows[2], rows[3]);
   } else {
-    const at::Tensor diff_rows = scan.diff_rows.to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor lambda_host = lambda.to(at::kCPU, at::kDouble).contiguous();
-    capture.stats_attn1.resize(static_cast<size_t>(P));
-    capture.stats_attn2.resize(static_cast<size_t>(P));
-    capture.stats_diff.resize(static_cast<size_t>(P));
-    std::vector<double> sink(static_cast<size_t>(T)), distance(static_cast<size_t>(T));
+    std::vector<int64_t> a1_list, a2_list;
     for (int p = 0; p < P; ++p) {
-      const int a1 = layout.a1(p), a2 = layout.a2(p);
-      capture.stats_attn1[static_cast<size_t>(p)] = sub[static_cast<size_t>(a1)];
-      capture.stats_attn2[static_cast<size_t>(p)] = sub[static_cast<size_t>(a2)];
-      // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
-      const double* lam = lambda_host.data_ptr<double>() + p * T;
-      for (int64_t i = 0; i < T; ++i) {
-        sink[static_cast<size_t>(i)] = row(4, a1)[i] - lam[i] * row(4, a2)[i];
-        distance[static_cast<size_t>(i)] = row(3, a1)[i] - lam[i] * row(3, a2)[i];
-      }
-      const double* entropy = diff_rows.data_ptr<double>() + p * T;
-      const double* max_attention = diff_rows.data_ptr<double>() + (P + p) * T;
-      capture.stats_diff[static_cast<size_t>(p)] = row_means(entropy, sink.data(), max_attention, distance.data(), T);
+      a1_list.push_back(layout.a1(p));
+      a2_list.push_back(layout.a2(p));
     }
+    const at::Tensor a1 = at::tensor(a1_list).to(rows.device()), a2 = at::tensor(a2_list).to(rows.device());
+    auto of = [&](int quantity, const at::Tensor& heads) { return rows[quantity].index_select(0, heads); };
+    capture.stats_attn1 = row_means(of(1, a1), of(4, a1), of(2, a1), of(3, a1));
+    capture.stats_attn2 = row_means(of(1, a2), of(4, a2), of(2, a2), of(3, a2));
+    // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
+    const at::Tensor lambda_rows = lambda.to(rows.device()).to(at::kDouble);  // (P, T)
+    const at::Tensor sink = of(4, a1).to(at::kDouble) - lambda_rows * of(4, a2).to(at::kDouble);
+    const at::Tensor distance = of(3, a1).to(at::kDouble) - lambda_rows * of(3, a2).to(at::kDouble);
+    capture.stats_diff = row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance);
   }
 
   // Signal and noise need only the query rows: recompute those rows of every map exactly.
