@@ -16,15 +16,23 @@ const char* map_kind_name(MapKind kind) {
   return "?";
 }
 
-const std::vector<Matrix>& LayerCapture::maps(MapKind kind) const {
+namespace {
+
+// The member of a per-kind quartet (maps, overviews, statistics) that holds `kind`.
+template <class T>
+const T& of_kind(MapKind kind, const T& standard, const T& a1, const T& a2, const T& diff) {
   switch (kind) {
-    case MapKind::A1: return attn1;
-    case MapKind::A2: return attn2;
+    case MapKind::A1: return a1;
+    case MapKind::A2: return a2;
     case MapKind::Diff: return diff;
     case MapKind::Standard: break;
   }
-  return attn;
+  return standard;
 }
+
+}  // namespace
+
+const std::vector<Matrix>& LayerCapture::maps(MapKind kind) const { return of_kind(kind, attn, attn1, attn2, diff); }
 
 int64_t MapOverview::cell_for(int64_t T, int side) {
   const int64_t s = side < 1 ? 1 : side;
@@ -32,24 +40,10 @@ int64_t MapOverview::cell_for(int64_t T, int side) {
   return ((T + s - 1) / s + 7) / 8 * 8;
 }
 
-const std::vector<Matrix>& MapOverview::maps(MapKind kind) const {
-  switch (kind) {
-    case MapKind::A1: return attn1;
-    case MapKind::A2: return attn2;
-    case MapKind::Diff: return diff;
-    case MapKind::Standard: break;
-  }
-  return attn;
-}
+const std::vector<Matrix>& MapOverview::maps(MapKind kind) const { return of_kind(kind, attn, attn1, attn2, diff); }
 
 const std::vector<HeadStats>& LayerCapture::stats(MapKind kind) const {
-  switch (kind) {
-    case MapKind::A1: return stats_attn1;
-    case MapKind::A2: return stats_attn2;
-    case MapKind::Diff: return stats_diff;
-    case MapKind::Standard: break;
-  }
-  return stats_attn;
+  return of_kind(kind, stats_attn, stats_attn1, stats_attn2, stats_diff);
 }
 
 HeadStats mean_over_heads(const std::vector<HeadStats>& stats) {
