@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -312,6 +313,25 @@ int command_bench(const CliOptions& o) {
     std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"%s\", \"ms\": %.3f, "
                 "\"peak_device_mib\": %.1f, \"host_mib\": %.2f}\n",
                 info.model_type.c_str(), static_cast<long long>(T), mode.name, m, peak, mib(host_bytes));
+  }
+  if (o.bench_profile) {
+    // One more statistics run with every stage waiting for the device at its edges: where the time goes.
+    Model::set_profiling(true);
+    const auto start = std::chrono::steady_clock::now();
+    (void)model->run(tokens, stats);
+    const double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const std::map<std::string, double> stages = Model::take_profile();
+    Model::set_profiling(false);
+    double accounted = 0;
+    std::printf("  profile of one stats+overviews run (%.2f ms with the stages' device waits):\n", total);
+    for (const auto& [name, ms] : stages) {
+      accounted += ms;
+      std::printf("    %-42s %10.2f ms\n", name.c_str(), ms);
+      std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"profile\", \"stage\": \"%s\", "
+                  "\"ms\": %.3f}\n",
+                  info.model_type.c_str(), static_cast<long long>(T), name.c_str(), ms);
+    }
+    std::printf("    %-42s %10.2f ms\n", "(the rest: embedding, RoPE tables, logits, snapshot)", total - accounted);
   }
   // A window after the run: the store answers from the kept queries and keys.
   const AttentionSnapshot snap = model->run(tokens, stats);

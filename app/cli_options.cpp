@@ -80,7 +80,7 @@ const char* cli_usage() {
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
          "                [--attention fused|explicit]\n"
-         "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...]\n"
+         "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
          "                [--temperature T] [--seed S] [--rows OUT.safetensors]\n"
@@ -135,6 +135,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--rollout") o.rollout = true;
     else if (flag == "--tokens") o.bench_tokens = static_cast<int>(parse_integer(flag, value()));
     else if (flag == "--runs") o.bench_runs = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--profile") o.bench_profile = true;
     else throw UsageError("unknown option \"" + flag + "\"");
   }
   if (o.model.empty()) throw UsageError("--model DIR is required");
@@ -155,6 +156,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   if (o.attention != "fused" && o.attention != "explicit") {
     throw UsageError("--attention \"" + o.attention + "\": use fused or explicit");
   }
+  if (o.bench_profile && o.command != "bench") throw UsageError("--profile goes with bench");
   if (o.png_scale < 1 || o.png_scale > 64) throw UsageError("--png-scale must be between 1 and 64");
   if (o.bench_tokens < 1) throw UsageError("--tokens must be at least 1");
   if (o.bench_runs < 1) throw UsageError("--runs must be at least 1");

@@ -33,6 +33,7 @@ struct CliOptions {
   bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;
+  bool bench_profile = false;  // --profile: time per stage of the statistics run
 };
 
 // Throws UsageError for unknown flags, missing values, malformed numbers or conflicting options.

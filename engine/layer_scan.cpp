@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "attention_scan.h"
 #include "errors.h"
 #include "logit_histogram.h"
 #include "scan_cpu.h"
+#include "stage_profile.h"
 #include "torch_stats.h"
 
 namespace diffscope {
@@ -163,12 +165,15 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
   at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
   ScanResult scan;
+  std::optional<ScopedStage> stage;
+  stage.emplace("statistics: scan", q.device());
 #ifdef DIFFSCOPE_CUDA_KERNELS
   if (q.is_cuda()) scan = scan_layer_cuda(q, k, lambda, layout, cell);
 #endif
   if (!scan.rows.defined()) {  // the CPU, or a GPU in a build without the kernels (then on copies: correct, slow)
     scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell);
   }
+  stage.emplace("statistics: overviews to the host", q.device());
   if (overviews) {
     const at::Tensor pooled = scan.overview.cpu().contiguous();
     capture.overview.cell = cell;
@@ -187,6 +192,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   }
   if (!stats) return;
 
+  stage.emplace("statistics: per-head means", q.device());
   // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
   const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
   if (!layout.differential) {
@@ -208,6 +214,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     capture.stats_diff = row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance);
   }
 
+  stage.emplace("statistics: signal and noise rows", q.device());
   // Signal and noise need only the query rows: recompute those rows of every map exactly.
   const SignalRegion region = signal_region(request, T);
   if (!region.query_weight.empty()) {
@@ -234,6 +241,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
 
   // Attention-logit outliers over the H T (T + 1) / 2 causal entries: top-1 exact (row maxima), the 10th largest
   // exact from the candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
+  stage.emplace("statistics: logit outliers", q.device());
   const unsigned long long entries = static_cast<unsigned long long>(H) * T * (T + 1) / 2;
   OutlierStats o;
   o.top1 = scan.rows[5].max().item<double>();

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -25,6 +26,7 @@
 #include "generation_config.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "stage_profile.h"
 #include "attention_maps.h"
 #include "layer_scan.h"
 #include "torch_errors.h"
@@ -457,6 +459,8 @@ struct Model::Impl {
                            LayerCapture& capture, KvCache* cache, LayerQK* kept, at::Tensor* mean_map) const {
     const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
     const int64_t groups = H / KV, half = H / 2;
+    std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
+    stage.emplace("forward: norm, projections, RoPE, lambda", device);
     at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
     at::Tensor q = w.q(h).view({T, H, d}).transpose(0, 1);   // (H, T, d)
     at::Tensor k = w.k(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
@@ -490,6 +494,7 @@ struct Model::Impl {
 
     const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
     at::Tensor probs;
+    stage.emplace("forward: attention", device);
     at::Tensor out = attend(q, k.repeat_interleave(groups, 0), sub_head_values(v), causal_mask,
                             request.attention == CaptureRequest::Attention::Explicit, step_rows ? &probs : nullptr);
     at::Tensor attn_out;  // (T, H * d), or (T, H/2 * d) for V2
@@ -504,19 +509,24 @@ struct Model::Impl {
       at::Tensor diff_out = out.slice(0, 0, H, 2) - lambda_rows.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
       attn_out = diff_out.transpose(0, 1).reshape({T, half * d});
     }
+    stage.reset();
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
 
     if (whole_prompt) {
       const LayerQK qk{q, k, lambda_rows};
       const HeadLayout layout = head_layout();
       scan_layer(qk, layout, request, capture);
+      stage.emplace("maps: full maps and rollout", device);
       if (request.maps != CaptureRequest::Maps::None) capture_full_maps(qk, request, index, capture);
       if (mean_map) *mean_map = head_mean_map(qk);
       if (kept) *kept = qk;
+      stage.reset();
     }
+    stage.emplace("forward: output projection and MLP", device);
     at::Tensor y = x + w.o(attn_out);
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
     at::Tensor result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    stage.emplace("statistics: hidden-state outliers", device);
     if (request.statistics && whole_prompt) capture.hidden_states = outlier_statistics(result);
     return result;
   }
@@ -729,6 +739,17 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
     rethrow_as_engine_error("running " + std::to_string(ids.size()) + " tokens on " + m.info.device + " (layer " +
                             std::to_string(layer) + " of " + std::to_string(m.config.num_layers) + ")");
   }
+}
+
+void Model::set_profiling(bool on) {
+  StageProfile::instance().enabled = on;
+  StageProfile::instance().reset();
+}
+
+std::map<std::string, double> Model::take_profile() {
+  std::map<std::string, double> out = std::move(StageProfile::instance().milliseconds);
+  StageProfile::instance().reset();
+  return out;
 }
 
 Model::DeviceMemory Model::device_memory() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,12 @@ class Model {
   };
   DeviceMemory device_memory() const;
   void reset_peak_memory() const;
+
+  // Per-stage wall time of runs (forward: attention, statistics: scan kernels, ...), for benchmarks: off by default;
+  // when on, every stage waits for the device at its start and end, which slows runs a little. take_profile returns
+  // the milliseconds per stage accumulated since profiling was turned on or last taken, and clears them.
+  static void set_profiling(bool on);
+  static std::map<std::string, double> take_profile();
 
   // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at a stop id or the
   // context length), capturing for each fed-back token its attention rows as `request` asks (maps only).

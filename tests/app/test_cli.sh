@@ -59,6 +59,8 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
   expect 1 "no CUDA device" -- "$cli" run --model "$std_model" --prompt x --device cuda
 fi
 expect 0 "forward only" -- "$cli" bench --model "$std_model" --tokens 16 --runs 1
+expect 0 "statistics: scan" -- "$cli" bench --model "$diff_model" --tokens 40 --runs 1 --profile
+expect 2 "--profile goes with bench" -- "$cli" run --model "$std_model" --token-ids 1 --profile
 expect 0 '"ids":[0,466,599,536]' -- "$cli" tokenize --model "$source_dir/assets/models/diff" --text "The magic number"
 expect 2 "usage" -- "$cli" tokenize --text x
 expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/assets/models/diff" \

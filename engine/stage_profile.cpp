@@ -1,0 +1,34 @@
+// Per-stage wall time of a run (stage_profile.h). Called by the thread that owns the model.
+#include "stage_profile.h"
+
+#include <torch/cuda.h>
+
+namespace diffscope {
+namespace {
+
+void synchronize(const at::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+}  // namespace
+
+StageProfile& StageProfile::instance() {
+  static StageProfile profile;
+  return profile;
+}
+
+ScopedStage::ScopedStage(const char* name, const at::Device& device)
+    : name_(name), device_(device), on_(StageProfile::instance().enabled) {
+  if (!on_) return;
+  synchronize(device_);
+  start_ = std::chrono::steady_clock::now();
+}
+
+ScopedStage::~ScopedStage() {
+  if (!on_) return;
+  synchronize(device_);
+  StageProfile::instance().milliseconds[name_] +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+}
+
+}  // namespace diffscope
