@@ -12,16 +12,19 @@ namespace diffscope::ui {
 
 // ---- MapTexture ----
 
-MapTexture::~MapTexture() {
-  if (id_ != 0) glDeleteTextures(1, &id_);
+void MapTexture::release() {
+  if (!ids_.empty()) glDeleteTextures(static_cast<GLsizei>(ids_.size()), ids_.data());
+  ids_.clear();
 }
+
+MapTexture::~MapTexture() { release(); }
 
 MapTexture::MapTexture(MapTexture&& other) noexcept { *this = std::move(other); }
 
 MapTexture& MapTexture::operator=(MapTexture&& other) noexcept {
   if (this != &other) {
-    if (id_ != 0) glDeleteTextures(1, &id_);
-    id_ = std::exchange(other.id_, 0);
+    release();
+    ids_ = std::exchange(other.ids_, {});
     cols_ = other.cols_;
     rows_ = other.rows_;
     pool_ = other.pool_;
@@ -159,19 +162,36 @@ MapTexture HeatmapRenderer::upload(const Matrix& map, bool signed_values, int64_
   glGetIntegerv(GL_TEXTURE_BINDING_2D, &saved_texture);
   glGetIntegerv(GL_UNPACK_ALIGNMENT, &saved_unpack);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  glGenTextures(1, &t.id_);
-  glBindTexture(GL_TEXTURE_2D, t.id_);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, static_cast<GLsizei>(texels.cols), static_cast<GLsizei>(texels.rows), 0,
-               GL_RED, GL_FLOAT, texels.values.data());
-  // texelFetch ignores filtering, but a texture without mipmaps must not ask for them to be complete.
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  // Level 0, then halvings until the coarsest fits in 64 texels a side (a 16K map: 9 levels, 1.33x the memory).
+  PooledMap level;
+  const Matrix* texels_of_level = &texels;
+  while (true) {
+    GLuint id = 0;
+    glGenTextures(1, &id);
+    t.ids_.push_back(id);
+    glBindTexture(GL_TEXTURE_2D, id);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, static_cast<GLsizei>(texels_of_level->cols),
+                 static_cast<GLsizei>(texels_of_level->rows), 0, GL_RED, GL_FLOAT, texels_of_level->values.data());
+    // texelFetch ignores filtering, but a texture without mipmaps must not ask for them to be complete.
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    if (std::max(texels_of_level->rows, texels_of_level->cols) <= 64) break;
+    level = pool_by(*texels_of_level, 2, signed_values);
+    texels_of_level = &level.values;
+  }
   glPixelStorei(GL_UNPACK_ALIGNMENT, saved_unpack);
   glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(saved_texture));
   t.cols_ = map.cols;
   t.rows_ = map.rows;
   t.pool_ = fits ? 1 : pooled.factor;
   return t;
+}
+
+int64_t HeatmapRenderer::screen_pool(const MapTexture& map, const CellRect& view, int w, int h) {
+  if (!map.valid() || w <= 0 || h <= 0) return 1;
+  const double texels_per_pixel =
+      std::max((view.x1 - view.x0) / w, (view.y1 - view.y0) / h) / static_cast<double>(map.pool());
+  return map.pool() << pyramid_level(texels_per_pixel, map.levels());
 }
 
 void HeatmapRenderer::begin(const RenderTarget& target) {
@@ -193,8 +213,12 @@ void HeatmapRenderer::begin(const RenderTarget& target) {
 void HeatmapRenderer::draw(const MapTexture& map, const HeatmapDraw& p, int x, int y, int w, int h) {
   if (!map.valid() || w <= 0 || h <= 0) return;
   glViewport(x, target_h_ - y - h, w, h);
+  // The pyramid level whose blocks are at least a pixel: every cell's block lands under some pixel's centre.
+  const int64_t pool = screen_pool(map, p.view, w, h);
+  int level = 0;
+  while ((map.pool() << level) < pool) ++level;
   glActiveTexture(GL_TEXTURE0);
-  glBindTexture(GL_TEXTURE_2D, map.id());
+  glBindTexture(GL_TEXTURE_2D, map.id(level));
   glActiveTexture(GL_TEXTURE1);
   glBindTexture(GL_TEXTURE_2D, luts_[static_cast<int>(p.colormap)]);
   glActiveTexture(GL_TEXTURE0);
@@ -203,7 +227,7 @@ void HeatmapRenderer::draw(const MapTexture& map, const HeatmapDraw& p, int x, i
   glUniform4f(u_.view, static_cast<float>(p.view.x0), static_cast<float>(p.view.y0), static_cast<float>(p.view.x1),
               static_cast<float>(p.view.y1));
   glUniform2f(u_.map_cells, static_cast<float>(map.cols()), static_cast<float>(map.rows()));
-  glUniform1f(u_.pool, static_cast<float>(map.pool()));
+  glUniform1f(u_.pool, static_cast<float>(pool));
   glUniform1i(u_.mode, static_cast<int>(p.scale.mode));
   glUniform1f(u_.vmin, p.scale.vmin);
   glUniform1f(u_.vmax, p.scale.vmax);

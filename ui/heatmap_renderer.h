@@ -15,7 +15,9 @@
 
 namespace diffscope::ui {
 
-// A map on the GPU. Move-only; deletes its texture.
+// A map on the GPU: a pyramid of R32F textures, level k max-pooling 2^k x 2^k texels of level 0 into one (sign kept
+// for D), so a map drawn smaller than its cells can be read at a level where no spike falls between pixels. Move-only;
+// deletes its textures.
 class MapTexture {
  public:
   MapTexture() = default;
@@ -25,15 +27,17 @@ class MapTexture {
   MapTexture(const MapTexture&) = delete;
   MapTexture& operator=(const MapTexture&) = delete;
 
-  bool valid() const { return id_ != 0; }
-  GLuint id() const { return id_; }
+  bool valid() const { return !ids_.empty(); }
+  GLuint id(int level = 0) const { return ids_[static_cast<size_t>(level)]; }
+  int levels() const { return static_cast<int>(ids_.size()); }
   int64_t cols() const { return cols_; }  // source map size in cells
   int64_t rows() const { return rows_; }
-  int64_t pool() const { return pool_; }  // cells per texel side
+  int64_t pool() const { return pool_; }  // cells per texel side of level 0
 
  private:
   friend class HeatmapRenderer;
-  GLuint id_ = 0;
+  void release();
+  std::vector<GLuint> ids_;
   int64_t cols_ = 0, rows_ = 0, pool_ = 1;
 };
 
@@ -99,6 +103,10 @@ class HeatmapRenderer {
   void begin(const RenderTarget& target);
   // Draws `map` into the rectangle (x, y, w, h) of the bound target, in pixels from its top left.
   void draw(const MapTexture& map, const HeatmapDraw& params, int x, int y, int w, int h);
+
+  // Cells per side of the blocks a draw of `view` into w x h pixels shows as one (max |value|): 1 when every cell has
+  // at least a pixel. What draw() uses; views print it so a pooled picture says so.
+  static int64_t screen_pool(const MapTexture& map, const CellRect& view, int w, int h);
   void end();
 
  private:

@@ -94,6 +94,18 @@ MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map
     // The target's first row is the bottom one: flip v so the map's row 0 is at the top.
     dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(s.target.texture())), origin,
                  ImVec2(origin.x + size.x, origin.y + size.y), ImVec2(0, 1), ImVec2(1, 0));
+    // Say when the picture is pooled (more cells than pixels): each pixel shows its block's largest |value|.
+    const int64_t pool = HeatmapRenderer::screen_pool(map.texture, style.view, fb_w, fb_h);
+    if (pool > 1) {
+      char note[64];
+      std::snprintf(note, sizeof note, "max |value| of %lldx%lld cells per pixel", static_cast<long long>(pool),
+                    static_cast<long long>(pool));
+      const ImVec2 text = ImGui::CalcTextSize(note);
+      const ImVec2 at(origin.x + size.x - text.x - 4, origin.y + 2);  // top right: the masked (future) corner
+      dl->AddRectFilled(ImVec2(at.x - 3, at.y - 1), ImVec2(at.x + text.x + 3, at.y + text.y + 1),
+                        IM_COL32(20, 20, 24, 200));
+      dl->AddText(at, IM_COL32(230, 230, 230, 255), note);
+    }
   }
   ImGui::PopID();
 

@@ -13,8 +13,12 @@ int64_t pool_factor(int64_t rows, int64_t cols, int64_t max_side) {
 }
 
 PooledMap pool_max(const Matrix& map, int64_t max_side, bool signed_values) {
+  return pool_by(map, pool_factor(map.rows, map.cols, max_side), signed_values);
+}
+
+PooledMap pool_by(const Matrix& map, int64_t factor, bool signed_values) {
   PooledMap out;
-  out.factor = pool_factor(map.rows, map.cols, max_side);
+  out.factor = std::max<int64_t>(1, factor);
   if (out.factor == 1) {
     out.values = map;
     return out;
@@ -39,6 +43,12 @@ PooledMap pool_max(const Matrix& map, int64_t max_side, bool signed_values) {
     }
   }
   return out;
+}
+
+int pyramid_level(double texels_per_pixel, int levels) {
+  if (!(texels_per_pixel > 1.0) || levels <= 1) return 0;
+  const int level = static_cast<int>(std::ceil(std::log2(texels_per_pixel) - 1e-9));
+  return std::min(level, levels - 1);
 }
 
 Matrix row_normalized(const Matrix& map) {

@@ -23,6 +23,15 @@ int64_t pool_factor(int64_t rows, int64_t cols, int64_t max_side);
 // largest magnitude with its sign, so strong negative (cancelled) attention survives too.
 PooledMap pool_max(const Matrix& map, int64_t max_side, bool signed_values);
 
+// The same pooling by a given block size (`factor` >= 1).
+PooledMap pool_by(const Matrix& map, int64_t factor, bool signed_values);
+
+// Which level of a max-pooled pyramid (level k pools 2^k x 2^k texels into one) a draw reads so that no cell is
+// skipped on screen: with more than one texel per pixel (the larger of the two axes), the level whose blocks are at
+// least a pixel wide, so every block is under some pixel's centre and a single spike stays visible. `levels`: how
+// many the pyramid has (level 0 included).
+int pyramid_level(double texels_per_pixel, int levels);
+
 // Each row divided by its largest |value| (rows that are all zero stay zero): shows where each query looks, however
 // concentrated its attention is.
 Matrix row_normalized(const Matrix& map);

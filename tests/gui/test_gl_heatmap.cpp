@@ -191,6 +191,40 @@ TEST_CASE("maps above the texture limit are max-pooled on upload") {
   CHECK(near_color(pixel(rgba, 32, 20, 4), Colormap::Viridis, d.scale, 0.0f));
 }
 
+TEST_CASE("a map drawn smaller than its cells keeps a single spike visible, and says how it pools") {
+  require_context();
+  HeatmapRenderer r;
+  std::string error;
+  REQUIRE(r.init(DIFFSCOPE_SHADER_DIR, &error));
+  // 600 x 600 cells into 100 x 100 pixels: 6 cells per pixel. Pixel centres fall on cells 3, 9, 15, ...: a spike at
+  // (row 301, key 7) lies between them, so reading the cell under each centre would never show it.
+  for (bool signed_map : {false, true}) {
+    INFO((signed_map ? "signed" : "softmax") << " map");
+    Matrix m{600, 600, std::vector<float>(600 * 600, 0.0f)};
+    const float spike = signed_map ? -0.8f : 0.8f;
+    m.values[301 * 600 + 7] = spike;
+    HeatmapDraw d;
+    d.colormap = signed_map ? Colormap::RdBu : Colormap::Viridis;
+    d.scale.vmin = signed_map ? -1.0f : 0.0f;
+    d.scale.vmax = 1.0f;
+    d.scale.diverging = signed_map;
+    d.shade_masked = false;
+    d.grid_lines = false;
+    const int size = 100;
+    const auto rgba = render(r, m, signed_map, d, size);
+    int spike_pixels = 0;
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) spike_pixels += near_color(pixel(rgba, size, x, y), d.colormap, d.scale, spike);
+    }
+    CHECK(spike_pixels >= 1);
+    CHECK(spike_pixels <= 4);  // one 8 x 8 block: at most 2 x 2 pixels
+    const MapTexture tex = r.upload(m, signed_map);
+    CHECK(tex.levels() >= 4);
+    CHECK(HeatmapRenderer::screen_pool(tex, CellRect{0, 0, 600, 600}, size, size) == 8);
+    CHECK(HeatmapRenderer::screen_pool(tex, CellRect{0, 0, 600, 600}, 600, 600) == 1);
+  }
+}
+
 TEST_CASE("a zoomed view shows only its cells") {
   require_context();
   HeatmapRenderer r;

@@ -84,3 +84,25 @@ TEST_CASE("head mean averages the captured maps") {
   CHECK(m.at(0, 1) == 0.5f);
   CHECK(head_mean({}).empty());
 }
+
+TEST_CASE("pyramid level: blocks at least a pixel wide, within the levels there are", "[pool]") {
+  CHECK(pyramid_level(0.5, 5) == 0);   // cells larger than pixels
+  CHECK(pyramid_level(1.0, 5) == 0);
+  CHECK(pyramid_level(1.01, 5) == 1);  // a little over a texel per pixel: 2 x 2 blocks, none skipped
+  CHECK(pyramid_level(2.0, 5) == 1);
+  CHECK(pyramid_level(6.0, 5) == 3);   // 8 >= 6
+  CHECK(pyramid_level(6.0, 2) == 1);   // only levels 0 and 1 exist
+  CHECK(pyramid_level(1e9, 1) == 0);
+}
+
+TEST_CASE("pooling by a given factor keeps the largest entry of each block (signed: largest |value|)", "[pool]") {
+  const Matrix m{3, 3, {0.1f, 0.9f, 0.2f,
+                        0.3f, -0.95f, 0.0f,
+                        0.0f, 0.4f, 0.5f}};
+  const PooledMap unsigned_pool = pool_by(m, 2, false);
+  CHECK(unsigned_pool.values.rows == 2);
+  CHECK(unsigned_pool.values.values == std::vector<float>{0.9f, 0.2f, 0.4f, 0.5f});
+  const PooledMap signed_pool = pool_by(m, 2, true);
+  CHECK(signed_pool.values.values == std::vector<float>{-0.95f, 0.2f, 0.4f, 0.5f});
+  CHECK(pool_by(m, 1, true).values.values == m.values);
+}
