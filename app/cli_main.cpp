@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -76,14 +77,25 @@ std::string with_suffix(const std::string& path, const std::string& suffix) {
   return path.substr(0, dot) + suffix + path.substr(dot);
 }
 
+// Creates the folder a file will be written into, as --png does for its folder.
+void make_parent_folder(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) throw FileError("cannot create folder " + parent.string() + " for " + path + ": " + ec.message());
+}
+
 void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std::string& suffix) {
   if (o.maps_path) {
     const std::string path = suffix.empty() ? *o.maps_path : with_suffix(*o.maps_path, suffix);
+    make_parent_folder(path);
     write_maps_safetensors(path, snap);
     std::cout << "wrote " << path << "\n";
   }
   if (o.stats_path) {
     const std::string path = suffix.empty() ? *o.stats_path : with_suffix(*o.stats_path, suffix);
+    make_parent_folder(path);
     write_stats_json(path, snap);
     std::cout << "wrote " << path << "\n";
   }
