@@ -71,9 +71,9 @@ def time_hf(model, ids, runs, **kw):
         torch.cuda.empty_cache()
 
 
-def run_engine(cli, path, n, runs, timeout):
+def run_engine(cli, path, n, runs, timeout, profile=False):
     cmd = [cli, "bench", "--model", path, "--tokens", str(n), "--device", "cuda", "--dtype", "bf16",
-           "--runs", str(runs)]
+           "--runs", str(runs)] + (["--profile"] if profile else [])
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -82,7 +82,10 @@ def run_engine(cli, path, n, runs, timeout):
     for line in p.stdout.splitlines():
         if line.startswith("BENCH "):
             row = json.loads(line[6:])
-            rows[row["mode"]] = row
+            if row["mode"] == "profile":
+                rows.setdefault("profile", {})[row["stage"]] = row["ms"]
+            else:
+                rows[row["mode"]] = row
     if p.returncode != 0 or not rows:
         return {"error": (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1][:200]}
     sys.stdout.write(p.stdout)
@@ -106,6 +109,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--engine-timeout", type=int, default=240)
     ap.add_argument("--kinds", default="diffllama,llama")
+    ap.add_argument("--profile", action="store_true", help="add the engine's per-stage times of a statistics run")
     a = ap.parse_args()
     lengths = [int(t) for t in a.tokens.split(",")]
     paths = make_models(a.models)
@@ -121,6 +125,7 @@ def main():
                   "| 1024² window | stats / HF SDPA | HF eager / stats | engine result on host |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         results = {}
+        profiles = {}
         for attn in ("eager", "sdpa"):
             model = cls.from_pretrained(paths[kind], dtype=torch.bfloat16, attn_implementation=attn).cuda().eval()
             for n in lengths:
@@ -134,7 +139,9 @@ def main():
             del model
             torch.cuda.empty_cache()
         for n in lengths:
-            e = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout)
+            e = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout, a.profile)
+            if "profile" in e:
+                profiles[n] = e["profile"]
             eager_ms, eager_mem = results[("eager", n)]
             sdpa_ms, sdpa_mem = results[("sdpa", n)]
             if "error" in e:
@@ -151,6 +158,14 @@ def main():
                 f"{fmt(st['ms'], ' ms')} / {fmt(st['peak_device_mib'], ' MiB')} | {fmt(full['ms'], ' ms')} | "
                 f"{fmt(win['ms'], ' ms')} | {ratio} | {speedup} | {fmt(st['host_mib'], ' MiB')} |")
         lines.append("")
+        if profiles:
+            stages = sorted({stage for p in profiles.values() for stage in p})
+            lines += [f"Per-stage ms of one statistics run ({kind}, `bench --profile`: stages wait for the GPU):", "",
+                      "| stage | " + " | ".join(str(n) for n in profiles) + " |",
+                      "|---|" + "---|" * len(profiles)]
+            for stage in stages:
+                lines.append(f"| {stage} | " + " | ".join(fmt(profiles[n].get(stage)) for n in profiles) + " |")
+            lines.append("")
     text = "\n".join(lines) + "\n"
     with open(a.out, "w") as f:
         f.write(text)

@@ -29,7 +29,7 @@ tail -25 "$OUT/ctest.log"
 if [ "${SCALE:-0}" = 1 ]; then
   timeout 120 build-gpu/tests/engine/bench_attention_scan --runs 5 >"$OUT/bench_scan.log" 2>&1; tail -30 "$OUT/bench_scan.log"
   timeout "${SCALE_TIMEOUT:-400}" python3 scripts/bench_vs_hf.py --cli $cli --out "$OUT/bench_vs_hf.md" \
-    --tokens "${SCALE_TOKENS:-1024,2048,4096,8192,16384,32768}" --kinds "${SCALE_KINDS:-diffllama,llama}" \
+    --tokens "${SCALE_TOKENS:-1024,2048,4096,8192,16384,32768}" --kinds "${SCALE_KINDS:-diffllama,llama}" --profile \
     >"$OUT/bench_vs_hf.log" 2>&1; cat "$OUT/bench_vs_hf.md" || tail -20 "$OUT/bench_vs_hf.log"
 fi
 # BIG=1: 1B-shaped sharded bf16 checkpoints (Llama 3.2 1B's shape), peak host RSS and agreement with HF (~1 minute).
