@@ -51,7 +51,7 @@ EvalOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--out") o.out = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
-    else if (flag == "--limit") o.limit = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--limit") o.limit = parse_int(flag, value());
     else throw UsageError("unknown option \"" + flag + "\"");
   }
   o.models = {a};

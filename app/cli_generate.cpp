@@ -50,9 +50,9 @@ GenerateOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();
     else if (flag == "--token-ids") o.token_ids = parse_token_ids(value());
-    else if (flag == "--max-new-tokens") o.generation.max_new_tokens = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--max-new-tokens") o.generation.max_new_tokens = parse_int(flag, value());
     else if (flag == "--greedy") greedy = true;
-    else if (flag == "--top-k") o.generation.top_k = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--top-k") o.generation.top_k = parse_int(flag, value());
     else if (flag == "--top-p") o.generation.top_p = parse_real(flag, value());
     else if (flag == "--temperature") o.generation.temperature = parse_real(flag, value());
     else if (flag == "--seed") o.generation.seed = static_cast<uint64_t>(parse_integer(flag, value()));

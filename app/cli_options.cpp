@@ -2,6 +2,7 @@
 #include "cli_options.h"
 
 #include <cstdlib>
+#include <limits>
 
 namespace diffscope {
 
@@ -12,6 +13,15 @@ int64_t parse_integer(const std::string& flag, const std::string& text) {
   const long long v = std::strtoll(text.c_str(), &end, 10);
   if (*end != '\0' || errno == ERANGE) throw UsageError(flag + ": \"" + text + "\" is not a whole number");
   return v;
+}
+
+int parse_int(const std::string& flag, const std::string& text) {
+  const int64_t v = parse_integer(flag, text);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw UsageError(flag + " " + text + ": out of range (at most " + std::to_string(std::numeric_limits<int>::max()) +
+                     ")");
+  }
+  return static_cast<int>(v);
 }
 
 double parse_real(const std::string& flag, const std::string& text) {
@@ -121,20 +131,20 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--maps") o.maps_path = value();
     else if (flag == "--stats") o.stats_path = value();
     else if (flag == "--png") o.png_dir = value();
-    else if (flag == "--layer") o.layer = static_cast<int>(parse_integer(flag, value()));
-    else if (flag == "--head") o.head = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--layer") o.layer = parse_int(flag, value());
+    else if (flag == "--head") o.head = parse_int(flag, value());
     else if (flag == "--layers") o.layers = parse_index_list(flag, value());
     else if (flag == "--heads") o.heads = parse_index_list(flag, value());
     else if (flag == "--rows") o.rows = parse_range(flag, value());
     else if (flag == "--cols") o.cols = parse_range(flag, value());
-    else if (flag == "--pool") o.pool = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--pool") o.pool = parse_int(flag, value());
     else if (flag == "--attention") o.attention = value();
-    else if (flag == "--png-scale") o.png_scale = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--png-scale") o.png_scale = parse_int(flag, value());
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
     else if (flag == "--rollout") o.rollout = true;
-    else if (flag == "--tokens") o.bench_tokens = static_cast<int>(parse_integer(flag, value()));
-    else if (flag == "--runs") o.bench_runs = static_cast<int>(parse_integer(flag, value()));
+    else if (flag == "--tokens") o.bench_tokens = parse_int(flag, value());
+    else if (flag == "--runs") o.bench_runs = parse_int(flag, value());
     else if (flag == "--profile") o.bench_profile = true;
     else throw UsageError("unknown option \"" + flag + "\"");
   }

@@ -44,6 +44,8 @@ const char* cli_usage();
 // The value of `flag` as a whole / real number; throws UsageError naming the flag for anything else.
 int64_t parse_integer(const std::string& flag, const std::string& text);
 double parse_real(const std::string& flag, const std::string& text);
+// The same for flags held in an int: a value outside int's range is a UsageError, never silently narrowed.
+int parse_int(const std::string& flag, const std::string& text);
 
 // "1,2,3" -> {1, 2, 3}; throws UsageError naming --token-ids for anything else.
 std::vector<int64_t> parse_token_ids(const std::string& text);

@@ -110,6 +110,10 @@ PY
 expect 1 "reach past the prompt's 3 tokens" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --png "$work/w" --rows 0:4
 expect 2 "shape the maps of --maps or --png" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --rows 0:2
 expect 2 "write token indices as A:B" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --png "$work/w" --cols 2
+expect 2 "--layer 4294967296: out of range" -- "$cli" run --model "$std_model" --token-ids 1 --png "$work/w" --layer 4294967296
+expect 2 "--tokens 4294967297: out of range" -- "$cli" bench --model "$std_model" --tokens 4294967297
+expect 2 "--max-new-tokens 4294967297: out of range" -- "$cli" generate --model "$std_model" --prompt x --max-new-tokens 4294967297
+expect 2 "--limit 99999999999: out of range" -- "$cli" eval-retrieval --limit 99999999999
 expect 2 "use fused or explicit" -- "$cli" run --model "$std_model" --token-ids 1,2,3 --attention flash
 expect 1 "--heads 9: diffllama_gqa_tied has heads 0..3" -- "$cli" run --model "$diff_model" --token-ids 1,2 --png "$work/w" --heads 9
 expect 2 "exclude each other" -- "$cli" generate --model "$std_model" --prompt x --stop-id 3 --no-stop
