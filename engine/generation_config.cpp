@@ -7,13 +7,19 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "json_limits.h"
 
 namespace diffscope {
 namespace {
 
 nlohmann::json parse_object(const std::string& text, const std::string& source) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw CheckpointError(source + ": not a JSON object");
+  nlohmann::json j;
+  try {
+    j = parse_limited_json(text, source);
+  } catch (const FileError& e) {
+    throw CheckpointError(e.what());
+  }
+  if (!j.is_object()) throw CheckpointError(source + ": not a JSON object");
   return j;
 }
 
@@ -23,7 +29,7 @@ std::vector<int64_t> eos_field(const std::string& text, const std::string& sourc
   if (it == j.end() || it->is_null()) return {};
   auto bad = [&] {
     return CheckpointError(source + ": field \"eos_token_id\" must be a non-negative id or a list of them, found " +
-                           it->dump());
+                           describe_json(*it));
   };
   std::vector<int64_t> ids;
   if (it->is_number_integer()) {
@@ -62,7 +68,7 @@ SamplingDefaults parse_sampling_defaults(const std::string& generation_json, con
   auto field = [&](const char* key, auto fallback, auto is_type) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return fallback;
-    if (!is_type(*it)) throw CheckpointError(source + ": field \"" + key + "\" has the wrong type: " + it->dump());
+    if (!is_type(*it)) throw CheckpointError(source + ": field \"" + key + "\" has the wrong type: " + describe_json(*it));
     return it->template get<decltype(fallback)>();
   };
   d.do_sample = field("do_sample", d.do_sample, [](const nlohmann::json& v) { return v.is_boolean(); });

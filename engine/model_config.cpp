@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "json_limits.h"
 
 namespace diffscope {
 namespace {
@@ -27,31 +28,38 @@ class ConfigReader {
       if (fallback) return *fallback;
       fail(std::string("required field \"") + key + "\" is missing");
     }
-    if (!it->is_number_integer()) fail(std::string("field \"") + key + "\" must be an integer, found " + it->dump());
+    if (!it->is_number_integer()) fail(std::string("field \"") + key + "\" must be an integer, found " + describe_json(*it));
     return it->get<int64_t>();
   }
-  int64_t positive(const char* key, const int64_t* fallback = nullptr) const {
+  // A positive integer of at most `max` (dimensions are checked before any arithmetic or narrowing to int).
+  int64_t positive(const char* key, int64_t max, const int64_t* fallback = nullptr) const {
+    auto it = j_.find(key);
+    if (it != j_.end() && it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) {
+      fail(std::string("field \"") + key + "\" must be at most " + std::to_string(max) + ", found " + describe_json(*it));
+    }
     int64_t v = integer(key, fallback);
     if (v <= 0) fail(std::string("field \"") + key + "\" must be positive, found " + std::to_string(v));
+    if (v > max) fail(std::string("field \"") + key + "\" must be at most " + std::to_string(max) + ", found " +
+                      std::to_string(v));
     return v;
   }
   double number(const json& obj, const char* key, double fallback) const {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return fallback;
-    if (!it->is_number()) fail(std::string("field \"") + key + "\" must be a number, found " + it->dump());
+    if (!it->is_number()) fail(std::string("field \"") + key + "\" must be a number, found " + describe_json(*it));
     return it->get<double>();
   }
   double number(const char* key, double fallback) const { return number(j_, key, fallback); }
   bool boolean(const char* key, bool fallback) const {
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) fail(std::string("field \"") + key + "\" must be true or false, found " + it->dump());
+    if (!it->is_boolean()) fail(std::string("field \"") + key + "\" must be true or false, found " + describe_json(*it));
     return it->get<bool>();
   }
   std::string string(const json& obj, const char* key, const std::string& fallback) const {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return fallback;
-    if (!it->is_string()) fail(std::string("field \"") + key + "\" must be a string, found " + it->dump());
+    if (!it->is_string()) fail(std::string("field \"") + key + "\" must be a string, found " + describe_json(*it));
     return it->get<std::string>();
   }
   std::string string(const char* key, const std::string& fallback) const { return string(j_, key, fallback); }
@@ -72,7 +80,7 @@ void read_rope(const ConfigReader& r, ModelConfig& c) {
   c.rope_theta = r.number("rope_theta", 10000.0);
   auto params = j.find("rope_parameters");
   if (params != j.end() && !params->is_null()) {
-    if (!params->is_object()) r.fail("field \"rope_parameters\" must be an object, found " + params->dump());
+    if (!params->is_object()) r.fail("field \"rope_parameters\" must be an object, found " + describe_json(*params));
     c.rope_theta = r.number(*params, "rope_theta", c.rope_theta);
     rope_type = r.string(*params, "rope_type", r.string(*params, "type", "default"));
     scaling_keys = &*params;
@@ -111,8 +119,8 @@ void read_rope(const ConfigReader& r, ModelConfig& c) {
     r.fail("llama3 rope \"high_freq_factor\" (" + std::to_string(s.high_freq_factor) +
            ") must be larger than \"low_freq_factor\" (" + std::to_string(s.low_freq_factor) + ")");
   }
-  if (!(original >= 1) || original != std::floor(original)) {
-    r.fail("llama3 rope \"original_max_position_embeddings\" must be a positive integer, found " +
+  if (!(original >= 1) || original != std::floor(original) || original > 1e12) {
+    r.fail("llama3 rope \"original_max_position_embeddings\" must be a positive integer of at most 10^12, found " +
            std::to_string(original));
   }
   s.original_max_positions = static_cast<int64_t>(original);
@@ -179,16 +187,13 @@ std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
 }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw FileError(source + ": not valid JSON (" + e.what() + ")");
-  }
+  const json j = parse_limited_json(json_text, source);
   if (!j.is_object()) throw FileError(source + ": expected a JSON object, found " + std::string(j.type_name()));
   ConfigReader r(j, source);
 
   ModelConfig c;
+  // Bounds far above any real model, below where products of dimensions could overflow.
+  constexpr int64_t kMaxWidth = int64_t{1} << 20, kMaxCount = int64_t{1} << 16, kMaxVocab = int64_t{1} << 31;
   c.model_type = r.string("model_type", "");
   if (c.model_type.empty()) r.fail("required field \"model_type\" is missing (expected \"llama\" or \"diffllama\")");
   if (c.model_type == "llama") {
@@ -201,15 +206,15 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   std::string act = r.string("hidden_act", "silu");
   if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
 
-  c.hidden_size = static_cast<int>(r.positive("hidden_size"));
-  c.intermediate_size = static_cast<int>(r.positive("intermediate_size"));
-  c.num_layers = static_cast<int>(r.positive("num_hidden_layers"));
-  c.num_heads = static_cast<int>(r.positive("num_attention_heads"));
+  c.hidden_size = static_cast<int>(r.positive("hidden_size", kMaxWidth));
+  c.intermediate_size = static_cast<int>(r.positive("intermediate_size", kMaxWidth));
+  c.num_layers = static_cast<int>(r.positive("num_hidden_layers", kMaxCount));
+  c.num_heads = static_cast<int>(r.positive("num_attention_heads", kMaxCount));
   const int64_t heads = c.num_heads;
-  c.num_kv_heads = static_cast<int>(r.positive("num_key_value_heads", &heads));
-  c.vocab_size = r.positive("vocab_size");
+  c.num_kv_heads = static_cast<int>(r.positive("num_key_value_heads", kMaxCount, &heads));
+  c.vocab_size = r.positive("vocab_size", kMaxVocab);
   const int64_t default_positions = 2048;
-  c.max_positions = r.positive("max_position_embeddings", &default_positions);
+  c.max_positions = r.positive("max_position_embeddings", kMaxVocab, &default_positions);
   c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
   c.attention_bias = r.boolean("attention_bias", false);
@@ -220,7 +225,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
            std::to_string(c.num_heads) + " and no head_dim is given");
   }
   const int64_t default_head_dim = c.hidden_size / c.num_heads;
-  c.head_dim = static_cast<int>(r.positive("head_dim", &default_head_dim));
+  c.head_dim = static_cast<int>(r.positive("head_dim", kMaxWidth, &default_head_dim));
   if (c.head_dim % 2 != 0) r.fail("head_dim " + std::to_string(c.head_dim) + " must be even for RoPE");
   if (c.num_heads % c.num_kv_heads != 0) {
     r.fail("num_attention_heads " + std::to_string(c.num_heads) + " is not a multiple of num_key_value_heads " +

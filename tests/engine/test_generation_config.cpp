@@ -30,7 +30,12 @@ TEST_CASE("a malformed EOS field or file names the file and what is wrong", "[ge
   CHECK_THROWS_WITH(parse_eos_token_ids("", R"({"eos_token_id": [2, "x"]})", "m"),
                     Catch::Contains("m/config.json") && Catch::Contains("list of them"));
   CHECK_THROWS_WITH(parse_eos_token_ids("", R"({"eos_token_id": -1})", "m"), Catch::Contains("non-negative"));
-  CHECK_THROWS_WITH(parse_eos_token_ids("{not json", "", "m"), Catch::Contains("not a JSON object"));
+  CHECK_THROWS_WITH(parse_eos_token_ids("{not json", "", "m"), Catch::Contains("not valid JSON"));
+  // Hostile files (issue 12): a nested eos_token_id is described, never dumped level by level; deep files are refused.
+  CHECK_THROWS_WITH(parse_eos_token_ids(R"({"eos_token_id": [[1], 2]})", "", "m"), Catch::Contains("an array of 2"));
+  CHECK_THROWS_WITH(parse_eos_token_ids("{\"eos_token_id\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "", "m"),
+                    Catch::Contains("nested deeper than 64"));
+  CHECK_THROWS_WITH(parse_eos_token_ids(R"({"eos_token_id": 1e999})", "", "m"), Catch::Contains("not valid JSON"));
 }
 
 TEST_CASE("sampling defaults come from generation_config.json, else transformers' defaults", "[generation_config]") {

@@ -86,6 +86,43 @@ TEST_CASE("bad configs are refused with the field named", "[config][errors]") {
   CHECK_THROWS_WITH(read_model_config("/nonexistent/model"), Catch::Contains("cannot open"));
 }
 
+TEST_CASE("hostile configs are refused before any arithmetic (issue 12's reproducers)", "[config][errors]") {
+  // A number beyond double's range: nlohmann throws out_of_range, not parse_error; it used to escape as an
+  // "internal error".
+  CHECK_THROWS_AS(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": 300, "rms_norm_eps": 1e999)"), "c.json"),
+                  FileError);
+  // 2^32 heads truncated to int 0 and divided by: SIGFPE before. Now a bound, with the field named.
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("num_attention_heads": 4)", R"("num_attention_heads": 4294967296)"), "c.json"),
+                    Catch::Contains("\"num_attention_heads\" must be at most 65536"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("num_key_value_heads": 2)", R"("num_key_value_heads": 4294967296)"), "c.json"),
+                    Catch::Contains("\"num_key_value_heads\" must be at most"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("num_hidden_layers": 2)", R"("num_hidden_layers": 4294967296)"), "c.json"),
+                    Catch::Contains("\"num_hidden_layers\" must be at most"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": 1099511627776)"), "c.json"),
+                    Catch::Contains("\"vocab_size\" must be at most"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": 18446744073709551615)"), "c.json"),
+                    Catch::Contains("\"vocab_size\" must be at most"));
+  // INT_MIN heads with -1 KV heads: INT_MIN % -1 trapped before.
+  CHECK_THROWS_WITH(parse_model_config(replace(replace(kLlama, R"("num_attention_heads": 4)", R"("num_attention_heads": -2147483648)"),
+                                               R"("num_key_value_heads": 2)", R"("num_key_value_heads": -1)"), "c.json"),
+                    Catch::Contains("must be positive"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": 300, "head_dim": 0)"), "c.json"),
+                    Catch::Contains("\"head_dim\" must be positive"));
+  // llama3 original_max_position_embeddings of 1e300: an undefined float-to-int cast before.
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("rope_theta": 500000.0)",
+                                               R"("rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, )"
+                                               R"("high_freq_factor": 4.0, "original_max_position_embeddings": 1e300})"), "c.json"),
+                    Catch::Contains("at most 10^12"));
+  // Nested 100,000 deep in an unused field: a stack overflow in the error message's dump before.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": 300, "x": )" + deep), "c.json"),
+                    Catch::Contains("nested deeper than 64"));
+  // A wrong type shows what was found without dumping a subtree.
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": [[1, 2], 3])"), "c.json"),
+                    Catch::Contains("must be an integer, found an array of 2"));
+  CHECK_THROWS_WITH(parse_model_config(std::string(17 << 20, ' ') + kLlama, "c.json"), Catch::Contains("more than the 16 MiB"));
+}
+
 namespace {
 // The llama3 scaling written out from its definition (HF _compute_llama3_parameters), in double.
 std::vector<double> llama3_inv_freq_by_hand(int head_dim, double theta, double factor, double low, double high,

@@ -1,0 +1,56 @@
+// Size- and depth-limited JSON parsing for user-supplied config files (json_limits.h). Any thread.
+#include "json_limits.h"
+
+#include <algorithm>
+
+#include "errors.h"
+
+namespace diffscope {
+namespace {
+
+// The deepest nesting of arrays and objects in `text`, counted outside strings; stops counting past `limit`.
+int nesting_depth(const std::string& text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    else if (ch == '[' || ch == '{') deepest = std::max(deepest, ++depth);
+    else if (ch == ']' || ch == '}') --depth;
+    if (deepest > limit) break;
+  }
+  return deepest;
+}
+
+}  // namespace
+
+nlohmann::json parse_limited_json(const std::string& text, const std::string& source, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    throw FileError(source + ": " + std::to_string(text.size()) + " bytes, more than the " +
+                    std::to_string(max_bytes >> 20) + " MiB a file of this kind may have: is it the right file?");
+  }
+  if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    throw FileError(source + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                    " levels, which no model file needs: is it the right file?");
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range such as 1e999
+    throw FileError(source + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::string describe_json(const nlohmann::json& value) {
+  if (value.is_array()) return "an array of " + std::to_string(value.size());
+  if (value.is_object()) return "an object of " + std::to_string(value.size()) + " fields";
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+}  // namespace diffscope
