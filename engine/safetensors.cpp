@@ -86,7 +86,7 @@ TensorInfo parse_tensor_entry(const std::string& name, const OrderedJson& entry,
   for (const OrderedJson& dim : *shape_it) {
     // is_number_unsigned: nlohmann stores every non-negative integer literal as unsigned.
     if (!dim.is_number_unsigned() || dim.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-      fail("shape " + shape_it->dump() + " is not a list of non-negative integers");
+      fail("\"shape\" is not a list of non-negative integers (found " + std::string(dim.type_name()) + ")");
     info.shape.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
   }
 
@@ -154,6 +154,9 @@ bool dtype_from_name(const std::string& name, DType* out) {
 }
 
 int64_t TensorInfo::numel() const {
+  // An empty tensor may have other dimensions whose product overflows ([2^62, 4, 0] is legal): zero first. Otherwise
+  // the header check (byte_count) has bounded the product.
+  if (std::find(shape.begin(), shape.end(), int64_t{0}) != shape.end()) return 0;
   int64_t count = 1;  // rank 0 is a scalar
   for (int64_t dim : shape) count *= dim;
   return count;
