@@ -50,12 +50,10 @@ std::vector<int64_t> eos_field(const std::string& text, const std::string& sourc
 
 // The file's text, or "" when it does not exist.
 std::string read_if_present(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().empty()) throw CheckpointError(path + ": the file is empty");
-  return text.str();
+  std::string text;
+  if (!read_small_file(path, &text)) return "";
+  if (text.empty()) throw CheckpointError(path + ": the file is empty");
+  return text;
 }
 
 }  // namespace

@@ -1,7 +1,13 @@
 // Size- and depth-limited JSON parsing for user-supplied config files (json_limits.h). Any thread.
 #include "json_limits.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "errors.h"
 
@@ -43,6 +49,26 @@ nlohmann::json parse_limited_json(const std::string& text, const std::string& so
   } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range such as 1e999
     throw FileError(source + ": not valid JSON (" + e.what() + ")");
   }
+}
+
+bool read_small_file(const std::string& path, std::string* text, size_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    throw FileError(path + ": cannot read: " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) throw FileError(path + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    throw FileError(path + ": " + std::to_string(st.st_size) + " bytes, more than the " +
+                    std::to_string(max_bytes >> 20) + " MiB a file of this kind may have: is it the right file?");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) throw FileError(path + ": read error");
+  *text = out.str();
+  return true;
 }
 
 std::string describe_json(const nlohmann::json& value) {

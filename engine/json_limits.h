@@ -18,6 +18,11 @@ constexpr int kMaxJsonDepth = 64;                          // real configs nest 
 nlohmann::json parse_limited_json(const std::string& text, const std::string& source,
                                   size_t max_bytes = kMaxConfigJsonBytes);
 
+// Reads a small text file whole. Returns false when `path` does not exist; throws FileError naming it when it is not a
+// regular file (a FIFO would block the reader, a folder or device is not a config), cannot be read, or is larger than
+// `max_bytes`.
+bool read_small_file(const std::string& path, std::string* text, size_t max_bytes = kMaxConfigJsonBytes);
+
 // A value for an error message: scalars as JSON (strings cut to 80 characters), arrays and objects as their type and
 // size ("an array of 3", "an object of 2 fields").
 std::string describe_json(const nlohmann::json& value);

@@ -24,6 +24,7 @@
 
 #include "errors.h"
 #include "generation_config.h"
+#include "json_limits.h"
 #include "model_config.h"
 #include "safetensors.h"
 #include "stage_profile.h"
@@ -69,14 +70,9 @@ class Checkpoint {
  public:
   explicit Checkpoint(const std::string& dir) : dir_(dir) {
     const std::string index_path = dir + "/model.safetensors.index.json";
-    std::ifstream index(index_path);
-    if (index) {
-      nlohmann::json j;
-      try {
-        index >> j;
-      } catch (const nlohmann::json::exception& e) {
-        throw FileError(index_path + ": not valid JSON (" + e.what() + ")");
-      }
+    std::string index_text;
+    if (read_small_file(index_path, &index_text)) {
+      const nlohmann::json j = parse_limited_json(index_text, index_path);
       if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
         throw FileError(index_path + ": no \"weight_map\" object");
       }
@@ -84,6 +80,12 @@ class Checkpoint {
       for (auto& [name, file] : j["weight_map"].items()) {
         if (!file.is_string()) throw FileError(index_path + ": weight_map entry \"" + name + "\" is not a file name");
         const std::string f = file.get<std::string>();
+        // A shard is a file in the model folder: no path separators, no "." or ".." (an index could otherwise point
+        // anywhere on the disk).
+        if (f.empty() || f == "." || f == ".." || f.find('/') != std::string::npos || f.find('\\') != std::string::npos) {
+          throw CheckpointError(index_path + ": weight_map entry \"" + name + "\" names \"" + f.substr(0, 200) +
+                                "\", which is not a file name in the model folder");
+        }
         if (!shard_of_file.count(f)) {
           shard_of_file[f] = files_.size();
           files_.push_back(SafetensorsFile::open(dir + "/" + f));

@@ -251,12 +251,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 
 ModelConfig read_model_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError(path + ": cannot open (is \"" + dir + "\" a HF model folder with a config.json?)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw FileError(path + ": read error");
-  return parse_model_config(text.str(), path);
+  std::string text;
+  if (!read_small_file(path, &text)) {
+    throw FileError(path + ": cannot open (is \"" + dir + "\" a HF model folder with a config.json?)");
+  }
+  return parse_model_config(text, path);
 }
 
 }  // namespace diffscope

@@ -117,3 +117,27 @@ TEST_CASE("a sharded checkpoint loads through model.safetensors.index.json", "[l
   for (int i = 0; i < 3; ++i) tokens[static_cast<size_t>(i)].id = 40 + i;
   CHECK(sharded->run(tokens, CaptureRequest{}).logits.values == reference->run(tokens, CaptureRequest{}).logits.values);
 }
+
+TEST_CASE("an index naming a shard outside the model folder is refused (issue 12)", "[load][errors]") {
+  BrokenCheckpoint ckpt("escape", [](std::vector<TensorToWrite>&) {});
+  REQUIRE(unlink(ckpt.dir.file("model.safetensors").c_str()) == 0);
+  for (const char* shard : {"../../../../etc/passwd", "/etc/passwd", "..", "sub/model.safetensors"}) {
+    INFO("shard " << shard);
+    std::ofstream(ckpt.dir.file("model.safetensors.index.json"))
+        << "{\"weight_map\": {\"model.embed_tokens.weight\": \"" << shard << "\"}}";
+    CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()),
+                      Catch::Contains("not a file name in the model folder"));
+  }
+}
+
+TEST_CASE("a FIFO named config.json or model.safetensors is refused at once, not waited on (issue 12)",
+          "[load][errors]") {
+  BrokenCheckpoint ckpt("fifo", [](std::vector<TensorToWrite>&) {});
+  REQUIRE(unlink(ckpt.dir.file("model.safetensors").c_str()) == 0);
+  REQUIRE(mkfifo(ckpt.dir.file("model.safetensors").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()), Catch::Contains("not a regular file"));
+  REQUIRE(unlink(ckpt.dir.file("config.json").c_str()) == 0);
+  REQUIRE(mkfifo(ckpt.dir.file("config.json").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(Model::load(ckpt.dir.path(), test_load_options()),
+                    Catch::Contains("config.json: not a regular file"));
+}
