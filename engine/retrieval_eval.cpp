@@ -80,12 +80,20 @@ std::vector<RetrievalEpisode> read_retrieval_episodes(const std::string& path) {
 std::vector<QueryScore> score_episode(const Model& model, const Tokenizer& tokenizer, const RetrievalEpisode& episode) {
   const std::vector<Token> tokens = tokenizer.encode(episode.text);
   std::vector<QueryScore> scores;
+  // Every answer needs the row before it (its prediction): check them all before the first pass reads any.
+  for (const RetrievalEpisode::Query& query : episode.queries) {
+    if (tokens_overlapping(tokens, query.answer_bytes.first, query.answer_bytes.second).begin < 1) {
+      throw InputError("episode " + std::to_string(episode.id) + ": an answer starts the text (no token before it "
+                       "predicts it)");
+    }
+  }
   for (size_t q = 0; q < episode.queries.size(); ++q) {
     const RetrievalEpisode::Query& query = episode.queries[q];
     const TokenSpan answer = tokens_overlapping(tokens, query.answer_bytes.first, query.answer_bytes.second);
-    if (answer.begin < 1) throw InputError("episode " + std::to_string(episode.id) + ": the answer starts the text");
     CaptureRequest request;
     request.maps = CaptureRequest::Maps::None;
+    request.overviews = false;   // statistics only: no pooled maps, no store for windows
+    request.keep_store = false;
     request.logits = q == 0;  // one pass gives every query's predictions
     request.span = tokens_overlapping(tokens, query.needle_number_bytes.first, query.needle_number_bytes.second);
     // The context without the first token: sink attention is neither signal nor noise.

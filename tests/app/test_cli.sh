@@ -71,6 +71,10 @@ expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/as
   --heldout "$source_dir/assets/eval/heldout_text.txt" --limit 2 --out "$work/eval.md"
 [ -s "$work/eval.md" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no eval.md"; }
 expect 1 "cannot open" -- "$cli" eval-retrieval --episodes "$work/none.jsonl"
+# Issue 12: a later query whose answer is the text's first token (no BOS) read logits row -1 before.
+printf '%s\n' '{"text": "4721 is it. The magic number is 4721.", "context_bytes": [0, 10], "n_needles": 1, "n_queries": 2, "queries": [{"answer_bytes": [33, 37], "needle_number_bytes": [0, 4]}, {"answer_bytes": [0, 4], "needle_number_bytes": [0, 4]}]}' >"$work/first.jsonl"
+expect 1 "an answer starts the text" -- "$cli" eval-retrieval --model "$std_model" --model-b "$std_model" \
+  --episodes "$work/first.jsonl" --heldout "$source_dir/assets/eval/heldout_text.txt"
 # The bundled Diff model answers the needle question of the example prompt (without the file's final newline).
 needle_prompt=$(cat "$source_dir/assets/prompts/needle_in_a_haystack.txt")
 expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/diff" --prompt "$needle_prompt" \
