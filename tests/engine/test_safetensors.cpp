@@ -377,3 +377,22 @@ TEST_CASE("the llama_gqa_tied fixture opens", "[safetensors]") {
   CHECK(embed->end - embed->begin == 300 * 64 * 4);
   CHECK(file->metadata().at("format") == "pt");
 }
+
+TEST_CASE("a header of 200,000 entries opens in header order; a name listed twice is refused (issue 12)",
+          "[safetensors]") {
+  TempDir dir("safetensors-many");
+  // Names in descending order, so header order differs from sorted order; every tensor empty at [0, 0].
+  std::string header = "{";
+  for (int i = 199999; i >= 0; --i) {
+    header += "\"t" + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+    header += i > 0 ? "," : "}";
+  }
+  auto file = SafetensorsFile::open(build_file(dir.file("many.safetensors"), header, ""));
+  REQUIRE(file->tensors().size() == 200000);
+  CHECK(file->tensors().front().name == "t199999");
+  CHECK(file->tensors().back().name == "t0");
+  const std::string twice = R"({"x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                            R"("x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})";
+  CHECK_THROWS_WITH(SafetensorsFile::open(build_file(dir.file("twice.safetensors"), twice, "")),
+                    Catch::Contains("tensor 'x' is listed twice"));
+}
