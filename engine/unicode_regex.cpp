@@ -36,8 +36,10 @@ struct MatchData {
 }  // namespace
 
 UnicodeRegex::UnicodeRegex(const std::string& pattern, Syntax syntax) : compiled_(std::make_unique<Compiled>()) {
-  // PCRE2 refuses UCP with LITERAL; a literal needs no character classes anyway.
-  const uint32_t options = syntax == Syntax::Literal ? (PCRE2_UTF | PCRE2_LITERAL) : (PCRE2_UTF | PCRE2_UCP);
+  // PCRE2 refuses UCP with LITERAL; a literal needs no character classes anyway. \C matches one code unit even in UTF
+  // mode, so a pattern with it could cut a character in two (and read past it): refused (issue 12).
+  const uint32_t options = syntax == Syntax::Literal ? (PCRE2_UTF | PCRE2_LITERAL)
+                                                     : (PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C);
   int error = 0;
   PCRE2_SIZE offset = 0;
   compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error,

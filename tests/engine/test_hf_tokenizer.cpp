@@ -258,6 +258,11 @@ TEST_CASE("unsupported features and broken files are refused by name", "[hf_toke
   CHECK_THROWS_AS(HfTokenizer::from_json_text("{not json", "t.json"), FileError);
   CHECK_THROWS_AS(HfTokenizer::from_json_text("{}", "t.json"), FileError);
   CHECK_THROWS_AS(HfTokenizer::from_file("/nonexistent/tokenizer.json"), FileError);
+  // \C matches a single byte inside a UTF-8 character: it cut characters and read past them (ASan, issue 12).
+  json backslash_c = gpt2_style();
+  backslash_c["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\C"}}}, {"behavior", "Isolated"},
+                                  {"invert", false}};
+  CHECK_THROWS_WITH(load(backslash_c), Catch::Contains("does not compile"));
 }
 
 TEST_CASE("a model folder with tokenizer.json gets the HF tokenizer", "[hf_tokenizer]") {
