@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "json_limits.h"
 #include "hf_tokenizer_added.h"
 #include "hf_tokenizer_bpe.h"
 #include "hf_tokenizer_post.h"
@@ -38,20 +39,14 @@ std::string HfTokenizer::token_bytes(int64_t id) const {
 HfTokenizer::~HfTokenizer() = default;
 
 std::unique_ptr<HfTokenizer> HfTokenizer::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError("cannot open tokenizer file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return from_json_text(text.str(), path);
+  std::string text;
+  if (!read_small_file(path, &text, kMaxTokenizerJsonBytes)) throw FileError("cannot open tokenizer file " + path);
+  return from_json_text(text, path);
 }
 
 std::unique_ptr<HfTokenizer> HfTokenizer::from_json_text(const std::string& json_text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw FileError(source + " is not valid JSON: " + e.what());
-  }
+  // Size and nesting capped before parsing: the loaders below recurse into normalizer and pre-tokenizer sequences.
+  const json doc = parse_limited_json(json_text, source, kMaxTokenizerJsonBytes);
   if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object()) {
     throw FileError(source + " has no \"model\": not an HF tokenizer.json");
   }

@@ -51,6 +51,11 @@ nlohmann::json parse_limited_json(const std::string& text, const std::string& so
   }
 }
 
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
 bool read_small_file(const std::string& path, std::string* text, size_t max_bytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

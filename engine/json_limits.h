@@ -11,7 +11,11 @@
 namespace diffscope {
 
 constexpr size_t kMaxConfigJsonBytes = size_t{16} << 20;  // config files are kilobytes; 16 MiB is far beyond any
-constexpr int kMaxJsonDepth = 64;                          // real configs nest 3-4 levels
+constexpr int kMaxJsonDepth = 64;                          // real configs nest 3-4 levels, tokenizer.json 5-6
+constexpr size_t kMaxTokenizerJsonBytes = size_t{256} << 20;  // the largest published tokenizer.json are ~35 MB
+
+// Whether anything (a file, a folder, a FIFO) exists at `path`, without opening it.
+bool path_exists(const std::string& path);
 
 // Parses `text` as JSON, or throws FileError naming `source`: too large (more than `max_bytes`), nested deeper than
 // kMaxJsonDepth, or not valid JSON (numbers out of range included).

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "errors.h"
+#include "json_limits.h"
 #include "hf_tokenizer.h"
 
 namespace diffscope {
@@ -94,11 +95,11 @@ std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids) {
 
 std::unique_ptr<Tokenizer> tokenizer_for_model(const std::string& model_dir, int64_t vocab_size) {
   const std::string hf_path = model_dir + "/tokenizer.json";
-  if (std::ifstream(hf_path).good()) return HfTokenizer::from_file(hf_path);
+  if (path_exists(hf_path)) return HfTokenizer::from_file(hf_path);  // (a FIFO there is refused, never waited on)
   // Other tokenizer files mean the model has a real tokenizer that is not in tokenizer.json form: bytes would give
   // silently wrong ids. (tokenizer_config.json alone changes no ids in transformers 5: tokenizer.json decides.)
   for (const char* other : {"tokenizer.model", "vocab.json", "merges.txt", "tokenizer_config.json"}) {
-    if (std::ifstream(model_dir + "/" + other).good()) {
+    if (path_exists(model_dir + "/" + other)) {
       throw InputError(model_dir + " has " + other + " but no tokenizer.json, the only tokenizer format DiffScope "
                        "reads: write one with transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) "
                        "or pass --token-ids");

@@ -2,6 +2,8 @@
 // every text of tests/fixtures/tokenizers against the ids and spans HF tokenizers gave. Any thread.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "temp_dir.h"
 #include "hf_tokenizer.h"
 #include "tokenizer.h"
 
@@ -263,6 +266,17 @@ TEST_CASE("unsupported features and broken files are refused by name", "[hf_toke
   backslash_c["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\C"}}}, {"behavior", "Isolated"},
                                   {"invert", false}};
   CHECK_THROWS_WITH(load(backslash_c), Catch::Contains("does not compile"));
+  // Normalizer sequences nested 20,000 deep grew to 24 GB before (a subtree copied per level): refused at once.
+  std::string deep = gpt2_style().dump();
+  const std::string nested = std::string(20000, '[') + std::string(20000, ']');
+  deep.insert(deep.size() - 1, ", \"extra\": " + nested);
+  CHECK_THROWS_WITH(HfTokenizer::from_json_text(deep, "t.json"), Catch::Contains("nested deeper than 64"));
+}
+
+TEST_CASE("a FIFO named tokenizer.json is refused, not waited on (issue 12)", "[hf_tokenizer]") {
+  TempDir dir("tokenizer-fifo");
+  REQUIRE(mkfifo(dir.file("tokenizer.json").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(tokenizer_for_model(dir.path(), 300), Catch::Contains("not a regular file"));
 }
 
 TEST_CASE("a model folder with tokenizer.json gets the HF tokenizer", "[hf_tokenizer]") {
