@@ -1,7 +1,12 @@
 // Settings persistence as JSON. Main (UI) thread.
 #include "settings.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -140,27 +145,39 @@ bool load_settings(const std::string& path, Settings* settings, std::string* err
   if (!in) return true;  // first run: defaults
   std::stringstream buffer;
   buffer << in.rdbuf();
+  in.close();
   if (!settings_from_json(buffer.str(), settings, error)) {
-    if (error) *error = path + ": " + *error;
+    // Set the broken file aside (it is evidence, and the next save must not fail on it) and start from defaults.
+    const std::string aside = path + ".broken";
+    std::error_code ec;
+    std::filesystem::rename(path, aside, ec);
+    if (error) *error = path + ": " + *error + (ec ? "" : "; set aside as " + aside + ", defaults used");
+    *settings = Settings{};
     return false;
   }
   return true;
 }
 
 bool save_settings(const std::string& path, const Settings& settings, std::string* error) {
+  // Written to a temporary file in the same folder, flushed to disk, then renamed over the old one: a crash or kill
+  // at any moment leaves either the old file or the new one, never a half-written one.
   std::error_code ec;
   const std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    if (error) *error = "cannot write settings to " + path;
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  auto fail = [&](const std::string& why) {
+    if (error) *error = "cannot write settings to " + path + (why.empty() ? "" : ": " + why);
+    std::remove(temporary.c_str());
     return false;
-  }
-  out << settings_to_json(settings) << "\n";
-  if (!out) {
-    if (error) *error = "cannot write settings to " + path;
-    return false;
-  }
+  };
+  FILE* out = std::fopen(temporary.c_str(), "wb");
+  if (!out) return fail(std::strerror(errno));
+  const std::string text = settings_to_json(settings) + "\n";
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0 &&
+                       ::fsync(::fileno(out)) == 0;
+  const int write_errno = errno;
+  if (std::fclose(out) != 0 || !written) return fail(std::strerror(write_errno));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) return fail(std::strerror(errno));
   return true;
 }
 

@@ -1,6 +1,10 @@
 // Settings JSON round trip, defaults for missing fields, errors for bad files. Test thread.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +64,52 @@ TEST_CASE("settings files: missing is fine, unwritable is an error") {
   CHECK(back.prompt == "saved");
   CHECK_FALSE(save_settings("/proc/diffscope/settings.json", s, &error));
   CHECK_FALSE(error.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a broken settings file is set aside with a message and defaults are used (issue 12)") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_settings_broken";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "settings.json").string();
+  std::ofstream(path) << "{\"prompt\": \"half writ";
+  Settings s;
+  s.prompt = "stale";
+  std::string error;
+  CHECK_FALSE(load_settings(path, &s, &error));
+  CHECK(error.find("set aside as " + path + ".broken") != std::string::npos);
+  CHECK(s.prompt.empty());
+  CHECK(std::filesystem::exists(path + ".broken"));
+  CHECK_FALSE(std::filesystem::exists(path));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("kill -9 while saving leaves the old or the new settings, never a broken file (issue 12)") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_settings_kill";
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "settings.json").string();
+  Settings first;
+  first.prompt = std::string(200000, 'a');  // large enough that a write takes a while
+  std::string error;
+  REQUIRE(save_settings(path, first, &error));
+  for (int trial = 0; trial < 20; ++trial) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {  // keeps rewriting the file with alternating contents until killed
+      Settings s;
+      for (int i = 0;; ++i) {
+        s.prompt = std::string(200000, i % 2 ? 'b' : 'a');
+        save_settings(path, s, nullptr);
+      }
+    }
+    usleep(static_cast<useconds_t>(2000 + 1500 * trial));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    Settings back;
+    INFO("trial " << trial);
+    REQUIRE(load_settings(path, &back, &error));
+    CHECK(back.prompt.size() == 200000);
+  }
   std::filesystem::remove_all(dir);
 }
 
