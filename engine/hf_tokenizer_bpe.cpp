@@ -2,6 +2,7 @@
 // of two neighbours is applied until none is left (leftmost first among equal ranks). Any thread.
 #include "hf_tokenizer_bpe.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <queue>
 
@@ -163,11 +164,13 @@ std::vector<BpeModel::Piece> BpeModel::tokenize(const std::string& word) const {
 
   merge_all(symbols);
 
+  // Byte-fallback symbols of a character with a continuing-subword prefix or an end-of-word suffix count the affix's
+  // bytes too (HF emits those byte ids, so the ids must stay), which would put offsets past the word: clip them to it.
   std::vector<Piece> pieces;
   size_t offset = 0;
   for (const Symbol& s : symbols) {
     if (s.len == 0) continue;
-    pieces.push_back({s.id, offset, offset + s.len});
+    pieces.push_back({s.id, std::min(offset, word.size()), std::min(offset + s.len, word.size())});
     offset += s.len;
   }
   return pieces;

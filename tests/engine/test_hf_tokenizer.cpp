@@ -273,6 +273,30 @@ TEST_CASE("unsupported features and broken files are refused by name", "[hf_toke
   CHECK_THROWS_WITH(HfTokenizer::from_json_text(deep, "t.json"), Catch::Contains("nested deeper than 64"));
 }
 
+TEST_CASE("byte fallback with a continuing-subword prefix keeps HF's ids and offsets inside the text (issue 12)",
+          "[hf_tokenizer]") {
+  // The prefix "##" is part of the byte-fallback symbol, so HF emits <0x23> <0x23> before the character's bytes;
+  // the offsets used to count those affix bytes and ran past the text (std::out_of_range from substr).
+  json doc = llama2_style();
+  doc["model"]["continuing_subword_prefix"] = "##";
+  doc["model"]["end_of_word_suffix"] = "</w>";
+  doc["model"]["merges"] = json::array();  // merges would need the prefix on their right parts
+  const auto tok = load(doc);
+  const std::string text = "h\xC3\xA9";  // "hé": é is unknown, so it falls back to bytes
+  std::vector<Token> tokens;
+  REQUIRE_NOTHROW(tokens = tok->encode(text));
+  for (const Token& t : tokens) {
+    CHECK(t.byte_begin >= 0);
+    CHECK(t.byte_end <= static_cast<int64_t>(text.size()) + 1);  // the prepended "\u2581" is not in the text
+    CHECK(t.byte_begin <= t.byte_end);
+  }
+  // "##" + "é" + "</w>" as bytes: # # 0xC3 0xA9 < / w >, each a byte token, ids 3 + byte.
+  std::vector<int64_t> ids;
+  for (const Token& t : tokens) ids.push_back(t.id);
+  const std::vector<int64_t> tail(ids.end() - 8, ids.end());
+  CHECK(tail == std::vector<int64_t>{3 + '#', 3 + '#', 3 + 0xC3, 3 + 0xA9, 3 + '<', 3 + '/', 3 + 'w', 3 + '>'});
+}
+
 TEST_CASE("a FIFO named tokenizer.json is refused, not waited on (issue 12)", "[hf_tokenizer]") {
   TempDir dir("tokenizer-fifo");
   REQUIRE(mkfifo(dir.file("tokenizer.json").c_str(), 0600) == 0);
