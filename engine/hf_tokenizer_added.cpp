@@ -64,6 +64,34 @@ AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer* n
   const auto longest_first = [](const Pattern& a, const Pattern& b) { return a.text.size() > b.text.size(); };
   std::stable_sort(raw_patterns_.begin(), raw_patterns_.end(), longest_first);
   std::stable_sort(normalized_patterns_.begin(), normalized_patterns_.end(), longest_first);
+  for (size_t i = 0; i < raw_patterns_.size(); ++i) raw_trie_.add(raw_patterns_[i].text, i);
+  for (size_t i = 0; i < normalized_patterns_.size(); ++i) normalized_trie_.add(normalized_patterns_[i].text, i);
+}
+
+void AddedTokens::PatternTrie::add(const std::string& text, size_t pattern) {
+  uint32_t node = 0;
+  for (unsigned char byte : text) {
+    const uint64_t key = static_cast<uint64_t>(node) << 8 | byte;
+    auto it = edges_.find(key);
+    if (it == edges_.end()) {
+      it = edges_.emplace(key, static_cast<uint32_t>(ends_.size())).first;
+      ends_.push_back(-1);
+    }
+    node = it->second;
+  }
+  if (ends_[node] < 0) ends_[node] = static_cast<int64_t>(pattern);
+}
+
+int64_t AddedTokens::PatternTrie::longest_at(const std::string& s, size_t at) const {
+  int64_t found = -1;
+  uint32_t node = 0;
+  for (size_t i = at; i < s.size(); ++i) {
+    const auto it = edges_.find(static_cast<uint64_t>(node) << 8 | static_cast<unsigned char>(s[i]));
+    if (it == edges_.end()) break;
+    node = it->second;
+    if (ends_[node] >= 0) found = ends_[node];
+  }
+  return found;
 }
 
 const AddedToken* AddedTokens::find(int64_t id) const {
@@ -88,21 +116,17 @@ std::vector<TextPiece> AddedTokens::split(const NormalizedText& text, bool norma
   // Leftmost-longest, non-overlapping (as HF's Aho-Corasick scan): a hit that the rules below reject still
   // consumes its bytes.
   std::vector<Hit> hits;
-  if (!patterns.empty()) {
+  const PatternTrie& trie = normalized ? normalized_trie_ : raw_trie_;
+  if (!trie.empty()) {
     for (size_t i = 0; i < s.size();) {
-      const Pattern* hit = nullptr;
-      for (const Pattern& p : patterns) {
-        if (p.text[0] == s[i] && s.compare(i, p.text.size(), p.text) == 0) {
-          hit = &p;
-          break;
-        }
-      }
-      if (!hit) {
+      const int64_t found = trie.longest_at(s, i);
+      if (found < 0) {
         ++i;
         continue;
       }
-      hits.push_back({i, i + hit->text.size(), hit->token});
-      i += hit->text.size();
+      const Pattern& hit = patterns[static_cast<size_t>(found)];
+      hits.push_back({i, i + hit.text.size(), hit.token});
+      i += hit.text.size();
     }
   }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -49,9 +50,23 @@ class AddedTokens {
     std::string text;
     size_t token;  // index in tokens_
   };
+  // The patterns of one kind in a byte trie, so the longest one starting at a position is found in time bounded by
+  // the longest pattern, not the number of patterns (100,000 added tokens took 8.8 s on a 20,000-character prompt).
+  class PatternTrie {
+   public:
+    void add(const std::string& text, size_t pattern);  // the first pattern added for a text keeps it
+    // The longest pattern that `s` has at `at`: its index, or -1.
+    int64_t longest_at(const std::string& s, size_t at) const;
+    bool empty() const { return ends_.size() <= 1; }
+
+   private:
+    std::unordered_map<uint64_t, uint32_t> edges_;  // (node << 8 | byte) -> child node
+    std::vector<int64_t> ends_{-1};                 // per node: the pattern ending there, or -1 (node 0: the root)
+  };
   std::vector<AddedToken> tokens_;
   std::vector<Pattern> raw_patterns_;         // longest first
   std::vector<Pattern> normalized_patterns_;  // longest first
+  PatternTrie raw_trie_, normalized_trie_;
 };
 
 }  // namespace diffscope

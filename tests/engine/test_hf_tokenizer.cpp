@@ -297,6 +297,29 @@ TEST_CASE("byte fallback with a continuing-subword prefix keeps HF's ids and off
   CHECK(tail == std::vector<int64_t>{3 + '#', 3 + '#', 3 + 0xC3, 3 + 0xA9, 3 + '<', 3 + '/', 3 + 'w', 3 + '>'});
 }
 
+TEST_CASE("100,000 added tokens: the longest one at each position is found, leftmost first (issue 12)",
+          "[hf_tokenizer]") {
+  json doc = gpt2_style();
+  json added = json::array();
+  for (int i = 0; i < 100000; ++i) {
+    added.push_back({{"id", 1000 + i}, {"content", "tok" + std::to_string(i) + "!"}, {"single_word", false},
+                     {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}});
+  }
+  added.push_back({{"id", 999}, {"content", "tok1"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                   {"normalized", false}, {"special", true}});
+  doc["added_tokens"] = added;
+  const auto tok = load(doc);
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "Hello ";
+  text += "tok12345! tok1 tok12";  // the longest match wins where several start at one position
+  const std::vector<Token> tokens = tok->encode(text);
+  std::vector<int64_t> added_ids;
+  for (const Token& t : tokens) {
+    if (t.id >= 999) added_ids.push_back(t.id);
+  }
+  CHECK(added_ids == std::vector<int64_t>{1000 + 12345, 999, 999});
+}
+
 TEST_CASE("a FIFO named tokenizer.json is refused, not waited on (issue 12)", "[hf_tokenizer]") {
   TempDir dir("tokenizer-fifo");
   REQUIRE(mkfifo(dir.file("tokenizer.json").c_str(), 0600) == 0);
