@@ -303,6 +303,11 @@ TEST_CASE("malformed files are rejected with a message naming the file and the r
     build_file(path, R"({"x":{"dtype":"F32","shape":[-1,2],"data_offsets":[0,0]}})", "");
     require_open_fails(path, {"tensor 'x': \"shape\" is not a list of non-negative integers (found number)"});
   }
+  SECTION("a shape nested 100,000 deep (its error message dumped it recursively: stack overflow, issue 12)") {
+    build_file(path, "{\"x\":{\"dtype\":\"F32\",\"shape\":" + std::string(100000, '[') + std::string(100000, ']') +
+                         ",\"data_offsets\":[0,0]}}", "");
+    require_open_fails(path, {"tensor 'x': \"shape\" is not a list of non-negative integers (found array)"});
+  }
   SECTION("fractional shape") {
     build_file(path, R"({"x":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", std::string(4, '\0'));
     require_open_fails(path, {"tensor 'x': \"shape\"", "non-negative integers"});
