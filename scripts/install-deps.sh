@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages DiffScope needs to build, test and run. Nothing is fetched from anywhere else.
-# Usage: scripts/install-deps.sh        (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--sanitizers]   (as root, or with sudo available)
+#   --sanitizers  also clang and its runtime libraries, for scripts/test-sanitizers.sh and scripts/fuzz.sh (libFuzzer)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,10 @@ packages=(
   fonts-dejavu-core            # wide Unicode coverage for token labels
   libpcre2-dev                 # Unicode regex for HF tokenizers' split patterns
 )
+
+if [ "${1:-}" = "--sanitizers" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
