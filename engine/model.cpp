@@ -1,6 +1,7 @@
-// Llama / DiffLlama (V1) forward pass in LibTorch (ATen), following HF transformers' eager attention exactly, and the
-// Diff V2 attention of docs/diff-v2.md, with capture of maps, lambda and statistics. Called only by the thread that
-// owns the Model.
+// Llama / DiffLlama (V1) forward pass in LibTorch (ATen) as HF transformers computes it, and the Diff V2 attention of
+// docs/diff-v2.md. Attention is fused by default (never a (heads, T, T) tensor) or explicit as HF's eager attention;
+// statistics, overviews and maps come from each layer's queries and keys (layer_scan.h, attention_maps.h). Called
+// only by the thread that owns the Model.
 #include "model.h"
 
 #include <ATen/ATen.h>
