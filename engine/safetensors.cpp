@@ -72,25 +72,34 @@ bool byte_count(DType dtype, const std::vector<int64_t>& shape, uint64_t* bytes)
   return !__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(dtype)), bytes);
 }
 
-// The keys of the top-level object of `text` (valid JSON, already parsed) in the order they appear: one linear scan
-// that tracks strings and nesting; each key is decoded as a JSON string (escapes included).
-std::vector<std::string> top_level_keys(const std::string& text) {
+// The keys of the top-level object of `text` in the order they appear: one linear scan that tracks strings and
+// nesting; each key is decoded as a JSON string (escapes included). *end receives the index just past the object.
+// nlohmann's parser stops at a NUL byte as if the input ended there, so the caller checks what follows *end.
+std::vector<std::string> top_level_keys(const std::string& text, size_t* end) {
   std::vector<std::string> keys;
   int depth = 0;
   bool expect_key = false;
+  *end = text.size();
   for (size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
     if (ch == '"') {
-      size_t end = i + 1;
-      while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-      if (depth == 1 && expect_key) keys.push_back(Json::parse(text.substr(i, end - i + 1)).get<std::string>());
+      size_t close = i + 1;
+      while (close < text.size() && text[close] != '"') close += text[close] == '\\' ? 2 : 1;
+      if (depth == 1 && expect_key) {
+        const Json key = Json::parse(text.substr(i, close - i + 1), nullptr, /*allow_exceptions=*/false);
+        if (!key.is_string()) throw FileError("a header key is not a JSON string");
+        keys.push_back(key.get<std::string>());
+      }
       expect_key = false;
-      i = end;
+      i = close;
     } else if (ch == '{' || ch == '[') {
       ++depth;
       expect_key = ch == '{' && depth == 1;
     } else if (ch == '}' || ch == ']') {
-      --depth;
+      if (--depth == 0) {
+        *end = i + 1;
+        break;
+      }
     } else if (ch == ',' && depth == 1) {
       expect_key = true;
     }
@@ -242,7 +251,18 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
   }
   if (!root.is_object()) throw FileError(path + ": the header is not a JSON object");
   // The tensor names in header order; a name listed twice would make the file ambiguous (the parser keeps the last).
-  const std::vector<std::string> key_order = top_level_keys(std::string(header, header_size));
+  const std::string header_text(header, header_size);
+  size_t object_end = 0;
+  std::vector<std::string> key_order;
+  try {
+    key_order = top_level_keys(header_text, &object_end);
+  } catch (const FileError& e) {
+    throw FileError(path + ": " + e.what());
+  }
+  // Only space padding may follow the header's object (the parser would also stop at a NUL and ignore the rest).
+  if (header_text.find_first_not_of(" \t\r\n", object_end) != std::string::npos) {
+    throw FileError(path + ": the header has bytes after its JSON object (only space padding may follow it)");
+  }
   std::set<std::string> seen;
   for (const std::string& key : key_order) {
     if (!seen.insert(key).second) throw FileError(path + ": tensor '" + key + "' is listed twice in the header");

@@ -308,6 +308,10 @@ TEST_CASE("malformed files are rejected with a message naming the file and the r
                          ",\"data_offsets\":[0,0]}}", "");
     require_open_fails(path, {"tensor 'x': \"shape\" is not a list of non-negative integers (found array)"});
   }
+  SECTION("bytes after the header's object (found by fuzzing: the parser stops at a NUL, the key scan did not)") {
+    build_file(path, std::string("{}\0\0 \"k\":[0,\"x\"]}", 18), "");
+    require_open_fails(path, {"the header has bytes after its JSON object"});
+  }
   SECTION("fractional shape") {
     build_file(path, R"({"x":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", std::string(4, '\0'));
     require_open_fails(path, {"tensor 'x': \"shape\"", "non-negative integers"});
