@@ -169,14 +169,10 @@ void fetch_windows(const CliOptions& o, AttentionSnapshot& snap) {
                      std::to_string(w.row_begin) + ":" + std::to_string(w.row_end) + ", keys " +
                      std::to_string(w.col_begin) + ":" + std::to_string(w.col_end) + ")");
   }
-  const bool diff = snap.model.kind == AttentionKind::Differential;
-  const std::vector<MapKind> kinds = diff ? std::vector<MapKind>{MapKind::A1, MapKind::A2, MapKind::Diff}
-                                          : std::vector<MapKind>{MapKind::Standard};
   for (const HeadRef& ref : selected_heads(o, snap.model)) {
     LayerCapture& layer = snap.layers[static_cast<size_t>(ref.layer)];
-    for (MapKind kind : kinds) {
-      std::vector<Matrix>& maps = kind == MapKind::Standard ? layer.attn : kind == MapKind::A1 ? layer.attn1
-                                  : kind == MapKind::A2     ? layer.attn2 : layer.diff;
+    for (MapKind kind : map_kinds_of(snap.model)) {
+      std::vector<Matrix>& maps = layer.maps(kind);
       maps.resize(static_cast<size_t>(snap.model.num_heads));
       w.layer = ref.layer;
       w.kind = kind;

@@ -28,14 +28,24 @@ std::vector<int64_t> sub_heads_of(const HeadLayout& layout, MapKind kind, int he
   return {head};
 }
 
-// Rows per block so that one (n, rows, S) float32 tensor stays near 128 MiB, rounded down to a multiple of `pool`.
-int64_t rows_per_block(int64_t n, int64_t S, int64_t pool) {
-  const int64_t budget = int64_t{1} << 25;  // floats
-  const int64_t rows = std::max<int64_t>(1, budget / std::max<int64_t>(1, n * S));
+}  // namespace
+
+int64_t rows_per_block(int64_t n, int64_t S, int64_t budget_floats, int64_t pool) {
+  const int64_t rows = std::max<int64_t>(1, budget_floats / std::max<int64_t>(1, n * S));
   return std::max<int64_t>(pool, rows / pool * pool);
 }
 
-}  // namespace
+std::vector<int64_t> HeadLayout::a1_heads() const {
+  std::vector<int64_t> heads;
+  for (int pair = 0; pair < H / 2; ++pair) heads.push_back(a1(pair));
+  return heads;
+}
+
+std::vector<int64_t> HeadLayout::a2_heads() const {
+  std::vector<int64_t> heads;
+  for (int pair = 0; pair < H / 2; ++pair) heads.push_back(a2(pair));
+  return heads;
+}
 
 at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale) {
   const int64_t S = keys.size(1);
@@ -65,13 +75,8 @@ std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& l
   at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale);      // (H, R, T)
   (void)T;
   if (!layout.differential) return {p};
-  std::vector<int64_t> a1, a2;
-  for (int pair = 0; pair < layout.H / 2; ++pair) {
-    a1.push_back(layout.a1(pair));
-    a2.push_back(layout.a2(pair));
-  }
-  at::Tensor p1 = p.index_select(0, long_tensor(a1, p.device()));
-  at::Tensor p2 = p.index_select(0, long_tensor(a2, p.device()));
+  at::Tensor p1 = p.index_select(0, long_tensor(layout.a1_heads(), p.device()));
+  at::Tensor p2 = p.index_select(0, long_tensor(layout.a2_heads(), p.device()));
   at::Tensor lambda = layer.lambda.index_select(1, rows).unsqueeze(-1);                       // (P, R, 1)
   return {p1, p2, p1 - lambda * p2};
 }
@@ -118,7 +123,7 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
   const LayerQK& layer = layers_[static_cast<size_t>(w.layer)];
   const at::Device device = layer.q.device();
   const int64_t n = w.kind == MapKind::Diff ? 2 : 1;
-  const int64_t block = rows_per_block(n, r1, w.pool);
+  const int64_t block = rows_per_block(n, r1, int64_t{1} << 25, w.pool);  // 128 MiB per (n, rows, r1) tensor
   at::Tensor out = at::zeros({out_rows, out_cols}, at::TensorOptions().device(device).dtype(at::kFloat));
   for (int64_t rb = r0; rb < r1; rb += block) {
     const int64_t re = std::min(rb + block, r1);

@@ -23,6 +23,8 @@ struct HeadLayout {
   int num_heads() const { return differential ? H / 2 : H; }
   int a1(int pair) const { return a1_offset + a1_stride * pair; }
   int a2(int pair) const { return a2_offset + a2_stride * pair; }
+  std::vector<int64_t> a1_heads() const;  // a1(p) for every pair p, in pair order
+  std::vector<int64_t> a2_heads() const;
   int kv_of(int sub_head) const { return sub_head / (H / KV); }
 };
 
@@ -45,6 +47,10 @@ at::Tensor map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind
 // The rows of every head's maps at once, for statistics on a few query rows: for a standard layer {A (H, R, T)};
 // for a Diff layer {A1 (P, R, T), A2 (P, R, T), D (P, R, T)}.
 std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& rows);
+
+// Query rows per block so that one (n, rows, S) float32 tensor holds at most `budget_floats` (at least one row),
+// rounded down to a multiple of `pool` (at least `pool`): the block size of every row-blocked computation.
+int64_t rows_per_block(int64_t n, int64_t S, int64_t budget_floats, int64_t pool = 1);
 
 // Pools a (R, C) block into (ceil(R / pool), ceil(C / pool)) cells, each the entry of largest |value| (sign kept).
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool);

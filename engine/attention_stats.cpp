@@ -107,6 +107,14 @@ at::Tensor rollout_step(const at::Tensor& mean_map, const at::Tensor& so_far) {
   return so_far.defined() ? mixed.matmul(so_far) : mixed;
 }
 
+at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region) {
+  const auto opts = rows.options();
+  const at::Tensor outside = to_device(region.outside, opts);
+  return at::stack({(rows.matmul(to_device(region.span, opts)) * weight).sum(-1),
+                    (rows.matmul(outside) * weight).sum(-1),
+                    (rows.abs().matmul(outside) * weight).sum(-1)}, 1);
+}
+
 std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool signed_map, const SignalRegion& region) {
   const at::Tensor maps = maps_in.to(at::kFloat).tril();  // (N, T, T); keys after the query never count
   const int64_t N = maps.size(0), T = maps.size(1);
@@ -135,12 +143,10 @@ std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool sign
     // Only the query rows matter: pick them first, so |maps| never copies the whole (N, T, T) tensor.
     const at::Tensor q = to_device(region.query_weight, opts);
     const at::Tensor rows = q.nonzero().squeeze(1);
-    const at::Tensor picked = maps.index_select(1, rows);  // (N, |Q|, T)
-    const at::Tensor weight = q.index_select(0, rows);
-    const at::Tensor outside = to_device(region.outside, opts);
-    signal = (picked.matmul(to_device(region.span, opts)) * weight).sum(-1);
-    noise = (picked.matmul(outside) * weight).sum(-1);
-    noise_abs = (picked.abs().matmul(outside) * weight).sum(-1);
+    const at::Tensor table = signal_noise_of_rows(maps.index_select(1, rows), q.index_select(0, rows), region);
+    signal = table.select(1, 0);
+    noise = table.select(1, 1);
+    noise_abs = table.select(1, 2);
   }
   at::Tensor table = at::stack({entropy, sink, max_attention, distance, signal, noise, noise_abs}, 1)
                          .to(at::kDouble).cpu().contiguous();                  // (N, 7)

@@ -20,10 +20,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::vector<MapKind> kinds_of(const ModelInfo& model) {
-  if (model.kind == AttentionKind::Differential) return {MapKind::A1, MapKind::A2, MapKind::Diff};
-  return {MapKind::Standard};
-}
 
 // NaN (e.g. signal without a span) is written as null: JSON has no NaN.
 ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
@@ -74,7 +70,7 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
     const std::string prefix = "layer." + std::to_string(i) + ".";
-    for (MapKind kind : kinds_of(snap.model)) {
+    for (MapKind kind : map_kinds_of(snap.model)) {
       // The captured heads of this layer, stacked; when not every head was captured, metadata names them.
       const std::vector<Matrix>& maps = layer.maps(kind);
       std::vector<size_t> heads;
@@ -157,7 +153,7 @@ std::string stats_json(const AttentionSnapshot& snap) {
     }
     l["attn_logits"] = outliers_object(layer.attn_logits);
     l["hidden_states"] = outliers_object(layer.hidden_states);
-    for (MapKind kind : kinds_of(m)) {
+    for (MapKind kind : map_kinds_of(m)) {
       ordered_json heads = ordered_json::array();
       for (const HeadStats& s : layer.stats(kind)) heads.push_back(stats_object(s));
       l[map_kind_name(kind)] = heads;
@@ -175,7 +171,7 @@ void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
   auto cell = [](double v) { return std::isfinite(v) ? std::to_string(v) : std::string(); };
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
-    for (MapKind kind : kinds_of(snap.model)) {
+    for (MapKind kind : map_kinds_of(snap.model)) {
       const auto& stats = layer.stats(kind);
       for (size_t h = 0; h < stats.size(); ++h) {
         const HeadStats& s = stats[h];
@@ -197,7 +193,7 @@ std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionS
   std::vector<std::string> written;
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     if (selection.layer && *selection.layer != static_cast<int>(i)) continue;
-    for (MapKind kind : kinds_of(snap.model)) {
+    for (MapKind kind : map_kinds_of(snap.model)) {
       const std::vector<Matrix>& maps = snap.layers[i].maps(kind);
       for (size_t h = 0; h < maps.size(); ++h) {
         if (selection.head && *selection.head != static_cast<int>(h)) continue;

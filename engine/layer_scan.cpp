@@ -137,15 +137,7 @@ std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int6
 // signal, noise and |noise| of each map in `maps` (N, R, T) for the query rows R of `region` (weights in row order).
 void signal_noise(const at::Tensor& maps, const SignalRegion& region, const at::Tensor& weights,
                   std::vector<HeadStats>& stats) {
-  auto vec = [&](const std::vector<float>& v) {
-    return at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat)
-        .to(maps.device(), /*non_blocking=*/false, /*copy=*/true);
-  };
-  const at::Tensor outside = vec(region.outside);
-  at::Tensor table = at::stack({(maps.matmul(vec(region.span)) * weights).sum(-1),
-                                (maps.matmul(outside) * weights).sum(-1),
-                                (maps.abs().matmul(outside) * weights).sum(-1)}, 1)
-                         .to(at::kDouble).cpu().contiguous();  // (N, 3)
+  const at::Tensor table = signal_noise_of_rows(maps, weights, region).to(at::kDouble).cpu().contiguous();  // (N, 3)
   const double* v = table.data_ptr<double>();
   for (size_t n = 0; n < stats.size(); ++n, v += 3) {
     stats[n].signal = v[0];
@@ -180,13 +172,8 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     if (!layout.differential) {
       capture.overview.attn = overview_matrices(pooled);
     } else {
-      std::vector<int64_t> a1, a2;
-      for (int p = 0; p < P; ++p) {
-        a1.push_back(layout.a1(p));
-        a2.push_back(layout.a2(p));
-      }
-      capture.overview.attn1 = overview_matrices(pooled, a1);
-      capture.overview.attn2 = overview_matrices(pooled, a2);
+      capture.overview.attn1 = overview_matrices(pooled, layout.a1_heads());
+      capture.overview.attn2 = overview_matrices(pooled, layout.a2_heads());
       capture.overview.diff = overview_matrices(scan.diff_overview.cpu().contiguous());
     }
   }
@@ -198,12 +185,8 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   if (!layout.differential) {
     capture.stats_attn = row_means(rows[1], rows[4], rows[2], rows[3]);
   } else {
-    std::vector<int64_t> a1_list, a2_list;
-    for (int p = 0; p < P; ++p) {
-      a1_list.push_back(layout.a1(p));
-      a2_list.push_back(layout.a2(p));
-    }
-    const at::Tensor a1 = at::tensor(a1_list).to(rows.device()), a2 = at::tensor(a2_list).to(rows.device());
+    const at::Tensor a1 = at::tensor(layout.a1_heads()).to(rows.device());
+    const at::Tensor a2 = at::tensor(layout.a2_heads()).to(rows.device());
     auto of = [&](int quantity, const at::Tensor& heads) { return rows[quantity].index_select(0, heads); };
     capture.stats_attn1 = row_means(of(1, a1), of(4, a1), of(2, a1), of(3, a1));
     capture.stats_attn2 = row_means(of(1, a2), of(4, a2), of(2, a2), of(3, a2));

@@ -331,11 +331,6 @@ struct Model::Impl {
     return l;
   }
 
-  std::vector<MapKind> map_kinds() const {
-    if (differential()) return {MapKind::A1, MapKind::A2, MapKind::Diff};
-    return {MapKind::Standard};
-  }
-
   // The values each sub-head reads, (H, S, dv). HF diffllama (V1): V is split along KV heads into two halves, each
   // tiled back to KV heads and expanded like K; every sub-head reads both halves, so dv = 2d and a sub-head's output is
   // A (V1 | V2). Standard and V2: the KV head of the sub-head's group, dv = d.
@@ -378,7 +373,7 @@ struct Model::Impl {
     // LibTorch 1.13 has no fused attention: the explicit computation a block of query rows at a time, so at most
     // (H, block, S) scores exist at once.
     const int64_t H = q.size(0);
-    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, H * S));
+    const int64_t block = rows_per_block(H, S, int64_t{1} << 24);
     at::Tensor out = at::empty({H, T, values.size(2)}, values.options());
     const auto long_options = q.options().dtype(at::kLong);
     for (int64_t r0 = 0; r0 < T; r0 += block) {
@@ -411,13 +406,8 @@ struct Model::Impl {
       return;
     }
     const HeadLayout layout = head_layout();
-    std::vector<int64_t> a1, a2;
-    for (int p = 0; p < layout.num_heads(); ++p) {
-      a1.push_back(layout.a1(p));
-      a2.push_back(layout.a2(p));
-    }
-    at::Tensor p1 = probs.index_select(0, at::tensor(a1).to(probs.device()));
-    at::Tensor p2 = probs.index_select(0, at::tensor(a2).to(probs.device()));
+    at::Tensor p1 = probs.index_select(0, at::tensor(layout.a1_heads()).to(probs.device()));
+    at::Tensor p2 = probs.index_select(0, at::tensor(layout.a2_heads()).to(probs.device()));
     capture.attn1 = capture_maps(p1, request, index);
     capture.attn2 = capture_maps(p2, request, index);
     capture.diff = capture_maps(p1 - lambda_rows.unsqueeze(-1) * p2, request, index);
@@ -428,13 +418,12 @@ struct Model::Impl {
     const HeadLayout layout = head_layout();
     const int64_t T = qk.q.size(1);
     const at::Tensor rows = at::arange(T, at::TensorOptions().device(qk.q.device()).dtype(at::kLong));
-    for (MapKind kind : map_kinds()) {
+    for (MapKind kind : map_kinds_of(info)) {
       std::vector<Matrix> maps(static_cast<size_t>(layout.num_heads()));
       for (int h = 0; h < layout.num_heads(); ++h) {
         if (wants_map(request, index, h)) maps[static_cast<size_t>(h)] = to_matrix(map_rows(qk, layout, kind, h, rows, T));
       }
-      (kind == MapKind::Standard ? capture.attn : kind == MapKind::A1 ? capture.attn1
-                                                : kind == MapKind::A2 ? capture.attn2 : capture.diff) = std::move(maps);
+      capture.maps(kind) = std::move(maps);
     }
   }
 
@@ -443,7 +432,7 @@ struct Model::Impl {
     const HeadLayout layout = head_layout();
     const int64_t T = qk.q.size(1);
     at::Tensor mean = at::zeros({T, T}, qk.q.options().dtype(at::kFloat));
-    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, layout.H * T));
+    const int64_t block = rows_per_block(layout.H, T, int64_t{1} << 24);
     for (int64_t r0 = 0; r0 < T; r0 += block) {
       const int64_t r1 = std::min(r0 + block, T);
       const at::Tensor rows = at::arange(r0, r1, at::TensorOptions().device(qk.q.device()).dtype(at::kLong));
@@ -731,7 +720,7 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
     snap.request = request;
     std::shared_ptr<TorchMapStore> store;
     if (request.keep_store) {
-      store = std::make_shared<TorchMapStore>(m.head_layout(), m.map_kinds(), static_cast<int64_t>(ids.size()));
+      store = std::make_shared<TorchMapStore>(m.head_layout(), map_kinds_of(m.info), static_cast<int64_t>(ids.size()));
     }
     at::Tensor x = m.forward(ids, 0, request, snap.layers, nullptr, store.get(), should_stop, &layer);
     if (request.logits) snap.logits = to_matrix(m.logits(x));

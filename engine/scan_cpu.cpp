@@ -91,7 +91,7 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
   const int64_t units = P > 0 ? P : H;
   const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(units, std::thread::hardware_concurrency()));
   std::vector<Tally> tallies(static_cast<size_t>(threads));
-  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, H * T));  // 64 MiB of scores
+  const int64_t block = rows_per_block(H, T, int64_t{1} << 24);  // 64 MiB of scores
   for (int64_t r0 = 0; r0 < T; r0 += block) {
     const int64_t r1 = std::min(r0 + block, T), B = r1 - r0;
     // (H, B, r1) scores of rows [r0, r1) over the keys they can see, exactly as the explicit forward forms them.

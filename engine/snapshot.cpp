@@ -16,11 +16,16 @@ const char* map_kind_name(MapKind kind) {
   return "?";
 }
 
+std::vector<MapKind> map_kinds_of(const ModelInfo& model) {
+  if (model.kind == AttentionKind::Differential) return {MapKind::A1, MapKind::A2, MapKind::Diff};
+  return {MapKind::Standard};
+}
+
 namespace {
 
 // The member of a per-kind quartet (maps, overviews, statistics) that holds `kind`.
 template <class T>
-const T& of_kind(MapKind kind, const T& standard, const T& a1, const T& a2, const T& diff) {
+T& of_kind(MapKind kind, T& standard, T& a1, T& a2, T& diff) {
   switch (kind) {
     case MapKind::A1: return a1;
     case MapKind::A2: return a2;
@@ -33,6 +38,7 @@ const T& of_kind(MapKind kind, const T& standard, const T& a1, const T& a2, cons
 }  // namespace
 
 const std::vector<Matrix>& LayerCapture::maps(MapKind kind) const { return of_kind(kind, attn, attn1, attn2, diff); }
+std::vector<Matrix>& LayerCapture::maps(MapKind kind) { return of_kind(kind, attn, attn1, attn2, diff); }
 
 int64_t MapOverview::cell_for(int64_t T, int side) {
   const int64_t s = side < 1 ? 1 : side;

@@ -62,6 +62,10 @@ struct Matrix {
 enum class MapKind { Standard, A1, A2, Diff };
 const char* map_kind_name(MapKind kind);  // "attn", "attn1", "attn2", "diff" (the --maps tensor suffixes)
 
+struct ModelInfo;
+// The maps a model has per head: {Standard}, or {A1, A2, Diff} for a Diff model.
+std::vector<MapKind> map_kinds_of(const ModelInfo& model);
+
 // Statistics of one head's map (REFERENCE.md section 6). For signed Diff maps: sink mass, distance, signal and noise
 // are signed sums; entropy and max attention use the positive part of each row renormalized to sum 1.
 // signal/noise are NaN when no span was given.
@@ -116,6 +120,7 @@ struct LayerCapture {
                                 // input tokens (torch_stats.h rollout_step has the definition)
 
   const std::vector<Matrix>& maps(MapKind kind) const;
+  std::vector<Matrix>& maps(MapKind kind);  // for whoever fills them (the engine, the CLI's windows)
   const std::vector<HeadStats>& stats(MapKind kind) const;
   double mean_lambda() const;   // mean of `lambda` (Diff), 0 for a standard layer
 };

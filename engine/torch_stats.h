@@ -21,6 +21,10 @@ struct SignalRegion {
 };
 SignalRegion signal_region(const CaptureRequest& request, int64_t T);
 
+// signal, noise and |noise| of maps already cut to the query rows of `region`: rows (N, R, T) float32 and weight (R)
+// the rows' query weights, on one device. Returns (N, 3) float32 on that device.
+at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region);
+
 // The two implementations: plain loops over host memory (maps: N * T * T floats, row-major), and ATen ops.
 std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_t T, bool signed_map,
                                             const SignalRegion& region);

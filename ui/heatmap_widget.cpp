@@ -97,7 +97,7 @@ MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map
     // Say when the picture is pooled (more cells than pixels): each pixel shows its block's largest |value|.
     const int64_t pool = HeatmapRenderer::screen_pool(map.texture, style.view, fb_w, fb_h);
     if (pool > 1) {
-      char note[64];
+      char note[80];
       std::snprintf(note, sizeof note, "max |value| of %lldx%lld cells per pixel", static_cast<long long>(pool),
                     static_cast<long long>(pool));
       const ImVec2 text = ImGui::CalcTextSize(note);

@@ -22,11 +22,6 @@ namespace {
 
 std::string fixture(const std::string& name) { return std::string(DIFFSCOPE_FIXTURES) + "/hf/" + name; }
 
-std::vector<MapKind> kinds_of(const ModelInfo& info) {
-  if (info.kind == AttentionKind::Differential) return {MapKind::A1, MapKind::A2, MapKind::Diff};
-  return {MapKind::Standard};
-}
-
 // A prompt long enough that the overview pools (T > overview_size) and blocks of rows do not divide it evenly.
 std::vector<Token> prompt(int64_t T, int64_t vocab) {
   std::mt19937 rng(7);
@@ -105,7 +100,7 @@ void check_paths(const std::string& dir, int64_t T) {
     const LayerCapture& b = fused.layers[l];
     CHECK(b.attn.empty());
     CHECK(b.overview.cell == cell);
-    for (MapKind kind : kinds_of(info)) {
+    for (MapKind kind : map_kinds_of(info)) {
       INFO("map " << map_kind_name(kind));
       for (int h = 0; h < info.num_heads; ++h) {
         INFO("head " << h);
