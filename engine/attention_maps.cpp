@@ -8,13 +8,14 @@
 #include <cmath>
 #include <string>
 
+#include "deferred_host.h"
 #include "errors.h"
 
 namespace diffscope {
 namespace {
 
 at::Tensor long_tensor(const std::vector<int64_t>& v, const at::Device& device) {
-  return at::tensor(v, at::TensorOptions().dtype(at::kLong)).to(device);
+  return to_device_async(at::tensor(v, at::TensorOptions().dtype(at::kLong)), device);
 }
 
 // The sub-heads a map of `kind` of `head` is made of: one, or A1 and A2 for D.

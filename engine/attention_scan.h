@@ -67,6 +67,9 @@ struct ScanPairsOutput {
   // Logit candidates for an exact top-10: every |s_ij| >= candidate_threshold is appended at an atomically
   // incremented index; values past candidate_capacity are counted but not stored.
   float candidate_threshold = 0;
+  // CUDA only: when set, the threshold is read from this device float instead (written by work queued before on the
+  // same stream), so that the caller need not wait for pass 1 to choose it.
+  const float* candidate_threshold_device = nullptr;
   float* candidates = nullptr;              // (candidate_capacity)
   unsigned long long* candidate_count = nullptr;  // one counter, zeroed by the caller
   int64_t candidate_capacity = 0;

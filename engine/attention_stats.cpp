@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "deferred_host.h"
 #include "errors.h"
 #include "torch_stats.h"
 
@@ -15,8 +16,8 @@ namespace {
 
 // A (T) vector built on the host, moved to the maps' device in one copy.
 at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options) {
-  return at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat)
-      .to(options.device(), options.dtype().toScalarType(), false, /*copy=*/true);
+  const at::Tensor host = at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat);
+  return to_device_async(host, options.device()).to(options.dtype().toScalarType());
 }
 
 // A 0/1 vector marking the keys of [begin, end), clipped to the prompt.
@@ -168,37 +169,44 @@ std::vector<HeadStats> head_statistics(const at::Tensor& maps, bool signed_map, 
   return head_statistics_aten(maps, signed_map, region);
 }
 
-OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded) {
+at::Tensor outlier_order_statistics(const at::Tensor& abs_values, int64_t excluded) {
   // Order statistics by selection (O(n)) rather than sorting: the attention logits of a layer have H * T * T entries.
   // Excluded entries hold -1, below every |value|, so they occupy the first `excluded` ranks.
   const int64_t n = abs_values.numel(), kept = n - excluded;
-  if (kept <= 0) return {};
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  if (kept <= 0) return at::full({3}, std::nan(""), f64.device(abs_values.device()));
   const int64_t k10 = n - std::min<int64_t>(10, kept);  // 0-based rank of the 10th largest
   const int64_t k_median = excluded + (kept - 1) / 2;    // the lower middle value, as torch.median
-  OutlierStats s;
   if (abs_values.is_cpu()) {
     const at::Tensor flat = abs_values.reshape({-1}).to(at::kFloat).contiguous();
     // std::nth_element on a copy: LibTorch 1.13's CPU kthvalue is many times slower on one long row.
     std::vector<float> v(flat.data_ptr<float>(), flat.data_ptr<float>() + n);
-    s.top1 = *std::max_element(v.begin(), v.end());
+    const double top1 = *std::max_element(v.begin(), v.end());
     std::nth_element(v.begin(), v.begin() + k10, v.end());
-    s.top10 = v[static_cast<size_t>(k10)];
+    const double top10 = v[static_cast<size_t>(k10)];
     // After the first selection everything left of k10 is <= v[k10] and everything right of it is >=.
     if (k_median < k10) std::nth_element(v.begin(), v.begin() + k_median, v.begin() + k10);
     if (k_median > k10) std::nth_element(v.begin() + k10 + 1, v.begin() + k_median, v.end());
-    s.median = v[static_cast<size_t>(k_median)];
-    return s;
+    return at::tensor(std::vector<double>{top1, top10, static_cast<double>(v[static_cast<size_t>(k_median)])}, f64);
   }
   // On a GPU one radix sort, in the values' own dtype (16-bit keys sort in half the passes; the order is the same):
   // kthvalue over one long row works as a single slice, while a sort spreads over the whole GPU.
   const at::Tensor sorted = std::get<0>(abs_values.reshape({-1}).sort());
-  const at::Tensor picked =
-      sorted.index_select(0, at::tensor({n - 1, k10, k_median}, at::TensorOptions().dtype(at::kLong)).to(sorted.device()))
-          .to(at::kCPU, at::kDouble);
-  s.top1 = picked.data_ptr<double>()[0];
-  s.top10 = picked.data_ptr<double>()[1];
-  s.median = picked.data_ptr<double>()[2];
+  return at::stack({sorted[n - 1], sorted[k10], sorted[k_median]}).to(at::kDouble);
+}
+
+OutlierStats outlier_stats_of(const at::Tensor& host_figures) {
+  const double* v = host_figures.data_ptr<double>();
+  OutlierStats s;
+  if (std::isnan(v[0])) return s;
+  s.top1 = v[0];
+  s.top10 = v[1];
+  s.median = v[2];
   return s;
+}
+
+OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded) {
+  return outlier_stats_of(outlier_order_statistics(abs_values, excluded).cpu());
 }
 
 OutlierStats outlier_statistics(const at::Tensor& values) { return outlier_statistics_of_abs(values.abs(), 0); }

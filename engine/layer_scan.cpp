@@ -9,6 +9,7 @@
 #include <string>
 
 #include "attention_scan.h"
+#include "deferred_host.h"
 #include "errors.h"
 #include "logit_histogram.h"
 #include "scan_cpu.h"
@@ -39,7 +40,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   t.overview = at::empty({H, C, C}, f32);
   t.diff_overview = at::empty({P, C, C}, f32);
   t.diff_rows = at::empty({2, P, T}, f32);
-  at::Tensor candidates = at::empty({kCandidateCapacity}, f32);
+  at::Tensor candidates = at::full({kCandidateCapacity}, -1.0f, f32);  // below every |s|: unfilled slots sort last
   at::Tensor candidate_count = at::zeros({1}, f32.dtype(at::kLong));
 
   AttentionScanInput in;
@@ -79,44 +80,53 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   pass2.candidate_count = reinterpret_cast<unsigned long long*>(candidate_count.data_ptr<int64_t>());
   pass2.candidate_capacity = kCandidateCapacity;
   // Every entry among the 10 largest |s| is at least the 10th largest row maximum (ten rows, ten distinct entries).
+  // The threshold stays on the device: pass 2 reads it there, so nothing waits for pass 1.
   const at::Tensor row_max_abs = t.rows[5].reshape({-1});
-  pass2.candidate_threshold = row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().item<float>() : 0.0f;
+  const at::Tensor threshold = row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().contiguous()
+                                                         : at::zeros({}, f32);
+  pass2.candidate_threshold_device = threshold.data_ptr<float>();
   attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, nullptr);
 
-  const at::Tensor counts = histogram.cpu();
-  t.histogram.assign(reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()),
-                     reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()) + kLogitBins);
-  const int64_t found = candidate_count.item<int64_t>();
-  if (found <= kCandidateCapacity) {
-    const at::Tensor top = std::get<0>(candidates.slice(0, 0, found).topk(std::min<int64_t>(10, found))).cpu();
-    t.top_abs.assign(top.data_ptr<float>(), top.data_ptr<float>() + top.numel());
-  }
+  t.histogram_device = histogram;
+  t.top_abs_device = std::get<0>(candidates.topk(10));
+  t.candidate_count_device = candidate_count;
+  t.candidate_capacity = kCandidateCapacity;
   return t;
 }
 #endif
 
-// Mean over rows of per-row figures, with entropy normalized by log(i + 1) over rows i >= 1.
 // Means over rows of per-row figures, on their device in float64, for N maps at once: entropy (N, T) normalized by
-// log(i + 1) over rows i >= 1, sink, max and distance (N, T). Only the (N, 4) result goes to the host.
-std::vector<HeadStats> row_means(const at::Tensor& entropy, const at::Tensor& sink, const at::Tensor& max_attention,
-                                 const at::Tensor& distance) {
+// log(i + 1) over rows i >= 1, sink, max and distance (N, T). Returns the (N, 4) table, still on that device.
+at::Tensor row_means(const at::Tensor& entropy, const at::Tensor& sink, const at::Tensor& max_attention,
+                     const at::Tensor& distance) {
   const int64_t N = entropy.size(0), T = entropy.size(1);
   const auto f64 = entropy.options().dtype(at::kDouble);
   const at::Tensor normalized_entropy =
       T > 1 ? (entropy.slice(1, 1, T).to(at::kDouble) / at::arange(2, T + 1, f64).log()).mean(1)
             : at::full({N}, std::nan(""), f64);
-  const at::Tensor table = at::stack({normalized_entropy, sink.to(at::kDouble).mean(1),
-                                      max_attention.to(at::kDouble).mean(1), distance.to(at::kDouble).mean(1)}, 1)
-                               .cpu().contiguous();  // (N, 4)
-  std::vector<HeadStats> out(static_cast<size_t>(N));
-  const double* v = table.data_ptr<double>();
-  for (int64_t n = 0; n < N; ++n, v += 4) {
-    out[static_cast<size_t>(n)].entropy = v[0];
-    out[static_cast<size_t>(n)].sink_mass = v[1];
-    out[static_cast<size_t>(n)].max_attention = v[2];
-    out[static_cast<size_t>(n)].distance = v[3];
-  }
-  return out;
+  return at::stack({normalized_entropy, sink.to(at::kDouble).mean(1), max_attention.to(at::kDouble).mean(1),
+                    distance.to(at::kDouble).mean(1)}, 1);
+}
+
+// `stats` becomes one HeadStats per row of the (N, 4) table of row_means, once the run's results reach the host.
+void defer_means(DeferredHost& deferred, const at::Tensor& table, std::vector<HeadStats>& stats) {
+  const at::Tensor host = deferred.to_host(table);
+  deferred.then([host, &stats] {
+    const int64_t N = host.size(0);
+    stats.assign(static_cast<size_t>(N), HeadStats{});
+    const double* v = host.data_ptr<double>();
+    for (int64_t n = 0; n < N; ++n, v += 4) {
+      stats[static_cast<size_t>(n)].entropy = v[0];
+      stats[static_cast<size_t>(n)].sink_mass = v[1];
+      stats[static_cast<size_t>(n)].max_attention = v[2];
+      stats[static_cast<size_t>(n)].distance = v[3];
+    }
+  });
+}
+
+// The sub-heads offset, offset + stride, ... (P of them) of a (H, ...) tensor: a view, no index tensor to upload.
+at::Tensor sub_heads(const at::Tensor& t, int offset, int stride, int64_t P) {
+  return t.slice(0, offset, offset + stride * (P - 1) + 1, stride);
 }
 
 // The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty).
@@ -134,21 +144,25 @@ std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int6
   return out;
 }
 
-// signal, noise and |noise| of each map in `maps` (N, R, T) for the query rows R of `region` (weights in row order).
-void signal_noise(const at::Tensor& maps, const SignalRegion& region, const at::Tensor& weights,
-                  std::vector<HeadStats>& stats) {
-  const at::Tensor table = signal_noise_of_rows(maps, weights, region).to(at::kDouble).cpu().contiguous();  // (N, 3)
-  const double* v = table.data_ptr<double>();
-  for (size_t n = 0; n < stats.size(); ++n, v += 3) {
-    stats[n].signal = v[0];
-    stats[n].noise = v[1];
-    stats[n].noise_abs = v[2];
-  }
+// signal, noise and |noise| of each map in `maps` (N, R, T) for the query rows R of `region` (weights in row order),
+// written into `stats` (filled by an earlier step) once the run's results reach the host.
+void defer_signal_noise(DeferredHost& deferred, const at::Tensor& maps, const SignalRegion& region,
+                        const at::Tensor& weights, std::vector<HeadStats>& stats) {
+  const at::Tensor host = deferred.to_host(signal_noise_of_rows(maps, weights, region).to(at::kDouble));  // (N, 3)
+  deferred.then([host, &stats] {
+    const double* v = host.data_ptr<double>();
+    for (size_t n = 0; n < stats.size(); ++n, v += 3) {
+      stats[n].signal = v[0];
+      stats[n].noise = v[1];
+      stats[n].noise_abs = v[2];
+    }
+  });
 }
 
 }  // namespace
 
-void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture) {
+void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
+                DeferredHost& deferred) {
   const bool stats = request.statistics;
   const bool overviews = request.overviews;
   if (!stats && !overviews) return;
@@ -165,17 +179,20 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   if (!scan.rows.defined()) {  // the CPU, or a GPU in a build without the kernels (then on copies: correct, slow)
     scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell);
   }
-  stage.emplace("statistics: overviews to the host", q.device());
+  stage.emplace("statistics: overviews queued to the host", q.device());
   if (overviews) {
-    const at::Tensor pooled = scan.overview.cpu().contiguous();
     capture.overview.cell = cell;
-    if (!layout.differential) {
-      capture.overview.attn = overview_matrices(pooled);
-    } else {
-      capture.overview.attn1 = overview_matrices(pooled, layout.a1_heads());
-      capture.overview.attn2 = overview_matrices(pooled, layout.a2_heads());
-      capture.overview.diff = overview_matrices(scan.diff_overview.cpu().contiguous());
-    }
+    const at::Tensor pooled = deferred.to_host(scan.overview);
+    const at::Tensor diff_pooled = P > 0 ? deferred.to_host(scan.diff_overview) : at::Tensor();
+    deferred.then([&capture, pooled, diff_pooled, layout] {
+      if (!layout.differential) {
+        capture.overview.attn = overview_matrices(pooled);
+      } else {
+        capture.overview.attn1 = overview_matrices(pooled, layout.a1_heads());
+        capture.overview.attn2 = overview_matrices(pooled, layout.a2_heads());
+        capture.overview.diff = overview_matrices(diff_pooled);
+      }
+    });
   }
   if (!stats) return;
 
@@ -183,18 +200,17 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
   const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
   if (!layout.differential) {
-    capture.stats_attn = row_means(rows[1], rows[4], rows[2], rows[3]);
+    defer_means(deferred, row_means(rows[1], rows[4], rows[2], rows[3]), capture.stats_attn);
   } else {
-    const at::Tensor a1 = at::tensor(layout.a1_heads()).to(rows.device());
-    const at::Tensor a2 = at::tensor(layout.a2_heads()).to(rows.device());
-    auto of = [&](int quantity, const at::Tensor& heads) { return rows[quantity].index_select(0, heads); };
-    capture.stats_attn1 = row_means(of(1, a1), of(4, a1), of(2, a1), of(3, a1));
-    capture.stats_attn2 = row_means(of(1, a2), of(4, a2), of(2, a2), of(3, a2));
+    auto a1 = [&](int quantity) { return sub_heads(rows[quantity], layout.a1_offset, layout.a1_stride, P); };
+    auto a2 = [&](int quantity) { return sub_heads(rows[quantity], layout.a2_offset, layout.a2_stride, P); };
+    defer_means(deferred, row_means(a1(1), a1(4), a1(2), a1(3)), capture.stats_attn1);
+    defer_means(deferred, row_means(a2(1), a2(4), a2(2), a2(3)), capture.stats_attn2);
     // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
     const at::Tensor lambda_rows = lambda.to(rows.device()).to(at::kDouble);  // (P, T)
-    const at::Tensor sink = of(4, a1).to(at::kDouble) - lambda_rows * of(4, a2).to(at::kDouble);
-    const at::Tensor distance = of(3, a1).to(at::kDouble) - lambda_rows * of(3, a2).to(at::kDouble);
-    capture.stats_diff = row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance);
+    const at::Tensor sink = a1(4).to(at::kDouble) - lambda_rows * a2(4).to(at::kDouble);
+    const at::Tensor distance = a1(3).to(at::kDouble) - lambda_rows * a2(3).to(at::kDouble);
+    defer_means(deferred, row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance), capture.stats_diff);
   }
 
   stage.emplace("statistics: signal and noise rows", q.device());
@@ -210,15 +226,15 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
       }
     }
     const at::Device device = layer.q.device();
-    const at::Tensor row_index = at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)).to(device);
-    const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kFloat)).to(device);
+    const at::Tensor row_index = to_device_async(at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)), device);
+    const at::Tensor w = to_device_async(at::tensor(weights, at::TensorOptions().dtype(at::kFloat)), device);
     const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, row_index);
     if (!layout.differential) {
-      signal_noise(maps[0], region, w, capture.stats_attn);
+      defer_signal_noise(deferred, maps[0], region, w, capture.stats_attn);
     } else {
-      signal_noise(maps[0], region, w, capture.stats_attn1);
-      signal_noise(maps[1], region, w, capture.stats_attn2);
-      signal_noise(maps[2], region, w, capture.stats_diff);
+      defer_signal_noise(deferred, maps[0], region, w, capture.stats_attn1);
+      defer_signal_noise(deferred, maps[1], region, w, capture.stats_attn2);
+      defer_signal_noise(deferred, maps[2], region, w, capture.stats_diff);
     }
   }
 
@@ -226,14 +242,32 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   // exact from the candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
   stage.emplace("statistics: logit outliers", q.device());
   const unsigned long long entries = static_cast<unsigned long long>(H) * T * (T + 1) / 2;
-  OutlierStats o;
-  o.top1 = scan.rows[5].max().item<double>();
-  const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
-  o.top10 = scan.top_abs.size() == want
-                ? scan.top_abs.back()
-                : value_of_rank_from_histogram(scan.histogram, entries - static_cast<unsigned long long>(want));
-  o.median = value_of_rank_from_histogram(scan.histogram, (entries - 1) / 2);
-  capture.attn_logits = o;
+  const at::Tensor top1 = deferred.to_host(scan.rows[5].max().to(at::kDouble));
+  at::Tensor histogram, top, count;
+  if (scan.histogram_device.defined()) {
+    histogram = deferred.to_host(scan.histogram_device);
+    top = deferred.to_host(scan.top_abs_device);
+    count = deferred.to_host(scan.candidate_count_device);
+  }
+  deferred.then([&capture, entries, top1, histogram, top, count, capacity = scan.candidate_capacity,
+                 counts = std::move(scan.histogram), top_abs = std::move(scan.top_abs)]() mutable {
+    if (histogram.defined()) {  // the CUDA kernels' outputs, now on the host
+      const auto* c = reinterpret_cast<const unsigned long long*>(histogram.data_ptr<int64_t>());
+      counts.assign(c, c + kLogitBins);
+      const int64_t found = count.data_ptr<int64_t>()[0];
+      if (found <= capacity) {
+        const float* v = top.data_ptr<float>();
+        top_abs.assign(v, v + std::min<int64_t>(found, top.numel()));
+      }
+    }
+    OutlierStats o;
+    o.top1 = top1.data_ptr<double>()[0];
+    const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
+    o.top10 = top_abs.size() == want ? top_abs.back()
+                                     : value_of_rank_from_histogram(counts, entries - static_cast<unsigned long long>(want));
+    o.median = value_of_rank_from_histogram(counts, (entries - 1) / 2);
+    capture.attn_logits = o;
+  });
 }
 
 }  // namespace diffscope

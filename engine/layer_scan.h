@@ -4,12 +4,15 @@
 #pragma once
 
 #include "attention_maps.h"
+#include "deferred_host.h"
 #include "snapshot.h"
 
 namespace diffscope {
 
-// Fills capture.stats_* (when request.statistics), capture.overview (when request.overviews) and
-// capture.attn_logits (with statistics) for the whole-prompt layer `layer` (T queries over the same T keys).
-void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture);
+// Queues the scan of the whole-prompt layer `layer` (T queries over the same T keys) and the copies of its results;
+// `deferred.finish` then fills capture.stats_* (when request.statistics), capture.overview (when request.overviews)
+// and capture.attn_logits (with statistics). `capture` must stay where it is until then.
+void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
+                DeferredHost& deferred);
 
 }  // namespace diffscope

@@ -448,7 +448,8 @@ struct Model::Impl {
   // with what windows need; for generation steps (T < S) with lambda and the new rows of the requested maps.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture, KvCache* cache, LayerQK* kept, at::Tensor* mean_map) const {
+                           LayerCapture& capture, DeferredHost& deferred, KvCache* cache, LayerQK* kept,
+                           at::Tensor* mean_map) const {
     const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
     const int64_t groups = H / KV, half = H / 2;
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
@@ -475,13 +476,14 @@ struct Model::Impl {
     if (differential()) {
       if (!diff_v2()) {
         lambda = lambda_of(w);
-        lambda_rows = at::full({half, T}, lambda.item<double>(), x.options().dtype(at::kFloat));
+        lambda_rows = lambda.to(at::kFloat).reshape({1, 1}).expand({half, T}).contiguous();
         capture.lambda_init = w.lambda_init;
       } else {
         lambda_rows = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();
         capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
       }
-      capture.lambda = to_matrix(lambda_rows);
+      const at::Tensor lambda_host = deferred.to_host(lambda_rows);
+      deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
     }
 
     const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
@@ -507,7 +509,7 @@ struct Model::Impl {
     if (whole_prompt) {
       const LayerQK qk{q, k, lambda_rows};
       const HeadLayout layout = head_layout();
-      scan_layer(qk, layout, request, capture);
+      scan_layer(qk, layout, request, capture, deferred);
       stage.emplace("maps: full maps and rollout", device);
       if (request.maps != CaptureRequest::Maps::None) capture_full_maps(qk, request, index, capture);
       if (mean_map) *mean_map = head_mean_map(qk);
@@ -519,7 +521,10 @@ struct Model::Impl {
     at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
     at::Tensor result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
     stage.emplace("statistics: hidden-state outliers", device);
-    if (request.statistics && whole_prompt) capture.hidden_states = outlier_statistics(result);
+    if (request.statistics && whole_prompt) {
+      const at::Tensor figures = deferred.to_host(outlier_order_statistics(result.abs(), 0));
+      deferred.then([&capture, figures] { capture.hidden_states = outlier_stats_of(figures); });
+    }
     return result;
   }
 
@@ -609,13 +614,14 @@ struct Model::Impl {
     captures.resize(static_cast<size_t>(config.num_layers));
     const bool rollout = request.rollout && offset == 0;  // defined over whole prompts only
     at::Tensor rolled;
+    DeferredHost deferred;  // statistics, overviews and lambda reach `captures` once, after the last layer
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
       if (layer_now) *layer_now = i;
       at::Tensor mean_map;
       LayerQK kept;
       LayerCapture& capture = captures[static_cast<size_t>(i)];
-      x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture,
+      x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture, deferred,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
                         rollout ? &mean_map : nullptr);
       if (store) store->add_layer(std::move(kept));
@@ -624,6 +630,8 @@ struct Model::Impl {
         capture.rollout = to_matrix(rolled);
       }
     }
+    ScopedStage stage("statistics: results to the host", device);
+    deferred.finish(device);
     return x;
   }
 

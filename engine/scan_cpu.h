@@ -21,6 +21,11 @@ struct ScanResult {
   at::Tensor diff_rows;                         // (2, P, T): entropy and max of D's positive part renormalized
   std::vector<float> top_abs;                   // the 10 largest |s| (fewer when there are fewer entries), descending;
                                                 // empty when they could not be kept exactly (then: the histogram)
+  // From the CUDA kernels, the outlier data still on the device (histogram and top_abs above stay empty): the counts
+  // (kLogitBins, int64), the 10 largest stored candidates in descending order (-1 past the stored ones), and how many
+  // candidates were found (one int64; more than candidate_capacity: not all stored, so top_abs is not exact).
+  at::Tensor histogram_device, top_abs_device, candidate_count_device;
+  int64_t candidate_capacity = 0;
 };
 
 // q (H, T, d), k (KV, T, d) rotated, CPU, compute dtype; lambda (P, T) float32 for a Diff layer.

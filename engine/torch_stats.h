@@ -44,4 +44,9 @@ OutlierStats outlier_statistics(const at::Tensor& values);
 // The same for absolute values in which `excluded` entries (e.g. masked attention logits) were set to -1.
 OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t excluded);
 
+// The same figures as a (3) float64 tensor [top-1, 10th largest, median] on the values' device, computed without
+// waiting for the device (empty values: NaN); outlier_stats_of reads such a tensor once it is on the host.
+at::Tensor outlier_order_statistics(const at::Tensor& abs_values, int64_t excluded);
+OutlierStats outlier_stats_of(const at::Tensor& host_figures);
+
 }  // namespace diffscope

@@ -488,6 +488,7 @@ struct PairsArgs {
   float* diff_entropy;
   float* diff_max;
   float threshold;
+  const float* threshold_device;  // when set, the threshold is read here (written by earlier work on the stream)
   float* candidates;
   unsigned long long* candidate_count;
   long long capacity;
@@ -496,18 +497,18 @@ struct PairsArgs {
 // Appends every causal |s| >= threshold of a score tile; one atomic per warp and fragment slot.
 template <int NT>
 __device__ __forceinline__ void append_candidates(const float (&s)[NT][4], const Causal& causal, int lane,
-                                                  const PairsArgs& args) {
+                                                  float threshold, const PairsArgs& args) {
   bool any = false;
 #pragma unroll
   for (int t = 0; t < NT; ++t)
 #pragma unroll
-    for (int q = 0; q < 4; ++q) any |= fabsf(s[t][q]) >= args.threshold && causal(t, q);
+    for (int q = 0; q < 4; ++q) any |= fabsf(s[t][q]) >= threshold && causal(t, q);
   if (!__any_sync(kFullMask, any)) return;
 #pragma unroll
   for (int t = 0; t < NT; ++t)
 #pragma unroll
     for (int q = 0; q < 4; ++q) {
-      const bool take = fabsf(s[t][q]) >= args.threshold && causal(t, q);
+      const bool take = fabsf(s[t][q]) >= threshold && causal(t, q);
       const unsigned ballot = __ballot_sync(kFullMask, take);
       if (ballot == 0) continue;
       const int leader = __ffs(ballot) - 1;
@@ -614,14 +615,14 @@ struct PositivePart {
 // One score tile of pass 2: candidates, probabilities, overviews, and (paired) D's row sums and overview.
 template <int NT, bool kPaired, bool kFull>
 __device__ __forceinline__ void pairs_tile(float (&s_a)[NT][4], float (&s_b)[NT][4], const Causal& causal,
-                                           const PairsArgs& args, const WarpCells& cells, int k0, int lane, int c,
-                                           const float (&lse2_a)[2], const float (&lse2_b)[2],
+                                           const PairsArgs& args, float threshold, const WarpCells& cells, int k0,
+                                           int lane, int c, const float (&lse2_a)[2], const float (&lse2_b)[2],
                                            const float (&lambda)[2], PositivePart (&positive)[2],
                                            unsigned* overview_a, unsigned* overview_b, unsigned* diff_keys) {
   Causal tile = causal;
   tile.full = kFull;
-  append_candidates<NT>(s_a, tile, lane, args);
-  if constexpr (kPaired) append_candidates<NT>(s_b, tile, lane, args);
+  append_candidates<NT>(s_a, tile, lane, threshold, args);
+  if constexpr (kPaired) append_candidates<NT>(s_b, tile, lane, threshold, args);
 
   // Scores become probabilities in place; entries that are not causal become 0.
 #pragma unroll
@@ -675,6 +676,7 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   const int r0 = (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;
   const int T = args.T;
   const int warp_row0 = r0 + warp * 16;
+  const float threshold = args.threshold_device ? *args.threshold_device : args.threshold;
 
   load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(q_a, args.q, head_a, r0, Cfg::kRows, T, args.d, args.vec);
   if (kPaired)
@@ -720,11 +722,11 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
       tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a : k_b, s_b, g, c,
                                                  args.d, args.scale);
     if (causal.full)
-      pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, cells, k0, lane, c, lse2_a, lse2_b, lambda, positive,
-                                    overview_a, overview_b, diff_keys);
+      pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
+                                    positive, overview_a, overview_b, diff_keys);
     else
-      pairs_tile<NT, kPaired, false>(s_a, s_b, causal, args, cells, k0, lane, c, lse2_a, lse2_b, lambda, positive,
-                                     overview_a, overview_b, diff_keys);
+      pairs_tile<NT, kPaired, false>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
+                                     positive, overview_a, overview_b, diff_keys);
   }
 
   if constexpr (kPaired) {
@@ -926,6 +928,7 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.diff_entropy = out.diff_entropy;
   args.diff_max = out.diff_max;
   args.threshold = out.candidate_threshold;
+  args.threshold_device = out.candidate_threshold_device;
   args.candidates = out.candidates;
   args.candidate_count = out.candidate_count;
   args.capacity = out.candidate_capacity;

@@ -159,9 +159,11 @@ Results run_twin(const Case& c, const HostInputs& x, float threshold) {
 }
 
 // Runs both kernels on device copies of the inputs; pass 2 reads `lse_for_pass2` (the twin's, so that pass 2 is
-// compared on the same lse). `capacity` < 0: room for every candidate the twin found, plus some.
+// compared on the same lse). `capacity` < 0: room for every candidate the twin found, plus some. `threshold_on_device`:
+// pass the threshold through device memory (the host value is then NaN, which would take no candidate).
 Results run_kernels(const Case& c, const HostInputs& x, float threshold, const std::vector<float>& lse_for_pass2,
-                    long long twin_count, long long capacity = -1, cudaStream_t stream = nullptr) {
+                    long long twin_count, long long capacity = -1, cudaStream_t stream = nullptr,
+                    bool threshold_on_device = false) {
   const size_t rows = static_cast<size_t>(c.H) * c.T;
   const bool f32 = c.dtype == ScanDType::F32;
   DeviceArray<float> q32(f32 ? x.q32.size() : 0), k32(f32 ? x.k32.size() : 0), lambda(x.lambda.size());
@@ -193,6 +195,12 @@ Results run_kernels(const Case& c, const HostInputs& x, float threshold, const s
   p.diff_entropy = c.num_pairs ? diff_entropy.ptr : nullptr;
   p.diff_max = c.num_pairs ? diff_max.ptr : nullptr;
   p.candidate_threshold = threshold;
+  DeviceArray<float> threshold_device(1);
+  if (threshold_on_device) {
+    threshold_device.upload({threshold});
+    p.candidate_threshold = std::nanf("");
+    p.candidate_threshold_device = threshold_device.ptr;
+  }
   p.candidates = candidates.ptr;
   p.candidate_count = count.ptr;
   p.candidate_capacity = capacity;
@@ -531,6 +539,20 @@ TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a st
       }
     }
   CUDA_REQUIRE(cudaStreamDestroy(stream));
+}
+
+TEST_CASE("CUDA attention scan: the candidate threshold read from device memory", "[attention_scan][cuda]") {
+  REQUIRE(have_gpu());
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16}) {
+    const Case c = make_case(dtype, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
+    const HostInputs x = make_inputs(c, 7);
+    const Results twin = run_twin(c, x, 1.5f);
+    REQUIRE(twin.count > 10);
+    const Results host = run_kernels(c, x, 1.5f, twin.lse, twin.count);
+    const Results device = run_kernels(c, x, 1.5f, twin.lse, twin.count, -1, nullptr, true);
+    CHECK(device.count == host.count);
+    CHECK(device.candidates == host.candidates);
+  }
 }
 
 TEST_CASE("CUDA attention scan: capacity below the count, and bad inputs", "[attention_scan][cuda]") {
