@@ -370,7 +370,9 @@ __device__ __forceinline__ void rows_tile(const float (&s)[NT][4], RowState (&st
         const float v = s[t][2 * r + e];
         if (kFull || causal(t, 2 * r + e)) {
           state[r].abs_max = fmaxf(state[r].abs_max, fabsf(v));
+#ifndef DIFFSCOPE_SCAN_EXPERIMENT_NO_HISTOGRAM  // measurement only (docs/attention-scan.md): what the histogram costs
           atomicAdd(&histogram[logit_bin_of_bits(__float_as_uint(v), bin_table)], 1u);
+#endif
           tile_max = fmaxf(tile_max, v);
         }
       }
