@@ -2,6 +2,7 @@
 #include "gui_slots.h"
 
 #include "demo_snapshot.h"
+#include "torch_slot_model.h"
 
 namespace diffscope {
 
@@ -9,7 +10,7 @@ namespace {
 
 class WorkerSlots : public SlotProvider {
  public:
-  explicit WorkerSlots(std::function<void()> wake_ui) : worker_(std::move(wake_ui)) {}
+  explicit WorkerSlots(std::function<void()> wake_ui) : worker_(load_torch_slot_model, std::move(wake_ui)) {}
   void load(int slot, const std::string& dir) override { worker_.load(slot, dir); }
   void submit(const RunRequest& request) override { worker_.submit(request); }
   SlotState state(int slot) const override { return worker_.state(slot); }

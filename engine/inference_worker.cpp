@@ -1,5 +1,6 @@
-// The inference thread behind the app: a mailbox where the latest run request wins, model loads per slot, and
-// published snapshots. Public methods: any thread; thread_main and what it calls: the worker thread only.
+// The inference thread behind the app: a mailbox where the latest run request wins, model loads per slot that replace
+// each other, published snapshots, and a window thread that answers map windows of those snapshots. Public methods:
+// any thread; thread_main and its steps: the worker thread; window_thread_main: the window thread.
 #include "inference_worker.h"
 
 #include "errors.h"
@@ -8,26 +9,37 @@
 namespace diffscope {
 
 struct InferenceWorker::Slot {
-  SlotState state;                       // guarded by mutex_
+  SlotState state;                                                  // guarded by mutex_
   std::optional<std::pair<std::string, LoadOptions>> pending_load;  // guarded by mutex_
-  std::unique_ptr<Model> model;          // worker thread only
-  std::unique_ptr<Tokenizer> tokenizer;  // worker thread only
+  bool stale = false;  // guarded by mutex_: the published snapshot does not answer request_ (newer request or model)
+  std::atomic<uint64_t> loads{0};    // bumped by load() (under mutex_): a load or run of this slot gives way
+  std::unique_ptr<SlotModel> model;  // worker thread only; set exactly while state.phase is Ready
 };
 
-InferenceWorker::InferenceWorker(std::function<void()> wake_ui) : wake_ui_(std::move(wake_ui)) {
+InferenceWorker::InferenceWorker(SlotModelLoader load_model, std::function<void()> wake_ui)
+    : load_model_(std::move(load_model)), wake_ui_(std::move(wake_ui)) {
   for (int i = 0; i < kNumSlots; ++i) slots_.push_back(std::make_unique<Slot>());
   thread_ = std::thread([this] { thread_main(); });
+  window_thread_ = std::thread([this] { window_thread_main(); });
 }
 
 InferenceWorker::~InferenceWorker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    ++run_generation_;
-    latest_generation_ = run_generation_;
   }
   cv_.notify_all();
+  windows_cv_.notify_all();
   thread_.join();
+  window_thread_.join();
+  for (PendingWindow& w : windows_) {
+    WindowResult result;
+    result.request = w.request;
+    result.error = "the inference worker stopped";
+    w.promise.set_value(std::move(result));
+  }
+  windows_.clear();
+  for (auto& slot : slots_) slot->model.reset();  // here, with no lock held
 }
 
 void InferenceWorker::notify() {
@@ -40,6 +52,7 @@ void InferenceWorker::load(int slot, const std::string& dir, const LoadOptions& 
     std::lock_guard<std::mutex> lock(mutex_);
     Slot& s = *slots_[static_cast<size_t>(slot)];
     s.pending_load = std::make_pair(dir, options);
+    ++s.loads;
     s.state.phase = dir.empty() ? SlotState::Phase::Empty : SlotState::Phase::Loading;
     s.state.model_dir = dir;
     s.state.message = dir.empty() ? "no model" : "queued: " + dir;
@@ -51,11 +64,35 @@ void InferenceWorker::load(int slot, const std::string& dir, const LoadOptions& 
 void InferenceWorker::submit(const RunRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_run_ = request;
-    ++run_generation_;
-    latest_generation_ = run_generation_;
+    if (request.continue_tokens > 0) {
+      pending_continue_ = request;
+    } else {
+      request_ = request;
+      pending_continue_.reset();  // a continuation of an older prompt is not wanted any more
+      for (auto& s : slots_) s->stale = true;
+    }
+    ++generation_;
+    latest_generation_ = generation_;
   }
   cv_.notify_all();
+}
+
+std::future<WindowResult> InferenceWorker::request_window(const WindowRequest& request) {
+  std::promise<WindowResult> promise;
+  std::future<WindowResult> future = promise.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopping_) {
+      windows_.push_back({request, std::move(promise)});
+      windows_cv_.notify_one();
+      return future;
+    }
+  }
+  WindowResult result;
+  result.request = request;
+  result.error = "the inference worker stopped";
+  promise.set_value(std::move(result));
+  return future;
 }
 
 SlotState InferenceWorker::state(int slot) const {
@@ -66,191 +103,305 @@ SlotState InferenceWorker::state(int slot) const {
 
 bool InferenceWorker::idle() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (busy_ || pending_run_) return false;
-  for (const auto& s : slots_) {
-    if (s->pending_load) return false;
+  return !busy_ && !pending_continue_ && next_load() < 0 && next_run() < 0;
+}
+
+int InferenceWorker::next_load() const {
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (slots_[static_cast<size_t>(i)]->pending_load) return i;
   }
-  return true;
+  return -1;
+}
+
+int InferenceWorker::next_run() const {
+  if (!request_) return -1;
+  for (int i = 0; i < kNumSlots; ++i) {
+    const Slot& s = *slots_[static_cast<size_t>(i)];
+    if (s.stale && s.state.phase == SlotState::Phase::Ready) return i;
+  }
+  return -1;
 }
 
 void InferenceWorker::thread_main() {
-  std::optional<RunRequest> last_request;  // rerun on a slot whose model changed
+  std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] {
-      if (stopping_ || pending_run_) return true;
-      for (const auto& s : slots_) {
-        if (s->pending_load) return true;
-      }
-      return false;
-    });
+    cv_.wait(lock, [&] { return stopping_ || next_load() >= 0 || pending_continue_ || next_run() >= 0; });
     if (stopping_) return;
-    busy_ = true;
-
-    // Loads first: a run should use the models the user asked for last.
-    std::vector<int> reloaded;
-    for (int i = 0; i < kNumSlots; ++i) {
-      Slot& slot = *slots_[static_cast<size_t>(i)];
-      if (!slot.pending_load) continue;
-      auto [dir, options] = *slot.pending_load;
-      slot.pending_load.reset();
-      slot.state.message = "loading " + dir;
-      lock.unlock();
-      notify();
-      std::unique_ptr<Model> model;
-      std::unique_ptr<Tokenizer> tokenizer;
-      std::string error;
-      if (!dir.empty()) {
-        options.progress = [this, i](float fraction, const std::string& what) {
-          {
-            std::lock_guard<std::mutex> guard(mutex_);
-            slots_[static_cast<size_t>(i)]->state.message =
-                "loading: " + what + " (" + std::to_string(static_cast<int>(fraction * 100)) + "%)";
-          }
-          notify();
-        };
-        try {
-          model = Model::load(dir, options);
-          tokenizer = tokenizer_for_model(dir, model->info().vocab_size);
-        } catch (const std::exception& e) {
-          error = e.what();
-          model.reset();
-        }
-      }
-      lock.lock();
-      if (slot.pending_load) continue;  // superseded while loading
-      slot.model = std::move(model);
-      slot.tokenizer = std::move(tokenizer);
-      slot.state.snapshot.reset();
-      if (dir.empty()) {
-        slot.state.phase = SlotState::Phase::Empty;
-        slot.state.info.reset();
-        slot.state.message = "no model";
-      } else if (slot.model) {
-        slot.state.phase = SlotState::Phase::Ready;
-        slot.state.info = slot.model->info();
-        slot.state.message = "loaded " + slot.model->info().name + " on " + slot.model->info().device;
-        slot.state.error.clear();
-        reloaded.push_back(i);
-      } else {
-        slot.state.phase = SlotState::Phase::Failed;
-        slot.state.info.reset();
-        slot.state.message = error;
-        slot.state.error = error;
-      }
+    // Loads first: a run should use the models the user asked for last. Then a continuation, which the user asked
+    // for by a click, then the slots that do not show the latest request yet.
+    if (const int slot = next_load(); slot >= 0) {
+      load_slot(slot, lock);
+    } else if (pending_continue_) {
+      continue_prompt(lock);
+    } else if (const int run = next_run(); run >= 0) {
+      run_slot(run, lock);
     }
-    if (!pending_run_ && last_request && !reloaded.empty()) pending_run_ = last_request;
-    if (!pending_run_) {
-      busy_ = false;
-      lock.unlock();
-      notify();
-      continue;
-    }
-    RunRequest request = *pending_run_;
-    pending_run_.reset();
-    const uint64_t generation = run_generation_;
-    last_request = request;
-
-    if (request.continue_tokens > 0) {
-      continue_prompt(request, lock);
-      busy_ = false;
-      lock.unlock();
-      notify();
-      continue;
-    }
-    for (int i = 0; i < kNumSlots; ++i) {
-      Slot& slot = *slots_[static_cast<size_t>(i)];
-      if (!slot.model) continue;
-      slot.state.running = true;
-      lock.unlock();
-      notify();
-      SnapshotPtr snapshot;
-      std::string error;
-      bool cancelled = false;
-      try {
-        std::vector<Token> tokens = request.token_ids ? tokens_from_ids(*request.token_ids)
-                                                      : slot.tokenizer->encode(request.text);
-        CaptureRequest capture = request.capture;
-        if (request.span_bytes) {
-          capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
-        }
-        auto stale = [this, generation] { return latest_generation_.load() != generation; };
-        snapshot = std::make_shared<const AttentionSnapshot>(slot.model->run(tokens, capture, stale));
-      } catch (const Cancelled&) {
-        cancelled = true;
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      lock.lock();
-      slot.state.running = false;
-      if (cancelled) break;
-      if (snapshot) {
-        slot.state.snapshot = snapshot;
-        ++slot.state.sequence;
-        slot.state.message = "ran " + std::to_string(snapshot->tokens.size()) + " tokens in " +
-                             std::to_string(static_cast<int>(snapshot->seconds * 1000)) + " ms";
-        slot.state.error.clear();
-      } else {
-        slot.state.message = error;
-        slot.state.error = error;
-      }
-      if (pending_run_ || stopping_) break;  // a newer request: drop the rest of this one
-    }
-    busy_ = false;
-    lock.unlock();
-    notify();
   }
 }
 
-void InferenceWorker::continue_prompt(const RunRequest& request, std::unique_lock<std::mutex>& lock) {
-  Slot* slot = nullptr;
+void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
+  Slot& slot = *slots_[static_cast<size_t>(index)];
+  auto [dir, options] = *slot.pending_load;
+  slot.pending_load.reset();
+  const uint64_t ticket = slot.loads;
+  slot.state.message = "loading " + dir;
+  busy_ = true;
+  lock.unlock();
+  notify();
+
+  std::unique_ptr<SlotModel> model;
+  std::string error;
+  bool cancelled = false;
+  if (!dir.empty()) {
+    options.progress = [this, &slot, ticket](float fraction, const std::string& what) {
+      {
+        std::lock_guard<std::mutex> guard(mutex_);
+        if (slot.loads != ticket) return;  // a newer load owns the message
+        slot.state.message = "loading: " + what + " (" + std::to_string(static_cast<int>(fraction * 100)) + "%)";
+      }
+      notify();
+    };
+    const auto should_stop = [this, &slot, ticket] { return stopping_ || slot.loads != ticket; };
+    try {
+      model = load_model_(dir, options, should_stop);
+      if (!model) error = "no model was loaded from " + dir;
+    } catch (const Cancelled&) {
+      cancelled = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+
+  std::unique_ptr<SlotModel> retired_model;
+  SnapshotPtr retired_snapshot;
+  lock.lock();
+  busy_ = false;
+  if (cancelled || slot.loads != ticket || stopping_) {
+    retired_model = std::move(model);  // replaced by a newer load (queued now) or the worker's end
+  } else {
+    retired_model = std::move(slot.model);
+    retired_snapshot = std::move(slot.state.snapshot);
+    slot.state.running = false;
+    slot.model = std::move(model);
+    if (slot.model) {
+      slot.state.phase = SlotState::Phase::Ready;
+      slot.state.info = slot.model->info();
+      slot.state.tokenizer_id = slot.model->tokenizer_id();
+      slot.state.message = "loaded " + slot.model->info().name + " on " + slot.model->info().device;
+      slot.state.error.clear();
+      // The one place that reruns after a load: the new model answers the latest request (when there is one).
+      slot.stale = true;
+    } else {
+      slot.state.phase = dir.empty() ? SlotState::Phase::Empty : SlotState::Phase::Failed;
+      slot.state.info.reset();
+      slot.state.tokenizer_id.clear();
+      slot.state.message = dir.empty() ? "no model" : error;
+      slot.state.error = error;
+    }
+  }
+  lock.unlock();
+  retired_model.reset();
+  retired_snapshot.reset();
+  notify();
+  lock.lock();
+}
+
+std::vector<Token> InferenceWorker::tokens_for(const RunRequest& request, const SlotModel& model) const {
+  if (request.tokens && request.tokens_tokenizer == model.tokenizer_id()) return *request.tokens;
+  if (request.token_ids) return tokens_from_ids(*request.token_ids);
+  return model.encode(request.text);
+}
+
+void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
+  Slot& slot = *slots_[static_cast<size_t>(index)];
+  const RunRequest request = *request_;
+  const uint64_t generation = generation_;
+  const uint64_t ticket = slot.loads;
+  const SlotModel& model = *slot.model;
+  slot.state.running = true;
+  busy_ = true;
+  lock.unlock();
+  notify();
+
+  SnapshotPtr snapshot;
+  std::string error;
+  bool cancelled = false;
+  try {
+    const std::vector<Token> tokens = tokens_for(request, model);
+    CaptureRequest capture = request.capture;
+    if (request.span_bytes) {
+      capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
+    }
+    const auto should_stop = [this, &slot, generation, ticket] {
+      return stopping_ || latest_generation_ != generation || slot.loads != ticket;
+    };
+    snapshot = std::make_shared<const AttentionSnapshot>(model.run(tokens, capture, should_stop));
+  } catch (const Cancelled&) {
+    cancelled = true;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+
+  SnapshotPtr retired;
+  lock.lock();
+  slot.state.running = false;
+  busy_ = false;
+  if (slot.loads != ticket) {
+    // The model it ran on is being replaced: the load's messages stand, the result goes.
+    if (cancelled) ++slot.state.runs_cancelled;
+    retired = std::move(snapshot);
+  } else if (cancelled) {
+    ++slot.state.runs_cancelled;
+    slot.state.message = "run cancelled for a newer request";
+  } else {
+    // A complete run is shown even when a newer request came after its last layer; the slot stays stale then and
+    // runs that request next.
+    if (generation == generation_) slot.stale = false;
+    if (snapshot) {
+      retired = std::move(slot.state.snapshot);
+      slot.state.snapshot = std::move(snapshot);
+      ++slot.state.sequence;
+      slot.state.message = "ran " + std::to_string(slot.state.snapshot->tokens.size()) + " tokens in " +
+                           std::to_string(static_cast<int>(slot.state.snapshot->seconds * 1000)) + " ms";
+      slot.state.error.clear();
+    } else {
+      slot.state.message = error;
+      slot.state.error = error;
+    }
+  }
+  lock.unlock();
+  retired.reset();
+  snapshot.reset();
+  notify();
+  lock.lock();
+}
+
+void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
+  const RunRequest request = *pending_continue_;
+  pending_continue_.reset();
+  const uint64_t generation = generation_;
+  Slot* found = nullptr;
   for (const auto& s : slots_) {
-    if (s->model) {
-      slot = s.get();
+    if (s->state.phase == SlotState::Phase::Ready) {
+      found = s.get();
       break;
     }
   }
-  if (!slot) return;
-  slot->state.running = true;
+  if (!found) return;
+  Slot& slot = *found;
+  const uint64_t ticket = slot.loads;
+  const SlotModel& model = *slot.model;
+  slot.state.running = true;
+  busy_ = true;
   lock.unlock();
   notify();
+
   std::string text, error, ending;
+  std::vector<Token> continued;
   size_t generated = 0;
+  bool cancelled = false;
   try {
-    const std::vector<Token> tokens =
-        request.token_ids ? tokens_from_ids(*request.token_ids) : slot->tokenizer->encode(request.text);
+    continued = tokens_for(request, model);
     GenerationOptions options;
     options.max_new_tokens = request.continue_tokens;
     CaptureRequest capture;
     capture.maps = CaptureRequest::Maps::None;
     capture.logits = false;
     capture.statistics = false;
-    const Generation gen = slot->model->generate(tokens, options, capture);
+    capture.overviews = false;
+    capture.keep_store = false;
+    const auto should_stop = [this, &slot, generation, ticket] {
+      return stopping_ || latest_generation_ != generation || slot.loads != ticket;
+    };
+    const Generation gen = model.generate(continued, options, capture, should_stop);
+    // Generated tokens continue the text: their spans follow the request's bytes.
+    int64_t offset = static_cast<int64_t>(request.text.size());
     for (const GenerationStep& step : gen.steps) {
       // The EOS token ends the text; it is named in the message instead of being appended to the prompt.
       if (gen.stopped_by == StopReason::StopId && &step == &gen.steps.back()) break;
-      text += slot->tokenizer->token_bytes(step.id);
+      const std::string bytes = model.token_bytes(step.id);
+      text += bytes;
+      const int64_t end = offset + static_cast<int64_t>(bytes.size());
+      continued.push_back({step.id, escape_for_display(bytes), offset, end});
+      offset = end;
     }
     generated = gen.steps.size();
     if (gen.stopped_by == StopReason::StopId) {
       ending = ": the model produced its end-of-sequence token (id " + std::to_string(gen.steps.back().id) + ")";
     } else if (gen.stopped_by == StopReason::Context) {
-      ending = ": the context of " + std::to_string(slot->model->info().max_positions) + " tokens is full";
+      ending = ": the context of " + std::to_string(model.info().max_positions) + " tokens is full";
     }
+  } catch (const Cancelled&) {
+    cancelled = true;
   } catch (const std::exception& e) {
     error = e.what();
   }
+
   lock.lock();
-  slot->state.running = false;
-  if (error.empty()) {
-    slot->state.continuation = text;
-    ++slot->state.continuation_sequence;
-    slot->state.message = "generated " + std::to_string(generated) + " of " +
-                          std::to_string(request.continue_tokens) + " tokens" + ending;
-    slot->state.error.clear();
+  slot.state.running = false;
+  busy_ = false;
+  if (cancelled || slot.loads != ticket) {
+    ++slot.state.runs_cancelled;
+    if (slot.loads == ticket) slot.state.message = "generation cancelled for a newer request";
+  } else if (error.empty()) {
+    slot.state.continuation = text;
+    slot.state.continued_text = request.text + text;
+    slot.state.continued_tokens = std::move(continued);
+    slot.state.continued_tokenizer = model.tokenizer_id();
+    ++slot.state.continuation_sequence;
+    slot.state.message = "generated " + std::to_string(generated) + " of " +
+                         std::to_string(request.continue_tokens) + " tokens" + ending;
+    slot.state.error.clear();
   } else {
-    slot->state.message = error;
-    slot->state.error = error;
+    slot.state.message = error;
+    slot.state.error = error;
+  }
+  lock.unlock();
+  notify();
+  lock.lock();
+}
+
+WindowResult InferenceWorker::serve_window(const WindowRequest& request) const {
+  WindowResult result;
+  result.request = request;
+  SnapshotPtr snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (request.slot >= 0 && request.slot < kNumSlots) {
+      const SlotState& s = slots_[static_cast<size_t>(request.slot)]->state;
+      if (s.snapshot && s.sequence == request.sequence) snapshot = s.snapshot;
+    }
+  }
+  if (!snapshot) {
+    result.superseded = true;
+    result.error = "slot " + std::to_string(request.slot) + " no longer shows snapshot " +
+                   std::to_string(request.sequence);
+    return result;
+  }
+  if (!snapshot->store) {
+    result.error = "the run kept no store of its maps (CaptureRequest::keep_store was off)";
+    return result;
+  }
+  try {
+    result.map = snapshot->store->window(request.window);
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  return result;  // `snapshot` may be the last owner: it goes here, with no lock held
+}
+
+void InferenceWorker::window_thread_main() {
+  for (;;) {
+    std::optional<PendingWindow> next;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      windows_cv_.wait(lock, [&] { return stopping_ || !windows_.empty(); });
+      if (stopping_) return;  // the destructor answers what is queued
+      next = std::move(windows_.front());
+      windows_.pop_front();
+    }
+    next->promise.set_value(serve_window(next->request));
+    notify();
   }
 }
 

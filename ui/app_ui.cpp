@@ -135,19 +135,6 @@ void AppUi::draw_status_bar(const FrameInput& input) {
                       static_cast<unsigned long long>(cache_.uploads()));
 }
 
-void AppUi::take_continuation() {
-  for (size_t slot = 0; slot < state_.slots.size(); ++slot) {
-    const SlotState& s = state_.slots[slot];
-    if (s.continuation_sequence == state_.continuations_seen[slot]) continue;
-    state_.continuations_seen[slot] = s.continuation_sequence;
-    if (s.continuation.empty()) continue;
-    state_.generated_from = static_cast<int64_t>(state_.settings.prompt.size());
-    state_.pinned_token.reset();
-    state_.settings.prompt += s.continuation;
-    state_.submit_now = true;
-  }
-}
-
 void AppUi::maybe_submit(UiActions& actions) {
   const bool debounced = state_.debounce.fire(state_.now) && state_.settings.prompt != state_.submitted_text;
   if (!state_.submit_now && !debounced) return;
@@ -167,18 +154,8 @@ UiActions AppUi::frame(const FrameInput& input) {
   state_.slots = input.slots;
   state_.now = input.now;
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
-  // A model that just became ready runs the current prompt.
-  for (int slot = 0; slot < kNumSlots; ++slot) {
-    const SlotState& s = state_.slots[static_cast<size_t>(slot)];
-    if (s.phase == SlotState::Phase::Ready &&
-        (last_phase_[static_cast<size_t>(slot)] != SlotState::Phase::Ready ||
-         last_model_dir_[static_cast<size_t>(slot)] != s.model_dir)) {
-      state_.submit_now = true;
-    }
-    last_phase_[static_cast<size_t>(slot)] = s.phase;
-    last_model_dir_[static_cast<size_t>(slot)] = s.model_dir;
-  }
-  take_continuation();
+  // A model that just loaded needs no request from here: the worker runs the latest request on it.
+  take_continuations(state_);
   handle_keys();
 
   const ImGuiIO& io = ImGui::GetIO();

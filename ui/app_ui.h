@@ -43,14 +43,11 @@ class AppUi {
   void draw_header();
   void draw_status_bar(const FrameInput& input);
   void maybe_submit(UiActions& actions);
-  void take_continuation();  // appends a continuation the worker published to the prompt
 
   UiState state_;
   HeatmapRenderer renderer_;
   MapCache cache_;
   HeatmapWidgets widgets_;
-  std::array<SlotState::Phase, kNumSlots> last_phase_{};
-  std::array<std::string, kNumSlots> last_model_dir_{};
 };
 
 }  // namespace diffscope::ui

@@ -21,6 +21,10 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
 RunRequest make_run_request(const UiState& s) {
   RunRequest r;
   r.text = s.settings.prompt;
+  if (s.continued && s.continued->text == s.settings.prompt) {
+    r.tokens = s.continued->tokens;
+    r.tokens_tokenizer = s.continued->tokenizer;
+  }
   if (s.span_bytes && s.span_bytes->second <= static_cast<int64_t>(s.settings.prompt.size())) {
     r.span_bytes = s.span_bytes;
   }
@@ -28,6 +32,26 @@ RunRequest make_run_request(const UiState& s) {
   r.capture.logits = false;                    // the app shows no logits: do not copy [T, V] per run
   r.capture.rollout = s.show_rollout;          // L matrix products per run: only while a view shows them
   return r;
+}
+
+void take_continuations(UiState& s) {
+  for (size_t slot = 0; slot < s.slots.size(); ++slot) {
+    const SlotState& slot_state = s.slots[slot];
+    if (slot_state.continuation_sequence == s.continuations_seen[slot]) continue;
+    s.continuations_seen[slot] = slot_state.continuation_sequence;
+    if (slot_state.continuation.empty()) continue;
+    s.generated_from = static_cast<int64_t>(s.settings.prompt.size());
+    s.pinned_token.reset();
+    s.settings.prompt += slot_state.continuation;
+    // The tokens spell the prompt the continuation was asked for; when the prompt was edited since, they do not.
+    if (slot_state.continued_text == s.settings.prompt) {
+      s.continued = UiState::ContinuedPrompt{slot_state.continued_text, slot_state.continued_tokens,
+                                             slot_state.continued_tokenizer};
+    } else {
+      s.continued.reset();
+    }
+    s.submit_now = true;
+  }
 }
 
 }  // namespace diffscope::ui

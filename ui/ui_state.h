@@ -53,6 +53,15 @@ struct UiState {
   // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
   // strip (from byte `generated_from` on) and can be stepped through (the pinned token is highlighted in every map).
   std::array<uint64_t, kNumSlots> continuations_seen{};
+  // The continued prompt's tokens as the generating model produced them. Runs submit these ids while the prompt is
+  // still `text`: a new tokenization of the text could split the generated tokens differently, and the maps would
+  // belong to ids the model never generated.
+  struct ContinuedPrompt {
+    std::string text;
+    std::vector<Token> tokens;
+    std::string tokenizer;  // SlotModel::tokenizer_id of the model that generated them
+  };
+  std::optional<ContinuedPrompt> continued;
   std::optional<int64_t> generated_from;
   std::optional<int64_t> pinned_token;
 
@@ -86,7 +95,11 @@ const std::vector<Token>& shown_tokens(const UiState& s);
 // The relevant span as token indices of `snapshot` (from span_bytes), if any.
 std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* snapshot);
 
-// A RunRequest for the current prompt and span.
+// A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged).
 RunRequest make_run_request(const UiState& s);
+
+// Appends each continuation a slot published since the last call to the prompt, keeps its tokens for the next runs
+// and asks for a run.
+void take_continuations(UiState& s);
 
 }  // namespace diffscope::ui

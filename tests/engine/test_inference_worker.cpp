@@ -1,0 +1,372 @@
+// The inference worker driven by a fake model (fake_slot_model.h): the latest request wins, a new prompt cancels a
+// run within one layer, loads replace loads, a failed load leaves the slot Failed, windows are served during runs,
+// models are destroyed without the worker's lock, one place reruns after a load, and a continuation runs as the ids
+// the model generated. Every wait is bounded. Test thread (the worker runs its own threads).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "fake_slot_model.h"
+#include "inference_worker.h"
+
+using namespace diffscope;
+using namespace diffscope::fake;
+
+namespace {
+
+struct Fixture {
+  Script script;
+  InferenceWorker worker{fake_loader(script), [this] { script.poke(); }};
+
+  RunRequest prompt(const std::string& text) const {
+    RunRequest r;
+    r.text = text;
+    return r;
+  }
+  bool loaded(int slot, const std::string& dir) {
+    return script.wait_until([&] {
+      const SlotState s = worker.state(slot);
+      return s.phase == SlotState::Phase::Ready && s.info && s.info->name == dir;
+    });
+  }
+  // Waits until `slot` published a snapshot of `text` (its tokens spell it).
+  bool shows(int slot, const std::string& text) {
+    return script.wait_until([&] {
+      const SlotState s = worker.state(slot);
+      std::string shown;
+      if (s.snapshot) {
+        for (const Token& t : s.snapshot->tokens) shown += t.text;
+      }
+      return shown == text;
+    });
+  }
+  bool idle() {
+    return script.wait_until([&] { return worker.idle(); });
+  }
+  int runs_of(const std::string& what) const { return script.count("run " + what); }
+};
+
+std::string joined_text(const SnapshotPtr& snapshot) {
+  std::string text;
+  if (snapshot) {
+    for (const Token& t : snapshot->tokens) text += t.text;
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("the latest request wins: of three submitted during a run only the last runs after it") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  f.script.close("run a first");
+  f.worker.submit(f.prompt("first"));
+  REQUIRE(f.script.wait_for_event("layer 0 a first"));
+  f.worker.submit(f.prompt("second"));
+  f.worker.submit(f.prompt("third"));
+  f.worker.submit(f.prompt("fourth"));
+  f.script.open("run a first");
+  REQUIRE(f.shows(0, "fourth"));
+  REQUIRE(f.idle());
+  CHECK(f.runs_of("a first") == 1);
+  CHECK(f.runs_of("a second") == 0);
+  CHECK(f.runs_of("a third") == 0);
+  CHECK(f.runs_of("a fourth") == 1);
+  CHECK(f.worker.state(0).sequence == 1);  // the first run was not published
+}
+
+TEST_CASE("a new prompt cancels a run in progress within one layer and its partial result is not published") {
+  Fixture f;
+  f.worker.load(0, "a");
+  f.worker.load(1, "b");
+  REQUIRE(f.loaded(0, "a"));
+  REQUIRE(f.loaded(1, "b"));
+  f.worker.submit(f.prompt("old"));
+  REQUIRE(f.shows(0, "old"));
+  REQUIRE(f.shows(1, "old"));
+  const uint64_t sequence = f.worker.state(0).sequence;
+
+  f.script.close("run a slow");
+  f.worker.submit(f.prompt("slow"));
+  REQUIRE(f.script.wait_for_event("layer 0 a slow"));  // layer 0 is in progress (waiting at its gate)
+  CHECK(f.worker.state(0).running);
+  f.worker.submit(f.prompt("new"));
+  f.script.open("run a slow");
+  // Layer 0 ends; the stop check before layer 1 sees the newer request.
+  REQUIRE(f.script.wait_for_event("cancelled a slow at layer 1"));
+  REQUIRE(f.shows(0, "new"));
+  REQUIRE(f.shows(1, "new"));
+  REQUIRE(f.idle());
+  const SlotState a = f.worker.state(0);
+  CHECK(a.runs_cancelled == 1);
+  CHECK(a.sequence == sequence + 1);  // "old", then "new": nothing of "slow"
+  CHECK(f.script.count("ran a slow") == 0);
+  CHECK(f.runs_of("b slow") == 0);    // B never started the cancelled request
+  CHECK(f.worker.state(1).runs_cancelled == 0);
+}
+
+TEST_CASE("a generation in progress is cancelled by a new prompt and publishes no continuation") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  f.script.close("generate");
+  RunRequest more = f.prompt("tell");
+  more.continue_tokens = 3;
+  f.worker.submit(more);
+  REQUIRE(f.script.wait_for_event("step 0 a tell"));
+  f.worker.submit(f.prompt("other"));
+  f.script.open("generate");
+  REQUIRE(f.script.wait_for_event("cancelled generation a tell at step 1"));
+  REQUIRE(f.shows(0, "other"));
+  const SlotState a = f.worker.state(0);
+  CHECK(a.continuation_sequence == 0);
+  CHECK(a.runs_cancelled == 1);
+}
+
+TEST_CASE("a load queued while a load of the slot is in progress replaces it; a failing load leaves Failed") {
+  Fixture f;
+  f.worker.submit(f.prompt("hi"));
+  f.script.close("load a1");
+  f.worker.load(0, "a1");
+  REQUIRE(f.script.wait_for_event("load a1"));
+  f.worker.load(0, "a2");
+  CHECK(f.worker.state(0).phase == SlotState::Phase::Loading);
+  f.script.open("load a1");
+  REQUIRE(f.script.wait_for_event("load cancelled a1 at step 1"));
+  REQUIRE(f.loaded(0, "a2"));
+  REQUIRE(f.shows(0, "hi"));
+  CHECK(f.script.count("loaded a1") == 0);
+  CHECK(f.worker.state(0).model_dir == "a2");
+
+  // A failing load: the slot says why; the other slot and the worker go on.
+  f.worker.load(1, "fail/b");
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(1).phase == SlotState::Phase::Failed; }));
+  const SlotState b = f.worker.state(1);
+  CHECK(b.error == "fail/b: config.json is not a model's");
+  CHECK(b.message == b.error);
+  CHECK_FALSE(b.info);
+  f.worker.submit(f.prompt("again"));
+  REQUIRE(f.shows(0, "again"));
+  f.worker.load(1, "b");
+  REQUIRE(f.loaded(1, "b"));
+  REQUIRE(f.shows(1, "again"));
+  CHECK(f.worker.state(1).error.empty());
+
+  // Unloading cancels a load in progress too.
+  f.script.close("load a3");
+  f.worker.load(0, "a3");
+  REQUIRE(f.script.wait_for_event("load a3"));
+  f.worker.load(0, "");
+  f.script.open("load a3");
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).phase == SlotState::Phase::Empty && f.worker.idle(); }));
+  CHECK(f.script.count("loaded a3") == 0);
+  CHECK_FALSE(f.worker.state(0).snapshot);
+}
+
+TEST_CASE("a load of a slot stops that slot's run in progress") {
+  Fixture f;
+  f.worker.load(0, "a1");
+  REQUIRE(f.loaded(0, "a1"));
+  f.script.close("run a1 long");
+  f.worker.submit(f.prompt("long"));
+  REQUIRE(f.script.wait_for_event("layer 0 a1 long"));
+  f.worker.load(0, "a2");
+  f.script.open("run a1 long");
+  REQUIRE(f.script.wait_for_event("cancelled a1 long at layer 1"));
+  REQUIRE(f.loaded(0, "a2"));
+  REQUIRE(f.shows(0, "long"));
+  CHECK(f.runs_of("a2 long") == 1);
+}
+
+TEST_CASE("windows are served between runs and during a run of either slot") {
+  Fixture f;
+  f.worker.load(0, "a");
+  f.worker.load(1, "b");
+  REQUIRE(f.loaded(0, "a"));
+  REQUIRE(f.loaded(1, "b"));
+  f.worker.submit(f.prompt("abcdef"));
+  REQUIRE(f.shows(0, "abcdef"));
+  REQUIRE(f.shows(1, "abcdef"));
+  REQUIRE(f.idle());
+
+  WindowRequest request;
+  request.slot = 1;
+  request.sequence = f.worker.state(1).sequence;
+  request.window.layer = 2;
+  request.window.head = 1;
+  request.window.pool = 4;
+  {
+    INFO("between runs");
+    auto future = f.worker.request_window(request);
+    REQUIRE(future.wait_for(kFakeWait) == std::future_status::ready);
+    const WindowResult result = future.get();
+    REQUIRE(result.ok());
+    CHECK(result.map.rows == 2);  // ceil(6 / 4)
+    CHECK(result.map.cols == 2);
+    CHECK(result.map.at(1, 1) == 201.0f);
+  }
+
+  // A run of A blocks in its first layer: windows of both slots' published maps are still answered.
+  f.script.close("run a slow");
+  f.worker.submit(f.prompt("slow"));
+  REQUIRE(f.script.wait_for_event("layer 0 a slow"));
+  for (int slot : {1, 0}) {
+    INFO("slot " << slot << " during a run of slot A");
+    WindowRequest r = request;
+    r.slot = slot;
+    r.sequence = f.worker.state(slot).sequence;
+    auto future = f.worker.request_window(r);
+    REQUIRE(future.wait_for(kFakeWait) == std::future_status::ready);
+    const WindowResult result = future.get();
+    CHECK(result.ok());
+    CHECK(result.map.rows == 2);
+  }
+  CHECK(f.worker.state(0).running);
+  CHECK(f.script.count("ran a slow") == 0);  // the run was still waiting in layer 0 throughout
+
+  // A window of a snapshot the slot no longer shows is refused as superseded; one outside the map says why.
+  WindowRequest stale = request;
+  stale.sequence = request.sequence + 5;
+  auto superseded = f.worker.request_window(stale);
+  REQUIRE(superseded.wait_for(kFakeWait) == std::future_status::ready);
+  const WindowResult refused = superseded.get();
+  CHECK(refused.superseded);
+  CHECK_FALSE(refused.ok());
+  WindowRequest outside = request;
+  outside.window.row_begin = 100;
+  auto bad = f.worker.request_window(outside);
+  REQUIRE(bad.wait_for(kFakeWait) == std::future_status::ready);
+  CHECK(bad.get().error == "rows outside the map");
+
+  f.script.open("run a slow");
+  REQUIRE(f.shows(0, "slow"));
+  REQUIRE(f.idle());
+}
+
+TEST_CASE("no model or snapshot is destroyed while the worker's lock is held") {
+  Fixture f;
+  std::mutex probes_mutex;
+  std::vector<std::string> probed, blocked;
+  auto probes_done = std::make_shared<std::atomic<int>>(0);  // probe threads that got their answer
+  int probes_started = 0;
+  // Each destructor asks for state() from another thread, as the UI does every frame, and gives it 2 s.
+  f.script.on_destroy = [&](const std::string& what) {
+    auto answered = std::make_shared<std::promise<void>>();
+    std::future<void> ready = answered->get_future();
+    InferenceWorker* worker = &f.worker;
+    {
+      std::lock_guard<std::mutex> lock(probes_mutex);
+      ++probes_started;
+    }
+    std::thread([worker, answered, probes_done] {
+      (void)worker->state(0);
+      answered->set_value();
+      ++*probes_done;
+    }).detach();
+    const bool free = ready.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+    {
+      std::lock_guard<std::mutex> lock(probes_mutex);
+      (free ? probed : blocked).push_back(what);
+    }
+    f.script.poke();
+  };
+
+  f.worker.submit(f.prompt("xy"));
+  f.worker.load(0, "a1");
+  REQUIRE(f.shows(0, "xy"));
+  f.worker.submit(f.prompt("xyz"));  // replaces the snapshot (and its store) of "xy"
+  REQUIRE(f.shows(0, "xyz"));
+  f.worker.load(0, "a2");            // replaces model a1 and the snapshot of "xyz"
+  REQUIRE(f.loaded(0, "a2"));
+  REQUIRE(f.shows(0, "xyz"));        // (a load clears the snapshot: this is a2's run)
+  f.worker.load(0, "fail/a3");       // a failed load drops model a2
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).phase == SlotState::Phase::Failed; }));
+  f.worker.load(0, "a4");
+  REQUIRE(f.loaded(0, "a4"));
+  REQUIRE(f.shows(0, "xyz"));
+  f.worker.load(0, "");              // unloading drops model a4
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).phase == SlotState::Phase::Empty && f.worker.idle(); }));
+  // Destructors run after the worker unlocks (it may look idle meanwhile): wait for all seven to be recorded.
+  const auto recorded = [&] {
+    std::lock_guard<std::mutex> lock(probes_mutex);
+    return probed.size() + blocked.size() >= 7 && *probes_done == probes_started;
+  };
+  CHECK(f.script.wait_until(recorded));
+  f.script.on_destroy = nullptr;
+
+  std::lock_guard<std::mutex> lock(probes_mutex);
+  for (const std::string& what : blocked) UNSCOPED_INFO("destroyed with the lock held: " << what);
+  CHECK(blocked.empty());
+  for (const char* what : {"model a1", "model a2", "model a4", "store a1 xy", "store a1 xyz", "store a2 xyz",
+                           "store a4 xyz"}) {
+    INFO(what);
+    CHECK(std::count(probed.begin(), probed.end(), what) + std::count(blocked.begin(), blocked.end(), what) == 1);
+  }
+}
+
+TEST_CASE("after a load the worker alone reruns the latest request, once, on the new model only") {
+  Fixture f;
+  f.worker.submit(f.prompt("p"));
+  REQUIRE(f.idle());  // nothing is loaded: nothing runs
+  CHECK(f.runs_of("a p") == 0);
+  f.worker.load(0, "a");
+  REQUIRE(f.shows(0, "p"));
+  REQUIRE(f.idle());
+  CHECK(f.runs_of("a p") == 1);
+  f.worker.load(1, "b");
+  REQUIRE(f.shows(1, "p"));
+  REQUIRE(f.idle());
+  CHECK(f.runs_of("b p") == 1);
+  CHECK(f.runs_of("a p") == 1);  // A already answers "p"
+
+  // Without any request yet, a load runs nothing.
+  Fixture g;
+  g.worker.load(0, "a");
+  REQUIRE(g.loaded(0, "a"));
+  REQUIRE(g.idle());
+  CHECK(g.script.events() == std::vector<std::string>{"load a", "loaded a"});
+}
+
+TEST_CASE("a continuation publishes the generated ids, and a run of them uses them as they are") {
+  Fixture f;
+  f.worker.load(0, "a");
+  f.worker.load(1, "other-tokenizer/b");
+  REQUIRE(f.loaded(0, "a"));
+  REQUIRE(f.loaded(1, "other-tokenizer/b"));
+  RunRequest more = f.prompt("The capital is ");
+  more.continue_tokens = 1;
+  f.worker.submit(more);
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).continuation_sequence == 1; }));
+  const SlotState a = f.worker.state(0);
+  CHECK(a.continuation == "Paris");
+  CHECK(a.continued_text == "The capital is Paris");
+  CHECK(a.continued_tokenizer == "fake-bytes");
+  REQUIRE(a.continued_tokens.size() == 16);  // 15 prompt bytes, then the one generated id
+  CHECK(a.continued_tokens.back().id == FakeModel::kParisId);
+  CHECK(a.continued_tokens.back().text == "Paris");
+  CHECK(a.continued_tokens.back().byte_begin == 15);
+  CHECK(a.continued_tokens.back().byte_end == 20);
+
+  RunRequest next = f.prompt(a.continued_text);
+  next.tokens = a.continued_tokens;
+  next.tokens_tokenizer = a.continued_tokenizer;
+  next.span_bytes = std::make_pair<int64_t, int64_t>(16, 18);  // inside "Paris"
+  f.worker.submit(next);
+  REQUIRE(f.shows(0, "The capital is Paris"));
+  REQUIRE(f.shows(1, "The capital is Paris"));
+  const SlotState ran_a = f.worker.state(0), ran_b = f.worker.state(1);
+  REQUIRE(ran_a.snapshot);
+  REQUIRE(ran_b.snapshot);
+  // A ran the generated id; B, whose tokenizer differs, ran its own tokens of the text.
+  CHECK(ran_a.snapshot->tokens.size() == 16);
+  CHECK(ran_a.snapshot->tokens.back().id == FakeModel::kParisId);
+  REQUIRE(ran_a.snapshot->request.span);
+  CHECK(ran_a.snapshot->request.span->begin == 15);
+  CHECK(ran_a.snapshot->request.span->end == 16);
+  CHECK(ran_b.snapshot->tokens.size() == 20);
+  CHECK(joined_text(ran_b.snapshot) == "The capital is Paris");
+}
