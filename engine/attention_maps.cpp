@@ -70,14 +70,20 @@ at::Tensor map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind
   return p[0] - lambda * p[1];
 }
 
+at::Tensor pair_sub_heads(const at::Tensor& t, const HeadLayout& layout, bool second) {
+  const int64_t P = layout.H / 2, offset = second ? layout.a2_offset : layout.a1_offset;
+  const int64_t stride = second ? layout.a2_stride : layout.a1_stride;
+  return t.slice(0, offset, offset + stride * (P - 1) + 1, stride);
+}
+
 std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& rows) {
   const int64_t T = layer.k.size(1);
   at::Tensor keys = layer.k.repeat_interleave(layout.H / layout.KV, 0);                      // (H, T, d)
   at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale);      // (H, R, T)
   (void)T;
   if (!layout.differential) return {p};
-  at::Tensor p1 = p.index_select(0, long_tensor(layout.a1_heads(), p.device()));
-  at::Tensor p2 = p.index_select(0, long_tensor(layout.a2_heads(), p.device()));
+  at::Tensor p1 = pair_sub_heads(p, layout, false);
+  at::Tensor p2 = pair_sub_heads(p, layout, true);
   at::Tensor lambda = layer.lambda.index_select(1, rows).unsqueeze(-1);                       // (P, R, 1)
   return {p1, p2, p1 - lambda * p2};
 }

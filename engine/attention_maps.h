@@ -28,6 +28,10 @@ struct HeadLayout {
   int kv_of(int sub_head) const { return sub_head / (H / KV); }
 };
 
+// The A1 (or, with `second`, the A2) sub-heads of a Diff layer's (H, ...) tensor, in pair order: a strided view, so
+// nothing is uploaded to the device to pick them.
+at::Tensor pair_sub_heads(const at::Tensor& t, const HeadLayout& layout, bool second);
+
 // What windows of one layer need: q (H, T, d) and k (KV, T, d) rotated, in the compute dtype; lambda (P, T) float32
 // for a Diff layer (V1 repeats the layer's value), undefined for a standard one.
 struct LayerQK {

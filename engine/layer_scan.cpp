@@ -108,25 +108,20 @@ at::Tensor row_means(const at::Tensor& entropy, const at::Tensor& sink, const at
                     distance.to(at::kDouble).mean(1)}, 1);
 }
 
-// `stats` becomes one HeadStats per row of the (N, 4) table of row_means, once the run's results reach the host.
-void defer_means(DeferredHost& deferred, const at::Tensor& table, std::vector<HeadStats>& stats) {
-  const at::Tensor host = deferred.to_host(table);
-  deferred.then([host, &stats] {
-    const int64_t N = host.size(0);
-    stats.assign(static_cast<size_t>(N), HeadStats{});
-    const double* v = host.data_ptr<double>();
-    for (int64_t n = 0; n < N; ++n, v += 4) {
-      stats[static_cast<size_t>(n)].entropy = v[0];
-      stats[static_cast<size_t>(n)].sink_mass = v[1];
-      stats[static_cast<size_t>(n)].max_attention = v[2];
-      stats[static_cast<size_t>(n)].distance = v[3];
-    }
-  });
-}
-
-// The sub-heads offset, offset + stride, ... (P of them) of a (H, ...) tensor: a view, no index tensor to upload.
-at::Tensor sub_heads(const at::Tensor& t, int offset, int stride, int64_t P) {
-  return t.slice(0, offset, offset + stride * (P - 1) + 1, stride);
+// One HeadStats per listed row of a host (N, 4) table of row_means (every row when `rows` is empty).
+std::vector<HeadStats> stats_from_means(const at::Tensor& host, std::vector<int64_t> rows = {}) {
+  if (rows.empty()) {
+    for (int64_t n = 0; n < host.size(0); ++n) rows.push_back(n);
+  }
+  std::vector<HeadStats> stats(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double* v = host.data_ptr<double>() + rows[i] * 4;
+    stats[i].entropy = v[0];
+    stats[i].sink_mass = v[1];
+    stats[i].max_attention = v[2];
+    stats[i].distance = v[3];
+  }
+  return stats;
 }
 
 // The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty).
@@ -144,19 +139,14 @@ std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int6
   return out;
 }
 
-// signal, noise and |noise| of each map in `maps` (N, R, T) for the query rows R of `region` (weights in row order),
-// written into `stats` (filled by an earlier step) once the run's results reach the host.
-void defer_signal_noise(DeferredHost& deferred, const at::Tensor& maps, const SignalRegion& region,
-                        const at::Tensor& weights, std::vector<HeadStats>& stats) {
-  const at::Tensor host = deferred.to_host(signal_noise_of_rows(maps, weights, region).to(at::kDouble));  // (N, 3)
-  deferred.then([host, &stats] {
-    const double* v = host.data_ptr<double>();
-    for (size_t n = 0; n < stats.size(); ++n, v += 3) {
-      stats[n].signal = v[0];
-      stats[n].noise = v[1];
-      stats[n].noise_abs = v[2];
-    }
-  });
+// Copies signal, noise and |noise| from rows [first, first + stats.size()) of a host (N, 3) table into `stats`.
+void add_signal_noise(const at::Tensor& host, int64_t first, std::vector<HeadStats>& stats) {
+  const double* v = host.data_ptr<double>() + first * 3;
+  for (size_t n = 0; n < stats.size(); ++n, v += 3) {
+    stats[n].signal = v[0];
+    stats[n].noise = v[1];
+    stats[n].noise_abs = v[2];
+  }
 }
 
 }  // namespace
@@ -198,20 +188,28 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
 
   stage.emplace("statistics: per-head means", q.device());
   // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
+  // Few, large operations: at 1K tokens a run is bound by the host launching them, not by the GPU.
   const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
-  if (!layout.differential) {
-    defer_means(deferred, row_means(rows[1], rows[4], rows[2], rows[3]), capture.stats_attn);
-  } else {
-    auto a1 = [&](int quantity) { return sub_heads(rows[quantity], layout.a1_offset, layout.a1_stride, P); };
-    auto a2 = [&](int quantity) { return sub_heads(rows[quantity], layout.a2_offset, layout.a2_stride, P); };
-    defer_means(deferred, row_means(a1(1), a1(4), a1(2), a1(3)), capture.stats_attn1);
-    defer_means(deferred, row_means(a2(1), a2(4), a2(2), a2(3)), capture.stats_attn2);
+  const at::Tensor sub_head_means = deferred.to_host(row_means(rows[1], rows[4], rows[2], rows[3]));  // (H, 4)
+  at::Tensor diff_means;
+  if (layout.differential) {
+    auto a1 = [&](int quantity) { return pair_sub_heads(rows[quantity], layout, false); };
+    auto a2 = [&](int quantity) { return pair_sub_heads(rows[quantity], layout, true); };
     // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
     const at::Tensor lambda_rows = lambda.to(rows.device()).to(at::kDouble);  // (P, T)
     const at::Tensor sink = a1(4).to(at::kDouble) - lambda_rows * a2(4).to(at::kDouble);
     const at::Tensor distance = a1(3).to(at::kDouble) - lambda_rows * a2(3).to(at::kDouble);
-    defer_means(deferred, row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance), capture.stats_diff);
+    diff_means = deferred.to_host(row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance));  // (P, 4)
   }
+  deferred.then([&capture, sub_head_means, diff_means, layout] {
+    if (!layout.differential) {
+      capture.stats_attn = stats_from_means(sub_head_means);
+    } else {
+      capture.stats_attn1 = stats_from_means(sub_head_means, layout.a1_heads());
+      capture.stats_attn2 = stats_from_means(sub_head_means, layout.a2_heads());
+      capture.stats_diff = stats_from_means(diff_means);
+    }
+  });
 
   stage.emplace("statistics: signal and noise rows", q.device());
   // Signal and noise need only the query rows: recompute those rows of every map exactly.
@@ -228,14 +226,18 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     const at::Device device = layer.q.device();
     const at::Tensor row_index = to_device_async(at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)), device);
     const at::Tensor w = to_device_async(at::tensor(weights, at::TensorOptions().dtype(at::kFloat)), device);
-    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, row_index);
-    if (!layout.differential) {
-      defer_signal_noise(deferred, maps[0], region, w, capture.stats_attn);
-    } else {
-      defer_signal_noise(deferred, maps[0], region, w, capture.stats_attn1);
-      defer_signal_noise(deferred, maps[1], region, w, capture.stats_attn2);
-      defer_signal_noise(deferred, maps[2], region, w, capture.stats_diff);
-    }
+    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, row_index);  // A, or A1, A2 and D
+    const at::Tensor table = deferred.to_host(
+        signal_noise_of_rows(maps.size() == 1 ? maps[0] : at::cat(maps), w, region).to(at::kDouble));  // (N, 3)
+    deferred.then([&capture, table, P, layout] {
+      if (!layout.differential) {
+        add_signal_noise(table, 0, capture.stats_attn);
+      } else {
+        add_signal_noise(table, 0, capture.stats_attn1);
+        add_signal_noise(table, P, capture.stats_attn2);
+        add_signal_noise(table, 2 * P, capture.stats_diff);
+      }
+    });
   }
 
   // Attention-logit outliers over the H T (T + 1) / 2 causal entries: top-1 exact (row maxima), the 10th largest

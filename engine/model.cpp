@@ -406,8 +406,8 @@ struct Model::Impl {
       return;
     }
     const HeadLayout layout = head_layout();
-    at::Tensor p1 = probs.index_select(0, at::tensor(layout.a1_heads()).to(probs.device()));
-    at::Tensor p2 = probs.index_select(0, at::tensor(layout.a2_heads()).to(probs.device()));
+    at::Tensor p1 = pair_sub_heads(probs, layout, false);
+    at::Tensor p2 = pair_sub_heads(probs, layout, true);
     capture.attn1 = capture_maps(p1, request, index);
     capture.attn2 = capture_maps(p2, request, index);
     capture.diff = capture_maps(p1 - lambda_rows.unsqueeze(-1) * p2, request, index);
