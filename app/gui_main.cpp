@@ -285,7 +285,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<SlotProvider> slots;
   DemoSlots* demo = nullptr;
   if (options.demo) {
-    auto d = std::make_unique<DemoSlots>(options.benchmark > 0 ? options.demo_tokens : 0);
+    auto d = std::make_unique<DemoSlots>(options.benchmark > 0 || options.demo_overviews ? options.demo_tokens : 0,
+                                         options.demo_overviews);
     demo = d.get();
     slots = std::move(d);
     state.path_edit = {"(demo)", "(demo)"};
@@ -294,6 +295,7 @@ int main(int argc, char** argv) {
     load_slot(*slots, state, ui::kSlotDiff, state.settings.model_a);
     load_slot(*slots, state, ui::kSlotStandard, state.settings.model_b);
   }
+  app.set_window_source([&slots](const WindowRequest& request) { return slots->request_window(request); });
   state.submit_now = true;
 
   const double start = seconds_now();
@@ -366,7 +368,7 @@ int main(int argc, char** argv) {
         busy = busy || s.phase == SlotState::Phase::Loading || s.running ||
                (s.phase == SlotState::Phase::Ready && !s.snapshot && s.error.empty());
       }
-      busy = busy || actions.run.has_value() || state.submit_now;
+      busy = busy || actions.run.has_value() || state.submit_now || app.windows_pending();
       if (!busy && options.continue_tokens > 0 && !continue_sent) {
         RunRequest request = ui::make_run_request(state);
         request.continue_tokens = options.continue_tokens;

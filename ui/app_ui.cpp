@@ -16,7 +16,7 @@
 
 namespace diffscope::ui {
 
-AppUi::AppUi(Settings settings) : cache_(renderer_), widgets_(renderer_) {
+AppUi::AppUi(Settings settings) : cache_(renderer_), widgets_(renderer_), fetcher_(renderer_) {
   state_.settings = std::move(settings);
   state_.path_edit = {state_.settings.model_a, state_.settings.model_b};
 }
@@ -196,7 +196,7 @@ UiActions AppUi::frame(const FrameInput& input) {
     ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "Heatmaps are unavailable: %s", state_.gl_error.c_str());
     ImGui::PopTextWrapPos();
   } else {
-    draw_map_layouts(state_, actions, cache_, widgets_);
+    draw_map_layouts(state_, actions, cache_, widgets_, fetcher_);
   }
   ImGui::EndChild();
   // Splitter between maps and statistics.
@@ -221,7 +221,10 @@ UiActions AppUi::frame(const FrameInput& input) {
 
   maybe_submit(actions);
   if (state_.debounce.armed()) actions.wake_in = state_.debounce.remaining(state_.now);
+  const double window_due = fetcher_.wake_in(state_.now);  // a held-back window request, or an answer to poll
+  if (window_due >= 0) actions.wake_in = actions.wake_in < 0 ? window_due : std::min(actions.wake_in, window_due);
   cache_.end_frame();
+  fetcher_.end_frame();
   widgets_.end_frame();
   return actions;
 }

@@ -95,6 +95,24 @@ const std::vector<Token>& shown_tokens(const UiState& s);
 // The relevant span as token indices of `snapshot` (from span_bytes), if any.
 std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* snapshot);
 
+// Dense maps (every map of every head on the host, what rollout, head means, row normalization at any zoom and exports
+// of whole maps read) are asked for while both slots' maps stay under this; longer prompts get statistics, overviews
+// and the store, and views fetch windows. 256 MiB keeps the bundled pair dense up to ~700 tokens (120 maps a token
+// pair) and a 1B-shaped pair (16 layers x 32 heads) up to ~300 tokens, where uploading every map still takes well
+// under a second; the engine's own limit (4 GiB) is far above it, so an estimate a few times off is harmless.
+constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
+
+// Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D).
+int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens);
+
+// Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (byte
+// count + 1 when nothing ran yet: no tokenizer makes more tokens than bytes, plus a BOS).
+int64_t estimate_tokens(const UiState& s);
+
+// Whether the next run asks for dense maps (else statistics, overviews and the store): dense_map_bytes within
+// kDenseMapBudgetBytes.
+bool wants_dense_maps(const UiState& s);
+
 // A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged).
 RunRequest make_run_request(const UiState& s);
 
