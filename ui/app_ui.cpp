@@ -145,6 +145,7 @@ void AppUi::maybe_submit(UiActions& actions) {
     state_.span_bytes.reset();  // the text got shorter than the marked span
   }
   actions.run = make_run_request(state_);
+  state_.submitted_dense = actions.run->capture.maps == CaptureRequest::Maps::All;
   state_.submitted_text = state_.settings.prompt;
   ++state_.submissions;
 }
@@ -156,6 +157,12 @@ UiActions AppUi::frame(const FrameInput& input) {
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
   // A model that just loaded needs no request from here: the worker runs the latest request on it.
   take_continuations(state_);
+  // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
+  // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
+  if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&
+      wants_dense_maps(state_) != *state_.submitted_dense) {
+    state_.submit_now = true;
+  }
   handle_keys();
 
   const ImGuiIO& io = ImGui::GetIO();

@@ -38,7 +38,7 @@ int64_t estimate_tokens(const UiState& s) {
     const double per_byte = static_cast<double>(snap->tokens.size()) / static_cast<double>(ran_bytes);
     return static_cast<int64_t>(per_byte * static_cast<double>(bytes)) + 1;
   }
-  return bytes + 1;
+  return bytes / 2 + 1;
 }
 
 bool wants_dense_maps(const UiState& s) {

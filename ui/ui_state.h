@@ -48,6 +48,9 @@ struct UiState {
   std::string submitted_text;                       // the text of the last submission
   bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model
   uint64_t submissions = 0;
+  // Whether the last submission asked for dense maps. Decided before the run with what is known then (a model still
+  // loading counts for nothing, the token count is estimated): when that changes for the same prompt, it runs again.
+  std::optional<bool> submitted_dense;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
 
   // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
@@ -105,8 +108,9 @@ constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
 // Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D).
 int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens);
 
-// Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (byte
-// count + 1 when nothing ran yet: no tokenizer makes more tokens than bytes, plus a BOS).
+// Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (half
+// the bytes + 1 when nothing ran yet: BPE tokenizers make 3-4 bytes a token of English text, byte-level ones 1; a
+// first guess 2x low asks for 4x the bytes of maps, still far under the engine's limit at the budget).
 int64_t estimate_tokens(const UiState& s);
 
 // Whether the next run asks for dense maps (else statistics, overviews and the store): dense_map_bytes within

@@ -38,7 +38,7 @@ TEST_CASE("long prompts ask for statistics, overviews and the store instead of e
   CHECK(dense_map_bytes(bundled_pair("").slots, 1000) == int64_t{120} * 1000 * 1000 * 4);
 
   SECTION("a short prompt gets dense maps, and rollout while the view shows it") {
-    UiState s = bundled_pair(std::string(300, 'a'));
+    UiState s = bundled_pair(std::string(600, 'a'));  // about 301 tokens: 43 MB of maps
     s.show_rollout = true;
     const RunRequest r = make_run_request(s);
     CHECK(r.capture.maps == CaptureRequest::Maps::All);
@@ -46,7 +46,7 @@ TEST_CASE("long prompts ask for statistics, overviews and the store instead of e
     CHECK(r.capture.overviews);
   }
   SECTION("a prompt whose maps would pass 256 MiB gets overviews and the store, and no rollout") {
-    UiState s = bundled_pair(std::string(900, 'a'));  // nothing ran yet: at most 901 tokens, 389 MB of maps
+    UiState s = bundled_pair(std::string(1800, 'a'));  // nothing ran yet: about 901 tokens, 389 MB of maps
     s.show_rollout = true;
     const RunRequest r = make_run_request(s);
     CHECK(r.capture.maps == CaptureRequest::Maps::None);
@@ -56,7 +56,8 @@ TEST_CASE("long prompts ask for statistics, overviews and the store instead of e
   }
   SECTION("the last run's tokens per byte estimate the next prompt's tokens") {
     UiState s = bundled_pair(std::string(1800, 'a'));
-    CHECK_FALSE(wants_dense_maps(s));  // 1801 tokens at most
+    CHECK(estimate_tokens(s) == 901);  // nothing ran yet: half the bytes
+    CHECK_FALSE(wants_dense_maps(s));
     DemoSpec spec;
     spec.tokens = 300;
     auto snap = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
