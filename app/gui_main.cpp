@@ -96,8 +96,10 @@ struct Window {
   }
 };
 
-bool write_state_json(const std::string& path, const ui::UiState& state, std::string* error) {
+bool write_state_json(const std::string& path, const ui::UiState& state, uint64_t window_requests,
+                      std::string* error) {
   nlohmann::json j;
+  j["window_requests"] = window_requests;  // windows the views asked the slots for (pooled views of long prompts)
   j["layout"] = ui::layout_name(state.settings.layout);
   j["layer"] = state.settings.selection.layer;
   j["head"] = state.settings.selection.head;
@@ -117,6 +119,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, std::st
       js["layers"] = s.snapshot->layers.size();
       js["attention_variant"] = s.snapshot->model.attention_variant;
       js["lambda_varies_by_row"] = ui::lambda_varies_by_row(*s.snapshot);
+      js["overviews"] = ui::shows_overviews(*s.snapshot);  // no dense maps: views draw overviews and windows
+      js["overview_cell"] = s.snapshot->layers.empty() ? 0 : s.snapshot->layers[0].overview.cell;
     }
     js["tokens"] = tokens;
     j[slot == 0 ? "A" : "B"] = js;
@@ -285,7 +289,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<SlotProvider> slots;
   DemoSlots* demo = nullptr;
   if (options.demo) {
-    auto d = std::make_unique<DemoSlots>(options.benchmark > 0 ? options.demo_tokens : 0);
+    auto d = std::make_unique<DemoSlots>(options.benchmark > 0 || options.demo_overviews ? options.demo_tokens : 0,
+                                         options.demo_overviews);
     demo = d.get();
     slots = std::move(d);
     state.path_edit = {"(demo)", "(demo)"};
@@ -294,6 +299,7 @@ int main(int argc, char** argv) {
     load_slot(*slots, state, ui::kSlotDiff, state.settings.model_a);
     load_slot(*slots, state, ui::kSlotStandard, state.settings.model_b);
   }
+  app.set_window_source([&slots](const WindowRequest& request) { return slots->request_window(request); });
   state.submit_now = true;
 
   const double start = seconds_now();
@@ -366,7 +372,7 @@ int main(int argc, char** argv) {
         busy = busy || s.phase == SlotState::Phase::Loading || s.running ||
                (s.phase == SlotState::Phase::Ready && !s.snapshot && s.error.empty());
       }
-      busy = busy || actions.run.has_value() || state.submit_now;
+      busy = busy || actions.run.has_value() || state.submit_now || app.windows_pending();
       if (!busy && options.continue_tokens > 0 && !continue_sent) {
         RunRequest request = ui::make_run_request(state);
         request.continue_tokens = options.continue_tokens;
@@ -394,7 +400,7 @@ int main(int argc, char** argv) {
                                    : (" (" + note + ")").c_str());
         }
         if (!options.exports.empty() && !run_exports(state, options.exports, options.export_dir)) exit_code = 1;
-        if (options.state_json && !write_state_json(*options.state_json, state, &error)) {
+        if (options.state_json && !write_state_json(*options.state_json, state, app.fetcher().requests(), &error)) {
           std::fprintf(stderr, "diffscope: %s\n", error.c_str());
           exit_code = 1;
         }

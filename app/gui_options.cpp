@@ -11,7 +11,7 @@ const char* gui_usage() {
   return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT] [--span TEXT]\n"
          "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
-         "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--benchmark N]]\n"
+         "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]]\n"
          "\n"
          "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
          "  --model-b DIR     standard Transformer (HF llama folder) for slot B (default assets/models/standard)\n"
@@ -31,6 +31,8 @@ const char* gui_usage() {
          "  --no-settings     do not read or write ~/.config/diffscope (settings.json, imgui.ini)\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
+         "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
+         "                    prompt's run has them\n"
          "  --benchmark N     with --demo: time N unchanged frames and N frames that each get a new snapshot\n";
 }
 
@@ -110,6 +112,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       if (!value(&o->size)) return false;
     } else if (arg == "--demo") {
       o->demo = true;
+    } else if (arg == "--demo-overviews") {
+      o->demo_overviews = true;
     } else if (arg == "--demo-tokens") {
       if (!int_value(&o->demo_tokens)) return false;
     } else if (arg == "--benchmark") {

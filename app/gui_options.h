@@ -23,6 +23,7 @@ struct GuiOptions {
   std::optional<std::string> state_json;  // --state-json PATH: what the UI held at the screenshot (for tests)
   bool demo = false;                    // --demo: synthetic snapshots instead of models
   int demo_tokens = 64;                 // --demo-tokens N
+  bool demo_overviews = false;          // --demo-overviews: demo snapshots as a long prompt's run (overviews, windows)
   int benchmark = 0;                    // --benchmark N: N frames idle + N frames with new snapshots, then exit
   bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
   std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)

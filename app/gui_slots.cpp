@@ -2,6 +2,7 @@
 #include "gui_slots.h"
 
 #include "demo_snapshot.h"
+#include "demo_store.h"
 #include "torch_slot_model.h"
 
 namespace diffscope {
@@ -15,6 +16,9 @@ class WorkerSlots : public SlotProvider {
   void submit(const RunRequest& request) override { worker_.submit(request); }
   SlotState state(int slot) const override { return worker_.state(slot); }
   bool idle() const override { return worker_.idle(); }
+  std::future<WindowResult> request_window(const WindowRequest& request) override {
+    return worker_.request_window(request);
+  }
 
  private:
   InferenceWorker worker_;
@@ -26,7 +30,7 @@ std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui) {
   return std::make_unique<WorkerSlots>(std::move(wake_ui));
 }
 
-DemoSlots::DemoSlots(int tokens) : tokens_(tokens) {
+DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overviews_only_(overviews_only) {
   for (int slot = 0; slot < kNumSlots; ++slot) {
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.phase = SlotState::Phase::Ready;
@@ -57,12 +61,37 @@ void DemoSlots::submit(const RunRequest& request) {
     if (tokens_ > 0) spec.tokens = tokens_;
     else spec.text = request.text;
     auto snapshot = std::make_shared<AttentionSnapshot>(ui::make_demo_snapshot(spec));
+    if (overviews_only_) ui::make_overview_only(*snapshot);
     snapshot->model.name = slot == 0 ? "demo-diff" : "demo-standard";
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.snapshot = snapshot;
     ++s.sequence;
     s.message = "ran " + std::to_string(snapshot->tokens.size()) + " demo tokens";
   }
+}
+
+std::future<WindowResult> DemoSlots::request_window(const WindowRequest& request) {
+  std::promise<WindowResult> promise;
+  WindowResult result;
+  result.request = request;
+  const SlotState* s = request.slot >= 0 && request.slot < kNumSlots ? &states_[static_cast<size_t>(request.slot)]
+                                                                     : nullptr;
+  if (s == nullptr || !s->snapshot) {
+    result.error = "no such slot or no result";
+  } else if (s->sequence != request.sequence) {
+    result.superseded = true;
+    result.error = "superseded";
+  } else if (!s->snapshot->store) {
+    result.error = "this result keeps no store of its maps";
+  } else {
+    try {
+      result.map = s->snapshot->store->window(request.window);
+    } catch (const std::exception& e) {
+      result.error = e.what();
+    }
+  }
+  promise.set_value(std::move(result));
+  return promise.get_future();
 }
 
 void DemoSlots::republish() {

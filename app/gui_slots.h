@@ -4,6 +4,7 @@
 
 #include <array>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -18,25 +19,32 @@ class SlotProvider {
   virtual void submit(const RunRequest& request) = 0;
   virtual SlotState state(int slot) const = 0;
   virtual bool idle() const = 0;
+  // A window of a map of the snapshot a slot shows (views of long prompts refine their overviews with it); the future
+  // is ready once it is computed or refused (superseded when the slot shows a newer snapshot).
+  virtual std::future<WindowResult> request_window(const WindowRequest& request) = 0;
 };
 
 // The InferenceWorker; `wake_ui` is called from the worker thread when a state changes.
 std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui);
 
 // Demo snapshots: slot A a Diff model (4 layers x 4 heads), slot B a standard one (4 layers x 8 heads). A submitted
-// prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark).
+// prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark). With `overviews_only` the
+// snapshots look like a long prompt's run (no dense map; overviews and a store, ui/demo_store.h) and windows are
+// answered at once from the store.
 class DemoSlots : public SlotProvider {
  public:
-  explicit DemoSlots(int tokens);
+  explicit DemoSlots(int tokens, bool overviews_only = false);
   void load(int slot, const std::string& dir) override;
   void submit(const RunRequest& request) override;
   SlotState state(int slot) const override { return states_[static_cast<size_t>(slot)]; }
   bool idle() const override { return true; }
+  std::future<WindowResult> request_window(const WindowRequest& request) override;
   // Publishes the same maps again under a new sequence number, as a new run would (benchmark of texture uploads).
   void republish();
 
  private:
   int tokens_;
+  bool overviews_only_;
   std::array<SlotState, kNumSlots> states_;
 };
 

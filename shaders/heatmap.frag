@@ -9,7 +9,8 @@ out vec4 frag_color;
 uniform sampler2D u_map;      // R32F; texel (x, y) = pooled cell (key column, query row)
 uniform sampler2D u_lut;      // 256 x 1 RGB8 colormap
 uniform vec4 u_view;          // visible map rectangle in cells: x0, y0, x1, y1 (x = key, y = query)
-uniform vec2 u_map_cells;     // map size in cells: cols, rows
+uniform vec2 u_map_cells;     // size in cells of what the texture covers: cols, rows
+uniform vec2 u_origin;        // where the texture's first cell lies in the map (a window's first key, query)
 uniform float u_pool;         // cells per texel side (max-pooling factor of maps above the texture limit)
 uniform int u_mode;           // 0 linear, 1 log, 2 gamma
 uniform float u_vmin;
@@ -68,19 +69,23 @@ float scale_position(float v) {
 
 void main() {
   vec2 cell = mix(u_view.xy, u_view.zw, v_uv);
-  if (cell.x < 0.0 || cell.y < 0.0 || cell.x >= u_map_cells.x || cell.y >= u_map_cells.y) {
-    frag_color = vec4(0.0);  // outside the map: let the window background show
-    return;
+  vec2 local = cell - u_origin;
+  if (local.x < 0.0 || local.y < 0.0 || local.x >= u_map_cells.x || local.y >= u_map_cells.y) {
+    discard;  // outside what this texture covers: the target's clear colour (background) or an earlier draw shows
   }
   vec2 index = floor(cell);
   vec3 rgb;
   if (u_shade_masked && index.x > index.y) {
     rgb = u_masked_color;
   } else {
-    ivec2 texel = ivec2(floor(index / u_pool));
+    ivec2 texel = ivec2(floor(floor(local) / u_pool));
     float v = texelFetch(u_map, texel, 0).r;
-    int entry = int(floor(scale_position(v) * 255.0 + 0.5));
-    rgb = texelFetch(u_lut, ivec2(entry, 0), 0).rgb;
+    if (isnan(v)) {
+      rgb = u_masked_color * 0.55;  // no data here (not available at this zoom): never a colour of the scale
+    } else {
+      int entry = int(floor(scale_position(v) * 255.0 + 0.5));
+      rgb = texelFetch(u_lut, ivec2(entry, 0), 0).rgb;
+    }
   }
   if (u_grid && u_cell_pixels >= 14.0) {
     vec2 f = fract(cell) * u_cell_pixels;  // pixels into the cell

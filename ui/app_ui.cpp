@@ -16,7 +16,7 @@
 
 namespace diffscope::ui {
 
-AppUi::AppUi(Settings settings) : cache_(renderer_), widgets_(renderer_) {
+AppUi::AppUi(Settings settings) : cache_(renderer_), widgets_(renderer_), fetcher_(renderer_) {
   state_.settings = std::move(settings);
   state_.path_edit = {state_.settings.model_a, state_.settings.model_b};
 }
@@ -145,6 +145,7 @@ void AppUi::maybe_submit(UiActions& actions) {
     state_.span_bytes.reset();  // the text got shorter than the marked span
   }
   actions.run = make_run_request(state_);
+  state_.submitted_dense = actions.run->capture.maps == CaptureRequest::Maps::All;
   state_.submitted_text = state_.settings.prompt;
   ++state_.submissions;
 }
@@ -156,6 +157,12 @@ UiActions AppUi::frame(const FrameInput& input) {
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
   // A model that just loaded needs no request from here: the worker runs the latest request on it.
   take_continuations(state_);
+  // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
+  // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
+  if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&
+      wants_dense_maps(state_) != *state_.submitted_dense) {
+    state_.submit_now = true;
+  }
   handle_keys();
 
   const ImGuiIO& io = ImGui::GetIO();
@@ -196,7 +203,7 @@ UiActions AppUi::frame(const FrameInput& input) {
     ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "Heatmaps are unavailable: %s", state_.gl_error.c_str());
     ImGui::PopTextWrapPos();
   } else {
-    draw_map_layouts(state_, actions, cache_, widgets_);
+    draw_map_layouts(state_, actions, cache_, widgets_, fetcher_);
   }
   ImGui::EndChild();
   // Splitter between maps and statistics.
@@ -221,7 +228,10 @@ UiActions AppUi::frame(const FrameInput& input) {
 
   maybe_submit(actions);
   if (state_.debounce.armed()) actions.wake_in = state_.debounce.remaining(state_.now);
+  const double window_due = fetcher_.wake_in(state_.now);  // a held-back window request, or an answer to poll
+  if (window_due >= 0) actions.wake_in = actions.wake_in < 0 ? window_due : std::min(actions.wake_in, window_due);
   cache_.end_frame();
+  fetcher_.end_frame();
   widgets_.end_frame();
   return actions;
 }

@@ -10,6 +10,7 @@
 #include "heatmap_widget.h"
 #include "map_source.h"
 #include "ui_state.h"
+#include "window_fetcher.h"
 
 namespace diffscope::ui {
 
@@ -30,6 +31,12 @@ class AppUi {
   // Builds this frame's widgets (call between ImGui::NewFrame and ImGui::Render).
   UiActions frame(const FrameInput& input);
 
+  // Where views get windows of maps they draw from overviews (long prompts): the app's SlotProvider.
+  void set_window_source(WindowSource source) { fetcher_.set_source(std::move(source)); }
+  // A window asked for and not answered yet, or held back by the request interval (screenshots wait for it).
+  bool windows_pending() const { return fetcher_.pending(); }
+  const WindowFetcher& fetcher() const { return fetcher_; }
+
   // The app reports the outcome of a window screenshot it took for UiActions::window_screenshot.
   void note_export(bool ok, const std::string& message);
 
@@ -48,6 +55,7 @@ class AppUi {
   HeatmapRenderer renderer_;
   MapCache cache_;
   HeatmapWidgets widgets_;
+  WindowFetcher fetcher_;
 };
 
 }  // namespace diffscope::ui

@@ -28,6 +28,9 @@ MapTexture& MapTexture::operator=(MapTexture&& other) noexcept {
     cols_ = other.cols_;
     rows_ = other.rows_;
     pool_ = other.pool_;
+    col_origin_ = other.col_origin_;
+    row_origin_ = other.row_origin_;
+    causal_ = other.causal_;
   }
   return *this;
 }
@@ -118,7 +121,7 @@ bool HeatmapRenderer::init(const std::string& shader_dir, std::string* error) {
   u_ = Uniforms{loc("u_map"),      loc("u_lut"),        loc("u_view"),        loc("u_map_cells"),
                 loc("u_pool"),     loc("u_mode"),       loc("u_vmin"),        loc("u_vmax"),
                 loc("u_gamma"),    loc("u_log_floor"),  loc("u_diverging"),   loc("u_shade_masked"),
-                loc("u_masked_color"), loc("u_cell_pixels"), loc("u_grid")};
+                loc("u_masked_color"), loc("u_cell_pixels"), loc("u_grid"), loc("u_origin")};
   glGenVertexArrays(1, &vao_);  // core profile: a draw needs a bound VAO even without attributes
 
   GLint saved_texture = 0, saved_unpack = 0;
@@ -184,6 +187,23 @@ MapTexture HeatmapRenderer::upload(const Matrix& map, bool signed_values, int64_
   t.cols_ = map.cols;
   t.rows_ = map.rows;
   t.pool_ = fits ? 1 : pooled.factor;
+  t.causal_ = map.rows == map.cols;
+  return t;
+}
+
+MapTexture HeatmapRenderer::upload_cells(const Matrix& cells, bool signed_values, int64_t pool, int64_t col_origin,
+                                         int64_t row_origin, int64_t cols, int64_t rows) const {
+  // Cells beyond the texture limit are pooled once more (a window is about screen-sized, an overview 256 a side).
+  const int64_t factor = pool_factor(cells.rows, cells.cols, max_side_);
+  MapTexture t = factor == 1 ? upload(cells, signed_values) : upload(pool_by(cells, factor, signed_values).values,
+                                                                     signed_values);
+  if (!t.valid()) return t;
+  t.pool_ = std::max<int64_t>(1, pool) * factor;
+  t.cols_ = cols;
+  t.rows_ = rows;
+  t.col_origin_ = col_origin;
+  t.row_origin_ = row_origin;
+  t.causal_ = true;
   return t;
 }
 
@@ -234,7 +254,8 @@ void HeatmapRenderer::draw(const MapTexture& map, const HeatmapDraw& p, int x, i
   glUniform1f(u_.gamma, p.scale.gamma);
   glUniform1f(u_.log_floor, p.scale.log_floor);
   glUniform1i(u_.diverging, p.scale.diverging ? 1 : 0);
-  glUniform1i(u_.shade_masked, p.shade_masked && map.rows() == map.cols() ? 1 : 0);
+  glUniform1i(u_.shade_masked, p.shade_masked && map.causal() ? 1 : 0);
+  glUniform2f(u_.origin, static_cast<float>(map.col_origin()), static_cast<float>(map.row_origin()));
   glUniform3f(u_.masked_color, p.masked_rgb[0], p.masked_rgb[1], p.masked_rgb[2]);
   const double view_w = p.view.x1 - p.view.x0;
   glUniform1f(u_.cell_pixels, view_w > 0 ? static_cast<float>(w / view_w) : 1.0f);

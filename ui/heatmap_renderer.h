@@ -33,12 +33,18 @@ class MapTexture {
   int64_t cols() const { return cols_; }  // source map size in cells
   int64_t rows() const { return rows_; }
   int64_t pool() const { return pool_; }  // cells per texel side of level 0
+  // Where texel (0, 0) lies in the map, in cells: 0 for a whole map, the window's first key / query for a window.
+  int64_t col_origin() const { return col_origin_; }
+  int64_t row_origin() const { return row_origin_; }
+  bool causal() const { return causal_; }  // cells with key > query are masked (shaded when the draw asks)
 
  private:
   friend class HeatmapRenderer;
   void release();
   std::vector<GLuint> ids_;
   int64_t cols_ = 0, rows_ = 0, pool_ = 1;
+  int64_t col_origin_ = 0, row_origin_ = 0;
+  bool causal_ = false;
 };
 
 // An offscreen RGBA8 colour target (framebuffer object + texture). Move-only.
@@ -96,12 +102,20 @@ class HeatmapRenderer {
   // largest magnitude.
   MapTexture upload(const Matrix& map, bool signed_values, int64_t max_side = 0) const;
 
+  // Uploads cells that are already pooled, `pool` x `pool` cells of a causal map each (an overview, or a window the
+  // engine computed), covering the map's cells [col_origin, col_origin + cols) x [row_origin, row_origin + rows); the
+  // last texel of a row or column may stick out past that and is clipped when drawn. NaN texels are drawn as "no
+  // data" (dark grey), never as a value.
+  MapTexture upload_cells(const Matrix& cells, bool signed_values, int64_t pool, int64_t col_origin,
+                          int64_t row_origin, int64_t cols, int64_t rows) const;
+
   // The colormap's 256 x 1 RGB texture (for colorbars).
   GLuint lut_texture(Colormap colormap) const { return luts_[static_cast<int>(colormap)]; }
 
   // Binds `target`, clears it to transparent, and sets up state for draw(). end() restores the default framebuffer.
   void begin(const RenderTarget& target);
-  // Draws `map` into the rectangle (x, y, w, h) of the bound target, in pixels from its top left.
+  // Draws `map` into the rectangle (x, y, w, h) of the bound target, in pixels from its top left. Pixels outside the
+  // map's cells are left as they are, so a window drawn after its overview covers only its own rectangle.
   void draw(const MapTexture& map, const HeatmapDraw& params, int x, int y, int w, int h);
 
   // Cells per side of the blocks a draw of `view` into w x h pixels shows as one (max |value|): 1 when every cell has
@@ -119,7 +133,7 @@ class HeatmapRenderer {
   GLint saved_fbo_ = 0;
   struct Uniforms {
     GLint map, lut, view, map_cells, pool, mode, vmin, vmax, gamma, log_floor, diverging, shade_masked,
-        masked_color, cell_pixels, grid;
+        masked_color, cell_pixels, grid, origin;
   } u_{};
 };
 

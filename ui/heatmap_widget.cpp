@@ -1,6 +1,8 @@
 // Heatmap widgets: GL render target per map, ImGui image, zoom/pan input, overlays, colorbars. Main (UI) thread.
 #include "heatmap_widget.h"
 
+#include "map_windows.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,8 +53,28 @@ void HeatmapWidgets::end_frame() {
   }
 }
 
+// Whether a window texture holds every cell of the visible part of a cols x rows map.
+static bool covers_view(const MapTexture& window, const CellRect& view, int64_t cols, int64_t rows) {
+  const double x0 = std::max(0.0, view.x0), y0 = std::max(0.0, view.y0);
+  const double x1 = std::min(static_cast<double>(cols), view.x1), y1 = std::min(static_cast<double>(rows), view.y1);
+  const double wx1 = static_cast<double>(window.col_origin() + window.cols());
+  const double wy1 = static_cast<double>(window.row_origin() + window.rows());
+  // Keys after the last query are masked: a window may stop at its last row's key.
+  return static_cast<double>(window.col_origin()) <= x0 && static_cast<double>(window.row_origin()) <= y0 &&
+         wy1 >= y1 && (wx1 >= x1 || wx1 >= wy1);
+}
+
+static void draw_note(ImDrawList* dl, ImVec2 origin, ImVec2 size, const std::string& note) {
+  const ImVec2 text = ImGui::CalcTextSize(note.c_str(), nullptr, false, size.x - 10);
+  const ImVec2 at(std::max(origin.x + 2, origin.x + size.x - text.x - 4), origin.y + 2);  // top right: the masked
+                                                                                          // (future) corner
+  dl->AddRectFilled(ImVec2(at.x - 3, at.y - 1), ImVec2(at.x + text.x + 3, at.y + text.y + 1), IM_COL32(20, 20, 24, 200));
+  dl->AddText(nullptr, 0.0f, at, IM_COL32(230, 230, 230, 255), note.c_str(), nullptr, size.x - 10);
+}
+
 MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map, const HeatmapDraw& style_in,
-                                      MapViewport* view, ImVec2 size) {
+                                      MapViewport* view, ImVec2 size, const MapTexture* refinement,
+                                      const std::string& note) {
   MapPlacement p;
   size.x = std::max(8.0f, std::floor(size.x));
   size.y = std::max(8.0f, std::floor(size.y));
@@ -83,10 +105,13 @@ MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map
   TargetState& s = state(id);
   const bool resized = s.target.width() != fb_w || s.target.height() != fb_h;
   if (s.target.ensure(fb_w, fb_h)) {
-    const uint64_t key = hash_combine(hash_draw(style, map.texture.id()), static_cast<uint64_t>(fb_w) << 32 | fb_h);
+    const bool refined = refinement != nullptr && refinement->valid();
+    uint64_t key = hash_combine(hash_draw(style, map.texture.id()), static_cast<uint64_t>(fb_w) << 32 | fb_h);
+    if (refined) key = hash_combine(key, refinement->id());
     if (resized || key != s.content_key) {
       renderer_.begin(s.target);
       renderer_.draw(map.texture, style, 0, 0, fb_w, fb_h);
+      if (refined) renderer_.draw(*refinement, style, 0, 0, fb_w, fb_h);  // over the overview, in its rectangle
       renderer_.end();
       s.content_key = key;
     }
@@ -94,18 +119,14 @@ MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map
     // The target's first row is the bottom one: flip v so the map's row 0 is at the top.
     dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(s.target.texture())), origin,
                  ImVec2(origin.x + size.x, origin.y + size.y), ImVec2(0, 1), ImVec2(1, 0));
-    // Say when the picture is pooled (more cells than pixels): each pixel shows its block's largest |value|.
-    const int64_t pool = HeatmapRenderer::screen_pool(map.texture, style.view, fb_w, fb_h);
-    if (pool > 1) {
-      char note[80];
-      std::snprintf(note, sizeof note, "max |value| of %lldx%lld cells per pixel", static_cast<long long>(pool),
-                    static_cast<long long>(pool));
-      const ImVec2 text = ImGui::CalcTextSize(note);
-      const ImVec2 at(origin.x + size.x - text.x - 4, origin.y + 2);  // top right: the masked (future) corner
-      dl->AddRectFilled(ImVec2(at.x - 3, at.y - 1), ImVec2(at.x + text.x + 3, at.y + text.y + 1),
-                        IM_COL32(20, 20, 24, 200));
-      dl->AddText(at, IM_COL32(230, 230, 230, 255), note);
+    // Say when the picture is pooled (cells of several tokens, or more cells than pixels): each shows its block's
+    // largest |value|. With a window covering the view, the window's pooling is what is seen.
+    const MapTexture& shown = refined && covers_view(*refinement, style.view, cols, rows) ? *refinement : map.texture;
+    std::string label = note;
+    if (label.empty() || &shown == refinement) {
+      label = pooled_label(shown.pool(), HeatmapRenderer::screen_pool(shown, style.view, fb_w, fb_h));
     }
+    if (!label.empty()) draw_note(dl, origin, size, label);
   }
   ImGui::PopID();
 

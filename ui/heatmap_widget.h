@@ -40,9 +40,10 @@ class HeatmapWidgets {
   explicit HeatmapWidgets(HeatmapRenderer& renderer) : renderer_(renderer) {}
 
   // Draws `map` in a size.x x size.y area at the cursor with the shared `view` (zoom/pan are linked between maps of
-  // one layout). `id` names the widget's render target.
+  // one layout). `id` names the widget's render target. `refinement`: a fetched window drawn over an overview in its
+  // own rectangle; `note`: what the view says instead of a pooling label (a map not available at this zoom).
   MapPlacement draw_map(const std::string& id, const ShownMap& map, const HeatmapDraw& style, MapViewport* view,
-                        ImVec2 size);
+                        ImVec2 size, const MapTexture* refinement = nullptr, const std::string& note = {});
 
   // A vertical colorbar of `colormap` under `scale`, `size` at the cursor, with min / (0) / max labels.
   void draw_colorbar(Colormap colormap, const ColorScale& scale, ImVec2 size);

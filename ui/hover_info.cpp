@@ -23,6 +23,23 @@ std::optional<float> lambda_value(const AttentionSnapshot& snapshot, int layer, 
   return l.at(head, row);
 }
 
+std::optional<CellValue> pooled_map_value(const AttentionSnapshot& snapshot, MapKind kind, int layer, int head,
+                                          int64_t row, int64_t col, const Matrix* window_cells,
+                                          const WindowPlan* window_plan) {
+  if (row < 0 || col < 0 || row >= static_cast<int64_t>(snapshot.tokens.size()) ||
+      col >= static_cast<int64_t>(snapshot.tokens.size())) {
+    return std::nullopt;
+  }
+  if (window_cells != nullptr && window_plan != nullptr) {
+    if (auto v = window_value(*window_cells, *window_plan, row, col)) return v;
+  }
+  if (layer < 0 || layer >= static_cast<int>(snapshot.layers.size())) return std::nullopt;
+  const MapOverview& overview = snapshot.layers[static_cast<size_t>(layer)].overview;
+  const auto& maps = overview.maps(kind);
+  if (head < 0 || head >= static_cast<int>(maps.size())) return std::nullopt;
+  return overview_value(maps[static_cast<size_t>(head)], overview.cell, row, col);
+}
+
 static std::string token_text(const AttentionSnapshot* s, int64_t index) {
   if (s == nullptr || index < 0 || index >= static_cast<int64_t>(s->tokens.size())) return {};
   return s->tokens[static_cast<size_t>(index)].text;
@@ -30,7 +47,7 @@ static std::string token_text(const AttentionSnapshot* s, int64_t index) {
 
 HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff_head,
                          const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
-                         int64_t col, std::optional<float> standard_mean) {
+                         int64_t col, std::optional<float> standard_mean, const PooledLookup& pooled) {
   HoverValues h;
   h.row = row;
   h.col = col;
@@ -38,17 +55,26 @@ HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff
   const AttentionSnapshot* tokens_from = diff != nullptr ? diff : standard;
   h.query_token = token_text(tokens_from, row);
   h.key_token = token_text(tokens_from, col);
+  // A dense map's value, else (a long prompt's run) the pooled lookup's with its pooling.
+  const auto value = [&](const AttentionSnapshot& s, MapKind kind, int layer, int head, int64_t* pool) {
+    std::optional<float> v = map_value(s, kind, layer, head, row, col);
+    if (v || !pooled) return v;
+    const std::optional<CellValue> p = pooled(s, kind, layer, head, row, col);
+    if (!p) return v;
+    *pool = p->pool;
+    return std::optional<float>(p->value);
+  };
   if (diff != nullptr) {
-    h.a1 = map_value(*diff, MapKind::A1, diff_layer, diff_head, row, col);
-    h.a2 = map_value(*diff, MapKind::A2, diff_layer, diff_head, row, col);
-    h.diff = map_value(*diff, MapKind::Diff, diff_layer, diff_head, row, col);
+    h.a1 = value(*diff, MapKind::A1, diff_layer, diff_head, &h.a1_pool);
+    h.a2 = value(*diff, MapKind::A2, diff_layer, diff_head, &h.a2_pool);
+    h.diff = value(*diff, MapKind::Diff, diff_layer, diff_head, &h.diff_pool);
     h.lambda = lambda_value(*diff, diff_layer, diff_head, row);
     if (h.lambda) h.lambda_per_row = lambda_varies_by_row(diff->layers[static_cast<size_t>(diff_layer)]);
   }
   if (standard_mean) {
     h.standard = standard_mean;
   } else if (standard != nullptr) {
-    h.standard = map_value(*standard, MapKind::Standard, standard_layer, standard_head, row, col);
+    h.standard = value(*standard, MapKind::Standard, standard_layer, standard_head, &h.standard_pool);
   }
   return h;
 }

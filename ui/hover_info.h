@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include "map_windows.h"
 #include "snapshot.h"
 
 namespace diffscope::ui {
@@ -17,6 +19,17 @@ std::optional<float> map_value(const AttentionSnapshot& snapshot, MapKind kind, 
 // lambda of a Diff head for query row `row` (lambda is [heads, T]); nothing for a standard model.
 std::optional<float> lambda_value(const AttentionSnapshot& snapshot, int layer, int head, int64_t row);
 
+// The value of map `kind` of (layer, head) at (row, col) of a snapshot without dense maps: from `window` (cells and
+// plan of a fetched window of that map) when it contains the cell, else from the layer's overview; nothing outside
+// both. `pool` says how many tokens a side the value is the largest |value| of (1: exact).
+std::optional<CellValue> pooled_map_value(const AttentionSnapshot& snapshot, MapKind kind, int layer, int head,
+                                          int64_t row, int64_t col, const Matrix* window_cells = nullptr,
+                                          const WindowPlan* window_plan = nullptr);
+
+// Where hover values come from when a snapshot has no dense map (the views pass fetched windows, then the overview).
+using PooledLookup = std::function<std::optional<CellValue>(const AttentionSnapshot& snapshot, MapKind kind, int layer,
+                                                            int head, int64_t row, int64_t col)>;
+
 struct HoverValues {
   int64_t row = 0;
   int64_t col = 0;
@@ -25,12 +38,15 @@ struct HoverValues {
   std::optional<float> a1, a2, lambda, diff;  // Diff head (lambda: of query row `row`)
   bool lambda_per_row = false;               // the layer's lambda varies by row (Diff V2)
   std::optional<float> standard;              // standard head (or head mean)
+  // Tokens a side each value is the largest |value| of (1: exact; > 1: from a pooled overview or window).
+  int64_t a1_pool = 1, a2_pool = 1, diff_pool = 1, standard_pool = 1;
 };
 
 // Gathers the tooltip for cell (row, col). `diff` and `standard` may be null (slot without a snapshot);
 // `standard_mean` is the standard value to show instead of one head's (head-mean comparison), when set.
 HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff_head,
                          const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
-                         int64_t col, std::optional<float> standard_mean = std::nullopt);
+                         int64_t col, std::optional<float> standard_mean = std::nullopt,
+                         const PooledLookup& pooled = {});
 
 }  // namespace diffscope::ui

@@ -24,6 +24,7 @@ struct Panel {
   MapRequest request;
   std::string title;
   const ShownMap* map = nullptr;
+  const FetchedWindow* window = nullptr;  // drawn over an overview (long prompts)
   ColorScale scale;
   Colormap colormap = Colormap::Viridis;
 };
@@ -81,17 +82,38 @@ void help_marker(const char* text) {
 
 std::string quoted_token(const std::string& t) { return "\"" + t + "\""; }
 
-void value_line(const char* name, const std::optional<float>& v) {
-  if (v) ImGui::Text("%-10s % .5f", name, static_cast<double>(*v));
+void value_line(const char* name, const std::optional<float>& v, int64_t pool = 1) {
+  if (!v) return;
+  if (pool > 1) {
+    ImGui::Text("%-10s % .5f  (max |value| of %lldx%lld tokens)", name, static_cast<double>(*v),
+                static_cast<long long>(pool), static_cast<long long>(pool));
+  } else {
+    ImGui::Text("%-10s % .5f", name, static_cast<double>(*v));
+  }
 }
 
-void hover_tooltip(const UiState& state, const Cell& cell, int layer, int head, int std_layer, int std_head,
-                   bool std_mean, const std::optional<float>& mean_value) {
+// Hover values of snapshots without dense maps: the finest fetched window holding the cell, else the overview.
+PooledLookup pooled_lookup(const UiState& state, const WindowFetcher& fetcher) {
+  return [&state, &fetcher](const AttentionSnapshot& s, MapKind kind, int layer, int head, int64_t row,
+                            int64_t col) -> std::optional<CellValue> {
+    for (int slot : {kSlotDiff, kSlotStandard}) {
+      if (slot_snapshot(state, slot) != &s) continue;
+      const uint64_t sequence = state.slots[static_cast<size_t>(slot)].sequence;
+      if (const FetchedWindow* w = fetcher.window_at(slot, sequence, kind, layer, head, row, col)) {
+        return pooled_map_value(s, kind, layer, head, row, col, &w->cells, &w->plan);
+      }
+    }
+    return pooled_map_value(s, kind, layer, head, row, col);
+  };
+}
+
+void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cell& cell, int layer, int head,
+                   int std_layer, int std_head, bool std_mean, const std::optional<float>& mean_value) {
   const AttentionSnapshot* diff = slot_snapshot(state, kSlotDiff);
   const AttentionSnapshot* standard = slot_snapshot(state, kSlotStandard);
   if (diff && diff->model.kind != AttentionKind::Differential) diff = nullptr;
   const HoverValues h = hover_values(diff, layer, head, standard, std_layer, std_head, cell.row, cell.col,
-                                     std_mean ? mean_value : std::nullopt);
+                                     std_mean ? mean_value : std::nullopt, pooled_lookup(state, fetcher));
   ImGui::BeginTooltip();
   ImGui::Text("query %lld %s  ->  key %lld %s", static_cast<long long>(h.row), quoted_token(h.query_token).c_str(),
               static_cast<long long>(h.col), quoted_token(h.key_token).c_str());
@@ -99,15 +121,16 @@ void hover_tooltip(const UiState& state, const Cell& cell, int layer, int head, 
     ImGui::TextDisabled("masked: a token cannot attend to later tokens");
   } else {
     if (h.a1 || h.diff) ImGui::TextDisabled("A  layer %d  head %d", layer, head);
-    value_line("A1", h.a1);
-    value_line("A2", h.a2);
+    value_line("A1", h.a1, h.a1_pool);
+    value_line("A2", h.a2, h.a2_pool);
     value_line(h.lambda_per_row ? "lambda[q]" : "lambda", h.lambda);  // V2: of this query row
-    if (h.lambda && h.a2) value_line("lambda*A2", *h.lambda * *h.a2);
-    value_line("D", h.diff);
+    // lambda[q] times a pooled A2 is not lambda * A2's largest entry when lambda varies by row: shown only when exact.
+    if (h.lambda && h.a2 && (h.a2_pool == 1 || !h.lambda_per_row)) value_line("lambda*A2", *h.lambda * *h.a2, h.a2_pool);
+    value_line("D", h.diff, h.diff_pool);
     if (h.standard) {
       if (std_mean) ImGui::TextDisabled("B  layer %d  mean of heads", std_layer);
       else ImGui::TextDisabled("B  layer %d  head %d", std_layer, std_head);
-      value_line("weight", h.standard);
+      value_line("weight", h.standard, h.standard_pool);
     }
   }
   ImGui::EndTooltip();
@@ -132,8 +155,27 @@ int panels_in_layout(const UiState& state) {
 
 // Lays out panels side by side with a colorbar each (and the lambda strip after one, when given); returns their
 // placements.
-std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, std::vector<Panel>& panels,
-                                      float height, StripSpec* strip = nullptr) {
+// For a panel drawn from an overview: the window of what it will show (the shared view, clamped as draw_map clamps it)
+// at about one token per framebuffer pixel, asked for through `fetcher`; returns the window to draw over the overview.
+const FetchedWindow* refine_panel(UiState& state, WindowFetcher& fetcher, const Panel& p, const std::string& id,
+                                  float side) {
+  const ShownMap& m = *p.map;
+  const SlotState& slot = state.slots[static_cast<size_t>(p.slot)];
+  if (m.overview_cell == 0 || !slot.snapshot) return nullptr;
+  const int64_t t = m.tokens;
+  MapViewport v = state.view.initialized ? state.view : fit_viewport(t, t);
+  v = clamp_viewport(v, t, t, side, side);
+  const ImGuiIO& io = ImGui::GetIO();
+  const std::optional<WindowPlan> visible = plan_window(visible_cells(v, t, t, side, side), t,
+                                                        side * io.DisplayFramebufferScale.x,
+                                                        side * io.DisplayFramebufferScale.y);
+  const bool lambda_constant = constant_lambda(*slot.snapshot, p.request.layer, p.request.head).has_value();
+  const WindowNeed need = window_need(p.request, visible, m.overview_cell, t, !m.unavailable.empty(), lambda_constant);
+  return fetcher.update(id, slot.snapshot, p.request, need, state.now);
+}
+
+std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, WindowFetcher& fetcher,
+                                      std::vector<Panel>& panels, float height, StripSpec* strip = nullptr) {
   std::vector<MapPlacement> placed(panels.size());
   const float gap = panel_gap();
   const float bar = colorbar_width();
@@ -158,7 +200,10 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, s
       style.scale = p.scale;
       style.shade_masked = d.shade_masked;
       style.grid_lines = d.grid_lines;
-      placed[i] = widgets.draw_map("map" + std::to_string(i), *p.map, style, &state.view, ImVec2(side, side));
+      const std::string id = "map" + std::to_string(i);
+      p.window = refine_panel(state, fetcher, p, id, side);
+      placed[i] = widgets.draw_map(id, *p.map, style, &state.view, ImVec2(side, side),
+                                   p.window ? &p.window->texture : nullptr, p.map->unavailable);
       if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
         state.focused = FocusedMap{p.request, p.title, true};
       }
@@ -183,7 +228,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, s
 
 // Mirrors hover and draws overlays over every placed map; shows the tooltip.
 void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlacement>& placed, int layer, int head,
-                   int std_layer, int std_head, bool std_mean, MapCache& cache,
+                   int std_layer, int std_head, bool std_mean, MapCache& cache, const WindowFetcher& fetcher,
                    std::optional<int64_t> strip_row = std::nullopt) {
   std::optional<Cell> hover;
   for (const MapPlacement& p : placed) {
@@ -214,12 +259,13 @@ void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlac
         r.row_normalize = false;
         r.hide_sink = state.settings.display.hide_sink;
         const ShownMap* m = cache.get(state.slots[kSlotStandard].snapshot, r);
-        if (m && !m->values().empty() && hover->row < m->values().rows && hover->col < m->values().cols) {
+        if (m && m->overview_cell == 0 && !m->values().empty() && hover->row < m->values().rows &&
+            hover->col < m->values().cols) {
           mean_value = m->values().at(hover->row, hover->col);
         }
       }
     }
-    hover_tooltip(state, *hover, layer, head, std_layer, std_head, std_mean, mean_value);
+    hover_tooltip(state, fetcher, *hover, layer, head, std_layer, std_head, std_mean, mean_value);
   }
 }
 
@@ -231,7 +277,8 @@ void fit_view_to_tokens(UiState& state) {
   }
 }
 
-void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets, float height) {
+void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets,
+                        WindowFetcher& fetcher, float height) {
   const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
   if (a == nullptr) {
     const std::string& error = state.slots[kSlotDiff].error;
@@ -305,11 +352,13 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
     if (state.hover_cell) strip.highlight = state.hover_cell->row;
   }
   const std::vector<MapPlacement> placed =
-      draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight(), with_strip ? &strip : nullptr);
-  finish_panels(state, actions, placed, sel.layer, sel.head, std_layer, std_head, false, cache, strip.hovered);
+      draw_panels(state, widgets, fetcher, panels, height - ImGui::GetFrameHeight(), with_strip ? &strip : nullptr);
+  finish_panels(state, actions, placed, sel.layer, sel.head, std_layer, std_head, false, cache, fetcher,
+                strip.hovered);
 }
 
-void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets, float height) {
+void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets,
+                     WindowFetcher& fetcher, float height) {
   const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
   const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
   Settings& s = state.settings;
@@ -330,8 +379,10 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
                                     std::to_string(s.selection.layer) + (a_diff ? "  (of D)" : "")));
     panels.push_back(make_panel(state, cache, kSlotStandard, std_layer, -1, MapVariant::Rollout,
                                 model_label(state, kSlotStandard) + "  rollout through L" + std::to_string(std_layer)));
-    const std::vector<MapPlacement> placed = draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight());
-    finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, true, cache);
+    const std::vector<MapPlacement> placed =
+        draw_panels(state, widgets, fetcher, panels, height - ImGui::GetFrameHeight());
+    finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, true, cache,
+                  fetcher);
     return;
   }
   ImGui::SameLine();
@@ -370,8 +421,10 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
                               MapVariant::Standard,
                               model_label(state, kSlotStandard) + "  L" + std::to_string(std_layer) + b_head +
                                   "  attention"));
-  const std::vector<MapPlacement> placed = draw_panels(state, widgets, panels, height - ImGui::GetFrameHeight());
-  finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, s.head_mean, cache);
+  const std::vector<MapPlacement> placed =
+      draw_panels(state, widgets, fetcher, panels, height - ImGui::GetFrameHeight());
+  finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, s.head_mean, cache,
+                fetcher);
 }
 
 void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
@@ -574,12 +627,13 @@ float layout_preferred_height(const UiState& state, float width) {
          ImGui::GetStyle().ItemSpacing.y * 2 + 6;
 }
 
-void draw_map_layouts(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets) {
+void draw_map_layouts(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets,
+                      WindowFetcher& fetcher) {
   fit_view_to_tokens(state);
   const float height = ImGui::GetContentRegionAvail().y;
   switch (state.settings.layout) {
-    case Layout::Decomposition: draw_decomposition(state, actions, cache, widgets, height); break;
-    case Layout::Comparison: draw_comparison(state, actions, cache, widgets, height); break;
+    case Layout::Decomposition: draw_decomposition(state, actions, cache, widgets, fetcher, height); break;
+    case Layout::Comparison: draw_comparison(state, actions, cache, widgets, fetcher, height); break;
     case Layout::Grid:
       state.hover_cell.reset();
       draw_grid(state, cache, widgets);

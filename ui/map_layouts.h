@@ -6,11 +6,14 @@
 #include "heatmap_widget.h"
 #include "map_source.h"
 #include "ui_state.h"
+#include "window_fetcher.h"
 
 namespace diffscope::ui {
 
-// Draws the selected layout into the remaining content region of the current window/child.
-void draw_map_layouts(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets);
+// Draws the selected layout into the remaining content region of the current window/child. Views of snapshots without
+// dense maps draw overviews and ask `fetcher` for windows of what they show.
+void draw_map_layouts(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets,
+                      WindowFetcher& fetcher);
 
 // The height the current layout can use at `width` (its maps are square): the app gives the rest to statistics.
 float layout_preferred_height(const UiState& state, float width);

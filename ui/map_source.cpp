@@ -2,6 +2,8 @@
 #include "map_source.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "colormap.h"
 #include "map_transforms.h"
@@ -22,7 +24,7 @@ const char* variant_title(MapVariant variant) {
 
 bool variant_is_signed(MapVariant variant) { return variant == MapVariant::Diff; }
 
-static MapKind source_kind(MapVariant v) {
+MapKind variant_source_kind(MapVariant v) {
   switch (v) {
     case MapVariant::A1: return MapKind::A1;
     case MapVariant::A2:
@@ -36,7 +38,7 @@ static MapKind source_kind(MapVariant v) {
 
 // One head's matrix of the variant (before row normalization); empty when missing.
 static Matrix head_matrix(const LayerCapture& layer, MapVariant variant, int head) {
-  const auto& maps = layer.maps(source_kind(variant));
+  const auto& maps = layer.maps(variant_source_kind(variant));
   if (head < 0 || head >= static_cast<int>(maps.size()) || maps[static_cast<size_t>(head)].empty()) return {};
   const Matrix& m = maps[static_cast<size_t>(head)];
   if (variant != MapVariant::LambdaA2) return m;
@@ -54,7 +56,7 @@ Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& r) {
     m = head_matrix(layer, r.variant, r.head);
   } else {
     std::vector<Matrix> all;
-    const int heads = static_cast<int>(layer.maps(source_kind(r.variant)).size());
+    const int heads = static_cast<int>(layer.maps(variant_source_kind(r.variant)).size());
     for (int h = 0; h < heads; ++h) all.push_back(head_matrix(layer, r.variant, h));
     m = head_mean(all);
   }
@@ -70,9 +72,120 @@ static const Matrix* direct_matrix(const AttentionSnapshot& snapshot, const MapR
     return m.empty() ? nullptr : &m;
   }
   if (r.head < 0 || r.row_normalize || r.variant == MapVariant::LambdaA2) return nullptr;
-  const auto& maps = snapshot.layers[static_cast<size_t>(r.layer)].maps(source_kind(r.variant));
+  const auto& maps = snapshot.layers[static_cast<size_t>(r.layer)].maps(variant_source_kind(r.variant));
   if (r.head >= static_cast<int>(maps.size()) || maps[static_cast<size_t>(r.head)].empty()) return nullptr;
   return &maps[static_cast<size_t>(r.head)];
+}
+
+bool shows_overviews(const AttentionSnapshot& snapshot) {
+  for (const LayerCapture& layer : snapshot.layers) {
+    for (MapKind kind : {MapKind::Standard, MapKind::A1, MapKind::A2, MapKind::Diff}) {
+      for (const Matrix& m : layer.maps(kind)) {
+        if (!m.empty()) return false;
+      }
+    }
+  }
+  for (const LayerCapture& layer : snapshot.layers) {
+    if (!layer.overview.attn.empty() || !layer.overview.attn1.empty()) return true;
+  }
+  return false;
+}
+
+bool has_dense_map(const AttentionSnapshot& snapshot, const MapRequest& r) {
+  if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return false;
+  const LayerCapture& layer = snapshot.layers[static_cast<size_t>(r.layer)];
+  if (r.variant == MapVariant::Rollout) return !layer.rollout.empty();
+  const auto& maps = layer.maps(variant_source_kind(r.variant));
+  return std::any_of(maps.begin(), maps.end(), [](const Matrix& m) { return !m.empty(); });
+}
+
+std::optional<float> constant_lambda(const AttentionSnapshot& snapshot, int layer, int head) {
+  if (layer < 0 || layer >= static_cast<int>(snapshot.layers.size())) return std::nullopt;
+  const Matrix& l = snapshot.layers[static_cast<size_t>(layer)].lambda;
+  if (l.empty() || head < 0 || head >= l.rows) return std::nullopt;
+  const float first = l.at(head, 0);
+  for (int64_t t = 1; t < l.cols; ++t) {
+    if (l.at(head, t) != first) return std::nullopt;
+  }
+  return first;
+}
+
+Matrix overview_map(const AttentionSnapshot& snapshot, const MapRequest& r, std::string* unavailable) {
+  unavailable->clear();
+  if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return {};
+  const MapOverview& overview = snapshot.layers[static_cast<size_t>(r.layer)].overview;
+  if (r.variant == MapVariant::Rollout) {
+    *unavailable = "rollout needs whole maps: this prompt is too long for them (shorter prompts show it)";
+    return {};
+  }
+  if (r.head < 0) {
+    *unavailable = "the head mean needs whole maps (a mean of pooled maxima is not the maximum of the mean): "
+                   "compare single heads for prompts this long";
+    return {};
+  }
+  const auto& maps = overview.maps(variant_source_kind(r.variant));
+  if (r.head >= static_cast<int>(maps.size()) || maps[static_cast<size_t>(r.head)].empty()) return {};
+  if (r.row_normalize) {
+    *unavailable = "row normalization needs whole rows at one cell per token: zoom in";
+    return {};
+  }
+  const Matrix& cells = maps[static_cast<size_t>(r.head)];
+  if (r.variant != MapVariant::LambdaA2) return cells;
+  const std::optional<float> lambda = constant_lambda(snapshot, r.layer, r.head);
+  if (!lambda) {
+    *unavailable = "lambda varies by row: lambda * A2 cannot be pooled exactly: zoom in to one cell per token";
+    return {};
+  }
+  Matrix scaled = cells;
+  for (float& v : scaled.values) v *= *lambda;
+  return scaled;
+}
+
+// The colour range of a map the overview cannot show: what its values can reach, so that windows arriving later do
+// not change the scale (row-normalized rows reach 1; lambda * A2 at most max lambda times A2's largest entry).
+static ColorScale unavailable_range(const AttentionSnapshot& snapshot, const MapRequest& r, bool signed_values) {
+  ColorScale scale;
+  scale.diverging = signed_values;
+  scale.vmin = signed_values ? -1.0f : 0.0f;
+  scale.vmax = 1.0f;
+  if (r.row_normalize || r.variant != MapVariant::LambdaA2 || r.head < 0) return scale;
+  const LayerCapture& layer = snapshot.layers[static_cast<size_t>(r.layer)];
+  const auto& a2 = layer.overview.maps(MapKind::A2);
+  if (r.head >= static_cast<int>(a2.size()) || r.head >= layer.lambda.rows) return scale;
+  float a2_max = 0, lambda_max = 0;
+  for (float v : a2[static_cast<size_t>(r.head)].values) a2_max = std::max(a2_max, std::fabs(v));
+  for (int64_t t = 0; t < layer.lambda.cols; ++t) lambda_max = std::max(lambda_max, std::fabs(layer.lambda.at(r.head, t)));
+  if (a2_max * lambda_max > 0) scale.vmax = a2_max * lambda_max;
+  return scale;
+}
+
+// The overview path of MapCache::get: the overview's cells placed over the T x T map, or "no data" with the reason.
+static bool fill_from_overview(const HeatmapRenderer& renderer, const AttentionSnapshot& snapshot, const MapRequest& r,
+                               ShownMap* m) {
+  if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return false;
+  const MapOverview& overview = snapshot.layers[static_cast<size_t>(r.layer)].overview;
+  const auto& maps = overview.maps(variant_source_kind(r.variant));
+  // No overview of this kind: the model lacks the map (a rollout has none but says why it is missing).
+  if (maps.empty() && r.variant != MapVariant::Rollout) return false;
+  const int64_t tokens = static_cast<int64_t>(snapshot.tokens.size());
+  m->tokens = tokens;
+  m->overview_cell = std::max<int64_t>(1, overview.cell);
+  m->signed_values = variant_is_signed(r.variant);
+  m->owned = overview_map(snapshot, r, &m->unavailable);
+  if (!m->unavailable.empty()) {
+    // One "no data" texel over the whole map: the view shows its reason, and windows where they can.
+    Matrix none;
+    none.rows = none.cols = 1;
+    none.values = {std::numeric_limits<float>::quiet_NaN()};
+    m->texture = renderer.upload_cells(none, m->signed_values, tokens, 0, 0, tokens, tokens);
+    m->range = unavailable_range(snapshot, r, m->signed_values);
+    return true;
+  }
+  if (m->owned.empty()) return false;
+  // The overview's largest |value| is the whole map's (max pooling keeps it): a scale that windows do not change.
+  m->range = auto_scale(m->owned, m->signed_values, r.hide_sink);
+  m->texture = renderer.upload_cells(m->owned, m->signed_values, m->overview_cell, 0, 0, tokens, tokens);
+  return true;
 }
 
 const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) {
@@ -83,11 +196,18 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
     Entry e;
     if (snapshot) {
       ShownMap& m = e.map;
-      m.source = direct_matrix(*snapshot, r);
-      if (m.source != nullptr) m.snapshot = snapshot;
-      else m.owned = derive_map(*snapshot, r);
-      e.present = !m.values().empty();
-      if (e.present) {
+      if (shows_overviews(*snapshot) && !has_dense_map(*snapshot, r)) {
+        e.present = fill_from_overview(renderer_, *snapshot, r, &m);
+        if (e.present) ++uploads_;
+        if (r.max_side > 0) m.owned = Matrix{};  // thumbnails keep only the texture and the range
+      } else {
+        m.source = direct_matrix(*snapshot, r);
+        if (m.source != nullptr) m.snapshot = snapshot;
+        else m.owned = derive_map(*snapshot, r);
+        e.present = !m.values().empty();
+        m.tokens = static_cast<int64_t>(snapshot->tokens.size());
+      }
+      if (e.present && m.overview_cell == 0) {
         const std::vector<float>& v = m.values().values;
         m.signed_values = variant_is_signed(r.variant) ||
                           (r.variant == MapVariant::Rollout &&

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
 #include <tuple>
 
 #include "heatmap_renderer.h"
@@ -31,9 +33,17 @@ struct MapRequest {
 };
 
 struct ShownMap {
-  // As drawn, full resolution: the snapshot's own matrix when no derivation is needed (no copy of a 1024^2 map),
-  // else `owned`. Empty for thumbnails, which keep only the texture.
+  // As drawn: the whole map at full resolution (overview_cell == 0) or the overview's cells (overview_cell > 0): the
+  // snapshot's own matrix when no derivation is needed (no copy of a 1024^2 map), else `owned`. Empty for thumbnails,
+  // which keep only the texture, and for a map the overview cannot show (`unavailable`).
   const Matrix& values() const { return source != nullptr ? *source : owned; }
+  // > 0: the snapshot has no dense map and this is its overview, cells of overview_cell x overview_cell tokens, each
+  // the entry of largest |value| (views refine it with windows fetched from the worker).
+  int64_t overview_cell = 0;
+  int64_t tokens = 0;       // the map is tokens x tokens
+  // Why the overview cannot show this map exactly (head mean, rollout, row normalization, lambda per row): the
+  // texture then holds "no data" and only windows at one cell per token (where possible) show values.
+  std::string unavailable;
   const Matrix* source = nullptr;
   Matrix owned;
   SnapshotPtr snapshot;    // keeps `source` alive
@@ -44,6 +54,23 @@ struct ShownMap {
 
 // The matrix a request shows, computed on the CPU (empty when the snapshot lacks the map). Exposed for exports.
 Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& request);
+
+// The map kind a variant reads (lambda * A2 reads A2; rollout and standard read Standard).
+MapKind variant_source_kind(MapVariant variant);
+
+// Whether a snapshot's views draw overviews: it has no dense map at all, and overviews (a long prompt's run).
+bool shows_overviews(const AttentionSnapshot& snapshot);
+
+// Whether a snapshot has dense maps of this layer (else views use its overview and fetched windows).
+bool has_dense_map(const AttentionSnapshot& snapshot, const MapRequest& request);
+
+// The overview cells a request shows when the snapshot has no dense map: one head's overview, or lambda * A2 when
+// lambda is the same for every row of the head (then scaling the pooled maxima is exact). Empty with *unavailable
+// saying why when pooled cells cannot show it exactly (head means, rollout, row normalization, lambda per row).
+Matrix overview_map(const AttentionSnapshot& snapshot, const MapRequest& request, std::string* unavailable);
+
+// lambda of (layer, head) when it is the same for every query row (Diff V1), else nothing.
+std::optional<float> constant_lambda(const AttentionSnapshot& snapshot, int layer, int head);
 
 class MapCache {
  public:

@@ -18,6 +18,37 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
   return span_from_bytes(snapshot->tokens, s.span_bytes->first, s.span_bytes->second);
 }
 
+int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens) {
+  int64_t maps = 0;
+  for (const SlotState& slot : slots) {
+    const ModelInfo* info = slot.info ? &*slot.info : slot.snapshot ? &slot.snapshot->model : nullptr;
+    if (info == nullptr) continue;
+    maps += int64_t{info->num_layers} * info->num_heads * (info->kind == AttentionKind::Differential ? 3 : 1);
+  }
+  return maps * tokens * tokens * 4;
+}
+
+int64_t estimate_tokens(const UiState& s) {
+  const int64_t bytes = static_cast<int64_t>(s.settings.prompt.size());
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const AttentionSnapshot* snap = slot_snapshot(s, slot);
+    if (snap == nullptr || snap->tokens.empty()) continue;
+    const int64_t ran_bytes = snap->tokens.back().byte_end;
+    if (ran_bytes <= 0) continue;
+    const double per_byte = static_cast<double>(snap->tokens.size()) / static_cast<double>(ran_bytes);
+    return static_cast<int64_t>(per_byte * static_cast<double>(bytes)) + 1;
+  }
+  return bytes / 2 + 1;
+}
+
+bool wants_dense_maps(const UiState& s) {
+  if (s.continued && s.continued->text == s.settings.prompt) {
+    const int64_t t = static_cast<int64_t>(s.continued->tokens.size());
+    return dense_map_bytes(s.slots, t) <= kDenseMapBudgetBytes;
+  }
+  return dense_map_bytes(s.slots, estimate_tokens(s)) <= kDenseMapBudgetBytes;
+}
+
 RunRequest make_run_request(const UiState& s) {
   RunRequest r;
   r.text = s.settings.prompt;
@@ -28,9 +59,17 @@ RunRequest make_run_request(const UiState& s) {
   if (s.span_bytes && s.span_bytes->second <= static_cast<int64_t>(s.settings.prompt.size())) {
     r.span_bytes = s.span_bytes;
   }
-  r.capture.maps = CaptureRequest::Maps::All;  // the grid shows every head; the UI pools thumbnails itself
-  r.capture.logits = false;                    // the app shows no logits: do not copy [T, V] per run
-  r.capture.rollout = s.show_rollout;          // L matrix products per run: only while a view shows them
+  r.capture.logits = false;  // the app shows no logits: do not copy [T, V] per run
+  r.capture.overviews = true;
+  r.capture.keep_store = true;
+  if (wants_dense_maps(s)) {
+    r.capture.maps = CaptureRequest::Maps::All;  // the grid shows every head; the UI pools thumbnails itself
+    r.capture.rollout = s.show_rollout;          // L matrix products per run: only while a view shows them
+  } else {
+    // Views draw overviews and fetch windows; rollout needs whole maps (L x T x T on the host): the view says so.
+    r.capture.maps = CaptureRequest::Maps::None;
+    r.capture.rollout = false;
+  }
   return r;
 }
 

@@ -48,6 +48,9 @@ struct UiState {
   std::string submitted_text;                       // the text of the last submission
   bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model
   uint64_t submissions = 0;
+  // Whether the last submission asked for dense maps. Decided before the run with what is known then (a model still
+  // loading counts for nothing, the token count is estimated): when that changes for the same prompt, it runs again.
+  std::optional<bool> submitted_dense;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
 
   // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
@@ -94,6 +97,25 @@ const std::vector<Token>& shown_tokens(const UiState& s);
 
 // The relevant span as token indices of `snapshot` (from span_bytes), if any.
 std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* snapshot);
+
+// Dense maps (every map of every head on the host, what rollout, head means, row normalization at any zoom and exports
+// of whole maps read) are asked for while both slots' maps stay under this; longer prompts get statistics, overviews
+// and the store, and views fetch windows. 256 MiB keeps the bundled pair dense up to ~700 tokens (120 maps a token
+// pair) and a 1B-shaped pair (16 layers x 32 heads) up to ~300 tokens, where uploading every map still takes well
+// under a second; the engine's own limit (4 GiB) is far above it, so an estimate a few times off is harmless.
+constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
+
+// Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D).
+int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens);
+
+// Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (half
+// the bytes + 1 when nothing ran yet: BPE tokenizers make 3-4 bytes a token of English text, byte-level ones 1; a
+// first guess 2x low asks for 4x the bytes of maps, still far under the engine's limit at the budget).
+int64_t estimate_tokens(const UiState& s);
+
+// Whether the next run asks for dense maps (else statistics, overviews and the store): dense_map_bytes within
+// kDenseMapBudgetBytes.
+bool wants_dense_maps(const UiState& s);
 
 // A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged).
 RunRequest make_run_request(const UiState& s);

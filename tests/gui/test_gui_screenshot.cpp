@@ -195,6 +195,34 @@ TEST_CASE("--continue generates with the bundled Diff model and both models run 
   fs::remove_all(out);
 }
 
+TEST_CASE("a long prompt's run without dense maps is drawn from overviews, refined by fetched windows") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_overviews";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  // 700 demo tokens, kept only as overviews (cells of 8 tokens) and a store that answers windows.
+  const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout decomposition --screenshot " +
+                     png + " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["overviews"] == true);
+  CHECK(j["A"]["overview_cell"] == 8);
+  CHECK(j["A"]["tokens"].size() == 700);
+  // A1, lambda*A2 and D each show ~2.6 tokens per pixel, finer than the overview: each asked for its window.
+  CHECK(j["window_requests"] >= 3);
+  const Image img = load_png(png);
+  REQUIRE(img.w == 1600);
+  // The maps are drawn in colours of their scales: the masked upper triangles are grey, the lower ones viridis (A1,
+  // lambda*A2) and RdBu (D); no "no data" grey appears (every map of this view is exact from its overview).
+  const int viridis = colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3);
+  const int rdbu = colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3);
+  CHECK(viridis > 40000);
+  CHECK(rdbu > 20000);
+  CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);  // 0.55 x the masked grey
+  fs::remove_all(out);
+}
+
 TEST_CASE("--screenshot without models still renders and explains the empty slots") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
   fs::remove_all(out);

@@ -1,0 +1,176 @@
+// What the app asks for and shows for long prompts (ui/ui_state.h, ui/window_fetcher.h, ui/map_source.h): dense maps
+// only under the budget, which windows a pooled view needs, and the cells it draws from them. No GL. Test thread.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "demo_snapshot.h"
+#include "demo_store.h"
+#include "map_source.h"
+#include "ui_state.h"
+#include "window_fetcher.h"
+
+using namespace diffscope;
+using namespace diffscope::ui;
+
+namespace {
+
+ModelInfo model(AttentionKind kind, int layers, int heads) {
+  ModelInfo info;
+  info.kind = kind;
+  info.num_layers = layers;
+  info.num_heads = heads;
+  return info;
+}
+
+// Both slots hold the bundled pair's shapes: 6 layers, 4 Diff heads (3 maps each) and 8 standard heads.
+UiState bundled_pair(const std::string& prompt) {
+  UiState s;
+  s.slots[kSlotDiff].info = model(AttentionKind::Differential, 6, 4);
+  s.slots[kSlotStandard].info = model(AttentionKind::Standard, 6, 8);
+  s.settings.prompt = prompt;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("long prompts ask for statistics, overviews and the store instead of every dense map") {
+  CHECK(dense_map_bytes(bundled_pair("").slots, 1000) == int64_t{120} * 1000 * 1000 * 4);
+
+  SECTION("a short prompt gets dense maps, and rollout while the view shows it") {
+    UiState s = bundled_pair(std::string(600, 'a'));  // about 301 tokens: 43 MB of maps
+    s.show_rollout = true;
+    const RunRequest r = make_run_request(s);
+    CHECK(r.capture.maps == CaptureRequest::Maps::All);
+    CHECK(r.capture.rollout);
+    CHECK(r.capture.overviews);
+  }
+  SECTION("a prompt whose maps would pass 256 MiB gets overviews and the store, and no rollout") {
+    UiState s = bundled_pair(std::string(1800, 'a'));  // nothing ran yet: about 901 tokens, 389 MB of maps
+    s.show_rollout = true;
+    const RunRequest r = make_run_request(s);
+    CHECK(r.capture.maps == CaptureRequest::Maps::None);
+    CHECK(r.capture.overviews);
+    CHECK(r.capture.keep_store);
+    CHECK_FALSE(r.capture.rollout);
+  }
+  SECTION("the last run's tokens per byte estimate the next prompt's tokens") {
+    UiState s = bundled_pair(std::string(1800, 'a'));
+    CHECK(estimate_tokens(s) == 901);  // nothing ran yet: half the bytes
+    CHECK_FALSE(wants_dense_maps(s));
+    DemoSpec spec;
+    spec.tokens = 300;
+    auto snap = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
+    for (Token& t : snap->tokens) {  // three bytes a token, as a BPE tokenizer on English text
+      t.byte_begin *= 3;
+      t.byte_end = t.byte_begin + 3;
+    }
+    s.slots[kSlotDiff].snapshot = snap;
+    CHECK(estimate_tokens(s) == 601);
+    CHECK(wants_dense_maps(s));  // 120 x 601^2 x 4 bytes = 173 MB
+  }
+}
+
+TEST_CASE("a pooled view fetches a window only where it adds detail and only where it is exact") {
+  MapRequest map;
+  map.variant = MapVariant::Diff;
+  map.head = 0;
+  const WindowPlan whole{TokenRect{0, 1000, 0, 1000}, 4};
+  const WindowPlan zoomed{TokenRect{100, 200, 100, 200}, 1};
+
+  // A plain map: the window when the screen shows finer cells than the overview's 8 tokens.
+  CHECK(window_need(map, whole, 8, 1000, false, true).plan == whole);
+  CHECK_FALSE(window_need(map, WindowPlan{TokenRect{0, 1000, 0, 1000}, 8}, 8, 1000, false, true).plan);
+
+  // Head means and rollout have no window (the overview path says why).
+  MapRequest mean = map;
+  mean.head = -1;
+  CHECK_FALSE(window_need(mean, zoomed, 8, 1000, true, true).plan);
+
+  // Row normalization: only whole rows at one cell per token.
+  MapRequest normalized = map;
+  normalized.row_normalize = true;
+  const WindowNeed far = window_need(normalized, whole, 8, 1000, true, true);
+  CHECK_FALSE(far.plan);
+  CHECK(far.not_available.find("not available at this zoom") != std::string::npos);
+  const WindowNeed near = window_need(normalized, zoomed, 8, 1000, true, true);
+  REQUIRE(near.plan);
+  CHECK(near.plan->pool == 1);
+  CHECK(near.plan->rect == TokenRect{100, 200, 0, 200});
+
+  // lambda * A2: any pool when lambda is one value per head, pool 1 only when it varies by row.
+  MapRequest scaled = map;
+  scaled.variant = MapVariant::LambdaA2;
+  CHECK(window_need(scaled, whole, 8, 1000, false, true).plan == whole);
+  CHECK_FALSE(window_need(scaled, whole, 8, 1000, true, false).plan);
+  CHECK(window_need(scaled, zoomed, 8, 1000, true, false).plan == zoomed);
+}
+
+TEST_CASE("overviews show what pooled cells show exactly and say why not otherwise") {
+  DemoSpec spec;
+  spec.tokens = 300;
+  spec.layers = 2;
+  spec.heads = 2;
+  AttentionSnapshot v1 = make_demo_snapshot(spec);
+  make_overview_only(v1);
+  CHECK(shows_overviews(v1));
+  MapRequest r;
+  r.layer = 1;
+  r.head = 1;
+  r.variant = MapVariant::A1;
+  std::string why;
+  CHECK(overview_map(v1, r, &why).rows == 38);  // ceil(300 / 8)
+  CHECK(why.empty());
+
+  r.variant = MapVariant::LambdaA2;  // V1: one lambda per layer, so lambda times a pooled maximum is exact
+  const Matrix scaled = overview_map(v1, r, &why);
+  REQUIRE(why.empty());
+  const float lambda = v1.layers[1].lambda.at(1, 0);
+  CHECK(scaled.at(20, 3) == Approx(lambda * v1.layers[1].overview.attn2[1].at(20, 3)));
+
+  r.head = -1;
+  CHECK(overview_map(v1, r, &why).empty());
+  CHECK(why.find("head mean") != std::string::npos);
+  r.head = 1;
+  r.variant = MapVariant::Rollout;
+  CHECK(overview_map(v1, r, &why).empty());
+  CHECK(why.find("rollout") != std::string::npos);
+  r.variant = MapVariant::A1;
+  r.row_normalize = true;
+  CHECK(overview_map(v1, r, &why).empty());
+  CHECK(why.find("row normalization") != std::string::npos);
+
+  spec.lambda_per_row = true;
+  AttentionSnapshot v2 = make_demo_snapshot(spec);
+  make_overview_only(v2);
+  r.row_normalize = false;
+  r.variant = MapVariant::LambdaA2;
+  CHECK(overview_map(v2, r, &why).empty());
+  CHECK(why.find("lambda varies by row") != std::string::npos);
+
+  SECTION("a window at pool 1 gives lambda * A2 row by row and row normalization exactly") {
+    const AttentionSnapshot dense = make_demo_snapshot(spec);
+    MapWindow w;
+    w.layer = 1;
+    w.kind = MapKind::A2;
+    w.head = 1;
+    w.row_begin = 50;
+    w.row_end = 60;
+    w.col_begin = 0;
+    w.col_end = 60;
+    const WindowPlan plan{TokenRect{50, 60, 0, 60}, 1};
+    const Matrix cells = v2.store->window(w);
+    const Matrix shown = window_display_cells(v2, r, plan, cells);
+    const float l = dense.layers[1].lambda.at(1, 55);
+    CHECK(shown.at(5, 12) == Approx(l * dense.layers[1].attn2[1].at(55, 12)));
+    MapRequest normalized;
+    normalized.layer = 1;
+    normalized.head = 1;
+    normalized.variant = MapVariant::A2;
+    normalized.row_normalize = true;
+    const Matrix rows = window_display_cells(v2, normalized, plan, cells);
+    float row_max = 0;
+    for (int64_t j = 0; j <= 55; ++j) row_max = std::max(row_max, dense.layers[1].attn2[1].at(55, j));
+    CHECK(rows.at(5, 12) == Approx(dense.layers[1].attn2[1].at(55, 12) / row_max));
+  }
+}
