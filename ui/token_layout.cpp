@@ -22,11 +22,47 @@ std::vector<TokenBox> layout_tokens(const std::vector<float>& widths, float avai
 }
 
 std::optional<int64_t> token_at(const std::vector<TokenBox>& boxes, float x, float y) {
-  for (size_t i = 0; i < boxes.size(); ++i) {
-    const TokenBox& b = boxes[i];
-    if (x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) return static_cast<int64_t>(i);
+  // The first box of the line at y (lines start where y steps up), then the boxes of that line.
+  const auto line = std::lower_bound(boxes.begin(), boxes.end(), y,
+                                     [](const TokenBox& b, float v) { return b.y + b.h <= v; });
+  for (auto it = line; it != boxes.end() && it->y <= y; ++it) {
+    const TokenBox& b = *it;
+    if (x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) return static_cast<int64_t>(it - boxes.begin());
   }
   return std::nullopt;
+}
+
+std::pair<size_t, size_t> visible_box_range(const std::vector<TokenBox>& boxes, float y0, float y1) {
+  const auto first = std::lower_bound(boxes.begin(), boxes.end(), y0,
+                                      [](const TokenBox& b, float v) { return b.y + b.h <= v; });
+  const auto last = std::lower_bound(first, boxes.end(), y1, [](const TokenBox& b, float v) { return b.y < v; });
+  return {static_cast<size_t>(first - boxes.begin()), static_cast<size_t>(last - boxes.begin())};
+}
+
+std::optional<int64_t> find_token(const std::vector<Token>& tokens, const std::string& query, int64_t after) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n == 0 || query.empty()) return std::nullopt;
+  if (query[0] == '#' && query.size() > 1 &&
+      std::all_of(query.begin() + 1, query.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (query.size() > 12) return std::nullopt;  // more digits than any prompt has tokens
+    const int64_t index = std::stoll(query.substr(1));
+    return index < n ? std::optional<int64_t>(index) : std::nullopt;
+  }
+  std::string text;
+  std::vector<size_t> starts;  // where each token's text begins in `text`
+  starts.reserve(tokens.size());
+  for (const Token& t : tokens) {
+    starts.push_back(text.size());
+    text += t.text;
+  }
+  auto token_of = [&](size_t offset) {  // the token whose text holds byte `offset`
+    return static_cast<int64_t>(std::upper_bound(starts.begin(), starts.end(), offset) - starts.begin()) - 1;
+  };
+  const size_t from = after + 1 < n ? starts[static_cast<size_t>(std::max<int64_t>(after + 1, 0))] : text.size();
+  size_t at = text.find(query, from);
+  if (at == std::string::npos) at = text.find(query);  // wrap around
+  if (at == std::string::npos) return std::nullopt;
+  return token_of(at);
 }
 
 TokenSpan drag_span(int64_t a, int64_t b) { return TokenSpan{std::min(a, b), std::max(a, b) + 1}; }

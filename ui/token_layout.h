@@ -21,8 +21,18 @@ struct TokenBox {
 std::vector<TokenBox> layout_tokens(const std::vector<float>& widths, float available_width, float line_height,
                                     float gap);
 
-// Index of the box containing (x, y), if any.
+// Index of the box containing (x, y), if any. Boxes are in line order (as layout_tokens makes them): a binary search
+// finds the line, so a 32K-token strip costs no more per frame than a short one.
 std::optional<int64_t> token_at(const std::vector<TokenBox>& boxes, float x, float y);
+
+// The boxes [first, last) that overlap the rows [y0, y1) of the strip (boxes in line order): the only ones a frame
+// draws.
+std::pair<size_t, size_t> visible_box_range(const std::vector<TokenBox>& boxes, float y0, float y1);
+
+// The token a "find" query names: "#N" is token N (if it exists); any other text is searched in the tokens' texts
+// joined (case-sensitive), and the first token overlapping a match that starts in a token after `after` is
+// returned, wrapping around to the start (so repeated searches step through the matches). Nothing when no match.
+std::optional<int64_t> find_token(const std::vector<Token>& tokens, const std::string& query, int64_t after = -1);
 
 // The span covered by a drag from token `a` to token `b` (either direction): [min, max + 1).
 TokenSpan drag_span(int64_t a, int64_t b);

@@ -2,12 +2,82 @@
 #include "token_strip.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <imgui.h>
 
 #include "token_layout.h"
 
 namespace diffscope::ui {
+namespace {
+
+// Labels, widths and boxes of the strip, rebuilt only when the tokens, the width or the font change: at 32K tokens
+// measuring every label each frame would take longer than a frame.
+struct StripLayout {
+  uint64_t key = 0;
+  std::vector<std::string> labels;
+  std::vector<TokenBox> boxes;
+};
+
+uint64_t strip_key(const std::vector<Token>& tokens, float width, float line_h) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over what the layout depends on
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  mix(tokens.size());
+  for (const Token& t : tokens) {
+    mix(static_cast<uint64_t>(t.id));
+    mix(t.text.size());
+    mix(static_cast<uint64_t>(t.byte_begin));
+  }
+  mix(static_cast<uint64_t>(width * 16));
+  mix(static_cast<uint64_t>(line_h * 16));
+  return h;
+}
+
+const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, float line_h, float pad, float gap) {
+  static StripLayout layout;  // main thread only
+  const uint64_t key = strip_key(tokens, avail, line_h);
+  if (key == layout.key && layout.labels.size() == tokens.size()) return layout;
+  layout.key = key;
+  layout.labels.clear();
+  std::vector<float> widths;
+  layout.labels.reserve(tokens.size());
+  widths.reserve(tokens.size());
+  for (const Token& t : tokens) {
+    layout.labels.push_back(visible_token_text(t.text));
+    widths.push_back(std::max(ImGui::CalcTextSize(layout.labels.back().c_str()).x + 2 * pad, 10.0f));
+  }
+  layout.boxes = layout_tokens(widths, avail, line_h, gap);
+  return layout;
+}
+
+// The find box: "#N" jumps to token N, text to its next match. Returns the token to show, once, when asked.
+std::optional<int64_t> find_box(const std::vector<Token>& tokens, std::optional<int64_t> current) {
+  static char query[128] = "";
+  static bool not_found = false;
+  ImGui::SetNextItemWidth(160);
+  const bool enter = ImGui::InputTextWithHint("##find_token", "find text or #token", query, sizeof(query),
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Enter: jump to the next token whose text matches (again: the match after it), or to token N "
+                      "with #N; the token is marked in the strip and on the maps' axes");
+  }
+  if (!enter) {
+    if (not_found) {
+      ImGui::SameLine();
+      ImGui::TextColored(ImVec4(0.95f, 0.5f, 0.4f, 1), "not found");
+    }
+    return std::nullopt;
+  }
+  ImGui::SetKeyboardFocusHere(-1);  // keep typing / pressing Enter in the box
+  const std::optional<int64_t> found = find_token(tokens, query, current.value_or(-1));
+  not_found = !found.has_value();
+  return found;
+}
+
+}  // namespace
 
 void draw_token_strip(UiState& state, int max_lines) {
   const std::vector<Token>& tokens = shown_tokens(state);
@@ -37,23 +107,23 @@ void draw_token_strip(UiState& state, int max_lines) {
   } else {
     ImGui::TextDisabled("drag over tokens to mark the relevant span R (signal/noise); right-click clears it");
   }
+  ImGui::SameLine();
+  const std::optional<int64_t> jump_to = find_box(tokens, state.pinned_token);
+  if (jump_to) state.pinned_token = jump_to;
 
   const ImGuiStyle& style = ImGui::GetStyle();
   const float pad = 3.0f, gap = 3.0f;
   const float line_h = ImGui::GetTextLineHeight() + 2 * pad + gap;
   const float avail = ImGui::GetContentRegionAvail().x - style.ScrollbarSize;
-  std::vector<std::string> labels;
-  std::vector<float> widths;
-  labels.reserve(tokens.size());
-  widths.reserve(tokens.size());
-  for (const Token& t : tokens) {
-    labels.push_back(visible_token_text(t.text));
-    widths.push_back(std::max(ImGui::CalcTextSize(labels.back().c_str()).x + 2 * pad, 10.0f));
-  }
-  const std::vector<TokenBox> boxes = layout_tokens(widths, avail, line_h, gap);
+  const StripLayout& layout = strip_layout(tokens, avail, line_h, pad, gap);
+  const std::vector<std::string>& labels = layout.labels;
+  const std::vector<TokenBox>& boxes = layout.boxes;
   const float content_h = boxes.empty() ? line_h : boxes.back().y + line_h;
   const float child_h = std::min(content_h, line_h * static_cast<float>(max_lines)) + 2;
   ImGui::BeginChild("token_strip", ImVec2(0, child_h), false);
+  if (jump_to && *jump_to < static_cast<int64_t>(boxes.size())) {
+    ImGui::SetScrollY(std::max(0.0f, boxes[static_cast<size_t>(*jump_to)].y - line_h));  // one line above it
+  }
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("strip", ImVec2(std::max(avail, 1.0f), content_h),
                          ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
@@ -84,7 +154,9 @@ void draw_token_strip(UiState& state, int max_lines) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const int64_t query = state.hover_cell ? state.hover_cell->row : -1;
   const int64_t key = state.hover_cell ? state.hover_cell->col : -1;
-  for (size_t i = 0; i < boxes.size(); ++i) {
+  const float scroll = ImGui::GetScrollY();
+  const auto [first, last] = visible_box_range(boxes, scroll, scroll + child_h);
+  for (size_t i = first; i < last; ++i) {
     const TokenBox& b = boxes[i];
     const ImVec2 a(origin.x + b.x, origin.y + b.y), z(origin.x + b.x + b.w, origin.y + b.y + b.h);
     const int64_t idx = static_cast<int64_t>(i);

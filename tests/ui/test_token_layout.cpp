@@ -1,6 +1,9 @@
 // Token strip wrapping, hit test, dragged spans and visible token text. Test thread.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <random>
+
 #include "token_layout.h"
 
 using namespace diffscope;
@@ -56,4 +59,53 @@ TEST_CASE("spaces and line breaks are made visible") {
   CHECK(visible_token_text("\\n") == "\xE2\x86\xB5");
   CHECK(visible_token_text("a b") == "a\xE2\x90\xA3" "b");
   CHECK(visible_token_text("\\xC3") == "\\xC3");
+}
+
+TEST_CASE("hit test and visible range agree with a naive scan on long random strips") {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> width(4.0f, 90.0f);
+  std::vector<float> widths(5000);
+  for (float& w : widths) w = width(rng);
+  const auto boxes = layout_tokens(widths, 700, 20, 3);
+  std::uniform_real_distribution<float> px(-5.0f, 710.0f), py(-5.0f, boxes.back().y + 30.0f);
+  for (int k = 0; k < 3000; ++k) {
+    const float x = px(rng), y = py(rng);
+    std::optional<int64_t> naive;
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      const TokenBox& b = boxes[i];
+      if (x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h) naive = static_cast<int64_t>(i);
+    }
+    REQUIRE(token_at(boxes, x, y) == naive);
+    const float y1 = y + std::abs(py(rng)) / 8;
+    size_t first = boxes.size(), last = 0;
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      if (boxes[i].y + boxes[i].h > y && boxes[i].y < y1) first = std::min(first, i), last = i + 1;
+    }
+    const auto range = visible_box_range(boxes, y, y1);
+    if (first == boxes.size()) {
+      REQUIRE(range.first == range.second);  // nothing visible
+    } else {
+      REQUIRE(range.first == first);
+      REQUIRE(range.second == last);
+    }
+  }
+}
+
+TEST_CASE("find names a token by number or by text, stepping through matches") {
+  auto token = [](const char* text) { Token t; t.text = text; return t; };
+  const std::vector<Token> tokens = {token("The"), token(" cat"), token(" sat"), token(" on"), token(" the"),
+                                     token(" mat"), token("."), token(" The"), token(" cat")};
+  CHECK(find_token(tokens, "#0") == 0);
+  CHECK(find_token(tokens, "#8") == 8);
+  CHECK_FALSE(find_token(tokens, "#9"));                     // past the last token
+  CHECK_FALSE(find_token(tokens, "#99999999999999999999"));  // no overflow
+  CHECK(find_token(tokens, "cat") == 1);
+  CHECK(find_token(tokens, "cat", 1) == 8);   // the next match after token 1
+  CHECK(find_token(tokens, "cat", 8) == 1);   // wraps around
+  CHECK(find_token(tokens, "t on") == 2);     // a match across tokens names the token it starts in
+  CHECK(find_token(tokens, "The", 0) == 7);   // case-sensitive: " the" (token 4) is not a match
+  CHECK_FALSE(find_token(tokens, "dog"));
+  CHECK_FALSE(find_token(tokens, ""));
+  CHECK_FALSE(find_token({}, "cat"));
+  CHECK(find_token(tokens, "#") == std::nullopt);  // "#" alone is text: not in the tokens
 }
