@@ -86,6 +86,25 @@ void make_parent_folder(const std::string& path) {
   if (ec) throw FileError("cannot create folder " + parent.string() + " for " + path + ": " + ec.message());
 }
 
+std::vector<HeadRef> selected_heads(const CliOptions& o, const ModelInfo& info);
+
+// The rows, keys and pool that --rows/--cols/--pool name (the whole map by default), checked against the prompt.
+MapWindow window_of(const CliOptions& o, const AttentionSnapshot& snap) {
+  const int64_t T = static_cast<int64_t>(snap.tokens.size());
+  MapWindow w;
+  w.row_begin = o.rows ? o.rows->first : 0;
+  w.row_end = o.rows ? o.rows->second : T;
+  w.col_begin = o.cols ? o.cols->first : 0;
+  w.col_end = o.cols ? o.cols->second : T;
+  w.pool = o.pool;
+  if (w.row_end > T || w.col_end > T) {
+    throw InputError("--rows/--cols reach past the prompt's " + std::to_string(T) + " tokens (rows " +
+                     std::to_string(w.row_begin) + ":" + std::to_string(w.row_end) + ", keys " +
+                     std::to_string(w.col_begin) + ":" + std::to_string(w.col_end) + ")");
+  }
+  return w;
+}
+
 void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std::string& suffix) {
   if (o.maps_path) {
     const std::string path = suffix.empty() ? *o.maps_path : with_suffix(*o.maps_path, suffix);
@@ -100,11 +119,12 @@ void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std
     std::cout << "wrote " << path << "\n";
   }
   if (o.png_dir) {
-    PngSelection selection;  // every map the run holds: the request already chose them
+    // Streamed from the run's store band by band, so a map of any length fits in memory.
+    PngSelection selection;
     selection.cell_pixels = o.png_scale;
     selection.hide_sink = o.hide_sink;
     const std::string dir = suffix.empty() ? *o.png_dir : *o.png_dir + "/" + suffix.substr(1);
-    const auto written = write_map_pngs(dir, snap, selection);
+    const auto written = stream_map_pngs(dir, snap, selected_heads(o, snap.model), window_of(o, snap), selection);
     std::cout << "wrote " << written.size() << " heatmaps to " << dir << "\n";
   }
 }
@@ -142,33 +162,24 @@ CaptureRequest request_for(const CliOptions& o, const std::vector<Token>& tokens
   if (o.span) request.span = tokens_overlapping(tokens, o.span->first, o.span->second);
   request.rollout = o.rollout;
   request.attention = o.attention == "explicit" ? CaptureRequest::Attention::Explicit : CaptureRequest::Attention::Fused;
-  const bool files_with_maps = o.maps_path || o.png_dir;
-  // Whole maps come with the run; windows are fetched from the run's store afterwards.
+  // --maps: whole maps come with the run, windows from the run's store afterwards; --png: always from the store.
   request.maps = CaptureRequest::Maps::None;
-  request.keep_store = files_with_maps && wants_window(o);
-  if (files_with_maps && !wants_window(o)) {
+  request.keep_store = o.png_dir || (o.maps_path && wants_window(o));
+  if (o.png_dir || o.maps_path) request.heads = selected_heads(o, info);  // checked against the model before the run
+  if (o.maps_path && !wants_window(o)) {
     request.maps = o.layers.empty() && o.heads.empty() ? CaptureRequest::Maps::All : CaptureRequest::Maps::Selected;
-    request.heads = selected_heads(o, info);
   }
   request.logits = o.maps_path.has_value() && !wants_window(o);
   return request;
 }
 
-// Puts the --rows/--cols/--pool window of every selected map into the snapshot, where the exporters find it.
+// Puts the --rows/--cols/--pool window of every selected map into the snapshot, where --maps finds it.
 void fetch_windows(const CliOptions& o, AttentionSnapshot& snap) {
-  if (!wants_window(o) || !snap.store) return;
-  const int64_t T = static_cast<int64_t>(snap.tokens.size());
-  MapWindow w;
-  w.row_begin = o.rows ? o.rows->first : 0;
-  w.row_end = o.rows ? o.rows->second : T;
-  w.col_begin = o.cols ? o.cols->first : 0;
-  w.col_end = o.cols ? o.cols->second : T;
-  w.pool = o.pool;
-  if (w.row_end > T || w.col_end > T) {
-    throw InputError("--rows/--cols reach past the prompt's " + std::to_string(T) + " tokens (rows " +
-                     std::to_string(w.row_begin) + ":" + std::to_string(w.row_end) + ", keys " +
-                     std::to_string(w.col_begin) + ":" + std::to_string(w.col_end) + ")");
+  if (!wants_window(o) || !o.maps_path || !snap.store) {
+    if (o.png_dir) (void)window_of(o, snap);  // a window past the prompt is refused before any file is written
+    return;
   }
+  MapWindow w = window_of(o, snap);
   for (const HeadRef& ref : selected_heads(o, snap.model)) {
     LayerCapture& layer = snap.layers[static_cast<size_t>(ref.layer)];
     for (MapKind kind : map_kinds_of(snap.model)) {

@@ -13,6 +13,7 @@
 #include "colormap.h"
 #include "errors.h"
 #include "heatmap_png.h"
+#include "map_png_stream.h"
 #include "safetensors.h"
 
 namespace diffscope {
@@ -185,11 +186,48 @@ void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
   write_text_file(path, csv);
 }
 
-std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionSnapshot& snap,
-                                        const PngSelection& selection) {
+namespace {
+
+void create_folder(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw FileError("cannot create folder " + dir + ": " + ec.message());
+}
+
+std::string map_png_path(const std::string& dir, int64_t layer, int64_t head, MapKind kind) {
+  return dir + "/layer" + std::to_string(layer) + "_head" + std::to_string(head) + "_" + map_kind_name(kind) + ".png";
+}
+
+}  // namespace
+
+std::vector<std::string> stream_map_pngs(const std::string& dir, const AttentionSnapshot& snap,
+                                         const std::vector<HeadRef>& heads, const MapWindow& shape,
+                                         const PngSelection& selection) {
+  if (!snap.store) throw InputError("PNG export: this run kept no store of its maps (CaptureRequest::keep_store)");
+  create_folder(dir);
+  std::vector<std::string> written;
+  for (const HeadRef& ref : heads) {
+    for (MapKind kind : map_kinds_of(snap.model)) {
+      MapWindow window = shape;
+      window.layer = ref.layer;
+      window.kind = kind;
+      window.head = ref.head;
+      MapPngOptions options;
+      options.signed_map = kind == MapKind::Diff;
+      options.colormap = options.signed_map ? Colormap::RdBu : Colormap::Viridis;
+      options.hide_sink = selection.hide_sink;
+      options.cell_pixels = selection.cell_pixels;
+      const std::string path = map_png_path(dir, ref.layer, ref.head, kind);
+      stream_map_png(*snap.store, window, path, options);
+      written.push_back(path);
+    }
+  }
+  return written;
+}
+
+std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionSnapshot& snap,
+                                        const PngSelection& selection) {
+  create_folder(dir);
   std::vector<std::string> written;
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     if (selection.layer && *selection.layer != static_cast<int>(i)) continue;
@@ -203,8 +241,7 @@ std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionS
         options.colormap = signed_map ? Colormap::RdBu : Colormap::Viridis;
         options.scale = auto_scale(maps[h], signed_map, selection.hide_sink);
         options.cell_pixels = selection.cell_pixels;
-        const std::string path = dir + "/layer" + std::to_string(i) + "_head" + std::to_string(h) + "_" +
-                                 map_kind_name(kind) + ".png";
+        const std::string path = map_png_path(dir, static_cast<int64_t>(i), static_cast<int64_t>(h), kind);
         write_heatmap_png(path, maps[h], options);
         written.push_back(path);
       }

@@ -39,4 +39,11 @@ struct PngSelection {
 std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionSnapshot& snapshot,
                                         const PngSelection& selection = {});
 
+// The same files for the heads `heads` of a run kept as a store (CaptureRequest::keep_store), whatever the prompt's
+// length: each map streamed band by band (map_png_stream.h) over `shape`'s rows, keys and pool (its layer, kind
+// and head are set per file). Throws InputError when the snapshot has no store.
+std::vector<std::string> stream_map_pngs(const std::string& dir, const AttentionSnapshot& snapshot,
+                                         const std::vector<HeadRef>& heads, const MapWindow& shape,
+                                         const PngSelection& selection = {});
+
 }  // namespace diffscope
