@@ -144,7 +144,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     j[slot == 0 ? "A" : "B"] = js;
   }
   std::ofstream out(path);
-  out << j.dump(2) << "\n";
+  // A prompt (or a generated token) need not be valid UTF-8: such bytes are written as U+FFFD instead of aborting.
+  out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   if (!out) {
     *error = "cannot write " + path;
     return false;
