@@ -1,7 +1,8 @@
 // The inference worker driven by a fake model (fake_slot_model.h): the latest request wins, a new prompt cancels a
-// run within one layer, loads replace loads, a failed load keeps the slot's model (an empty slot becomes Failed), windows are served during runs,
-// models are destroyed without the worker's lock, one place reruns after a load, and a continuation runs as the ids
-// the model generated. Every wait is bounded. Test thread (the worker runs its own threads).
+// run within one layer, loads replace loads, a failed load keeps the slot's model (an empty slot becomes Failed),
+// windows are served during runs, models are destroyed without the worker's lock, one place reruns after a load, a
+// continuation runs as the ids the model generated and says why it stopped early, and results carry their prompt's
+// id. Every wait is bounded. Test thread (the worker runs its own threads).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
