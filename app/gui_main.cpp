@@ -27,9 +27,12 @@
 #include "gui_options.h"
 #include "gui_slots.h"
 #include "lambda_rows.h"
+#include "model_folder.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "settings.h"
+#include "slot_results.h"
+#include "unique_path.h"
 
 namespace fs = std::filesystem;
 using namespace diffscope;
@@ -67,24 +70,27 @@ double seconds_now() {
   return std::chrono::duration<double>(clock::now() - start).count();
 }
 
-// Queues a slot's model, or explains why the slot stays empty when the folder is not there.
+// Queues a slot's model, or explains why the path cannot be one. A bad path never unloads the slot: the model it
+// holds keeps working and the note says what was wrong with the path.
 void load_slot(SlotProvider& slots, ui::UiState& state, int slot, const std::string& dir) {
   const char* letter = slot == ui::kSlotDiff ? "A" : "B";
-  std::error_code ec;
+  std::string& note = state.slot_note[static_cast<size_t>(slot)];
   if (dir.empty()) {
+    note.clear();
     slots.load(slot, "");
     return;
   }
-  if (!fs::exists(fs::path(dir) / "config.json", ec)) {
-    slots.load(slot, "");
-    state.slot_note[static_cast<size_t>(slot)] =
-        std::string("no model in slot ") + letter + ": " + dir +
-        (fs::exists(dir, ec) ? " has no config.json" : " does not exist") +
-        ". Type a model folder above, drop one on the window, or start with --model" +
-        (slot == ui::kSlotDiff ? "" : "-b") + " DIR.";
+  if (const std::optional<std::string> problem = model_folder_problem(dir)) {
+    const SlotState current = slots.state(slot);
+    const bool holds_model = current.phase == SlotState::Phase::Ready || current.phase == SlotState::Phase::Loading;
+    note = std::string(holds_model ? "not loaded: " : "no model in slot ") + (holds_model ? "" : letter) +
+           (holds_model ? "" : ": ") + *problem +
+           (holds_model ? " (slot " + std::string(letter) + " keeps " + current.model_dir + ")"
+                        : std::string(". Type a model folder above, drop one on the window, or start with --model") +
+                              (slot == ui::kSlotDiff ? "" : "-b") + " DIR.");
     return;
   }
-  state.slot_note[static_cast<size_t>(slot)].clear();
+  note.clear();
   slots.load(slot, dir);
 }
 
@@ -106,6 +112,13 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["prompt"] = state.settings.prompt;
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
+  j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
+  j["previous_prompt"] = ui::shows_previous_prompt(state);
+  j["span_bytes"] = state.span_bytes ? nlohmann::json::array({state.span_bytes->first, state.span_bytes->second})
+                                     : nlohmann::json();
+  j["continuation_note"] = state.continuation_note;
+  const std::optional<std::string> refusal = ui::export_refusal(state);
+  j["export_refusal"] = refusal ? *refusal : std::string();
   for (int slot = 0; slot < kNumSlots; ++slot) {
     const SlotState& s = state.slots[static_cast<size_t>(slot)];
     nlohmann::json js;
@@ -113,6 +126,11 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     js["message"] = s.message;
     js["note"] = state.slot_note[static_cast<size_t>(slot)];
     js["sequence"] = s.sequence;
+    js["model_dir"] = s.model_dir;
+    js["load_error"] = s.load_error;
+    const ui::SlotResult result = ui::slot_result(state, slot);
+    js["result"] = ui::result_kind_name(result.kind);  // what the views show for this slot
+    js["result_message"] = result.message;
     nlohmann::json tokens = nlohmann::json::array();
     if (s.snapshot) {
       for (const Token& t : s.snapshot->tokens) tokens.push_back(t.text);
@@ -126,7 +144,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     j[slot == 0 ? "A" : "B"] = js;
   }
   std::ofstream out(path);
-  out << j.dump(2) << "\n";
+  // A prompt (or a generated token) need not be valid UTF-8: such bytes are written as U+FFFD instead of aborting.
+  out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   if (!out) {
     *error = "cannot write " + path;
     return false;
@@ -150,9 +169,11 @@ bool run_exports(const ui::UiState& state, const std::string& list, const std::s
     const std::string kind = list.substr(start, comma - start);
     start = comma + 1;
     if (kind == "map") {
-      report(ui::export_map_png(state, focus, dir + "/map.png", &message), message);
+      report(ui::export_map_png(state, focus, ui::unique_path(dir + "/map.png"), &message), message);
     } else if (kind == "figure") {
-      report(ui::export_figure_png(state, focus, dir + "/figure.png", state.settings.figure_scale, &message), message);
+      report(ui::export_figure_png(state, focus, ui::unique_path(dir + "/figure.png"), state.settings.figure_scale,
+                                   &message),
+             message);
     } else if (kind == "maps") {
       report(ui::export_all_maps(state, dir + "/maps", &message), message);
     } else if (kind == "stats") {
@@ -280,6 +301,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     state.span_bytes = std::make_pair(static_cast<int64_t>(at), static_cast<int64_t>(at + options.span->size()));
+    state.span_prompt = state.settings.prompt;
   }
   if (!app.init_gl(ui::shader_dir(), &error)) {
     std::fprintf(stderr, "diffscope: heatmaps unavailable: %s\n", error.c_str());
@@ -305,6 +327,7 @@ int main(int argc, char** argv) {
   const double start = seconds_now();
   int settled_frames = 0;
   bool continue_sent = false;
+  size_t next_step = 0;  // --step: the next one to do once all has settled
   bool timed_out = false;
   double frame_ms = 0;
   std::vector<double> idle_ms, upload_ms;
@@ -326,7 +349,6 @@ int main(int argc, char** argv) {
     for (const std::string& dir : g_dropped) {
       const int slot = slot_for_folder(dir);
       state.path_edit[static_cast<size_t>(slot)] = dir;
-      (slot == ui::kSlotDiff ? state.settings.model_a : state.settings.model_b) = dir;
       load_slot(*slots, state, slot, dir);
     }
     g_dropped.clear();
@@ -357,10 +379,7 @@ int main(int argc, char** argv) {
       const bool ok = ui::write_window_png(*actions.window_screenshot, fb_w, fb_h, &message);
       app.note_export(ok, ok ? "wrote " + *actions.window_screenshot : message);
     }
-    for (const auto& [slot, dir] : actions.loads) {
-      (slot == ui::kSlotDiff ? state.settings.model_a : state.settings.model_b) = dir;
-      load_slot(*slots, state, slot, dir);
-    }
+    for (const auto& [slot, dir] : actions.loads) load_slot(*slots, state, slot, dir);
     if (actions.run) slots->submit(*actions.run);
 
     // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
@@ -369,8 +388,12 @@ int main(int argc, char** argv) {
       bool busy = !slots->idle();
       for (int slot = 0; slot < kNumSlots; ++slot) {
         const SlotState& s = input.slots[static_cast<size_t>(slot)];
+        const ui::ResultKind shown = ui::slot_result(state, slot).kind;
+        // A loaded slot has settled once it answered the prompt in the editor (or failed to); an empty prompt runs
+        // nothing.
         busy = busy || s.phase == SlotState::Phase::Loading || s.running ||
-               (s.phase == SlotState::Phase::Ready && !s.snapshot && s.error.empty());
+               (s.phase == SlotState::Phase::Ready && !state.settings.prompt.empty() &&
+                shown != ui::ResultKind::Current && shown != ui::ResultKind::Failed);
       }
       busy = busy || actions.run.has_value() || state.submit_now || app.windows_pending();
       if (!busy && options.continue_tokens > 0 && !continue_sent) {
@@ -379,6 +402,29 @@ int main(int argc, char** argv) {
         slots->submit(request);
         continue_sent = true;
         busy = true;
+      }
+      if (!busy && next_step < options.steps.size()) {
+        const std::string& step = options.steps[next_step++];
+        const std::string kind = step.substr(0, step.find('=')), value = step.substr(step.find('=') + 1);
+        std::printf("diffscope: step %s\n", step.c_str());
+        if (kind == "prompt") {  // as typed into the editor, then Ctrl+Enter
+          state.settings.prompt = value;
+          state.generated_from.reset();
+          state.pinned_token.reset();
+          state.submit_now = true;
+        } else if (kind == "load-a" || kind == "load-b") {  // typed into the path field, then Load
+          const int slot = kind == "load-a" ? ui::kSlotDiff : ui::kSlotStandard;
+          state.path_edit[static_cast<size_t>(slot)] = value;
+          load_slot(*slots, state, slot, value);
+        } else if (kind == "continue") {
+          RunRequest request = ui::make_run_request(state);
+          request.continue_tokens = std::atoi(value.c_str());
+          slots->submit(request);
+        } else if (kind == "export") {
+          if (!run_exports(state, value, options.export_dir)) std::printf("  (an export was refused or failed)\n");
+        }
+        busy = true;
+        settled_frames = 0;
       }
       settled_frames = busy ? 0 : settled_frames + 1;
       timed_out = seconds_now() - start > options.timeout;
@@ -443,6 +489,13 @@ int main(int argc, char** argv) {
   }
 
   if (use_settings && !settings_path.empty()) {
+    // The folders the slots hold, not paths typed that failed to load (those would fail again at the next start).
+    for (int slot = 0; slot < kNumSlots && !options.demo; ++slot) {
+      const SlotState s = slots->state(slot);
+      if (s.phase == SlotState::Phase::Ready || s.phase == SlotState::Phase::Empty) {
+        (slot == ui::kSlotDiff ? state.settings.model_a : state.settings.model_b) = s.model_dir;
+      }
+    }
     if (!ui::save_settings(settings_path, state.settings, &error)) {
       std::fprintf(stderr, "diffscope: %s\n", error.c_str());
     }

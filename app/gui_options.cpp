@@ -21,6 +21,8 @@ const char* gui_usage() {
          "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
          "  --rollout         open the comparison layout on attention rollout (through the selected layer)\n"
          "  --continue N      with --screenshot: once results are in, continue the prompt by N generated tokens\n"
+         "  --step KIND=VALUE with --screenshot, repeatable: once all has settled, do the next step and wait for it:\n"
+         "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -105,6 +107,15 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       if (!int_value(&o->frames)) return false;
     } else if (arg == "--continue") {
       if (!int_value(&o->continue_tokens)) return false;
+    } else if (arg == "--step") {
+      if (!value(&v)) return false;
+      const std::string kind = v.substr(0, v.find('='));
+      if (v.find('=') == std::string::npos ||
+          (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export")) {
+        *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N or export=LIST, got '" + v + "'";
+        return false;
+      }
+      o->steps.push_back(v);
     } else if (arg == "--timeout") {
       if (!int_value(&n)) return false;
       o->timeout = n;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace diffscope {
 
@@ -18,6 +19,10 @@ struct GuiOptions {
   std::optional<std::string> span;      // --span TEXT: mark the first occurrence of TEXT in the prompt as R
   int frames = 3;                       // --frames N: frames drawn after results arrive, before the screenshot
   int continue_tokens = 0;              // --continue N: with --screenshot, press "Continue" once for N tokens
+  // --step KIND=VALUE (repeatable), with --screenshot: once everything has settled, do the next step, as a user would,
+  // and wait for it to settle: prompt=TEXT (the prompt becomes TEXT and runs), load-a=DIR / load-b=DIR (type DIR into
+  // the slot's path field and press Load), continue=N ("Continue" for N tokens), export=LIST (as --export).
+  std::vector<std::string> steps;
   double timeout = 120;                 // --timeout S: give up waiting for results
   std::string size = "1600x1000";       // --size WxH: window size
   std::optional<std::string> state_json;  // --state-json PATH: what the UI held at the screenshot (for tests)

@@ -65,6 +65,7 @@ void DemoSlots::submit(const RunRequest& request) {
     snapshot->model.name = slot == 0 ? "demo-diff" : "demo-standard";
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.snapshot = snapshot;
+    s.snapshot_prompt_id = request.prompt_id;
     ++s.sequence;
     s.message = "ran " + std::to_string(snapshot->tokens.size()) + " demo tokens";
   }

@@ -13,7 +13,8 @@ struct InferenceWorker::Slot {
   std::optional<std::pair<std::string, LoadOptions>> pending_load;  // guarded by mutex_
   bool stale = false;  // guarded by mutex_: the published snapshot does not answer request_ (newer request or model)
   std::atomic<uint64_t> loads{0};    // bumped by load() (under mutex_): a load or run of this slot gives way
-  std::unique_ptr<SlotModel> model;  // worker thread only; set exactly while state.phase is Ready
+  std::unique_ptr<SlotModel> model;  // worker thread only; set exactly while state.phase is Ready (or Loading over it)
+  std::string loaded_dir;            // guarded by mutex_: the folder `model` came from (restored when a load fails)
 };
 
 InferenceWorker::InferenceWorker(SlotModelLoader load_model, std::function<void()> wake_ui)
@@ -57,6 +58,7 @@ void InferenceWorker::load(int slot, const std::string& dir, const LoadOptions& 
     s.state.model_dir = dir;
     s.state.message = dir.empty() ? "no model" : "queued: " + dir;
     s.state.error.clear();
+    s.state.load_error.clear();
   }
   cv_.notify_all();
 }
@@ -178,12 +180,21 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   busy_ = false;
   if (cancelled || slot.loads != ticket || stopping_) {
     retired_model = std::move(model);  // replaced by a newer load (queued now) or the worker's end
+  } else if (!model && !dir.empty() && slot.model) {
+    // A failed load keeps the model the slot held: its folder, info and snapshot stand; the slot says what failed.
+    slot.state.phase = SlotState::Phase::Ready;
+    slot.state.model_dir = slot.loaded_dir;
+    slot.state.load_error = "could not load " + dir + ": " + error + " (slot keeps " + slot.loaded_dir + ")";
+    slot.state.message = slot.state.load_error;
+    slot.state.error = error;
   } else {
     retired_model = std::move(slot.model);
     retired_snapshot = std::move(slot.state.snapshot);
+    slot.state.snapshot_prompt_id = 0;
     slot.state.running = false;
     slot.model = std::move(model);
     if (slot.model) {
+      slot.loaded_dir = dir;
       slot.state.phase = SlotState::Phase::Ready;
       slot.state.info = slot.model->info();
       slot.state.tokenizer_id = slot.model->tokenizer_id();
@@ -192,11 +203,13 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
       // The one place that reruns after a load: the new model answers the latest request (when there is one).
       slot.stale = true;
     } else {
+      slot.loaded_dir.clear();
       slot.state.phase = dir.empty() ? SlotState::Phase::Empty : SlotState::Phase::Failed;
       slot.state.info.reset();
       slot.state.tokenizer_id.clear();
       slot.state.message = dir.empty() ? "no model" : error;
       slot.state.error = error;
+      if (!dir.empty()) slot.state.load_error = error;
     }
   }
   lock.unlock();
@@ -260,6 +273,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     if (snapshot) {
       retired = std::move(slot.state.snapshot);
       slot.state.snapshot = std::move(snapshot);
+      slot.state.snapshot_prompt_id = request.prompt_id;
       ++slot.state.sequence;
       slot.state.message = "ran " + std::to_string(slot.state.snapshot->tokens.size()) + " tokens in " +
                            std::to_string(static_cast<int>(slot.state.snapshot->seconds * 1000)) + " ms";
@@ -267,6 +281,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     } else {
       slot.state.message = error;
       slot.state.error = error;
+      slot.state.failed_prompt_id = request.prompt_id;
     }
   }
   lock.unlock();
@@ -351,10 +366,16 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
     ++slot.state.continuation_sequence;
     slot.state.message = "generated " + std::to_string(generated) + " of " +
                          std::to_string(request.continue_tokens) + " tokens" + ending;
+    slot.state.continuation_message = slot.state.message;
     slot.state.error.clear();
   } else {
     slot.state.message = error;
     slot.state.error = error;
+    // Published as a continuation of nothing, so the UI that asked hears why (the message of the run that follows
+    // would replace `message`).
+    slot.state.continuation.clear();
+    slot.state.continuation_message = "could not continue: " + error;
+    ++slot.state.continuation_sequence;
   }
   lock.unlock();
   notify();

@@ -36,6 +36,10 @@ struct RunRequest {
   CaptureRequest capture;                        // which maps; capture.span is filled from span_bytes per model
   int continue_tokens = 0;  // > 0: instead of a run, continue the prompt greedily by this many tokens with the first
                             // loaded slot (A, else B) and publish the result in that slot's `continuation` fields
+  // The submitter's number for the prompt this request runs (the same for reruns of one prompt with another span or
+  // other maps): the snapshot or the error it leads to carries it back (SlotState::snapshot_prompt_id and
+  // failed_prompt_id), so the UI can tell a result of the current prompt from one of an older prompt.
+  uint64_t prompt_id = 0;
 };
 
 // What the UI shows for one slot. A copy: safe to keep.
@@ -45,10 +49,15 @@ struct SlotState {
   std::string model_dir;
   std::string message;               // progress or status text, or the error of the last load/run
   std::string error;                 // the error of the last load/run; empty when it succeeded
+  // The error of the last load when it failed while the slot held a model: the slot keeps that model (and its
+  // snapshot) and stays Ready; cleared by the next load.
+  std::string load_error;
   std::optional<ModelInfo> info;     // set once loaded
   std::string tokenizer_id;          // SlotModel::tokenizer_id of the loaded model
   SnapshotPtr snapshot;              // latest result (may be from an older request while a new one runs)
   uint64_t sequence = 0;             // grows with every published snapshot of this slot
+  uint64_t snapshot_prompt_id = 0;   // RunRequest::prompt_id of the request `snapshot` answers (0: no snapshot)
+  uint64_t failed_prompt_id = 0;     // RunRequest::prompt_id of the last run that failed with `error`
   bool running = false;              // a run or a generation for this slot is in progress
   uint64_t runs_cancelled = 0;       // runs and generations of this slot stopped for a newer request (not published)
   // The last continue request this slot answered: the bytes generated, and the continued prompt (the request's text
@@ -60,6 +69,9 @@ struct SlotState {
   std::vector<Token> continued_tokens;
   std::string continued_tokenizer;
   uint64_t continuation_sequence = 0;  // grows with every continuation published
+  // What the last continuation did, e.g. "generated 5 of 8 tokens: the context of 1024 tokens is full" (the slot's
+  // `message` is replaced by the run that follows; this stays with the continuation).
+  std::string continuation_message;
 };
 
 // A window of one map of a slot's published snapshot (`sequence`: SlotState::sequence of the snapshot the view shows).
@@ -88,8 +100,9 @@ class InferenceWorker {
   InferenceWorker& operator=(const InferenceWorker&) = delete;
 
   // Queue a model load into `slot`: it replaces a load of the slot that is queued or in progress (which stops at its
-  // next progress report), and stops a run of the slot. Once it loads it replaces the model there and runs the latest
-  // request on it; a failure keeps the message and leaves the slot Failed. An empty `dir` unloads the slot.
+  // next progress report), and stops a run of the slot. Only once it has loaded does it replace the model there (and
+  // run the latest request on it). A failure is kept in `error` and `load_error`: a slot that held a model keeps it,
+  // its folder and its snapshot and stays Ready; an empty slot becomes Failed. An empty `dir` unloads the slot.
   void load(int slot, const std::string& dir, const LoadOptions& options = {});
   // Queue a run on every loaded slot (or, with continue_tokens, a continuation); the latest request wins: a request
   // not started is dropped, a run or generation in progress stops at its next layer and is not published.

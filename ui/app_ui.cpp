@@ -11,6 +11,7 @@
 #include "model_panel.h"
 #include "prompt_panel.h"
 #include "selection.h"
+#include "slot_results.h"
 #include "stats_panel.h"
 #include "token_strip.h"
 
@@ -141,13 +142,9 @@ void AppUi::maybe_submit(UiActions& actions) {
   state_.submit_now = false;
   state_.debounce.cancel();
   if (state_.settings.prompt.empty()) return;  // the engine rejects an empty prompt; the editor says what to do
-  if (state_.span_bytes && state_.span_bytes->second > static_cast<int64_t>(state_.settings.prompt.size())) {
-    state_.span_bytes.reset();  // the text got shorter than the marked span
-  }
-  actions.run = make_run_request(state_);
+  follow_prompt_edits(state_);  // the span goes with the text it marked, or goes
+  actions.run = submit_prompt(state_);
   state_.submitted_dense = actions.run->capture.maps == CaptureRequest::Maps::All;
-  state_.submitted_text = state_.settings.prompt;
-  ++state_.submissions;
 }
 
 UiActions AppUi::frame(const FrameInput& input) {
@@ -157,6 +154,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
   // A model that just loaded needs no request from here: the worker runs the latest request on it.
   take_continuations(state_);
+  follow_prompt_edits(state_);
   // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
   // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
   if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&

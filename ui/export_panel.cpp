@@ -12,6 +12,8 @@
 #include "heatmap_png.h"
 #include "map_layouts.h"
 #include "map_style.h"
+#include "slot_results.h"
+#include "unique_path.h"
 
 namespace fs = std::filesystem;
 
@@ -60,6 +62,10 @@ struct MapToExport {
 };
 
 bool map_to_export(const UiState& state, const FocusedMap& f, MapToExport* out, std::string* message) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
   out->snapshot = slot_snapshot(state, f.request.slot);
   if (!f.valid || out->snapshot == nullptr) {
     *message = "no map to export: run a prompt first";
@@ -124,7 +130,13 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   return true;
 }
 
-bool export_all_maps(const UiState& state, const std::string& dir, std::string* message) {
+bool export_all_maps(const UiState& state, const std::string& dir_asked, std::string* message) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
+  // A new folder per export (maps, maps_2, ...): an earlier export's files are never overwritten or mixed with these.
+  const std::string dir = unique_path(dir_asked);
   int written = 0;
   for (int slot : {kSlotDiff, kSlotStandard}) {
     const AttentionSnapshot* s = slot_snapshot(state, slot);
@@ -150,13 +162,17 @@ bool export_all_maps(const UiState& state, const std::string& dir, std::string* 
 }
 
 bool export_stats(const UiState& state, const std::string& dir, bool json, std::string* message) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
   if (!ensure_dir(dir, message)) return false;
   std::string written;
   for (int slot : {kSlotDiff, kSlotStandard}) {
     const AttentionSnapshot* s = slot_snapshot(state, slot);
     if (s == nullptr) continue;
-    const std::string path = dir + "/stats_" + slot_letter(slot) + "_" + (s->model.name.empty() ? "model" : s->model.name) +
-                             (json ? ".json" : ".csv");
+    const std::string path = unique_path(dir + "/stats_" + slot_letter(slot) + "_" +
+                                         (s->model.name.empty() ? "model" : s->model.name) + (json ? ".json" : ".csv"));
     try {
       if (json) write_stats_json(path, *s);
       else write_stats_csv(path, *s);
@@ -185,14 +201,15 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   bool ok = true, clicked = false;
   if (ImGui::Button("Map PNG")) {
     clicked = true;
-    ok = ensure_dir(dir, &message) && export_map_png(state, focus, dir + "/" + file_stem(state, focus) + ".png", &message);
+    ok = ensure_dir(dir, &message) &&
+         export_map_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + ".png"), &message);
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The focused map at native resolution: one pixel per cell.");
   ImGui::SameLine();
   if (ImGui::Button("Figure PNG")) {
     clicked = true;
     ok = ensure_dir(dir, &message) &&
-         export_figure_png(state, focus, dir + "/" + file_stem(state, focus) + "_figure.png",
+         export_figure_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + "_figure.png"),
                            state.settings.figure_scale, &message);
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Title, token labels on both axes and a colorbar.");
@@ -201,7 +218,7 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   ImGui::SliderInt("##scale", &state.settings.figure_scale, 1, 32, "%d px/cell");
   if (ImGui::Button("Window PNG")) {
     clicked = true;
-    if (ensure_dir(dir, &message)) actions.window_screenshot = dir + "/diffscope_window.png";
+    if (ensure_dir(dir, &message)) actions.window_screenshot = unique_path(dir + "/diffscope_window.png");
     else ok = false;
   }
   ImGui::SameLine();

@@ -12,7 +12,10 @@ namespace diffscope::ui {
 void draw_export_panel(UiState& state, UiActions& actions);
 
 // The individual exports (also used by the app's command line). Each returns false with *message on failure and
-// true with a "wrote ..." message on success.
+// true with a "wrote ..." message naming what it wrote on success. They refuse (export_refusal, slot_results.h) while
+// the results shown are not all the current prompt's. The map and figure PNGs are written to `path`; the folder of
+// all maps and the statistics files get names no earlier export has (unique_path.h: _2, _3, ...), as do the panel's
+// map, figure and window PNGs.
 bool export_map_png(const UiState& state, const FocusedMap& focus, const std::string& path, std::string* message);
 bool export_figure_png(const UiState& state, const FocusedMap& focus, const std::string& path, int cell_pixels,
                        std::string* message);

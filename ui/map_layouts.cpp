@@ -13,6 +13,7 @@
 #include "layer_series.h"
 #include "map_style.h"
 #include "selection.h"
+#include "slot_results.h"
 
 namespace diffscope::ui {
 
@@ -60,7 +61,8 @@ Panel make_panel(UiState& state, MapCache& cache, int slot, int layer, int head,
   p.request.variant = variant;
   p.request.row_normalize = state.settings.display.row_normalize;
   p.request.hide_sink = state.settings.display.hide_sink;
-  if (s.snapshot) p.map = cache.get(s.snapshot, p.request);
+  if (slot_snapshot(state, slot) != nullptr) p.map = cache.get(s.snapshot, p.request);  // never an older prompt's
+                                                                                       // beside a newer one
   if (p.map) {
     p.scale = display_scale(p.map->range, state.settings.display);
     p.colormap = colormap_for(p.map->signed_values, state.settings.display);
@@ -213,9 +215,12 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
       ImGui::Dummy(ImVec2(side + bar, side));
       const ImVec2 a = ImGui::GetItemRectMin();
       ImGui::GetWindowDrawList()->AddRect(a, ImVec2(a.x + side, a.y + side), IM_COL32(90, 90, 90, 255));
-      const char* msg = state.slots[static_cast<size_t>(p.slot)].snapshot ? "no such map in this model"
-                                                                          : "no result yet";
-      ImGui::GetWindowDrawList()->AddText(ImVec2(a.x + 10, a.y + 10), IM_COL32(160, 160, 160, 255), msg);
+      const SlotResult r = slot_result(state, p.slot);
+      const std::string msg = r.snapshot ? "no such map in this model" : r.message;
+      ImGui::GetWindowDrawList()->AddText(nullptr, 0.0f, ImVec2(a.x + 10, a.y + 10),
+                                          r.kind == ResultKind::Failed ? IM_COL32(255, 128, 102, 255)
+                                                                       : IM_COL32(160, 160, 160, 255),
+                                          msg.c_str(), nullptr, side - 20);
     }
     ImGui::EndGroup();
     if (strip && i == strip->after && placed[i].draw_list && strip->tokens) {
@@ -281,11 +286,11 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
                         WindowFetcher& fetcher, float height) {
   const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
   if (a == nullptr) {
-    const std::string& error = state.slots[kSlotDiff].error;
+    // Why slot A shows nothing for this prompt: empty prompt, loading, running, its run failed, no model.
+    const SlotResult r = slot_result(state, kSlotDiff);
     ImGui::PushTextWrapPos(0);
-    if (!error.empty()) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "Slot A could not run: %s", error.c_str());
-    else ImGui::TextDisabled("Slot A has no result yet: load a Differential Transformer (diffllama) into slot A and "
-                             "type a prompt.");
+    if (r.kind == ResultKind::Failed) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", r.message.c_str());
+    else ImGui::TextDisabled("%s", r.message.c_str());
     ImGui::PopTextWrapPos();
     return;
   }
@@ -436,7 +441,9 @@ void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
   const int slot = state.grid_source == 3 ? kSlotStandard : kSlotDiff;
   const AttentionSnapshot* snap = slot_snapshot(state, slot);
   if (snap == nullptr) {
-    ImGui::TextDisabled("slot %s has no result yet", slot == kSlotDiff ? "A" : "B");
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", slot_result(state, slot).message.c_str());
+    ImGui::PopTextWrapPos();
     return;
   }
   MapVariant variant = MapVariant::Standard;
@@ -630,6 +637,10 @@ float layout_preferred_height(const UiState& state, float width) {
 void draw_map_layouts(UiState& state, UiActions& actions, MapCache& cache, HeatmapWidgets& widgets,
                       WindowFetcher& fetcher) {
   fit_view_to_tokens(state);
+  if (shows_previous_prompt(state)) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "%s", slot_result(state, slot_snapshot(state, kSlotDiff)
+                                                                          ? kSlotDiff : kSlotStandard).message.c_str());
+  }
   const float height = ImGui::GetContentRegionAvail().y;
   switch (state.settings.layout) {
     case Layout::Decomposition: draw_decomposition(state, actions, cache, widgets, fetcher, height); break;

@@ -56,6 +56,14 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
       ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1), "failed to load: %s", s.message.c_str());
       break;
   }
+  // What went wrong with the last path typed or loaded while the slot kept its model (the worker's load error, or the
+  // app's note on a path that is no model folder).
+  if (s.phase != SlotState::Phase::Empty && !note.empty()) {
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1), "%s", note.c_str());
+  }
+  if (s.phase == SlotState::Phase::Ready && !s.load_error.empty() && s.load_error != s.message) {
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1), "%s", s.load_error.c_str());
+  }
   ImGui::PopTextWrapPos();
   ImGui::PopID();
 }

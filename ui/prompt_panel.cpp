@@ -23,6 +23,7 @@ void draw_generation_controls(UiState& state, UiActions& actions) {
     ImGui::SetTooltip("Generate %d tokens greedily with model %s (KV cache), append them to the prompt and run both "
                       "models on the result", kContinueTokens, state.slots[kSlotDiff].info ? "A" : "B");
   }
+
   if (!state.generated_from) return;
   const std::vector<Token>& tokens = shown_tokens(state);
   std::vector<int64_t> generated;
@@ -96,6 +97,13 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
     }
   }
   draw_generation_controls(state, actions);
+  if (!state.continuation_note.empty()) {
+    // Fewer tokens than asked (the context is full, the model ended the text) or none: said, not silently short.
+    ImGui::PushTextWrapPos(0);
+    if (state.continuation_short) ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "%s", state.continuation_note.c_str());
+    else ImGui::TextDisabled("%s", state.continuation_note.c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (state.debounce.armed()) actions.wake_in = state.debounce.remaining(state.now);
 }
 

@@ -9,6 +9,7 @@
 
 #include "lambda_rows.h"
 #include "layer_series.h"
+#include "slot_results.h"
 
 namespace diffscope::ui {
 
@@ -167,8 +168,22 @@ void draw_stats_panel(UiState& state) {
   ImGui::SameLine(0, 20);
   ImGui::TextDisabled("hover a title for its definition");
   if (a == nullptr && b == nullptr) {
-    ImGui::TextDisabled("no results yet");
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", slot_result(state, kSlotDiff).message.c_str());
+    ImGui::PopTextWrapPos();
     return;
+  }
+  // Rows of a slot that has not answered this prompt are left out (slot_snapshot), never mixed with the other's.
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    const SlotResult r = slot_result(state, slot);
+    if (r.kind == ResultKind::Previous) {
+      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "%s", r.message.c_str());
+      break;
+    }
+    if (r.kind == ResultKind::Withheld || r.kind == ResultKind::Failed) {
+      ImGui::TextColored(r.kind == ResultKind::Failed ? ImVec4(1.0f, 0.5f, 0.4f, 1) : ImVec4(0.95f, 0.8f, 0.3f, 1),
+                         "%s", r.message.c_str());
+    }
   }
   int b_layer_head = state.settings.selection.head;
   const int a_head = head_choice == 1 ? state.settings.selection.head : -1;

@@ -9,6 +9,7 @@
 
 #include <imgui.h>
 
+#include "slot_results.h"
 #include "token_layout.h"
 
 namespace diffscope::ui {
@@ -81,14 +82,17 @@ std::optional<int64_t> find_box(const std::vector<Token>& tokens, std::optional<
 
 void draw_token_strip(UiState& state, int max_lines) {
   const std::vector<Token>& tokens = shown_tokens(state);
-  const std::optional<TokenSpan> span = span_tokens(state, state.slots[kSlotDiff].snapshot
-                                                               ? state.slots[kSlotDiff].snapshot.get()
-                                                               : state.slots[kSlotStandard].snapshot.get());
+  const AttentionSnapshot* shown = slot_snapshot(state, kSlotDiff) ? slot_snapshot(state, kSlotDiff)
+                                                                   : slot_snapshot(state, kSlotStandard);
+  const std::optional<TokenSpan> span = span_tokens(state, shown);
   ImGui::Text("Tokens (%zu)", tokens.size());
   ImGui::SameLine();
   const bool running = state.slots[kSlotDiff].running || state.slots[kSlotStandard].running;
-  if (running || state.debounce.armed()) {
-    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "updating...");  // the maps below are from the previous text
+  if (shows_previous_prompt(state)) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "previous prompt's tokens (updating...)");
+    ImGui::SameLine();
+  } else if (running || state.debounce.armed()) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "updating...");
     ImGui::SameLine();
   }
   if (span) {
@@ -143,8 +147,12 @@ void draw_token_strip(UiState& state, int max_lines) {
   if (state.drag_anchor && ImGui::IsItemActive() && under) state.drag_current = under;
   if (state.drag_anchor && ImGui::IsItemDeactivated()) {
     const TokenSpan s = drag_span(*state.drag_anchor, state.drag_current.value_or(*state.drag_anchor));
-    state.span_bytes = span_bytes(tokens, s);
-    state.submit_now = true;
+    // The previous prompt's tokens index other bytes than the prompt in the editor: a span is marked on current ones.
+    if (!shows_previous_prompt(state)) {
+      state.span_bytes = span_bytes(tokens, s);
+      state.span_prompt = state.settings.prompt;
+      state.submit_now = true;
+    }
     state.drag_anchor.reset();
     state.drag_current.reset();
   }

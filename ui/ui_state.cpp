@@ -1,9 +1,13 @@
 // Helpers over the shared UI state. Main (UI) thread.
 #include "ui_state.h"
 
+#include "slot_results.h"
+#include "span_follow.h"
 #include "token_layout.h"
 
 namespace diffscope::ui {
+
+const AttentionSnapshot* slot_snapshot(const UiState& s, int slot) { return slot_result(s, slot).snapshot; }
 
 const std::vector<Token>& shown_tokens(const UiState& s) {
   static const std::vector<Token> kNone;
@@ -31,7 +35,8 @@ int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t t
 int64_t estimate_tokens(const UiState& s) {
   const int64_t bytes = static_cast<int64_t>(s.settings.prompt.size());
   for (int slot : {kSlotDiff, kSlotStandard}) {
-    const AttentionSnapshot* snap = slot_snapshot(s, slot);
+    // The last run's, whichever prompt it was: it estimates the tokenizer's bytes per token, not this prompt's tokens.
+    const AttentionSnapshot* snap = s.slots[static_cast<size_t>(slot)].snapshot.get();
     if (snap == nullptr || snap->tokens.empty()) continue;
     const int64_t ran_bytes = snap->tokens.back().byte_end;
     if (ran_bytes <= 0) continue;
@@ -59,6 +64,7 @@ RunRequest make_run_request(const UiState& s) {
   if (s.span_bytes && s.span_bytes->second <= static_cast<int64_t>(s.settings.prompt.size())) {
     r.span_bytes = s.span_bytes;
   }
+  r.prompt_id = s.prompt_id;
   r.capture.logits = false;  // the app shows no logits: do not copy [T, V] per run
   r.capture.overviews = true;
   r.capture.keep_store = true;
@@ -78,6 +84,11 @@ void take_continuations(UiState& s) {
     const SlotState& slot_state = s.slots[slot];
     if (slot_state.continuation_sequence == s.continuations_seen[slot]) continue;
     s.continuations_seen[slot] = slot_state.continuation_sequence;
+    // Said next to "Continue" until the next one: the run that follows replaces the slot's own message at once.
+    s.continuation_note = slot_state.continuation_message;
+    // The worker names a reason after ": " only when it stopped before the tokens asked for (context, end of sequence).
+    s.continuation_short = slot_state.continuation_message.rfind("could not", 0) == 0 ||
+                           slot_state.continuation_message.find(": ") != std::string::npos;
     if (slot_state.continuation.empty()) continue;
     s.generated_from = static_cast<int64_t>(s.settings.prompt.size());
     s.pinned_token.reset();
@@ -91,6 +102,19 @@ void take_continuations(UiState& s) {
     }
     s.submit_now = true;
   }
+}
+
+RunRequest submit_prompt(UiState& s) {
+  if (s.prompt_id == 0 || s.settings.prompt != s.submitted_text) ++s.prompt_id;
+  s.submitted_text = s.settings.prompt;
+  ++s.submissions;
+  return make_run_request(s);
+}
+
+void follow_prompt_edits(UiState& s) {
+  if (s.span_prompt == s.settings.prompt) return;
+  if (s.span_bytes) s.span_bytes = follow_span(s.span_prompt, s.settings.prompt, *s.span_bytes);
+  s.span_prompt = s.settings.prompt;
 }
 
 }  // namespace diffscope::ui

@@ -48,10 +48,14 @@ struct UiState {
   std::string submitted_text;                       // the text of the last submission
   bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model
   uint64_t submissions = 0;
+  // The number of the last submitted prompt text (RunRequest::prompt_id): bumped when a submission's text differs from
+  // the one before; reruns of the same text (span, dense maps) keep it. Slots say which prompt their results answer.
+  uint64_t prompt_id = 0;
   // Whether the last submission asked for dense maps. Decided before the run with what is known then (a model still
   // loading counts for nothing, the token count is estimated): when that changes for the same prompt, it runs again.
   std::optional<bool> submitted_dense;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
+  std::string span_prompt;  // the prompt span_bytes indexes: edits since move the span with its text or clear it
 
   // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
   // strip (from byte `generated_from` on) and can be stepped through (the pinned token is highlighted in every map).
@@ -66,6 +70,8 @@ struct UiState {
   };
   std::optional<ContinuedPrompt> continued;
   std::optional<int64_t> generated_from;
+  std::string continuation_note;  // what the last "Continue" did ("generated 5 of 8 tokens: the context ... is full")
+  bool continuation_short = false;  // it gave fewer tokens than asked, or none: the note is shown as a warning
   std::optional<int64_t> pinned_token;
 
   // Hover and drag, mirrored across views (last frame's values are drawn this frame).
@@ -89,8 +95,9 @@ struct UiState {
   double now = 0;
 };
 
-// The snapshot of a slot, or null.
-inline const AttentionSnapshot* slot_snapshot(const UiState& s, int slot) { return s.slots[static_cast<size_t>(slot)].snapshot.get(); }
+// The snapshot the views show for a slot (slot_results.h: the current prompt's, or marked as the previous prompt's),
+// or null when they show nothing for it.
+const AttentionSnapshot* slot_snapshot(const UiState& s, int slot);
 
 // Tokens the strip shows: slot A's latest snapshot, else slot B's (empty when none).
 const std::vector<Token>& shown_tokens(const UiState& s);
@@ -121,7 +128,15 @@ bool wants_dense_maps(const UiState& s);
 RunRequest make_run_request(const UiState& s);
 
 // Appends each continuation a slot published since the last call to the prompt, keeps its tokens for the next runs
-// and asks for a run.
+// and asks for a run. Every continuation (a short or empty one too) leaves its message in continuation_note.
 void take_continuations(UiState& s);
+
+// Prepares a submission of the current prompt: a new prompt_id when the text differs from the last submitted text.
+// Returns the request (make_run_request) with that id.
+RunRequest submit_prompt(UiState& s);
+
+// Keeps the marked span with the prompt's edits since span_prompt (span_follow.h: moved with its text, or cleared when
+// the edit touched it); call once per frame and after the prompt changed.
+void follow_prompt_edits(UiState& s);
 
 }  // namespace diffscope::ui

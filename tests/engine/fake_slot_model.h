@@ -129,7 +129,8 @@ class FakeStore : public MapStore {
 };
 
 // A model named by its folder: 4 layers; tokens are bytes (id = byte value); id 300 stands for "Paris" and is what
-// it generates. Folders under "other-tokenizer/" get another tokenizer id. Gates: "load <dir>" (each of 3 load
+// it generates. Folders under "other-tokenizer/" get another tokenizer id; folders under "short/" a context of 16
+// tokens (generation stops there, as the engine's does). Gates: "load <dir>" (each of 3 load
 // steps), "run <name> <text>" (each layer), "generate" (each step). Each layer and step checks the stop flag, then
 // logs "layer <l> <name> <text>" / "step <s> <name> <text>", then waits at its gate.
 class FakeModel : public SlotModel {
@@ -144,7 +145,7 @@ class FakeModel : public SlotModel {
     info_.num_layers = kLayers;
     info_.num_heads = 2;
     info_.vocab_size = 512;
-    info_.max_positions = 1024;
+    info_.max_positions = dir.rfind("short/", 0) == 0 ? 16 : 1024;
     info_.device = "fake";
   }
   ~FakeModel() override {
@@ -198,6 +199,10 @@ class FakeModel : public SlotModel {
     script_.log("generate " + what);
     Generation gen;
     for (int step = 0; step < options.max_new_tokens; ++step) {
+      if (static_cast<int64_t>(prompt.size()) + step >= info_.max_positions) {
+        gen.stopped_by = StopReason::Context;
+        break;
+      }
       if (should_stop()) {
         script_.log("cancelled generation " + what + " at step " + std::to_string(step));
         throw Cancelled();

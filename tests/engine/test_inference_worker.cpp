@@ -1,7 +1,8 @@
 // The inference worker driven by a fake model (fake_slot_model.h): the latest request wins, a new prompt cancels a
-// run within one layer, loads replace loads, a failed load leaves the slot Failed, windows are served during runs,
-// models are destroyed without the worker's lock, one place reruns after a load, and a continuation runs as the ids
-// the model generated. Every wait is bounded. Test thread (the worker runs its own threads).
+// run within one layer, loads replace loads, a failed load keeps the slot's model (an empty slot becomes Failed),
+// windows are served during runs, models are destroyed without the worker's lock, one place reruns after a load, a
+// continuation runs as the ids the model generated and says why it stopped early, and results carry their prompt's
+// id. Every wait is bounded. Test thread (the worker runs its own threads).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -283,9 +284,9 @@ TEST_CASE("no model or snapshot is destroyed while the worker's lock is held") {
   f.worker.load(0, "a2");            // replaces model a1 and the snapshot of "xyz"
   REQUIRE(f.loaded(0, "a2"));
   REQUIRE(f.shows(0, "xyz"));        // (a load clears the snapshot: this is a2's run)
-  f.worker.load(0, "fail/a3");       // a failed load drops model a2
-  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).phase == SlotState::Phase::Failed; }));
-  f.worker.load(0, "a4");
+  f.worker.load(0, "fail/a3");       // a failed load keeps model a2 (and destroys nothing)
+  REQUIRE(f.script.wait_until([&] { return !f.worker.state(0).load_error.empty() && f.worker.idle(); }));
+  f.worker.load(0, "a4");            // replaces model a2
   REQUIRE(f.loaded(0, "a4"));
   REQUIRE(f.shows(0, "xyz"));
   f.worker.load(0, "");              // unloading drops model a4
@@ -369,4 +370,78 @@ TEST_CASE("a continuation publishes the generated ids, and a run of them uses th
   CHECK(ran_a.snapshot->request.span->end == 16);
   CHECK(ran_b.snapshot->tokens.size() == 20);
   CHECK(joined_text(ran_b.snapshot) == "The capital is Paris");
+}
+
+TEST_CASE("a failed load keeps the slot's model, folder and snapshot, says what failed, and the slot still runs") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  RunRequest first = f.prompt("hi");
+  first.prompt_id = 1;
+  f.worker.submit(first);
+  REQUIRE(f.shows(0, "hi"));
+  const uint64_t sequence = f.worker.state(0).sequence;
+
+  f.worker.load(0, "fail/typo");
+  REQUIRE(f.script.wait_until([&] { return !f.worker.state(0).load_error.empty() && f.worker.idle(); }));
+  const SlotState a = f.worker.state(0);
+  CHECK(a.phase == SlotState::Phase::Ready);
+  CHECK(a.model_dir == "a");
+  REQUIRE(a.info);
+  CHECK(a.info->name == "a");
+  CHECK(a.load_error == "could not load fail/typo: fail/typo: config.json is not a model's (slot keeps a)");
+  CHECK(a.sequence == sequence);  // the snapshot stands
+  CHECK(joined_text(a.snapshot) == "hi");
+  CHECK(a.snapshot_prompt_id == 1);
+  CHECK(f.script.count("destroyed a") == 0);
+
+  // The kept model answers the next prompt; the next load clears the load error.
+  RunRequest second = f.prompt("again");
+  second.prompt_id = 2;
+  f.worker.submit(second);
+  REQUIRE(f.shows(0, "again"));
+  CHECK(f.worker.state(0).snapshot_prompt_id == 2);
+  f.worker.load(0, "a2");
+  REQUIRE(f.loaded(0, "a2"));
+  CHECK(f.worker.state(0).load_error.empty());
+  CHECK(f.worker.state(0).model_dir == "a2");
+}
+
+TEST_CASE("snapshots and failed runs carry the prompt id of the request they answer") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  RunRequest good = f.prompt("ok");
+  good.prompt_id = 7;
+  f.worker.submit(good);
+  REQUIRE(f.shows(0, "ok"));
+  CHECK(f.worker.state(0).snapshot_prompt_id == 7);
+  RunRequest bad = f.prompt("");  // the fake refuses an empty prompt, as the engine does
+  bad.prompt_id = 8;
+  f.worker.submit(bad);
+  REQUIRE(f.script.wait_until([&] { return !f.worker.state(0).error.empty() && f.worker.idle(); }));
+  const SlotState a = f.worker.state(0);
+  CHECK(a.failed_prompt_id == 8);
+  CHECK(a.snapshot_prompt_id == 7);  // the old snapshot is still there, and says which prompt it belongs to
+}
+
+TEST_CASE("a continuation cut short by the context says so, and one that fails is published with its reason") {
+  Fixture f;
+  f.worker.load(0, "short/a");
+  REQUIRE(f.loaded(0, "short/a"));
+  RunRequest more = f.prompt("0123456789ab");  // 12 of 16 tokens
+  more.continue_tokens = 8;
+  f.worker.submit(more);
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).continuation_sequence == 1; }));
+  SlotState a = f.worker.state(0);
+  CHECK(a.continuation == "ParisParisParisParis");
+  CHECK(a.continuation_message == "generated 4 of 8 tokens: the context of 16 tokens is full");
+
+  RunRequest none = f.prompt("");
+  none.continue_tokens = 8;
+  f.worker.submit(none);
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).continuation_sequence == 2; }));
+  a = f.worker.state(0);
+  CHECK(a.continuation.empty());
+  CHECK(a.continuation_message == "could not continue: empty prompt");
 }

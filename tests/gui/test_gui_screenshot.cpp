@@ -14,6 +14,7 @@
 #include <stb_image.h>
 
 #include "colormap.h"
+#include "inference_worker.h"
 #include "tiny_v2_checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -236,6 +237,120 @@ TEST_CASE("--screenshot without models still renders and explains the empty slot
   const nlohmann::json j = nlohmann::json::parse(in);
   CHECK(j["A"]["note"].get<std::string>().find("no model in slot A: /nonexistent/diff") != std::string::npos);
   CHECK(j["A"]["tokens"].empty());
+  fs::remove_all(out);
+}
+
+namespace {
+
+// The fixture pair (byte-level tokenizers, a context of 128 tokens) with a first prompt, then `steps` (--step), done
+// once everything has settled; returns the state the UI held at the end.
+nlohmann::json run_steps(const fs::path& out, const std::string& extra) {
+  fs::create_directories(out);
+  const std::string fixtures = DIFFSCOPE_FIXTURES;
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --model " + fixtures + "/hf/diffllama_gqa_tied --model-b " + fixtures +
+                     "/hf/llama_gqa_tied --prompt 'Paris is 4721. Paris?' --layout comparison --screenshot " + png +
+                     " --state-json " + state + " --timeout 60 --export-dir " + (out / "exports").string() + " " +
+                     extra + " > " + (out / "stdout.txt").string());
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  return nlohmann::json::parse(in);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("a prompt over the context shows each slot's error, not the last good prompt's maps and tokens") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_stale_failed";
+  fs::remove_all(out);
+  const nlohmann::json j = run_steps(out, "--step 'prompt=" + std::string(200, 'x') + "'");
+  CHECK(j["shown_tokens"] == 0);
+  CHECK(j["previous_prompt"] == false);
+  for (const char* slot : {"A", "B"}) {
+    INFO("slot " << slot);
+    CHECK(j[slot]["result"] == "failed");
+    CHECK(j[slot]["result_message"].get<std::string>().find("could not run this prompt") != std::string::npos);
+  }
+  fs::remove_all(out);
+}
+
+TEST_CASE("a deleted prompt shows no old results and exports refuse") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_stale_empty";
+  fs::remove_all(out);
+  const nlohmann::json j = run_steps(out, "--step prompt= --step export=stats,maps");
+  CHECK(j["shown_tokens"] == 0);
+  CHECK(j["A"]["result"] == "none");
+  CHECK(j["B"]["result_message"] == "The prompt is empty: type a prompt or pick an example.");
+  CHECK(j["export_refusal"] == "nothing to export: the prompt is empty");
+  CHECK(read_text(out / "stdout.txt").find("export: nothing to export: the prompt is empty") != std::string::npos);
+  CHECK_FALSE(fs::exists(out / "exports" / "maps"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("a failed Load keeps the slot's model and results and says what failed") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_failed_load";
+  fs::remove_all(out);
+  fs::create_directories(out / "broken");
+  std::ofstream(out / "broken" / "config.json") << "{\"model_type\": \"diffllama\"}";
+  const std::string fixtures = DIFFSCOPE_FIXTURES;
+  SECTION("a folder whose model does not load") {
+    const nlohmann::json j = run_steps(out, "--step load-a=" + (out / "broken").string());
+    CHECK(j["A"]["phase"] == static_cast<int>(SlotState::Phase::Ready));
+    CHECK(j["A"]["model_dir"] == fixtures + "/hf/diffllama_gqa_tied");
+    CHECK(j["A"]["load_error"].get<std::string>().find("could not load " + (out / "broken").string()) == 0);
+    CHECK(j["A"]["result"] == "current");
+    CHECK(j["A"]["tokens"].size() == 21);
+  }
+  SECTION("a path to a file in a model folder") {
+    const nlohmann::json j = run_steps(out, "--step load-a=" + fixtures + "/hf/diffllama_gqa_tied/config.json");
+    CHECK(j["A"]["phase"] == static_cast<int>(SlotState::Phase::Ready));
+    CHECK(j["A"]["model_dir"] == fixtures + "/hf/diffllama_gqa_tied");
+    const std::string note = j["A"]["note"];
+    CHECK(note.find("config.json is a file: choose the folder that holds config.json") != std::string::npos);
+    CHECK(note.find("keeps " + fixtures + "/hf/diffllama_gqa_tied") != std::string::npos);
+    CHECK(j["A"]["result"] == "current");
+  }
+  fs::remove_all(out);
+}
+
+TEST_CASE("the marked span moves with its text when the prompt is edited, and goes when the text is replaced") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_span";
+  fs::remove_all(out);
+  SECTION("text typed before the span") {
+    const nlohmann::json j = run_steps(out, "--span 4721 --step 'prompt=Note. Paris is 4721. Paris?'");
+    CHECK(j["span_bytes"] == nlohmann::json::array({15, 19}));
+  }
+  SECTION("the prompt replaced") {
+    const nlohmann::json j = run_steps(out, "--span 4721 --step 'prompt=Rome has 2873000 people.'");
+    CHECK(j["span_bytes"].is_null());
+  }
+  fs::remove_all(out);
+}
+
+TEST_CASE("exports get numbered names instead of overwriting, and say what they wrote") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_export_names";
+  fs::remove_all(out);
+  run_steps(out, "--step export=map,stats --export map,stats");
+  const fs::path dir = out / "exports";
+  CHECK(fs::exists(dir / "map.png"));
+  CHECK(fs::exists(dir / "map_2.png"));
+  CHECK(fs::exists(dir / "stats_A_diffllama_gqa_tied.json"));
+  CHECK(fs::exists(dir / "stats_A_diffllama_gqa_tied_2.json"));
+  CHECK(read_text(out / "stdout.txt").find("export: wrote " + (dir / "map_2.png").string()) != std::string::npos);
+  fs::remove_all(out);
+}
+
+TEST_CASE("Continue near the context limit says how many tokens it added and why it stopped") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_continue_limit";
+  fs::remove_all(out);
+  const nlohmann::json j = run_steps(out, "--step 'prompt=" + std::string(125, 'a') + "' --step continue=8");
+  CHECK(j["continuation_note"] == "generated 3 of 8 tokens: the context of 128 tokens is full");
   fs::remove_all(out);
 }
 

@@ -8,6 +8,7 @@
 
 #include "demo_snapshot.h"
 #include "export_panel.h"
+#include "current_prompt.h"
 #include "map_layouts.h"
 
 namespace fs = std::filesystem;
@@ -25,6 +26,7 @@ static UiState demo_state() {
   b.layers = 2;
   s.slots[kSlotStandard].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(b));
   s.slots[kSlotStandard].sequence = 1;
+  testing::answer_prompt(s, a.text);
   s.settings.selection = {1, 2};
   s.font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   return s;
@@ -70,7 +72,54 @@ TEST_CASE("all maps and statistics go to a folder; unwritable folders are report
   CHECK_FALSE(export_map_png(s, default_focus(s), "/proc/diffscope-no/map.png", &message));
   CHECK_FALSE(message.empty());
   UiState empty;
+  empty.settings.prompt = "no model ran this";
   CHECK_FALSE(export_all_maps(empty, (dir / "none").string(), &message));
   CHECK(message.find("run a prompt first") != std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("exports never overwrite an earlier export: numbered names, and the message names what was written") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports_unique";
+  fs::remove_all(dir);
+  const UiState s = demo_state();
+  std::string first, second;
+  REQUIRE(export_all_maps(s, (dir / "maps").string(), &first));
+  REQUIRE(export_all_maps(s, (dir / "maps").string(), &second));
+  CHECK(first.find((dir / "maps").string()) != std::string::npos);
+  CHECK(second.find((dir / "maps_2").string()) != std::string::npos);
+  CHECK(fs::exists(dir / "maps_2" / "A_demo-diff" / "maps.safetensors"));
+  REQUIRE(export_stats(s, dir.string(), true, &first));
+  REQUIRE(export_stats(s, dir.string(), true, &second));
+  CHECK(second.find((dir / "stats_A_demo-diff_2.json").string()) != std::string::npos);
+  CHECK(fs::exists(dir / "stats_A_demo-diff.json"));
+  CHECK(fs::exists(dir / "stats_B_demo-standard_2.json"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("exports refuse results that are not the current prompt's") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports_stale";
+  fs::remove_all(dir);
+  std::string message;
+  SECTION("the prompt was deleted") {
+    UiState s = demo_state();
+    s.settings.prompt.clear();
+    CHECK_FALSE(export_stats(s, dir.string(), true, &message));
+    CHECK(message == "nothing to export: the prompt is empty");
+    CHECK_FALSE(export_map_png(s, default_focus(s), (dir / "map.png").string(), &message));
+  }
+  SECTION("the prompt was edited and its run has not finished") {
+    UiState s = demo_state();
+    s.settings.prompt += " And more.";
+    CHECK_FALSE(export_all_maps(s, (dir / "maps").string(), &message));
+    CHECK(message.find("previous prompt") != std::string::npos);
+  }
+  SECTION("slot A answered the new prompt, slot B not yet") {
+    UiState s = demo_state();
+    s.settings.prompt += " And more.";
+    submit_prompt(s);
+    s.slots[kSlotDiff].snapshot_prompt_id = s.prompt_id;
+    CHECK_FALSE(export_stats(s, dir.string(), false, &message));
+    CHECK(message.find("slot B's result for the current prompt has not arrived") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir));
 }

@@ -6,6 +6,7 @@
 
 #include <imgui.h>
 
+#include "current_prompt.h"
 #include "demo_snapshot.h"
 #include "token_strip.h"
 
@@ -27,6 +28,7 @@ struct StripHarness {
     DemoSpec spec;
     spec.text = "ab cd efg";
     state.slots[kSlotDiff].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
+    testing::answer_prompt(state, spec.text);
   }
   ~StripHarness() { ImGui::DestroyContext(); }
   void frame() {

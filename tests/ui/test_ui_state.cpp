@@ -64,3 +64,48 @@ TEST_CASE("a continuation of a prompt edited meanwhile is appended as text only"
   CHECK(state.settings.prompt == "Hello there");
   CHECK_FALSE(make_run_request(state).tokens);
 }
+
+TEST_CASE("a continuation cut short, or none at all, is said next to Continue") {
+  UiState state;
+  state.settings.prompt = "Hi ";
+  publish_continuation(state, kSlotDiff);
+  state.slots[kSlotDiff].continuation_message = "generated 5 of 8 tokens: the context of 1024 tokens is full";
+  take_continuations(state);
+  CHECK(state.settings.prompt == "Hi there");
+  CHECK(state.continuation_note == "generated 5 of 8 tokens: the context of 1024 tokens is full");
+  CHECK(state.continuation_short);
+
+  // The context was already full: nothing generated, nothing appended, and still a note.
+  SlotState& a = state.slots[kSlotDiff];
+  a.continuation.clear();
+  a.continuation_message = "generated 0 of 8 tokens: the context of 1024 tokens is full";
+  ++a.continuation_sequence;
+  state.submit_now = false;
+  take_continuations(state);
+  CHECK(state.settings.prompt == "Hi there");
+  CHECK_FALSE(state.submit_now);
+  CHECK(state.continuation_note == "generated 0 of 8 tokens: the context of 1024 tokens is full");
+
+  a.continuation = "!";
+  a.continuation_message = "generated 8 of 8 tokens";
+  ++a.continuation_sequence;
+  take_continuations(state);
+  CHECK(state.continuation_note == "generated 8 of 8 tokens");
+  CHECK_FALSE(state.continuation_short);
+}
+
+TEST_CASE("the marked span follows the prompt's edits, and is dropped when its text is replaced") {
+  UiState state;
+  state.settings.prompt = "Paris is 4721. Rome is 1234.";
+  state.span_prompt = state.settings.prompt;
+  state.span_bytes = std::make_pair<int64_t, int64_t>(9, 13);  // "4721"
+  state.settings.prompt = "Note. " + state.settings.prompt;
+  follow_prompt_edits(state);
+  REQUIRE(state.span_bytes);
+  CHECK(state.settings.prompt.substr(static_cast<size_t>(state.span_bytes->first), 4) == "4721");
+  // Replaced by a pasted prompt of about the same length: the old offsets would land on unrelated text.
+  state.settings.prompt = "Berlin has 3645000 people and many bridges.";
+  follow_prompt_edits(state);
+  CHECK_FALSE(state.span_bytes);
+  CHECK(make_run_request(state).span_bytes == std::nullopt);
+}
