@@ -179,6 +179,8 @@ bool stream_map_png(const MapStore& store, const MapWindow& window, const std::s
     scale.vmax = vmax;
   }
 
+  if (options.adjust_scale) scale = options.adjust_scale(scale);
+
   // Pass 2: the pixels, one band of cells at a time.
   PngFile file(path, width, height);
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * 3);

@@ -22,6 +22,8 @@ struct MapPngOptions {
   bool hide_sink = false;                 // leave the cells that hold key 0 out of the colour scale (as auto_scale)
   ColorScale::Mode scale_mode = ColorScale::Mode::Linear;
   float gamma = 0.5f;                     // Gamma mode
+  // Applied to the fitted scale before drawing (the app passes its display settings: mode, gamma, log floor).
+  std::function<ColorScale(const ColorScale&)> adjust_scale;
   int cell_pixels = 1;                    // pixels per cell side
   bool shade_masked = true;               // cells whose tokens are all masked (every key after every query): grey
   int64_t band_cells = int64_t{1} << 24;  // cells fetched per window (memory per band: 4 bytes each)

@@ -11,6 +11,7 @@
 #include "figure_export.h"
 #include "heatmap_png.h"
 #include "map_layouts.h"
+#include "map_png_stream.h"
 #include "map_style.h"
 #include "slot_results.h"
 #include "unique_path.h"
@@ -82,9 +83,59 @@ bool map_to_export(const UiState& state, const FocusedMap& f, MapToExport* out, 
   return true;
 }
 
+// The store window and options that stream the focused map of a long prompt, or the reason it cannot be streamed.
+std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& f, MapWindow* window,
+                                        MapPngOptions* options) {
+  const AttentionSnapshot* s = slot_snapshot(state, f.request.slot);
+  if (!f.valid || s == nullptr) return "no map to export: run a prompt first";
+  if (!s->store) return "the focused map is not in the current result";
+  const MapRequest& r = f.request;
+  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.head < 0 || r.row_normalize) {
+    return "this prompt is long, so its maps are kept only as windows: the map PNG can export A1, A2, D or A of one "
+           "head without row normalization (lambda * A2, head means, rollout and normalized rows need whole maps)";
+  }
+  window->layer = r.layer;
+  window->head = r.head;
+  window->kind = r.variant == MapVariant::A1   ? MapKind::A1
+                 : r.variant == MapVariant::A2 ? MapKind::A2
+                 : r.variant == MapVariant::Diff ? MapKind::Diff
+                                                 : MapKind::Standard;
+  options->signed_map = variant_is_signed(r.variant);
+  options->colormap = colormap_for(options->signed_map, state.settings.display);
+  options->hide_sink = r.hide_sink;
+  options->shade_masked = state.settings.display.shade_masked;
+  const DisplaySettings display = state.settings.display;
+  options->adjust_scale = [display](const ColorScale& fitted) { return display_scale(fitted, display); };
+  return std::nullopt;
+}
+
 }  // namespace
 
-bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message) {
+bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message,
+                    MapPngJob* background) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
+  const AttentionSnapshot* shown = slot_snapshot(state, f.request.slot);
+  if (f.valid && shown != nullptr && shown->store && derive_map(*shown, f.request).empty()) {
+    MapWindow window;
+    MapPngOptions options;
+    if (const std::optional<std::string> reason = streamed_map(state, f, &window, &options)) {
+      *message = *reason;
+      return false;
+    }
+    if (background) return background->start(shown->store, window, path, options, message);
+    try {
+      stream_map_png(*shown->store, window, path, options);
+    } catch (const std::exception& ex) {
+      *message = ex.what();
+      return false;
+    }
+    *message = "wrote " + path + " (" + std::to_string(shown->tokens.size()) + " x " +
+               std::to_string(shown->tokens.size()) + ", streamed)";
+    return true;
+  }
   MapToExport e;
   if (!map_to_export(state, f, &e, message)) return false;
   HeatmapImageOptions o;
@@ -199,12 +250,27 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   const std::string dir = export_dir(state);
   std::string message;
   bool ok = true, clicked = false;
+  MapPngJob& map_png_job = *state.map_png_job;
   if (ImGui::Button("Map PNG")) {
     clicked = true;
     ok = ensure_dir(dir, &message) &&
-         export_map_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + ".png"), &message);
+         export_map_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + ".png"), &message,
+                        &map_png_job);
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The focused map at native resolution: one pixel per cell.");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("The focused map at native resolution: one pixel per cell (a long prompt's map is written "
+                      "band by band in the background).");
+  }
+  if (map_png_job.running()) {
+    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting map");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Cancel")) map_png_job.cancel();
+  }
+  if (auto result = map_png_job.take_result()) {
+    clicked = true;
+    ok = result->first;
+    message = result->second;
+  }
   ImGui::SameLine();
   if (ImGui::Button("Figure PNG")) {
     clicked = true;

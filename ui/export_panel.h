@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "map_png_job.h"
 #include "ui_state.h"
 
 namespace diffscope::ui {
@@ -16,7 +17,10 @@ void draw_export_panel(UiState& state, UiActions& actions);
 // the results shown are not all the current prompt's. The map and figure PNGs are written to `path`; the folder of
 // all maps and the statistics files get names no earlier export has (unique_path.h: _2, _3, ...), as do the panel's
 // map, figure and window PNGs.
-bool export_map_png(const UiState& state, const FocusedMap& focus, const std::string& path, std::string* message);
+// A long prompt's map (no dense map in the result, only the run's store) is streamed from the store band by band:
+// on `background` (its thread; the call returns at once with "exporting ...") or, without one, before returning.
+bool export_map_png(const UiState& state, const FocusedMap& focus, const std::string& path, std::string* message,
+                    MapPngJob* background = nullptr);
 bool export_figure_png(const UiState& state, const FocusedMap& focus, const std::string& path, int cell_pixels,
                        std::string* message);
 bool export_all_maps(const UiState& state, const std::string& dir, std::string* message);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "debounce.h"
 #include "inference_worker.h"
+#include "map_png_job.h"
 #include "map_source.h"
 #include "map_viewport.h"
 #include "resources.h"
@@ -73,6 +75,9 @@ struct UiState {
   std::string continuation_note;  // what the last "Continue" did ("generated 5 of 8 tokens: the context ... is full")
   bool continuation_short = false;  // it gave fewer tokens than asked, or none: the note is shown as a warning
   std::optional<int64_t> pinned_token;
+  // A long prompt's map PNG being written on its own thread; held here so it ends (cancelled) with the UI, before
+  // the engine's objects it reads are torn down.
+  std::shared_ptr<MapPngJob> map_png_job = std::make_shared<MapPngJob>();
 
   // Hover and drag, mirrored across views (last frame's values are drawn this frame).
   std::optional<Cell> hover_cell;

@@ -14,6 +14,7 @@
 #include <stb_image.h>
 
 #include "colormap.h"
+#include "heatmap_png.h"
 #include "inference_worker.h"
 #include "tiny_v2_checkpoint.h"
 
@@ -221,6 +222,22 @@ TEST_CASE("a long prompt's run without dense maps is drawn from overviews, refin
   CHECK(viridis > 40000);
   CHECK(rdbu > 20000);
   CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);  // 0.55 x the masked grey
+  fs::remove_all(out);
+}
+
+TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed from the store") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_streamed_export";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), dir = (out / "exports").string();
+  const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout decomposition --screenshot " +
+                     png + " --export map --export-dir " + dir + " --timeout 60");
+  REQUIRE(rc == 0);
+  const Image map = load_png(dir + "/map.png");
+  CHECK(map.w == 700);  // the whole map at one pixel per token, though the result holds no dense map
+  CHECK(map.h == 700);
+  CHECK(color_pixels(map, kMaskedGrey, kMaskedGrey, kMaskedGrey, 0, 0, map.w, map.h) == 699 * 700 / 2);  // j > i
+  CHECK(colormap_pixels(map, Colormap::RdBu, 0, 0, map.w, map.h) == 700 * 701 / 2);  // D (the focus) on its scale
   fs::remove_all(out);
 }
 
