@@ -12,6 +12,7 @@
 
 #include "colormap.h"
 #include "gl_api.h"
+#include "gl_test_context.h"
 #include "heatmap_renderer.h"
 #include "window_fetcher.h"
 
@@ -19,24 +20,6 @@ using namespace diffscope;
 using namespace diffscope::ui;
 
 namespace {
-
-struct GlContext {
-  GLFWwindow* window = nullptr;
-  GlContext() {
-    if (!glfwInit()) return;
-    glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    window = glfwCreateWindow(64, 64, "test", nullptr, nullptr);
-    if (window) glfwMakeContextCurrent(window);
-  }
-  ~GlContext() {
-    if (window) glfwDestroyWindow(window);
-    glfwTerminate();
-  }
-};
 
 HeatmapRenderer& renderer() {
   static GlContext context;
