@@ -95,6 +95,7 @@ const char* cli_usage() {
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
          "                [--temperature T] [--seed S] [--rows OUT.safetensors]\n"
          "  diffscope-cli eval-retrieval [--model DIR] [--model-b DIR] [--limit N] [--out FILE.md]\n"
+         "  diffscope-cli soak --model DIR [--model-b DIR] --prompt-file FILE [--runs N]   (memory over many prompts)\n"
          "\n"
          "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
          "  --truncate     keep the first tokens that fit the model's context\n"
@@ -108,11 +109,11 @@ const char* cli_usage() {
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("no command given: use run, bench, generate, tokenize or eval-retrieval");
+  if (args.empty()) throw UsageError("no command given: use run, bench, generate, tokenize, eval-retrieval or soak");
   CliOptions o;
   o.command = args[0];
   if (o.command != "run" && o.command != "bench") {
-    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, tokenize or eval-retrieval");
+    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, tokenize, eval-retrieval or soak");
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
