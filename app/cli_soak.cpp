@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -11,6 +10,7 @@
 #include "cli_files.h"
 #include "errors.h"
 #include "inference_worker.h"
+#include "process_memory.h"
 #include "torch_slot_model.h"
 
 namespace {
@@ -64,21 +64,6 @@ SoakOptions parse(const std::vector<std::string>& args) {
   return o;
 }
 
-// Resident set size of this process in MiB (Linux /proc), 0 where unknown.
-double rss_mib() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      double kib = 0;
-      status >> kib;
-      return kib / 1024.0;
-    }
-    status.ignore(4096, '\n');
-  }
-  return 0;
-}
-
 // Waits until every loaded slot has published a result (or an error) newer than `after`; false after 10 minutes.
 bool wait_for_results(const diffscope::InferenceWorker& worker, const std::vector<int>& slots,
                       const std::vector<uint64_t>& after) {
@@ -123,7 +108,7 @@ int command_soak(const std::vector<std::string>& args) {
       if (s.phase != SlotState::Phase::Ready) throw InputError("slot " + std::to_string(slot) + ": " + s.error);
     }
     std::cout << "soak: " << o.runs << " prompts of 10.." << o.max_bytes << " bytes; RSS after loading "
-              << static_cast<int>(rss_mib()) << " MiB\n";
+              << static_cast<int>(resident_mib()) << " MiB\n";
     double first = 0, peak = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int run = 1; run <= o.runs; ++run) {
@@ -146,7 +131,7 @@ int command_soak(const std::vector<std::string>& args) {
         const SlotState s = worker.state(slot);
         if (!s.error.empty()) throw InputError("run " + std::to_string(run) + ", slot " + std::to_string(slot) + ": " + s.error);
       }
-      const double rss = rss_mib();
+      const double rss = resident_mib();
       peak = std::max(peak, rss);
       if (run % o.every == 0 || run == o.runs) {
         if (first == 0) first = rss;
@@ -155,7 +140,7 @@ int command_soak(const std::vector<std::string>& args) {
                   << "), " << static_cast<int>(1000 * seconds / run) << " ms per prompt\n";
       }
     }
-    std::cout << "soak: RSS grew " << static_cast<int>(rss_mib() - first) << " MiB from run " << o.every << " to run "
+    std::cout << "soak: RSS grew " << static_cast<int>(resident_mib() - first) << " MiB from run " << o.every << " to run "
               << o.runs << " (peak " << static_cast<int>(peak) << " MiB)\n";
     return 0;
   } catch (const BadUsage& e) {

@@ -265,8 +265,8 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     OutlierStats o;
     o.top1 = top1.data_ptr<double>()[0];
     const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
-    o.top10 = top_abs.size() == want ? top_abs.back()
-                                     : value_of_rank_from_histogram(counts, entries - static_cast<unsigned long long>(want));
+    const unsigned long long rank10 = entries - static_cast<unsigned long long>(want);
+    o.top10 = top_abs.size() == want ? top_abs.back() : value_of_rank_from_histogram(counts, rank10);
     o.median = value_of_rank_from_histogram(counts, (entries - 1) / 2);
     capture.attn_logits = o;
   });

@@ -21,7 +21,8 @@ class GatedStore : public MapStore {
   Matrix window(const MapWindow& w) const override {
     std::unique_lock<std::mutex> lock(mutex_);
     gate_.wait(lock, [this] { return open_; });
-    const int64_t rows = (w.row_end - w.row_begin + w.pool - 1) / w.pool, cols = (w.col_end - w.col_begin + w.pool - 1) / w.pool;
+    const int64_t rows = (w.row_end - w.row_begin + w.pool - 1) / w.pool;
+    const int64_t cols = (w.col_end - w.col_begin + w.pool - 1) / w.pool;
     return Matrix{rows, cols, std::vector<float>(static_cast<size_t>(rows * cols), 0.125f)};
   }
   int64_t tokens() const override { return 8; }
