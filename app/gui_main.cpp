@@ -28,6 +28,7 @@
 #include "gui_slots.h"
 #include "lambda_rows.h"
 #include "model_folder.h"
+#include "process_memory.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "settings.h"
@@ -106,12 +107,14 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
                       std::string* error) {
   nlohmann::json j;
   j["window_requests"] = window_requests;  // windows the views asked the slots for (pooled views of long prompts)
+  j["rss_mib"] = resident_mib();            // the process's resident memory now (memory over repeated runs)
   j["layout"] = ui::layout_name(state.settings.layout);
   j["layer"] = state.settings.selection.layer;
   j["head"] = state.settings.selection.head;
   j["prompt"] = state.settings.prompt;
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
+  j["help"] = state.show_help;
   j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
   j["previous_prompt"] = ui::shows_previous_prompt(state);
   j["span_bytes"] = state.span_bytes ? nlohmann::json::array({state.span_bytes->first, state.span_bytes->second})
@@ -294,6 +297,7 @@ int main(int argc, char** argv) {
   state.font_path = font;
   state.examples = ui::load_example_prompts(assets);
   state.show_rollout = options.rollout;
+  state.show_help = options.help_window;
   if (options.span) {
     const size_t at = state.settings.prompt.find(*options.span);
     if (at == std::string::npos) {

@@ -31,6 +31,7 @@ const char* gui_usage() {
          "  --mouse X,Y       headless runs: put the mouse pointer at window pixel X,Y (to show a hover)\n"
          "  --size WxH        window size (default 1600x1000)\n"
          "  --no-settings     do not read or write ~/.config/diffscope (settings.json, imgui.ini)\n"
+         "  --help-window     open the help window (F1) at start\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
          "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
@@ -152,6 +153,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->mouse = std::make_pair(x, y);
     } else if (arg == "--no-settings") {
       o->no_settings = true;
+    } else if (arg == "--help-window") {
+      o->help_window = true;
     } else {
       *error = "unknown option " + arg;
       return false;

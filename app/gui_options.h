@@ -31,6 +31,7 @@ struct GuiOptions {
   bool demo_overviews = false;          // --demo-overviews: demo snapshots as a long prompt's run (overviews, windows)
   int benchmark = 0;                    // --benchmark N: N frames idle + N frames with new snapshots, then exit
   bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
+  bool help_window = false;             // --help-window: the help window open at start
   std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)
   std::string exports;                  // --export map,figure,window,maps,stats: with --screenshot, also export these
   std::string export_dir = ".";         // --export-dir DIR

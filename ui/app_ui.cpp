@@ -1,12 +1,15 @@
 // The app's window composition, keyboard handling and run submission. Main (UI) thread.
 #include "app_ui.h"
 
+#include <GLFW/glfw3.h>
+
 #include <algorithm>
 
 #include <imgui.h>
 
 #include "display_panel.h"
 #include "export_panel.h"
+#include "help_window.h"
 #include "map_layouts.h"
 #include "model_panel.h"
 #include "prompt_panel.h"
@@ -61,6 +64,8 @@ static void model_dims(const UiState& s, int* layers, int* heads) {
 
 void AppUi::handle_keys() {
   const ImGuiIO& io = ImGui::GetIO();
+  // F1 works while typing too. ImGui 1.86 has no named F-keys: the GLFW backend indexes keys by GLFW key code.
+  if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) state_.show_help = !state_.show_help;
   if (io.WantTextInput) return;  // arrows belong to the prompt editor while typing
   int layers = 0, heads = 0;
   model_dims(state_, &layers, &heads);
@@ -105,6 +110,8 @@ void AppUi::draw_header() {
   if (ImGui::SliderInt("head", &s.selection.head, 0, std::max(0, heads - 1))) state_.focused.valid = false;
   if (known) s.selection = clamp_selection(s.selection, layers, heads);
   ImGui::SameLine(0, 20);
+  if (ImGui::SmallButton("Help (F1)")) state_.show_help = !state_.show_help;
+  ImGui::SameLine();
   ImGui::TextDisabled("keys \xE2\x86\x90\xE2\x86\x92 head, \xE2\x86\x91\xE2\x86\x93 layer (?)");
   if (ImGui::IsItemHovered()) {
     ImGui::SetTooltip("Left/Right: head   Up/Down: layer   PgUp/PgDn: a quarter of the layers   Home/End: first/last "
@@ -223,6 +230,7 @@ UiActions AppUi::frame(const FrameInput& input) {
 
   draw_status_bar(input);
   ImGui::End();
+  draw_help_window(state_);
 
   maybe_submit(actions);
   if (state_.debounce.armed()) actions.wake_in = state_.debounce.remaining(state_.now);

@@ -241,6 +241,30 @@ TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed 
   fs::remove_all(out);
 }
 
+TEST_CASE("--help-window opens the help window over the maps") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_help";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string with = (out / "help.png").string(), without = (out / "plain.png").string();
+  const std::string state = (out / "state.json").string();
+  REQUIRE(run("--no-settings --demo --help-window --screenshot " + with + " --state-json " + state) == 0);
+  REQUIRE(run("--no-settings --demo --screenshot " + without) == 0);
+  std::ifstream in(state);
+  CHECK(nlohmann::json::parse(in)["help"] == true);
+  const Image a = load_png(with), b = load_png(without);
+  REQUIRE(a.rgb.size() == b.rgb.size());
+  // The window sits in the middle (760 x 720 at most): most pixels of the central region change.
+  int changed = 0, total = 0;
+  for (int y = a.h / 2 - 150; y < a.h / 2 + 150; ++y) {
+    for (int x = a.w / 2 - 200; x < a.w / 2 + 200; ++x, ++total) {
+      const size_t at = (static_cast<size_t>(y) * static_cast<size_t>(a.w) + static_cast<size_t>(x)) * 3;
+      changed += a.rgb[at] != b.rgb[at] || a.rgb[at + 1] != b.rgb[at + 1] || a.rgb[at + 2] != b.rgb[at + 2];
+    }
+  }
+  CHECK(changed > total / 2);
+  fs::remove_all(out);
+}
+
 TEST_CASE("--screenshot without models still renders and explains the empty slots") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
   fs::remove_all(out);

@@ -1,0 +1,117 @@
+// The help window (help_window.h). Main (UI) thread.
+#include "help_window.h"
+
+#include <algorithm>
+
+#include <imgui.h>
+
+#include "layer_series.h"
+#include "model_panel.h"
+
+#ifndef DIFFSCOPE_VERSION
+#define DIFFSCOPE_VERSION "unknown"
+#endif
+
+namespace diffscope::ui {
+
+std::vector<std::pair<std::string, std::string>> help_keys() {
+  return {
+      {"F1", "open or close this help"},
+      {"1 / 2 / 3", "decomposition / comparison / grid layout"},
+      {"Left / Right, Up / Down", "previous / next head, previous / next layer"},
+      {"PgUp / PgDn, Home / End", "layers in larger steps, first / last layer"},
+      {"Ctrl+Enter (in the prompt)", "run now instead of after the typing pause"},
+      {"mouse wheel on a map", "zoom around the pointer"},
+      {"drag on a map, double-click", "pan; back to the whole map"},
+      {"hover a map cell", "its query and key tokens, the value (pooled values say how), row and column marked"},
+      {"click a map", "focus it: the map exports use it"},
+      {"drag over tokens, right-click", "mark the span R for signal / noise; clear it"},
+      {"find box (text or #N)", "jump to the next token that matches, or to token N"},
+  };
+}
+
+namespace {
+
+void section(const char* title) {
+  ImGui::Spacing();
+  ImGui::TextColored(ImVec4(1.0f, 0.78f, 0.35f, 1.0f), "%s", title);
+  ImGui::Separator();
+}
+
+void wrapped(const char* text) {
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(text);
+  ImGui::PopTextWrapPos();
+}
+
+}  // namespace
+
+void draw_help_window(UiState& state) {
+  if (!state.show_help) return;
+  const ImGuiViewport* viewport = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(ImVec2(viewport->Pos.x + viewport->Size.x * 0.5f, viewport->Pos.y + viewport->Size.y * 0.5f),
+                          ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowSize(ImVec2(std::min(760.0f, viewport->Size.x - 40), std::min(720.0f, viewport->Size.y - 40)),
+                           ImGuiCond_Appearing);
+  ImGui::SetNextWindowBgAlpha(1.0f);  // text over maps must stay readable
+  if (!ImGui::Begin("DiffScope help", &state.show_help, ImGuiWindowFlags_NoCollapse)) {
+    ImGui::End();
+    return;
+  }
+  ImGui::Text("DiffScope %s: differential and standard attention, side by side", DIFFSCOPE_VERSION);
+
+  section("Keys and mouse");
+  if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+    for (const auto& [keys, action] : help_keys()) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(keys.c_str());
+      ImGui::TableNextColumn();
+      wrapped(action.c_str());
+    }
+    ImGui::EndTable();
+  }
+
+  section("Views");
+  wrapped("Decomposition: one differential head as A1, lambda * A2 and their difference D = A1 - lambda * A2 (signed, on "
+          "a diverging scale centred on 0). Comparison: D next to the standard model's map of the paired head, or both "
+          "head means, or both models' attention rollout through the layer. Grid: every layer x head; click one to "
+          "open it. Rows are query tokens, columns key tokens; keys after the query are masked (grey).");
+  wrapped("Long prompts: when the dense maps of both slots would not fit in 256 MiB, maps come as pooled overviews "
+          "(each cell the largest |value| of its tokens, sign kept) and the visible part is fetched at about one cell "
+          "per pixel as you zoom. Labels and hover values say how a view is pooled. What needs whole maps (rollout, "
+          "head means, normalized rows when zoomed out) says so instead of approximating.");
+
+  section("Statistics (per layer; head means unless a head is selected)");
+  for (int i = 0; i < kNumStats; ++i) {
+    const Stat stat = static_cast<Stat>(i);
+    ImGui::Bullet();
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.55f, 0.8f, 1.0f, 1.0f), "%s", stat_name(stat));
+    ImGui::Indent();
+    wrapped(stat_definition(stat));
+    ImGui::Unindent();
+  }
+
+  section("Models");
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    const SlotState& s = state.slots[static_cast<size_t>(slot)];
+    const char* name = slot == kSlotDiff ? "A" : "B";
+    if (s.info) {
+      ImGui::Text("%s: %s", name, s.model_dir.c_str());
+      ImGui::Indent();
+      wrapped(describe_model(*s.info).c_str());
+      ImGui::Text("context %lld tokens, vocabulary %lld, hidden %d, head dim %d, KV heads %d, %s weights",
+                  static_cast<long long>(s.info->max_positions), static_cast<long long>(s.info->vocab_size),
+                  s.info->hidden_size, s.info->head_dim, s.info->num_kv_heads, s.info->weight_dtype.c_str());
+      ImGui::Unindent();
+    } else {
+      ImGui::Text("%s: no model loaded", name);
+    }
+  }
+  ImGui::Spacing();
+  ImGui::TextDisabled("Definitions and formulas: docs/statistics.md; the README has the command line.");
+  ImGui::End();
+}
+
+}  // namespace diffscope::ui
