@@ -115,6 +115,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
   j["help"] = state.show_help;
+  j["main_area_width"] = state.main_area_width;  // the maps' column, in pixels
   j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
   j["previous_prompt"] = ui::shows_previous_prompt(state);
   j["span_bytes"] = state.span_bytes ? nlohmann::json::array({state.span_bytes->first, state.span_bytes->second})
@@ -298,6 +299,7 @@ int main(int argc, char** argv) {
   state.examples = ui::load_example_prompts(assets);
   state.show_rollout = options.rollout;
   state.show_help = options.help_window;
+  state.sidebar_folded = options.fold_sidebar;
   if (options.span) {
     const size_t at = state.settings.prompt.find(*options.span);
     if (at == std::string::npos) {

@@ -32,6 +32,7 @@ const char* gui_usage() {
          "  --size WxH        window size (default 1600x1000)\n"
          "  --no-settings     do not read or write ~/.config/diffscope (settings.json, imgui.ini)\n"
          "  --help-window     open the help window (F1) at start\n"
+         "  --fold-sidebar    start with the side panel folded (the arrow at its top unfolds it)\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
          "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
@@ -155,6 +156,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->no_settings = true;
     } else if (arg == "--help-window") {
       o->help_window = true;
+    } else if (arg == "--fold-sidebar") {
+      o->fold_sidebar = true;
     } else {
       *error = "unknown option " + arg;
       return false;

@@ -32,6 +32,7 @@ struct GuiOptions {
   int benchmark = 0;                    // --benchmark N: N frames idle + N frames with new snapshots, then exit
   bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
   bool help_window = false;             // --help-window: the help window open at start
+  bool fold_sidebar = false;            // --fold-sidebar: the side panel folded at start
   std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)
   std::string exports;                  // --export map,figure,window,maps,stats: with --screenshot, also export these
   std::string export_dir = ".";         // --export-dir DIR

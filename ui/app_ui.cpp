@@ -102,11 +102,13 @@ void AppUi::draw_header() {
   model_dims(state_, &layers, &heads);
   const bool known = layers > 0 && heads > 0;  // until a model is loaded, keep the selection asked for (--layer)
   if (known) s.selection = clamp_selection(s.selection, layers, heads);
+  // Sliders shrink on narrow windows so that both stay on screen next to the layout buttons.
+  const float slider_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.12f, 70.0f, 140.0f);
   ImGui::SameLine(0, 30);
-  ImGui::SetNextItemWidth(140);
+  ImGui::SetNextItemWidth(slider_w);
   if (ImGui::SliderInt("layer", &s.selection.layer, 0, std::max(0, layers - 1))) state_.focused.valid = false;
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(140);
+  ImGui::SetNextItemWidth(slider_w);
   if (ImGui::SliderInt("head", &s.selection.head, 0, std::max(0, heads - 1))) state_.focused.valid = false;
   if (known) s.selection = clamp_selection(s.selection, layers, heads);
   ImGui::SameLine(0, 20);
@@ -179,20 +181,34 @@ UiActions AppUi::frame(const FrameInput& input) {
                    ImGuiWindowFlags_NoBringToFrontOnFocus);
   ImGui::PopStyleVar();
   const float status_h = ImGui::GetFrameHeightWithSpacing();
-  const float sidebar_w = std::clamp(io.DisplaySize.x * 0.24f, 300.0f, 480.0f);
+  // The side panel takes a quarter of the window (less on small screens) and folds to a narrow strip, so that maps
+  // keep room on an 800 x 600 window.
+  const float sidebar_w = state_.sidebar_folded ? ImGui::GetFrameHeight() + 2 * ImGui::GetStyle().WindowPadding.x
+                                                : std::clamp(io.DisplaySize.x * 0.24f, 220.0f, 480.0f);
 
   ImGui::BeginChild("sidebar", ImVec2(sidebar_w, -status_h), true);
-  ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.4f, 1), "DiffScope");
-  ImGui::SameLine();
-  ImGui::TextDisabled("differential vs standard attention");
-  if (ImGui::CollapsingHeader("Models", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_panel(state_, actions);
-  if (ImGui::CollapsingHeader("Prompt", ImGuiTreeNodeFlags_DefaultOpen)) draw_prompt_panel(state_, actions);
-  if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) draw_display_panel(state_.settings.display);
-  if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
+  if (state_.sidebar_folded) {
+    if (ImGui::ArrowButton("unfold", ImGuiDir_Right)) state_.sidebar_folded = false;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the side panel (models, prompt, display, export)");
+  } else {
+    if (ImGui::ArrowButton("fold", ImGuiDir_Left)) state_.sidebar_folded = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Fold the side panel to give the maps the width");
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.4f, 1), "DiffScope");
+    ImGui::SameLine();
+    ImGui::TextDisabled("differential vs standard attention");
+    if (ImGui::CollapsingHeader("Models", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_panel(state_, actions);
+    if (ImGui::CollapsingHeader("Prompt", ImGuiTreeNodeFlags_DefaultOpen)) draw_prompt_panel(state_, actions);
+    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
+      draw_display_panel(state_.settings.display);
+    }
+    if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
+  }
   ImGui::EndChild();
   ImGui::SameLine();
 
   ImGui::BeginChild("main", ImVec2(0, -status_h), false);
+  state_.main_area_width = ImGui::GetContentRegionAvail().x;
   draw_header();
   ImGui::Separator();
   draw_token_strip(state_, 3);

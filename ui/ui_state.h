@@ -75,7 +75,9 @@ struct UiState {
   std::string continuation_note;  // what the last "Continue" did ("generated 5 of 8 tokens: the context ... is full")
   bool continuation_short = false;  // it gave fewer tokens than asked, or none: the note is shown as a warning
   std::optional<int64_t> pinned_token;
-  bool show_help = false;  // the help window (F1)
+  bool show_help = false;       // the help window (F1)
+  bool sidebar_folded = false;  // the side panel folded to a strip (more width for the maps)
+  float main_area_width = 0;    // width of the maps' column in the last frame (for tests of small windows)
   // A long prompt's map PNG being written on its own thread; held here so it ends (cancelled) with the UI, before
   // the engine's objects it reads are torn down.
   std::shared_ptr<MapPngJob> map_png_job = std::make_shared<MapPngJob>();

@@ -265,6 +265,22 @@ TEST_CASE("--help-window opens the help window over the maps") {
   fs::remove_all(out);
 }
 
+TEST_CASE("at 800 x 600 the maps keep their room, more with the side panel folded") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_small";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "small.png").string(), state = (out / "state.json").string();
+  auto width_of_maps = [&](const std::string& extra) {
+    REQUIRE(run("--no-settings --demo --size 800x600 " + extra + " --screenshot " + png + " --state-json " + state) == 0);
+    std::ifstream in(state);
+    return nlohmann::json::parse(in)["main_area_width"].get<double>();
+  };
+  const double open = width_of_maps(""), folded = width_of_maps("--fold-sidebar");
+  CHECK(open >= 540);    // the side panel takes at most 30% of a small window (it took 300 of 800 pixels before)
+  CHECK(folded >= 720);  // folded, it is a strip with the arrow that unfolds it
+  fs::remove_all(out);
+}
+
 TEST_CASE("--screenshot without models still renders and explains the empty slots") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
   fs::remove_all(out);
