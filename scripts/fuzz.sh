@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model_config generation_config safetensors tokenizer_json tokenizer_encode)
+[ ${#targets[@]} -gt 0 ] || targets=(model_config generation_config safetensors tokenizer_json tokenizer_encode settings)
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev)"; exit 2; }
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
@@ -23,6 +23,7 @@ for name in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$name
   mkdir -p "$corpus"
   cp -n tests/fuzz/reproducers/"$name"/* "$corpus"/ 2>/dev/null || true
+  cp -n tests/fuzz/seeds/"$name"/* "$corpus"/ 2>/dev/null || true
   log=build-fuzz/fuzz_$name.log
   # -rss_limit_mb: a parser that grows past 2 GB on one input is a finding (the nesting reproducers grew to 24 GB).
   build-fuzz/tests/fuzz/fuzz_"$name" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 \

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_limits.h"
+
 namespace diffscope::ui {
 
 namespace {
@@ -93,8 +95,8 @@ std::string settings_to_json(const Settings& s) {
 bool settings_from_json(const std::string& text, Settings* s, std::string* error) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
+    j = parse_limited_json(text, "settings");  // size and nesting capped before parsing, as for config.json
+  } catch (const std::exception& e) {
     if (error) *error = std::string("settings are not valid JSON: ") + e.what();
     return false;
   }
@@ -141,12 +143,16 @@ bool settings_from_json(const std::string& text, Settings* s, std::string* error
 }
 
 bool load_settings(const std::string& path, Settings* settings, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return true;  // first run: defaults
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  in.close();
-  if (!settings_from_json(buffer.str(), settings, error)) {
+  std::string text;
+  try {
+    if (!read_small_file(path, &text)) return true;  // first run: defaults
+  } catch (const std::exception& e) {
+    // Not a regular file (a FIFO would block the app at start), unreadable or far too large: left where it is.
+    if (error) *error = std::string(e.what()) + "; defaults used";
+    *settings = Settings{};
+    return false;
+  }
+  if (!settings_from_json(text, settings, error)) {
     // Set the broken file aside (it is evidence, and the next save must not fail on it) and start from defaults.
     const std::string aside = path + ".broken";
     std::error_code ec;

@@ -77,4 +77,11 @@ write("tokenizer_encode", "special_looking.txt", "<s></s><unk><|begin_of_text|><
 write("tokenizer_encode", "mixed_scripts.txt", "e\u0301 \u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd "
       "\u0928\u092e\u0938\u094d\u0924\u0947 \u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35 \U0001F468\u200D\U0001F469 "
       "\U0001F1EB\U0001F1F7 \u2028 x\r\ny".encode())
+
+
+# settings.json: nesting that overflows the stack where a parser or destructor recurses per level, and values of the
+# wrong types and out of range.
+write("settings", "deep_nesting.json", '{"display":' + "[" * 100000 + "]" * 100000 + "}")
+write("settings", "wrong_types.json", '{"layer": "three", "head": 1e999, "figure_scale": -2147483649, '
+      '"display": {"gamma": "x", "scale": 5}, "prompt": [1, 2]}')
 print("wrote", os.path.join(HERE, "reproducers"))

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,37 @@ TEST_CASE("a broken settings file is set aside with a message and defaults are u
   CHECK(s.prompt.empty());
   CHECK(std::filesystem::exists(path + ".broken"));
   CHECK_FALSE(std::filesystem::exists(path));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a settings path that is a FIFO or a folder gives defaults and a message, without blocking (issue 12)") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_settings_fifo";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "folder.json");
+  const std::string fifo = (dir / "settings.json").string();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  // In a child with an alarm: opening a FIFO for reading blocks until a writer comes, so a reader that opens it
+  // would hang the test instead of failing it.
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    alarm(10);
+    Settings s;
+    std::string error;
+    const bool loaded = load_settings(fifo, &s, &error);
+    _exit(!loaded && error.find("not a regular file") != std::string::npos ? 3 : 4);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);
+  Settings s;
+  s.prompt = "stale";
+  std::string error;
+  CHECK_FALSE(load_settings((dir / "folder.json").string(), &s, &error));
+  CHECK(s.prompt.empty());
+  CHECK(error.find("defaults used") != std::string::npos);
+  CHECK(std::filesystem::is_directory(dir / "folder.json"));  // left where it is
   std::filesystem::remove_all(dir);
 }
 
