@@ -144,4 +144,13 @@ std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, Ma
   return out;
 }
 
+int layer_tick_step(int layers, float width_px, float min_spacing_px) {
+  if (layers < 2 || width_px <= 0) return 1;
+  const float per_layer = width_px / static_cast<float>(layers - 1);
+  for (int step : {1, 2, 5, 10, 20, 50, 100, 200, 500}) {
+    if (per_layer * static_cast<float>(step) >= min_spacing_px) return step;
+  }
+  return 1000;
+}
+
 }  // namespace diffscope::ui

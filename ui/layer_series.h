@@ -36,6 +36,10 @@ MapKind primary_kind(const AttentionSnapshot& snapshot);
 // others the layer's value. NaN where a layer has no value (e.g. signal/noise without a marked span).
 std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head = -1);
 
+// Every how many layers a plot `width_px` wide draws a layer tick so that ticks of `layers` layers spread over the
+// width (first to last) are at least `min_spacing_px` apart: 1, 2, 5, 10, 20, 50, ...
+int layer_tick_step(int layers, float width_px, float min_spacing_px = 6.0f);
+
 // The value of a per-head statistic for one head (NaN when missing).
 double head_stat(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int layer, int head);
 

@@ -2,6 +2,7 @@
 #include "stats_panel.h"
 
 #include <algorithm>
+#include <tuple>
 #include <cmath>
 #include <cstdio>
 
@@ -101,6 +102,15 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
         dl->AddLine(p, ImVec2(x_of(i + 1, n), y_of((*series)[i + 1])), color, 1.5f);
       }
       dl->AddCircleFilled(p, 2.5f, color);
+    }
+  }
+  // Layer ticks along the bottom, A's above B's (the models may have different depths; both span the width).
+  for (const auto& [n, color, y] : {std::tuple{a.size(), kColorA, o.y + size.y - 4}, std::tuple{b.size(), kColorB,
+                                                                                                   o.y + size.y - 2}}) {
+    const int step = layer_tick_step(static_cast<int>(n), size.x - 2 * pad);
+    for (size_t i = 0; i < n; i += static_cast<size_t>(step)) {
+      const float x = x_of(i, n);
+      dl->AddLine(ImVec2(x, y), ImVec2(x, y + 2), color, 1.0f);
     }
   }
   // Axis range, on a dark plate so the lines under it do not make it unreadable.

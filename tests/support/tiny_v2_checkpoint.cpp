@@ -80,8 +80,9 @@ void write_checkpoint(const std::string& folder, const std::string& config, cons
   write_safetensors(folder + "/model.safetensors", tensors);
 }
 
-void write_byte_level_v2(const std::string& folder, uint32_t seed) {
+void write_byte_level_v2(const std::string& folder, uint32_t seed, int layers) {
   TinyShape shape;
+  shape.layers = layers;
   shape.vocab = 256;
   shape.max_positions = 256;
   Weights w = random_v2_weights(shape, seed);

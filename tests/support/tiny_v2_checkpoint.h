@@ -44,6 +44,6 @@ void write_checkpoint(const std::string& folder, const std::string& config, cons
 // A V2 model the app can run on typed text: no tokenizer.json, so byte tokens (vocab 256), 256 positions, 2 layers of
 // 2 diff heads (4 sub-heads, 2 KV heads), lambda_proj scaled so lambda stays mostly inside (0.1, 0.9); written into
 // `folder` (which must exist) with `seed`.
-void write_byte_level_v2(const std::string& folder, uint32_t seed = 7);
+void write_byte_level_v2(const std::string& folder, uint32_t seed = 7, int layers = 2);
 
 }  // namespace diffscope::testing

@@ -72,3 +72,12 @@ TEST_CASE("a standard model has no lambda") {
   CHECK(std::isnan(lambda[0]));
   for (int k = 0; k < kNumStats; ++k) CHECK(std::string(stat_definition(static_cast<Stat>(k))).size() > 20);
 }
+
+TEST_CASE("layer ticks thin out so that deep models' ticks stay apart (hand-derived)") {
+  CHECK(layer_tick_step(6, 100) == 1);     // 20 px per layer
+  CHECK(layer_tick_step(36, 100) == 5);    // 2.86 px per layer: 2 layers = 5.7 px < 6, 5 layers = 14.3 px
+  CHECK(layer_tick_step(36, 300) == 1);    // 8.6 px per layer
+  CHECK(layer_tick_step(100, 100) == 10);  // 1.01 px per layer: 5 -> 5.05 px, 10 -> 10.1 px
+  CHECK(layer_tick_step(1, 100) == 1);     // one layer: nothing to space
+  CHECK(layer_tick_step(10, 0) == 1);
+}
