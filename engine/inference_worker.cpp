@@ -225,16 +225,21 @@ std::vector<Token> InferenceWorker::tokens_for(const RunRequest& request, const 
   return model.encode(request.text);
 }
 
+const SlotModel& InferenceWorker::begin_work(Slot& slot, std::unique_lock<std::mutex>& lock) {
+  const SlotModel& model = *slot.model;  // only this thread replaces models: it stays while the lock is released
+  slot.state.running = true;
+  busy_ = true;
+  lock.unlock();
+  notify();
+  return model;
+}
+
 void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   Slot& slot = *slots_[static_cast<size_t>(index)];
   const RunRequest request = *request_;
   const uint64_t generation = generation_;
   const uint64_t ticket = slot.loads;
-  const SlotModel& model = *slot.model;
-  slot.state.running = true;
-  busy_ = true;
-  lock.unlock();
-  notify();
+  const SlotModel& model = begin_work(slot, lock);
 
   SnapshotPtr snapshot;
   std::string error;
@@ -305,11 +310,7 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
   if (!found) return;
   Slot& slot = *found;
   const uint64_t ticket = slot.loads;
-  const SlotModel& model = *slot.model;
-  slot.state.running = true;
-  busy_ = true;
-  lock.unlock();
-  notify();
+  const SlotModel& model = begin_work(slot, lock);
 
   std::string text, error, ending;
   std::vector<Token> continued;

@@ -129,6 +129,8 @@ class InferenceWorker {
   int next_load() const;  // a slot with a queued load, or -1 (mutex_ held)
   int next_run() const;   // a loaded slot whose snapshot does not answer the latest request, or -1 (mutex_ held)
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
+  // Marks `slot` running and the worker busy, releases `lock` (held on entry) and wakes the UI; returns its model.
+  const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);
   WindowResult serve_window(const WindowRequest& request) const;
   void notify();
 
