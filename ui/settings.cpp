@@ -4,6 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,13 +42,35 @@ ColorScale::Mode mode_from_name(const std::string& name, ColorScale::Mode fallba
 }
 
 // Reads j[key] into *out when it exists and has the right type; anything else keeps the default.
+// Reads `key` into *out when it holds a value of that type that fits; otherwise *out keeps its default. Numbers are
+// checked before converting: nlohmann converts any number to an int or float as a cast would, and a cast of a value
+// out of range (a hand-edited "head": 8.9e40, found by the fuzz harness) is undefined behaviour.
 template <typename T>
 void read(const json& j, const char* key, T* out) {
   auto it = j.find(key);
   if (it == j.end()) return;
-  try {
-    *out = it->template get<T>();
-  } catch (const json::exception&) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (it->is_boolean()) *out = it->template get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (it->is_number_integer() && !it->is_number_unsigned()) {
+      const int64_t v = it->template get<int64_t>();
+      if (v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max()) *out = static_cast<T>(v);
+    } else if (it->is_number_unsigned()) {
+      const uint64_t v = it->template get<uint64_t>();
+      if (v <= static_cast<uint64_t>(std::numeric_limits<T>::max())) *out = static_cast<T>(v);
+    }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (it->is_number()) {
+      const double v = it->template get<double>();
+      if (std::isfinite(v) && std::fabs(v) <= static_cast<double>(std::numeric_limits<T>::max())) {
+        *out = static_cast<T>(v);
+      }
+    }
+  } else {
+    try {
+      *out = it->template get<T>();
+    } catch (const json::exception&) {
+    }
   }
 }
 

@@ -84,4 +84,9 @@ write("tokenizer_encode", "mixed_scripts.txt", "e\u0301 \u0645\u0631\u062d\u0628
 write("settings", "deep_nesting.json", '{"display":' + "[" * 100000 + "]" * 100000 + "}")
 write("settings", "wrong_types.json", '{"layer": "three", "head": 1e999, "figure_scale": -2147483649, '
       '"display": {"gamma": "x", "scale": 5}, "prompt": [1, 2]}')
+# Found by the settings harness (session 4): a number far outside int's range where an int is read (undefined
+# behaviour in the conversion before the fix).
+write("settings", "head_8e40.json", '{"modelayer": 0, "head":88888888888888888888888884888888888888888}\n')
+write("settings", "floats_out_of_range.json", '{"figure_scale": 1e300, "stats_height": -1e39, '
+      '"display": {"gamma": 1e39, "log_floor": -1e300}, "layer": 18446744073709551615}')
 print("wrote", os.path.join(HERE, "reproducers"))
