@@ -205,7 +205,14 @@ bool export_all_maps(const UiState& state, const std::string& dir_asked, std::st
     }
   }
   if (written == 0) {
-    *message = "no maps to export: run a prompt first";
+    const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
+    const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
+    const bool long_prompt = (a && a->store) || (b && b->store);
+    *message = long_prompt
+                   ? "this prompt is long, so its maps are kept as windows, not whole maps: export the focused map with "
+                     "Map PNG (streamed at one pixel per token), or every map with diffscope-cli run --png DIR "
+                     "(--layers/--heads choose maps, --pool N pools them)"
+                   : "no maps to export: run a prompt first";
     return false;
   }
   *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;

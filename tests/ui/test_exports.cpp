@@ -7,6 +7,7 @@
 #include <stb_image.h>
 
 #include "demo_snapshot.h"
+#include "demo_store.h"
 #include "export_panel.h"
 #include "current_prompt.h"
 #include "map_layouts.h"
@@ -122,4 +123,32 @@ TEST_CASE("exports refuse results that are not the current prompt's") {
     CHECK(message.find("slot B's result for the current prompt has not arrived") != std::string::npos);
   }
   CHECK_FALSE(fs::exists(dir));
+}
+
+TEST_CASE("a long prompt's run (overviews and a store only): the map PNG streams, what needs whole maps says why") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports_long";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  UiState s = demo_state();
+  for (int slot : {kSlotDiff, kSlotStandard}) {
+    auto snapshot = std::make_shared<AttentionSnapshot>(*s.slots[static_cast<size_t>(slot)].snapshot);
+    make_overview_only(*snapshot);
+    s.slots[static_cast<size_t>(slot)].snapshot = snapshot;
+  }
+  FocusedMap focus = default_focus(s);
+  REQUIRE(focus.valid);
+  std::string message;
+  REQUIRE(export_map_png(s, focus, (dir / "map.png").string(), &message));  // no background job: written at once
+  CHECK(message.find("streamed") != std::string::npos);
+  int w = 0, h = 0, c = 0;
+  REQUIRE(stbi_info((dir / "map.png").string().c_str(), &w, &h, &c));
+  CHECK(w == 14);
+  CHECK(h == 14);
+  focus.request.variant = MapVariant::LambdaA2;
+  CHECK_FALSE(export_map_png(s, focus, (dir / "lambda.png").string(), &message));
+  CHECK(message.find("A1, A2, D or A of one head") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "lambda.png"));
+  CHECK_FALSE(export_all_maps(s, (dir / "maps").string(), &message));
+  CHECK(message.find("this prompt is long") != std::string::npos);
+  fs::remove_all(dir);
 }
