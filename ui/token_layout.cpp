@@ -40,13 +40,25 @@ std::pair<size_t, size_t> visible_box_range(const std::vector<TokenBox>& boxes, 
 }
 
 std::optional<int64_t> find_token(const std::vector<Token>& tokens, const std::string& query, int64_t after) {
+  const std::optional<TokenSpan> span = find_token_span(tokens, query, after);
+  return span ? std::optional<int64_t>(span->begin) : std::nullopt;
+}
+
+std::optional<TokenSpan> find_token_span(const std::vector<Token>& tokens, const std::string& query, int64_t after) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0 || query.empty()) return std::nullopt;
-  if (query[0] == '#' && query.size() > 1 &&
-      std::all_of(query.begin() + 1, query.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (query.size() > 12) return std::nullopt;  // more digits than any prompt has tokens
-    const int64_t index = std::stoll(query.substr(1));
-    return index < n ? std::optional<int64_t>(index) : std::nullopt;
+  auto digits = [](const std::string& t) {
+    return !t.empty() && t.size() <= 12 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (query[0] == '#' && query.size() > 1) {
+    const std::string rest = query.substr(1);
+    const size_t dash = rest.find('-');
+    const std::string a = rest.substr(0, dash), b = dash == std::string::npos ? a : rest.substr(dash + 1);
+    if (digits(a) && digits(b)) {  // token numbers; anything else after '#' is searched as text
+      const int64_t first = std::stoll(a), last = std::stoll(b);
+      if (first > last || last >= n) return std::nullopt;
+      return TokenSpan{first, last + 1};
+    }
   }
   std::string text;
   std::vector<size_t> starts;  // where each token's text begins in `text`
@@ -62,7 +74,7 @@ std::optional<int64_t> find_token(const std::vector<Token>& tokens, const std::s
   size_t at = text.find(query, from);
   if (at == std::string::npos) at = text.find(query);  // wrap around
   if (at == std::string::npos) return std::nullopt;
-  return token_of(at);
+  return TokenSpan{token_of(at), token_of(at + query.size() - 1) + 1};
 }
 
 TokenSpan drag_span(int64_t a, int64_t b) { return TokenSpan{std::min(a, b), std::max(a, b) + 1}; }

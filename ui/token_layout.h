@@ -34,6 +34,11 @@ std::pair<size_t, size_t> visible_box_range(const std::vector<TokenBox>& boxes, 
 // returned, wrapping around to the start (so repeated searches step through the matches). Nothing when no match.
 std::optional<int64_t> find_token(const std::vector<Token>& tokens, const std::string& query, int64_t after = -1);
 
+// The tokens a query names, for marking the span R by typing: "#N" is token N, "#A-B" tokens A..B (inclusive); text
+// is found as find_token finds it and names every token its match overlaps. Nothing when the query names no tokens.
+std::optional<TokenSpan> find_token_span(const std::vector<Token>& tokens, const std::string& query,
+                                         int64_t after = -1);
+
 // The span covered by a drag from token `a` to token `b` (either direction): [min, max + 1).
 TokenSpan drag_span(int64_t a, int64_t b);
 

@@ -54,8 +54,9 @@ const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, f
   return layout;
 }
 
-// The find box: "#N" jumps to token N, text to its next match. Returns the token to show, once, when asked.
-std::optional<int64_t> find_box(const std::vector<Token>& tokens, std::optional<int64_t> current) {
+// The find box: "#N" jumps to token N, text to its next match; "mark R" makes the tokens the query names the span R
+// ("#A-B" names tokens A..B), "undo R" brings back the span before. Returns the token to show, once, when asked.
+std::optional<int64_t> find_box(UiState& state, const std::vector<Token>& tokens) {
   static char query[128] = "";
   static bool not_found = false;
   ImGui::SetNextItemWidth(160);
@@ -65,16 +66,29 @@ std::optional<int64_t> find_box(const std::vector<Token>& tokens, std::optional<
     ImGui::SetTooltip("Enter: jump to the next token whose text matches (again: the match after it), or to token N "
                       "with #N; the token is marked in the strip and on the maps' axes");
   }
-  if (!enter) {
-    if (not_found) {
-      ImGui::SameLine();
-      ImGui::TextColored(ImVec4(0.95f, 0.5f, 0.4f, 1), "not found");
-    }
-    return std::nullopt;
+  std::optional<int64_t> found;
+  if (enter) {
+    ImGui::SetKeyboardFocusHere(-1);  // keep typing / pressing Enter in the box
+    found = find_token(tokens, query, state.pinned_token.value_or(-1));
+    not_found = !found.has_value();
   }
-  ImGui::SetKeyboardFocusHere(-1);  // keep typing / pressing Enter in the box
-  const std::optional<int64_t> found = find_token(tokens, query, current.value_or(-1));
-  not_found = !found.has_value();
+  ImGui::SameLine();
+  if (ImGui::SmallButton("mark R")) {
+    // The match shown (the pinned token's), else the first; marked on the current prompt's tokens only.
+    not_found = !mark_span_by_query(state, query, state.pinned_token ? *state.pinned_token - 1 : -1);
+  }
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Make the tokens of the find box's match the span R (signal / noise); #A-B names tokens A..B");
+  }
+  if (!state.span_undo.empty()) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("undo R")) undo_span(state);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the span R before the last change");
+  }
+  if (not_found) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(0.95f, 0.5f, 0.4f, 1), "not found");
+  }
   return found;
 }
 
@@ -112,7 +126,7 @@ void draw_token_strip(UiState& state, int max_lines) {
     ImGui::TextDisabled("drag over tokens to mark the relevant span R (signal/noise); right-click clears it");
   }
   ImGui::SameLine();
-  const std::optional<int64_t> jump_to = find_box(tokens, state.pinned_token);
+  const std::optional<int64_t> jump_to = find_box(state, tokens);
   if (jump_to) state.pinned_token = jump_to;
 
   const ImGuiStyle& style = ImGui::GetStyle();

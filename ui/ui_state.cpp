@@ -115,6 +115,30 @@ void follow_prompt_edits(UiState& s) {
   if (s.span_prompt == s.settings.prompt) return;
   if (s.span_bytes) s.span_bytes = follow_span(s.span_prompt, s.settings.prompt, *s.span_bytes);
   s.span_prompt = s.settings.prompt;
+  s.span_undo.clear();  // earlier spans index the text before the edit
+}
+
+bool mark_span_by_query(UiState& s, const std::string& query, int64_t after) {
+  if (shows_previous_prompt(s)) return false;  // those tokens index other bytes than the prompt in the editor
+  const std::vector<Token>& tokens = shown_tokens(s);
+  const std::optional<TokenSpan> span = find_token_span(tokens, query, after);
+  if (!span) return false;
+  follow_prompt_edits(s);
+  s.span_undo.push_back(s.span_bytes);
+  s.span_bytes = span_bytes(tokens, *span);
+  s.span_prompt = s.settings.prompt;
+  s.submit_now = true;
+  return true;
+}
+
+bool undo_span(UiState& s) {
+  follow_prompt_edits(s);
+  if (s.span_undo.empty()) return false;
+  s.span_bytes = s.span_undo.back();
+  s.span_undo.pop_back();
+  s.span_prompt = s.settings.prompt;
+  s.submit_now = true;
+  return true;
 }
 
 }  // namespace diffscope::ui

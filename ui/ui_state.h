@@ -58,6 +58,7 @@ struct UiState {
   std::optional<bool> submitted_dense;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
   std::string span_prompt;  // the prompt span_bytes indexes: edits since move the span with its text or clear it
+  std::vector<std::optional<std::pair<int64_t, int64_t>>> span_undo;  // spans before each "mark R" (undo R)
 
   // Generation: "Continue" appends the continuation one slot generated to the prompt; its tokens are marked in the
   // strip (from byte `generated_from` on) and can be stepped through (the pinned token is highlighted in every map).
@@ -146,5 +147,12 @@ RunRequest submit_prompt(UiState& s);
 // Keeps the marked span with the prompt's edits since span_prompt (span_follow.h: moved with its text, or cleared when
 // the edit touched it); call once per frame and after the prompt changed.
 void follow_prompt_edits(UiState& s);
+
+// Marks the tokens `query` names (find_token_span over the shown tokens, from the match after token `after`) as the
+// span R and asks for a run, keeping the span before for undo_span. False, changing nothing, when the query names no
+// token or the tokens shown are an older prompt's.
+bool mark_span_by_query(UiState& s, const std::string& query, int64_t after = -1);
+// Brings back the span before the last mark_span_by_query (edits of the prompt forget them); false when there is none.
+bool undo_span(UiState& s);
 
 }  // namespace diffscope::ui

@@ -109,3 +109,19 @@ TEST_CASE("find names a token by number or by text, stepping through matches") {
   CHECK_FALSE(find_token({}, "cat"));
   CHECK(find_token(tokens, "#") == std::nullopt);  // "#" alone is text: not in the tokens
 }
+
+TEST_CASE("the span R by typing: token numbers, a range, or every token a text match overlaps") {
+  auto token = [](const char* text) { Token t; t.text = text; return t; };
+  const std::vector<Token> tokens = {token("The"), token(" magic"), token(" number"), token(" is"), token(" 47"),
+                                     token("21"), token("."), token(" 47"), token("21")};
+  auto is = [](const std::optional<TokenSpan>& s, int64_t b, int64_t e) { return s && s->begin == b && s->end == e; };
+  CHECK(is(find_token_span(tokens, "#3"), 3, 4));
+  CHECK(is(find_token_span(tokens, "#4-5"), 4, 6));
+  CHECK_FALSE(find_token_span(tokens, "#5-4"));   // backwards
+  CHECK_FALSE(find_token_span(tokens, "#8-9"));   // past the last token
+  CHECK(is(find_token_span(tokens, " 4721"), 4, 6));     // a match over two tokens names both
+  CHECK(is(find_token_span(tokens, " 4721", 4), 7, 9));  // the next match
+  CHECK(is(find_token_span(tokens, "magic number"), 1, 3));
+  CHECK(is(find_token_span(tokens, "21."), 5, 7));
+  CHECK_FALSE(find_token_span(tokens, "4722"));
+}

@@ -3,6 +3,8 @@
 // Test thread.
 #include <catch2/catch.hpp>
 
+#include "current_prompt.h"
+#include "demo_snapshot.h"
 #include "ui_state.h"
 
 using namespace diffscope;
@@ -108,4 +110,34 @@ TEST_CASE("the marked span follows the prompt's edits, and is dropped when its t
   follow_prompt_edits(state);
   CHECK_FALSE(state.span_bytes);
   CHECK(make_run_request(state).span_bytes == std::nullopt);
+}
+
+TEST_CASE("the span R typed into the find box: marked on the current tokens, undone, forgotten after an edit") {
+  UiState state;
+  DemoSpec spec;
+  spec.text = "Paris is 4721. Rome is 4721.";  // byte tokens
+  state.slots[kSlotDiff].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
+  state.slots[kSlotDiff].sequence = 1;
+  testing::answer_prompt(state, spec.text);
+  REQUIRE(mark_span_by_query(state, "4721"));
+  REQUIRE(state.span_bytes);
+  CHECK(*state.span_bytes == std::make_pair<int64_t, int64_t>(9, 13));
+  CHECK(state.submit_now);
+  REQUIRE(mark_span_by_query(state, "4721", 9));  // the next match, after token 9
+  CHECK(*state.span_bytes == std::make_pair<int64_t, int64_t>(23, 27));
+  REQUIRE(mark_span_by_query(state, "#0-4"));
+  CHECK(*state.span_bytes == std::make_pair<int64_t, int64_t>(0, 5));
+  CHECK_FALSE(mark_span_by_query(state, "Oslo"));  // names nothing: the span stays
+  CHECK(*state.span_bytes == std::make_pair<int64_t, int64_t>(0, 5));
+  REQUIRE(undo_span(state));
+  CHECK(*state.span_bytes == std::make_pair<int64_t, int64_t>(23, 27));
+  REQUIRE(undo_span(state));
+  REQUIRE(undo_span(state));
+  CHECK_FALSE(state.span_bytes);  // back to no span
+  CHECK_FALSE(undo_span(state));
+  REQUIRE(mark_span_by_query(state, "Rome"));
+  state.settings.prompt = "Note. " + state.settings.prompt;  // an edit: earlier spans index the old text
+  CHECK_FALSE(undo_span(state));
+  REQUIRE(state.span_bytes);
+  CHECK(state.settings.prompt.substr(static_cast<size_t>(state.span_bytes->first), 4) == "Rome");  // followed
 }
