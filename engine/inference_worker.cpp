@@ -244,8 +244,14 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   SnapshotPtr snapshot;
   std::string error;
   bool cancelled = false;
+  size_t truncated_from = 0;  // tokens of the prompt when it was cut to the context, else 0
   try {
-    const std::vector<Token> tokens = tokens_for(request, model);
+    std::vector<Token> tokens = tokens_for(request, model);
+    const int64_t context = model.info().max_positions;
+    if (request.truncate && context > 0 && static_cast<int64_t>(tokens.size()) > context) {
+      truncated_from = tokens.size();
+      tokens.resize(static_cast<size_t>(context));
+    }
     CaptureRequest capture = request.capture;
     if (request.span_bytes) {
       capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
@@ -282,6 +288,10 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
       ++slot.state.sequence;
       slot.state.message = "ran " + std::to_string(slot.state.snapshot->tokens.size()) + " tokens in " +
                            std::to_string(static_cast<int>(slot.state.snapshot->seconds * 1000)) + " ms";
+      if (truncated_from > 0) {
+        slot.state.message += " (the first " + std::to_string(slot.state.snapshot->tokens.size()) + " of " +
+                              std::to_string(truncated_from) + ": the model's context)";
+      }
       slot.state.error.clear();
     } else {
       slot.state.message = error;

@@ -40,6 +40,9 @@ struct RunRequest {
   // other maps): the snapshot or the error it leads to carries it back (SlotState::snapshot_prompt_id and
   // failed_prompt_id), so the UI can tell a result of the current prompt from one of an older prompt.
   uint64_t prompt_id = 0;
+  // Keep the first tokens that fit each model's context (max_position_embeddings) instead of refusing a longer prompt,
+  // as the CLI's --truncate; the slot's message then says how many ran.
+  bool truncate = false;
 };
 
 // What the UI shows for one slot. A copy: safe to keep.

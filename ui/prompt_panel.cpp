@@ -73,6 +73,11 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
   // Token counts depend on each model's tokenizer; a prompt too long for a model gets the engine's message in its
   // slot, so only the size is shown here.
   ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", state.settings.prompt.size());
+  if (ImGui::Checkbox("truncate to the model's context", &state.settings.truncate)) state.submit_now = true;
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("A prompt longer than a model's context (max_position_embeddings) runs its first tokens that "
+                      "fit instead of failing; the slot says how many ran.");
+  }
   if (!state.examples.empty()) {
     ImGui::TextUnformatted("Examples:");
     for (size_t i = 0; i < state.examples.size(); ++i) {

@@ -103,6 +103,7 @@ std::string settings_to_json(const Settings& s) {
       {"export_dir", s.export_dir},
       {"figure_scale", s.figure_scale},
       {"stats_height", s.stats_height},
+      {"truncate", s.truncate},
       {"display",
        {{"sequential", colormap_name(d.sequential)},
         {"diverging", colormap_name(d.diverging)},
@@ -146,6 +147,7 @@ bool settings_from_json(const std::string& text, Settings* s, std::string* error
   read(j, "export_dir", &s->export_dir);
   read(j, "figure_scale", &s->figure_scale);
   read(j, "stats_height", &s->stats_height);
+  read(j, "truncate", &s->truncate);
   if (auto it = j.find("display"); it != j.end() && it->is_object()) {
     DisplaySettings& d = s->display;
     std::string name;

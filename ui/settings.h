@@ -38,6 +38,7 @@ struct Settings {
   std::string export_dir;       // empty: the current directory
   int figure_scale = 8;         // labelled figure: pixels per cell
   float stats_height = 300;     // statistics panel height, pixels
+  bool truncate = false;        // run the first tokens that fit a model's context instead of failing
 };
 
 // The folder settings live in: $XDG_CONFIG_HOME/diffscope, else $HOME/.config/diffscope (empty if neither is set).

@@ -65,6 +65,7 @@ RunRequest make_run_request(const UiState& s) {
     r.span_bytes = s.span_bytes;
   }
   r.prompt_id = s.prompt_id;
+  r.truncate = s.settings.truncate;
   r.capture.logits = false;  // the app shows no logits: do not copy [T, V] per run
   r.capture.overviews = true;
   r.capture.keep_store = true;

@@ -445,3 +445,18 @@ TEST_CASE("a continuation cut short by the context says so, and one that fails i
   CHECK(a.continuation.empty());
   CHECK(a.continuation_message == "could not continue: empty prompt");
 }
+
+TEST_CASE("truncate keeps the first tokens that fit each model's context and says so") {
+  Fixture f;
+  f.worker.load(0, "short/a");  // a context of 16 tokens
+  f.worker.load(1, "b");        // 1024
+  REQUIRE(f.loaded(0, "short/a"));
+  REQUIRE(f.loaded(1, "b"));
+  RunRequest r = f.prompt("0123456789abcdefghijklmnop");  // 26 byte tokens
+  r.truncate = true;
+  f.worker.submit(r);
+  REQUIRE(f.shows(0, "0123456789abcdef"));
+  REQUIRE(f.shows(1, "0123456789abcdefghijklmnop"));  // it fits B's context: nothing cut
+  CHECK(f.worker.state(0).message.find("(the first 16 of 26: the model's context)") != std::string::npos);
+  CHECK(f.worker.state(1).message.find("the first") == std::string::npos);
+}

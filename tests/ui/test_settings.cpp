@@ -27,6 +27,7 @@ TEST_CASE("settings survive a round trip") {
   s.display.gamma = 0.3f;
   s.display.hide_sink = false;
   s.figure_scale = 12;
+  s.truncate = true;
   Settings back;
   std::string error;
   REQUIRE(settings_from_json(settings_to_json(s), &back, &error));
@@ -39,6 +40,7 @@ TEST_CASE("settings survive a round trip") {
   CHECK(back.display.gamma == Approx(0.3f));
   CHECK_FALSE(back.display.hide_sink);
   CHECK(back.figure_scale == 12);
+  CHECK(back.truncate);
 }
 
 TEST_CASE("missing or mistyped fields keep defaults; bad JSON is reported") {

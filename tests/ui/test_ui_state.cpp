@@ -141,3 +141,11 @@ TEST_CASE("the span R typed into the find box: marked on the current tokens, und
   REQUIRE(state.span_bytes);
   CHECK(state.settings.prompt.substr(static_cast<size_t>(state.span_bytes->first), 4) == "Rome");  // followed
 }
+
+TEST_CASE("the truncate setting goes with every run request") {
+  UiState state;
+  state.settings.prompt = "Paris";
+  CHECK_FALSE(make_run_request(state).truncate);
+  state.settings.truncate = true;
+  CHECK(make_run_request(state).truncate);
+}
