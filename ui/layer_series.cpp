@@ -2,7 +2,9 @@
 #include "layer_series.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 #include "lambda_rows.h"
 
@@ -151,6 +153,32 @@ int layer_tick_step(int layers, float width_px, float min_spacing_px) {
     if (per_layer * static_cast<float>(step) >= min_spacing_px) return step;
   }
   return 1000;
+}
+
+std::string stats_table_tsv(const std::vector<Stat>& stats, const std::vector<std::vector<float>>& series_a,
+                            const std::vector<std::vector<float>>& series_b, int only_row) {
+  std::string out = "layer";
+  for (Stat stat : stats) out += std::string("\t") + stat_name(stat);
+  out += "\n";
+  int row = 0;
+  for (const auto& [series, label] : {std::pair{&series_a, "A"}, std::pair{&series_b, "B"}}) {
+    const size_t layers = series->empty() ? 0 : (*series)[0].size();
+    for (size_t l = 0; l < layers; ++l, ++row) {
+      if (only_row >= 0 && row != only_row) continue;
+      out += std::string(label) + " L" + std::to_string(l);
+      for (size_t k = 0; k < stats.size(); ++k) {
+        out += "\t";
+        const float v = k < series->size() && l < (*series)[k].size() ? (*series)[k][l] : NAN;
+        if (std::isfinite(v)) {
+          char text[32];
+          std::snprintf(text, sizeof text, "%.9g", static_cast<double>(v));
+          out += text;
+        }
+      }
+      out += "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace diffscope::ui

@@ -40,6 +40,13 @@ std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, Ma
 // width (first to last) are at least `min_spacing_px` apart: 1, 2, 5, 10, 20, 50, ...
 int layer_tick_step(int layers, float width_px, float min_spacing_px = 6.0f);
 
+// The statistics table as tab-separated text for the clipboard (spreadsheets paste it as cells): a header of "layer"
+// and the statistics' names, then a row per layer of A ("A L0", ...) and of B, values with 9 significant digits, a
+// missing value (NaN) as an empty cell. series_a[k] / series_b[k]: stat k's values per layer (either may be empty).
+// With `only_row` >= 0 just the header and that row (rows counted A's first, then B's).
+std::string stats_table_tsv(const std::vector<Stat>& stats, const std::vector<std::vector<float>>& series_a,
+                            const std::vector<std::vector<float>>& series_b, int only_row = -1);
+
 // The value of a per-head statistic for one head (NaN when missing).
 double head_stat(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int layer, int head);
 

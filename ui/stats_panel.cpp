@@ -176,7 +176,7 @@ void draw_stats_panel(UiState& state) {
     a_kind = a_map == 1 ? MapKind::A1 : a_map == 2 ? MapKind::A2 : MapKind::Diff;
   }
   ImGui::SameLine(0, 20);
-  ImGui::TextDisabled("hover a title for its definition");
+  ImGui::TextDisabled("hover a title for its definition; right-click a row to copy it or the table");
   if (a == nullptr && b == nullptr) {
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", slot_result(state, kSlotDiff).message.c_str());
@@ -244,13 +244,23 @@ void draw_stats_panel(UiState& state) {
       ImGui::TableHeader(ImGui::TableGetColumnName(c));
       if (c > 0 && ImGui::IsItemHovered()) definition_tooltip(stats[c - 1], a_kind);
     }
+    const std::vector<Stat> stat_list(stats, stats + n_stats);
+    int row = 0;
     for (const auto& [series, label, color] :
          {std::tuple{&sa, "A", kColorA}, std::tuple{&sb, "B", kColorB}}) {
       const size_t layers = (*series)[0].size();
-      for (size_t l = 0; l < layers; ++l) {
+      for (size_t l = 0; l < layers; ++l, ++row) {
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
         ImGui::TextColored(ImColor(color).Value, "%s L%zu", label, l);
+        // Right-click a row's label: copy it, or the whole table, as tab-separated text (spreadsheets paste cells).
+        ImGui::PushID(row);
+        if (ImGui::BeginPopupContextItem("copy", ImGuiPopupFlags_MouseButtonRight)) {
+          if (ImGui::MenuItem("Copy row")) ImGui::SetClipboardText(stats_table_tsv(stat_list, sa, sb, row).c_str());
+          if (ImGui::MenuItem("Copy table")) ImGui::SetClipboardText(stats_table_tsv(stat_list, sa, sb).c_str());
+          ImGui::EndPopup();
+        }
+        ImGui::PopID();
         for (int k = 0; k < n_stats; ++k) {
           ImGui::TableSetColumnIndex(k + 1);
           cell(static_cast<double>((*series)[static_cast<size_t>(k)][l]));

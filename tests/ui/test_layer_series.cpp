@@ -81,3 +81,16 @@ TEST_CASE("layer ticks thin out so that deep models' ticks stay apart (hand-deri
   CHECK(layer_tick_step(1, 100) == 1);     // one layer: nothing to space
   CHECK(layer_tick_step(10, 0) == 1);
 }
+
+TEST_CASE("the statistics table copies as tab-separated text, a row or all of it (hand-derived)") {
+  const std::vector<Stat> stats = {Stat::Entropy, Stat::Signal};
+  const std::vector<std::vector<float>> a = {{0.5f, 0.25f}, {NAN, 1e-7f}};  // 2 layers; signal missing in layer 0
+  const std::vector<std::vector<float>> b = {{0.75f}, {2.0f}};              // 1 layer
+  CHECK(stats_table_tsv(stats, a, b) ==
+        "layer\tentropy\tsignal\n"
+        "A L0\t0.5\t\n"
+        "A L1\t0.25\t1.00000001e-07\n"
+        "B L0\t0.75\t2\n");
+  CHECK(stats_table_tsv(stats, a, b, 2) == "layer\tentropy\tsignal\nB L0\t0.75\t2\n");
+  CHECK(stats_table_tsv(stats, {}, b) == "layer\tentropy\tsignal\nB L0\t0.75\t2\n");
+}
