@@ -218,7 +218,19 @@ std::vector<std::string> stream_map_pngs(const std::string& dir, const Attention
       options.hide_sink = selection.hide_sink;
       options.cell_pixels = selection.cell_pixels;
       const std::string path = map_png_path(dir, ref.layer, ref.head, kind);
-      stream_map_png(*snap.store, window, path, options);
+      if (can_stream_map_png()) {
+        stream_map_png(*snap.store, window, path, options);
+      } else {
+        // A build without libpng (the GPU machine's headless one): the window whole in memory, written by stb, up to
+        // kMaxHeatmapSide pixels a side (larger ones are refused with advice).
+        const Matrix map = snap.store->window(window);
+        HeatmapImageOptions whole;
+        whole.colormap = options.colormap;
+        whole.scale = auto_scale(map, options.signed_map, options.hide_sink);
+        whole.cell_pixels = options.cell_pixels;
+        whole.shade_masked = window.pool == 1 && window.row_begin == window.col_begin && map.rows == map.cols;
+        write_heatmap_png(path, map, whole);
+      }
       written.push_back(path);
     }
   }

@@ -84,7 +84,10 @@ std::vector<uint8_t> read_png(const std::string& path, int* w, int* h) {
 }  // namespace
 
 TEST_CASE("a streamed PNG equals the whole-image renderer's, for any band size") {
-  REQUIRE(can_stream_map_png());
+  if (!can_stream_map_png()) {
+    WARN("this build has no libpng: PNG streaming is not built, nothing to test");
+    return;
+  }
   TempDir dir("map_png_stream");
   for (bool signed_values : {false, true}) {
     for (bool hide_sink : {false, true}) {
@@ -120,7 +123,10 @@ TEST_CASE("a streamed PNG equals the whole-image renderer's, for any band size")
 }
 
 TEST_CASE("a pooled window: cells hold the largest |value|, masked cells are grey (hand-derived)") {
-  REQUIRE(can_stream_map_png());
+  if (!can_stream_map_png()) {
+    WARN("this build has no libpng: PNG streaming is not built, nothing to test");
+    return;
+  }
   // T = 5, pool 2: cells of rows {0,1}, {2,3}, {4} x keys {0,1}, {2,3}, {4}. Cell (0, 1) has keys 2..3 after rows
   // 0..1: masked; so are (0, 2) and (1, 2). Causal entries (i, j <= i) hold 0.1 * (i + 1) + 0.01 * j, except
   // (3, 3) = 0.95. Cell maxima: (0,0) = 0.21 (entry 1,1), (1,0) = 0.41 (3,1), (1,1) = 0.95, (2,0) = 0.51 (4,1),
@@ -159,7 +165,10 @@ TEST_CASE("a pooled window: cells hold the largest |value|, masked cells are gre
 }
 
 TEST_CASE("a stopped or failed PNG export leaves no file, and bad input is refused with the reason") {
-  REQUIRE(can_stream_map_png());
+  if (!can_stream_map_png()) {
+    WARN("this build has no libpng: PNG streaming is not built, nothing to test");
+    return;
+  }
   DenseStore store(causal_map(100, false, 3));
   TempDir dir("map_png_stop");
   const std::string path = dir.path() + "/stopped.png";
