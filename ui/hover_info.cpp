@@ -1,6 +1,9 @@
 // Hover tooltip values. Any thread.
 #include "hover_info.h"
 
+#include <cstdio>
+#include <string>
+
 #include "lambda_rows.h"
 
 namespace diffscope::ui {
@@ -77,6 +80,25 @@ HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff
     h.standard = value(*standard, MapKind::Standard, standard_layer, standard_head, &h.standard_pool);
   }
   return h;
+}
+
+std::string hover_values_text(const HoverValues& h) {
+  std::string out = "query " + std::to_string(h.row) + " -> key " + std::to_string(h.col) + "\n";
+  if (h.masked) return out + "masked\n";
+  auto line = [&out](const char* name, const std::optional<float>& v, int64_t pool) {
+    if (!v) return;
+    char text[96];
+    std::snprintf(text, sizeof text, "%s\t%.9g", name, static_cast<double>(*v));
+    out += text;
+    if (pool > 1) out += "\tmax |value| of " + std::to_string(pool) + "x" + std::to_string(pool) + " tokens";
+    out += "\n";
+  };
+  line("A1", h.a1, h.a1_pool);
+  line("A2", h.a2, h.a2_pool);
+  line(h.lambda_per_row ? "lambda[q]" : "lambda", h.lambda, 1);
+  line("D", h.diff, h.diff_pool);
+  line("B", h.standard, h.standard_pool);
+  return out;
 }
 
 }  // namespace diffscope::ui

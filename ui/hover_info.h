@@ -49,4 +49,8 @@ HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff
                          int64_t col, std::optional<float> standard_mean = std::nullopt,
                          const PooledLookup& pooled = {});
 
+// The hovered cell's values as text for the clipboard: "query R -> key C", then a "name<TAB>value" line per value
+// (9 significant digits; pooled values add "<TAB>max |value| of NxN tokens"), "masked" for a masked cell.
+std::string hover_values_text(const HoverValues& h);
+
 }  // namespace diffscope::ui

@@ -135,7 +135,9 @@ void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cel
       value_line("weight", h.standard, h.standard_pool);
     }
   }
+  ImGui::TextDisabled("right-click: copy these values");
   ImGui::EndTooltip();
+  if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) ImGui::SetClipboardText(hover_values_text(h).c_str());
 }
 
 float panel_gap() { return ImGui::GetStyle().ItemSpacing.x * 2; }

@@ -71,3 +71,25 @@ TEST_CASE("missing layers, heads and snapshots give no value") {
   CHECK(h.query_token.empty());
   CHECK(h.standard == 0.25f);
 }
+
+TEST_CASE("hover values copy as text: exact and pooled values, a masked cell (hand-derived)") {
+  HoverValues h;
+  h.row = 5;
+  h.col = 2;
+  h.a1 = 0.25f;
+  h.a2 = 0.5f;
+  h.lambda = 0.75f;
+  h.diff = -0.125f;
+  h.diff_pool = 4;
+  CHECK(hover_values_text(h) ==
+        "query 5 -> key 2\nA1\t0.25\nA2\t0.5\nlambda\t0.75\nD\t-0.125\tmax |value| of 4x4 tokens\n");
+  HoverValues masked;
+  masked.row = 1;
+  masked.col = 3;
+  masked.masked = true;
+  masked.standard = 0.5f;
+  CHECK(hover_values_text(masked) == "query 1 -> key 3\nmasked\n");
+  HoverValues standard;
+  standard.standard = 1e-7f;
+  CHECK(hover_values_text(standard) == "query 0 -> key 0\nB\t1.00000001e-07\n");
+}
