@@ -131,7 +131,7 @@ class FakeStore : public MapStore {
 // A model named by its folder: 4 layers; tokens are bytes (id = byte value); id 300 stands for "Paris" and is what
 // it generates. Folders under "other-tokenizer/" get another tokenizer id; folders under "short/" a context of 16
 // tokens (generation stops there, as the engine's does). Gates: "load <dir>" (each of 3 load
-// steps), "run <name> <text>" (each layer), "generate" (each step). Each layer and step checks the stop flag, then
+// steps, logged "load step <s> <dir>" after the stop check), "run <name> <text>" (each layer), "generate" (each step). Each layer and step checks the stop flag, then
 // logs "layer <l> <name> <text>" / "step <s> <name> <text>", then waits at its gate.
 class FakeModel : public SlotModel {
  public:
@@ -237,6 +237,8 @@ inline SlotModelLoader fake_loader(Script& script) {
         script.log("load cancelled " + dir + " at step " + std::to_string(step));
         throw Cancelled();
       }
+      // Logged after the stop check (as layers and steps are), so a test that waits for it knows where it stopped.
+      script.log("load step " + std::to_string(step) + " " + dir);
       if (options.progress) options.progress(static_cast<float>(step) / FakeModel::kLoadSteps, "step");
       if (!script.pass("load " + dir)) throw std::runtime_error("gate \"load " + dir + "\" stayed closed");
       if (dir.rfind("fail/", 0) == 0) throw InputError(dir + ": config.json is not a model's");

@@ -133,7 +133,7 @@ TEST_CASE("a load queued while a load of the slot is in progress replaces it; a 
   f.worker.submit(f.prompt("hi"));
   f.script.close("load a1");
   f.worker.load(0, "a1");
-  REQUIRE(f.script.wait_for_event("load a1"));
+  REQUIRE(f.script.wait_for_event("load step 0 a1"));  // step 0 passed its stop check
   f.worker.load(0, "a2");
   CHECK(f.worker.state(0).phase == SlotState::Phase::Loading);
   f.script.open("load a1");
@@ -160,7 +160,7 @@ TEST_CASE("a load queued while a load of the slot is in progress replaces it; a 
   // Unloading cancels a load in progress too.
   f.script.close("load a3");
   f.worker.load(0, "a3");
-  REQUIRE(f.script.wait_for_event("load a3"));
+  REQUIRE(f.script.wait_for_event("load step 0 a3"));
   f.worker.load(0, "");
   f.script.open("load a3");
   REQUIRE(f.script.wait_until([&] { return f.worker.state(0).phase == SlotState::Phase::Empty && f.worker.idle(); }));
@@ -329,7 +329,8 @@ TEST_CASE("after a load the worker alone reruns the latest request, once, on the
   g.worker.load(0, "a");
   REQUIRE(g.loaded(0, "a"));
   REQUIRE(g.idle());
-  CHECK(g.script.events() == std::vector<std::string>{"load a", "loaded a"});
+  CHECK(g.script.events() ==
+        std::vector<std::string>{"load a", "load step 0 a", "load step 1 a", "load step 2 a", "loaded a"});
 }
 
 TEST_CASE("a continuation publishes the generated ids, and a run of them uses them as they are") {
