@@ -201,6 +201,7 @@ std::string summarize(std::vector<double> ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  diffscope::keep_freed_results_in_heap();  // every keystroke's run reuses the last result's memory
   GuiOptions options;
   std::string error;
   if (!parse_gui_options(argc, argv, &options, &error)) {
