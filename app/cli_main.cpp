@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -79,15 +78,6 @@ std::string with_suffix(const std::string& path, const std::string& suffix) {
   return path.substr(0, dot) + suffix + path.substr(dot);
 }
 
-// Creates the folder a file will be written into, as --png does for its folder.
-void make_parent_folder(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) throw FileError("cannot create folder " + parent.string() + " for " + path + ": " + ec.message());
-}
-
 std::vector<HeadRef> selected_heads(const CliOptions& o, const ModelInfo& info);
 
 // The rows, keys and pool that --rows/--cols/--pool name (the whole map by default), checked against the prompt.
@@ -110,13 +100,13 @@ MapWindow window_of(const CliOptions& o, const AttentionSnapshot& snap) {
 void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std::string& suffix) {
   if (o.maps_path) {
     const std::string path = suffix.empty() ? *o.maps_path : with_suffix(*o.maps_path, suffix);
-    make_parent_folder(path);
+    create_parent_folder(path);
     write_maps_safetensors(path, snap);
     std::cout << "wrote " << path << "\n";
   }
   if (o.stats_path) {
     const std::string path = suffix.empty() ? *o.stats_path : with_suffix(*o.stats_path, suffix);
-    make_parent_folder(path);
+    create_parent_folder(path);
     write_stats_json(path, snap);
     std::cout << "wrote " << path << "\n";
   }

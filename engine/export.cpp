@@ -186,13 +186,19 @@ void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
   write_text_file(path, csv);
 }
 
-namespace {
-
 void create_folder(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw FileError("cannot create folder " + dir + ": " + ec.message());
+  if (ec) throw FileError("cannot create the folder " + dir + ": " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec)) throw FileError("cannot create the folder " + dir + ": a file has that name");
 }
+
+void create_parent_folder(const std::string& file) {
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  if (!parent.empty()) create_folder(parent.string());
+}
+
+namespace {
 
 std::string map_png_path(const std::string& dir, int64_t layer, int64_t head, MapKind kind) {
   return dir + "/layer" + std::to_string(layer) + "_head" + std::to_string(head) + "_" + map_kind_name(kind) + ".png";

@@ -17,6 +17,11 @@ namespace diffscope {
 // ("rows A:B keys C:D pool N") and the last two dimensions are the window's.
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
 
+// Creates `dir` and its parents (nothing when it exists); FileError naming the folder and why when it cannot, or when
+// the path is a file. create_parent_folder does it for the folder a file will be written into.
+void create_folder(const std::string& dir);
+void create_parent_folder(const std::string& file);
+
 // The model description, tokens (text, byte span) and per layer/head every statistic (REFERENCE.md names), with
 // lambda and lambda_init per layer. Indented JSON text.
 std::string stats_json(const AttentionSnapshot& snapshot);

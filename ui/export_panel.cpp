@@ -7,6 +7,7 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include "errors.h"
 #include "export.h"
 #include "figure_export.h"
 #include "heatmap_png.h"
@@ -45,13 +46,13 @@ std::string export_dir(const UiState& state) {
 }
 
 bool ensure_dir(const std::string& dir, std::string* message) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir, ec)) {
-    *message = "cannot create the folder " + dir + (ec ? ": " + ec.message() : "");
+  try {
+    create_folder(dir);
+    return true;
+  } catch (const FileError& e) {
+    *message = e.what();
     return false;
   }
-  return true;
 }
 
 // The focused map with the colours it is drawn with; false (and the reason in *message) when there is none.
