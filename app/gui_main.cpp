@@ -389,6 +389,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& [slot, dir] : actions.loads) load_slot(*slots, state, slot, dir);
     if (actions.run) slots->submit(*actions.run);
+    for (int slot : actions.cancel_loads) slots->cancel_load(slot);
+    if (actions.cancel_run) slots->cancel_run();
 
     // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
     // (textures settle), then save the back buffer of this frame.

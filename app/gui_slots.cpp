@@ -14,6 +14,8 @@ class WorkerSlots : public SlotProvider {
   explicit WorkerSlots(std::function<void()> wake_ui) : worker_(load_torch_slot_model, std::move(wake_ui)) {}
   void load(int slot, const std::string& dir) override { worker_.load(slot, dir); }
   void submit(const RunRequest& request) override { worker_.submit(request); }
+  void cancel_load(int slot) override { worker_.cancel_load(slot); }
+  void cancel_run() override { worker_.cancel_run(); }
   SlotState state(int slot) const override { return worker_.state(slot); }
   bool idle() const override { return worker_.idle(); }
   std::future<WindowResult> request_window(const WindowRequest& request) override {

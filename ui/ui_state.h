@@ -27,6 +27,8 @@ constexpr int kSlotStandard = 1;  // slot "B": the standard Transformer
 struct UiActions {
   std::vector<std::pair<int, std::string>> loads;   // (slot, model folder; empty = unload)
   std::optional<RunRequest> run;                    // submit this prompt
+  std::vector<int> cancel_loads;                    // the user's Cancel of these slots' loads
+  bool cancel_run = false;                          // the user's Cancel of the run or generation in progress
   std::optional<std::string> window_screenshot;     // save the window to this PNG after the frame is drawn
   bool redraw = false;                              // draw another frame soon (hover mirroring, animations)
   double wake_in = -1;                              // seconds until a frame is due without input (-1: none)
