@@ -1,6 +1,7 @@
 // Slot providers: the inference worker and demo snapshots. Main thread.
 #include "gui_slots.h"
 
+#include "demo_long.h"
 #include "demo_snapshot.h"
 #include "demo_store.h"
 #include "torch_slot_model.h"
@@ -53,6 +54,10 @@ DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overvie
 
 void DemoSlots::load(int, const std::string&) {}
 
+// Above this many tokens, --demo-overviews uses ui/demo_long.h (dense demo maps of 4 layers would need 4 x 4 x 3 maps
+// of T^2 floats: 800 MiB at 4096 tokens).
+constexpr int64_t kLongDemoTokens = 1024;
+
 void DemoSlots::submit(const RunRequest& request) {
   for (int slot = 0; slot < kNumSlots; ++slot) {
     ui::DemoSpec spec;
@@ -62,8 +67,10 @@ void DemoSlots::submit(const RunRequest& request) {
     spec.seed = static_cast<uint32_t>(7 + slot);
     if (tokens_ > 0) spec.tokens = tokens_;
     else spec.text = request.text;
-    auto snapshot = std::make_shared<AttentionSnapshot>(ui::make_demo_snapshot(spec));
-    if (overviews_only_) ui::make_overview_only(*snapshot);
+    // Long prompts: maps as formulas (no dense map is ever made); shorter ones: dense demo maps cut into a store.
+    auto snapshot = std::make_shared<AttentionSnapshot>(
+        overviews_only_ && spec.tokens > kLongDemoTokens ? ui::make_long_demo_snapshot(spec) : ui::make_demo_snapshot(spec));
+    if (overviews_only_ && spec.tokens <= kLongDemoTokens) ui::make_overview_only(*snapshot);
     snapshot->model.name = slot == 0 ? "demo-diff" : "demo-standard";
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.snapshot = snapshot;
