@@ -254,11 +254,11 @@ AttentionSnapshot make_long_demo_snapshot(const DemoSpec& spec) {
     lambdas.push_back(lambda);
     for (int h = 0; h < spec.heads; ++h) {
       LongDemoHead p;
-      p.alpha = 0.6 + 1.0 * unit(rng);
+      p.alpha = 0.9 + 0.9 * unit(rng);
       p.period = unit(rng) < 0.3 ? 0 : 5 + static_cast<int64_t>(40 * unit(rng));
       p.bump = 1.0 + 3.0 * unit(rng);
-      p.sink = 10.0 + 30.0 * unit(rng);
-      p.spike = diff || h % 2 == 0 ? 100.0 + 200.0 * unit(rng) : 0.0;
+      p.sink = 3.0 + 7.0 * unit(rng);
+      p.spike = diff || h % 2 == 0 ? 10.0 + 30.0 * unit(rng) : 0.0;
       p.sink2 = p.sink + p.spike + 5.0 + 20.0 * unit(rng);  // >= sink + spike: see demo_long.h
       p.lambda = diff ? lambda : 0.0;
       heads[static_cast<size_t>(l)].emplace_back(p, T, diff);

@@ -182,7 +182,8 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   return true;
 }
 
-bool export_all_maps(const UiState& state, const std::string& dir_asked, std::string* message) {
+bool export_all_maps(const UiState& state, const std::string& dir_asked, std::string* message,
+                     MapPngJob* background) {
   if (const std::optional<std::string> refusal = export_refusal(state)) {
     *message = *refusal;
     return false;
@@ -190,33 +191,70 @@ bool export_all_maps(const UiState& state, const std::string& dir_asked, std::st
   // A new folder per export (maps, maps_2, ...): an earlier export's files are never overwritten or mixed with these.
   const std::string dir = unique_path(dir_asked);
   int written = 0;
+  std::vector<MapPngJob::Item> streamed;  // long prompts' maps, from their stores
+  int64_t streamed_pool = 1;
   for (int slot : {kSlotDiff, kSlotStandard}) {
     const AttentionSnapshot* s = slot_snapshot(state, slot);
     if (s == nullptr) continue;
     const std::string sub = dir + "/" + slot_letter(slot) + "_" + (s->model.name.empty() ? "model" : s->model.name);
     if (!ensure_dir(sub, message)) return false;
+    const bool long_prompt = s->store && !s->layers.empty() && s->layers.front().maps(map_kinds_of(s->model).front()).empty();
     try {
       PngSelection sel;
       sel.hide_sink = state.settings.display.hide_sink;
-      written += static_cast<int>(write_map_pngs(sub, *s, sel).size());
-      write_maps_safetensors(sub + "/maps.safetensors", *s);
+      if (long_prompt) {
+        const int64_t T = static_cast<int64_t>(s->tokens.size());
+        MapWindow shape;
+        shape.pool = (T + kAllMapsSide - 1) / kAllMapsSide;
+        streamed_pool = std::max(streamed_pool, shape.pool);
+        std::vector<HeadRef> heads;
+        for (int l = 0; l < s->model.num_layers; ++l)
+          for (int h = 0; h < s->model.num_heads; ++h) heads.push_back({l, h});
+        const DisplaySettings display = state.settings.display;
+        for (MapPngTask& task : map_png_tasks(sub, s->model, heads, shape, sel)) {
+          task.options.colormap = colormap_for(task.options.signed_map, display);  // as the views draw them
+          task.options.shade_masked = display.shade_masked;
+          task.options.adjust_scale = [display](const ColorScale& fitted) { return display_scale(fitted, display); };
+          streamed.push_back({s->store, std::move(task)});
+        }
+      } else {
+        written += static_cast<int>(write_map_pngs(sub, *s, sel).size());
+        write_maps_safetensors(sub + "/maps.safetensors", *s);
+      }
     } catch (const std::exception& e) {
       *message = e.what();
       return false;
     }
   }
-  if (written == 0) {
-    const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
-    const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
-    const bool long_prompt = (a && a->store) || (b && b->store);
-    *message = long_prompt
-                   ? "this prompt is long, so its maps are kept as windows, not whole maps: export the focused map with "
-                     "Map PNG (streamed at one pixel per token), or every map with diffscope-cli run --png DIR "
-                     "(--layers/--heads choose maps, --pool N pools them)"
-                   : "no maps to export: run a prompt first";
+  if (written == 0 && streamed.empty()) {
+    *message = "no maps to export: run a prompt first";
     return false;
   }
-  *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;
+  std::string dense_note = written > 0 ? "wrote " + std::to_string(written) + " PNGs and maps.safetensors under " + dir
+                                       : std::string();
+  if (streamed.empty()) {
+    *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;
+    return true;
+  }
+  const std::string what = " under " + dir + " (long prompt: " + std::to_string(streamed_pool) + " x " +
+                           std::to_string(streamed_pool) + " tokens per pixel, max |value|; no maps.safetensors: " +
+                           "diffscope-cli run --maps with --rows/--cols writes windows)";
+  if (background) {
+    if (!background->start(std::move(streamed), what, message)) return false;
+    if (!dense_note.empty()) *message = dense_note + "; " + *message;
+    return true;
+  }
+  size_t done = 0;
+  try {
+    for (const MapPngJob::Item& item : streamed) {
+      write_map_png_task(*item.store, item.task);
+      ++done;
+    }
+  } catch (const std::exception& e) {
+    *message = "after " + std::to_string(done) + " of " + std::to_string(streamed.size()) + " PNGs: " + e.what();
+    return false;
+  }
+  *message = (dense_note.empty() ? std::string() : dense_note + "; ") + "wrote " + std::to_string(done) + " PNGs" + what;
   return true;
 }
 
@@ -270,7 +308,7 @@ void draw_export_panel(UiState& state, UiActions& actions) {
                       "band by band in the background).");
   }
   if (map_png_job.running()) {
-    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting map");
+    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting");
     ImGui::SameLine();
     if (ImGui::SmallButton("Cancel")) map_png_job.cancel();
   }
@@ -298,9 +336,12 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   ImGui::SameLine();
   if (ImGui::Button("All maps")) {
     clicked = true;
-    ok = export_all_maps(state, dir + "/maps", &message);
+    ok = export_all_maps(state, dir + "/maps", &message, &map_png_job);
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every map of both models as PNGs, plus maps.safetensors.");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Every map of both models as PNGs, plus maps.safetensors (a long prompt's maps: pooled to at "
+                      "most %lld pixels a side, written in the background).", static_cast<long long>(kAllMapsSide));
+  }
   ImGui::SameLine();
   if (ImGui::Button("Stats JSON")) {
     clicked = true;

@@ -23,7 +23,13 @@ bool export_map_png(const UiState& state, const FocusedMap& focus, const std::st
                     MapPngJob* background = nullptr);
 bool export_figure_png(const UiState& state, const FocusedMap& focus, const std::string& path, int cell_pixels,
                        std::string* message);
-bool export_all_maps(const UiState& state, const std::string& dir, std::string* message);
+// All maps: every map of both slots as PNGs (plus maps.safetensors of the dense ones). A long prompt's maps are
+// streamed from its store at most kAllMapsSide pixels a side (each pixel the max |value| of its tokens, sign kept),
+// on `background` or before returning; their safetensors would be T x T per map and are not written (the message
+// says how to get windows of them).
+constexpr int64_t kAllMapsSide = 1024;
+bool export_all_maps(const UiState& state, const std::string& dir, std::string* message,
+                     MapPngJob* background = nullptr);
 bool export_stats(const UiState& state, const std::string& dir, bool json, std::string* message);
 
 }  // namespace diffscope::ui
