@@ -1,6 +1,8 @@
 // Export panel and export actions. Main (UI) thread.
 #include "export_panel.h"
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 
@@ -154,8 +156,97 @@ bool export_map_png(const UiState& state, const FocusedMap& f, const std::string
   return true;
 }
 
+namespace {
+
+std::string figure_title(const AttentionSnapshot& s, const FocusedMap& f) {
+  const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
+  return (s.model.name.empty() ? slot_letter(f.request.slot) : s.model.name) + " (" + s.model.model_type +
+         ")   layer " + std::to_string(f.request.layer) + "   " + head + "   " + variant_title(f.request.variant) +
+         (f.request.row_normalize ? "   rows normalized" : "");
+}
+
+// The part of a T x T map that the shared view shows (the maps of a layout are square, so any square widget gives the
+// same cells), clipped to the map and to the causal part (keys after the last row are all masked).
+MapWindow visible_window(const UiState& state, int64_t T) {
+  const MapViewport v = state.view.initialized && state.view_tokens == T ? state.view : fit_viewport(T, T);
+  const CellRect r = visible_cells(v, T, T, 1000, 1000);
+  MapWindow w;
+  w.row_begin = std::clamp<int64_t>(static_cast<int64_t>(std::floor(r.y0)), 0, T - 1);
+  w.row_end = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(r.y1)), w.row_begin + 1, T);
+  w.col_begin = std::clamp<int64_t>(static_cast<int64_t>(std::floor(r.x0)), 0, T - 1);
+  w.col_end = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(r.x1)), w.col_begin + 1, T);
+  w.col_end = std::max(w.col_begin + 1, std::min(w.col_end, w.row_end));
+  return w;
+}
+
+// Axis labels of a pooled window: the tokens themselves at pool 1, else "#first" of each cell.
+std::vector<std::string> axis_labels(const AttentionSnapshot& s, int64_t begin, int64_t end, int64_t pool) {
+  std::vector<std::string> labels;
+  for (int64_t t = begin; t < end; t += pool) {
+    labels.push_back(pool == 1 ? s.tokens[static_cast<size_t>(t)].text : "#" + std::to_string(t));
+  }
+  return labels;
+}
+
+}  // namespace
+
 bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
-                       std::string* message) {
+                       std::string* message, MapPngJob* background) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
+  const AttentionSnapshot* shown = slot_snapshot(state, f.request.slot);
+  if (f.valid && shown != nullptr && shown->store && derive_map(*shown, f.request).empty()) {
+    // A long prompt: the visible part of the focused map, from the store.
+    MapWindow window;
+    MapPngOptions options;
+    if (const std::optional<std::string> reason = streamed_map(state, f, &window, &options)) {
+      *message = *reason;
+      return false;
+    }
+    const MapWindow visible = visible_window(state, static_cast<int64_t>(shown->tokens.size()));
+    window.row_begin = visible.row_begin;
+    window.row_end = visible.row_end;
+    window.col_begin = visible.col_begin;
+    window.col_end = visible.col_end;
+    const int64_t side = std::max(window.row_end - window.row_begin, window.col_end - window.col_begin);
+    window.pool = (side + kFigureMaxCells - 1) / kFigureMaxCells;
+    FigureSpec spec;
+    spec.colormap = options.colormap;
+    spec.cell_pixels = window.pool == 1 ? cell_pixels : std::max(1, std::min(cell_pixels, 4));
+    spec.font_path = state.font_path;
+    spec.title = figure_title(*shown, f) + "   tokens " + std::to_string(window.row_begin) + ".." +
+                 std::to_string(window.row_end - 1) + " x " + std::to_string(window.col_begin) + ".." +
+                 std::to_string(window.col_end - 1) +
+                 (window.pool > 1 ? "   max |value| of " + std::to_string(window.pool) + "x" +
+                                        std::to_string(window.pool) + " tokens per cell"
+                                  : "");
+    spec.row_labels = axis_labels(*shown, window.row_begin, window.row_end, window.pool);
+    spec.col_labels = axis_labels(*shown, window.col_begin, window.col_end, window.pool);
+    const bool hide_sink = options.hide_sink && window.col_begin == 0;
+    const std::shared_ptr<const MapStore> store = shown->store;
+    auto make = [store, window, spec, options, hide_sink, path](const std::function<bool(double)>& progress) mutable {
+      if (progress && !progress(0.0)) return false;
+      const Matrix m = store->window(window);
+      if (progress && !progress(0.9)) return false;
+      spec.map = &m;
+      spec.scale = options.adjust_scale ? options.adjust_scale(auto_scale(m, options.signed_map, hide_sink))
+                                        : auto_scale(m, options.signed_map, hide_sink);
+      std::string error;
+      if (!write_figure_png(path, spec, &error)) throw FileError(error);
+      return true;
+    };
+    if (background) return background->start({MapPngJob::Step{path, make}}, "", message);
+    try {
+      make({});
+    } catch (const std::exception& e) {
+      *message = e.what();
+      return false;
+    }
+    *message = "wrote " + path;
+    return true;
+  }
   MapToExport e;
   if (!map_to_export(state, f, &e, message)) return false;
   const AttentionSnapshot* s = e.snapshot;
@@ -165,10 +256,7 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   spec.scale = e.scale;
   spec.cell_pixels = cell_pixels;
   spec.font_path = state.font_path;
-  const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
-  spec.title = (s->model.name.empty() ? slot_letter(f.request.slot) : s->model.name) + " (" + s->model.model_type +
-               ")   layer " + std::to_string(f.request.layer) + "   " + head + "   " + variant_title(f.request.variant) +
-               (f.request.row_normalize ? "   rows normalized" : "");
+  spec.title = figure_title(*s, f);
   for (const Token& t : s->tokens) {
     spec.row_labels.push_back(t.text);
     spec.col_labels.push_back(t.text);
@@ -322,9 +410,12 @@ void draw_export_panel(UiState& state, UiActions& actions) {
     clicked = true;
     ok = ensure_dir(dir, &message) &&
          export_figure_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + "_figure.png"),
-                           state.settings.figure_scale, &message);
+                           state.settings.figure_scale, &message, &map_png_job);
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Title, token labels on both axes and a colorbar.");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Title, token labels on both axes and a colorbar (a long prompt: the part of the map the view "
+                      "shows; zoom in for token labels).");
+  }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-1);
   ImGui::SliderInt("##scale", &state.settings.figure_scale, 1, 32, "%d px/cell");

@@ -22,6 +22,17 @@ bool MapPngJob::start(std::shared_ptr<const MapStore> store, const MapWindow& wi
 }
 
 bool MapPngJob::start(std::vector<Item> items, const std::string& what, std::string* message) {
+  std::vector<Step> steps;
+  for (Item& item : items) {
+    steps.push_back({item.task.path, [store = std::move(item.store), task = std::move(item.task)](
+                                         const std::function<bool(double)>& progress) {
+                       return write_map_png_task(*store, task, progress);
+                     }});
+  }
+  return start(std::move(steps), what, message);
+}
+
+bool MapPngJob::start(std::vector<Step> items, const std::string& what, std::string* message) {
   if (running_) {
     *message = "an export is still running (" + path_ + "): wait for it or cancel it";
     return false;
@@ -33,7 +44,7 @@ bool MapPngJob::start(std::vector<Item> items, const std::string& what, std::str
   join();  // the previous export's thread has finished its work
   cancel_ = false;
   progress_ = 0;
-  path_ = items.size() == 1 ? items.front().task.path : std::to_string(items.size()) + " maps" + what;
+  path_ = items.size() == 1 ? items.front().path : std::to_string(items.size()) + " maps" + what;
   running_ = true;
   thread_ = std::thread([this, items = std::move(items), what] {
     std::pair<bool, std::string> result;
@@ -42,7 +53,7 @@ bool MapPngJob::start(std::vector<Item> items, const std::string& what, std::str
     try {
       // A file that was finished counts, even when Cancel came while it was being closed.
       while (done < items.size() && !cancel_) {
-        const bool finished = write_map_png_task(*items[done].store, items[done].task, [&](double fraction) {
+        const bool finished = items[done].run([&](double fraction) {
           progress_ = (static_cast<double>(done) + fraction) / n;
           return !cancel_;
         });
@@ -50,10 +61,10 @@ bool MapPngJob::start(std::vector<Item> items, const std::string& what, std::str
         ++done;
       }
       if (done == items.size()) {
-        result = {true, items.size() == 1 ? "wrote " + items.front().task.path
+        result = {true, items.size() == 1 ? "wrote " + items.front().path
                                           : "wrote " + std::to_string(done) + " PNGs" + what};
       } else if (items.size() == 1) {
-        result = {false, "export cancelled: " + items.front().task.path + " was not written"};
+        result = {false, "export cancelled: " + items.front().path + " was not written"};
       } else {
         result = {false, "export cancelled after " + std::to_string(done) + " of " + std::to_string(items.size()) +
                              " PNGs" + what};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,13 @@ class MapPngJob {
   };
   // Starts writing `items` one after the other; the result then says "wrote N PNGs" + `what` (e.g. " under DIR").
   bool start(std::vector<Item> items, const std::string& what, std::string* message);
+  // Any file made in steps: `run` reports its progress (0..1) through the callback and stops when it returns false
+  // (then returns false, leaving no file); throws with a message on failure.
+  struct Step {
+    std::string path;
+    std::function<bool(const std::function<bool(double)>& progress)> run;
+  };
+  bool start(std::vector<Step> steps, const std::string& what, std::string* message);
   bool running() const { return running_; }
   double progress() const { return progress_; }  // 0..1 over all the files
   const std::string& path() const { return path_; }

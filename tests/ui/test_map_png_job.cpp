@@ -143,7 +143,7 @@ TEST_CASE("a batch of map exports writes its files in order, reports the count, 
   CHECK(std::filesystem::exists(dir / "m0.png"));
   CHECK_FALSE(std::filesystem::exists(dir / "m1.png"));
   CHECK_FALSE(std::filesystem::exists(dir / "m2.png"));
-  CHECK_FALSE(job.start({}, "", &message));
+  CHECK_FALSE(job.start(std::vector<MapPngJob::Item>{}, "", &message));
   CHECK(message == "nothing to export");
   std::filesystem::remove_all(dir);
 }
