@@ -148,6 +148,9 @@ class LongDemoStore : public MapStore {
     if (w.layer < 0 || w.layer >= static_cast<int>(heads_.size())) throw std::invalid_argument("no such layer");
     if ((w.kind == MapKind::Standard) == diff_) throw std::invalid_argument("this model has no such map");
     const auto& layer = heads_[static_cast<size_t>(w.layer)];
+    if (w.head == kMeanOfHeads) {
+      throw std::invalid_argument("the long demo pools single heads only: its mean of heads would need every entry");
+    }
     if (w.head < 0 || w.head >= static_cast<int>(layer.size())) throw std::invalid_argument("no such head");
     const int64_t r1 = w.row_end < 0 ? tokens_ : w.row_end, c1 = w.col_end < 0 ? tokens_ : w.col_end;
     if (w.row_begin < 0 || w.col_begin < 0 || r1 > tokens_ || c1 > tokens_ || r1 <= w.row_begin ||

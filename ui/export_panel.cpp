@@ -93,9 +93,10 @@ std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& 
   if (!f.valid || s == nullptr) return "no map to export: run a prompt first";
   if (!s->store) return "the focused map is not in the current result";
   const MapRequest& r = f.request;
-  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.head < 0 || r.row_normalize) {
+  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.row_normalize) {
     return "this prompt is long, so its maps are kept only as windows: the map PNG can export A1, A2, D or A of one "
-           "head without row normalization (lambda * A2, head means, rollout and normalized rows need whole maps)";
+           "head or their mean of heads, without row normalization (lambda * A2, rollout and normalized rows need "
+           "whole maps)";
   }
   window->layer = r.layer;
   window->head = r.head;
