@@ -44,7 +44,10 @@ struct LinearWeights {
 };
 
 struct LayerWeights {
-  at::Tensor input_norm, post_attention_norm;  // (hidden)
+  // Llama-like: input_norm before attention, post_attention_norm before the MLP. OLMo 2 (post_norms):
+  // post_attention_norm on attention's output, post_feedforward_norm on the MLP's; input_norm undefined.
+  at::Tensor input_norm, post_attention_norm, post_feedforward_norm;  // (hidden)
+  at::Tensor q_norm, k_norm;  // Qwen3: (head_dim); OLMo 2: (H * head_dim), (KV * head_dim)
   LinearWeights q, k, v, o, gate, up, down;
   at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff V1 only
   LinearWeights lambda_proj;                              // (H/2, hidden), no bias, Diff V2 only
@@ -185,9 +188,12 @@ const char* dtype_label(at::ScalarType t) {
 }
 
 // HF LlamaRMSNorm: normalize in float32, cast back, then scale (weight may be undefined: DiffLlama's head norm).
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+// With weight_first (Olmo2RMSNorm): scale in float32, then cast back.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, bool weight_first = false) {
   at::Tensor xf = x.to(at::kFloat);
-  at::Tensor normed = (xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps)).to(x.scalar_type());
+  at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  if (weight_first && weight.defined()) return (weight * normed).to(x.scalar_type());
+  normed = normed.to(x.scalar_type());
   return weight.defined() ? weight * normed : normed;
 }
 
@@ -255,12 +261,18 @@ struct Model::Impl {
     for (int i = 0; i < c.num_layers; ++i) {
       const std::string p = "model.layers." + std::to_string(i);
       LayerWeights w;
-      w.input_norm = get(p + ".input_layernorm.weight", {hidden});
+      if (!c.post_norms) w.input_norm = get(p + ".input_layernorm.weight", {hidden});
       w.post_attention_norm = get(p + ".post_attention_layernorm.weight", {hidden});
-      w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.attention_bias);
-      w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.attention_bias);
-      w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.attention_bias);
-      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.attention_bias, o_why);
+      if (c.post_norms) w.post_feedforward_norm = get(p + ".post_feedforward_layernorm.weight", {hidden});
+      if (c.qk_norm != QkNorm::None) {
+        const bool per_head = c.qk_norm == QkNorm::PerHead;
+        w.q_norm = get(p + ".self_attn.q_norm.weight", {per_head ? d : H * d});
+        w.k_norm = get(p + ".self_attn.k_norm.weight", {per_head ? d : KV * d});
+      }
+      w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.qkv_bias);
+      w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.qkv_bias);
+      w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.qkv_bias);
+      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.o_bias, o_why);
       w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
       w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
       w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
@@ -454,10 +466,21 @@ struct Model::Impl {
     const int64_t groups = H / KV, half = H / 2;
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
     stage.emplace("forward: norm, projections, RoPE, lambda", device);
-    at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
-    at::Tensor q = w.q(h).view({T, H, d}).transpose(0, 1);   // (H, T, d)
-    at::Tensor k = w.k(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    const double eps = config.rms_norm_eps;
+    const bool weight_first = config.norm_weight_first;
+    at::Tensor h = config.post_norms ? x : rms_norm(x, w.input_norm, eps);
+    at::Tensor q_proj = w.q(h), k_proj = w.k(h);
+    if (config.qk_norm == QkNorm::WholeProjection) {  // OLMo 2: over every head at once, before the reshape
+      q_proj = rms_norm(q_proj, w.q_norm, eps, weight_first);
+      k_proj = rms_norm(k_proj, w.k_norm, eps, weight_first);
+    }
+    at::Tensor q = q_proj.view({T, H, d}).transpose(0, 1);   // (H, T, d)
+    at::Tensor k = k_proj.view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    if (config.qk_norm == QkNorm::PerHead) {  // Qwen3: each head's vector over head_dim, before RoPE
+      q = rms_norm(q, w.q_norm, eps);
+      k = rms_norm(k, w.k_norm, eps);
+    }
     q = (q * cos + rotate_half(q) * sin).contiguous();
     k = (k * cos + rotate_half(k) * sin).contiguous();
     if (cache) {
@@ -517,9 +540,15 @@ struct Model::Impl {
       stage.reset();
     }
     stage.emplace("forward: output projection and MLP", device);
-    at::Tensor y = x + w.o(attn_out);
-    at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
-    at::Tensor result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    at::Tensor y, result;
+    if (config.post_norms) {  // OLMo 2: norms on the sublayers' outputs, before the residual adds
+      y = x + rms_norm(w.o(attn_out), w.post_attention_norm, eps, weight_first);
+      result = y + rms_norm(w.down(at::silu(w.gate(y)) * w.up(y)), w.post_feedforward_norm, eps, weight_first);
+    } else {
+      y = x + w.o(attn_out);
+      at::Tensor h2 = rms_norm(y, w.post_attention_norm, eps);
+      result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    }
     stage.emplace("statistics: hidden-state outliers", device);
     if (request.statistics && whole_prompt) {
       const at::Tensor figures = deferred.to_host(outlier_order_statistics(result.abs(), 0));
@@ -533,10 +562,14 @@ struct Model::Impl {
     const ModelConfig& c = config;
     const int64_t T = static_cast<int64_t>(tokens.size());
     if (T == 0) throw InputError("the prompt is empty: type some text");
-    if (T > c.max_positions) {
+    if (T > info.max_positions) {
+      const bool window = info.max_positions < c.max_positions;
       throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
-                         std::to_string(c.max_positions) + " (max_position_embeddings): shorten it (the CLI's "
-                       "--truncate keeps the first tokens)");
+                       std::to_string(info.max_positions) +
+                       (window ? " (its sliding_window: longer prompts need sliding-window attention, which DiffScope "
+                                 "does not compute yet)"
+                               : " (max_position_embeddings)") +
+                       ": shorten it (the CLI's --truncate keeps the first tokens)");
     }
     std::vector<int64_t> ids(static_cast<size_t>(T));
     for (int64_t i = 0; i < T; ++i) {
@@ -636,7 +669,7 @@ struct Model::Impl {
   }
 
   at::Tensor logits(const at::Tensor& x) const {
-    return at::linear(rms_norm(x, final_norm, config.rms_norm_eps), lm_head);  // (T, V)
+    return at::linear(rms_norm(x, final_norm, config.rms_norm_eps, config.norm_weight_first), lm_head);  // (T, V)
   }
 };
 
@@ -682,7 +715,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.hidden_size = c.hidden_size;
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
-  info.max_positions = c.max_positions;
+  // Mistral's sliding window: prompts up to it are exact (the window masks nothing there); longer ones are refused.
+  info.max_positions = c.sliding_window > 0 ? std::min(c.max_positions, c.sliding_window) : c.max_positions;
   info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
   info.rms_norm_eps = c.rms_norm_eps;
@@ -699,7 +733,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   int64_t params = impl->embed.numel() + impl->final_norm.numel();
   if (!c.tie_word_embeddings) params += impl->lm_head.numel();
   for (const LayerWeights& w : impl->layers) {
-    for (const at::Tensor* t : {&w.input_norm, &w.post_attention_norm, &w.q.weight, &w.q.bias, &w.k.weight,
+    for (const at::Tensor* t : {&w.input_norm, &w.post_attention_norm, &w.post_feedforward_norm, &w.q_norm, &w.k_norm, &w.q.weight, &w.q.bias, &w.k.weight,
                                 &w.k.bias, &w.v.weight, &w.v.bias, &w.o.weight, &w.o.bias, &w.gate.weight,
                                 &w.gate.bias, &w.up.weight, &w.up.bias, &w.down.weight, &w.down.bias, &w.lambda_q1,
                                 &w.lambda_k1, &w.lambda_q2, &w.lambda_k2, &w.lambda_proj.weight}) {
@@ -835,7 +869,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   std::mt19937_64 rng(options.seed);
   const std::vector<int64_t>& stop_ids = options.stop_ids ? *options.stop_ids : m.info.eos_token_ids;
   int64_t position = static_cast<int64_t>(ids.size());
-  for (int step = 0; step < options.max_new_tokens && position < m.config.max_positions; ++step) {
+  for (int step = 0; step < options.max_new_tokens && position < m.info.max_positions; ++step) {
     const int64_t next = pick_next(last, options, rng);
     GenerationStep s;
     s.id = next;

@@ -12,7 +12,10 @@
 #include "json_limits.h"
 
 namespace diffscope {
+
 namespace {
+
+constexpr const char* kSupportedTypes = "\"llama\", \"diffllama\", \"qwen2\", \"qwen3\", \"mistral\" and \"olmo2\"";
 
 using nlohmann::json;
 
@@ -145,6 +148,43 @@ void read_diff_variant(const ConfigReader& r, ModelConfig& c) {
   }
 }
 
+// The switches of the standard families beside Llama (transformers 5.17's modeling files): which projections have
+// biases, q/k norms, OLMo 2's norm placement, and sliding windows (refused where they would change a prompt's maps).
+void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
+  c.qkv_bias = c.attention_bias;
+  c.o_bias = c.attention_bias;
+  if (c.model_type == "qwen2") {  // Qwen2Attention: q/k/v always with a bias, o_proj never
+    c.qkv_bias = true;
+    c.o_bias = false;
+  }
+  if (c.model_type == "qwen3") c.qk_norm = QkNorm::PerHead;
+  if (c.model_type == "olmo2") {
+    c.qk_norm = QkNorm::WholeProjection;
+    c.post_norms = true;
+    c.norm_weight_first = true;
+  }
+  if (c.mlp_bias && c.model_type != "llama") r.fail("mlp_bias is only read for llama; " + c.model_type + " has none");
+  // Qwen 2 / 3 switch sliding windows on with use_sliding_window (for the layers from max_window_layers on); the
+  // engine's statistics kernels compute full causal attention only.
+  if ((c.model_type == "qwen2" || c.model_type == "qwen3") && r.boolean("use_sliding_window", false)) {
+    r.fail("use_sliding_window is true: sliding-window attention is not implemented for " + c.model_type +
+           " (the maps would not be the model's); set it to false only if the checkpoint was trained without it");
+  }
+  if (c.model_type == "mistral") {
+    auto w = j.find("sliding_window");
+    if (w != j.end() && !w->is_null()) c.sliding_window = r.positive("sliding_window", int64_t{1} << 31);
+  }
+  auto types = j.find("layer_types");
+  if (types != j.end() && types->is_array()) {
+    for (const json& t : *types) {
+      if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral") {
+        r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
+               c.model_type);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
@@ -195,13 +235,20 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   // Bounds far above any real model, below where products of dimensions could overflow.
   constexpr int64_t kMaxWidth = int64_t{1} << 20, kMaxCount = int64_t{1} << 16, kMaxVocab = int64_t{1} << 31;
   c.model_type = r.string("model_type", "");
-  if (c.model_type.empty()) r.fail("required field \"model_type\" is missing (expected \"llama\" or \"diffllama\")");
-  if (c.model_type == "llama") {
-    c.kind = AttentionKind::Standard;
-  } else if (c.model_type == "diffllama") {
+  if (c.model_type.empty()) {
+    r.fail("required field \"model_type\" is missing (expected one of " + std::string(kSupportedTypes) + ")");
+  }
+  if (c.model_type == "diffllama") {
     c.kind = AttentionKind::Differential;
+  } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
+             c.model_type == "mistral" || c.model_type == "olmo2") {
+    c.kind = AttentionKind::Standard;
+  } else if (c.model_type == "qwen3_moe" || c.model_type == "qwen2_moe" || c.model_type == "mixtral") {
+    r.fail("model_type \"" + c.model_type + "\" is a mixture of experts, which DiffScope does not run (its dense "
+           "relatives " + std::string(kSupportedTypes) + " it does)");
   } else {
-    r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads \"llama\" and \"diffllama\" checkpoints");
+    r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads " + std::string(kSupportedTypes) +
+           " checkpoints");
   }
   std::string act = r.string("hidden_act", "silu");
   if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
@@ -219,6 +266,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
   c.attention_bias = r.boolean("attention_bias", false);
   c.mlp_bias = r.boolean("mlp_bias", false);
+  read_family(r, j, c);
 
   if (c.hidden_size % c.num_heads != 0 && !j.contains("head_dim")) {
     r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads " +

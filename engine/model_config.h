@@ -1,5 +1,6 @@
-// Reads a HF config.json (model_type llama / diffllama) into the few numbers the engine needs, and computes the RoPE
-// inverse frequencies it implies. Plain C++; any thread.
+// Reads a HF config.json (model_type llama / diffllama, and the Llama-like standard families qwen2, qwen3, mistral,
+// olmo2) into the few numbers and switches the engine needs, and computes the RoPE inverse frequencies it implies.
+// Plain C++; any thread.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,12 @@ struct Llama3RopeScaling {
   int64_t original_max_positions = 8192;  // original_max_position_embeddings
 };
 
+// Where a family normalizes queries and keys (RMSNorm with a weight): Qwen3 per head over head_dim after the
+// projection's reshape; OLMo 2 over the whole projection (H * head_dim, KV * head_dim) before it.
+enum class QkNorm { None, PerHead, WholeProjection };
+
 struct ModelConfig {
-  std::string model_type;  // "llama" or "diffllama"
+  std::string model_type;  // "llama", "diffllama", "qwen2", "qwen3", "mistral" or "olmo2"
   AttentionKind kind = AttentionKind::Standard;
   DiffVariant diff_variant = DiffVariant::V1;  // meaningful only when kind == Differential
   int hidden_size = 0;
@@ -39,8 +44,19 @@ struct ModelConfig {
   std::string rope_type = "default";  // "default" or "llama3"; every other type is refused at parse time
   Llama3RopeScaling llama3_rope;      // used when rope_type == "llama3"
   bool tie_word_embeddings = false;
-  bool attention_bias = false;
+  bool attention_bias = false;  // config.json's field (llama, qwen3, olmo2: every attention projection)
   bool mlp_bias = false;
+  bool qkv_bias = false;        // q_proj, k_proj, v_proj have a bias (qwen2 always; else attention_bias)
+  bool o_bias = false;          // o_proj has a bias (attention_bias; never for qwen2)
+  QkNorm qk_norm = QkNorm::None;
+  // OLMo 2: no norm before attention or the MLP; their outputs are normalized (post_attention_layernorm,
+  // post_feedforward_layernorm) before the residual add; and its RMSNorm scales by the weight before casting back to
+  // the compute dtype (Llama's casts first).
+  bool post_norms = false;
+  bool norm_weight_first = false;
+  // Mistral's sliding_window (0: none): a query sees only the keys less than this many positions back. The engine
+  // runs prompts no longer than it (where the window changes nothing) and refuses longer ones, saying so.
+  int64_t sliding_window = 0;
 };
 
 // Reads `dir`/config.json. Throws FileError (missing, unreadable, not JSON) or CheckpointError (a field missing,
