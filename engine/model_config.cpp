@@ -15,7 +15,8 @@ namespace diffscope {
 
 namespace {
 
-constexpr const char* kSupportedTypes = "\"llama\", \"diffllama\", \"qwen2\", \"qwen3\", \"mistral\" and \"olmo2\"";
+constexpr const char* kSupportedTypes =
+    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\" and \"olmo2\"";
 
 using nlohmann::json;
 
@@ -185,6 +186,47 @@ void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
   }
 }
 
+// GPT-2 (transformers' GPT2Config names: n_embd, n_head, n_layer, n_positions, n_inner, layer_norm_epsilon,
+// activation_function). Every projection and norm has a bias; the LM head is the token embedding.
+void read_gpt2(const ConfigReader& r, ModelConfig& c, int64_t max_width, int64_t max_count, int64_t max_vocab) {
+  c.architecture = Architecture::Gpt2;
+  c.kind = AttentionKind::Standard;
+  c.hidden_size = static_cast<int>(r.positive("n_embd", max_width));
+  c.num_heads = static_cast<int>(r.positive("n_head", max_count));
+  c.num_kv_heads = c.num_heads;
+  c.num_layers = static_cast<int>(r.positive("n_layer", max_count));
+  c.vocab_size = r.positive("vocab_size", max_vocab);
+  c.max_positions = r.positive("n_positions", max_vocab);
+  const int64_t four_wide = int64_t{4} * c.hidden_size;
+  c.intermediate_size = static_cast<int>(r.positive("n_inner", max_width * 4, &four_wide));
+  c.rms_norm_eps = r.number("layer_norm_epsilon", 1e-5);
+  if (!(c.rms_norm_eps > 0) || c.rms_norm_eps > 1) r.fail("layer_norm_epsilon must be in (0, 1]");
+  if (c.hidden_size % c.num_heads != 0) {
+    r.fail("n_embd " + std::to_string(c.hidden_size) + " is not divisible by n_head " + std::to_string(c.num_heads));
+  }
+  c.head_dim = c.hidden_size / c.num_heads;
+  const std::string act = r.string("activation_function", "gelu_new");
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh") {
+    c.gelu_tanh = true;
+  } else if (act == "gelu") {
+    c.gelu_tanh = false;
+  } else {
+    r.fail("activation_function \"" + act + "\" is not supported for gpt2 (\"gelu_new\", \"gelu_pytorch_tanh\" and "
+           "\"gelu\" are)");
+  }
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  if (!c.tie_word_embeddings) r.fail("tie_word_embeddings false: GPT-2's LM head is its token embedding");
+  if (!r.boolean("scale_attn_weights", true)) {
+    r.fail("scale_attn_weights false is not implemented (scores are divided by sqrt(head_dim))");
+  }
+  if (r.boolean("scale_attn_by_inverse_layer_idx", false)) {
+    r.fail("scale_attn_by_inverse_layer_idx is not implemented (it divides each layer's scores by its depth)");
+  }
+  // reorder_and_upcast_attn computes the scores in float32: the same values up to the compute dtype's rounding, which
+  // an f32 run does not have.
+  c.qkv_bias = c.o_bias = c.attention_bias = c.mlp_bias = true;
+}
+
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
@@ -237,6 +279,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.model_type = r.string("model_type", "");
   if (c.model_type.empty()) {
     r.fail("required field \"model_type\" is missing (expected one of " + std::string(kSupportedTypes) + ")");
+  }
+  if (c.model_type == "gpt2") {
+    read_gpt2(r, c, kMaxWidth, kMaxCount, kMaxVocab);
+    return c;
   }
   if (c.model_type == "diffllama") {
     c.kind = AttentionKind::Differential;

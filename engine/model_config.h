@@ -23,12 +23,18 @@ struct Llama3RopeScaling {
   int64_t original_max_positions = 8192;  // original_max_position_embeddings
 };
 
+// GPT-2's architecture beside the Llama-like one: learned position embeddings instead of RoPE, LayerNorm with a bias
+// instead of RMSNorm, a GELU MLP (c_fc, c_proj) instead of the gated SiLU one, and Conv1D weights stored [in, out].
+enum class Architecture { LlamaLike, Gpt2 };
+
 // Where a family normalizes queries and keys (RMSNorm with a weight): Qwen3 per head over head_dim after the
 // projection's reshape; OLMo 2 over the whole projection (H * head_dim, KV * head_dim) before it.
 enum class QkNorm { None, PerHead, WholeProjection };
 
 struct ModelConfig {
-  std::string model_type;  // "llama", "diffllama", "qwen2", "qwen3", "mistral" or "olmo2"
+  std::string model_type;  // "llama", "diffllama", "qwen2", "qwen3", "mistral", "olmo2" or "gpt2"
+  Architecture architecture = Architecture::LlamaLike;
+  bool gelu_tanh = true;   // GPT-2's activation_function: "gelu_new" / "gelu_pytorch_tanh" (tanh form) or "gelu"
   AttentionKind kind = AttentionKind::Standard;
   DiffVariant diff_variant = DiffVariant::V1;  // meaningful only when kind == Differential
   int hidden_size = 0;
@@ -39,7 +45,7 @@ struct ModelConfig {
   int head_dim = 0;
   int64_t vocab_size = 0;
   int64_t max_positions = 0;
-  double rms_norm_eps = 1e-6;
+  double rms_norm_eps = 1e-6;  // GPT-2: layer_norm_epsilon
   double rope_theta = 10000.0;
   std::string rope_type = "default";  // "default" or "llama3"; every other type is refused at parse time
   Llama3RopeScaling llama3_rope;      // used when rope_type == "llama3"

@@ -1,12 +1,15 @@
-// The standard families beside Llama (qwen2, qwen3, mistral, olmo2): tiny random checkpoints of each run through the
-// engine and compared, logits and every attention map, with a direct double-precision implementation written from
-// transformers 5.17's modeling files (Qwen2: q/k/v biases, no o_proj bias; Qwen3: RMSNorm of each head's q and k over
-// head_dim before RoPE; OLMo 2: RMSNorm of the whole q and k projections, norms on the attention and MLP outputs
-// instead of before them); plus what each config refuses and Mistral's sliding window. HF itself checks them on the
+// The standard families beside Llama (gpt2, qwen2, qwen3, mistral, olmo2): tiny random checkpoints of each run through
+// the engine and compared, logits and every attention map, with a direct double-precision implementation written from
+// transformers 5.17's modeling files (GPT-2: learned positions, LayerNorm with biases, Conv1D weights stored
+// [in, out], c_attn cut into q, k, v, a tanh-GELU MLP, the LM head tied to wte; Qwen2: q/k/v biases, no o_proj bias;
+// Qwen3: RMSNorm of each head's q and k over head_dim before RoPE; OLMo 2: RMSNorm of the whole q and k projections,
+// norms on the attention and MLP outputs instead of before them); plus what each config refuses and Mistral's sliding
+// window. HF itself checks them on the
 // GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -215,6 +218,111 @@ void check_family(const Family& f, uint32_t seed) {
   CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= bound);
 }
 
+// ---- GPT-2 ----
+
+Weights gpt2_weights(const TinyShape& s, const std::string& root, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Weights w;
+  const int64_t h = s.hidden;
+  w.add(root + "wte.weight", {s.vocab, h}, rng, 1.0);
+  w.add(root + "wpe.weight", {s.max_positions, h}, rng, 0.5);
+  for (int l = 0; l < s.layers; ++l) {
+    const std::string p = root + "h." + std::to_string(l) + ".";
+    for (const char* ln : {"ln_1", "ln_2"}) {
+      w.add(p + ln + ".weight", {h}, rng, 0.1, 1.0);
+      w.add(p + ln + ".bias", {h}, rng, 0.1);
+    }
+    w.add(p + "attn.c_attn.weight", {h, 3 * h}, rng, 0.4);  // Conv1D: [in, out]
+    w.add(p + "attn.c_attn.bias", {3 * h}, rng, 0.3);
+    w.add(p + "attn.c_proj.weight", {h, h}, rng, 0.3);
+    w.add(p + "attn.c_proj.bias", {h}, rng, 0.3);
+    w.add(p + "mlp.c_fc.weight", {h, s.inter}, rng, 0.3);
+    w.add(p + "mlp.c_fc.bias", {s.inter}, rng, 0.3);
+    w.add(p + "mlp.c_proj.weight", {s.inter, h}, rng, 0.3);
+    w.add(p + "mlp.c_proj.bias", {h}, rng, 0.3);
+  }
+  w.add(root + "ln_f.weight", {h}, rng, 0.1, 1.0);
+  w.add(root + "ln_f.bias", {h}, rng, 0.1);
+  return w;
+}
+
+std::string gpt2_config(const TinyShape& s) {
+  return "{\"model_type\": \"gpt2\", \"n_embd\": " + std::to_string(s.hidden) + ", \"n_head\": " +
+         std::to_string(s.heads) + ", \"n_layer\": " + std::to_string(s.layers) + ", \"n_positions\": " +
+         std::to_string(s.max_positions) + ", \"n_inner\": " + std::to_string(s.inter) + ", \"vocab_size\": " +
+         std::to_string(s.vocab) + ", \"layer_norm_epsilon\": 1e-05, \"activation_function\": \"gelu_new\"}";
+}
+
+Vec layer_norm(const Vec& x, const Weights& w, const std::string& name, double eps) {
+  double mean = 0, var = 0;
+  for (double v : x) mean += v;
+  mean /= static_cast<double>(x.size());
+  for (double v : x) var += (v - mean) * (v - mean);
+  var /= static_cast<double>(x.size());  // biased, as torch's layer_norm
+  Vec out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    out[i] = (x[i] - mean) / std::sqrt(var + eps) * w.at(name + ".weight", static_cast<int64_t>(i)) +
+             w.at(name + ".bias", static_cast<int64_t>(i));
+  }
+  return out;
+}
+
+// Conv1D: out = x W + b with W stored [in, out].
+Vec conv1d(const Vec& x, const Weights& w, const std::string& name) {
+  const int64_t out_n = w.shapes.at(name + ".weight")[1];
+  Vec out(static_cast<size_t>(out_n));
+  for (int64_t o = 0; o < out_n; ++o) {
+    double v = w.at(name + ".bias", o);
+    for (size_t i = 0; i < x.size(); ++i) v += x[i] * w.at(name + ".weight", static_cast<int64_t>(i), o);
+    out[static_cast<size_t>(o)] = v;
+  }
+  return out;
+}
+
+Reference gpt2_reference(const TinyShape& s, const Weights& w, const std::string& root, const std::vector<int64_t>& ids) {
+  const int T = static_cast<int>(ids.size()), H = s.heads, h = s.hidden, d = h / H;
+  const double eps = 1e-5, pi = 3.14159265358979323846;
+  Reference ref;
+  std::vector<Vec> x(static_cast<size_t>(T));
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < h; ++c) {
+      x[t].push_back(w.at(root + "wte.weight", ids[static_cast<size_t>(t)], c) + w.at(root + "wpe.weight", t, c));
+    }
+  }
+  for (int layer = 0; layer < s.layers; ++layer) {
+    const std::string p = root + "h." + std::to_string(layer) + ".";
+    std::vector<Vec> qkv(T);
+    for (int t = 0; t < T; ++t) qkv[t] = conv1d(layer_norm(x[t], w, p + "ln_1", eps), w, p + "attn.c_attn");
+    std::vector<std::vector<Vec>> maps;
+    std::vector<Vec> concat(T, Vec(static_cast<size_t>(h), 0.0));
+    for (int j = 0; j < H; ++j) {
+      std::vector<Vec> q(T), k(T);
+      for (int t = 0; t < T; ++t) {
+        q[t] = Vec(qkv[t].begin() + j * d, qkv[t].begin() + (j + 1) * d);
+        k[t] = Vec(qkv[t].begin() + h + j * d, qkv[t].begin() + h + (j + 1) * d);
+      }
+      const std::vector<Vec> A = reference_causal_softmax(q, k, 1.0 / std::sqrt(static_cast<double>(d)));
+      for (int i = 0; i < T; ++i)
+        for (int c = 0; c <= i; ++c)
+          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * qkv[c][static_cast<size_t>(2 * h + j * d + e)];
+      maps.push_back(A);
+    }
+    ref.maps.push_back(maps);
+    for (int t = 0; t < T; ++t) {
+      const Vec attn = conv1d(concat[t], w, p + "attn.c_proj");
+      for (int c = 0; c < h; ++c) x[t][c] += attn[c];
+      Vec fc = conv1d(layer_norm(x[t], w, p + "ln_2", eps), w, p + "mlp.c_fc");
+      for (double& v : fc) v = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (v + 0.044715 * v * v * v)));
+      const Vec out = conv1d(fc, w, p + "mlp.c_proj");
+      for (int c = 0; c < h; ++c) x[t][c] += out[c];
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    ref.logits.push_back(reference_linear(layer_norm(x[t], w, root + "ln_f", eps), w, root + "wte.weight"));
+  }
+  return ref;
+}
+
 }  // namespace
 
 TEST_CASE("qwen2, qwen3, mistral and olmo2 checkpoints equal a direct implementation of their modeling files",
@@ -230,6 +338,56 @@ TEST_CASE("qwen2, qwen3, mistral and olmo2 checkpoints equal a direct implementa
   }
 }
 
+TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a direct implementation", "[families]") {
+  TinyShape shape = family_shape();
+  shape.hidden = 16;
+  shape.heads = 4;  // head_dim 4 (a power of 4: HF divides by sqrt(head_dim), the engine multiplies by its inverse)
+  for (const std::string root : {"transformer.", ""}) {
+    INFO("tensor names prefixed \"" << root << "\" on " << test_device_name());
+    const TempDir dir("family-gpt2");
+    const Weights weights = gpt2_weights(shape, root, 8);
+    write_checkpoint(dir.path(), gpt2_config(shape), weights);
+    auto model = Model::load(dir.path(), test_load_options());
+    CHECK(model->info().model_type == "gpt2");
+    CHECK(model->info().num_parameters == weights.numel());
+    CHECK(model->info().tied_embeddings);
+    const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+    CaptureRequest explicit_maps;
+    explicit_maps.attention = CaptureRequest::Attention::Explicit;
+    const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
+    const Reference ref = gpt2_reference(shape, weights, root, ids);
+    CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
+    for (int layer = 0; layer < shape.layers; ++layer)
+      for (int h = 0; h < shape.heads; ++h) {
+        INFO("layer " << layer << " head " << h);
+        CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
+                           ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= 1e-4);
+      }
+    CaptureRequest fused;
+    fused.maps = CaptureRequest::Maps::None;
+    CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= 1e-4);
+    // Generation through the KV cache: the positions of the new tokens index wpe from the prompt's end.
+    GenerationOptions options;
+    options.max_new_tokens = 3;
+    options.stop_ids = std::vector<int64_t>{};
+    const Generation gen = model->generate(tokens_from_ids(ids), options, CaptureRequest{});
+    std::vector<int64_t> longer = ids;
+    int64_t best = 0;
+    for (int64_t v = 1; v < shape.vocab; ++v) {
+      if (ref.logits.back()[static_cast<size_t>(v)] > ref.logits.back()[static_cast<size_t>(best)]) best = v;
+    }
+    REQUIRE(gen.steps.size() == 3);
+    CHECK(gen.steps[0].id == best);  // greedy: the reference's argmax after the prompt
+    longer.push_back(gen.steps[0].id);
+    const Reference next = gpt2_reference(shape, weights, root, longer);
+    int64_t best2 = 0;
+    for (int64_t v = 1; v < shape.vocab; ++v) {
+      if (next.logits.back()[static_cast<size_t>(v)] > next.logits.back()[static_cast<size_t>(best2)]) best2 = v;
+    }
+    CHECK(gen.steps[1].id == best2);
+  }
+}
+
 TEST_CASE("family configs refuse what the engine does not compute, naming the field", "[families]") {
   const TinyShape shape = family_shape();
   auto refused = [&](const Family& f, const std::string& says) {
@@ -242,6 +400,15 @@ TEST_CASE("family configs refuse what the engine does not compute, naming the fi
           "layer_types names \"sliding_attention\"");
   refused({"qwen3_moe"}, "mixture of experts");
   refused({"gpt_neox"}, "unknown model_type \"gpt_neox\"");
+  // GPT-2 options the engine does not compute.
+  const TempDir dir2("family-gpt2-refused");
+  const std::string base = gpt2_config(shape);
+  write_checkpoint(dir2.path(), base.substr(0, base.size() - 1) + ", \"scale_attn_by_inverse_layer_idx\": true}",
+                   gpt2_weights(shape, "transformer.", 1));
+  CHECK_THROWS_WITH(Model::load(dir2.path(), test_load_options()), Catch::Contains("scale_attn_by_inverse_layer_idx"));
+  write_checkpoint(dir2.path(), base.substr(0, base.size() - 1) + ", \"activation_function\": \"relu\"}",
+                   gpt2_weights(shape, "transformer.", 1));
+  CHECK_THROWS_WITH(Model::load(dir2.path(), test_load_options()), Catch::Contains("activation_function \"relu\""));
   // A qwen3 folder without its q_norm: the tensor is named.
   const TempDir dir("family-missing");
   Weights w = family_weights({"qwen3", false, false, Family::PerHead}, shape, 2);
