@@ -35,11 +35,13 @@ def classes(kind):
     if kind == "diffllama":
         return DiffLlamaForCausalLM, DiffLlamaConfig
     import transformers
+    if kind == "gpt2":
+        return transformers.GPT2LMHeadModel, transformers.GPT2Config
     prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2"}[kind]
     return getattr(transformers, prefix + "ForCausalLM"), getattr(transformers, prefix + "Config")
 
 
-FAMILIES = ("qwen2", "qwen3", "mistral", "olmo2")
+FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2")
 
 
 def build(kind, seed, **kw):
@@ -59,6 +61,9 @@ def unseen(kind):
               rope_theta=1e6, max_position_embeddings=256, rms_norm_eps=1e-6)
     if kind == "diffllama":
         kw["lambda_std_dev"] = 0.25
+    if kind == "gpt2":
+        return build("gpt2", 2025, vocab_size=512, n_embd=128, n_head=2, n_layer=3, n_positions=256, n_inner=300,
+                     activation_function="gelu_new", layer_norm_epsilon=1e-5)
     if kind in FAMILIES:
         if kind == "qwen2":
             kw.pop("attention_bias")  # Qwen2: q/k/v always biased, o_proj never
