@@ -272,12 +272,25 @@ struct Model::Impl {
         w.q_norm = get(p + ".self_attn.q_norm.weight", {per_head ? d : H * d});
         w.k_norm = get(p + ".self_attn.k_norm.weight", {per_head ? d : KV * d});
       }
-      w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.qkv_bias);
-      w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.qkv_bias);
-      w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.qkv_bias);
+      if (c.fused_projections) {  // Phi-3: qkv_proj rows are q, then k, then v
+        const at::Tensor qkv = get(p + ".self_attn.qkv_proj.weight", {(H + 2 * KV) * d, hidden});
+        w.q.weight = qkv.slice(0, 0, H * d);
+        w.k.weight = qkv.slice(0, H * d, (H + KV) * d);
+        w.v.weight = qkv.slice(0, (H + KV) * d, (H + 2 * KV) * d);
+      } else {
+        w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.qkv_bias);
+        w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.qkv_bias);
+        w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.qkv_bias);
+      }
       w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.o_bias, o_why);
-      w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
-      w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+      if (c.fused_projections) {  // Phi-3: gate_up_proj rows are the gate, then up
+        const at::Tensor gate_up = get(p + ".mlp.gate_up_proj.weight", {2 * inter, hidden});
+        w.gate.weight = gate_up.slice(0, 0, inter);
+        w.up.weight = gate_up.slice(0, inter, 2 * inter);
+      } else {
+        w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
+        w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+      }
       w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
       if (diff_v2()) {
         const std::string why = ckpt.has(p + ".self_attn.lambda_q1")
@@ -538,7 +551,15 @@ struct Model::Impl {
       q = rms_norm(q, w.q_norm, eps);
       k = rms_norm(k, w.k_norm, eps);
     }
-    if (cos.defined()) {  // RoPE (GPT-2 adds learned positions to the embeddings instead)
+    if (cos.defined() && config.rotary_dim < d) {  // partial RoPE (Phi-3): the leading rotary_dim dims only
+      const int64_t r = config.rotary_dim;
+      auto rope = [&](const at::Tensor& t) {
+        const at::Tensor rot = t.slice(-1, 0, r);
+        return at::cat({rot * cos + rotate_half(rot) * sin, t.slice(-1, r)}, -1).contiguous();
+      };
+      q = rope(q);
+      k = rope(k);
+    } else if (cos.defined()) {  // RoPE (GPT-2 adds learned positions to the embeddings instead)
       q = (q * cos + rotate_half(q) * sin).contiguous();
       k = (k * cos + rotate_half(k) * sin).contiguous();
     } else {

@@ -16,7 +16,7 @@ namespace diffscope {
 namespace {
 
 constexpr const char* kSupportedTypes =
-    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\" and \"olmo2\"";
+    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\" and \"phi3\"";
 
 using nlohmann::json;
 
@@ -171,14 +171,16 @@ void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
     r.fail("use_sliding_window is true: sliding-window attention is not implemented for " + c.model_type +
            " (the maps would not be the model's); set it to false only if the checkpoint was trained without it");
   }
-  if (c.model_type == "mistral") {
+  if (c.model_type == "mistral" || c.model_type == "phi3") {
     auto w = j.find("sliding_window");
     if (w != j.end() && !w->is_null()) c.sliding_window = r.positive("sliding_window", int64_t{1} << 31);
   }
+  if (c.model_type == "phi3") c.fused_projections = true;
   auto types = j.find("layer_types");
   if (types != j.end() && types->is_array()) {
     for (const json& t : *types) {
-      if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral") {
+      if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral" &&
+          c.model_type != "phi3") {
         r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
                c.model_type);
       }
@@ -239,7 +241,7 @@ const char* attention_variant_name(const ModelConfig& config) {
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
   // Every step in float32 as HF's tensors do: torch promotes the Python scalars (theta, 2 pi, the factors) to
   // float32 before operating, and `scalar / tensor` is reciprocal(tensor) * scalar.
-  const int d = config.head_dim;
+  const int d = config.rotary_dim > 0 ? config.rotary_dim : config.head_dim;
   const float base = static_cast<float>(config.rope_theta);
   std::vector<float> inv_freq(static_cast<size_t>(d / 2));
   for (int i = 0; i < d / 2; ++i) {
@@ -287,7 +289,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   if (c.model_type == "diffllama") {
     c.kind = AttentionKind::Differential;
   } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
-             c.model_type == "mistral" || c.model_type == "olmo2") {
+             c.model_type == "mistral" || c.model_type == "olmo2" || c.model_type == "phi3") {
     c.kind = AttentionKind::Standard;
   } else if (c.model_type == "qwen3_moe" || c.model_type == "qwen2_moe" || c.model_type == "mixtral") {
     r.fail("model_type \"" + c.model_type + "\" is a mixture of experts, which DiffScope does not run (its dense "
@@ -321,6 +323,16 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   const int64_t default_head_dim = c.hidden_size / c.num_heads;
   c.head_dim = static_cast<int>(r.positive("head_dim", kMaxWidth, &default_head_dim));
   if (c.head_dim % 2 != 0) r.fail("head_dim " + std::to_string(c.head_dim) + " must be even for RoPE");
+  // HF: rotary dims = int(head_dim * partial_rotary_factor) (Phi-3's modeling file; 1.0 elsewhere).
+  double partial = r.number("partial_rotary_factor", 1.0);
+  auto rope_params = j.find("rope_parameters");  // transformers 5.x may keep it with the RoPE settings
+  if (rope_params != j.end() && rope_params->is_object()) partial = r.number(*rope_params, "partial_rotary_factor", partial);
+  if (!(partial > 0) || partial > 1) r.fail("partial_rotary_factor must be in (0, 1], found " + std::to_string(partial));
+  if (partial != 1.0 && c.model_type != "phi3") r.fail("partial_rotary_factor is only implemented for phi3");
+  c.rotary_dim = static_cast<int>(static_cast<double>(c.head_dim) * partial);
+  if (c.rotary_dim < 2 || c.rotary_dim % 2 != 0) {
+    r.fail("head_dim * partial_rotary_factor = " + std::to_string(c.rotary_dim) + " rotary dims: must be even");
+  }
   if (c.num_heads % c.num_kv_heads != 0) {
     r.fail("num_attention_heads " + std::to_string(c.num_heads) + " is not a multiple of num_key_value_heads " +
            std::to_string(c.num_kv_heads));

@@ -1,5 +1,5 @@
-// Reads a HF config.json (model_type llama / diffllama, and the Llama-like standard families qwen2, qwen3, mistral,
-// olmo2) into the few numbers and switches the engine needs, and computes the RoPE inverse frequencies it implies.
+// Reads a HF config.json (model_type llama / diffllama, gpt2, and the Llama-like standard families qwen2, qwen3,
+// mistral, olmo2, phi3) into the few numbers and switches the engine needs, and computes the RoPE inverse frequencies it implies.
 // Plain C++; any thread.
 #pragma once
 
@@ -32,7 +32,7 @@ enum class Architecture { LlamaLike, Gpt2 };
 enum class QkNorm { None, PerHead, WholeProjection };
 
 struct ModelConfig {
-  std::string model_type;  // "llama", "diffllama", "qwen2", "qwen3", "mistral", "olmo2" or "gpt2"
+  std::string model_type;  // "llama", "diffllama", "gpt2", "qwen2", "qwen3", "mistral", "olmo2" or "phi3"
   Architecture architecture = Architecture::LlamaLike;
   bool gelu_tanh = true;   // GPT-2's activation_function: "gelu_new" / "gelu_pytorch_tanh" (tanh form) or "gelu"
   AttentionKind kind = AttentionKind::Standard;
@@ -43,6 +43,7 @@ struct ModelConfig {
   int num_heads = 0;        // num_attention_heads: softmax sub-heads for diffllama
   int num_kv_heads = 0;
   int head_dim = 0;
+  int rotary_dim = 0;       // the leading head dims RoPE rotates: head_dim * partial_rotary_factor (phi3), else all
   int64_t vocab_size = 0;
   int64_t max_positions = 0;
   double rms_norm_eps = 1e-6;  // GPT-2: layer_norm_epsilon
@@ -63,6 +64,8 @@ struct ModelConfig {
   // Mistral's sliding_window (0: none): a query sees only the keys less than this many positions back. The engine
   // runs prompts no longer than it (where the window changes nothing) and refuses longer ones, saying so.
   int64_t sliding_window = 0;
+  // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (gate first): cut at load.
+  bool fused_projections = false;
 };
 
 // Reads `dir`/config.json. Throws FileError (missing, unreadable, not JSON) or CheckpointError (a field missing,
@@ -75,7 +78,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 // "standard", "diff-v1" or "diff-v2" (ModelInfo::attention_variant).
 const char* attention_variant_name(const ModelConfig& config);
 
-// RoPE inverse frequencies, head_dim / 2 of them, in float32 and in the order of operations HF uses:
+// RoPE inverse frequencies, rotary_dim / 2 of them, in float32 and in the order of operations HF uses:
 // inv_freq_i = 1 / rope_theta^(2i / head_dim), then for rope_type llama3 the wavelength-dependent scaling of
 // _compute_llama3_parameters (long wavelengths divided by factor, short ones kept, a smooth blend in between).
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config);

@@ -37,11 +37,11 @@ def classes(kind):
     import transformers
     if kind == "gpt2":
         return transformers.GPT2LMHeadModel, transformers.GPT2Config
-    prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2"}[kind]
+    prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2", "phi3": "Phi3"}[kind]
     return getattr(transformers, prefix + "ForCausalLM"), getattr(transformers, prefix + "Config")
 
 
-FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2")
+FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3")
 
 
 def build(kind, seed, **kw):
@@ -67,9 +67,11 @@ def unseen(kind):
     if kind in FAMILIES:
         if kind == "qwen2":
             kw.pop("attention_bias")  # Qwen2: q/k/v always biased, o_proj never
-        if kind == "mistral":
+        if kind in ("mistral", "phi3"):
             kw.pop("attention_bias")
             kw["sliding_window"] = None
+        if kind == "phi3":
+            kw["partial_rotary_factor"] = 0.5  # RoPE on 16 of the 32 head dims
         return build(kind, 2024, **kw)
     if kind == "llama3":
         # Scaling changes every frequency below the high-frequency band once positions pass the original context.

@@ -32,7 +32,34 @@ struct Family {
   enum { None, PerHead, Whole } qk_norm = None;
   bool post_norms = false;
   std::string extra_config;  // more config.json fields, e.g. ", \"attention_bias\": true"
+  int rotary_dim = 0;        // phi3's head_dim * partial_rotary_factor (0: all of head_dim)
+  bool fused = false;        // phi3: qkv_proj and gate_up_proj in the file
 };
+
+// The file's tensors of a fused family (phi3): q/k/v rows stacked into qkv_proj, gate and up into gate_up_proj.
+Weights fused_file(const Weights& w, int layers) {
+  Weights out = w;
+  auto stack = [&](const std::vector<std::string>& parts, const std::string& name) {
+    std::vector<float> values;
+    int64_t rows = 0, cols = 0;
+    for (const std::string& part : parts) {
+      rows += out.shapes.at(part)[0];
+      cols = out.shapes.at(part)[1];
+      values.insert(values.end(), out.values.at(part).begin(), out.values.at(part).end());
+      out.shapes.erase(part);
+      out.values.erase(part);
+    }
+    out.shapes[name] = {rows, cols};
+    out.values[name] = values;
+  };
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    stack({p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
+          p + "self_attn.qkv_proj.weight");
+    stack({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, p + "mlp.gate_up_proj.weight");
+  }
+  return out;
+}
 
 TinyShape family_shape() {
   TinyShape s;
@@ -98,7 +125,10 @@ struct Reference {
 // The family's forward in double, from the modeling files' order of operations.
 Reference reference_forward(const Family& f, const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
   const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
-  const Vec inv = reference_inverse_frequencies(s);
+  const int rotary = f.rotary_dim > 0 ? f.rotary_dim : d;  // RoPE on the leading `rotary` dims of each head
+  TinyShape rotary_shape = s;
+  rotary_shape.head_dim = rotary;
+  const Vec inv = reference_inverse_frequencies(rotary_shape);
   Reference ref;
   std::vector<Vec> x(static_cast<size_t>(T));
   for (int t = 0; t < T; ++t) {
@@ -131,8 +161,8 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
           std::copy(n.begin(), n.end(), k[t].begin() + j * d);
         }
       }
-      for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], d, t, inv);
-      for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], d, t, inv);
+      for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], rotary, t, inv);
+      for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], rotary, t, inv);
     }
     std::vector<std::vector<Vec>> maps;
     std::vector<Vec> concat(T, Vec(static_cast<size_t>(H * d), 0.0));
@@ -191,7 +221,7 @@ void check_family(const Family& f, uint32_t seed) {
   const TinyShape shape = family_shape();
   const TempDir dir("family-" + f.type);
   const Weights weights = family_weights(f, shape, seed);
-  write_checkpoint(dir.path(), family_config(f, shape), weights);
+  write_checkpoint(dir.path(), family_config(f, shape), f.fused ? fused_file(weights, shape.layers) : weights);
   auto model = Model::load(dir.path(), test_load_options());
   const ModelInfo& info = model->info();
   CHECK(info.model_type == f.type);
@@ -325,7 +355,7 @@ Reference gpt2_reference(const TinyShape& s, const Weights& w, const std::string
 
 }  // namespace
 
-TEST_CASE("qwen2, qwen3, mistral and olmo2 checkpoints equal a direct implementation of their modeling files",
+TEST_CASE("qwen2, qwen3, mistral, olmo2 and phi3 checkpoints equal a direct implementation of their modeling files",
           "[families]") {
   SECTION("qwen2: q/k/v biases, o_proj without") { check_family({"qwen2", true, false}, 3); }
   SECTION("qwen3: per-head q/k RMSNorm before RoPE") { check_family({"qwen3", false, false, Family::PerHead}, 4); }
@@ -335,6 +365,13 @@ TEST_CASE("qwen2, qwen3, mistral and olmo2 checkpoints equal a direct implementa
   SECTION("mistral (no sliding_window)") { check_family({"mistral", false, false, Family::None, false, ", \"sliding_window\": null"}, 6); }
   SECTION("olmo2: whole-projection q/k norms, norms after attention and MLP") {
     check_family({"olmo2", false, false, Family::Whole, true}, 7);
+  }
+  SECTION("phi3: fused qkv_proj and gate_up_proj, RoPE on the first 4 of 6 head dims") {
+    // head_dim 6 * 0.6666667 = 4.0000002 -> int 4, as HF's int(head_dim * partial_rotary_factor)
+    check_family({"phi3", false, false, Family::None, false, ", \"partial_rotary_factor\": 0.6666667", 4, true}, 10);
+  }
+  SECTION("phi3 with full RoPE and a sliding_window longer than the prompt") {
+    check_family({"phi3", false, false, Family::None, false, ", \"sliding_window\": 63", 0, true}, 11);
   }
 }
 
