@@ -203,18 +203,27 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
   return ref;
 }
 
-double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) {
-  REQUIRE(m.rows == static_cast<int64_t>(ref.size()));
-  double worst = 0;
-  for (int64_t r = 0; r < m.rows; ++r) {
-    REQUIRE(m.cols == static_cast<int64_t>(ref[static_cast<size_t>(r)].size()));
-    for (int64_t c = 0; c < m.cols; ++c) {
-      const double e = std::fabs(m.at(r, c) - ref[static_cast<size_t>(r)][static_cast<size_t>(c)]);
-      if (std::isnan(e)) return INFINITY;
-      worst = std::max(worst, e);
+double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) { return max_abs_difference(m, ref); }
+
+// Runs `ids` through `model` with explicit maps and fused (statistics, no maps) and compares the logits and every map
+// with `ref` within 1e-4 (f32 against double); returns the fused run.
+AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref) {
+  CaptureRequest explicit_maps;
+  explicit_maps.attention = CaptureRequest::Attention::Explicit;
+  const AttentionSnapshot snap = model.run(tokens_from_ids(ids), explicit_maps);
+  CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
+  for (size_t layer = 0; layer < ref.maps.size(); ++layer) {
+    for (size_t h = 0; h < ref.maps[layer].size(); ++h) {
+      INFO("layer " << layer << " head " << h);
+      REQUIRE(snap.layers.size() == ref.maps.size());
+      CHECK(max_abs_diff(snap.layers[layer].attn[h], ref.maps[layer][h]) <= 1e-4);
     }
   }
-  return worst;
+  CaptureRequest fused;  // the fused forward (no T x T map) and the statistics scan
+  fused.maps = CaptureRequest::Maps::None;
+  AttentionSnapshot fast = model.run(tokens_from_ids(ids), fused);
+  CHECK(max_abs_diff(fast.logits, ref.logits) <= 1e-4);
+  return fast;
 }
 
 void check_family(const Family& f, uint32_t seed) {
@@ -230,23 +239,7 @@ void check_family(const Family& f, uint32_t seed) {
   CHECK(info.num_parameters == weights.numel());
 
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
-  CaptureRequest explicit_maps;
-  explicit_maps.attention = CaptureRequest::Attention::Explicit;
-  const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
-  const Reference ref = reference_forward(f, shape, weights, ids);
-  const double bound = 1e-4;  // f32 against double
-  CHECK(max_abs_diff(snap.logits, ref.logits) <= bound);
-  for (int layer = 0; layer < shape.layers; ++layer) {
-    for (int h = 0; h < shape.heads; ++h) {
-      INFO("layer " << layer << " head " << h);
-      CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
-                         ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= bound);
-    }
-  }
-  // The fused forward (no maps) gives the same logits.
-  CaptureRequest fused;
-  fused.maps = CaptureRequest::Maps::None;
-  CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= bound);
+  check_runs(*model, ids, reference_forward(f, shape, weights, ids));
 }
 
 // ---- Gemma 3 (gemma3_text) ----
@@ -511,20 +504,8 @@ TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a di
     CHECK(model->info().num_parameters == weights.numel());
     CHECK(model->info().tied_embeddings);
     const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
-    CaptureRequest explicit_maps;
-    explicit_maps.attention = CaptureRequest::Attention::Explicit;
-    const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
     const Reference ref = gpt2_reference(shape, weights, root, ids);
-    CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
-    for (int layer = 0; layer < shape.layers; ++layer)
-      for (int h = 0; h < shape.heads; ++h) {
-        INFO("layer " << layer << " head " << h);
-        CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
-                           ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= 1e-4);
-      }
-    CaptureRequest fused;
-    fused.maps = CaptureRequest::Maps::None;
-    CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= 1e-4);
+    check_runs(*model, ids, ref);
     // Generation through the KV cache: the positions of the new tokens index wpe from the prompt's end.
     GenerationOptions options;
     options.max_new_tokens = 3;
@@ -557,21 +538,8 @@ TEST_CASE("gemma3_text checkpoints equal a direct implementation of Gemma 3's mo
   CHECK(model->info().num_parameters == weights.numel());
   CHECK(model->info().max_positions == 63);  // the sliding window: longer prompts are refused
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
-  CaptureRequest explicit_maps;
-  explicit_maps.attention = CaptureRequest::Attention::Explicit;
-  const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
   const Reference ref = gemma3_reference(shape, weights, ids);
-  CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
-  for (int layer = 0; layer < 2; ++layer)
-    for (int h = 0; h < shape.heads; ++h) {
-      INFO("layer " << layer << " head " << h);
-      CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
-                         ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= 1e-4);
-    }
-  CaptureRequest fused;  // the fused forward (SDPA with the family's scale) and the statistics scan
-  fused.maps = CaptureRequest::Maps::None;
-  const AttentionSnapshot fast = model->run(tokens_from_ids(ids), fused);
-  CHECK(max_abs_diff(fast.logits, ref.logits) <= 1e-4);
+  const AttentionSnapshot fast = check_runs(*model, ids, ref);  // SDPA with the family's scale, and the scan
   // The scan's statistics use the same scale: each head's max attention equals the reference maps' row maxima mean.
   for (int layer = 0; layer < 2; ++layer)
     for (int h = 0; h < shape.heads; ++h) {
