@@ -123,6 +123,30 @@ struct Reference {
   std::vector<std::vector<std::vector<Vec>>> maps;  // [layer][head][row][col]
 };
 
+// Every head's causal softmax map (head j reads KV head j / (H / KV)) from rows of q (H * d), k and v (KV * d), and the
+// heads' outputs concatenated into *concat (T rows of H * d).
+std::vector<std::vector<Vec>> attend_heads(const std::vector<Vec>& q, const std::vector<Vec>& k,
+                                           const std::vector<Vec>& v, int H, int KV, int d, double scale,
+                                           std::vector<Vec>* concat) {
+  const size_t T = q.size();
+  concat->assign(T, Vec(static_cast<size_t>(H * d), 0.0));
+  std::vector<std::vector<Vec>> maps;
+  for (int j = 0; j < H; ++j) {
+    const int kv = j / (H / KV);
+    std::vector<Vec> qj(T), kj(T);
+    for (size_t t = 0; t < T; ++t) {
+      qj[t] = Vec(q[t].begin() + j * d, q[t].begin() + (j + 1) * d);
+      kj[t] = Vec(k[t].begin() + kv * d, k[t].begin() + (kv + 1) * d);
+    }
+    const std::vector<Vec> A = reference_causal_softmax(qj, kj, scale);
+    for (size_t i = 0; i < T; ++i)
+      for (size_t c = 0; c <= i; ++c)
+        for (int e = 0; e < d; ++e) (*concat)[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
+    maps.push_back(A);
+  }
+  return maps;
+}
+
 // The family's forward in double, from the modeling files' order of operations.
 Reference reference_forward(const Family& f, const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
   const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
@@ -165,22 +189,8 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
       for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], rotary, t, inv);
       for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], rotary, t, inv);
     }
-    std::vector<std::vector<Vec>> maps;
-    std::vector<Vec> concat(T, Vec(static_cast<size_t>(H * d), 0.0));
-    for (int j = 0; j < H; ++j) {
-      const int kv = j / group;
-      std::vector<Vec> qj(T), kj(T);
-      for (int t = 0; t < T; ++t) {
-        qj[t] = slice(q[t], j * d, d);
-        kj[t] = slice(k[t], kv * d, d);
-      }
-      const std::vector<Vec> A = reference_causal_softmax(qj, kj, 1.0 / std::sqrt(static_cast<double>(d)));
-      for (int i = 0; i < T; ++i)
-        for (int c = 0; c <= i; ++c)
-          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
-      maps.push_back(A);
-    }
-    ref.maps.push_back(maps);
+    std::vector<Vec> concat;
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(static_cast<double>(d)), &concat));
     for (int t = 0; t < T; ++t) {
       Vec attn = reference_linear(concat[t], w, a + "o_proj.weight", f.o_bias ? a + "o_proj.bias" : "");
       if (f.post_norms) attn = reference_rms_norm(attn, w, p + "post_attention_layernorm.weight", s.eps);
@@ -324,22 +334,8 @@ Reference gemma3_reference(const TinyShape& s, const Weights& w, const std::vect
         reference_rotate(&k[t][static_cast<size_t>(j * d)], d, t, inv);
       }
     }
-    std::vector<std::vector<Vec>> maps;
-    std::vector<Vec> concat(T, Vec(static_cast<size_t>(H * d), 0.0));
-    for (int j = 0; j < H; ++j) {
-      const int kv = j / group;
-      std::vector<Vec> qj(T), kj(T);
-      for (int t = 0; t < T; ++t) {
-        qj[t] = Vec(q[t].begin() + j * d, q[t].begin() + (j + 1) * d);
-        kj[t] = Vec(k[t].begin() + kv * d, k[t].begin() + (kv + 1) * d);
-      }
-      const std::vector<Vec> A = reference_causal_softmax(qj, kj, 1.0 / std::sqrt(4.0));  // query_pre_attn_scalar
-      for (int i = 0; i < T; ++i)
-        for (int c = 0; c <= i; ++c)
-          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
-      maps.push_back(A);
-    }
-    ref.maps.push_back(maps);
+    std::vector<Vec> concat;
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(4.0), &concat));  // query_pre_attn_scalar 4
     for (int t = 0; t < T; ++t) {
       const Vec attn = rms_plus_one(reference_linear(concat[t], w, p + "self_attn.o_proj.weight"), w,
                                     p + "post_attention_layernorm.weight", eps);
