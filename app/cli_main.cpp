@@ -205,7 +205,8 @@ int command_run(const CliOptions& o) {
     std::cerr << "note: keeping the first " << context << " of " << tokens.size() << " tokens (--truncate)\n";
     tokens.resize(static_cast<size_t>(context));
   }
-  const CaptureRequest request = request_for(o, tokens, model->info());
+  CaptureRequest request = request_for(o, tokens, model->info());
+  request.interventions = o.interventions;
   std::optional<CaptureRequest> request_b;
   if (model_b) request_b = request_for(o, tokens, model_b->info());  // checks the selection against B before A runs
 

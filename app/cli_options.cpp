@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "errors.h"
+
 namespace diffscope {
 
 int64_t parse_integer(const std::string& flag, const std::string& text) {
@@ -89,7 +91,7 @@ const char* cli_usage() {
          "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
-         "                [--attention fused|explicit]\n"
+         "                [--attention fused|explicit] [--intervene L<l>.H<h|*>:<what> ...]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
@@ -105,7 +107,10 @@ const char* cli_usage() {
          "                 pick one each)\n"
          "  --rows/--cols  a window of each of those maps: query rows [A, B) x keys [C, D) (default: all)\n"
          "  --pool N       pool N x N cells of the window into one, keeping the entry of largest |value|\n"
-         "  --attention    fused (default: never holds a layer's T x T maps) or explicit (HF eager's order)\n";
+         "  --attention    fused (default: never holds a layer's T x T maps) or explicit (HF eager's order)\n"
+         "  --intervene    change --model's forward (repeatable): L3.H2:lambda=0, L3.H*:lambda_scale=0.5, L3.H2:only=A1,\n"
+         "                 L3.H2:only=A2 (Diff heads), L3.H2:ablate=zero, L3.H2:ablate=mean (any head); later layers\n"
+         "                 see the change, and --maps/--stats/logits are the changed run's\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
@@ -143,6 +148,13 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--png-scale") o.png_scale = parse_int(flag, value());
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
+    else if (flag == "--intervene") {
+      try {
+        o.interventions.push_back(parse_intervention(value()));
+      } catch (const InputError& e) {
+        throw UsageError(e.what());
+      }
+    }
     else if (flag == "--rollout") o.rollout = true;
     else if (flag == "--tokens") o.bench_tokens = parse_int(flag, value());
     else if (flag == "--runs") o.bench_runs = parse_int(flag, value());

@@ -2,6 +2,8 @@
 // Main thread.
 #pragma once
 
+#include "intervention.h"
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,6 +32,7 @@ struct CliOptions {
   int png_scale = 1;
   bool hide_sink = false;
   bool truncate = false;
+  std::vector<Intervention> interventions;  // --intervene (repeatable): applied to --model's run, not --model-b's
   bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;

@@ -126,6 +126,11 @@ std::string stats_json(const AttentionSnapshot& snap) {
   for (const Token& t : snap.tokens) tokens.push_back({{"id", t.id}, {"text", t.text}, {"bytes", {t.byte_begin, t.byte_end}}});
   root["tokens"] = tokens;
   const CaptureRequest& r = snap.request;
+  if (!r.interventions.empty()) {  // the run was changed: say how, so the numbers are not mistaken for the model's
+    ordered_json specs = ordered_json::array();
+    for (const Intervention& iv : r.interventions) specs.push_back(intervention_spec(iv));
+    root["interventions"] = specs;
+  }
   ordered_json region;
   region["span"] = r.span ? ordered_json{r.span->begin, r.span->end} : ordered_json(nullptr);
   region["context"] = r.context ? ordered_json{r.context->begin, r.context->end} : ordered_json("all keys of each row");

@@ -224,6 +224,7 @@ Matrix to_matrix(const at::Tensor& t2d) {
 
 // The rotated keys and the values of one layer for the tokens run so far (generation).
 struct KvCache {
+  std::map<int, at::Tensor> head_means;  // ablate=mean: each ablated head's output averaged over the prompt
   at::Tensor k, v;  // (KV, S, d)
 };
 
@@ -544,6 +545,68 @@ struct Model::Impl {
     return mean;
   }
 
+  // A layer's interventions, as tensors: D_h = a_h A1 - b_h,t A2 for the Diff heads (a = 1 and b = lambda unless an
+  // intervention changes them), the lambda rows the maps and statistics use (lambda=, lambda_scale=, only=A1 change
+  // them; only=A2 leaves the maps' D as A1 - lambda A2, since its output A2 V is no difference of maps), and the heads
+  // whose outputs are ablated.
+  struct LayerEdits {
+    bool coefficients_changed = false, lambda_changed = false;
+    at::Tensor a, b;                    // (P, 1, 1) and (P, T, 1) float, when coefficients_changed
+    at::Tensor lambda_rows_for_maps;    // (P, T) float, when lambda_changed
+    std::vector<std::pair<int, bool>> ablate;  // (head, mean?) in order
+  };
+  LayerEdits layer_edits(const CaptureRequest& request, int index, const at::Tensor& lambda_rows) const {
+    LayerEdits e;
+    const int heads = info.num_heads;
+    std::vector<double> a(static_cast<size_t>(heads), 1.0);
+    at::Tensor b = lambda_rows.defined() ? lambda_rows.clone() : at::Tensor();
+    at::Tensor maps_lambda = b.defined() ? lambda_rows.clone() : at::Tensor();
+    for (const Intervention& iv : request.interventions) {
+      if (iv.layer != index) continue;
+      for (int h = 0; h < heads; ++h) {
+        if (iv.head >= 0 && iv.head != h) continue;
+        switch (iv.what) {
+          case Intervention::What::Lambda: b[h].fill_(iv.value); maps_lambda[h].fill_(iv.value); break;
+          case Intervention::What::LambdaScale: b[h].mul_(iv.value); maps_lambda[h].mul_(iv.value); break;
+          case Intervention::What::OnlyA1: b[h].fill_(0.0); maps_lambda[h].fill_(0.0); break;
+          case Intervention::What::OnlyA2: a[static_cast<size_t>(h)] = 0.0; b[h].fill_(-1.0); break;
+          case Intervention::What::AblateZero: e.ablate.emplace_back(h, false); break;
+          case Intervention::What::AblateMean: e.ablate.emplace_back(h, true); break;
+        }
+        if (iv.diff_only()) e.coefficients_changed = true;
+        if (iv.what != Intervention::What::OnlyA2 && iv.diff_only()) e.lambda_changed = true;
+      }
+    }
+    if (e.coefficients_changed) {
+      e.a = at::tensor(a, at::TensorOptions().dtype(at::kDouble)).to(device, dtype).view({heads, 1, 1});
+      e.b = b.unsqueeze(-1);
+    }
+    if (e.lambda_changed) e.lambda_rows_for_maps = maps_lambda;
+    return e;
+  }
+
+  // `heads_out` (heads, T, width) with the ablated heads' rows zeroed or set to their mean over the prompt's
+  // positions (kept in the KV cache, so generation steps use the prompt's mean).
+  at::Tensor ablated(const at::Tensor& heads_out, const LayerEdits& e, bool whole_prompt, KvCache* cache) const {
+    if (e.ablate.empty()) return heads_out;
+    at::Tensor out = heads_out.clone();
+    for (const auto& [h, mean] : e.ablate) {
+      if (!mean) {
+        out[h].zero_();
+        continue;
+      }
+      at::Tensor m;
+      if (whole_prompt || cache == nullptr || !cache->head_means.count(h)) {
+        m = heads_out[h].mean(0, /*keepdim=*/true);  // (1, width)
+        if (cache && whole_prompt) cache->head_means[h] = m;
+      } else {
+        m = cache->head_means.at(h);
+      }
+      out[h].copy_(m.expand_as(out[h]));
+    }
+    return out;
+  }
+
   // One decoder layer. x: (T, hidden), the newest T tokens; `cache` (may be null) holds the rotated keys and the
   // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. For a whole
   // prompt (T == S) fills `capture` with lambda, statistics, overviews and the requested maps, and `kept` (when given)
@@ -606,8 +669,6 @@ struct Model::Impl {
         lambda_rows = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();
         capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
       }
-      const at::Tensor lambda_host = deferred.to_host(lambda_rows);
-      deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
     }
 
     const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
@@ -616,16 +677,26 @@ struct Model::Impl {
     at::Tensor out = attend(q, k.repeat_interleave(groups, 0), sub_head_values(v), causal_mask,
                             request.attention == CaptureRequest::Attention::Explicit, step_rows ? &probs : nullptr);
     at::Tensor attn_out;  // (T, H * d), or (T, H/2 * d) for V2
+    const LayerEdits edits = layer_edits(request, index, lambda_rows);
+    if (edits.lambda_changed) lambda_rows = edits.lambda_rows_for_maps;
     if (!differential()) {
-      attn_out = out.transpose(0, 1).reshape({T, H * d});
+      attn_out = ablated(out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, H * d});
     } else if (!diff_v2()) {
-      at::Tensor diff_out = out.slice(0, 0, half) - lambda * out.slice(0, half, H);   // (H/2, T, 2d)
+      at::Tensor diff_out = edits.coefficients_changed
+                                ? edits.a * out.slice(0, 0, half) - edits.b.to(dtype) * out.slice(0, half, H)
+                                : out.slice(0, 0, half) - lambda * out.slice(0, half, H);   // (H/2, T, 2d)
       diff_out = (1.0 - w.lambda_init) * rms_norm(diff_out, at::Tensor(), config.rms_norm_eps);
-      attn_out = diff_out.transpose(0, 1).reshape({T, H * d});
+      attn_out = ablated(diff_out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, H * d});
     } else {
       // Each sub-head's output A V is formed first and then subtracted, as the authors' code does; this equals D V.
-      at::Tensor diff_out = out.slice(0, 0, H, 2) - lambda_rows.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
-      attn_out = diff_out.transpose(0, 1).reshape({T, half * d});
+      at::Tensor diff_out = edits.coefficients_changed
+                                ? edits.a * out.slice(0, 0, H, 2) - edits.b.to(dtype) * out.slice(0, 1, H, 2)
+                                : out.slice(0, 0, H, 2) - lambda_rows.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
+      attn_out = ablated(diff_out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, half * d});
+    }
+    if (differential()) {  // lambda as the layer used it (with its interventions)
+      const at::Tensor lambda_host = deferred.to_host(lambda_rows);
+      deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
     }
     stage.reset();
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
@@ -685,6 +756,18 @@ struct Model::Impl {
       throw InputError("span of tokens [" + std::to_string(request.span->begin) + ", " +
                        std::to_string(request.span->end) + ") is not inside the prompt's " + std::to_string(T) +
                        " tokens");
+    }
+    for (const Intervention& iv : request.interventions) {
+      const std::string spec = intervention_spec(iv);
+      if (iv.layer < 0 || iv.layer >= c.num_layers || iv.head >= info.num_heads) {
+        throw InputError("intervention " + spec + ": the model has " + std::to_string(c.num_layers) + " layers of " +
+                         std::to_string(info.num_heads) + " heads (L0.." + std::to_string(c.num_layers - 1) +
+                         ", H0.." + std::to_string(info.num_heads - 1) + ")");
+      }
+      if (iv.diff_only() && !differential()) {
+        throw InputError("intervention " + spec + ": lambda and only= act on Diff heads, and this model is standard "
+                         "(ablate=zero and ablate=mean work on any head)");
+      }
     }
     for (const HeadRef& h : request.heads) {
       if (h.layer < 0 || h.layer >= c.num_layers || h.head < 0 || h.head >= info.num_heads) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "intervention.h"
+
 namespace diffscope {
 
 enum class AttentionKind { Standard, Differential };
@@ -157,6 +159,8 @@ struct CaptureRequest {
   // HF's eager attention does (the reference the fused path is tested against).
   enum class Attention { Fused, Explicit };
   Attention attention = Attention::Fused;
+  // Changes to the forward pass (intervention.h), applied in order; checked against the model before the run.
+  std::vector<Intervention> interventions;
 };
 
 // A window of one map: rows [row_begin, row_end) and keys [col_begin, col_end) (end -1: the prompt's length), pooled

@@ -35,6 +35,13 @@ expect 0 "wrote $work/maps.b.safetensors" -- "$cli" run --model "$diff_model" --
   --token-ids 1,2,3 --maps "$work/maps.safetensors" --stats "$work/stats.json"
 printf 'hello from a file' >"$work/prompt.txt"
 expect 0 "17 tokens" -- "$cli" run --model "$std_model" --prompt-file "$work/prompt.txt"
+# Interventions: the stats JSON says the run was changed; a bad spec or target says what is wrong.
+expect 0 "wrote $work/iv.json" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L1.H*:lambda=0" \
+  --intervene "L0.H2:ablate=mean" --stats "$work/iv.json"
+expect 0 '"L0.H2:ablate=mean"' -- cat "$work/iv.json"
+expect 2 "is not L<layer>.H<head>" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L1:lambda=0"
+expect 1 "act on Diff heads, and this model is standard" -- "$cli" run --model "$std_model" --prompt "abc" \
+  --intervene "L0.H0:only=A1"
 long=$(head -c 200 /dev/zero | tr '\0' 'a')
 expect 1 "--truncate" -- "$cli" run --model "$std_model" --prompt "$long"
 expect 0 "keeping the first 128 of 200 tokens" -- "$cli" run --model "$std_model" --prompt "$long" --truncate

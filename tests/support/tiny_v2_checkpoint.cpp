@@ -2,6 +2,7 @@
 #include "tiny_v2_checkpoint.h"
 
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "safetensors.h"
@@ -78,6 +79,20 @@ void write_checkpoint(const std::string& folder, const std::string& config, cons
   std::vector<TensorToWrite> tensors;
   for (const auto& [name, v] : w.values) tensors.push_back({name, DType::F32, w.shapes.at(name), v.data()});
   write_safetensors(folder + "/model.safetensors", tensors);
+}
+
+Weights read_checkpoint(const std::string& folder, std::string* config) {
+  std::ifstream in(folder + "/config.json", std::ios::binary);
+  *config = std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const auto file = SafetensorsFile::open(folder + "/model.safetensors");
+  Weights w;
+  for (const TensorInfo& t : file->tensors()) {
+    if (t.dtype != DType::F32) throw std::runtime_error(folder + ": read_checkpoint reads f32 tensors only");
+    const float* data = reinterpret_cast<const float*>(file->data(t));
+    w.shapes[t.name] = t.shape;
+    w.values[t.name] = std::vector<float>(data, data + t.numel());
+  }
+  return w;
 }
 
 void write_byte_level_v2(const std::string& folder, uint32_t seed, int layers) {

@@ -41,6 +41,9 @@ std::string v2_config_json(const TinyShape& shape);
 // Writes folder/config.json and folder/model.safetensors (f32); the folder must exist.
 void write_checkpoint(const std::string& folder, const std::string& config, const Weights& weights);
 
+// Every tensor of an f32 model folder (model.safetensors) and its config.json text, to write changed copies of it.
+Weights read_checkpoint(const std::string& folder, std::string* config);
+
 // A V2 model the app can run on typed text: no tokenizer.json, so byte tokens (vocab 256), 256 positions, 2 layers of
 // 2 diff heads (4 sub-heads, 2 KV heads), lambda_proj scaled so lambda stays mostly inside (0.1, 0.9); written into
 // `folder` (which must exist) with `seed`.
