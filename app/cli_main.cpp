@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "export.h"
 #include "model.h"
+#include "prediction_shift.h"
 #include "process_memory.h"
 #include "tokenizer.h"
 
@@ -186,6 +187,38 @@ void fetch_windows(const CliOptions& o, AttentionSnapshot& snap) {
   snap.map_window = MapWindowInfo{w.row_begin, w.row_end, w.col_begin, w.col_end, w.pool};
 }
 
+// With --intervene: the clean run's next-token prediction beside the changed run's (top 5 each, the KL divergence,
+// and --target-id's log-probability and rank).
+void print_prediction_shift(const CliOptions& o, const Model& model, const std::vector<Token>& tokens,
+                            const AttentionSnapshot& changed) {
+  CaptureRequest clean_request;
+  clean_request.maps = CaptureRequest::Maps::None;
+  clean_request.statistics = false;
+  clean_request.overviews = false;
+  clean_request.keep_store = false;
+  const AttentionSnapshot clean = model.run(tokens, clean_request);
+  const int64_t V = clean.logits.cols, last = clean.logits.rows - 1;
+  const PredictionShift s = next_token_shift(clean.logits.values.data() + last * V,
+                                             changed.logits.values.data() + last * V, V, o.target_id, 5);
+  const auto tokenizer = tokenizer_for_model(o.model, V);
+  auto list = [&](const std::vector<TokenProbability>& top) {
+    std::string out;
+    for (const TokenProbability& t : top) {
+      char prob[32];
+      std::snprintf(prob, sizeof prob, " %.3f", t.probability);
+      out += "  " + std::to_string(t.id) + " \"" + escape_for_display(tokenizer->token_bytes(t.id)) + "\"" + prob;
+    }
+    return out;
+  };
+  std::printf("next token, clean:  %s\nnext token, changed:%s\nKL(clean || changed) = %.6f nats\n",
+              list(s.top_clean).c_str(), list(s.top_changed).c_str(), s.kl);
+  if (s.target) {
+    std::printf("target %lld: log p %.4f -> %.4f, rank %lld -> %lld\n", static_cast<long long>(*s.target),
+                s.target_logprob_clean, s.target_logprob_changed, static_cast<long long>(s.target_rank_clean),
+                static_cast<long long>(s.target_rank_changed));
+  }
+}
+
 int command_run(const CliOptions& o) {
   const LoadOptions load{o.device, o.dtype, {}};
   auto model = Model::load(o.model, load);
@@ -210,11 +243,13 @@ int command_run(const CliOptions& o) {
   std::optional<CaptureRequest> request_b;
   if (model_b) request_b = request_for(o, tokens, model_b->info());  // checks the selection against B before A runs
 
+  if (!o.interventions.empty()) request.logits = true;  // the next-token shift reads the last row
   AttentionSnapshot snap = model->run(tokens, request);
   fetch_windows(o, snap);
   std::cout << tokens.size() << " tokens";
   if (request.span) std::cout << ", span = tokens [" << request.span->begin << ", " << request.span->end << ")";
   std::cout << "\n";
+  if (!o.interventions.empty()) print_prediction_shift(o, *model, tokens, snap);
   if (!model_b) {
     for (const auto& line : layer_table(snap)) std::cout << line << "\n";
     write_outputs(o, snap, "");

@@ -91,7 +91,7 @@ const char* cli_usage() {
          "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
-         "                [--attention fused|explicit] [--intervene L<l>.H<h|*>:<what> ...]\n"
+         "                [--attention fused|explicit] [--intervene L<l>.H<h|*>:<what> ... [--target-id N]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
@@ -110,7 +110,8 @@ const char* cli_usage() {
          "  --attention    fused (default: never holds a layer's T x T maps) or explicit (HF eager's order)\n"
          "  --intervene    change --model's forward (repeatable): L3.H2:lambda=0, L3.H*:lambda_scale=0.5, L3.H2:only=A1,\n"
          "                 L3.H2:only=A2 (Diff heads), L3.H2:ablate=zero, L3.H2:ablate=mean (any head); later layers\n"
-         "                 see the change, and --maps/--stats/logits are the changed run's\n";
+         "                 see the change, and --maps/--stats/logits are the changed run's; prints the next-token\n"
+         "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
@@ -148,6 +149,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--png-scale") o.png_scale = parse_int(flag, value());
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
+    else if (flag == "--target-id") o.target_id = parse_integer(flag, value());
     else if (flag == "--intervene") {
       try {
         o.interventions.push_back(parse_intervention(value()));

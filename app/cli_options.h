@@ -33,6 +33,7 @@ struct CliOptions {
   bool hide_sink = false;
   bool truncate = false;
   std::vector<Intervention> interventions;  // --intervene (repeatable): applied to --model's run, not --model-b's
+  std::optional<int64_t> target_id;         // --target-id: a token whose log-probability the shift reports
   bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;

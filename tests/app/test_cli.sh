@@ -39,6 +39,10 @@ expect 0 "17 tokens" -- "$cli" run --model "$std_model" --prompt-file "$work/pro
 expect 0 "wrote $work/iv.json" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L1.H*:lambda=0" \
   --intervene "L0.H2:ablate=mean" --stats "$work/iv.json"
 expect 0 '"L0.H2:ablate=mean"' -- cat "$work/iv.json"
+expect 0 "KL(clean || changed)" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" \
+  --target-id 7
+expect 0 "target 7: log p" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" \
+  --target-id 7
 expect 2 "is not L<layer>.H<head>" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L1:lambda=0"
 expect 1 "act on Diff heads, and this model is standard" -- "$cli" run --model "$std_model" --prompt "abc" \
   --intervene "L0.H0:only=A1"

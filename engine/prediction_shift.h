@@ -1,0 +1,29 @@
+// How an intervention moved the next-token prediction (issue 14): the top tokens before and after, the KL divergence
+// of the next-token distributions, and a target token's log-probability and rank in each. Plain C++; any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace diffscope {
+
+struct TokenProbability {
+  int64_t id = 0;
+  double probability = 0;
+};
+
+struct PredictionShift {
+  std::vector<TokenProbability> top_clean, top_changed;  // most likely first
+  double kl = 0;  // KL(clean || changed) of the next-token distributions, in nats
+  std::optional<int64_t> target;
+  double target_logprob_clean = 0, target_logprob_changed = 0;
+  int64_t target_rank_clean = 0, target_rank_changed = 0;  // 1 + the number of more likely tokens
+};
+
+// From the two runs' logits for the next token (`vocab` of each); `top` tokens listed; `target` (when given) must be
+// inside the vocabulary (InputError otherwise).
+PredictionShift next_token_shift(const float* clean, const float* changed, int64_t vocab,
+                                 std::optional<int64_t> target = std::nullopt, int top = 10);
+
+}  // namespace diffscope
