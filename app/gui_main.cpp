@@ -192,6 +192,17 @@ bool run_exports(const ui::UiState& state, const std::string& list, const std::s
   return all_ok;
 }
 
+// The benchmarks' --screenshot: the back buffer of the frame just drawn; says where it went or why not.
+bool save_window(const std::string& path, int fb_w, int fb_h) {
+  std::string error;
+  if (!ui::write_window_png(path, fb_w, fb_h, &error)) {
+    std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+    return false;
+  }
+  std::printf("diffscope: wrote %s (%d x %d)\n", path.c_str(), fb_w, fb_h);
+  return true;
+}
+
 // Statistics of frame times in milliseconds: "median X, p95 Y, max Z".
 std::string summarize(std::vector<double> ms) {
   if (ms.empty()) return "no frames";
@@ -509,10 +520,7 @@ int main(int argc, char** argv) {
                     renderer ? renderer : "?");
         std::printf("  unchanged frames:   %s\n", summarize(idle_ms).c_str());
         std::printf("  new snapshot frames: %s\n", summarize(upload_ms).c_str());
-        if (options.screenshot && !ui::write_window_png(*options.screenshot, fb_w, fb_h, &error)) {
-          std::fprintf(stderr, "diffscope: %s\n", error.c_str());
-          exit_code = 1;
-        }
+        if (options.screenshot && !save_window(*options.screenshot, fb_w, fb_h)) exit_code = 1;
         break;
       }
     }
@@ -540,14 +548,8 @@ int main(int argc, char** argv) {
         exit_code = bench->timed_out() ? 3 : 1;
       }
       if (bench->done() || bench->failed()) {
-        if (options.screenshot) {  // the final frame (or, after a failure, what the app showed then)
-          if (ui::write_window_png(*options.screenshot, fb_w, fb_h, &error)) {
-            std::printf("diffscope: wrote %s (%d x %d)\n", options.screenshot->c_str(), fb_w, fb_h);
-          } else {
-            std::fprintf(stderr, "diffscope: %s\n", error.c_str());
-            exit_code = 1;
-          }
-        }
+        // The final frame (or, after a failure, what the app showed then).
+        if (options.screenshot && !save_window(*options.screenshot, fb_w, fb_h)) exit_code = 1;
         break;
       }
     }

@@ -1,7 +1,7 @@
 // Runs `diffscope --benchmark` on the bundled models on the CPU (app/gui_benchmark.h) and checks what it reports: a
 // BENCH JSON line for every measurement, numbers that are possible (never how fast anything is), one statistics
-// latency per keystroke made, the final frame as a PNG; and a prompt longer than the models' context refused with
-// exit status 2. Needs a display: run under xvfb-run. Test thread.
+// latency per keystroke made, the final frame as a PNG, windows measured past the dense budget; and a prompt longer
+// than the models' context refused with exit status 2. Needs a display: run under xvfb-run. Test thread.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -133,6 +133,35 @@ TEST_CASE("--benchmark on the bundled models reports every measurement as a BENC
   stbi_image_free(data);
   CHECK(w == 1600);
   CHECK(h == 1000);
+  fs::remove_all(out);
+}
+
+TEST_CASE("--benchmark of a prompt past the dense budget measures the focused map's windows") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_benchmark_windows";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const fs::path log = out / "out.txt";
+  // 800 tokens: the bundled pair's 120 maps a token pair pass 256 MiB from ~750 tokens, so views draw overviews and
+  // fetch windows (overview cells of 8 tokens; x4 on a ~180-pixel map is 2 tokens per pixel: a window is needed).
+  const int rc = run("--benchmark 2 --bench-tokens 800 --timeout 120", log);
+  const std::string output = read_text(log);
+  INFO(output);
+  REQUIRE(rc == 0);
+  const std::map<std::string, nlohmann::json> lines = bench_lines(output);
+  REQUIRE(lines.count("keystroke") == 1);
+  REQUIRE(lines.count("zoom") == 1);
+  const nlohmann::json& keys = lines.at("keystroke");
+  CHECK(keys.at("maps") == "overviews");
+  CHECK(keys.at("keystrokes") == 2);
+  check_summary(keys.at("stats_ms"), 2);
+  check_summary(keys.at("refined_ms"), 2);
+  CHECK(keys.at("refined") == "window");
+  CHECK(keys.at("refined_pool").get<int64_t>() >= 1);
+  const nlohmann::json& zoom = lines.at("zoom");
+  check_frames(zoom, 2);
+  CHECK(zoom.at("zoom_to").get<double>() > 1);  // 800 tokens on fewer pixels: zoomed in to about one per pixel
+  CHECK(zoom.at("window_answers").get<uint64_t>() <= zoom.at("window_requests").get<uint64_t>());
+  CHECK(zoom.at("final_pool").get<int64_t>() >= 1);
   fs::remove_all(out);
 }
 
