@@ -256,6 +256,7 @@ int main(int argc, char** argv) {
   }
   const bool model_benchmark = options.benchmark > 0 && !options.demo;
   if (model_benchmark) {
+    if (options.prompt) std::fprintf(stderr, "diffscope: --benchmark makes its own prompt: --prompt is not used\n");
     // Natural text the models were made for, as many tokens as asked: the example prompts repeated.
     std::string source;
     for (const ui::ExamplePrompt& e : ui::load_example_prompts(assets)) {
