@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -22,6 +21,7 @@
 #include "errors.h"
 #include "export.h"
 #include "model.h"
+#include "process_memory.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
@@ -78,15 +78,6 @@ std::string with_suffix(const std::string& path, const std::string& suffix) {
   return path.substr(0, dot) + suffix + path.substr(dot);
 }
 
-// Creates the folder a file will be written into, as --png does for its folder.
-void make_parent_folder(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) throw FileError("cannot create folder " + parent.string() + " for " + path + ": " + ec.message());
-}
-
 std::vector<HeadRef> selected_heads(const CliOptions& o, const ModelInfo& info);
 
 // The rows, keys and pool that --rows/--cols/--pool name (the whole map by default), checked against the prompt.
@@ -109,13 +100,13 @@ MapWindow window_of(const CliOptions& o, const AttentionSnapshot& snap) {
 void write_outputs(const CliOptions& o, const AttentionSnapshot& snap, const std::string& suffix) {
   if (o.maps_path) {
     const std::string path = suffix.empty() ? *o.maps_path : with_suffix(*o.maps_path, suffix);
-    make_parent_folder(path);
+    create_parent_folder(path);
     write_maps_safetensors(path, snap);
     std::cout << "wrote " << path << "\n";
   }
   if (o.stats_path) {
     const std::string path = suffix.empty() ? *o.stats_path : with_suffix(*o.stats_path, suffix);
-    make_parent_folder(path);
+    create_parent_folder(path);
     write_stats_json(path, snap);
     std::cout << "wrote " << path << "\n";
   }
@@ -302,15 +293,15 @@ int command_bench(const CliOptions& o) {
             << " runs after 1 warm-up\n";
   struct Mode {
     const char* name;
-    std::function<int64_t()> run;  // returns the host bytes of the result
+    std::function<AttentionSnapshot()> run;
   };
   const Mode modes[] = {
-      {"forward only", [&] { return snapshot_host_bytes(model->run(tokens, none)); }},
-      {"stats+overviews", [&] { return snapshot_host_bytes(model->run(tokens, stats)); }},
+      {"forward only", [&] { return model->run(tokens, none); }},
+      {"stats+overviews", [&] { return model->run(tokens, stats); }},
       {"+ one full head", [&] {
-         const AttentionSnapshot snap = model->run(tokens, stats);
+         AttentionSnapshot snap = model->run(tokens, stats);
          stream_full_head(snap);
-         return snapshot_host_bytes(snap);
+         return snap;
        }},
   };
   double baseline = 0;
@@ -318,21 +309,28 @@ int command_bench(const CliOptions& o) {
     (void)mode.run();  // warm-up: allocator, kernels, caches
     const int64_t before = model->device_memory().current;
     model->reset_peak_memory();
-    std::vector<double> ms;
+    std::vector<double> ms, free_ms;
     int64_t host_bytes = 0;
     for (int r = 0; r < o.bench_runs; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      host_bytes = mode.run();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      std::optional<AttentionSnapshot> result = mode.run();
+      host_bytes = snapshot_host_bytes(*result);
+      const auto freeing = std::chrono::steady_clock::now();
+      result.reset();  // part of the run's cost: the app frees the previous result at every keystroke
+      const auto end = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+      free_ms.push_back(std::chrono::duration<double, std::milli>(end - freeing).count());
     }
     const double m = median(ms);
     if (baseline == 0) baseline = m;
     const double peak = mib(model->device_memory().peak - before);
-    std::printf("  %-18s %10.2f ms  (%.2fx of the forward)  peak device +%.0f MiB  result on host %.1f MiB\n",
-                mode.name, m, m / baseline, peak, mib(host_bytes));
+    std::printf("  %-18s %10.2f ms  (%.2fx of the forward)  peak device +%.0f MiB  result on host %.1f MiB, "
+                "freed in %.2f ms\n",
+                mode.name, m, m / baseline, peak, mib(host_bytes), median(free_ms));
     std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"%s\", \"ms\": %.3f, "
-                "\"peak_device_mib\": %.1f, \"host_mib\": %.2f}\n",
-                info.model_type.c_str(), static_cast<long long>(T), mode.name, m, peak, mib(host_bytes));
+                "\"peak_device_mib\": %.1f, \"host_mib\": %.2f, \"free_ms\": %.3f}\n",
+                info.model_type.c_str(), static_cast<long long>(T), mode.name, m, peak, mib(host_bytes),
+                median(free_ms));
   }
   if (o.bench_profile) {
     // One more statistics run with every stage waiting for the device at its edges: where the time goes.
@@ -373,6 +371,7 @@ int command_bench(const CliOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_results_in_heap();  // runs in a row (bench, soak, eval) reuse the last result's memory
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << cli_usage();

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "gl_screenshot.h"
 #include "gui_bench_prompt.h"
 #include "gui_benchmark.h"
+#include "hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
 #include "lambda_rows.h"
@@ -45,12 +47,25 @@ using namespace diffscope;
 namespace {
 
 std::vector<std::string> g_dropped;  // folders dropped on the window (GLFW callback, main thread)
+ui::UiState* g_ui_state = nullptr;    // for on_char (GLFW callback, main thread)
 volatile std::sig_atomic_t g_quit = 0;  // Ctrl+C / SIGTERM: leave the loop so settings are saved
 
 void on_signal(int) { g_quit = 1; }
 
 void on_drop(GLFWwindow*, int count, const char** paths) {
   for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
+}
+
+// Characters typed (an input method commits an emoji as one): Dear ImGui 1.86 keeps 16-bit characters, so it would
+// turn one above U+FFFF into U+FFFD, and it drops private-use ones. While the prompt box has the keyboard those go
+// to its own queue, as UTF-8, and the box inserts them at its cursor; everything else goes to ImGui as before.
+void on_char(GLFWwindow* window, unsigned int c) {
+  if (g_ui_state != nullptr && g_ui_state->prompt_box_active && (c > 0xFFFF || (c >= 0xE000 && c <= 0xF8FF)) &&
+      c <= 0x10FFFF) {
+    utf8::append(g_ui_state->prompt_typed, static_cast<char32_t>(c));
+    return;
+  }
+  ImGui_ImplGlfw_CharCallback(window, c);
 }
 
 void on_glfw_error(int code, const char* description) {
@@ -115,7 +130,24 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["layout"] = ui::layout_name(state.settings.layout);
   j["layer"] = state.settings.selection.layer;
   j["head"] = state.settings.selection.head;
+  // The prompt as text (bytes that are not UTF-8 written as U+FFFD, see the end), and exactly: its size and bytes.
   j["prompt"] = state.settings.prompt;
+  j["prompt_bytes"] = state.settings.prompt.size();
+  std::string hex;
+  hex.reserve(state.settings.prompt.size() * 2);
+  for (const char c : state.settings.prompt) {
+    static const char* const kDigits = "0123456789abcdef";
+    hex += kDigits[static_cast<unsigned char>(c) >> 4];
+    hex += kDigits[static_cast<unsigned char>(c) & 15];
+  }
+  j["prompt_hex"] = hex;
+  // Placeholders the prompt box shows for what it cannot (prompt_text.h), each once, as the legend describes them.
+  nlohmann::json hidden = nlohmann::json::array();
+  for (const ui::Placeholder& p : state.prompt_text.placeholders_in_display()) {
+    hidden.push_back(ui::describe_placeholder(p));
+  }
+  j["prompt_hidden"] = hidden;
+  j["prompt_right_to_left"] = state.prompt_text.right_to_left();
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
   j["help"] = state.show_help;
@@ -142,6 +174,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     nlohmann::json tokens = nlohmann::json::array();
     if (s.snapshot) {
       for (const Token& t : s.snapshot->tokens) tokens.push_back(t.text);
+      js["token_count"] = s.snapshot->tokens.size();  // the ids the model ran (with BOS, as `tokenize` counts)
       js["layers"] = s.snapshot->layers.size();
       js["attention_variant"] = s.snapshot->model.attention_variant;
       js["lambda_varies_by_row"] = ui::lambda_varies_by_row(*s.snapshot);
@@ -216,6 +249,7 @@ std::string summarize(std::vector<double> ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  diffscope::keep_freed_results_in_heap();  // every keystroke's run reuses the last result's memory
   GuiOptions options;
   std::string error;
   if (!parse_gui_options(argc, argv, &options, &error)) {
@@ -244,6 +278,23 @@ int main(int argc, char** argv) {
   if (settings.model_a.empty()) settings.model_a = default_a;
   if (settings.model_b.empty()) settings.model_b = default_b;
   if (options.prompt) settings.prompt = *options.prompt;
+  if (options.prompt_file) {
+    // The file's exact bytes, as `diffscope-cli run --prompt-file` reads them (a NUL too, which argv cannot carry).
+    if (options.prompt) {
+      std::fprintf(stderr, "diffscope: give one of --prompt or --prompt-file\n");
+      return 2;
+    }
+    std::error_code ec;
+    std::ifstream in;
+    if (fs::is_regular_file(*options.prompt_file, ec)) in.open(*options.prompt_file, std::ios::binary);  // not a FIFO
+    std::ostringstream text;
+    if (in.is_open()) text << in.rdbuf();
+    if (!in.is_open() || in.bad()) {
+      std::fprintf(stderr, "diffscope: cannot read --prompt-file %s\n", options.prompt_file->c_str());
+      return 2;
+    }
+    settings.prompt = text.str();
+  }
   if (settings.prompt.empty()) settings.prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
   if (options.layout) settings.layout = *ui::parse_layout(*options.layout);
   if (options.rollout) settings.layout = ui::Layout::Comparison;
@@ -324,10 +375,12 @@ int main(int argc, char** argv) {
                          "show as '?'\n");
   }
   ImGui_ImplGlfw_InitForOpenGL(window.handle, true);
+  glfwSetCharCallback(window.handle, on_char);  // in place of ImGui's, which on_char calls for the rest
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
   ui::AppUi app(settings);
   ui::UiState& state = app.state();
+  g_ui_state = &state;
   state.font_path = font;
   state.examples = ui::load_example_prompts(assets);
   state.show_rollout = options.rollout;
@@ -423,6 +476,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& [slot, dir] : actions.loads) load_slot(*slots, state, slot, dir);
     if (actions.run) slots->submit(*actions.run);
+    for (int slot : actions.cancel_loads) slots->cancel_load(slot);
+    if (actions.cancel_run) slots->cancel_run();
 
     // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
     // (textures settle), then save the back buffer of this frame.
@@ -578,6 +633,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "diffscope: %s\n", error.c_str());
     }
   }
+  g_ui_state = nullptr;
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

@@ -8,7 +8,7 @@
 namespace diffscope {
 
 const char* gui_usage() {
-  return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT] [--span TEXT]\n"
+  return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT | --prompt-file F] [--span TEXT]\n"
          "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
          "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]]\n"
@@ -17,6 +17,7 @@ const char* gui_usage() {
          "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
          "  --model-b DIR     standard Transformer (HF llama folder) for slot B (default assets/models/standard)\n"
          "  --prompt TEXT     the prompt to run (default: the last one used)\n"
+         "  --prompt-file F   the prompt is the file's exact bytes (as diffscope-cli run --prompt-file)\n"
          "  --span TEXT       mark the first occurrence of TEXT in the prompt as the relevant span (signal/noise)\n"
          "  --screenshot OUT  run until both slots have a result for the prompt, save the window as PNG, exit\n"
          "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
@@ -92,6 +93,9 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
     } else if (arg == "--prompt") {
       if (!value(&v)) return false;
       o->prompt = v;
+    } else if (arg == "--prompt-file") {
+      if (!value(&v)) return false;
+      o->prompt_file = v;
     } else if (arg == "--span") {
       if (!value(&v)) return false;
       o->span = v;

@@ -12,6 +12,7 @@ struct GuiOptions {
   std::optional<std::string> model_a;   // --model DIR (slot A, the Diff model)
   std::optional<std::string> model_b;   // --model-b DIR (slot B, the standard model)
   std::optional<std::string> prompt;    // --prompt TEXT
+  std::optional<std::string> prompt_file;  // --prompt-file FILE: the prompt is the file's exact bytes
   std::optional<std::string> screenshot;  // --screenshot OUT.png: render, save the window, exit
   std::optional<std::string> layout;    // --layout decomposition|comparison|grid
   bool rollout = false;                 // --rollout: the comparison layout shows attention rollout

@@ -1,6 +1,7 @@
 // Slot providers: the inference worker and demo snapshots. Main thread.
 #include "gui_slots.h"
 
+#include "demo_long.h"
 #include "demo_snapshot.h"
 #include "demo_store.h"
 #include "torch_slot_model.h"
@@ -14,6 +15,8 @@ class WorkerSlots : public SlotProvider {
   explicit WorkerSlots(std::function<void()> wake_ui) : worker_(load_torch_slot_model, std::move(wake_ui)) {}
   void load(int slot, const std::string& dir) override { worker_.load(slot, dir); }
   void submit(const RunRequest& request) override { worker_.submit(request); }
+  void cancel_load(int slot) override { worker_.cancel_load(slot); }
+  void cancel_run() override { worker_.cancel_run(); }
   SlotState state(int slot) const override { return worker_.state(slot); }
   bool idle() const override { return worker_.idle(); }
   std::future<WindowResult> request_window(const WindowRequest& request) override {
@@ -52,6 +55,10 @@ DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overvie
 
 void DemoSlots::load(int, const std::string&) {}
 
+// Above this many tokens, --demo-overviews uses ui/demo_long.h (dense demo maps of 4 layers would need 4 x 4 x 3 maps
+// of T^2 floats: 800 MiB at 4096 tokens).
+constexpr int64_t kLongDemoTokens = 1024;
+
 void DemoSlots::submit(const RunRequest& request) {
   for (int slot = 0; slot < kNumSlots; ++slot) {
     ui::DemoSpec spec;
@@ -61,8 +68,10 @@ void DemoSlots::submit(const RunRequest& request) {
     spec.seed = static_cast<uint32_t>(7 + slot);
     if (tokens_ > 0) spec.tokens = tokens_;
     else spec.text = request.text;
-    auto snapshot = std::make_shared<AttentionSnapshot>(ui::make_demo_snapshot(spec));
-    if (overviews_only_) ui::make_overview_only(*snapshot);
+    // Long prompts: maps as formulas (no dense map is ever made); shorter ones: dense demo maps cut into a store.
+    auto snapshot = std::make_shared<AttentionSnapshot>(
+        overviews_only_ && spec.tokens > kLongDemoTokens ? ui::make_long_demo_snapshot(spec) : ui::make_demo_snapshot(spec));
+    if (overviews_only_ && spec.tokens <= kLongDemoTokens) ui::make_overview_only(*snapshot);
     snapshot->model.name = slot == 0 ? "demo-diff" : "demo-standard";
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.snapshot = snapshot;

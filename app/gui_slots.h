@@ -17,6 +17,8 @@ class SlotProvider {
   virtual ~SlotProvider() = default;
   virtual void load(int slot, const std::string& dir) = 0;
   virtual void submit(const RunRequest& request) = 0;
+  virtual void cancel_load(int slot) = 0;  // InferenceWorker::cancel_load / cancel_run
+  virtual void cancel_run() = 0;
   virtual SlotState state(int slot) const = 0;
   virtual bool idle() const = 0;
   // A window of a map of the snapshot a slot shows (views of long prompts refine their overviews with it); the future
@@ -38,6 +40,8 @@ class DemoSlots : public SlotProvider {
   explicit DemoSlots(int tokens, bool overviews_only = false);
   void load(int slot, const std::string& dir) override;
   void submit(const RunRequest& request) override;
+  void cancel_load(int) override {}  // demo slots load and run at once: nothing is ever in progress
+  void cancel_run() override {}
   SlotState state(int slot) const override { return states_[static_cast<size_t>(slot)]; }
   bool idle() const override { return true; }
   std::future<WindowResult> request_window(const WindowRequest& request) override;

@@ -88,6 +88,20 @@ std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& l
   return {p1, p2, p1 - lambda * p2};
 }
 
+// Rows `rows` (keys [0, S)) of the mean over heads of the `kind` maps: (R, S). Every sub-head's softmax at once.
+at::Tensor mean_map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind, const at::Tensor& rows,
+                         int64_t S) {
+  at::Tensor keys = layer.k.slice(1, 0, S).repeat_interleave(layout.H / layout.KV, 0);  // (H, S, d)
+  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale);  // (H, R, S)
+  if (!layout.differential) return p.mean(0);
+  at::Tensor p1 = pair_sub_heads(p, layout, false);
+  if (kind == MapKind::A1) return p1.mean(0);
+  at::Tensor p2 = pair_sub_heads(p, layout, true);
+  if (kind == MapKind::A2) return p2.mean(0);
+  at::Tensor lambda = layer.lambda.index_select(1, rows).unsqueeze(-1);  // (P, R, 1)
+  return (p1 - lambda * p2).mean(0);
+}
+
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
   if (pool == 1) return block;
   const int64_t R = block.size(0), C = block.size(1);
@@ -108,9 +122,11 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
   if (std::find(kinds_.begin(), kinds_.end(), w.kind) == kinds_.end()) {
     throw InputError(std::string("window: this model has no \"") + map_kind_name(w.kind) + "\" maps");
   }
-  if (w.head < 0 || w.head >= layout_.num_heads()) {
+  const bool mean = w.head == kMeanOfHeads;
+  if (!mean && (w.head < 0 || w.head >= layout_.num_heads())) {
     throw InputError("window: head " + std::to_string(w.head) + " does not exist (heads 0.." +
-                     std::to_string(layout_.num_heads() - 1) + ")");
+                     std::to_string(layout_.num_heads() - 1) + ", or " + std::to_string(kMeanOfHeads) +
+                     " for their mean)");
   }
   const int64_t r0 = w.row_begin, r1 = w.row_end < 0 ? T : w.row_end;
   const int64_t c0 = w.col_begin, c1 = w.col_end < 0 ? T : w.col_end;
@@ -129,14 +145,15 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
   c10::InferenceMode guard;
   const LayerQK& layer = layers_[static_cast<size_t>(w.layer)];
   const at::Device device = layer.q.device();
-  const int64_t n = w.kind == MapKind::Diff ? 2 : 1;
+  const int64_t n = mean ? layout_.H : w.kind == MapKind::Diff ? 2 : 1;  // softmax maps computed per row
   const int64_t block = rows_per_block(n, r1, int64_t{1} << 25, w.pool);  // 128 MiB per (n, rows, r1) tensor
   at::Tensor out = at::zeros({out_rows, out_cols}, at::TensorOptions().device(device).dtype(at::kFloat));
   for (int64_t rb = r0; rb < r1; rb += block) {
     const int64_t re = std::min(rb + block, r1);
     if (c0 >= re) continue;  // every key of the window comes after these rows: zeros
     at::Tensor rows = at::arange(rb, re, at::TensorOptions().device(device).dtype(at::kLong));
-    at::Tensor part = map_rows(layer, layout_, w.kind, w.head, rows, re);   // (rows, re)
+    at::Tensor part = mean ? mean_map_rows(layer, layout_, w.kind, rows, re)
+                           : map_rows(layer, layout_, w.kind, w.head, rows, re);  // (rows, re)
     at::Tensor cols = part.slice(1, c0, std::min(c1, re));
     if (cols.size(1) < c1 - c0) cols = at::constant_pad_nd(cols, {0, c1 - c0 - cols.size(1)}, 0.0);
     at::Tensor pooled = pool_signed_max_abs(cols, w.pool);

@@ -186,13 +186,19 @@ void write_stats_csv(const std::string& path, const AttentionSnapshot& snap) {
   write_text_file(path, csv);
 }
 
-namespace {
-
 void create_folder(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw FileError("cannot create folder " + dir + ": " + ec.message());
+  if (ec) throw FileError("cannot create the folder " + dir + ": " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec)) throw FileError("cannot create the folder " + dir + ": a file has that name");
 }
+
+void create_parent_folder(const std::string& file) {
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  if (!parent.empty()) create_folder(parent.string());
+}
+
+namespace {
 
 std::string map_png_path(const std::string& dir, int64_t layer, int64_t head, MapKind kind) {
   return dir + "/layer" + std::to_string(layer) + "_head" + std::to_string(head) + "_" + map_kind_name(kind) + ".png";
@@ -200,39 +206,52 @@ std::string map_png_path(const std::string& dir, int64_t layer, int64_t head, Ma
 
 }  // namespace
 
+std::vector<MapPngTask> map_png_tasks(const std::string& dir, const ModelInfo& model, const std::vector<HeadRef>& heads,
+                                      const MapWindow& shape, const PngSelection& selection) {
+  std::vector<MapPngTask> tasks;
+  for (const HeadRef& ref : heads) {
+    for (MapKind kind : map_kinds_of(model)) {
+      MapPngTask task;
+      task.window = shape;
+      task.window.layer = ref.layer;
+      task.window.kind = kind;
+      task.window.head = ref.head;
+      task.options.signed_map = kind == MapKind::Diff;
+      task.options.colormap = task.options.signed_map ? Colormap::RdBu : Colormap::Viridis;
+      task.options.hide_sink = selection.hide_sink;
+      task.options.cell_pixels = selection.cell_pixels;
+      task.path = map_png_path(dir, ref.layer, ref.head, kind);
+      tasks.push_back(std::move(task));
+    }
+  }
+  return tasks;
+}
+
+bool write_map_png_task(const MapStore& store, const MapPngTask& task, const std::function<bool(double)>& progress) {
+  if (can_stream_map_png()) return stream_map_png(store, task.window, task.path, task.options, progress);
+  // A build without libpng: the window whole in memory, written by stb, up to kMaxHeatmapSide pixels a side (larger
+  // ones are refused with advice).
+  const Matrix map = store.window(task.window);
+  HeatmapImageOptions whole;
+  whole.colormap = task.options.colormap;
+  whole.scale = auto_scale(map, task.options.signed_map, task.options.hide_sink);
+  if (task.options.adjust_scale) whole.scale = task.options.adjust_scale(whole.scale);
+  whole.cell_pixels = task.options.cell_pixels;
+  whole.shade_masked = task.options.shade_masked && task.window.pool == 1 &&
+                       task.window.row_begin == task.window.col_begin && map.rows == map.cols;
+  write_heatmap_png(task.path, map, whole);
+  return true;
+}
+
 std::vector<std::string> stream_map_pngs(const std::string& dir, const AttentionSnapshot& snap,
                                          const std::vector<HeadRef>& heads, const MapWindow& shape,
                                          const PngSelection& selection) {
   if (!snap.store) throw InputError("PNG export: this run kept no store of its maps (CaptureRequest::keep_store)");
   create_folder(dir);
   std::vector<std::string> written;
-  for (const HeadRef& ref : heads) {
-    for (MapKind kind : map_kinds_of(snap.model)) {
-      MapWindow window = shape;
-      window.layer = ref.layer;
-      window.kind = kind;
-      window.head = ref.head;
-      MapPngOptions options;
-      options.signed_map = kind == MapKind::Diff;
-      options.colormap = options.signed_map ? Colormap::RdBu : Colormap::Viridis;
-      options.hide_sink = selection.hide_sink;
-      options.cell_pixels = selection.cell_pixels;
-      const std::string path = map_png_path(dir, ref.layer, ref.head, kind);
-      if (can_stream_map_png()) {
-        stream_map_png(*snap.store, window, path, options);
-      } else {
-        // A build without libpng (the GPU machine's headless one): the window whole in memory, written by stb, up to
-        // kMaxHeatmapSide pixels a side (larger ones are refused with advice).
-        const Matrix map = snap.store->window(window);
-        HeatmapImageOptions whole;
-        whole.colormap = options.colormap;
-        whole.scale = auto_scale(map, options.signed_map, options.hide_sink);
-        whole.cell_pixels = options.cell_pixels;
-        whole.shade_masked = window.pool == 1 && window.row_begin == window.col_begin && map.rows == map.cols;
-        write_heatmap_png(path, map, whole);
-      }
-      written.push_back(path);
-    }
+  for (const MapPngTask& task : map_png_tasks(dir, snap.model, heads, shape, selection)) {
+    write_map_png_task(*snap.store, task);
+    written.push_back(task.path);
   }
   return written;
 }

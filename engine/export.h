@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "map_png_stream.h"
 #include "snapshot.h"
 
 namespace diffscope {
@@ -16,6 +17,11 @@ namespace diffscope {
 // `layer.{i}.heads` lists them ("0,3"); when the maps are windows, metadata `window` says which
 // ("rows A:B keys C:D pool N") and the last two dimensions are the window's.
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
+
+// Creates `dir` and its parents (nothing when it exists); FileError naming the folder and why when it cannot, or when
+// the path is a file. create_parent_folder does it for the folder a file will be written into.
+void create_folder(const std::string& dir);
+void create_parent_folder(const std::string& file);
 
 // The model description, tokens (text, byte span) and per layer/head every statistic (REFERENCE.md names), with
 // lambda and lambda_init per layer. Indented JSON text.
@@ -45,5 +51,20 @@ std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionS
 std::vector<std::string> stream_map_pngs(const std::string& dir, const AttentionSnapshot& snapshot,
                                          const std::vector<HeadRef>& heads, const MapWindow& shape,
                                          const PngSelection& selection = {});
+
+// One file of stream_map_pngs: the map's window, its path and how it is drawn. The app runs these on its own thread
+// (one after the other, with progress and Cancel).
+struct MapPngTask {
+  MapWindow window;
+  std::string path;
+  MapPngOptions options;
+};
+// The files stream_map_pngs writes, in its order, without writing them (nor creating `dir`).
+std::vector<MapPngTask> map_png_tasks(const std::string& dir, const ModelInfo& model, const std::vector<HeadRef>& heads,
+                                      const MapWindow& shape, const PngSelection& selection = {});
+// Writes one task's file from `store`: streamed band by band, or, in a build without libpng, the window whole in
+// memory through stb (up to kMaxHeatmapSide pixels a side). `progress` as stream_map_png's (not called by the stb
+// path). Returns false when stopped.
+bool write_map_png_task(const MapStore& store, const MapPngTask& task, const std::function<bool(double)>& progress = {});
 
 }  // namespace diffscope

@@ -3,6 +3,8 @@
 // any thread; thread_main and its steps: the worker thread; window_thread_main: the window thread.
 #include "inference_worker.h"
 
+#include <algorithm>
+
 #include "errors.h"
 #include "tokenizer.h"
 
@@ -63,6 +65,47 @@ void InferenceWorker::load(int slot, const std::string& dir, const LoadOptions& 
     s.state.load_error.clear();
   }
   cv_.notify_all();
+}
+
+void InferenceWorker::cancel_load(int slot) {
+  if (slot < 0 || slot >= kNumSlots) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Slot& s = *slots_[static_cast<size_t>(slot)];
+    if (s.state.phase != SlotState::Phase::Loading) return;  // nothing queued or in progress
+    const std::string dir = s.state.model_dir;
+    s.pending_load.reset();
+    ++s.loads;  // a load in progress stops at its next progress report and is discarded (load_slot)
+    s.state.progress = -1;
+    if (s.model) {
+      s.state.phase = SlotState::Phase::Ready;
+      s.state.model_dir = s.loaded_dir;
+      s.state.message = "cancelled loading " + dir + " (slot keeps " + s.loaded_dir + ")";
+    } else {
+      s.state.phase = SlotState::Phase::Empty;
+      s.state.model_dir.clear();
+      s.state.message = "cancelled loading " + dir;
+    }
+  }
+  cv_.notify_all();
+  notify();
+}
+
+void InferenceWorker::cancel_run() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    request_.reset();
+    pending_continue_.reset();
+    ++generation_;
+    latest_generation_ = generation_;  // a run or generation in progress sees a newer generation and stops
+    for (auto& s : slots_) {
+      if (s->stale && s->state.phase == SlotState::Phase::Ready && !s->state.running) {
+        s->state.message = "run cancelled";  // queued, never started
+      }
+    }
+  }
+  cv_.notify_all();
+  notify();
 }
 
 void InferenceWorker::submit(const RunRequest& request) {
@@ -156,6 +199,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   slot.pending_load.reset();
   const uint64_t ticket = slot.loads;
   slot.state.message = "loading " + dir;
+  slot.state.progress = 0;
   busy_ = true;
   lock.unlock();
   notify();
@@ -169,6 +213,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
         std::lock_guard<std::mutex> guard(mutex_);
         if (slot.loads != ticket) return;  // a newer load owns the message
         slot.state.message = "loading: " + what + " (" + std::to_string(static_cast<int>(fraction * 100)) + "%)";
+        slot.state.progress = fraction;
       }
       notify();
     };
@@ -187,6 +232,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   SnapshotPtr retired_snapshot;
   lock.lock();
   busy_ = false;
+  if (slot.loads == ticket) slot.state.progress = -1;  // else a newer load or cancel_load owns it
   if (cancelled || slot.loads != ticket || stopping_) {
     retired_model = std::move(model);  // replaced by a newer load (queued now) or the worker's end
   } else if (!model && !dir.empty() && slot.model) {
@@ -234,8 +280,22 @@ std::vector<Token> InferenceWorker::tokens_for(const RunRequest& request, const 
   return model.encode(request.text);
 }
 
+std::function<bool()> InferenceWorker::progress_poll(Slot& slot, uint64_t generation, uint64_t ticket, int polls) {
+  return [this, &slot, generation, ticket, polls, polled = 0]() mutable {
+    if (stopping_ || latest_generation_ != generation || slot.loads != ticket) return true;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      slot.state.progress = polls > 0 ? std::min(1.0f, static_cast<float>(polled) / static_cast<float>(polls)) : -1;
+    }
+    ++polled;
+    notify();
+    return false;
+  };
+}
+
 const SlotModel& InferenceWorker::begin_work(Slot& slot, std::unique_lock<std::mutex>& lock) {
   const SlotModel& model = *slot.model;  // only this thread replaces models: it stays while the lock is released
+  slot.state.progress = 0;
   slot.state.running = true;
   busy_ = true;
   lock.unlock();
@@ -265,9 +325,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     if (request.span_bytes) {
       capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
     }
-    const auto should_stop = [this, &slot, generation, ticket] {
-      return stopping_ || latest_generation_ != generation || slot.loads != ticket;
-    };
+    const auto should_stop = progress_poll(slot, generation, ticket, model.info().num_layers);
     snapshot = std::make_shared<const AttentionSnapshot>(model.run(tokens, capture, should_stop));
   } catch (const Cancelled&) {
     cancelled = true;
@@ -278,6 +336,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   SnapshotPtr retired;
   lock.lock();
   slot.state.running = false;
+  slot.state.progress = -1;
   busy_ = false;
   if (slot.loads != ticket) {
     // The model it ran on is being replaced: the load's messages stand, the result goes.
@@ -285,7 +344,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     retired = std::move(snapshot);
   } else if (cancelled) {
     ++slot.state.runs_cancelled;
-    slot.state.message = "run cancelled for a newer request";
+    slot.state.message = request_ ? "run cancelled for a newer request" : "run cancelled";
   } else {
     // A complete run is shown even when a newer request came after its last layer; the slot stays stale then and
     // runs that request next.
@@ -345,9 +404,9 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
     capture.statistics = false;
     capture.overviews = false;
     capture.keep_store = false;
-    const auto should_stop = [this, &slot, generation, ticket] {
-      return stopping_ || latest_generation_ != generation || slot.loads != ticket;
-    };
+    // Polled before each layer of the prompt's forward and of every step's.
+    const auto should_stop =
+        progress_poll(slot, generation, ticket, model.info().num_layers * (1 + options.max_new_tokens));
     const Generation gen = model.generate(continued, options, capture, should_stop);
     // Generated tokens continue the text: their spans follow the request's bytes.
     int64_t offset = static_cast<int64_t>(request.text.size());
@@ -374,10 +433,14 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
 
   lock.lock();
   slot.state.running = false;
+  slot.state.progress = -1;
   busy_ = false;
   if (cancelled || slot.loads != ticket) {
     ++slot.state.runs_cancelled;
-    if (slot.loads == ticket) slot.state.message = "generation cancelled for a newer request";
+    if (slot.loads == ticket) {
+      slot.state.message = request_ || pending_continue_ ? "generation cancelled for a newer request"
+                                                         : "generation cancelled";
+    }
   } else if (error.empty()) {
     slot.state.continuation = text;
     slot.state.continued_text = request.text + text;

@@ -62,6 +62,9 @@ struct SlotState {
   uint64_t snapshot_prompt_id = 0;   // RunRequest::prompt_id of the request `snapshot` answers (0: no snapshot)
   uint64_t failed_prompt_id = 0;     // RunRequest::prompt_id of the last run that failed with `error`
   bool running = false;              // a run or a generation for this slot is in progress
+  // How far the load, run or generation in progress is, 0..1 (loads: as the loader reports; runs: layers queued of the
+  // model's layers; generations: layers of the prompt and the steps), -1 when nothing is in progress.
+  float progress = -1;
   uint64_t runs_cancelled = 0;       // runs and generations of this slot stopped for a newer request (not published)
   // The last continue request this slot answered: the bytes generated, and the continued prompt (the request's text
   // followed by them) with its tokens: the prompt's as the model ran them, then the generated ids (an end-of-sequence
@@ -113,6 +116,12 @@ class InferenceWorker {
   // A window of a published map, computed on the window thread (so it never waits for a run or a load); the future
   // is ready once it is computed or refused.
   std::future<WindowResult> request_window(const WindowRequest& request);
+  // The user's Cancel. cancel_load: a load of `slot` queued or in progress stops (at its next progress report); the
+  // slot keeps the model it held (an empty slot stays empty) and says the load was cancelled. cancel_run: the run or
+  // generation in progress stops at its next layer and is not published, the request is dropped (no slot runs it,
+  // also not after a load), and the slots say so; the next submit() runs again.
+  void cancel_load(int slot);
+  void cancel_run();
   SlotState state(int slot) const;
   bool idle() const;  // nothing queued and nothing running (windows not counted)
   // SlotModel::device_memory of the slot's model (zeros when it holds none): allocated now and the peak since start,
@@ -137,6 +146,9 @@ class InferenceWorker {
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
   // Marks `slot` running and the worker busy, releases `lock` (held on entry) and wakes the UI; returns its model.
   const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);
+  // The `should_stop` a run or generation of `slot` polls (a newer request, a load of the slot, the worker stopping);
+  // each poll also sets the slot's progress to the polls so far out of `polls` and wakes the UI.
+  std::function<bool()> progress_poll(Slot& slot, uint64_t generation, uint64_t ticket, int polls);
   WindowResult serve_window(const WindowRequest& request) const;
   void notify();
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <ATen/Parallel.h>
+
 #include "attention_scan.h"
 #include "deferred_host.h"
 #include "errors.h"
@@ -124,18 +126,22 @@ std::vector<HeadStats> stats_from_means(const at::Tensor& host, std::vector<int6
   return stats;
 }
 
-// The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty).
+// The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty). The planes
+// are made and filled on ATen's threads: a long prompt's overviews are hundreds of MiB per run, and one thread
+// touching fresh memory page by page was a visible part of a run (docs/benchmarks.md).
 std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int64_t> planes = {}) {
   if (planes.empty()) {
     for (int64_t n = 0; n < pooled.size(0); ++n) planes.push_back(n);
   }
   const int64_t C = pooled.size(1);
-  std::vector<Matrix> out;
-  out.reserve(planes.size());
-  for (int64_t n : planes) {
-    const float* v = pooled.data_ptr<float>() + n * C * C;
-    out.push_back(Matrix{C, C, std::vector<float>(v, v + C * C)});
-  }
+  std::vector<Matrix> out(planes.size());
+  const float* base = pooled.data_ptr<float>();
+  at::parallel_for(0, static_cast<int64_t>(planes.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float* v = base + planes[static_cast<size_t>(i)] * C * C;
+      out[static_cast<size_t>(i)] = Matrix{C, C, std::vector<float>(v, v + C * C)};
+    }
+  });
   return out;
 }
 

@@ -44,7 +44,11 @@ struct LinearWeights {
 };
 
 struct LayerWeights {
-  at::Tensor input_norm, post_attention_norm;  // (hidden)
+  // Llama-like: input_norm before attention, post_attention_norm before the MLP. OLMo 2 (post_norms):
+  // post_attention_norm on attention's output, post_feedforward_norm on the MLP's; input_norm undefined.
+  at::Tensor input_norm, post_attention_norm, post_feedforward_norm;  // (hidden)
+  at::Tensor input_norm_bias, post_attention_norm_bias;               // GPT-2's LayerNorm biases (ln_1, ln_2)
+  at::Tensor q_norm, k_norm;  // Qwen3: (head_dim); OLMo 2: (H * head_dim), (KV * head_dim)
   LinearWeights q, k, v, o, gate, up, down;
   at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff V1 only
   LinearWeights lambda_proj;                              // (H/2, hidden), no bias, Diff V2 only
@@ -185,9 +189,12 @@ const char* dtype_label(at::ScalarType t) {
 }
 
 // HF LlamaRMSNorm: normalize in float32, cast back, then scale (weight may be undefined: DiffLlama's head norm).
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+// With weight_first (Olmo2RMSNorm): scale in float32, then cast back.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, bool weight_first = false) {
   at::Tensor xf = x.to(at::kFloat);
-  at::Tensor normed = (xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps)).to(x.scalar_type());
+  at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  if (weight_first && weight.defined()) return (weight * normed).to(x.scalar_type());
+  normed = normed.to(x.scalar_type());
   return weight.defined() ? weight * normed : normed;
 }
 
@@ -221,6 +228,7 @@ struct Model::Impl {
   at::Device device = at::Device(at::kCPU);
   at::ScalarType dtype = at::kFloat;
   at::Tensor embed, final_norm, lm_head;
+  at::Tensor position_embed, final_norm_bias;  // GPT-2: wpe (positions, hidden) and ln_f's bias
   std::vector<LayerWeights> layers;
   std::vector<std::unique_ptr<SafetensorsFile>> files;  // keep the mappings alive: CPU weights may alias them
 
@@ -228,6 +236,7 @@ struct Model::Impl {
   bool diff_v2() const { return differential() && config.diff_variant == DiffVariant::V2; }
 
   void load_weights(Checkpoint& ckpt) {
+    if (config.architecture == Architecture::Gpt2) return load_gpt2_weights(ckpt);
     const ModelConfig& c = config;
     const int64_t hidden = c.hidden_size, d = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
     const int64_t inter = c.intermediate_size, V = c.vocab_size;
@@ -255,14 +264,33 @@ struct Model::Impl {
     for (int i = 0; i < c.num_layers; ++i) {
       const std::string p = "model.layers." + std::to_string(i);
       LayerWeights w;
-      w.input_norm = get(p + ".input_layernorm.weight", {hidden});
+      if (!c.post_norms) w.input_norm = get(p + ".input_layernorm.weight", {hidden});
       w.post_attention_norm = get(p + ".post_attention_layernorm.weight", {hidden});
-      w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.attention_bias);
-      w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.attention_bias);
-      w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.attention_bias);
-      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.attention_bias, o_why);
-      w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
-      w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+      if (c.post_norms) w.post_feedforward_norm = get(p + ".post_feedforward_layernorm.weight", {hidden});
+      if (c.qk_norm != QkNorm::None) {
+        const bool per_head = c.qk_norm == QkNorm::PerHead;
+        w.q_norm = get(p + ".self_attn.q_norm.weight", {per_head ? d : H * d});
+        w.k_norm = get(p + ".self_attn.k_norm.weight", {per_head ? d : KV * d});
+      }
+      if (c.fused_projections) {  // Phi-3: qkv_proj rows are q, then k, then v
+        const at::Tensor qkv = get(p + ".self_attn.qkv_proj.weight", {(H + 2 * KV) * d, hidden});
+        w.q.weight = qkv.slice(0, 0, H * d);
+        w.k.weight = qkv.slice(0, H * d, (H + KV) * d);
+        w.v.weight = qkv.slice(0, (H + KV) * d, (H + 2 * KV) * d);
+      } else {
+        w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.qkv_bias);
+        w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.qkv_bias);
+        w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.qkv_bias);
+      }
+      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.o_bias, o_why);
+      if (c.fused_projections) {  // Phi-3: gate_up_proj rows are the gate, then up
+        const at::Tensor gate_up = get(p + ".mlp.gate_up_proj.weight", {2 * inter, hidden});
+        w.gate.weight = gate_up.slice(0, 0, inter);
+        w.up.weight = gate_up.slice(0, inter, 2 * inter);
+      } else {
+        w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
+        w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+      }
       w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
       if (diff_v2()) {
         const std::string why = ckpt.has(p + ".self_attn.lambda_q1")
@@ -295,6 +323,60 @@ struct Model::Impl {
                             std::to_string(V) + ", " + std::to_string(hidden) +
                             "]) and config.json does not set tie_word_embeddings");
     }
+  }
+
+  // GPT-2's tensors (transformer.h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}, wte, wpe, ln_f;
+  // checkpoints saved without the "transformer." prefix load too). Conv1D stores [in, out]: transposed here, and
+  // c_attn's [hidden, 3 hidden] is cut into q, k and v.
+  void load_gpt2_weights(Checkpoint& ckpt) {
+    const ModelConfig& c = config;
+    const int64_t hidden = c.hidden_size, inter = c.intermediate_size;
+    const std::string root = ckpt.has("transformer.wte.weight") ? "transformer." : "";
+    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
+      return ckpt.get(root + name, shape, device, dtype);
+    };
+    auto conv1d = [&](const std::string& prefix, int64_t in, int64_t out) {
+      LinearWeights l;
+      l.weight = get(prefix + ".weight", {in, out}).t().contiguous();
+      l.bias = get(prefix + ".bias", {out});
+      return l;
+    };
+    embed = get("wte.weight", {c.vocab_size, hidden});
+    position_embed = get("wpe.weight", {c.max_positions, hidden});
+    for (int i = 0; i < c.num_layers; ++i) {
+      const std::string p = "h." + std::to_string(i);
+      LayerWeights w;
+      w.input_norm = get(p + ".ln_1.weight", {hidden});
+      w.input_norm_bias = get(p + ".ln_1.bias", {hidden});
+      w.post_attention_norm = get(p + ".ln_2.weight", {hidden});
+      w.post_attention_norm_bias = get(p + ".ln_2.bias", {hidden});
+      const LinearWeights qkv = conv1d(p + ".attn.c_attn", hidden, 3 * hidden);
+      const std::vector<at::Tensor> weights = qkv.weight.chunk(3, 0), biases = qkv.bias.chunk(3, 0);
+      w.q = {weights[0].contiguous(), biases[0].contiguous()};
+      w.k = {weights[1].contiguous(), biases[1].contiguous()};
+      w.v = {weights[2].contiguous(), biases[2].contiguous()};
+      w.o = conv1d(p + ".attn.c_proj", hidden, hidden);
+      w.up = conv1d(p + ".mlp.c_fc", hidden, inter);
+      w.down = conv1d(p + ".mlp.c_proj", inter, hidden);
+      layers.push_back(std::move(w));
+      if (progress) progress(0.1f + 0.85f * static_cast<float>(i + 1) / static_cast<float>(c.num_layers),
+                             "layer " + std::to_string(i + 1) + " of " + std::to_string(c.num_layers));
+    }
+    final_norm = get("ln_f.weight", {hidden});
+    final_norm_bias = get("ln_f.bias", {hidden});
+    lm_head = embed;
+  }
+
+  // The pre-sublayer norm of the architecture: RMSNorm (Llama-like) or LayerNorm with a bias (GPT-2).
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) const {
+    if (config.architecture == Architecture::Gpt2) return at::layer_norm(x, {x.size(-1)}, weight, bias, config.rms_norm_eps);
+    return rms_norm(x, weight, config.rms_norm_eps);
+  }
+
+  // The feed-forward block: SwiGLU (Llama-like), or GPT-2's GELU MLP.
+  at::Tensor mlp(const LayerWeights& w, const at::Tensor& h) const {
+    if (config.architecture == Architecture::Gpt2) return w.down(at::gelu(w.up(h), config.gelu_tanh ? "tanh" : "none"));
+    return w.down(at::silu(w.gate(h)) * w.up(h));
   }
 
   std::function<void(float, const std::string&)> progress;
@@ -454,12 +536,36 @@ struct Model::Impl {
     const int64_t groups = H / KV, half = H / 2;
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
     stage.emplace("forward: norm, projections, RoPE, lambda", device);
-    at::Tensor h = rms_norm(x, w.input_norm, config.rms_norm_eps);
-    at::Tensor q = w.q(h).view({T, H, d}).transpose(0, 1);   // (H, T, d)
-    at::Tensor k = w.k(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    const double eps = config.rms_norm_eps;
+    const bool weight_first = config.norm_weight_first;
+    at::Tensor h = config.post_norms ? x : norm(x, w.input_norm, w.input_norm_bias);
+    at::Tensor q_proj = w.q(h), k_proj = w.k(h);
+    if (config.qk_norm == QkNorm::WholeProjection) {  // OLMo 2: over every head at once, before the reshape
+      q_proj = rms_norm(q_proj, w.q_norm, eps, weight_first);
+      k_proj = rms_norm(k_proj, w.k_norm, eps, weight_first);
+    }
+    at::Tensor q = q_proj.view({T, H, d}).transpose(0, 1);   // (H, T, d)
+    at::Tensor k = k_proj.view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
-    q = (q * cos + rotate_half(q) * sin).contiguous();
-    k = (k * cos + rotate_half(k) * sin).contiguous();
+    if (config.qk_norm == QkNorm::PerHead) {  // Qwen3: each head's vector over head_dim, before RoPE
+      q = rms_norm(q, w.q_norm, eps);
+      k = rms_norm(k, w.k_norm, eps);
+    }
+    if (cos.defined() && config.rotary_dim < d) {  // partial RoPE (Phi-3): the leading rotary_dim dims only
+      const int64_t r = config.rotary_dim;
+      auto rope = [&](const at::Tensor& t) {
+        const at::Tensor rot = t.slice(-1, 0, r);
+        return at::cat({rot * cos + rotate_half(rot) * sin, t.slice(-1, r)}, -1).contiguous();
+      };
+      q = rope(q);
+      k = rope(k);
+    } else if (cos.defined()) {  // RoPE (GPT-2 adds learned positions to the embeddings instead)
+      q = (q * cos + rotate_half(q) * sin).contiguous();
+      k = (k * cos + rotate_half(k) * sin).contiguous();
+    } else {
+      q = q.contiguous();
+      k = k.contiguous();
+    }
     if (cache) {
       if (cache->k.defined()) {
         k = at::cat({cache->k, k}, 1);                        // (KV, S, d)
@@ -517,9 +623,14 @@ struct Model::Impl {
       stage.reset();
     }
     stage.emplace("forward: output projection and MLP", device);
-    at::Tensor y = x + w.o(attn_out);
-    at::Tensor h2 = rms_norm(y, w.post_attention_norm, config.rms_norm_eps);
-    at::Tensor result = y + w.down(at::silu(w.gate(h2)) * w.up(h2));
+    at::Tensor y, result;
+    if (config.post_norms) {  // OLMo 2: norms on the sublayers' outputs, before the residual adds
+      y = x + rms_norm(w.o(attn_out), w.post_attention_norm, eps, weight_first);
+      result = y + rms_norm(mlp(w, y), w.post_feedforward_norm, eps, weight_first);
+    } else {
+      y = x + w.o(attn_out);
+      result = y + mlp(w, norm(y, w.post_attention_norm, w.post_attention_norm_bias));
+    }
     stage.emplace("statistics: hidden-state outliers", device);
     if (request.statistics && whole_prompt) {
       const at::Tensor figures = deferred.to_host(outlier_order_statistics(result.abs(), 0));
@@ -533,10 +644,14 @@ struct Model::Impl {
     const ModelConfig& c = config;
     const int64_t T = static_cast<int64_t>(tokens.size());
     if (T == 0) throw InputError("the prompt is empty: type some text");
-    if (T > c.max_positions) {
+    if (T > info.max_positions) {
+      const bool window = info.max_positions < c.max_positions;
       throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
-                         std::to_string(c.max_positions) + " (max_position_embeddings): shorten it (the CLI's "
-                       "--truncate keeps the first tokens)");
+                       std::to_string(info.max_positions) +
+                       (window ? " (its sliding_window: longer prompts need sliding-window attention, which DiffScope "
+                                 "does not compute yet)"
+                               : " (max_position_embeddings)") +
+                       ": shorten it (the CLI's --truncate keeps the first tokens)");
     }
     std::vector<int64_t> ids(static_cast<size_t>(T));
     for (int64_t i = 0; i < T; ++i) {
@@ -595,16 +710,21 @@ struct Model::Impl {
     const auto on_device = at::TensorOptions().device(device);
     at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
     at::Tensor x = embed.index_select(0, id_tensor);  // (T, hidden)
+    if (position_embed.defined()) x = x + position_embed.slice(0, offset, S);  // GPT-2's learned positions
 
     // RoPE tables as HF computes them: inv_freq (with llama3 scaling when configured) and angles in float32, cos/sin
-    // cast to the compute dtype.
-    std::vector<float> inv_freq_host = rope_inverse_frequencies(config);
-    at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
-                              .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
-    at::Tensor positions = at::arange(offset, S, on_device.dtype(at::kLong)).to(at::kFloat);
-    at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
-    at::Tensor emb = at::cat({angles, angles}, -1);
-    at::Tensor cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
+    // cast to the compute dtype. None for GPT-2 (learned positions).
+    at::Tensor cos, sin;
+    if (config.architecture != Architecture::Gpt2) {
+      std::vector<float> inv_freq_host = rope_inverse_frequencies(config);
+      at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
+                                .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+      at::Tensor positions = at::arange(offset, S, on_device.dtype(at::kLong)).to(at::kFloat);
+      at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
+      at::Tensor emb = at::cat({angles, angles}, -1);
+      cos = emb.cos().to(dtype);
+      sin = emb.sin().to(dtype);
+    }
     // (T, S): true where key j comes after query i (at position offset + i). The fused path builds its own mask for a
     // whole prompt, so this one is small there.
     at::Tensor causal_mask = offset == 0 && request.attention == CaptureRequest::Attention::Fused
@@ -636,7 +756,10 @@ struct Model::Impl {
   }
 
   at::Tensor logits(const at::Tensor& x) const {
-    return at::linear(rms_norm(x, final_norm, config.rms_norm_eps), lm_head);  // (T, V)
+    const at::Tensor normed = config.architecture == Architecture::Gpt2
+                                  ? norm(x, final_norm, final_norm_bias)
+                                  : rms_norm(x, final_norm, config.rms_norm_eps, config.norm_weight_first);
+    return at::linear(normed, lm_head);  // (T, V)
   }
 };
 
@@ -682,7 +805,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.hidden_size = c.hidden_size;
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
-  info.max_positions = c.max_positions;
+  // Mistral's sliding window: prompts up to it are exact (the window masks nothing there); longer ones are refused.
+  info.max_positions = c.sliding_window > 0 ? std::min(c.max_positions, c.sliding_window) : c.max_positions;
   info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
   info.rms_norm_eps = c.rms_norm_eps;
@@ -697,9 +821,13 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   impl->load_weights(ckpt);
   info.weight_dtype = ckpt.weight_dtype();
   int64_t params = impl->embed.numel() + impl->final_norm.numel();
+  for (const at::Tensor* t : {&impl->position_embed, &impl->final_norm_bias}) {
+    if (t->defined()) params += t->numel();
+  }
   if (!c.tie_word_embeddings) params += impl->lm_head.numel();
   for (const LayerWeights& w : impl->layers) {
-    for (const at::Tensor* t : {&w.input_norm, &w.post_attention_norm, &w.q.weight, &w.q.bias, &w.k.weight,
+    for (const at::Tensor* t : {&w.input_norm, &w.input_norm_bias, &w.post_attention_norm, &w.post_attention_norm_bias,
+                                &w.post_feedforward_norm, &w.q_norm, &w.k_norm, &w.q.weight, &w.q.bias, &w.k.weight,
                                 &w.k.bias, &w.v.weight, &w.v.bias, &w.o.weight, &w.o.bias, &w.gate.weight,
                                 &w.gate.bias, &w.up.weight, &w.up.bias, &w.down.weight, &w.down.bias, &w.lambda_q1,
                                 &w.lambda_k1, &w.lambda_q2, &w.lambda_k2, &w.lambda_proj.weight}) {
@@ -835,7 +963,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   std::mt19937_64 rng(options.seed);
   const std::vector<int64_t>& stop_ids = options.stop_ids ? *options.stop_ids : m.info.eos_token_ids;
   int64_t position = static_cast<int64_t>(ids.size());
-  for (int step = 0; step < options.max_new_tokens && position < m.config.max_positions; ++step) {
+  for (int step = 0; step < options.max_new_tokens && position < m.info.max_positions; ++step) {
     const int64_t next = pick_next(last, options, rng);
     GenerationStep s;
     s.id = next;

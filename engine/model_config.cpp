@@ -12,7 +12,11 @@
 #include "json_limits.h"
 
 namespace diffscope {
+
 namespace {
+
+constexpr const char* kSupportedTypes =
+    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\" and \"phi3\"";
 
 using nlohmann::json;
 
@@ -145,6 +149,86 @@ void read_diff_variant(const ConfigReader& r, ModelConfig& c) {
   }
 }
 
+// The switches of the standard families beside Llama (transformers 5.17's modeling files): which projections have
+// biases, q/k norms, OLMo 2's norm placement, and sliding windows (refused where they would change a prompt's maps).
+void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
+  c.qkv_bias = c.attention_bias;
+  c.o_bias = c.attention_bias;
+  if (c.model_type == "qwen2") {  // Qwen2Attention: q/k/v always with a bias, o_proj never
+    c.qkv_bias = true;
+    c.o_bias = false;
+  }
+  if (c.model_type == "qwen3") c.qk_norm = QkNorm::PerHead;
+  if (c.model_type == "olmo2") {
+    c.qk_norm = QkNorm::WholeProjection;
+    c.post_norms = true;
+    c.norm_weight_first = true;
+  }
+  if (c.mlp_bias && c.model_type != "llama") r.fail("mlp_bias is only read for llama; " + c.model_type + " has none");
+  // Qwen 2 / 3 switch sliding windows on with use_sliding_window (for the layers from max_window_layers on); the
+  // engine's statistics kernels compute full causal attention only.
+  if ((c.model_type == "qwen2" || c.model_type == "qwen3") && r.boolean("use_sliding_window", false)) {
+    r.fail("use_sliding_window is true: sliding-window attention is not implemented for " + c.model_type +
+           " (the maps would not be the model's); set it to false only if the checkpoint was trained without it");
+  }
+  if (c.model_type == "mistral" || c.model_type == "phi3") {
+    auto w = j.find("sliding_window");
+    if (w != j.end() && !w->is_null()) c.sliding_window = r.positive("sliding_window", int64_t{1} << 31);
+  }
+  if (c.model_type == "phi3") c.fused_projections = true;
+  auto types = j.find("layer_types");
+  if (types != j.end() && types->is_array()) {
+    for (const json& t : *types) {
+      if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral" &&
+          c.model_type != "phi3") {
+        r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
+               c.model_type);
+      }
+    }
+  }
+}
+
+// GPT-2 (transformers' GPT2Config names: n_embd, n_head, n_layer, n_positions, n_inner, layer_norm_epsilon,
+// activation_function). Every projection and norm has a bias; the LM head is the token embedding.
+void read_gpt2(const ConfigReader& r, ModelConfig& c, int64_t max_width, int64_t max_count, int64_t max_vocab) {
+  c.architecture = Architecture::Gpt2;
+  c.kind = AttentionKind::Standard;
+  c.hidden_size = static_cast<int>(r.positive("n_embd", max_width));
+  c.num_heads = static_cast<int>(r.positive("n_head", max_count));
+  c.num_kv_heads = c.num_heads;
+  c.num_layers = static_cast<int>(r.positive("n_layer", max_count));
+  c.vocab_size = r.positive("vocab_size", max_vocab);
+  c.max_positions = r.positive("n_positions", max_vocab);
+  const int64_t four_wide = int64_t{4} * c.hidden_size;
+  c.intermediate_size = static_cast<int>(r.positive("n_inner", max_width * 4, &four_wide));
+  c.rms_norm_eps = r.number("layer_norm_epsilon", 1e-5);
+  if (!(c.rms_norm_eps > 0) || c.rms_norm_eps > 1) r.fail("layer_norm_epsilon must be in (0, 1]");
+  if (c.hidden_size % c.num_heads != 0) {
+    r.fail("n_embd " + std::to_string(c.hidden_size) + " is not divisible by n_head " + std::to_string(c.num_heads));
+  }
+  c.head_dim = c.hidden_size / c.num_heads;
+  const std::string act = r.string("activation_function", "gelu_new");
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh") {
+    c.gelu_tanh = true;
+  } else if (act == "gelu") {
+    c.gelu_tanh = false;
+  } else {
+    r.fail("activation_function \"" + act + "\" is not supported for gpt2 (\"gelu_new\", \"gelu_pytorch_tanh\" and "
+           "\"gelu\" are)");
+  }
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  if (!c.tie_word_embeddings) r.fail("tie_word_embeddings false: GPT-2's LM head is its token embedding");
+  if (!r.boolean("scale_attn_weights", true)) {
+    r.fail("scale_attn_weights false is not implemented (scores are divided by sqrt(head_dim))");
+  }
+  if (r.boolean("scale_attn_by_inverse_layer_idx", false)) {
+    r.fail("scale_attn_by_inverse_layer_idx is not implemented (it divides each layer's scores by its depth)");
+  }
+  // reorder_and_upcast_attn computes the scores in float32: the same values up to the compute dtype's rounding, which
+  // an f32 run does not have.
+  c.qkv_bias = c.o_bias = c.attention_bias = c.mlp_bias = true;
+}
+
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
@@ -157,7 +241,7 @@ const char* attention_variant_name(const ModelConfig& config) {
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
   // Every step in float32 as HF's tensors do: torch promotes the Python scalars (theta, 2 pi, the factors) to
   // float32 before operating, and `scalar / tensor` is reciprocal(tensor) * scalar.
-  const int d = config.head_dim;
+  const int d = config.rotary_dim > 0 ? config.rotary_dim : config.head_dim;
   const float base = static_cast<float>(config.rope_theta);
   std::vector<float> inv_freq(static_cast<size_t>(d / 2));
   for (int i = 0; i < d / 2; ++i) {
@@ -195,13 +279,24 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   // Bounds far above any real model, below where products of dimensions could overflow.
   constexpr int64_t kMaxWidth = int64_t{1} << 20, kMaxCount = int64_t{1} << 16, kMaxVocab = int64_t{1} << 31;
   c.model_type = r.string("model_type", "");
-  if (c.model_type.empty()) r.fail("required field \"model_type\" is missing (expected \"llama\" or \"diffllama\")");
-  if (c.model_type == "llama") {
-    c.kind = AttentionKind::Standard;
-  } else if (c.model_type == "diffllama") {
+  if (c.model_type.empty()) {
+    r.fail("required field \"model_type\" is missing (expected one of " + std::string(kSupportedTypes) + ")");
+  }
+  if (c.model_type == "gpt2") {
+    read_gpt2(r, c, kMaxWidth, kMaxCount, kMaxVocab);
+    return c;
+  }
+  if (c.model_type == "diffllama") {
     c.kind = AttentionKind::Differential;
+  } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
+             c.model_type == "mistral" || c.model_type == "olmo2" || c.model_type == "phi3") {
+    c.kind = AttentionKind::Standard;
+  } else if (c.model_type == "qwen3_moe" || c.model_type == "qwen2_moe" || c.model_type == "mixtral") {
+    r.fail("model_type \"" + c.model_type + "\" is a mixture of experts, which DiffScope does not run (its dense "
+           "relatives " + std::string(kSupportedTypes) + " it does)");
   } else {
-    r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads \"llama\" and \"diffllama\" checkpoints");
+    r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads " + std::string(kSupportedTypes) +
+           " checkpoints");
   }
   std::string act = r.string("hidden_act", "silu");
   if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
@@ -219,6 +314,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
   c.attention_bias = r.boolean("attention_bias", false);
   c.mlp_bias = r.boolean("mlp_bias", false);
+  read_family(r, j, c);
 
   if (c.hidden_size % c.num_heads != 0 && !j.contains("head_dim")) {
     r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads " +
@@ -227,6 +323,16 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   const int64_t default_head_dim = c.hidden_size / c.num_heads;
   c.head_dim = static_cast<int>(r.positive("head_dim", kMaxWidth, &default_head_dim));
   if (c.head_dim % 2 != 0) r.fail("head_dim " + std::to_string(c.head_dim) + " must be even for RoPE");
+  // HF: rotary dims = int(head_dim * partial_rotary_factor) (Phi-3's modeling file; 1.0 elsewhere).
+  double partial = r.number("partial_rotary_factor", 1.0);
+  auto rope_params = j.find("rope_parameters");  // transformers 5.x may keep it with the RoPE settings
+  if (rope_params != j.end() && rope_params->is_object()) partial = r.number(*rope_params, "partial_rotary_factor", partial);
+  if (!(partial > 0) || partial > 1) r.fail("partial_rotary_factor must be in (0, 1], found " + std::to_string(partial));
+  if (partial != 1.0 && c.model_type != "phi3") r.fail("partial_rotary_factor is only implemented for phi3");
+  c.rotary_dim = static_cast<int>(static_cast<double>(c.head_dim) * partial);
+  if (c.rotary_dim < 2 || c.rotary_dim % 2 != 0) {
+    r.fail("head_dim * partial_rotary_factor = " + std::to_string(c.rotary_dim) + " rotary dims: must be even");
+  }
   if (c.num_heads % c.num_kv_heads != 0) {
     r.fail("num_attention_heads " + std::to_string(c.num_heads) + " is not a multiple of num_key_value_heads " +
            std::to_string(c.num_kv_heads));

@@ -1,5 +1,6 @@
-// Reads a HF config.json (model_type llama / diffllama) into the few numbers the engine needs, and computes the RoPE
-// inverse frequencies it implies. Plain C++; any thread.
+// Reads a HF config.json (model_type llama / diffllama, gpt2, and the Llama-like standard families qwen2, qwen3,
+// mistral, olmo2, phi3) into the few numbers and switches the engine needs, and computes the RoPE inverse frequencies it implies.
+// Plain C++; any thread.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,18 @@ struct Llama3RopeScaling {
   int64_t original_max_positions = 8192;  // original_max_position_embeddings
 };
 
+// GPT-2's architecture beside the Llama-like one: learned position embeddings instead of RoPE, LayerNorm with a bias
+// instead of RMSNorm, a GELU MLP (c_fc, c_proj) instead of the gated SiLU one, and Conv1D weights stored [in, out].
+enum class Architecture { LlamaLike, Gpt2 };
+
+// Where a family normalizes queries and keys (RMSNorm with a weight): Qwen3 per head over head_dim after the
+// projection's reshape; OLMo 2 over the whole projection (H * head_dim, KV * head_dim) before it.
+enum class QkNorm { None, PerHead, WholeProjection };
+
 struct ModelConfig {
-  std::string model_type;  // "llama" or "diffllama"
+  std::string model_type;  // "llama", "diffllama", "gpt2", "qwen2", "qwen3", "mistral", "olmo2" or "phi3"
+  Architecture architecture = Architecture::LlamaLike;
+  bool gelu_tanh = true;   // GPT-2's activation_function: "gelu_new" / "gelu_pytorch_tanh" (tanh form) or "gelu"
   AttentionKind kind = AttentionKind::Standard;
   DiffVariant diff_variant = DiffVariant::V1;  // meaningful only when kind == Differential
   int hidden_size = 0;
@@ -32,15 +43,29 @@ struct ModelConfig {
   int num_heads = 0;        // num_attention_heads: softmax sub-heads for diffllama
   int num_kv_heads = 0;
   int head_dim = 0;
+  int rotary_dim = 0;       // the leading head dims RoPE rotates: head_dim * partial_rotary_factor (phi3), else all
   int64_t vocab_size = 0;
   int64_t max_positions = 0;
-  double rms_norm_eps = 1e-6;
+  double rms_norm_eps = 1e-6;  // GPT-2: layer_norm_epsilon
   double rope_theta = 10000.0;
   std::string rope_type = "default";  // "default" or "llama3"; every other type is refused at parse time
   Llama3RopeScaling llama3_rope;      // used when rope_type == "llama3"
   bool tie_word_embeddings = false;
-  bool attention_bias = false;
+  bool attention_bias = false;  // config.json's field (llama, qwen3, olmo2: every attention projection)
   bool mlp_bias = false;
+  bool qkv_bias = false;        // q_proj, k_proj, v_proj have a bias (qwen2 always; else attention_bias)
+  bool o_bias = false;          // o_proj has a bias (attention_bias; never for qwen2)
+  QkNorm qk_norm = QkNorm::None;
+  // OLMo 2: no norm before attention or the MLP; their outputs are normalized (post_attention_layernorm,
+  // post_feedforward_layernorm) before the residual add; and its RMSNorm scales by the weight before casting back to
+  // the compute dtype (Llama's casts first).
+  bool post_norms = false;
+  bool norm_weight_first = false;
+  // Mistral's sliding_window (0: none): a query sees only the keys less than this many positions back. The engine
+  // runs prompts no longer than it (where the window changes nothing) and refuses longer ones, saying so.
+  int64_t sliding_window = 0;
+  // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (gate first): cut at load.
+  bool fused_projections = false;
 };
 
 // Reads `dir`/config.json. Throws FileError (missing, unreadable, not JSON) or CheckpointError (a field missing,
@@ -53,7 +78,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 // "standard", "diff-v1" or "diff-v2" (ModelInfo::attention_variant).
 const char* attention_variant_name(const ModelConfig& config);
 
-// RoPE inverse frequencies, head_dim / 2 of them, in float32 and in the order of operations HF uses:
+// RoPE inverse frequencies, rotary_dim / 2 of them, in float32 and in the order of operations HF uses:
 // inv_freq_i = 1 / rope_theta^(2i / head_dim), then for rope_type llama3 the wavelength-dependent scaling of
 // _compute_llama3_parameters (long wavelengths divided by factor, short ones kept, a smooth blend in between).
 std::vector<float> rope_inverse_frequencies(const ModelConfig& config);

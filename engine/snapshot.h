@@ -161,10 +161,12 @@ struct CaptureRequest {
 
 // A window of one map: rows [row_begin, row_end) and keys [col_begin, col_end) (end -1: the prompt's length), pooled
 // `pool` x `pool` cells into one (the entry of largest |value|, sign kept, as MapOverview). Heads as LayerCapture's.
+constexpr int kMeanOfHeads = -1;  // MapWindow::head: the mean of the kind's maps over every head of the layer
+
 struct MapWindow {
   int layer = 0;
   MapKind kind = MapKind::Standard;
-  int head = 0;
+  int head = 0;  // or kMeanOfHeads (pooled after the mean: each cell the mean map's entry of largest |value|)
   int64_t row_begin = 0, row_end = -1;
   int64_t col_begin = 0, col_end = -1;
   int64_t pool = 1;

@@ -6,7 +6,8 @@ Run where transformers 5.x and torch are installed (the GPU machine):
 Makes a Llama and a DiffLlama of shapes unlike the committed fixtures (GQA 4:1, head_dim 32, untied, attention bias,
 rope_parameters), runs the CLI on a random token sequence, and compares logits, A1, A2, D and lambda (or the standard
 maps) with the HF eager forward in float32. Exits 1 when any max abs error exceeds 1e-4.
-With --models DIR... it checks existing folders (the bundled pair) the same way.
+Also the standard families beside Llama (qwen2, qwen3, mistral, olmo2: --kinds chooses), each from its own HF
+classes. With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
 With --big DIR it writes 1B-shaped random checkpoints (Llama 3.2 1B's shape: GQA 32:8, tied embeddings, llama3 RoPE
 scaling; bf16, sharded with model.safetensors.index.json), checks them on --device the same way (HF in float32 on that
@@ -27,9 +28,25 @@ from transformers import DiffLlamaConfig, DiffLlamaForCausalLM, LlamaConfig, Lla
 BOUND = 1e-4
 
 
+def classes(kind):
+    """The HF model and config classes of a model_type."""
+    if kind == "llama":
+        return LlamaForCausalLM, LlamaConfig
+    if kind == "diffllama":
+        return DiffLlamaForCausalLM, DiffLlamaConfig
+    import transformers
+    if kind == "gpt2":
+        return transformers.GPT2LMHeadModel, transformers.GPT2Config
+    prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2", "phi3": "Phi3"}[kind]
+    return getattr(transformers, prefix + "ForCausalLM"), getattr(transformers, prefix + "Config")
+
+
+FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3")
+
+
 def build(kind, seed, **kw):
     torch.manual_seed(seed)
-    cls, cfg = (LlamaForCausalLM, LlamaConfig) if kind == "llama" else (DiffLlamaForCausalLM, DiffLlamaConfig)
+    cls, cfg = classes(kind)
     model = cls(cfg(attn_implementation="eager", **kw))
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -44,6 +61,18 @@ def unseen(kind):
               rope_theta=1e6, max_position_embeddings=256, rms_norm_eps=1e-6)
     if kind == "diffllama":
         kw["lambda_std_dev"] = 0.25
+    if kind == "gpt2":
+        return build("gpt2", 2025, vocab_size=512, n_embd=128, n_head=2, n_layer=3, n_positions=256, n_inner=300,
+                     activation_function="gelu_new", layer_norm_epsilon=1e-5)
+    if kind in FAMILIES:
+        if kind == "qwen2":
+            kw.pop("attention_bias")  # Qwen2: q/k/v always biased, o_proj never
+        if kind in ("mistral", "phi3"):
+            kw.pop("attention_bias")
+            kw["sliding_window"] = None
+        if kind == "phi3":
+            kw["partial_rotary_factor"] = 0.5  # RoPE on 16 of the 32 head dims
+        return build(kind, 2024, **kw)
     if kind == "llama3":
         # Scaling changes every frequency below the high-frequency band once positions pass the original context.
         kw["rope_parameters"] = dict(rope_type="llama3", rope_theta=1e6, factor=8.0, low_freq_factor=1.0,
@@ -53,7 +82,7 @@ def unseen(kind):
 
 
 def load_hf(kind, path, device="cpu"):
-    cls = DiffLlamaForCausalLM if kind == "diffllama" else LlamaForCausalLM
+    cls = classes(kind)[0]
     return cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").to(device).eval()
 
 
@@ -82,7 +111,7 @@ def check(cli, device, kind, workdir, path=None, model=None, bound=BOUND):
     H = model.config.num_attention_heads
     for i, att in enumerate(out.attentions):
         att = att[0]
-        if kind == "llama":
+        if kind != "diffllama":
             errors[f"layer.{i}.attn"] = (ours[f"layer.{i}.attn"] - att).abs().max().item()
             continue
         a = model.model.layers[i].self_attn
@@ -161,6 +190,8 @@ def main():
     p.add_argument("--make-bench-models")
     p.add_argument("--models", nargs="*", help="existing llama/diffllama folders to check instead of random ones")
     p.add_argument("--big", help="folder for the 1B-shaped checkpoints (about 5 GB)")
+    p.add_argument("--kinds", default="llama,llama3,diffllama," + ",".join(FAMILIES),
+                   help="the random models to check (comma-separated)")
     a = p.parse_args()
     if a.big:
         return 0 if check_big(a.cli, a.device, a.big) else 1
@@ -173,7 +204,7 @@ def main():
         make_bench_models(a.make_bench_models)
         return 0
     with tempfile.TemporaryDirectory() as work:
-        ok = all([check(a.cli, a.device, kind, work) for kind in ("llama", "llama3", "diffllama")])
+        ok = all([check(a.cli, a.device, kind, work) for kind in a.kinds.split(",")])
     return 0 if ok else 1
 
 

@@ -20,8 +20,10 @@ class DemoMapStore : public MapStore {
   Matrix window(const MapWindow& w) const override {
     if (w.layer < 0 || w.layer >= static_cast<int>(maps_.size())) throw std::invalid_argument("no such layer");
     const auto& heads = maps_[static_cast<size_t>(w.layer)].maps(w.kind);
-    if (w.head < 0 || w.head >= static_cast<int>(heads.size())) throw std::invalid_argument("no such map");
-    const Matrix& m = heads[static_cast<size_t>(w.head)];
+    if (heads.empty() || w.head < kMeanOfHeads || w.head >= static_cast<int>(heads.size())) {
+      throw std::invalid_argument("no such map");
+    }
+    const Matrix& m = w.head == kMeanOfHeads ? head_mean(heads) : heads[static_cast<size_t>(w.head)];
     const int64_t r1 = w.row_end < 0 ? tokens_ : w.row_end, c1 = w.col_end < 0 ? tokens_ : w.col_end;
     if (w.row_begin < 0 || w.col_begin < 0 || r1 > tokens_ || c1 > tokens_ || r1 <= w.row_begin ||
         c1 <= w.col_begin || w.pool < 1) {

@@ -1,12 +1,15 @@
 // Export panel and export actions. Main (UI) thread.
 #include "export_panel.h"
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include "errors.h"
 #include "export.h"
 #include "figure_export.h"
 #include "heatmap_png.h"
@@ -45,13 +48,13 @@ std::string export_dir(const UiState& state) {
 }
 
 bool ensure_dir(const std::string& dir, std::string* message) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir, ec)) {
-    *message = "cannot create the folder " + dir + (ec ? ": " + ec.message() : "");
+  try {
+    create_folder(dir);
+    return true;
+  } catch (const FileError& e) {
+    *message = e.what();
     return false;
   }
-  return true;
 }
 
 // The focused map with the colours it is drawn with; false (and the reason in *message) when there is none.
@@ -90,9 +93,10 @@ std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& 
   if (!f.valid || s == nullptr) return "no map to export: run a prompt first";
   if (!s->store) return "the focused map is not in the current result";
   const MapRequest& r = f.request;
-  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.head < 0 || r.row_normalize) {
+  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.row_normalize) {
     return "this prompt is long, so its maps are kept only as windows: the map PNG can export A1, A2, D or A of one "
-           "head without row normalization (lambda * A2, head means, rollout and normalized rows need whole maps)";
+           "head or their mean of heads, without row normalization (lambda * A2, rollout and normalized rows need "
+           "whole maps)";
   }
   window->layer = r.layer;
   window->head = r.head;
@@ -153,8 +157,97 @@ bool export_map_png(const UiState& state, const FocusedMap& f, const std::string
   return true;
 }
 
+namespace {
+
+std::string figure_title(const AttentionSnapshot& s, const FocusedMap& f) {
+  const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
+  return (s.model.name.empty() ? slot_letter(f.request.slot) : s.model.name) + " (" + s.model.model_type +
+         ")   layer " + std::to_string(f.request.layer) + "   " + head + "   " + variant_title(f.request.variant) +
+         (f.request.row_normalize ? "   rows normalized" : "");
+}
+
+// The part of a T x T map that the shared view shows (the maps of a layout are square, so any square widget gives the
+// same cells), clipped to the map and to the causal part (keys after the last row are all masked).
+MapWindow visible_window(const UiState& state, int64_t T) {
+  const MapViewport v = state.view.initialized && state.view_tokens == T ? state.view : fit_viewport(T, T);
+  const CellRect r = visible_cells(v, T, T, 1000, 1000);
+  MapWindow w;
+  w.row_begin = std::clamp<int64_t>(static_cast<int64_t>(std::floor(r.y0)), 0, T - 1);
+  w.row_end = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(r.y1)), w.row_begin + 1, T);
+  w.col_begin = std::clamp<int64_t>(static_cast<int64_t>(std::floor(r.x0)), 0, T - 1);
+  w.col_end = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(r.x1)), w.col_begin + 1, T);
+  w.col_end = std::max(w.col_begin + 1, std::min(w.col_end, w.row_end));
+  return w;
+}
+
+// Axis labels of a pooled window: the tokens themselves at pool 1, else "#first" of each cell.
+std::vector<std::string> axis_labels(const AttentionSnapshot& s, int64_t begin, int64_t end, int64_t pool) {
+  std::vector<std::string> labels;
+  for (int64_t t = begin; t < end; t += pool) {
+    labels.push_back(pool == 1 ? s.tokens[static_cast<size_t>(t)].text : "#" + std::to_string(t));
+  }
+  return labels;
+}
+
+}  // namespace
+
 bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
-                       std::string* message) {
+                       std::string* message, MapPngJob* background) {
+  if (const std::optional<std::string> refusal = export_refusal(state)) {
+    *message = *refusal;
+    return false;
+  }
+  const AttentionSnapshot* shown = slot_snapshot(state, f.request.slot);
+  if (f.valid && shown != nullptr && shown->store && derive_map(*shown, f.request).empty()) {
+    // A long prompt: the visible part of the focused map, from the store.
+    MapWindow window;
+    MapPngOptions options;
+    if (const std::optional<std::string> reason = streamed_map(state, f, &window, &options)) {
+      *message = *reason;
+      return false;
+    }
+    const MapWindow visible = visible_window(state, static_cast<int64_t>(shown->tokens.size()));
+    window.row_begin = visible.row_begin;
+    window.row_end = visible.row_end;
+    window.col_begin = visible.col_begin;
+    window.col_end = visible.col_end;
+    const int64_t side = std::max(window.row_end - window.row_begin, window.col_end - window.col_begin);
+    window.pool = (side + kFigureMaxCells - 1) / kFigureMaxCells;
+    FigureSpec spec;
+    spec.colormap = options.colormap;
+    spec.cell_pixels = window.pool == 1 ? cell_pixels : std::max(1, std::min(cell_pixels, 4));
+    spec.font_path = state.font_path;
+    spec.title = figure_title(*shown, f) + "   tokens " + std::to_string(window.row_begin) + ".." +
+                 std::to_string(window.row_end - 1) + " x " + std::to_string(window.col_begin) + ".." +
+                 std::to_string(window.col_end - 1) +
+                 (window.pool > 1 ? "   max |value| of " + std::to_string(window.pool) + "x" +
+                                        std::to_string(window.pool) + " tokens per cell"
+                                  : "");
+    spec.row_labels = axis_labels(*shown, window.row_begin, window.row_end, window.pool);
+    spec.col_labels = axis_labels(*shown, window.col_begin, window.col_end, window.pool);
+    const bool hide_sink = options.hide_sink && window.col_begin == 0;
+    const std::shared_ptr<const MapStore> store = shown->store;
+    auto make = [store, window, spec, options, hide_sink, path](const std::function<bool(double)>& progress) mutable {
+      if (progress && !progress(0.0)) return false;
+      const Matrix m = store->window(window);
+      if (progress && !progress(0.9)) return false;
+      spec.map = &m;
+      spec.scale = options.adjust_scale ? options.adjust_scale(auto_scale(m, options.signed_map, hide_sink))
+                                        : auto_scale(m, options.signed_map, hide_sink);
+      std::string error;
+      if (!write_figure_png(path, spec, &error)) throw FileError(error);
+      return true;
+    };
+    if (background) return background->start({MapPngJob::Step{path, make}}, "", message);
+    try {
+      make({});
+    } catch (const std::exception& e) {
+      *message = e.what();
+      return false;
+    }
+    *message = "wrote " + path;
+    return true;
+  }
   MapToExport e;
   if (!map_to_export(state, f, &e, message)) return false;
   const AttentionSnapshot* s = e.snapshot;
@@ -164,10 +257,7 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   spec.scale = e.scale;
   spec.cell_pixels = cell_pixels;
   spec.font_path = state.font_path;
-  const std::string head = f.request.head < 0 ? "mean of heads" : "head " + std::to_string(f.request.head);
-  spec.title = (s->model.name.empty() ? slot_letter(f.request.slot) : s->model.name) + " (" + s->model.model_type +
-               ")   layer " + std::to_string(f.request.layer) + "   " + head + "   " + variant_title(f.request.variant) +
-               (f.request.row_normalize ? "   rows normalized" : "");
+  spec.title = figure_title(*s, f);
   for (const Token& t : s->tokens) {
     spec.row_labels.push_back(t.text);
     spec.col_labels.push_back(t.text);
@@ -181,7 +271,8 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   return true;
 }
 
-bool export_all_maps(const UiState& state, const std::string& dir_asked, std::string* message) {
+bool export_all_maps(const UiState& state, const std::string& dir_asked, std::string* message,
+                     MapPngJob* background) {
   if (const std::optional<std::string> refusal = export_refusal(state)) {
     *message = *refusal;
     return false;
@@ -189,33 +280,70 @@ bool export_all_maps(const UiState& state, const std::string& dir_asked, std::st
   // A new folder per export (maps, maps_2, ...): an earlier export's files are never overwritten or mixed with these.
   const std::string dir = unique_path(dir_asked);
   int written = 0;
+  std::vector<MapPngJob::Item> streamed;  // long prompts' maps, from their stores
+  int64_t streamed_pool = 1;
   for (int slot : {kSlotDiff, kSlotStandard}) {
     const AttentionSnapshot* s = slot_snapshot(state, slot);
     if (s == nullptr) continue;
     const std::string sub = dir + "/" + slot_letter(slot) + "_" + (s->model.name.empty() ? "model" : s->model.name);
     if (!ensure_dir(sub, message)) return false;
+    const bool long_prompt = s->store && !s->layers.empty() && s->layers.front().maps(map_kinds_of(s->model).front()).empty();
     try {
       PngSelection sel;
       sel.hide_sink = state.settings.display.hide_sink;
-      written += static_cast<int>(write_map_pngs(sub, *s, sel).size());
-      write_maps_safetensors(sub + "/maps.safetensors", *s);
+      if (long_prompt) {
+        const int64_t T = static_cast<int64_t>(s->tokens.size());
+        MapWindow shape;
+        shape.pool = (T + kAllMapsSide - 1) / kAllMapsSide;
+        streamed_pool = std::max(streamed_pool, shape.pool);
+        std::vector<HeadRef> heads;
+        for (int l = 0; l < s->model.num_layers; ++l)
+          for (int h = 0; h < s->model.num_heads; ++h) heads.push_back({l, h});
+        const DisplaySettings display = state.settings.display;
+        for (MapPngTask& task : map_png_tasks(sub, s->model, heads, shape, sel)) {
+          task.options.colormap = colormap_for(task.options.signed_map, display);  // as the views draw them
+          task.options.shade_masked = display.shade_masked;
+          task.options.adjust_scale = [display](const ColorScale& fitted) { return display_scale(fitted, display); };
+          streamed.push_back({s->store, std::move(task)});
+        }
+      } else {
+        written += static_cast<int>(write_map_pngs(sub, *s, sel).size());
+        write_maps_safetensors(sub + "/maps.safetensors", *s);
+      }
     } catch (const std::exception& e) {
       *message = e.what();
       return false;
     }
   }
-  if (written == 0) {
-    const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
-    const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
-    const bool long_prompt = (a && a->store) || (b && b->store);
-    *message = long_prompt
-                   ? "this prompt is long, so its maps are kept as windows, not whole maps: export the focused map with "
-                     "Map PNG (streamed at one pixel per token), or every map with diffscope-cli run --png DIR "
-                     "(--layers/--heads choose maps, --pool N pools them)"
-                   : "no maps to export: run a prompt first";
+  if (written == 0 && streamed.empty()) {
+    *message = "no maps to export: run a prompt first";
     return false;
   }
-  *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;
+  std::string dense_note = written > 0 ? "wrote " + std::to_string(written) + " PNGs and maps.safetensors under " + dir
+                                       : std::string();
+  if (streamed.empty()) {
+    *message = "wrote " + std::to_string(written) + " PNGs and maps.safetensors per model under " + dir;
+    return true;
+  }
+  const std::string what = " under " + dir + " (long prompt: " + std::to_string(streamed_pool) + " x " +
+                           std::to_string(streamed_pool) + " tokens per pixel, max |value|; no maps.safetensors: " +
+                           "diffscope-cli run --maps with --rows/--cols writes windows)";
+  if (background) {
+    if (!background->start(std::move(streamed), what, message)) return false;
+    if (!dense_note.empty()) *message = dense_note + "; " + *message;
+    return true;
+  }
+  size_t done = 0;
+  try {
+    for (const MapPngJob::Item& item : streamed) {
+      write_map_png_task(*item.store, item.task);
+      ++done;
+    }
+  } catch (const std::exception& e) {
+    *message = "after " + std::to_string(done) + " of " + std::to_string(streamed.size()) + " PNGs: " + e.what();
+    return false;
+  }
+  *message = (dense_note.empty() ? std::string() : dense_note + "; ") + "wrote " + std::to_string(done) + " PNGs" + what;
   return true;
 }
 
@@ -269,7 +397,7 @@ void draw_export_panel(UiState& state, UiActions& actions) {
                       "band by band in the background).");
   }
   if (map_png_job.running()) {
-    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting map");
+    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting");
     ImGui::SameLine();
     if (ImGui::SmallButton("Cancel")) map_png_job.cancel();
   }
@@ -283,9 +411,12 @@ void draw_export_panel(UiState& state, UiActions& actions) {
     clicked = true;
     ok = ensure_dir(dir, &message) &&
          export_figure_png(state, focus, unique_path(dir + "/" + file_stem(state, focus) + "_figure.png"),
-                           state.settings.figure_scale, &message);
+                           state.settings.figure_scale, &message, &map_png_job);
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Title, token labels on both axes and a colorbar.");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Title, token labels on both axes and a colorbar (a long prompt: the part of the map the view "
+                      "shows; zoom in for token labels).");
+  }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-1);
   ImGui::SliderInt("##scale", &state.settings.figure_scale, 1, 32, "%d px/cell");
@@ -297,9 +428,12 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   ImGui::SameLine();
   if (ImGui::Button("All maps")) {
     clicked = true;
-    ok = export_all_maps(state, dir + "/maps", &message);
+    ok = export_all_maps(state, dir + "/maps", &message, &map_png_job);
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every map of both models as PNGs, plus maps.safetensors.");
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("Every map of both models as PNGs, plus maps.safetensors (a long prompt's maps: pooled to at "
+                      "most %lld pixels a side, written in the background).", static_cast<long long>(kAllMapsSide));
+  }
   ImGui::SameLine();
   if (ImGui::Button("Stats JSON")) {
     clicked = true;

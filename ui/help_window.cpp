@@ -21,6 +21,8 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"Left / Right, Up / Down", "previous / next head, previous / next layer"},
       {"PgUp / PgDn, Home / End", "layers in larger steps, first / last layer"},
       {"Ctrl+Enter (in the prompt)", "run now instead of after the typing pause"},
+      {"Tab / Esc (in the prompt)", "type a TAB / leave the prompt, keeping the text"},
+      {"Ctrl+V (in the prompt)", "paste the clipboard's exact bytes (a dashed box marks what the box cannot show)"},
       {"mouse wheel on a map", "zoom around the pointer"},
       {"drag on a map, double-click", "pan; back to the whole map"},
       {"hover a map cell", "its query and key tokens, the value (pooled values say how), row and column marked"},

@@ -119,8 +119,10 @@ Matrix overview_map(const AttentionSnapshot& snapshot, const MapRequest& r, std:
     return {};
   }
   if (r.head < 0) {
-    *unavailable = "the head mean needs whole maps (a mean of pooled maxima is not the maximum of the mean): "
-                   "compare single heads for prompts this long";
+    // A mean of pooled maxima is not the maximum of the mean: the engine computes the mean's windows instead.
+    *unavailable = r.variant == MapVariant::LambdaA2
+                       ? "lambda * A2 has no mean of heads for prompts this long: show A2 or D"
+                       : "mean of heads: computed from the run for what is on screen";
     return {};
   }
   const auto& maps = overview.maps(variant_source_kind(r.variant));
@@ -148,8 +150,20 @@ static ColorScale unavailable_range(const AttentionSnapshot& snapshot, const Map
   scale.diverging = signed_values;
   scale.vmin = signed_values ? -1.0f : 0.0f;
   scale.vmax = 1.0f;
-  if (r.row_normalize || r.variant != MapVariant::LambdaA2 || r.head < 0) return scale;
   const LayerCapture& layer = snapshot.layers[static_cast<size_t>(r.layer)];
+  if (r.head < 0 && !r.row_normalize && r.variant != MapVariant::LambdaA2) {
+    // A mean of heads reaches at most the largest |value| of any head (each overview holds its head's).
+    float largest = 0;
+    for (const Matrix& m : layer.overview.maps(variant_source_kind(r.variant))) {
+      for (float v : m.values) largest = std::max(largest, std::fabs(v));
+    }
+    if (largest > 0) {
+      scale.vmax = largest;
+      scale.vmin = signed_values ? -largest : 0.0f;
+    }
+    return scale;
+  }
+  if (r.row_normalize || r.variant != MapVariant::LambdaA2 || r.head < 0) return scale;
   const auto& a2 = layer.overview.maps(MapKind::A2);
   if (r.head >= static_cast<int>(a2.size()) || r.head >= layer.lambda.rows) return scale;
   float a2_max = 0, lambda_max = 0;

@@ -1,6 +1,7 @@
 // Model slots panel. Main (UI) thread.
 #include "model_panel.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include <imgui.h>
@@ -17,6 +18,34 @@ std::string describe_model(const ModelInfo& info) {
                 static_cast<double>(info.num_parameters) / 1e6, info.device.c_str(), info.compute_dtype.c_str());
   return buf;
 }
+
+std::string run_progress_text(const SlotState& s) {
+  if (s.progress < 0) return "running...";
+  const int layers = s.info ? s.info->num_layers : 0;
+  char buf[96];
+  // A run polls once before each layer; a generation's progress spans its steps too, so it goes past one forward.
+  if (layers > 0 && s.progress * static_cast<float>(layers) < static_cast<float>(layers)) {
+    std::snprintf(buf, sizeof buf, "running: layer %d of %d", static_cast<int>(s.progress * layers + 0.5f) + 1, layers);
+  } else {
+    std::snprintf(buf, sizeof buf, "running: %d%%", static_cast<int>(s.progress * 100));
+  }
+  return buf;
+}
+
+namespace {
+
+// A progress bar (indeterminate when `progress` < 0) with `text` on it and a Cancel button; true when it is clicked.
+bool progress_with_cancel(float progress, const std::string& text, const char* tooltip) {
+  const float button = ImGui::CalcTextSize("Cancel").x + ImGui::GetStyle().FramePadding.x * 2;
+  const float fraction = progress < 0 ? static_cast<float>(std::fmod(ImGui::GetTime() * 0.5, 1.0)) : progress;
+  ImGui::ProgressBar(fraction, ImVec2(-button - ImGui::GetStyle().ItemSpacing.x, 0), text.c_str());
+  ImGui::SameLine();
+  const bool clicked = ImGui::Button("Cancel");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+  return clicked;
+}
+
+}  // namespace
 
 static void draw_slot(UiState& state, UiActions& actions, int slot) {
   const SlotState& s = state.slots[static_cast<size_t>(slot)];
@@ -42,14 +71,20 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
                                        : (std::string("no model in slot ") + (slot == 0 ? "A" : "B")).c_str());
       break;
     case SlotState::Phase::Loading:
-      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "loading %s %s", s.model_dir.c_str(),
-                         s.message.empty() ? "..." : s.message.c_str());
+      ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "loading %s", s.model_dir.c_str());
+      if (progress_with_cancel(s.progress, s.message, "Cancel the load; the slot keeps the model it has")) {
+        actions.cancel_loads.push_back(slot);
+      }
       actions.redraw = true;
       break;
     case SlotState::Phase::Ready:
       if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
-      if (s.running) ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "running...");
-      else if (!s.error.empty()) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", s.message.c_str());
+      if (s.running) {
+        if (progress_with_cancel(s.progress, run_progress_text(s),
+                                 "Stop this run (both slots); Ctrl+Enter runs the prompt again")) {
+          actions.cancel_run = true;
+        }
+      } else if (!s.error.empty()) ImGui::TextColored(ImVec4(1.0f, 0.5f, 0.4f, 1), "%s", s.message.c_str());
       else if (!s.message.empty()) ImGui::TextDisabled("%s", s.message.c_str());
       break;
     case SlotState::Phase::Failed:

@@ -10,5 +10,9 @@ void draw_model_panel(UiState& state, UiActions& actions);
 // One line describing a loaded model, e.g. "diffllama, 4 layers x 4 heads (8 softmax maps), 0.12 M params, cpu f32".
 std::string describe_model(const ModelInfo& info);
 
+// The text on a running slot's progress bar: "running: layer 3 of 16" (a run polls its progress before each layer),
+// "running: 40%" past one forward (a generation's steps), "running..." when the progress is unknown.
+std::string run_progress_text(const SlotState& s);
+
 
 }  // namespace diffscope::ui

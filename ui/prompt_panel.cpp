@@ -1,8 +1,13 @@
 // Prompt editor and example prompts. Main (UI) thread.
 #include "prompt_panel.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <imgui.h>
-#include <imgui_stdlib.h>
+
+#include "hf_tokenizer_utf8.h"
+#include "prompt_box.h"
 
 namespace diffscope::ui {
 
@@ -50,6 +55,79 @@ void draw_generation_controls(UiState& state, UiActions& actions) {
   }
 }
 
+// Characters of the box's text that the UI font has no glyph of (CJK, scripts fonts.cpp does not load): the font
+// draws them as the marker glyph too, so the legend lists them beside the placeholders. Worked out again only when
+// the text changes.
+const std::vector<std::string>& missing_glyphs(const std::string& display) {
+  static std::string last;
+  static std::vector<std::string> lines;
+  static bool known = false;
+  if (known && display == last) return lines;
+  last = display;
+  known = true;
+  lines.clear();
+  const ImFont* font = ImGui::GetFont();
+  std::vector<char32_t> seen;
+  for (size_t i = 0; i < display.size();) {
+    bool valid = false;
+    const size_t n = utf8::next_unit(display, i, valid);
+    const char32_t cp = valid ? utf8::decode_at(display, i) : 0;
+    i += n;
+    if (!valid || cp < 0x20 || (cp >= kFirstPlaceholder && cp <= kMarkerGlyph)) continue;
+    if (font->FindGlyphNoFallback(static_cast<ImWchar>(cp)) != nullptr) continue;
+    if (std::find(seen.begin(), seen.end(), cp) != seen.end()) continue;
+    seen.push_back(cp);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "U+%04X (no glyph in the UI font)", static_cast<unsigned>(cp));
+    lines.emplace_back(buf);
+  }
+  return lines;
+}
+
+// What the box cannot show as it is: the marker glyph's meaning (with the list on hover), right-to-left text, a
+// prompt too varied to edit here, a refused paste; then the size and the keys.
+void draw_prompt_notes(UiState& state) {
+  const PromptText& text = state.prompt_text;
+  ImGui::PushTextWrapPos(0);
+  const std::vector<Placeholder>& hidden = text.placeholders_in_display();
+  const std::vector<std::string>& no_glyph = missing_glyphs(text.display());
+  const size_t kinds = hidden.size() + no_glyph.size();
+  if (kinds > 0) {
+    // U+F8FF is the marker glyph itself (fonts.h), drawn by the same font as the box.
+    ImGui::TextDisabled("\xEF\xA3\xBF = a character the box cannot show (%zu kind%s); the model gets it as given.",
+                        kinds, kinds == 1 ? "" : "s");
+    if (ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      constexpr size_t kListed = 24;
+      size_t listed = 0;
+      for (size_t i = 0; i < hidden.size() && listed < kListed; ++i, ++listed) {
+        ImGui::TextUnformatted(describe_placeholder(hidden[i]).c_str());
+      }
+      for (size_t i = 0; i < no_glyph.size() && listed < kListed; ++i, ++listed) {
+        ImGui::TextUnformatted(no_glyph[i].c_str());
+      }
+      if (kinds > listed) ImGui::Text("... and %zu more", kinds - listed);
+      ImGui::EndTooltip();
+    }
+  }
+  if (text.right_to_left()) {
+    ImGui::TextDisabled("Right-to-left text is shown in logical order, unshaped; the model gets it as typed.");
+  }
+  if (!text.editable()) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "Read-only: more than %zu distinct characters the box cannot "
+                       "show. It runs as given; edit it elsewhere.", PromptText::kCapacity);
+  }
+  if (!state.prompt_note.empty()) ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "%s", state.prompt_note.c_str());
+  ImGui::PopTextWrapPos();
+  // Token counts depend on each model's tokenizer; a prompt too long for a model gets the engine's message in its
+  // slot, so only the size is shown here.
+  ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", state.settings.prompt.size());
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("The model gets the prompt's exact bytes. Tab types a TAB; Esc leaves the box and keeps the "
+                      "text; Ctrl+V pastes the clipboard as it is (a NUL byte cannot come through the clipboard).");
+  }
+}
+
 }  // namespace
 
 void draw_prompt_panel(UiState& state, UiActions& actions) {
@@ -58,21 +136,16 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
     ImGui::SetKeyboardFocusHere();
     refocus = false;
   }
-  const std::string before = state.settings.prompt;
-  const bool ctrl_enter =
-      ImGui::InputTextMultiline("##prompt", &state.settings.prompt, ImVec2(-1, ImGui::GetTextLineHeight() * 8),
-                                ImGuiInputTextFlags_EnterReturnsTrue);
-  if (ctrl_enter) {
+  const PromptBoxResult box = draw_prompt_box(state, 8);
+  if (box.submit) {
     state.submit_now = true;
     refocus = true;
-  } else if (state.settings.prompt != before) {
+  } else if (box.edited) {
     state.debounce.changed(state.now);
     state.generated_from.reset();  // an edited prompt has no generated part any more
     state.pinned_token.reset();
   }
-  // Token counts depend on each model's tokenizer; a prompt too long for a model gets the engine's message in its
-  // slot, so only the size is shown here.
-  ImGui::TextDisabled("%zu bytes. Runs as you type; Ctrl+Enter runs now.", state.settings.prompt.size());
+  draw_prompt_notes(state);
   if (ImGui::Checkbox("truncate to the model's context", &state.settings.truncate)) state.submit_now = true;
   if (ImGui::IsItemHovered()) {
     ImGui::SetTooltip("A prompt longer than a model's context (max_position_embeddings) runs its first tokens that "
@@ -95,7 +168,9 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
       if (ImGui::IsItemHovered()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-        ImGui::TextUnformatted(e.text.c_str());
+        PromptText shown;  // as the box would show it: placeholders where ImGui cannot
+        shown.set_bytes(e.text);
+        ImGui::TextUnformatted(shown.display().c_str());
         ImGui::PopTextWrapPos();
         ImGui::EndTooltip();
       }

@@ -62,8 +62,8 @@ std::vector<ExamplePrompt> load_example_prompts(const std::string& assets) {
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream buffer;
     buffer << in.rdbuf();
+    // The file's exact bytes, its final newline too: the button must run what `--prompt-file` runs.
     std::string text = buffer.str();
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     std::string name = entry.path().stem().string();
     std::replace(name.begin(), name.end(), '_', ' ');
     prompts.push_back({name, text});

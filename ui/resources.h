@@ -25,7 +25,7 @@ std::string ui_font_path();
 
 struct ExamplePrompt {
   std::string name;  // file name without .txt, underscores as spaces
-  std::string text;
+  std::string text;  // the file's exact bytes (a final newline included)
 };
 // Every assets/prompts/*.txt, sorted by name.
 std::vector<ExamplePrompt> load_example_prompts(const std::string& assets);

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base64.h"
+#include "hf_tokenizer_utf8.h"
 #include "json_limits.h"
 
 namespace diffscope::ui {
@@ -74,6 +76,24 @@ void read(const json& j, const char* key, T* out) {
   }
 }
 
+// `bytes` with each ill-formed UTF-8 subpart as U+FFFD; `*valid` says whether there was none.
+std::string repaired_utf8(const std::string& bytes, bool* valid) {
+  std::string out;
+  *valid = true;
+  for (size_t i = 0; i < bytes.size();) {
+    bool ok = false;
+    const size_t n = utf8::next_unit(bytes, i, ok);
+    if (ok) {
+      out.append(bytes, i, n);
+    } else {
+      out += "\xEF\xBF\xBD";
+      *valid = false;
+    }
+    i += n;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string config_dir() {
@@ -116,7 +136,16 @@ std::string settings_to_json(const Settings& s) {
         {"grid_lines", d.grid_lines},
         {"shared_softmax_scale", d.shared_softmax_scale}}},
   };
-  return j.dump(2);
+  // A JSON string holds UTF-8 only (nlohmann escapes control characters and NUL, and keeps characters above U+FFFF
+  // as they are): a prompt with other bytes is written readable, with U+FFFD, and exactly, in base64.
+  bool valid = true;
+  const std::string readable = repaired_utf8(s.prompt, &valid);
+  if (!valid) {
+    j["prompt"] = readable;
+    j["prompt_base64"] = base64_encode(s.prompt);
+  }
+  // A folder name that is not UTF-8 would make dump() throw: written with U+FFFD instead (the file stays loadable).
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 bool settings_from_json(const std::string& text, Settings* s, std::string* error) {
@@ -134,6 +163,14 @@ bool settings_from_json(const std::string& text, Settings* s, std::string* error
   read(j, "model_a", &s->model_a);
   read(j, "model_b", &s->model_b);
   read(j, "prompt", &s->prompt);
+  // The exact bytes of a prompt that is not UTF-8, when "prompt" is still what they read as (a hand edit of "prompt"
+  // wins over a stale copy).
+  std::string encoded;
+  read(j, "prompt_base64", &encoded);
+  if (const std::optional<std::string> bytes = base64_decode(encoded); bytes && !encoded.empty()) {
+    bool valid = true;
+    if (repaired_utf8(*bytes, &valid) == s->prompt) s->prompt = *bytes;
+  }
   std::string layout;
   read(j, "layout", &layout);
   if (auto l = parse_layout(layout)) s->layout = *l;

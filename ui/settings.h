@@ -26,7 +26,7 @@ struct DisplaySettings {
 struct Settings {
   std::string model_a;          // empty: the bundled default
   std::string model_b;
-  std::string prompt;
+  std::string prompt;           // exact bytes (settings.json: "prompt", plus "prompt_base64" when not UTF-8)
   Layout layout = Layout::Decomposition;
   Selection selection;
   int standard_head = 0;        // comparison: the standard head when not following the Diff head

@@ -15,6 +15,7 @@
 #include "map_png_job.h"
 #include "map_source.h"
 #include "map_viewport.h"
+#include "prompt_text.h"
 #include "resources.h"
 #include "settings.h"
 
@@ -27,6 +28,8 @@ constexpr int kSlotStandard = 1;  // slot "B": the standard Transformer
 struct UiActions {
   std::vector<std::pair<int, std::string>> loads;   // (slot, model folder; empty = unload)
   std::optional<RunRequest> run;                    // submit this prompt
+  std::vector<int> cancel_loads;                    // the user's Cancel of these slots' loads
+  bool cancel_run = false;                          // the user's Cancel of the run or generation in progress
   std::optional<std::string> window_screenshot;     // save the window to this PNG after the frame is drawn
   bool redraw = false;                              // draw another frame soon (hover mirroring, animations)
   double wake_in = -1;                              // seconds until a frame is due without input (-1: none)
@@ -45,7 +48,14 @@ struct UiState {
   std::array<std::string, kNumSlots> path_edit;     // model folder fields
   std::array<std::string, kNumSlots> slot_note;     // set by the app when a slot cannot be loaded at all
 
-  // Prompt and runs.
+  // Prompt and runs. settings.prompt holds the prompt's exact bytes; the prompt box edits prompt_text's display text
+  // (placeholders for what ImGui 1.86 cannot hold or show) in prompt_box, and each edit maps back to bytes.
+  PromptText prompt_text;
+  std::string prompt_box;                           // the box's buffer (display text)
+  bool prompt_box_active = false;                   // the box had the keyboard in the last frame
+  std::string prompt_typed;                         // characters typed that ImGui cannot take (above U+FFFF,
+                                                    // private use), UTF-8: the box inserts them at its cursor
+  std::string prompt_note;                          // why the last paste or typed character was refused
   Debouncer debounce{0.25};
   std::string submitted_text;                       // the text of the last submission
   bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model

@@ -24,7 +24,10 @@ bool same_map(const MapRequest& a, const MapRequest& b) {
 WindowNeed window_need(const MapRequest& map, const std::optional<WindowPlan>& visible, int64_t overview_cell,
                        int64_t tokens, bool overview_unavailable, bool lambda_constant) {
   WindowNeed need;
-  if (!visible || map.head < 0 || map.variant == MapVariant::Rollout) return need;  // the overview path says why
+  // The overview path says why these have no windows: rollout, and lambda * A2's mean of heads.
+  if (!visible || map.variant == MapVariant::Rollout || (map.head < 0 && map.variant == MapVariant::LambdaA2)) {
+    return need;
+  }
   const bool exact_only_at_pool_1 = map.row_normalize || (map.variant == MapVariant::LambdaA2 && !lambda_constant);
   if (exact_only_at_pool_1) {
     if (visible->pool > 1) {

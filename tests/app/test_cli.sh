@@ -49,7 +49,7 @@ expect 1 "outside the model's vocabulary of 300" -- "$cli" run --model "$std_mod
 expect 1 "overlaps no token" -- "$cli" run --model "$std_model" --prompt "abc" --span 10:12
 expect 1 "--layer 7" -- "$cli" run --model "$std_model" --prompt "abc" --png "$work/p2" --layer 7
 expect 1 "unknown dtype" -- "$cli" run --model "$std_model" --prompt "abc" --dtype f8
-expect 1 "cannot create folder $work/prompt.txt" -- "$cli" run --model "$std_model" --prompt "abc" --stats "$work/prompt.txt/s.json"
+expect 1 "cannot create the folder $work/prompt.txt" -- "$cli" run --model "$std_model" --prompt "abc" --stats "$work/prompt.txt/s.json"
 # --maps and --stats create their folders, as --png does (the README's example on a fresh checkout).
 expect 0 "wrote $work/new/deeper/s.json" -- "$cli" run --model "$std_model" --prompt "abc" --stats "$work/new/deeper/s.json" \
   --maps "$work/new/m.safetensors"

@@ -128,6 +128,26 @@ void check_paths(const std::string& dir, int64_t T) {
         CHECK(max_abs_diff(fused.store->window(w), pooled(map, 3, T, 1, T - 3, 5)) <= 1e-5);
       }
     }
+    // Windows of the mean over heads (kMeanOfHeads): the mean of the explicit maps, then pooled.
+    for (MapKind kind : map_kinds_of(info)) {
+      INFO("mean of heads, map " << map_kind_name(kind));
+      Matrix mean;
+      mean.rows = mean.cols = T;
+      mean.values.assign(static_cast<size_t>(T * T), 0.0f);
+      for (int h = 0; h < info.num_heads; ++h) {
+        const Matrix& map = a.maps(kind)[static_cast<size_t>(h)];
+        for (size_t k = 0; k < mean.values.size(); ++k) mean.values[k] += map.values[k] / info.num_heads;
+      }
+      MapWindow w;
+      w.layer = static_cast<int>(l);
+      w.kind = kind;
+      w.head = kMeanOfHeads;
+      CHECK(max_abs_diff(fused.store->window(w), mean) <= 1e-5);
+      w.row_begin = 2;
+      w.col_begin = 1;
+      w.pool = 3;
+      CHECK(max_abs_diff(fused.store->window(w), pooled(mean, 2, T, 1, T, 3)) <= 1e-5);
+    }
     // Logit outliers come from the scan either way (checked against naive loops in test_attention_scan and
     // test_logit_outliers); here: present and ordered. Hidden states follow the forward: fused == explicit.
     CHECK(b.attn_logits.top1 > 0);
@@ -175,8 +195,8 @@ TEST_CASE("a window outside the map, of a missing kind or with a bad pool is ref
   w.layer = 99;
   refused(w, "layer 99 does not exist");
   w = MapWindow{};
-  w.head = -1;
-  refused(w, "head -1 does not exist");
+  w.head = -2;
+  refused(w, "head -2 does not exist");
   w = MapWindow{};
   w.pool = 0;
   refused(w, "pool must be at least 1");

@@ -18,6 +18,7 @@
 #include "safetensors.h"
 #include "temp_dir.h"
 #include "test_device.h"
+#include "reference_math.h"
 #include "tiny_v2_checkpoint.h"
 #include "tokenizer.h"
 
@@ -26,7 +27,6 @@ using namespace diffscope::testing;
 
 namespace {
 
-using Vec = std::vector<double>;
 
 // ---- The reference: the V2 formula written out directly, in double, one token row at a time. ----
 
@@ -37,58 +37,14 @@ struct Reference {
 };
 
 Vec rms_norm(const Vec& x, const Weights& w, const std::string& name, double eps) {
-  double sq = 0;
-  for (double v : x) sq += v * v;
-  const double scale = 1.0 / std::sqrt(sq / static_cast<double>(x.size()) + eps);
-  Vec out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = w.at(name, static_cast<int64_t>(i)) * x[i] * scale;
-  return out;
+  return reference_rms_norm(x, w, name, eps);
 }
-
-Vec linear(const Vec& x, const Weights& w, const std::string& name) {
-  const int64_t rows = w.shapes.at(name)[0];
-  Vec out(static_cast<size_t>(rows), 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (size_t c = 0; c < x.size(); ++c) out[static_cast<size_t>(r)] += w.at(name, r, static_cast<int64_t>(c)) * x[c];
-  }
-  return out;
-}
-
-// Inverse RoPE frequencies from their definition (llama3 band rule with low 1, high 4, original 16 when scaled).
-Vec inverse_frequencies(const TinyShape& s) {
-  const double pi = 3.14159265358979323846;
-  Vec inv;
-  for (int i = 0; i < s.head_dim / 2; ++i) {
-    double f = 1.0 / std::pow(s.theta, 2.0 * i / s.head_dim);
-    if (s.llama3_factor > 0) {
-      const double wavelen = 2 * pi / f, original = 16, low = 1, high = 4;
-      if (wavelen > original / low) {
-        f /= s.llama3_factor;
-      } else if (wavelen >= original / high) {
-        const double smooth = (original / wavelen - low) / (high - low);
-        f = (1 - smooth) * f / s.llama3_factor + smooth * f;
-      }
-    }
-    inv.push_back(f);
-  }
-  return inv;
-}
-
-// Llama rotate-half RoPE of one head vector (d wide) at position `pos`: pairs (i, i + d/2).
-void rotate(double* u, int d, int64_t pos, const Vec& inv) {
-  for (int i = 0; i < d / 2; ++i) {
-    const double angle = static_cast<double>(pos) * inv[static_cast<size_t>(i)];
-    const double c = std::cos(angle), s = std::sin(angle);
-    const double lo = u[i], hi = u[i + d / 2];
-    u[i] = lo * c - hi * s;
-    u[i + d / 2] = hi * c + lo * s;
-  }
-}
+Vec linear(const Vec& x, const Weights& w, const std::string& name) { return reference_linear(x, w, name); }
 
 Reference reference_forward(const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
   const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, half = H / 2;
   const int group = H / KV;
-  const Vec inv = inverse_frequencies(s);
+  const Vec inv = reference_inverse_frequencies(s);
   Reference ref;
   std::vector<Vec> x(static_cast<size_t>(T));
   for (int t = 0; t < T; ++t) {
@@ -102,8 +58,8 @@ Reference reference_forward(const TinyShape& s, const Weights& w, const std::vec
       q[t] = linear(hn[t], w, p + ".self_attn.q_proj.weight");
       k[t] = linear(hn[t], w, p + ".self_attn.k_proj.weight");
       v[t] = linear(hn[t], w, p + ".self_attn.v_proj.weight");
-      for (int j = 0; j < H; ++j) rotate(&q[t][static_cast<size_t>(j * d)], d, t, inv);
-      for (int j = 0; j < KV; ++j) rotate(&k[t][static_cast<size_t>(j * d)], d, t, inv);
+      for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], d, t, inv);
+      for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], d, t, inv);
     }
     // Softmax map of every sub-head j over keys 0..i of KV head j / group.
     std::vector<std::vector<Vec>> A(H, std::vector<Vec>(T, Vec(T, 0.0)));

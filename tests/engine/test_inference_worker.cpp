@@ -462,6 +462,111 @@ TEST_CASE("truncate keeps the first tokens that fit each model's context and say
   CHECK(f.worker.state(1).message.find("the first") == std::string::npos);
 }
 
+TEST_CASE("Cancel stops a run within one layer, publishes nothing and runs nothing more until the next prompt") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  f.worker.submit(f.prompt("old"));
+  REQUIRE(f.shows(0, "old"));
+  const uint64_t sequence = f.worker.state(0).sequence;
+  CHECK(f.worker.state(0).progress == -1);  // nothing in progress
+
+  f.script.close("run a slow");
+  f.worker.submit(f.prompt("slow"));
+  REQUIRE(f.script.wait_for_event("layer 0 a slow"));
+  CHECK(f.worker.state(0).progress == 0.0f);  // 0 of 4 layers done
+  CHECK(f.worker.state(0).running);
+  f.worker.cancel_run();
+  f.script.open("run a slow");
+  REQUIRE(f.script.wait_for_event("cancelled a slow at layer 1"));
+  REQUIRE(f.idle());
+  SlotState a = f.worker.state(0);
+  CHECK(a.message == "run cancelled");
+  CHECK(a.sequence == sequence);  // "old" still shown, nothing of "slow"
+  CHECK(a.progress == -1);
+  CHECK_FALSE(a.running);
+  CHECK(f.runs_of("a slow") == 1);
+
+  // A load after a cancel runs nothing (the request was dropped); the next prompt runs.
+  f.worker.load(0, "a2");
+  REQUIRE(f.loaded(0, "a2"));
+  REQUIRE(f.idle());
+  CHECK(f.runs_of("a2 slow") == 0);
+  f.worker.submit(f.prompt("new"));
+  REQUIRE(f.shows(0, "new"));
+}
+
+TEST_CASE("Cancel of a load keeps the slot's model, or leaves an empty slot empty; loads report progress") {
+  Fixture f;
+  f.worker.load(0, "a1");
+  REQUIRE(f.loaded(0, "a1"));
+  f.worker.submit(f.prompt("hi"));
+  REQUIRE(f.shows(0, "hi"));
+
+  f.script.close("load a2");
+  f.worker.load(0, "a2");
+  REQUIRE(f.script.wait_for_event("load step 0 a2"));  // the loader reports step 0 of 3, then waits at its gate
+  REQUIRE(f.script.wait_until([&] { return f.worker.state(0).message == "loading: step (0%)"; }));
+  CHECK(f.worker.state(0).phase == SlotState::Phase::Loading);
+  CHECK(f.worker.state(0).progress == 0.0f);
+  f.worker.cancel_load(0);
+  SlotState a = f.worker.state(0);  // at once, while the loader still waits at its gate
+  CHECK(a.phase == SlotState::Phase::Ready);
+  CHECK(a.model_dir == "a1");
+  CHECK(a.message == "cancelled loading a2 (slot keeps a1)");
+  f.script.open("load a2");
+  REQUIRE(f.script.wait_for_event("load cancelled a2 at step 1"));
+  REQUIRE(f.idle());
+  a = f.worker.state(0);
+  CHECK(a.phase == SlotState::Phase::Ready);
+  CHECK(a.info->name == "a1");
+  CHECK(joined_text(a.snapshot) == "hi");
+  CHECK(f.script.count("loaded a2") == 0);
+  CHECK(a.progress == -1);
+
+  // An empty slot: a cancelled load leaves it empty.
+  f.script.close("load b");
+  f.worker.load(1, "b");
+  REQUIRE(f.script.wait_for_event("load step 0 b"));
+  f.worker.cancel_load(1);
+  f.script.open("load b");
+  REQUIRE(f.idle());
+  const SlotState b = f.worker.state(1);
+  CHECK(b.phase == SlotState::Phase::Empty);
+  CHECK(b.message == "cancelled loading b");
+  CHECK_FALSE(b.info);
+  f.worker.cancel_load(1);  // nothing to cancel: no change
+  CHECK(f.worker.state(1).message == "cancelled loading b");
+}
+
+TEST_CASE("a run's progress counts its layers") {
+  // The UI's wake-up reads the state each time the worker reports (as the app's frame would).
+  Script script;
+  std::mutex seen_mutex;
+  std::vector<float> seen;
+  std::atomic<InferenceWorker*> worker_ptr{nullptr};
+  InferenceWorker worker{fake_loader(script), [&] {
+                           if (InferenceWorker* w = worker_ptr.load()) {
+                             const float p = w->state(0).progress;
+                             std::lock_guard<std::mutex> lock(seen_mutex);
+                             if (seen.empty() || seen.back() != p) seen.push_back(p);
+                           }
+                           script.poke();
+                         }};
+  worker.load(0, "a");
+  REQUIRE(script.wait_until([&] { return worker.state(0).phase == SlotState::Phase::Ready; }));
+  worker_ptr = &worker;
+  RunRequest r;
+  r.text = "xy";
+  worker.submit(r);
+  REQUIRE(script.wait_for_event("ran a xy"));
+  REQUIRE(script.wait_until([&] { return worker.idle() && worker.state(0).sequence == 1; }));
+  worker_ptr = nullptr;
+  std::lock_guard<std::mutex> lock(seen_mutex);
+  // 0, 1/4, 2/4, 3/4 before layers 0-3 (FakeModel::kLayers = 4), then -1 when the run is over.
+  CHECK(seen == std::vector<float>{0.0f, 0.25f, 0.5f, 0.75f, -1.0f});
+}
+
 TEST_CASE("device memory is the slot's model's, and zero for an empty slot") {
   Fixture f;
   CHECK(f.worker.device_memory(0).current == 0);

@@ -225,6 +225,26 @@ TEST_CASE("a long prompt's run without dense maps is drawn from overviews, refin
   fs::remove_all(out);
 }
 
+TEST_CASE("a 32K-token demo run (maps as formulas, ui/demo_long.h) is drawn from overviews and refined by windows") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_32k";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 32768 --layout decomposition --screenshot " +
+                     png + " --state-json " + state + " --timeout 120");
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["overviews"] == true);
+  CHECK(j["A"]["overview_cell"] == 128);  // MapOverview::cell_for(32768, 256)
+  CHECK(j["A"]["tokens"].size() == 32768);
+  CHECK(j["window_requests"] >= 3);  // A1, lambda*A2 and D at ~100 tokens per pixel: finer than the overview
+  const Image img = load_png(png);
+  REQUIRE(img.w == 1600);
+  CHECK(colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3) > 40000);
+  fs::remove_all(out);
+}
+
 TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed from the store") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_streamed_export";
   fs::remove_all(out);

@@ -125,7 +125,7 @@ TEST_CASE("exports refuse results that are not the current prompt's") {
   CHECK_FALSE(fs::exists(dir));
 }
 
-TEST_CASE("a long prompt's run (overviews and a store only): the map PNG streams, what needs whole maps says why") {
+TEST_CASE("a long prompt's run (overviews and a store only): map PNG and all maps stream, what needs whole maps says why") {
   const fs::path dir = fs::temp_directory_path() / "diffscope_test_exports_long";
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -148,7 +148,42 @@ TEST_CASE("a long prompt's run (overviews and a store only): the map PNG streams
   CHECK_FALSE(export_map_png(s, focus, (dir / "lambda.png").string(), &message));
   CHECK(message.find("A1, A2, D or A of one head") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "lambda.png"));
-  CHECK_FALSE(export_all_maps(s, (dir / "maps").string(), &message));
-  CHECK(message.find("this prompt is long") != std::string::npos);
+  // The figure of a long prompt: the part the view shows, from the store, with token labels (14 tokens: pool 1).
+  s.font_path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  focus.request.variant = MapVariant::Diff;
+  const bool figure_ok = export_figure_png(s, focus, (dir / "figure_all.png").string(), 10, &message);
+  INFO(message);
+  REQUIRE(figure_ok);
+  REQUIRE(stbi_info((dir / "figure_all.png").string().c_str(), &w, &h, &c));
+  const int whole_h = h;
+  s.view = MapViewport{2.0, 3.5, 3.5, true};  // zoomed in twice on the top-left quarter: 7 of the 14 tokens a side
+  s.view_tokens = 14;
+  REQUIRE(export_figure_png(s, focus, (dir / "figure_zoomed.png").string(), 10, &message));
+  REQUIRE(stbi_info((dir / "figure_zoomed.png").string().c_str(), &w, &h, &c));
+  INFO("zoomed " << w << " x " << h << ", whole height " << whole_h);
+  CHECK(h == whole_h - 70);  // 7 fewer rows of 10 px (the width follows the title)
+  s.view = MapViewport{};
+  // All maps: every map of the long run streamed from its store (14 tokens: one pixel per token, below kAllMapsSide).
+  REQUIRE(export_all_maps(s, (dir / "maps").string(), &message));
+  CHECK(message.find("long prompt: 1 x 1 tokens per pixel") != std::string::npos);
+  CHECK(message.find("no maps.safetensors") != std::string::npos);
+  int pngs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "maps")) {
+    if (e.path().extension() == ".png") {
+      ++pngs;
+      REQUIRE(stbi_info(e.path().string().c_str(), &w, &h, &c));
+      CHECK(w == 14);
+    }
+  }
+  const int maps_per_slot = [&] {
+    int n = 0;
+    for (int slot : {kSlotDiff, kSlotStandard}) {
+      const AttentionSnapshot* snap = s.slots[static_cast<size_t>(slot)].snapshot.get();
+      if (snap) n += snap->model.num_layers * snap->model.num_heads * static_cast<int>(map_kinds_of(snap->model).size());
+    }
+    return n;
+  }();
+  CHECK(pngs == maps_per_slot);
+  CHECK(maps_per_slot > 0);
   fs::remove_all(dir);
 }

@@ -2,6 +2,7 @@
 // that waits at a gate the test opens makes "while it runs" deterministic. Test thread (and the job's thread).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -19,6 +20,7 @@ namespace {
 class GatedStore : public MapStore {
  public:
   Matrix window(const MapWindow& w) const override {
+    entered = true;
     std::unique_lock<std::mutex> lock(mutex_);
     gate_.wait(lock, [this] { return open_; });
     const int64_t rows = (w.row_end - w.row_begin + w.pool - 1) / w.pool;
@@ -27,6 +29,7 @@ class GatedStore : public MapStore {
   }
   int64_t tokens() const override { return 8; }
   int64_t device_bytes() const override { return 0; }
+  mutable std::atomic<bool> entered{false};  // a window was asked for (the export reached this store)
   void open() {
     std::lock_guard<std::mutex> lock(mutex_);
     open_ = true;
@@ -94,5 +97,53 @@ TEST_CASE("a background map export runs one at a time, can be cancelled, and rep
   REQUIRE(result);
   CHECK_FALSE(result->first);
   CHECK(result->second.find("cannot write") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a batch of map exports writes its files in order, reports the count, and a cancel keeps what was written") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "diffscope_map_png_job_batch";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  MapPngOptions options;
+  options.band_cells = 16;
+  auto open_store = std::make_shared<GatedStore>();
+  open_store->open();
+  std::vector<MapPngJob::Item> items;
+  for (int k = 0; k < 3; ++k) {
+    items.push_back({open_store, MapPngTask{MapWindow{}, (dir / ("m" + std::to_string(k) + ".png")).string(), options}});
+  }
+  MapPngJob job;
+  std::string message;
+  REQUIRE(job.start(items, " under " + dir.string(), &message));
+  CHECK(message == "exporting 3 maps under " + dir.string() + " ...");
+  REQUIRE(finishes(job));
+  auto result = job.take_result();
+  REQUIRE(result);
+  CHECK(result->first);
+  CHECK(result->second == "wrote 3 PNGs under " + dir.string());
+  CHECK(job.progress() == Approx(1.0));
+  for (int k = 0; k < 3; ++k) CHECK(std::filesystem::exists(dir / ("m" + std::to_string(k) + ".png")));
+
+  // Cancelled while the second file waits at its gate: the first stays, the second and third are not written.
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto gated = std::make_shared<GatedStore>();
+  items[1].store = gated;
+  REQUIRE(job.start(items, "", &message));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!gated->entered && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE(gated->entered);  // the first file is written; the second waits at its gate
+  job.cancel();
+  gated->open();
+  REQUIRE(finishes(job));
+  result = job.take_result();
+  REQUIRE(result);
+  CHECK_FALSE(result->first);
+  CHECK(result->second == "export cancelled after 1 of 3 PNGs");
+  CHECK(std::filesystem::exists(dir / "m0.png"));
+  CHECK_FALSE(std::filesystem::exists(dir / "m1.png"));
+  CHECK_FALSE(std::filesystem::exists(dir / "m2.png"));
+  CHECK_FALSE(job.start(std::vector<MapPngJob::Item>{}, "", &message));
+  CHECK(message == "nothing to export");
   std::filesystem::remove_all(dir);
 }

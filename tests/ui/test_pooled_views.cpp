@@ -82,10 +82,17 @@ TEST_CASE("a pooled view fetches a window only where it adds detail and only whe
   CHECK(window_need(map, whole, 8, 1000, false, true).plan == whole);
   CHECK_FALSE(window_need(map, WindowPlan{TokenRect{0, 1000, 0, 1000}, 8}, 8, 1000, false, true).plan);
 
-  // Head means and rollout have no window (the overview path says why).
+  // A head mean has no overview: it always takes the engine's windows of the mean (kMeanOfHeads), at any pool;
+  // lambda * A2 has no mean of heads and rollout no window (the overview path says why).
   MapRequest mean = map;
   mean.head = -1;
+  CHECK(window_need(mean, zoomed, 8, 1000, true, true).plan == zoomed);
+  CHECK(window_need(mean, whole, 8, 1000, true, true).plan == whole);
+  mean.variant = MapVariant::LambdaA2;
   CHECK_FALSE(window_need(mean, zoomed, 8, 1000, true, true).plan);
+  MapRequest rollout = map;
+  rollout.variant = MapVariant::Rollout;
+  CHECK_FALSE(window_need(rollout, zoomed, 8, 1000, true, true).plan);
 
   // Row normalization: only whole rows at one cell per token.
   MapRequest normalized = map;
@@ -130,7 +137,25 @@ TEST_CASE("overviews show what pooled cells show exactly and say why not otherwi
 
   r.head = -1;
   CHECK(overview_map(v1, r, &why).empty());
-  CHECK(why.find("head mean") != std::string::npos);
+  CHECK(why.find("lambda * A2 has no mean of heads") != std::string::npos);
+  r.variant = MapVariant::A1;
+  CHECK(overview_map(v1, r, &why).empty());
+  CHECK(why.find("mean of heads: computed from the run") != std::string::npos);
+  // Its windows come from the store: the mean of the heads' maps, pooled (demo_store.cpp, as the engine's).
+  MapWindow w;
+  w.layer = 1;
+  w.kind = MapKind::A1;
+  w.head = kMeanOfHeads;
+  w.pool = 8;
+  const Matrix mean_cells = v1.store->window(w);
+  w.head = 0;
+  const Matrix h0 = v1.store->window(w);
+  w.head = 1;
+  const Matrix h1 = v1.store->window(w);
+  REQUIRE(mean_cells.rows == 38);
+  // One cell by hand: the pooled mean lies within the heads' pooled maxima (|mean| <= max of |heads|).
+  CHECK(std::fabs(mean_cells.at(20, 3)) <= std::max(std::fabs(h0.at(20, 3)), std::fabs(h1.at(20, 3))) + 1e-7f);
+  CHECK(mean_cells.at(20, 3) > 0);
   r.head = 1;
   r.variant = MapVariant::Rollout;
   CHECK(overview_map(v1, r, &why).empty());

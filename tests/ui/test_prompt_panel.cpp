@@ -1,5 +1,6 @@
 // The prompt editor driven through ImGui without a renderer (no GL, no display): typing arms the ~250 ms debounce
-// and a run goes out only once the text was still for that long; Ctrl+Enter runs at once. Test thread.
+// and a run goes out only once the text was still for that long; Ctrl+Enter runs at once; the prompt's bytes stay
+// exact through activation, typing, paste, copy, cut, TAB and Esc (issue 11). Test thread.
 #include <catch2/catch.hpp>
 
 #include <imgui.h>
@@ -12,7 +13,15 @@ using namespace diffscope::ui;
 
 namespace {
 
-constexpr int kEnterKey = 257;  // any index into io.KeysDown works; the GLFW backend uses GLFW_KEY_ENTER = 257
+// Any index into io.KeysDown works; these are GLFW's key codes, as the GLFW backend maps them.
+constexpr int kEnterKey = 257;
+constexpr int kEscapeKey = 256;
+constexpr int kTabKey = 258;
+constexpr int kKeyA = 65, kKeyC = 67, kKeyV = 86, kKeyX = 88, kKeyZ = 90;
+
+std::string g_clipboard;  // the fake system clipboard (the GLFW backend's holds UTF-8 C strings the same way)
+const char* get_clipboard(void*) { return g_clipboard.c_str(); }
+void set_clipboard(void*, const char* text) { g_clipboard = text; }
 
 struct ImGuiHarness {
   ImGuiHarness() {
@@ -21,6 +30,15 @@ struct ImGuiHarness {
     io.DisplaySize = ImVec2(800, 600);
     io.IniFilename = nullptr;
     io.KeyMap[ImGuiKey_Enter] = kEnterKey;
+    io.KeyMap[ImGuiKey_Escape] = kEscapeKey;
+    io.KeyMap[ImGuiKey_Tab] = kTabKey;
+    io.KeyMap[ImGuiKey_A] = kKeyA;
+    io.KeyMap[ImGuiKey_C] = kKeyC;
+    io.KeyMap[ImGuiKey_V] = kKeyV;
+    io.KeyMap[ImGuiKey_X] = kKeyX;
+    io.KeyMap[ImGuiKey_Z] = kKeyZ;
+    io.GetClipboardTextFn = get_clipboard;
+    io.SetClipboardTextFn = set_clipboard;
     unsigned char* pixels = nullptr;
     int w = 0, h = 0;
     io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);  // builds the atlas; no texture is uploaded
@@ -39,7 +57,26 @@ struct ImGuiHarness {
     ImGui::End();
     ImGui::Render();
   }
+
+  // Presses `key` (with Ctrl when `ctrl`) for one frame, then releases it in the next.
+  void press(UiState& state, UiActions& actions, int key, bool ctrl = false) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.KeyCtrl = ctrl;
+    io.KeysDown[key] = true;
+    frame(state, actions, false);
+    io.KeysDown[key] = false;
+    io.KeyCtrl = false;
+    frame(state, actions, false);
+  }
+
+  // Puts the keyboard in the prompt box (cursor at the start, as focusing by code does).
+  void enter_box(UiState& state, UiActions& actions) {
+    frame(state, actions, true);
+    frame(state, actions, false);
+  }
 };
+
+const std::string kSmile = "\xF0\x9F\x98\x80";  // U+1F600, above U+FFFF
 
 }  // namespace
 
@@ -98,4 +135,106 @@ TEST_CASE("an example prompt is one click away") {
   CHECK(state.settings.prompt == state.examples[0].text);
   CHECK(state.submit_now);
   CHECK_FALSE(state.span_bytes);  // a new prompt clears the old span
+}
+
+TEST_CASE("editing a prompt with characters ImGui cannot hold keeps them exactly") {
+  ImGuiHarness imgui;
+  UiState state;
+  UiActions actions;
+  // U+1F600, U+20BB7 (CJK extension B), TAB, CR LF, NUL, a byte that is not UTF-8, a zero-width joiner.
+  static const char kText[] = "a\xF0\x9F\x98\x80 \xF0\xA0\xAE\xB7\tb\r\n\0c\xFF\xE2\x80\x8D";
+  const std::string text(kText, sizeof kText - 1);
+  state.settings.prompt = text;
+  imgui.enter_box(state, actions);
+  CHECK(state.prompt_box_active);
+  CHECK(state.settings.prompt == text);  // entering the box changed nothing (ImGui alone made U+FFFD of both)
+  ImGui::GetIO().AddInputCharacter('!');
+  imgui.frame(state, actions, false);
+  CHECK(state.settings.prompt == "!" + text);
+  CHECK(state.debounce.armed());
+  CHECK(state.prompt_text.placeholders_in_display().size() == 6);  // smile, CJK, CR, NUL, FF, ZWJ
+}
+
+TEST_CASE("paste inserts the clipboard's exact bytes at the cursor; copy and cut give them back") {
+  ImGuiHarness imgui;
+  UiState state;
+  UiActions actions;
+  state.settings.prompt = "Paris";
+  imgui.enter_box(state, actions);
+  g_clipboard = kSmile + "\tx\r\n\x01";
+  imgui.press(state, actions, kKeyV, true);
+  CHECK(state.settings.prompt == kSmile + "\tx\r\n\x01Paris");  // the cursor was at the start
+  CHECK(state.prompt_note.empty());
+
+  imgui.press(state, actions, kKeyA, true);  // select all, copy
+  imgui.press(state, actions, kKeyC, true);
+  CHECK(g_clipboard == state.settings.prompt);  // the bytes, not the placeholders
+
+  const std::string before = state.settings.prompt;
+  imgui.press(state, actions, kKeyX, true);  // cut: the box is empty, the clipboard holds the bytes
+  CHECK(state.settings.prompt.empty());
+  CHECK(g_clipboard == before);
+  imgui.press(state, actions, kKeyV, true);  // and pasted back: the same bytes
+  CHECK(state.settings.prompt == before);
+  imgui.press(state, actions, kKeyZ, true);  // undo of the paste (ImGui's own edit, so undoable)
+  CHECK(state.settings.prompt.empty());
+}
+
+TEST_CASE("Tab types a TAB; Esc leaves the box and keeps the text") {
+  ImGuiHarness imgui;
+  UiState state;
+  UiActions actions;
+  state.settings.prompt = "Paris";
+  imgui.enter_box(state, actions);
+  imgui.press(state, actions, kTabKey);
+  CHECK(state.settings.prompt == "\tParis");
+  CHECK(state.prompt_box_active);  // still in the box
+  ImGui::GetIO().AddInputCharacter('!');
+  imgui.frame(state, actions, false);
+  imgui.press(state, actions, kEscapeKey);
+  CHECK_FALSE(state.prompt_box_active);
+  CHECK(state.settings.prompt == "\t!Paris");  // ImGui's own Esc would have restored "Paris"
+}
+
+TEST_CASE("characters typed above U+FFFF go in at the cursor; invisible ones show as placeholders") {
+  ImGuiHarness imgui;
+  UiState state;
+  UiActions actions;
+  state.settings.prompt = "ab";
+  imgui.enter_box(state, actions);
+  state.prompt_typed = kSmile;  // as the app's GLFW character callback queues it
+  imgui.frame(state, actions, false);
+  CHECK(state.settings.prompt == kSmile + "ab");
+  CHECK(state.prompt_typed.empty());
+  ImGui::GetIO().AddInputCharacter(0x200D);  // a zero-width joiner, typed after the smile
+  imgui.frame(state, actions, false);
+  CHECK(state.settings.prompt == kSmile + "\xE2\x80\x8D" "ab");
+  // The box holds placeholders for both (U+E000 for the smile, U+E001 for the joiner), never the characters.
+  CHECK(state.prompt_box == "\xEE\x80\x80\xEE\x80\x81" "ab");
+  // Undo takes back the joiner (ImGui's own edit); the smile's insertion (the box's callback) dropped the history
+  // before it, so nothing older is replayed over the changed text.
+  imgui.press(state, actions, kKeyZ, true);
+  CHECK(state.settings.prompt == kSmile + "ab");
+  imgui.press(state, actions, kKeyZ, true);
+  CHECK(state.settings.prompt == kSmile + "ab");
+}
+
+TEST_CASE("a prompt changed outside the box while it is being edited shows in the box") {
+  ImGuiHarness imgui;
+  UiState state;
+  UiActions actions;
+  state.settings.prompt = "Paris";
+  imgui.enter_box(state, actions);
+  ImGui::GetIO().AddInputCharacter('!');
+  imgui.frame(state, actions, false);
+  state.settings.prompt = "continued " + kSmile;  // e.g. a continuation arrived
+  imgui.frame(state, actions, false);
+  CHECK(state.settings.prompt == "continued " + kSmile);
+  CHECK(state.prompt_box_active);
+  ImGui::GetIO().AddInputCharacter('x');  // the cursor is at the end of the new text
+  imgui.frame(state, actions, false);
+  CHECK(state.settings.prompt == "continued " + kSmile + "x");
+  imgui.press(state, actions, kKeyZ, true);  // takes back the 'x'; the history before the change is gone
+  imgui.press(state, actions, kKeyZ, true);
+  CHECK(state.settings.prompt == "continued " + kSmile);
 }

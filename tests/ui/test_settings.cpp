@@ -43,6 +43,49 @@ TEST_CASE("settings survive a round trip") {
   CHECK(back.truncate);
 }
 
+TEST_CASE("the prompt's exact bytes survive settings.json (issue 11)") {
+  std::string error;
+  SECTION("UTF-8 with controls, NUL and characters above U+FFFF: a plain JSON string") {
+    Settings s;
+    // TAB, CR, LF, NUL, U+1F600, U+20BB7, Hebrew shin.
+    static const char kText[] = "Paris\t\r\n\0 \xF0\x9F\x98\x80 \xF0\xA0\xAE\xB7 \xD7\xA9";
+    s.prompt = std::string(kText, sizeof kText - 1);
+    const std::string json = settings_to_json(s);
+    CHECK(json.find("prompt_base64") == std::string::npos);
+    CHECK(json.find("\\u0000") != std::string::npos);  // nlohmann escapes NUL
+    Settings back;
+    REQUIRE(settings_from_json(json, &back, &error));
+    CHECK(back.prompt == s.prompt);
+  }
+  SECTION("bytes that are not UTF-8: readable with U+FFFD, exact in base64") {
+    Settings s;
+    s.prompt = "a\xFF" "b\xF0\x9F\x98";  // a stray byte, and an emoji cut after 3 of its 4 bytes
+    const std::string json = settings_to_json(s);
+    // 61 FF 62 | F0 9F 98 in 6-bit groups: 011000 011111 111101 100010 | 111100 001001 111110 011000 = Y f 9 i 8 J + Y.
+    CHECK(json.find("\"prompt_base64\": \"Yf9i8J+Y\"") != std::string::npos);
+    CHECK(json.find("a\xEF\xBF\xBD" "b\xEF\xBF\xBD") != std::string::npos);  // one U+FFFD per ill-formed subpart
+    Settings back;
+    REQUIRE(settings_from_json(json, &back, &error));
+    CHECK(back.prompt == s.prompt);
+  }
+  SECTION("a hand edit of the prompt wins over a stale base64 copy; bad base64 is ignored") {
+    Settings back;
+    REQUIRE(settings_from_json(R"({"prompt": "edited", "prompt_base64": "Yf9i8J+Y"})", &back, &error));
+    CHECK(back.prompt == "edited");
+    REQUIRE(settings_from_json(R"({"prompt": "a\ufffdb", "prompt_base64": "Yf9i8J+"})", &back, &error));
+    CHECK(back.prompt == "a\xEF\xBF\xBD" "b");
+    REQUIRE(settings_from_json(R"({"prompt": "x", "prompt_base64": 7})", &back, &error));
+    CHECK(back.prompt == "x");
+  }
+  SECTION("a model folder that is not UTF-8 is written with U+FFFD instead of failing") {
+    Settings s;
+    s.model_a = "/models/\xFF";
+    Settings back;
+    REQUIRE(settings_from_json(settings_to_json(s), &back, &error));
+    CHECK(back.model_a == "/models/\xEF\xBF\xBD");
+  }
+}
+
 TEST_CASE("missing or mistyped fields keep defaults; bad JSON is reported") {
   Settings s;
   std::string error;

@@ -1,0 +1,481 @@
+// The standard families beside Llama (gpt2, qwen2, qwen3, mistral, olmo2): tiny random checkpoints of each run through
+// the engine and compared, logits and every attention map, with a direct double-precision implementation written from
+// transformers 5.17's modeling files (GPT-2: learned positions, LayerNorm with biases, Conv1D weights stored
+// [in, out], c_attn cut into q, k, v, a tanh-GELU MLP, the LM head tied to wte; Qwen2: q/k/v biases, no o_proj bias;
+// Qwen3: RMSNorm of each head's q and k over head_dim before RoPE; OLMo 2: RMSNorm of the whole q and k projections,
+// norms on the attention and MLP outputs instead of before them); plus what each config refuses and Mistral's sliding
+// window. HF itself checks them on the
+// GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+#include "model.h"
+#include "reference_math.h"
+#include "temp_dir.h"
+#include "test_device.h"
+#include "tiny_v2_checkpoint.h"
+#include "tokenizer.h"
+
+using namespace diffscope;
+using namespace diffscope::testing;
+
+namespace {
+
+struct Family {
+  std::string type;
+  bool qkv_bias = false, o_bias = false;
+  enum { None, PerHead, Whole } qk_norm = None;
+  bool post_norms = false;
+  std::string extra_config;  // more config.json fields, e.g. ", \"attention_bias\": true"
+  int rotary_dim = 0;        // phi3's head_dim * partial_rotary_factor (0: all of head_dim)
+  bool fused = false;        // phi3: qkv_proj and gate_up_proj in the file
+};
+
+// The file's tensors of a fused family (phi3): q/k/v rows stacked into qkv_proj, gate and up into gate_up_proj.
+Weights fused_file(const Weights& w, int layers) {
+  Weights out = w;
+  auto stack = [&](const std::vector<std::string>& parts, const std::string& name) {
+    std::vector<float> values;
+    int64_t rows = 0, cols = 0;
+    for (const std::string& part : parts) {
+      rows += out.shapes.at(part)[0];
+      cols = out.shapes.at(part)[1];
+      values.insert(values.end(), out.values.at(part).begin(), out.values.at(part).end());
+      out.shapes.erase(part);
+      out.values.erase(part);
+    }
+    out.shapes[name] = {rows, cols};
+    out.values[name] = values;
+  };
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    stack({p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
+          p + "self_attn.qkv_proj.weight");
+    stack({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, p + "mlp.gate_up_proj.weight");
+  }
+  return out;
+}
+
+TinyShape family_shape() {
+  TinyShape s;
+  s.hidden = 16;
+  s.inter = 24;
+  s.layers = 2;
+  s.heads = 4;
+  s.kv_heads = 2;
+  s.head_dim = 6;  // hidden != heads * head_dim on purpose
+  s.vocab = 32;
+  return s;
+}
+
+Weights family_weights(const Family& f, const TinyShape& s, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Weights w;
+  const int64_t H = s.heads, KV = s.kv_heads, d = s.head_dim;
+  w.add("model.embed_tokens.weight", {s.vocab, s.hidden}, rng, 1.0);
+  for (int l = 0; l < s.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l);
+    if (!f.post_norms) w.add(p + ".input_layernorm.weight", {s.hidden}, rng, 0.1, 1.0);
+    w.add(p + ".post_attention_layernorm.weight", {s.hidden}, rng, 0.1, 1.0);
+    if (f.post_norms) w.add(p + ".post_feedforward_layernorm.weight", {s.hidden}, rng, 0.1, 1.0);
+    w.add(p + ".self_attn.q_proj.weight", {H * d, s.hidden}, rng, 0.4);
+    w.add(p + ".self_attn.k_proj.weight", {KV * d, s.hidden}, rng, 0.4);
+    w.add(p + ".self_attn.v_proj.weight", {KV * d, s.hidden}, rng, 0.4);
+    w.add(p + ".self_attn.o_proj.weight", {s.hidden, H * d}, rng, 0.3);
+    if (f.qkv_bias) {
+      w.add(p + ".self_attn.q_proj.bias", {H * d}, rng, 0.5);
+      w.add(p + ".self_attn.k_proj.bias", {KV * d}, rng, 0.5);
+      w.add(p + ".self_attn.v_proj.bias", {KV * d}, rng, 0.5);
+    }
+    if (f.o_bias) w.add(p + ".self_attn.o_proj.bias", {s.hidden}, rng, 0.5);
+    if (f.qk_norm != Family::None) {
+      const int64_t qn = f.qk_norm == Family::PerHead ? d : H * d, kn = f.qk_norm == Family::PerHead ? d : KV * d;
+      w.add(p + ".self_attn.q_norm.weight", {qn}, rng, 0.3, 1.0);
+      w.add(p + ".self_attn.k_norm.weight", {kn}, rng, 0.3, 1.0);
+    }
+    w.add(p + ".mlp.gate_proj.weight", {s.inter, s.hidden}, rng, 0.3);
+    w.add(p + ".mlp.up_proj.weight", {s.inter, s.hidden}, rng, 0.3);
+    w.add(p + ".mlp.down_proj.weight", {s.hidden, s.inter}, rng, 0.3);
+  }
+  w.add("model.norm.weight", {s.hidden}, rng, 0.1, 1.0);
+  w.add("lm_head.weight", {s.vocab, s.hidden}, rng, 0.5);
+  return w;
+}
+
+std::string family_config(const Family& f, const TinyShape& s) {
+  return "{\"model_type\": \"" + f.type + "\", \"hidden_size\": " + std::to_string(s.hidden) +
+         ", \"intermediate_size\": " + std::to_string(s.inter) + ", \"num_hidden_layers\": " +
+         std::to_string(s.layers) + ", \"num_attention_heads\": " + std::to_string(s.heads) +
+         ", \"num_key_value_heads\": " + std::to_string(s.kv_heads) + ", \"head_dim\": " + std::to_string(s.head_dim) +
+         ", \"vocab_size\": " + std::to_string(s.vocab) + ", \"max_position_embeddings\": " +
+         std::to_string(s.max_positions) + ", \"rms_norm_eps\": 1e-06, \"rope_theta\": 10000.0, \"hidden_act\": "
+         "\"silu\", \"tie_word_embeddings\": false" + f.extra_config + "}";
+}
+
+struct Reference {
+  std::vector<Vec> logits;                          // [T][V]
+  std::vector<std::vector<std::vector<Vec>>> maps;  // [layer][head][row][col]
+};
+
+// The family's forward in double, from the modeling files' order of operations.
+Reference reference_forward(const Family& f, const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
+  const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
+  const int rotary = f.rotary_dim > 0 ? f.rotary_dim : d;  // RoPE on the leading `rotary` dims of each head
+  TinyShape rotary_shape = s;
+  rotary_shape.head_dim = rotary;
+  const Vec inv = reference_inverse_frequencies(rotary_shape);
+  Reference ref;
+  std::vector<Vec> x(static_cast<size_t>(T));
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < s.hidden; ++c) x[t].push_back(w.at("model.embed_tokens.weight", ids[static_cast<size_t>(t)], c));
+  }
+  auto add = [](Vec& a, const Vec& b) {
+    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+  };
+  auto slice = [](const Vec& v, int begin, int n) { return Vec(v.begin() + begin, v.begin() + begin + n); };
+  for (int layer = 0; layer < s.layers; ++layer) {
+    const std::string p = "model.layers." + std::to_string(layer) + ".";
+    const std::string a = p + "self_attn.";
+    std::vector<Vec> q(T), k(T), v(T);
+    for (int t = 0; t < T; ++t) {
+      const Vec h = f.post_norms ? x[t] : reference_rms_norm(x[t], w, p + "input_layernorm.weight", s.eps);
+      q[t] = reference_linear(h, w, a + "q_proj.weight", f.qkv_bias ? a + "q_proj.bias" : "");
+      k[t] = reference_linear(h, w, a + "k_proj.weight", f.qkv_bias ? a + "k_proj.bias" : "");
+      v[t] = reference_linear(h, w, a + "v_proj.weight", f.qkv_bias ? a + "v_proj.bias" : "");
+      if (f.qk_norm == Family::Whole) {
+        q[t] = reference_rms_norm(q[t], w, a + "q_norm.weight", s.eps);
+        k[t] = reference_rms_norm(k[t], w, a + "k_norm.weight", s.eps);
+      }
+      if (f.qk_norm == Family::PerHead) {
+        for (int j = 0; j < H; ++j) {
+          const Vec n = reference_rms_norm(slice(q[t], j * d, d), w, a + "q_norm.weight", s.eps);
+          std::copy(n.begin(), n.end(), q[t].begin() + j * d);
+        }
+        for (int j = 0; j < KV; ++j) {
+          const Vec n = reference_rms_norm(slice(k[t], j * d, d), w, a + "k_norm.weight", s.eps);
+          std::copy(n.begin(), n.end(), k[t].begin() + j * d);
+        }
+      }
+      for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], rotary, t, inv);
+      for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], rotary, t, inv);
+    }
+    std::vector<std::vector<Vec>> maps;
+    std::vector<Vec> concat(T, Vec(static_cast<size_t>(H * d), 0.0));
+    for (int j = 0; j < H; ++j) {
+      const int kv = j / group;
+      std::vector<Vec> qj(T), kj(T);
+      for (int t = 0; t < T; ++t) {
+        qj[t] = slice(q[t], j * d, d);
+        kj[t] = slice(k[t], kv * d, d);
+      }
+      const std::vector<Vec> A = reference_causal_softmax(qj, kj, 1.0 / std::sqrt(static_cast<double>(d)));
+      for (int i = 0; i < T; ++i)
+        for (int c = 0; c <= i; ++c)
+          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
+      maps.push_back(A);
+    }
+    ref.maps.push_back(maps);
+    for (int t = 0; t < T; ++t) {
+      Vec attn = reference_linear(concat[t], w, a + "o_proj.weight", f.o_bias ? a + "o_proj.bias" : "");
+      if (f.post_norms) attn = reference_rms_norm(attn, w, p + "post_attention_layernorm.weight", s.eps);
+      Vec y = x[t];
+      add(y, attn);
+      const Vec h2 = f.post_norms ? y : reference_rms_norm(y, w, p + "post_attention_layernorm.weight", s.eps);
+      const Vec gate = reference_linear(h2, w, p + "mlp.gate_proj.weight");
+      const Vec up = reference_linear(h2, w, p + "mlp.up_proj.weight");
+      Vec act(gate.size());
+      for (size_t i = 0; i < gate.size(); ++i) act[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];  // SwiGLU
+      Vec mlp = reference_linear(act, w, p + "mlp.down_proj.weight");
+      if (f.post_norms) mlp = reference_rms_norm(mlp, w, p + "post_feedforward_layernorm.weight", s.eps);
+      add(y, mlp);
+      x[t] = y;
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    ref.logits.push_back(reference_linear(reference_rms_norm(x[t], w, "model.norm.weight", s.eps), w, "lm_head.weight"));
+  }
+  return ref;
+}
+
+double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) {
+  REQUIRE(m.rows == static_cast<int64_t>(ref.size()));
+  double worst = 0;
+  for (int64_t r = 0; r < m.rows; ++r) {
+    REQUIRE(m.cols == static_cast<int64_t>(ref[static_cast<size_t>(r)].size()));
+    for (int64_t c = 0; c < m.cols; ++c) {
+      const double e = std::fabs(m.at(r, c) - ref[static_cast<size_t>(r)][static_cast<size_t>(c)]);
+      if (std::isnan(e)) return INFINITY;
+      worst = std::max(worst, e);
+    }
+  }
+  return worst;
+}
+
+void check_family(const Family& f, uint32_t seed) {
+  INFO("model_type " << f.type << " on " << test_device_name());
+  const TinyShape shape = family_shape();
+  const TempDir dir("family-" + f.type);
+  const Weights weights = family_weights(f, shape, seed);
+  write_checkpoint(dir.path(), family_config(f, shape), f.fused ? fused_file(weights, shape.layers) : weights);
+  auto model = Model::load(dir.path(), test_load_options());
+  const ModelInfo& info = model->info();
+  CHECK(info.model_type == f.type);
+  CHECK(info.kind == AttentionKind::Standard);
+  CHECK(info.num_parameters == weights.numel());
+
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+  CaptureRequest explicit_maps;
+  explicit_maps.attention = CaptureRequest::Attention::Explicit;
+  const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
+  const Reference ref = reference_forward(f, shape, weights, ids);
+  const double bound = 1e-4;  // f32 against double
+  CHECK(max_abs_diff(snap.logits, ref.logits) <= bound);
+  for (int layer = 0; layer < shape.layers; ++layer) {
+    for (int h = 0; h < shape.heads; ++h) {
+      INFO("layer " << layer << " head " << h);
+      CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
+                         ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= bound);
+    }
+  }
+  // The fused forward (no maps) gives the same logits.
+  CaptureRequest fused;
+  fused.maps = CaptureRequest::Maps::None;
+  CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= bound);
+}
+
+// ---- GPT-2 ----
+
+Weights gpt2_weights(const TinyShape& s, const std::string& root, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Weights w;
+  const int64_t h = s.hidden;
+  w.add(root + "wte.weight", {s.vocab, h}, rng, 1.0);
+  w.add(root + "wpe.weight", {s.max_positions, h}, rng, 0.5);
+  for (int l = 0; l < s.layers; ++l) {
+    const std::string p = root + "h." + std::to_string(l) + ".";
+    for (const char* ln : {"ln_1", "ln_2"}) {
+      w.add(p + ln + ".weight", {h}, rng, 0.1, 1.0);
+      w.add(p + ln + ".bias", {h}, rng, 0.1);
+    }
+    w.add(p + "attn.c_attn.weight", {h, 3 * h}, rng, 0.4);  // Conv1D: [in, out]
+    w.add(p + "attn.c_attn.bias", {3 * h}, rng, 0.3);
+    w.add(p + "attn.c_proj.weight", {h, h}, rng, 0.3);
+    w.add(p + "attn.c_proj.bias", {h}, rng, 0.3);
+    w.add(p + "mlp.c_fc.weight", {h, s.inter}, rng, 0.3);
+    w.add(p + "mlp.c_fc.bias", {s.inter}, rng, 0.3);
+    w.add(p + "mlp.c_proj.weight", {s.inter, h}, rng, 0.3);
+    w.add(p + "mlp.c_proj.bias", {h}, rng, 0.3);
+  }
+  w.add(root + "ln_f.weight", {h}, rng, 0.1, 1.0);
+  w.add(root + "ln_f.bias", {h}, rng, 0.1);
+  return w;
+}
+
+std::string gpt2_config(const TinyShape& s) {
+  return "{\"model_type\": \"gpt2\", \"n_embd\": " + std::to_string(s.hidden) + ", \"n_head\": " +
+         std::to_string(s.heads) + ", \"n_layer\": " + std::to_string(s.layers) + ", \"n_positions\": " +
+         std::to_string(s.max_positions) + ", \"n_inner\": " + std::to_string(s.inter) + ", \"vocab_size\": " +
+         std::to_string(s.vocab) + ", \"layer_norm_epsilon\": 1e-05, \"activation_function\": \"gelu_new\"}";
+}
+
+Vec layer_norm(const Vec& x, const Weights& w, const std::string& name, double eps) {
+  double mean = 0, var = 0;
+  for (double v : x) mean += v;
+  mean /= static_cast<double>(x.size());
+  for (double v : x) var += (v - mean) * (v - mean);
+  var /= static_cast<double>(x.size());  // biased, as torch's layer_norm
+  Vec out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    out[i] = (x[i] - mean) / std::sqrt(var + eps) * w.at(name + ".weight", static_cast<int64_t>(i)) +
+             w.at(name + ".bias", static_cast<int64_t>(i));
+  }
+  return out;
+}
+
+// Conv1D: out = x W + b with W stored [in, out].
+Vec conv1d(const Vec& x, const Weights& w, const std::string& name) {
+  const int64_t out_n = w.shapes.at(name + ".weight")[1];
+  Vec out(static_cast<size_t>(out_n));
+  for (int64_t o = 0; o < out_n; ++o) {
+    double v = w.at(name + ".bias", o);
+    for (size_t i = 0; i < x.size(); ++i) v += x[i] * w.at(name + ".weight", static_cast<int64_t>(i), o);
+    out[static_cast<size_t>(o)] = v;
+  }
+  return out;
+}
+
+Reference gpt2_reference(const TinyShape& s, const Weights& w, const std::string& root, const std::vector<int64_t>& ids) {
+  const int T = static_cast<int>(ids.size()), H = s.heads, h = s.hidden, d = h / H;
+  const double eps = 1e-5, pi = 3.14159265358979323846;
+  Reference ref;
+  std::vector<Vec> x(static_cast<size_t>(T));
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < h; ++c) {
+      x[t].push_back(w.at(root + "wte.weight", ids[static_cast<size_t>(t)], c) + w.at(root + "wpe.weight", t, c));
+    }
+  }
+  for (int layer = 0; layer < s.layers; ++layer) {
+    const std::string p = root + "h." + std::to_string(layer) + ".";
+    std::vector<Vec> qkv(T);
+    for (int t = 0; t < T; ++t) qkv[t] = conv1d(layer_norm(x[t], w, p + "ln_1", eps), w, p + "attn.c_attn");
+    std::vector<std::vector<Vec>> maps;
+    std::vector<Vec> concat(T, Vec(static_cast<size_t>(h), 0.0));
+    for (int j = 0; j < H; ++j) {
+      std::vector<Vec> q(T), k(T);
+      for (int t = 0; t < T; ++t) {
+        q[t] = Vec(qkv[t].begin() + j * d, qkv[t].begin() + (j + 1) * d);
+        k[t] = Vec(qkv[t].begin() + h + j * d, qkv[t].begin() + h + (j + 1) * d);
+      }
+      const std::vector<Vec> A = reference_causal_softmax(q, k, 1.0 / std::sqrt(static_cast<double>(d)));
+      for (int i = 0; i < T; ++i)
+        for (int c = 0; c <= i; ++c)
+          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * qkv[c][static_cast<size_t>(2 * h + j * d + e)];
+      maps.push_back(A);
+    }
+    ref.maps.push_back(maps);
+    for (int t = 0; t < T; ++t) {
+      const Vec attn = conv1d(concat[t], w, p + "attn.c_proj");
+      for (int c = 0; c < h; ++c) x[t][c] += attn[c];
+      Vec fc = conv1d(layer_norm(x[t], w, p + "ln_2", eps), w, p + "mlp.c_fc");
+      for (double& v : fc) v = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (v + 0.044715 * v * v * v)));
+      const Vec out = conv1d(fc, w, p + "mlp.c_proj");
+      for (int c = 0; c < h; ++c) x[t][c] += out[c];
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    ref.logits.push_back(reference_linear(layer_norm(x[t], w, root + "ln_f", eps), w, root + "wte.weight"));
+  }
+  return ref;
+}
+
+}  // namespace
+
+TEST_CASE("qwen2, qwen3, mistral, olmo2 and phi3 checkpoints equal a direct implementation of their modeling files",
+          "[families]") {
+  SECTION("qwen2: q/k/v biases, o_proj without") { check_family({"qwen2", true, false}, 3); }
+  SECTION("qwen3: per-head q/k RMSNorm before RoPE") { check_family({"qwen3", false, false, Family::PerHead}, 4); }
+  SECTION("qwen3 with attention_bias: every projection biased") {
+    check_family({"qwen3", true, true, Family::PerHead, false, ", \"attention_bias\": true"}, 5);
+  }
+  SECTION("mistral (no sliding_window)") { check_family({"mistral", false, false, Family::None, false, ", \"sliding_window\": null"}, 6); }
+  SECTION("olmo2: whole-projection q/k norms, norms after attention and MLP") {
+    check_family({"olmo2", false, false, Family::Whole, true}, 7);
+  }
+  SECTION("phi3: fused qkv_proj and gate_up_proj, RoPE on the first 4 of 6 head dims") {
+    // head_dim 6 * 0.6666667 = 4.0000002 -> int 4, as HF's int(head_dim * partial_rotary_factor)
+    check_family({"phi3", false, false, Family::None, false, ", \"partial_rotary_factor\": 0.6666667", 4, true}, 10);
+  }
+  SECTION("phi3 with full RoPE and a sliding_window longer than the prompt") {
+    check_family({"phi3", false, false, Family::None, false, ", \"sliding_window\": 63", 0, true}, 11);
+  }
+}
+
+TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a direct implementation", "[families]") {
+  TinyShape shape = family_shape();
+  shape.hidden = 16;
+  shape.heads = 4;  // head_dim 4 (a power of 4: HF divides by sqrt(head_dim), the engine multiplies by its inverse)
+  for (const std::string root : {"transformer.", ""}) {
+    INFO("tensor names prefixed \"" << root << "\" on " << test_device_name());
+    const TempDir dir("family-gpt2");
+    const Weights weights = gpt2_weights(shape, root, 8);
+    write_checkpoint(dir.path(), gpt2_config(shape), weights);
+    auto model = Model::load(dir.path(), test_load_options());
+    CHECK(model->info().model_type == "gpt2");
+    CHECK(model->info().num_parameters == weights.numel());
+    CHECK(model->info().tied_embeddings);
+    const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+    CaptureRequest explicit_maps;
+    explicit_maps.attention = CaptureRequest::Attention::Explicit;
+    const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
+    const Reference ref = gpt2_reference(shape, weights, root, ids);
+    CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
+    for (int layer = 0; layer < shape.layers; ++layer)
+      for (int h = 0; h < shape.heads; ++h) {
+        INFO("layer " << layer << " head " << h);
+        CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
+                           ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= 1e-4);
+      }
+    CaptureRequest fused;
+    fused.maps = CaptureRequest::Maps::None;
+    CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= 1e-4);
+    // Generation through the KV cache: the positions of the new tokens index wpe from the prompt's end.
+    GenerationOptions options;
+    options.max_new_tokens = 3;
+    options.stop_ids = std::vector<int64_t>{};
+    const Generation gen = model->generate(tokens_from_ids(ids), options, CaptureRequest{});
+    std::vector<int64_t> longer = ids;
+    int64_t best = 0;
+    for (int64_t v = 1; v < shape.vocab; ++v) {
+      if (ref.logits.back()[static_cast<size_t>(v)] > ref.logits.back()[static_cast<size_t>(best)]) best = v;
+    }
+    REQUIRE(gen.steps.size() == 3);
+    CHECK(gen.steps[0].id == best);  // greedy: the reference's argmax after the prompt
+    longer.push_back(gen.steps[0].id);
+    const Reference next = gpt2_reference(shape, weights, root, longer);
+    int64_t best2 = 0;
+    for (int64_t v = 1; v < shape.vocab; ++v) {
+      if (next.logits.back()[static_cast<size_t>(v)] > next.logits.back()[static_cast<size_t>(best2)]) best2 = v;
+    }
+    CHECK(gen.steps[1].id == best2);
+  }
+}
+
+TEST_CASE("family configs refuse what the engine does not compute, naming the field", "[families]") {
+  const TinyShape shape = family_shape();
+  auto refused = [&](const Family& f, const std::string& says) {
+    const TempDir dir("family-refused");
+    write_checkpoint(dir.path(), family_config(f, shape), family_weights(f, shape, 1));
+    CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains(says));
+  };
+  refused({"qwen2", true, false, Family::None, false, ", \"use_sliding_window\": true"}, "use_sliding_window is true");
+  refused({"qwen3", false, false, Family::PerHead, false, ", \"layer_types\": [\"full_attention\", \"sliding_attention\"]"},
+          "layer_types names \"sliding_attention\"");
+  refused({"qwen3_moe"}, "mixture of experts");
+  refused({"gpt_neox"}, "unknown model_type \"gpt_neox\"");
+  // GPT-2 options the engine does not compute.
+  const TempDir dir2("family-gpt2-refused");
+  const std::string base = gpt2_config(shape);
+  write_checkpoint(dir2.path(), base.substr(0, base.size() - 1) + ", \"scale_attn_by_inverse_layer_idx\": true}",
+                   gpt2_weights(shape, "transformer.", 1));
+  CHECK_THROWS_WITH(Model::load(dir2.path(), test_load_options()), Catch::Contains("scale_attn_by_inverse_layer_idx"));
+  write_checkpoint(dir2.path(), base.substr(0, base.size() - 1) + ", \"activation_function\": \"relu\"}",
+                   gpt2_weights(shape, "transformer.", 1));
+  CHECK_THROWS_WITH(Model::load(dir2.path(), test_load_options()), Catch::Contains("activation_function \"relu\""));
+  // A qwen3 folder without its q_norm: the tensor is named.
+  const TempDir dir("family-missing");
+  Weights w = family_weights({"qwen3", false, false, Family::PerHead}, shape, 2);
+  w.shapes.erase("model.layers.1.self_attn.q_norm.weight");
+  w.values.erase("model.layers.1.self_attn.q_norm.weight");
+  write_checkpoint(dir.path(), family_config({"qwen3"}, shape), w);
+  CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains("model.layers.1.self_attn.q_norm.weight"));
+}
+
+TEST_CASE("mistral's sliding window: prompts up to it run exactly, longer ones are refused with the reason",
+          "[families]") {
+  TinyShape shape = family_shape();
+  const Family f{"mistral", false, false, Family::None, false, ", \"sliding_window\": 8"};
+  const TempDir dir("family-window");
+  const Weights weights = family_weights(f, shape, 9);
+  write_checkpoint(dir.path(), family_config(f, shape), weights);
+  auto model = Model::load(dir.path(), test_load_options());
+  CHECK(model->info().max_positions == 8);  // the context the app and the CLI's --truncate use
+  const std::vector<int64_t> eight = {1, 7, 30, 4, 4, 19, 0, 25};
+  const Reference ref = reference_forward(f, shape, weights, eight);  // a window of 8 masks nothing in 8 tokens
+  CHECK(max_abs_diff(model->run(tokens_from_ids(eight), CaptureRequest{}).logits, ref.logits) <= 1e-4);
+  std::vector<int64_t> nine = eight;
+  nine.push_back(3);
+  CHECK_THROWS_WITH(model->run(tokens_from_ids(nine), CaptureRequest{}),
+                    Catch::Contains("more than the model's context of 8 (its sliding_window"));
+  // Generation stops at the window too.
+  GenerationOptions options;
+  options.max_new_tokens = 5;
+  options.stop_ids = std::vector<int64_t>{};
+  const Generation gen = model->generate(tokens_from_ids({1, 2, 3, 4, 5, 6}), options, CaptureRequest{});
+  CHECK(gen.steps.size() == 2);
+  CHECK(gen.stopped_by == StopReason::Context);
+}

@@ -1,0 +1,30 @@
+// The model panel's text for a running slot's progress bar (ui/model_panel.h), from the worker's progress: a run polls
+// before each of its layers, so progress k / L is layer k + 1 of L. Test thread.
+#include <catch2/catch.hpp>
+
+#include "model_panel.h"
+
+using namespace diffscope;
+using namespace diffscope::ui;
+
+TEST_CASE("a running slot's progress reads as the layer it is in") {
+  SlotState s;
+  s.phase = SlotState::Phase::Ready;
+  s.running = true;
+  ModelInfo info;
+  info.num_layers = 16;
+  s.info = info;
+  s.progress = 0.0f;
+  CHECK(run_progress_text(s) == "running: layer 1 of 16");
+  s.progress = 3.0f / 16;
+  CHECK(run_progress_text(s) == "running: layer 4 of 16");
+  s.progress = 15.0f / 16;
+  CHECK(run_progress_text(s) == "running: layer 16 of 16");
+  s.progress = 0.4f;  // 6.4 of 16: between polls of a generation's steps it is still a layer
+  CHECK(run_progress_text(s) == "running: layer 7 of 16");
+  s.progress = -1;
+  CHECK(run_progress_text(s) == "running...");
+  s.info.reset();  // no layer count: a percentage
+  s.progress = 0.5f;
+  CHECK(run_progress_text(s) == "running: 50%");
+}
