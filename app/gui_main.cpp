@@ -298,6 +298,7 @@ int main(int argc, char** argv) {
   if (settings.prompt.empty()) settings.prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
   if (options.layout) settings.layout = *ui::parse_layout(*options.layout);
   if (options.rollout) settings.layout = ui::Layout::Comparison;
+  if (options.head_mean) settings.head_mean = true;
   if (options.truncate) settings.truncate = true;
   if (options.layer) settings.selection.layer = *options.layer;
   if (options.head) settings.selection.head = *options.head;

@@ -35,6 +35,7 @@ const char* gui_usage() {
          "  --no-settings     do not read or write ~/.config/diffscope (settings.json, imgui.ini)\n"
          "  --help-window     open the help window (F1) at start\n"
          "  --fold-sidebar    start with the side panel folded (the arrow at its top unfolds it)\n"
+         "  --head-mean       the comparison layout shows the mean of heads (as its \"head mean\" checkbox)\n"
          "  --truncate        run the first tokens that fit each model's context (the prompt panel's checkbox)\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
@@ -184,6 +185,8 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->help_window = true;
     } else if (arg == "--fold-sidebar") {
       o->fold_sidebar = true;
+    } else if (arg == "--head-mean") {
+      o->head_mean = true;
     } else if (arg == "--truncate") {
       o->truncate = true;
     } else {

@@ -4,11 +4,18 @@
 #include "inference_worker.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "errors.h"
 #include "tokenizer.h"
 
 namespace diffscope {
+
+namespace {
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
 
 struct InferenceWorker::Slot {
   SlotState state;                                                  // guarded by mutex_
@@ -77,6 +84,7 @@ void InferenceWorker::cancel_load(int slot) {
     s.pending_load.reset();
     ++s.loads;  // a load in progress stops at its next progress report and is discarded (load_slot)
     s.state.progress = -1;
+    s.state.started_seconds = 0;
     if (s.model) {
       s.state.phase = SlotState::Phase::Ready;
       s.state.model_dir = s.loaded_dir;
@@ -200,6 +208,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   const uint64_t ticket = slot.loads;
   slot.state.message = "loading " + dir;
   slot.state.progress = 0;
+  slot.state.started_seconds = steady_seconds();
   busy_ = true;
   lock.unlock();
   notify();
@@ -232,7 +241,10 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   SnapshotPtr retired_snapshot;
   lock.lock();
   busy_ = false;
-  if (slot.loads == ticket) slot.state.progress = -1;  // else a newer load or cancel_load owns it
+  if (slot.loads == ticket) {  // else a newer load or cancel_load owns them
+    slot.state.progress = -1;
+    slot.state.started_seconds = 0;
+  }
   if (cancelled || slot.loads != ticket || stopping_) {
     retired_model = std::move(model);  // replaced by a newer load (queued now) or the worker's end
   } else if (!model && !dir.empty() && slot.model) {
@@ -296,6 +308,7 @@ std::function<bool()> InferenceWorker::progress_poll(Slot& slot, uint64_t genera
 const SlotModel& InferenceWorker::begin_work(Slot& slot, std::unique_lock<std::mutex>& lock) {
   const SlotModel& model = *slot.model;  // only this thread replaces models: it stays while the lock is released
   slot.state.progress = 0;
+  slot.state.started_seconds = steady_seconds();
   slot.state.running = true;
   busy_ = true;
   lock.unlock();
@@ -337,6 +350,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   lock.lock();
   slot.state.running = false;
   slot.state.progress = -1;
+  slot.state.started_seconds = 0;
   busy_ = false;
   if (slot.loads != ticket) {
     // The model it ran on is being replaced: the load's messages stand, the result goes.
@@ -434,6 +448,7 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   slot.state.running = false;
   slot.state.progress = -1;
+  slot.state.started_seconds = 0;
   busy_ = false;
   if (cancelled || slot.loads != ticket) {
     ++slot.state.runs_cancelled;

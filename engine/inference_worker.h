@@ -65,6 +65,9 @@ struct SlotState {
   // How far the load, run or generation in progress is, 0..1 (loads: as the loader reports; runs: layers queued of the
   // model's layers; generations: layers of the prompt and the steps), -1 when nothing is in progress.
   float progress = -1;
+  // When the load, run or generation in progress began, in seconds of std::chrono::steady_clock (0: none), so the UI
+  // can show how long it has taken.
+  double started_seconds = 0;
   uint64_t runs_cancelled = 0;       // runs and generations of this slot stopped for a newer request (not published)
   // The last continue request this slot answered: the bytes generated, and the continued prompt (the request's text
   // followed by them) with its tokens: the prompt's as the model ran them, then the generated ids (an end-of-sequence

@@ -48,6 +48,7 @@ struct LayerWeights {
   // post_attention_norm on attention's output, post_feedforward_norm on the MLP's; input_norm undefined.
   at::Tensor input_norm, post_attention_norm, post_feedforward_norm;  // (hidden)
   at::Tensor input_norm_bias, post_attention_norm_bias;               // GPT-2's LayerNorm biases (ln_1, ln_2)
+  at::Tensor pre_feedforward_norm;                                    // Gemma 3: before the MLP too
   at::Tensor q_norm, k_norm;  // Qwen3: (head_dim); OLMo 2: (H * head_dim), (KV * head_dim)
   LinearWeights q, k, v, o, gate, up, down;
   at::Tensor lambda_q1, lambda_k1, lambda_q2, lambda_k2;  // (head_dim), Diff V1 only
@@ -188,12 +189,16 @@ const char* dtype_label(at::ScalarType t) {
   return t == at::kFloat ? "f32" : t == at::kBFloat16 ? "bf16" : "f16";
 }
 
-// HF LlamaRMSNorm: normalize in float32, cast back, then scale (weight may be undefined: DiffLlama's head norm).
-// With weight_first (Olmo2RMSNorm): scale in float32, then cast back.
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, bool weight_first = false) {
+// The RMSNorms of the families: normalize in float32, then
+//   Llama (LlamaRMSNorm): cast back, then scale by the weight (which may be undefined: DiffLlama's head norm);
+//   WeightFirst (Olmo2RMSNorm): scale in float32, then cast back;
+//   PlusOne (Gemma3RMSNorm): scale by (1 + weight) in float32, then cast back.
+enum class RmsStyle { Llama, WeightFirst, PlusOne };
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, RmsStyle style = RmsStyle::Llama) {
   at::Tensor xf = x.to(at::kFloat);
   at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  if (weight_first && weight.defined()) return (weight * normed).to(x.scalar_type());
+  if (weight.defined() && style == RmsStyle::WeightFirst) return (weight * normed).to(x.scalar_type());
+  if (weight.defined() && style == RmsStyle::PlusOne) return (normed * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
   normed = normed.to(x.scalar_type());
   return weight.defined() ? weight * normed : normed;
 }
@@ -264,9 +269,10 @@ struct Model::Impl {
     for (int i = 0; i < c.num_layers; ++i) {
       const std::string p = "model.layers." + std::to_string(i);
       LayerWeights w;
-      if (!c.post_norms) w.input_norm = get(p + ".input_layernorm.weight", {hidden});
+      if (!c.post_norms || c.sandwich_norms) w.input_norm = get(p + ".input_layernorm.weight", {hidden});
       w.post_attention_norm = get(p + ".post_attention_layernorm.weight", {hidden});
       if (c.post_norms) w.post_feedforward_norm = get(p + ".post_feedforward_layernorm.weight", {hidden});
+      if (c.sandwich_norms) w.pre_feedforward_norm = get(p + ".pre_feedforward_layernorm.weight", {hidden});
       if (c.qk_norm != QkNorm::None) {
         const bool per_head = c.qk_norm == QkNorm::PerHead;
         w.q_norm = get(p + ".self_attn.q_norm.weight", {per_head ? d : H * d});
@@ -367,16 +373,30 @@ struct Model::Impl {
     lm_head = embed;
   }
 
-  // The pre-sublayer norm of the architecture: RMSNorm (Llama-like) or LayerNorm with a bias (GPT-2).
-  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) const {
-    if (config.architecture == Architecture::Gpt2) return at::layer_norm(x, {x.size(-1)}, weight, bias, config.rms_norm_eps);
-    return rms_norm(x, weight, config.rms_norm_eps);
+  // The family's RMSNorm with a weight (rms_norm's styles).
+  at::Tensor rms(const at::Tensor& x, const at::Tensor& weight) const {
+    const RmsStyle style = config.norm_plus_one       ? RmsStyle::PlusOne
+                           : config.norm_weight_first ? RmsStyle::WeightFirst
+                                                      : RmsStyle::Llama;
+    return rms_norm(x, weight, config.rms_norm_eps, style);
   }
 
-  // The feed-forward block: SwiGLU (Llama-like), or GPT-2's GELU MLP.
+  // The pre-sublayer norm of the architecture: the family's RMSNorm, or LayerNorm with a bias (GPT-2).
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) const {
+    if (config.architecture == Architecture::Gpt2) return at::layer_norm(x, {x.size(-1)}, weight, bias, config.rms_norm_eps);
+    return rms(x, weight);
+  }
+
+  // The feed-forward block: SwiGLU (Llama-like), GeGLU (Gemma 3: tanh GELU of the gate), or GPT-2's GELU MLP.
   at::Tensor mlp(const LayerWeights& w, const at::Tensor& h) const {
     if (config.architecture == Architecture::Gpt2) return w.down(at::gelu(w.up(h), config.gelu_tanh ? "tanh" : "none"));
+    if (config.gelu_gate) return w.down(at::gelu(w.gate(h), "tanh") * w.up(h));
     return w.down(at::silu(w.gate(h)) * w.up(h));
+  }
+
+  // Scores are q.k times this: head_dim^-1/2, or Gemma 3's query_pre_attn_scalar^-1/2.
+  double attention_scale() const {
+    return config.attention_scale > 0 ? config.attention_scale : std::pow(static_cast<double>(config.head_dim), -0.5);
   }
 
   std::function<void(float, const std::string&)> progress;
@@ -404,7 +424,7 @@ struct Model::Impl {
     l.H = config.num_heads;
     l.KV = config.num_kv_heads;
     l.d = config.head_dim;
-    l.scale = std::pow(static_cast<double>(config.head_dim), -0.5);
+    l.scale = attention_scale();
     if (diff_v2()) {
       l.a1_offset = 0, l.a1_stride = 2, l.a2_offset = 1, l.a2_stride = 2;
     } else if (differential()) {
@@ -433,7 +453,7 @@ struct Model::Impl {
   at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values, const at::Tensor& causal_mask,
                     bool explicit_path, at::Tensor* probs) const {
     const int64_t T = q.size(1), S = keys.size(1);
-    const double scale = std::pow(static_cast<double>(config.head_dim), -0.5);
+    const double scale = attention_scale();
     if (explicit_path || probs) {
       at::Tensor scores = at::matmul(q, keys.transpose(1, 2)) * scale;                        // (H, T, S)
       at::Tensor p = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);
@@ -441,14 +461,14 @@ struct Model::Impl {
       return at::matmul(p.to(dtype), values);
     }
 #if TORCH_VERSION_MAJOR >= 2
-    // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the default scale is d^-1/2.
+    // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the scale is the family's.
     at::Tensor out;
     if (T == S) {
       out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
-                                             /*is_causal=*/true);
+                                             /*is_causal=*/true, scale);
     } else {
       out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0),
-                                             causal_mask.logical_not(), 0.0, /*is_causal=*/false);
+                                             causal_mask.logical_not(), 0.0, /*is_causal=*/false, scale);
     }
     return out.squeeze(0);
 #else
@@ -536,20 +556,18 @@ struct Model::Impl {
     const int64_t groups = H / KV, half = H / 2;
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
     stage.emplace("forward: norm, projections, RoPE, lambda", device);
-    const double eps = config.rms_norm_eps;
-    const bool weight_first = config.norm_weight_first;
-    at::Tensor h = config.post_norms ? x : norm(x, w.input_norm, w.input_norm_bias);
+    at::Tensor h = config.post_norms && !config.sandwich_norms ? x : norm(x, w.input_norm, w.input_norm_bias);
     at::Tensor q_proj = w.q(h), k_proj = w.k(h);
     if (config.qk_norm == QkNorm::WholeProjection) {  // OLMo 2: over every head at once, before the reshape
-      q_proj = rms_norm(q_proj, w.q_norm, eps, weight_first);
-      k_proj = rms_norm(k_proj, w.k_norm, eps, weight_first);
+      q_proj = rms(q_proj, w.q_norm);
+      k_proj = rms(k_proj, w.k_norm);
     }
     at::Tensor q = q_proj.view({T, H, d}).transpose(0, 1);   // (H, T, d)
     at::Tensor k = k_proj.view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
     if (config.qk_norm == QkNorm::PerHead) {  // Qwen3: each head's vector over head_dim, before RoPE
-      q = rms_norm(q, w.q_norm, eps);
-      k = rms_norm(k, w.k_norm, eps);
+      q = rms(q, w.q_norm);
+      k = rms(k, w.k_norm);
     }
     if (cos.defined() && config.rotary_dim < d) {  // partial RoPE (Phi-3): the leading rotary_dim dims only
       const int64_t r = config.rotary_dim;
@@ -625,8 +643,9 @@ struct Model::Impl {
     stage.emplace("forward: output projection and MLP", device);
     at::Tensor y, result;
     if (config.post_norms) {  // OLMo 2: norms on the sublayers' outputs, before the residual adds
-      y = x + rms_norm(w.o(attn_out), w.post_attention_norm, eps, weight_first);
-      result = y + rms_norm(mlp(w, y), w.post_feedforward_norm, eps, weight_first);
+      y = x + rms(w.o(attn_out), w.post_attention_norm);
+      const at::Tensor h2 = config.sandwich_norms ? rms(y, w.pre_feedforward_norm) : y;  // Gemma 3 also pre-norms
+      result = y + rms(mlp(w, h2), w.post_feedforward_norm);
     } else {
       y = x + w.o(attn_out);
       result = y + mlp(w, norm(y, w.post_attention_norm, w.post_attention_norm_bias));
@@ -711,19 +730,31 @@ struct Model::Impl {
     at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
     at::Tensor x = embed.index_select(0, id_tensor);  // (T, hidden)
     if (position_embed.defined()) x = x + position_embed.slice(0, offset, S);  // GPT-2's learned positions
+    if (config.embed_scaled) {  // Gemma: times sqrt(hidden), a float32 constant cast to the compute dtype
+      const at::Tensor scale = at::scalar_tensor(std::sqrt(static_cast<double>(config.hidden_size)),
+                                                 at::TensorOptions().dtype(at::kFloat)).to(device, dtype);
+      x = x * scale;
+    }
 
-    // RoPE tables as HF computes them: inv_freq (with llama3 scaling when configured) and angles in float32, cos/sin
-    // cast to the compute dtype. None for GPT-2 (learned positions).
-    at::Tensor cos, sin;
-    if (config.architecture != Architecture::Gpt2) {
-      std::vector<float> inv_freq_host = rope_inverse_frequencies(config);
+    // RoPE tables as HF computes them: inv_freq (with llama3 or linear scaling when configured) and angles in float32,
+    // cos/sin cast to the compute dtype. None for GPT-2 (learned positions). Gemma 3's sliding-window layers have
+    // their own base (rope_local_theta, unscaled).
+    auto rope_tables = [&](const ModelConfig& rope) {
+      std::vector<float> inv_freq_host = rope_inverse_frequencies(rope);
       at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
                                 .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
       at::Tensor positions = at::arange(offset, S, on_device.dtype(at::kLong)).to(at::kFloat);
       at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
       at::Tensor emb = at::cat({angles, angles}, -1);
-      cos = emb.cos().to(dtype);
-      sin = emb.sin().to(dtype);
+      return std::make_pair(emb.cos().to(dtype), emb.sin().to(dtype));
+    };
+    std::pair<at::Tensor, at::Tensor> rope, local_rope;
+    if (config.architecture != Architecture::Gpt2) rope = rope_tables(config);
+    if (!config.sliding_layers.empty()) {
+      ModelConfig local = config;
+      local.rope_theta = config.rope_local_theta;
+      local.rope_linear_factor = 1.0;
+      local_rope = rope_tables(local);
     }
     // (T, S): true where key j comes after query i (at position offset + i). The fused path builds its own mask for a
     // whole prompt, so this one is small there.
@@ -741,6 +772,8 @@ struct Model::Impl {
       at::Tensor mean_map;
       LayerQK kept;
       LayerCapture& capture = captures[static_cast<size_t>(i)];
+      const bool sliding = !config.sliding_layers.empty() && config.sliding_layers[static_cast<size_t>(i)];
+      const auto& [cos, sin] = sliding ? local_rope : rope;
       x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture, deferred,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
                         rollout ? &mean_map : nullptr);
@@ -758,8 +791,12 @@ struct Model::Impl {
   at::Tensor logits(const at::Tensor& x) const {
     const at::Tensor normed = config.architecture == Architecture::Gpt2
                                   ? norm(x, final_norm, final_norm_bias)
-                                  : rms_norm(x, final_norm, config.rms_norm_eps, config.norm_weight_first);
-    return at::linear(normed, lm_head);  // (T, V)
+                                  : rms(x, final_norm);
+    at::Tensor logits = at::linear(normed, lm_head);  // (T, V)
+    if (config.final_logit_softcap > 0) {  // Gemma: cap * tanh(logits / cap)
+      logits = at::tanh(logits / config.final_logit_softcap) * config.final_logit_softcap;
+    }
+    return logits;
   }
 };
 
@@ -827,7 +864,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (!c.tie_word_embeddings) params += impl->lm_head.numel();
   for (const LayerWeights& w : impl->layers) {
     for (const at::Tensor* t : {&w.input_norm, &w.input_norm_bias, &w.post_attention_norm, &w.post_attention_norm_bias,
-                                &w.post_feedforward_norm, &w.q_norm, &w.k_norm, &w.q.weight, &w.q.bias, &w.k.weight,
+                                &w.post_feedforward_norm, &w.pre_feedforward_norm, &w.q_norm, &w.k_norm, &w.q.weight, &w.q.bias, &w.k.weight,
                                 &w.k.bias, &w.v.weight, &w.v.bias, &w.o.weight, &w.o.bias, &w.gate.weight,
                                 &w.gate.bias, &w.up.weight, &w.up.bias, &w.down.weight, &w.down.bias, &w.lambda_q1,
                                 &w.lambda_k1, &w.lambda_q2, &w.lambda_k2, &w.lambda_proj.weight}) {

@@ -1,7 +1,9 @@
 // Parses HF config.json for llama / diffllama (both RoPE spellings: top-level rope_theta and rope_parameters; llama3
-// RoPE scaling; the diff_variant marker of Diff V2) and computes RoPE inverse frequencies. Any thread.
+// RoPE scaling; the diff_variant marker of Diff V2) and the standard families (gpt2, qwen2, qwen3, mistral, olmo2,
+// phi3, gemma3_text), and computes RoPE inverse frequencies. Any thread.
 #include "model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -16,7 +18,7 @@ namespace diffscope {
 namespace {
 
 constexpr const char* kSupportedTypes =
-    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\" and \"phi3\"";
+    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\", \"phi3\" and \"gemma3_text\"";
 
 using nlohmann::json;
 
@@ -180,7 +182,7 @@ void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
   if (types != j.end() && types->is_array()) {
     for (const json& t : *types) {
       if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral" &&
-          c.model_type != "phi3") {
+          c.model_type != "phi3" && c.model_type != "gemma3_text") {
         r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
                c.model_type);
       }
@@ -229,6 +231,84 @@ void read_gpt2(const ConfigReader& r, ModelConfig& c, int64_t max_width, int64_t
   c.qkv_bias = c.o_bias = c.attention_bias = c.mlp_bias = true;
 }
 
+// Gemma 3's text model (Gemma3TextConfig): everything read_family does not cover. RoPE comes either as transformers
+// 5.x's rope_parameters keyed by layer type or as 4.x's rope_theta / rope_local_base_freq / rope_scaling; layer
+// types as layer_types or sliding_window_pattern (every pattern-th layer is full attention).
+void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
+  c.qk_norm = QkNorm::PerHead;
+  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = true;
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  const std::string act = r.string("hidden_activation", "gelu_pytorch_tanh");
+  if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
+    r.fail("hidden_activation \"" + act + "\" is not supported for gemma3_text (\"gelu_pytorch_tanh\" is)");
+  }
+  const double query_scalar = r.number("query_pre_attn_scalar", static_cast<double>(c.head_dim));
+  if (!(query_scalar > 0)) r.fail("query_pre_attn_scalar must be positive");
+  c.attention_scale = 1.0 / std::sqrt(query_scalar);
+  if (r.number("attn_logit_softcapping", 0.0) != 0.0) {
+    r.fail("attn_logit_softcapping is set: soft-capped attention scores are not implemented (the statistics kernels "
+           "compute plain scores)");
+  }
+  c.final_logit_softcap = r.number("final_logit_softcapping", 0.0);
+  if (c.final_logit_softcap < 0) r.fail("final_logit_softcapping must not be negative");
+  if (r.boolean("use_bidirectional_attention", false)) r.fail("use_bidirectional_attention is not implemented");
+  // Layer types.
+  c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
+  auto types = j.find("layer_types");
+  if (types != j.end() && !types->is_null()) {
+    if (!types->is_array() || types->size() != static_cast<size_t>(c.num_layers)) {
+      r.fail("layer_types must list one type per layer (" + std::to_string(c.num_layers) + ")");
+    }
+    for (size_t i = 0; i < types->size(); ++i) {
+      const json& t = (*types)[i];
+      if (!t.is_string() || (t != "sliding_attention" && t != "full_attention")) {
+        r.fail("layer_types[" + std::to_string(i) + "] must be \"sliding_attention\" or \"full_attention\"");
+      }
+      c.sliding_layers[i] = t == "sliding_attention";
+    }
+  } else {
+    const int64_t six = 6;
+    const int64_t pattern = r.positive("sliding_window_pattern", int64_t{1} << 16, &six);
+    for (int i = 0; i < c.num_layers; ++i) c.sliding_layers[static_cast<size_t>(i)] = (i + 1) % pattern != 0;
+  }
+  const int64_t window_default = 4096;
+  c.sliding_window = r.positive("sliding_window", int64_t{1} << 31, &window_default);
+  if (std::find(c.sliding_layers.begin(), c.sliding_layers.end(), true) == c.sliding_layers.end()) {
+    c.sliding_window = 0;  // no layer slides: the window changes nothing
+  }
+  // RoPE per layer type.
+  c.rope_theta = r.number("rope_theta", 1000000.0);
+  c.rope_local_theta = r.number("rope_local_base_freq", 10000.0);
+  std::string full_type = "default";
+  auto scaling = j.find("rope_scaling");
+  if (scaling != j.end() && scaling->is_object()) {
+    full_type = r.string(*scaling, "rope_type", r.string(*scaling, "type", "default"));
+    c.rope_linear_factor = r.number(*scaling, "factor", 1.0);
+  }
+  auto params = j.find("rope_parameters");
+  if (params != j.end() && params->is_object()) {
+    for (const char* type : {"full_attention", "sliding_attention"}) {
+      auto p = params->find(type);
+      if (p == params->end() || p->is_null()) continue;
+      if (!p->is_object()) r.fail(std::string("rope_parameters.") + type + " must be an object");
+      const bool full = std::string(type) == "full_attention";
+      const std::string rope_type = r.string(*p, "rope_type", "default");
+      if (full) {
+        c.rope_theta = r.number(*p, "rope_theta", c.rope_theta);
+        full_type = rope_type;
+        c.rope_linear_factor = r.number(*p, "factor", 1.0);
+      } else {
+        c.rope_local_theta = r.number(*p, "rope_theta", c.rope_local_theta);
+        if (rope_type != "default") r.fail("rope_parameters.sliding_attention rope_type \"" + rope_type + "\" is not supported");
+      }
+    }
+  }
+  if (full_type == "default") c.rope_linear_factor = 1.0;
+  else if (full_type != "linear") r.fail("rope_type \"" + full_type + "\" is not supported for gemma3_text (default and linear are)");
+  if (!(c.rope_theta > 0) || !(c.rope_local_theta > 0)) r.fail("rope_theta and rope_local_base_freq must be positive");
+  if (!(c.rope_linear_factor >= 1.0)) r.fail("linear rope \"factor\" must be at least 1");
+}
+
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
@@ -247,6 +327,9 @@ std::vector<float> rope_inverse_frequencies(const ModelConfig& config) {
   for (int i = 0; i < d / 2; ++i) {
     const float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
     inv_freq[static_cast<size_t>(i)] = 1.0f / std::pow(base, exponent);
+  }
+  if (config.rope_linear_factor != 1.0) {  // HF's linear scaling: every frequency divided by the factor
+    for (float& inv : inv_freq) inv = inv / static_cast<float>(config.rope_linear_factor);
   }
   if (config.rope_type != "llama3") return inv_freq;
 
@@ -291,6 +374,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
              c.model_type == "mistral" || c.model_type == "olmo2" || c.model_type == "phi3") {
     c.kind = AttentionKind::Standard;
+  } else if (c.model_type == "gemma3_text") {
+    c.kind = AttentionKind::Standard;
+  } else if (c.model_type == "gemma3") {
+    r.fail("model_type \"gemma3\" is Gemma 3's image-and-text model: DiffScope runs the text model "
+           "(Gemma3ForCausalLM, model_type \"gemma3_text\", as google/gemma-3-1b-pt is)");
   } else if (c.model_type == "qwen3_moe" || c.model_type == "qwen2_moe" || c.model_type == "mixtral") {
     r.fail("model_type \"" + c.model_type + "\" is a mixture of experts, which DiffScope does not run (its dense "
            "relatives " + std::string(kSupportedTypes) + " it does)");
@@ -298,8 +386,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads " + std::string(kSupportedTypes) +
            " checkpoints");
   }
-  std::string act = r.string("hidden_act", "silu");
-  if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
+  if (c.model_type != "gemma3_text") {  // Gemma 3 names its activation hidden_activation (read_gemma3)
+    std::string act = r.string("hidden_act", "silu");
+    if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
+  }
 
   c.hidden_size = static_cast<int>(r.positive("hidden_size", kMaxWidth));
   c.intermediate_size = static_cast<int>(r.positive("intermediate_size", kMaxWidth));
@@ -351,7 +441,11 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
            "num_key_value_heads must be even, found " + std::to_string(c.num_heads) + " / " +
            std::to_string(c.num_kv_heads));
   }
-  read_rope(r, c);
+  if (c.model_type == "gemma3_text") {
+    read_gemma3(r, j, c);
+  } else {
+    read_rope(r, c);
+  }
   return c;
 }
 

@@ -66,6 +66,20 @@ struct ModelConfig {
   int64_t sliding_window = 0;
   // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (gate first): cut at load.
   bool fused_projections = false;
+  // Gemma 3 (gemma3_text): RMSNorm scales by (1 + weight) in float32; norms before and after attention and the MLP
+  // (input, post_attention, pre_feedforward, post_feedforward); embeddings times sqrt(hidden) in the compute dtype;
+  // a GeGLU MLP (tanh GELU of the gate); scores scaled by query_pre_attn_scalar^-1/2; final logits soft-capped; and
+  // layers of two types: "sliding_attention" (window `sliding_window`, RoPE base rope_local_theta) and
+  // "full_attention" (rope_theta, linearly scaled by rope_linear_factor where configured).
+  bool norm_plus_one = false;
+  bool sandwich_norms = false;
+  bool embed_scaled = false;
+  bool gelu_gate = false;
+  double attention_scale = 0;         // 0: head_dim^-1/2
+  double final_logit_softcap = 0;     // 0: none
+  std::vector<bool> sliding_layers;   // per layer: a sliding-window layer (empty: none)
+  double rope_local_theta = 10000.0;
+  double rope_linear_factor = 1.0;    // rope_type "linear" (full-attention layers): positions divided by it
 };
 
 // Reads `dir`/config.json. Throws FileError (missing, unreadable, not JSON) or CheckpointError (a field missing,

@@ -37,11 +37,13 @@ def classes(kind):
     import transformers
     if kind == "gpt2":
         return transformers.GPT2LMHeadModel, transformers.GPT2Config
+    if kind == "gemma3_text":
+        return transformers.Gemma3ForCausalLM, transformers.Gemma3TextConfig
     prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2", "phi3": "Phi3"}[kind]
     return getattr(transformers, prefix + "ForCausalLM"), getattr(transformers, prefix + "Config")
 
 
-FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3")
+FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text")
 
 
 def build(kind, seed, **kw):
@@ -72,6 +74,9 @@ def unseen(kind):
             kw["sliding_window"] = None
         if kind == "phi3":
             kw["partial_rotary_factor"] = 0.5  # RoPE on 16 of the 32 head dims
+        if kind == "gemma3_text":  # sliding layers (window above the prompt) beside full ones, final soft-capping
+            kw.update(query_pre_attn_scalar=24, sliding_window=128, final_logit_softcapping=30.0,
+                      layer_types=["sliding_attention", "sliding_attention", "full_attention"])
         return build(kind, 2024, **kw)
     if kind == "llama3":
         # Scaling changes every frequency below the high-frequency band once positions pass the original context.

@@ -113,22 +113,35 @@ std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& 
   return std::nullopt;
 }
 
-}  // namespace
-
-bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message,
-                    MapPngJob* background) {
+// What the map and figure exports start with: false (and the reason in *message) when the export is refused; else
+// *long_prompt is the snapshot whose store the focused map must come from (with its window and drawing options), or
+// null when the result holds the map itself.
+bool focused_source(const UiState& state, const FocusedMap& f, const AttentionSnapshot** long_prompt,
+                    MapWindow* window, MapPngOptions* options, std::string* message) {
+  *long_prompt = nullptr;
   if (const std::optional<std::string> refusal = export_refusal(state)) {
     *message = *refusal;
     return false;
   }
   const AttentionSnapshot* shown = slot_snapshot(state, f.request.slot);
-  if (f.valid && shown != nullptr && shown->store && derive_map(*shown, f.request).empty()) {
-    MapWindow window;
-    MapPngOptions options;
-    if (const std::optional<std::string> reason = streamed_map(state, f, &window, &options)) {
-      *message = *reason;
-      return false;
-    }
+  if (!f.valid || shown == nullptr || !shown->store || !derive_map(*shown, f.request).empty()) return true;
+  if (const std::optional<std::string> reason = streamed_map(state, f, window, options)) {
+    *message = *reason;
+    return false;
+  }
+  *long_prompt = shown;
+  return true;
+}
+
+}  // namespace
+
+bool export_map_png(const UiState& state, const FocusedMap& f, const std::string& path, std::string* message,
+                    MapPngJob* background) {
+  const AttentionSnapshot* shown = nullptr;
+  MapWindow window;
+  MapPngOptions options;
+  if (!focused_source(state, f, &shown, &window, &options, message)) return false;
+  if (shown != nullptr) {
     if (background) return background->start(shown->store, window, path, options, message);
     try {
       stream_map_png(*shown->store, window, path, options);
@@ -193,19 +206,11 @@ std::vector<std::string> axis_labels(const AttentionSnapshot& s, int64_t begin, 
 
 bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
                        std::string* message, MapPngJob* background) {
-  if (const std::optional<std::string> refusal = export_refusal(state)) {
-    *message = *refusal;
-    return false;
-  }
-  const AttentionSnapshot* shown = slot_snapshot(state, f.request.slot);
-  if (f.valid && shown != nullptr && shown->store && derive_map(*shown, f.request).empty()) {
-    // A long prompt: the visible part of the focused map, from the store.
-    MapWindow window;
-    MapPngOptions options;
-    if (const std::optional<std::string> reason = streamed_map(state, f, &window, &options)) {
-      *message = *reason;
-      return false;
-    }
+  const AttentionSnapshot* shown = nullptr;
+  MapWindow window;
+  MapPngOptions options;
+  if (!focused_source(state, f, &shown, &window, &options, message)) return false;
+  if (shown != nullptr) {  // a long prompt: the visible part of the focused map, from the store
     const MapWindow visible = visible_window(state, static_cast<int64_t>(shown->tokens.size()));
     window.row_begin = visible.row_begin;
     window.row_end = visible.row_end;

@@ -124,7 +124,10 @@ MapPlacement HeatmapWidgets::draw_map(const std::string& id, const ShownMap& map
     const MapTexture& shown = refined && covers_view(*refinement, style.view, cols, rows) ? *refinement : map.texture;
     std::string label = note;
     if (label.empty() || &shown == refinement) {
-      label = pooled_label(shown.pool(), HeatmapRenderer::screen_pool(shown, style.view, fb_w, fb_h));
+      const int64_t screen = HeatmapRenderer::screen_pool(shown, style.view, fb_w, fb_h);
+      label = pooled_label(shown.pool(), screen);
+      // A map too small for the sentence (it would cover the map in lines) gets the short form.
+      if (ImGui::CalcTextSize(label.c_str()).x > size.x - 10) label = pooled_label(shown.pool(), screen, true);
     }
     if (!label.empty()) draw_note(dl, origin, size, label);
   }

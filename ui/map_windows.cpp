@@ -60,14 +60,17 @@ std::optional<CellValue> overview_value(const Matrix& cells, int64_t cell, int64
   return CellValue{cells.at(r, c), cell};
 }
 
-std::string pooled_label(int64_t data_pool, int64_t screen_pool) {
-  char note[96] = "";
-  if (data_pool > 1 && screen_pool <= data_pool) {
-    std::snprintf(note, sizeof note, "max |value| of %lldx%lld tokens per cell", static_cast<long long>(data_pool),
-                  static_cast<long long>(data_pool));
-  } else if (screen_pool > 1) {
-    std::snprintf(note, sizeof note, "max |value| of %lldx%lld cells per pixel", static_cast<long long>(screen_pool),
-                  static_cast<long long>(screen_pool));
+std::string pooled_label(int64_t data_pool, int64_t screen_pool, bool compact) {
+  // screen_pool counts tokens (the texture's cell times its mipmap level's factor), as data_pool does.
+  const int64_t n = data_pool > 1 && screen_pool <= data_pool ? data_pool : screen_pool;
+  if (n <= 1) return "";
+  const char* per = data_pool > 1 && screen_pool <= data_pool ? "cell" : "pixel";
+  char note[96];
+  if (compact) {
+    std::snprintf(note, sizeof note, "max %lld\xc2\xb2/%s", static_cast<long long>(n), data_pool > 1 && screen_pool <= data_pool ? "cell" : "px");
+  } else {
+    std::snprintf(note, sizeof note, "max |value| of %lldx%lld tokens per %s", static_cast<long long>(n),
+                  static_cast<long long>(n), per);
   }
   return note;
 }

@@ -62,9 +62,10 @@ std::optional<CellValue> window_value(const Matrix& cells, const WindowPlan& win
 // The value at (row, col) of an overview Matrix whose cells are `cell` tokens a side, or nothing outside it.
 std::optional<CellValue> overview_value(const Matrix& cells, int64_t cell, int64_t row, int64_t col);
 
-// What a view says when data is pooled: "max |value| of NxN tokens per cell" when the data's own cells hold several
-// tokens and the screen shows each of them (data_pool > 1, screen pool no coarser), else "max |value| of NxN cells per
-// pixel" when the screen pools (screen_pool > 1); empty when every token has its own cell and pixel.
-std::string pooled_label(int64_t data_pool, int64_t screen_pool);
+// What a view says when data is pooled, both pools in tokens: "max |value| of NxN tokens per cell" when the data's own
+// cells hold several tokens and the screen shows each of them (data_pool > 1, screen pool no coarser), else "max
+// |value| of NxN tokens per pixel" when the screen pools more (screen_pool > 1); empty when every token has its own
+// cell and pixel. `compact` ("max 512²/px", "max 8²/cell") for maps too small for the sentence.
+std::string pooled_label(int64_t data_pool, int64_t screen_pool, bool compact = false);
 
 }  // namespace diffscope::ui

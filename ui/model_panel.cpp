@@ -1,6 +1,7 @@
 // Model slots panel. Main (UI) thread.
 #include "model_panel.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -19,8 +20,16 @@ std::string describe_model(const ModelInfo& info) {
   return buf;
 }
 
-std::string run_progress_text(const SlotState& s) {
-  if (s.progress < 0) return "running...";
+std::string elapsed_text(double started_seconds, double now_seconds) {
+  if (started_seconds <= 0 || now_seconds < started_seconds) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ", %.1f s", now_seconds - started_seconds);
+  return buf;
+}
+
+std::string run_progress_text(const SlotState& s, double now_seconds) {
+  const std::string elapsed = elapsed_text(s.started_seconds, now_seconds);
+  if (s.progress < 0) return "running..." + elapsed;
   const int layers = s.info ? s.info->num_layers : 0;
   char buf[96];
   // A run polls once before each layer; a generation's progress spans its steps too, so it goes past one forward.
@@ -29,10 +38,14 @@ std::string run_progress_text(const SlotState& s) {
   } else {
     std::snprintf(buf, sizeof buf, "running: %d%%", static_cast<int>(s.progress * 100));
   }
-  return buf;
+  return buf + elapsed;
 }
 
 namespace {
+
+double steady_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // A progress bar (indeterminate when `progress` < 0) with `text` on it and a Cancel button; true when it is clicked.
 bool progress_with_cancel(float progress, const std::string& text, const char* tooltip) {
@@ -72,7 +85,8 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
       break;
     case SlotState::Phase::Loading:
       ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "loading %s", s.model_dir.c_str());
-      if (progress_with_cancel(s.progress, s.message, "Cancel the load; the slot keeps the model it has")) {
+      if (progress_with_cancel(s.progress, s.message + elapsed_text(s.started_seconds, steady_now()),
+                               "Cancel the load; the slot keeps the model it has")) {
         actions.cancel_loads.push_back(slot);
       }
       actions.redraw = true;
@@ -80,7 +94,7 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
     case SlotState::Phase::Ready:
       if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
       if (s.running) {
-        if (progress_with_cancel(s.progress, run_progress_text(s),
+        if (progress_with_cancel(s.progress, run_progress_text(s, steady_now()),
                                  "Stop this run (both slots); Ctrl+Enter runs the prompt again")) {
           actions.cancel_run = true;
         }

@@ -54,8 +54,8 @@ expect 1 "cannot create the folder $work/prompt.txt" -- "$cli" run --model "$std
 expect 0 "wrote $work/new/deeper/s.json" -- "$cli" run --model "$std_model" --prompt "abc" --stats "$work/new/deeper/s.json" \
   --maps "$work/new/m.safetensors"
 mkdir -p "$work/bad"
-echo '{"model_type": "gpt2"}' >"$work/bad/config.json"
-expect 1 "unknown model_type \"gpt2\"" -- "$cli" run --model "$work/bad" --prompt x
+echo '{"model_type": "bert"}' >"$work/bad/config.json"
+expect 1 "unknown model_type \"bert\"" -- "$cli" run --model "$work/bad" --prompt x
 echo 'not json' >"$work/bad/config.json"
 expect 1 "not valid JSON" -- "$cli" run --model "$work/bad" --prompt x
 if ! command -v nvidia-smi >/dev/null 2>&1; then

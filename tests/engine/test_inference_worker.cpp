@@ -476,6 +476,7 @@ TEST_CASE("Cancel stops a run within one layer, publishes nothing and runs nothi
   REQUIRE(f.script.wait_for_event("layer 0 a slow"));
   CHECK(f.worker.state(0).progress == 0.0f);  // 0 of 4 layers done
   CHECK(f.worker.state(0).running);
+  CHECK(f.worker.state(0).started_seconds > 0);
   f.worker.cancel_run();
   f.script.open("run a slow");
   REQUIRE(f.script.wait_for_event("cancelled a slow at layer 1"));
@@ -484,6 +485,7 @@ TEST_CASE("Cancel stops a run within one layer, publishes nothing and runs nothi
   CHECK(a.message == "run cancelled");
   CHECK(a.sequence == sequence);  // "old" still shown, nothing of "slow"
   CHECK(a.progress == -1);
+  CHECK(a.started_seconds == 0);
   CHECK_FALSE(a.running);
   CHECK(f.runs_of("a slow") == 1);
 

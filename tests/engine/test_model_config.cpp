@@ -60,8 +60,11 @@ TEST_CASE("lambda_init follows 0.8 - 0.6 exp(-0.3 depth)", "[config]") {
 TEST_CASE("bad configs are refused with the field named", "[config][errors]") {
   CHECK_THROWS_AS(parse_model_config("{not json", "c.json"), FileError);
   CHECK_THROWS_WITH(parse_model_config("[1, 2]", "c.json"), Catch::Contains("expected a JSON object"));
+  CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("llama")", R"("bert")"), "c.json"),
+                    Catch::Contains("unknown model_type \"bert\""));
+  // gpt2 reads its own field names (n_embd, n_head, ...): a Llama-shaped config says which one is missing.
   CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("llama")", R"("gpt2")"), "c.json"),
-                    Catch::Contains("unknown model_type \"gpt2\""));
+                    Catch::Contains("required field \"n_embd\" is missing"));
   CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("hidden_size": 64, )", ""), "c.json"),
                     Catch::Contains("\"hidden_size\" is missing"));
   CHECK_THROWS_WITH(parse_model_config(replace(kLlama, R"("vocab_size": 300)", R"("vocab_size": "300")"), "c.json"),

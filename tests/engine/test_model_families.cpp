@@ -8,6 +8,7 @@
 // GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -122,6 +123,30 @@ struct Reference {
   std::vector<std::vector<std::vector<Vec>>> maps;  // [layer][head][row][col]
 };
 
+// Every head's causal softmax map (head j reads KV head j / (H / KV)) from rows of q (H * d), k and v (KV * d), and the
+// heads' outputs concatenated into *concat (T rows of H * d).
+std::vector<std::vector<Vec>> attend_heads(const std::vector<Vec>& q, const std::vector<Vec>& k,
+                                           const std::vector<Vec>& v, int H, int KV, int d, double scale,
+                                           std::vector<Vec>* concat) {
+  const size_t T = q.size();
+  concat->assign(T, Vec(static_cast<size_t>(H * d), 0.0));
+  std::vector<std::vector<Vec>> maps;
+  for (int j = 0; j < H; ++j) {
+    const int kv = j / (H / KV);
+    std::vector<Vec> qj(T), kj(T);
+    for (size_t t = 0; t < T; ++t) {
+      qj[t] = Vec(q[t].begin() + j * d, q[t].begin() + (j + 1) * d);
+      kj[t] = Vec(k[t].begin() + kv * d, k[t].begin() + (kv + 1) * d);
+    }
+    const std::vector<Vec> A = reference_causal_softmax(qj, kj, scale);
+    for (size_t i = 0; i < T; ++i)
+      for (size_t c = 0; c <= i; ++c)
+        for (int e = 0; e < d; ++e) (*concat)[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
+    maps.push_back(A);
+  }
+  return maps;
+}
+
 // The family's forward in double, from the modeling files' order of operations.
 Reference reference_forward(const Family& f, const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
   const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
@@ -164,22 +189,8 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
       for (int j = 0; j < H; ++j) reference_rotate(&q[t][static_cast<size_t>(j * d)], rotary, t, inv);
       for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], rotary, t, inv);
     }
-    std::vector<std::vector<Vec>> maps;
-    std::vector<Vec> concat(T, Vec(static_cast<size_t>(H * d), 0.0));
-    for (int j = 0; j < H; ++j) {
-      const int kv = j / group;
-      std::vector<Vec> qj(T), kj(T);
-      for (int t = 0; t < T; ++t) {
-        qj[t] = slice(q[t], j * d, d);
-        kj[t] = slice(k[t], kv * d, d);
-      }
-      const std::vector<Vec> A = reference_causal_softmax(qj, kj, 1.0 / std::sqrt(static_cast<double>(d)));
-      for (int i = 0; i < T; ++i)
-        for (int c = 0; c <= i; ++c)
-          for (int e = 0; e < d; ++e) concat[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
-      maps.push_back(A);
-    }
-    ref.maps.push_back(maps);
+    std::vector<Vec> concat;
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(static_cast<double>(d)), &concat));
     for (int t = 0; t < T; ++t) {
       Vec attn = reference_linear(concat[t], w, a + "o_proj.weight", f.o_bias ? a + "o_proj.bias" : "");
       if (f.post_norms) attn = reference_rms_norm(attn, w, p + "post_attention_layernorm.weight", s.eps);
@@ -202,18 +213,27 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
   return ref;
 }
 
-double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) {
-  REQUIRE(m.rows == static_cast<int64_t>(ref.size()));
-  double worst = 0;
-  for (int64_t r = 0; r < m.rows; ++r) {
-    REQUIRE(m.cols == static_cast<int64_t>(ref[static_cast<size_t>(r)].size()));
-    for (int64_t c = 0; c < m.cols; ++c) {
-      const double e = std::fabs(m.at(r, c) - ref[static_cast<size_t>(r)][static_cast<size_t>(c)]);
-      if (std::isnan(e)) return INFINITY;
-      worst = std::max(worst, e);
+double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) { return max_abs_difference(m, ref); }
+
+// Runs `ids` through `model` with explicit maps and fused (statistics, no maps) and compares the logits and every map
+// with `ref` within 1e-4 (f32 against double); returns the fused run.
+AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref) {
+  CaptureRequest explicit_maps;
+  explicit_maps.attention = CaptureRequest::Attention::Explicit;
+  const AttentionSnapshot snap = model.run(tokens_from_ids(ids), explicit_maps);
+  CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
+  for (size_t layer = 0; layer < ref.maps.size(); ++layer) {
+    for (size_t h = 0; h < ref.maps[layer].size(); ++h) {
+      INFO("layer " << layer << " head " << h);
+      REQUIRE(snap.layers.size() == ref.maps.size());
+      CHECK(max_abs_diff(snap.layers[layer].attn[h], ref.maps[layer][h]) <= 1e-4);
     }
   }
-  return worst;
+  CaptureRequest fused;  // the fused forward (no T x T map) and the statistics scan
+  fused.maps = CaptureRequest::Maps::None;
+  AttentionSnapshot fast = model.run(tokens_from_ids(ids), fused);
+  CHECK(max_abs_diff(fast.logits, ref.logits) <= 1e-4);
+  return fast;
 }
 
 void check_family(const Family& f, uint32_t seed) {
@@ -229,23 +249,114 @@ void check_family(const Family& f, uint32_t seed) {
   CHECK(info.num_parameters == weights.numel());
 
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
-  CaptureRequest explicit_maps;
-  explicit_maps.attention = CaptureRequest::Attention::Explicit;
-  const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
-  const Reference ref = reference_forward(f, shape, weights, ids);
-  const double bound = 1e-4;  // f32 against double
-  CHECK(max_abs_diff(snap.logits, ref.logits) <= bound);
-  for (int layer = 0; layer < shape.layers; ++layer) {
-    for (int h = 0; h < shape.heads; ++h) {
-      INFO("layer " << layer << " head " << h);
-      CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
-                         ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= bound);
+  check_runs(*model, ids, reference_forward(f, shape, weights, ids));
+}
+
+// ---- Gemma 3 (gemma3_text) ----
+
+// Two layers: 0 slides (window 63 > any prompt here, RoPE base 10000), 1 is full attention (base 1e6, linear factor 2).
+std::string gemma3_config(const TinyShape& s) {
+  return "{\"model_type\": \"gemma3_text\", \"hidden_size\": " + std::to_string(s.hidden) +
+         ", \"intermediate_size\": " + std::to_string(s.inter) + ", \"num_hidden_layers\": 2, "
+         "\"num_attention_heads\": " + std::to_string(s.heads) + ", \"num_key_value_heads\": " +
+         std::to_string(s.kv_heads) + ", \"head_dim\": " + std::to_string(s.head_dim) + ", \"vocab_size\": " +
+         std::to_string(s.vocab) + ", \"max_position_embeddings\": " + std::to_string(s.max_positions) +
+         ", \"rms_norm_eps\": 1e-06, \"hidden_activation\": \"gelu_pytorch_tanh\", \"query_pre_attn_scalar\": 4, "
+         "\"final_logit_softcapping\": 3.0, \"attn_logit_softcapping\": null, \"sliding_window\": 63, "
+         "\"layer_types\": [\"sliding_attention\", \"full_attention\"], \"rope_theta\": 1000000.0, "
+         "\"rope_local_base_freq\": 10000.0, \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}}";
+}
+
+Weights gemma3_weights(const TinyShape& s, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Weights w;
+  const int64_t H = s.heads, KV = s.kv_heads, d = s.head_dim;
+  w.add("model.embed_tokens.weight", {s.vocab, s.hidden}, rng, 0.3);
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    for (const char* n : {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                          "post_feedforward_layernorm"}) {
+      w.add(p + n + ".weight", {s.hidden}, rng, 0.2);  // Gemma's norms scale by (1 + weight): weights near 0
+    }
+    w.add(p + "self_attn.q_proj.weight", {H * d, s.hidden}, rng, 0.4);
+    w.add(p + "self_attn.k_proj.weight", {KV * d, s.hidden}, rng, 0.4);
+    w.add(p + "self_attn.v_proj.weight", {KV * d, s.hidden}, rng, 0.4);
+    w.add(p + "self_attn.o_proj.weight", {s.hidden, H * d}, rng, 0.3);
+    w.add(p + "self_attn.q_norm.weight", {d}, rng, 0.2);
+    w.add(p + "self_attn.k_norm.weight", {d}, rng, 0.2);
+    w.add(p + "mlp.gate_proj.weight", {s.inter, s.hidden}, rng, 0.3);
+    w.add(p + "mlp.up_proj.weight", {s.inter, s.hidden}, rng, 0.3);
+    w.add(p + "mlp.down_proj.weight", {s.hidden, s.inter}, rng, 0.3);
+  }
+  w.add("model.norm.weight", {s.hidden}, rng, 0.2);
+  return w;  // the LM head is the embedding (tie_word_embeddings defaults to true)
+}
+
+Vec rms_plus_one(const Vec& x, const Weights& w, const std::string& name, double eps) {
+  Vec out = reference_rms_norm(x, w, "", eps);
+  for (size_t i = 0; i < out.size(); ++i) out[i] *= 1.0 + w.at(name, static_cast<int64_t>(i));
+  return out;
+}
+
+Reference gemma3_reference(const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
+  const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
+  const double eps = 1e-6, pi = 3.14159265358979323846;
+  auto gelu_tanh = [&](double v) { return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (v + 0.044715 * v * v * v))); };
+  Reference ref;
+  std::vector<Vec> x(static_cast<size_t>(T));
+  for (int t = 0; t < T; ++t) {
+    for (int c = 0; c < s.hidden; ++c) {
+      x[t].push_back(w.at("model.embed_tokens.weight", ids[static_cast<size_t>(t)], c) * std::sqrt(double(s.hidden)));
     }
   }
-  // The fused forward (no maps) gives the same logits.
-  CaptureRequest fused;
-  fused.maps = CaptureRequest::Maps::None;
-  CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= bound);
+  for (int layer = 0; layer < 2; ++layer) {
+    const std::string p = "model.layers." + std::to_string(layer) + ".";
+    TinyShape rope = s;
+    rope.theta = layer == 0 ? 10000.0 : 1000000.0;
+    Vec inv = reference_inverse_frequencies(rope);
+    if (layer == 1) {
+      for (double& f : inv) f /= 2.0;  // linear scaling of the full-attention layer
+    }
+    std::vector<Vec> q(T), k(T), v(T);
+    for (int t = 0; t < T; ++t) {
+      const Vec h = rms_plus_one(x[t], w, p + "input_layernorm.weight", eps);
+      q[t] = reference_linear(h, w, p + "self_attn.q_proj.weight");
+      k[t] = reference_linear(h, w, p + "self_attn.k_proj.weight");
+      v[t] = reference_linear(h, w, p + "self_attn.v_proj.weight");
+      for (int j = 0; j < H; ++j) {
+        const Vec n = rms_plus_one(Vec(q[t].begin() + j * d, q[t].begin() + (j + 1) * d), w, p + "self_attn.q_norm.weight", eps);
+        std::copy(n.begin(), n.end(), q[t].begin() + j * d);
+        reference_rotate(&q[t][static_cast<size_t>(j * d)], d, t, inv);
+      }
+      for (int j = 0; j < KV; ++j) {
+        const Vec n = rms_plus_one(Vec(k[t].begin() + j * d, k[t].begin() + (j + 1) * d), w, p + "self_attn.k_norm.weight", eps);
+        std::copy(n.begin(), n.end(), k[t].begin() + j * d);
+        reference_rotate(&k[t][static_cast<size_t>(j * d)], d, t, inv);
+      }
+    }
+    std::vector<Vec> concat;
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(4.0), &concat));  // query_pre_attn_scalar 4
+    for (int t = 0; t < T; ++t) {
+      const Vec attn = rms_plus_one(reference_linear(concat[t], w, p + "self_attn.o_proj.weight"), w,
+                                    p + "post_attention_layernorm.weight", eps);
+      Vec y = x[t];
+      for (int c = 0; c < s.hidden; ++c) y[c] += attn[c];
+      const Vec h2 = rms_plus_one(y, w, p + "pre_feedforward_layernorm.weight", eps);
+      const Vec gate = reference_linear(h2, w, p + "mlp.gate_proj.weight"), up = reference_linear(h2, w, p + "mlp.up_proj.weight");
+      Vec act(gate.size());
+      for (size_t i = 0; i < gate.size(); ++i) act[i] = gelu_tanh(gate[i]) * up[i];  // GeGLU
+      const Vec mlp = rms_plus_one(reference_linear(act, w, p + "mlp.down_proj.weight"), w,
+                                   p + "post_feedforward_layernorm.weight", eps);
+      for (int c = 0; c < s.hidden; ++c) y[c] += mlp[c];
+      x[t] = y;
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    Vec logits = reference_linear(rms_plus_one(x[t], w, "model.norm.weight", eps), w, "model.embed_tokens.weight");
+    for (double& l : logits) l = 3.0 * std::tanh(l / 3.0);  // final_logit_softcapping
+    ref.logits.push_back(logits);
+  }
+  return ref;
 }
 
 // ---- GPT-2 ----
@@ -389,20 +500,8 @@ TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a di
     CHECK(model->info().num_parameters == weights.numel());
     CHECK(model->info().tied_embeddings);
     const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
-    CaptureRequest explicit_maps;
-    explicit_maps.attention = CaptureRequest::Attention::Explicit;
-    const AttentionSnapshot snap = model->run(tokens_from_ids(ids), explicit_maps);
     const Reference ref = gpt2_reference(shape, weights, root, ids);
-    CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
-    for (int layer = 0; layer < shape.layers; ++layer)
-      for (int h = 0; h < shape.heads; ++h) {
-        INFO("layer " << layer << " head " << h);
-        CHECK(max_abs_diff(snap.layers[static_cast<size_t>(layer)].attn[static_cast<size_t>(h)],
-                           ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) <= 1e-4);
-      }
-    CaptureRequest fused;
-    fused.maps = CaptureRequest::Maps::None;
-    CHECK(max_abs_diff(model->run(tokens_from_ids(ids), fused).logits, ref.logits) <= 1e-4);
+    check_runs(*model, ids, ref);
     // Generation through the KV cache: the positions of the new tokens index wpe from the prompt's end.
     GenerationOptions options;
     options.max_new_tokens = 3;
@@ -425,6 +524,31 @@ TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a di
   }
 }
 
+TEST_CASE("gemma3_text checkpoints equal a direct implementation of Gemma 3's modeling file", "[families]") {
+  const TinyShape shape = family_shape();
+  const TempDir dir("family-gemma3");
+  const Weights weights = gemma3_weights(shape, 12);
+  write_checkpoint(dir.path(), gemma3_config(shape), weights);
+  auto model = Model::load(dir.path(), test_load_options());
+  CHECK(model->info().model_type == "gemma3_text");
+  CHECK(model->info().num_parameters == weights.numel());
+  CHECK(model->info().max_positions == 63);  // the sliding window: longer prompts are refused
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+  const Reference ref = gemma3_reference(shape, weights, ids);
+  const AttentionSnapshot fast = check_runs(*model, ids, ref);  // SDPA with the family's scale, and the scan
+  // The scan's statistics use the same scale: each head's max attention equals the reference maps' row maxima mean.
+  for (int layer = 0; layer < 2; ++layer)
+    for (int h = 0; h < shape.heads; ++h) {
+      double mean_max = 0;
+      for (const Vec& row : ref.maps[static_cast<size_t>(layer)][static_cast<size_t>(h)]) {
+        mean_max += *std::max_element(row.begin(), row.end());
+      }
+      mean_max /= static_cast<double>(ids.size());
+      CHECK(fast.layers[static_cast<size_t>(layer)].stats_attn[static_cast<size_t>(h)].max_attention ==
+            Approx(mean_max).margin(1e-4));
+    }
+}
+
 TEST_CASE("family configs refuse what the engine does not compute, naming the field", "[families]") {
   const TinyShape shape = family_shape();
   auto refused = [&](const Family& f, const std::string& says) {
@@ -436,6 +560,16 @@ TEST_CASE("family configs refuse what the engine does not compute, naming the fi
   refused({"qwen3", false, false, Family::PerHead, false, ", \"layer_types\": [\"full_attention\", \"sliding_attention\"]"},
           "layer_types names \"sliding_attention\"");
   refused({"qwen3_moe"}, "mixture of experts");
+  refused({"gemma3"}, "image-and-text model");
+  {
+    const TempDir dir3("family-gemma-refused");
+    const std::string base = gemma3_config(shape);
+    const std::string null_cap = "\"attn_logit_softcapping\": null";
+    std::string capped = base;
+    capped.replace(capped.find(null_cap), null_cap.size(), "\"attn_logit_softcapping\": 50.0");
+    write_checkpoint(dir3.path(), capped, gemma3_weights(shape, 1));
+    CHECK_THROWS_WITH(Model::load(dir3.path(), test_load_options()), Catch::Contains("attn_logit_softcapping is set"));
+  }
   refused({"gpt_neox"}, "unknown model_type \"gpt_neox\"");
   // GPT-2 options the engine does not compute.
   const TempDir dir2("family-gpt2-refused");

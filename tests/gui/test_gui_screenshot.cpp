@@ -245,6 +245,27 @@ TEST_CASE("a 32K-token demo run (maps as formulas, ui/demo_long.h) is drawn from
   fs::remove_all(out);
 }
 
+TEST_CASE("a long prompt's mean of heads is drawn from the engine's windows of the mean (no overview has it)") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_head_mean";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout comparison --head-mean "
+                     "--screenshot " + png + " --state-json " + state + " --timeout 60");
+  REQUIRE(rc == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["overviews"] == true);
+  CHECK(j["window_requests"] >= 2);  // A's and B's mean, each fetched
+  const Image img = load_png(png);
+  REQUIRE(img.w == 1600);
+  // Both maps drawn on their scales (RdBu for A's D, viridis for B), none left as "no data" grey.
+  CHECK(colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w * 5 / 8, img.h * 2 / 3) > 20000);
+  CHECK(colormap_pixels(img, Colormap::Viridis, img.w * 5 / 8, 0, img.w, img.h * 2 / 3) > 20000);
+  CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);
+  fs::remove_all(out);
+}
+
 TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed from the store") {
   const fs::path out = fs::temp_directory_path() / "diffscope_gui_streamed_export";
   fs::remove_all(out);

@@ -75,4 +75,18 @@ std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::
   return a;
 }
 
+double max_abs_difference(const Matrix& m, const std::vector<Vec>& ref) {
+  if (m.rows != static_cast<int64_t>(ref.size())) return INFINITY;
+  double worst = 0;
+  for (int64_t r = 0; r < m.rows; ++r) {
+    if (m.cols != static_cast<int64_t>(ref[static_cast<size_t>(r)].size())) return INFINITY;
+    for (int64_t c = 0; c < m.cols; ++c) {
+      const double e = std::fabs(m.at(r, c) - ref[static_cast<size_t>(r)][static_cast<size_t>(c)]);
+      if (std::isnan(e)) return INFINITY;
+      worst = std::max(worst, e);
+    }
+  }
+  return worst;
+}
+
 }  // namespace diffscope::testing

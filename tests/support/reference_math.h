@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "snapshot.h"
 #include "tiny_v2_checkpoint.h"
 
 namespace diffscope::testing {
@@ -22,5 +23,7 @@ Vec reference_inverse_frequencies(const TinyShape& shape);
 void reference_rotate(double* u, int d, int64_t pos, const Vec& inv);
 // Causal softmax of the scaled dot products of q rows with k rows (row i over keys 0..i).
 std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::vector<Vec>& k, double scale);
+// The largest |m - ref| over the entries; infinity when the shapes differ or an entry is NaN.
+double max_abs_difference(const Matrix& m, const std::vector<Vec>& ref);
 
 }  // namespace diffscope::testing

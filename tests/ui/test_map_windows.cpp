@@ -117,8 +117,10 @@ TEST_CASE("hover values come from a window inside it, else from the overview, wi
 TEST_CASE("a pooled view names its pooling") {
   CHECK(pooled_label(1, 1).empty());
   CHECK(pooled_label(8, 8) == "max |value| of 8x8 tokens per cell");
-  CHECK(pooled_label(1, 4) == "max |value| of 4x4 cells per pixel");
-  CHECK(pooled_label(8, 32) == "max |value| of 32x32 cells per pixel");
+  CHECK(pooled_label(1, 4) == "max |value| of 4x4 tokens per pixel");
+  CHECK(pooled_label(8, 32) == "max |value| of 32x32 tokens per pixel");  // 4x4 cells of 8 tokens: 32 tokens a side
+  CHECK(pooled_label(8, 32, true) == "max 32\xc2\xb2/px");
+  CHECK(pooled_label(8, 8, true) == "max 8\xc2\xb2/cell");
 }
 
 TEST_CASE("an overview-only demo snapshot pools like the engine and its store answers windows of the maps") {

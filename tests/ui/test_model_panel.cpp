@@ -27,4 +27,12 @@ TEST_CASE("a running slot's progress reads as the layer it is in") {
   s.info.reset();  // no layer count: a percentage
   s.progress = 0.5f;
   CHECK(run_progress_text(s) == "running: 50%");
+  // With the time since it began (steady-clock seconds).
+  s.started_seconds = 100.0;
+  CHECK(run_progress_text(s, 102.44) == "running: 50%, 2.4 s");
+  s.progress = -1;
+  CHECK(run_progress_text(s, 100.0) == "running..., 0.0 s");
+  CHECK(run_progress_text(s, 99.0) == "running...");  // a clock before the start says nothing
+  s.started_seconds = 0;
+  CHECK(elapsed_text(0, 5.0).empty());
 }
