@@ -1,6 +1,7 @@
 // `diffscope`, the desktop app: GLFW window + OpenGL 3.3 context + Dear ImGui, the inference worker behind two model
-// slots, settings persistence, dropped folders, the headless --screenshot mode and the --benchmark. Main thread only
-// (the worker runs its own thread and wakes this one with glfwPostEmptyEvent).
+// slots, settings persistence, dropped folders, the headless --screenshot mode and the --benchmark (demo snapshots
+// here; real models through gui_benchmark.h). Main thread only (the worker runs its own thread and wakes this one with
+// glfwPostEmptyEvent).
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,8 @@
 #include "fonts.h"
 #include "gl_api.h"
 #include "gl_screenshot.h"
+#include "gui_bench_prompt.h"
+#include "gui_benchmark.h"
 #include "hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
@@ -221,6 +225,17 @@ bool run_exports(const ui::UiState& state, const std::string& list, const std::s
   return all_ok;
 }
 
+// The benchmarks' --screenshot: the back buffer of the frame just drawn; says where it went or why not.
+bool save_window(const std::string& path, int fb_w, int fb_h) {
+  std::string error;
+  if (!ui::write_window_png(path, fb_w, fb_h, &error)) {
+    std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+    return false;
+  }
+  std::printf("diffscope: wrote %s (%d x %d)\n", path.c_str(), fb_w, fb_h);
+  return true;
+}
+
 // Statistics of frame times in milliseconds: "median X, p95 Y, max Z".
 std::string summarize(std::vector<double> ms) {
   if (ms.empty()) return "no frames";
@@ -290,6 +305,23 @@ int main(int argc, char** argv) {
   if (options.benchmark > 0) {
     settings.layout = ui::Layout::Decomposition;
     settings.decomposition_with_b = true;  // four maps on screen: A1, lambda*A2, D and B's map
+  }
+  const bool model_benchmark = options.benchmark > 0 && !options.demo;
+  if (model_benchmark) {
+    if (options.prompt) std::fprintf(stderr, "diffscope: --benchmark makes its own prompt: --prompt is not used\n");
+    // Natural text the models were made for, as many tokens as asked: the example prompts repeated.
+    std::string source;
+    for (const ui::ExamplePrompt& e : ui::load_example_prompts(assets)) {
+      source += (source.empty() ? "" : "\n\n") + e.text;
+    }
+    if (source.empty()) source = settings.prompt;  // no assets folder: the default prompt, repeated
+    if (!make_bench_prompt({settings.model_a, settings.model_b}, options.bench_tokens, source, &settings.prompt,
+                           &error)) {
+      std::fprintf(stderr, "diffscope: %s\n", error.c_str());
+      return 2;
+    }
+    // A keystroke's text may tokenize to one token more than the prompt; at T = the context it then still runs.
+    settings.truncate = true;
   }
 
   int width = 1600, height = 1000;
@@ -392,6 +424,8 @@ int main(int argc, char** argv) {
   bool timed_out = false;
   double frame_ms = 0;
   std::vector<double> idle_ms, upload_ms;
+  std::unique_ptr<ModelBenchmark> bench;
+  if (model_benchmark) bench = std::make_unique<ModelBenchmark>(options.benchmark, options.timeout, start);
   int exit_code = 0;
   ui::UiActions last_actions;
   std::signal(SIGINT, on_signal);
@@ -418,6 +452,7 @@ int main(int argc, char** argv) {
     for (int slot = 0; slot < kNumSlots; ++slot) input.slots[static_cast<size_t>(slot)] = slots->state(slot);
     input.now = seconds_now();
     input.frame_ms = frame_ms;
+    if (bench) bench->before_frame(state, input.now);  // a keystroke, the zoomed view
 
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -447,7 +482,7 @@ int main(int argc, char** argv) {
 
     // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
     // (textures settle), then save the back buffer of this frame.
-    if (options.screenshot) {
+    if (options.screenshot && options.benchmark == 0) {
       bool busy = !slots->idle();
       for (int slot = 0; slot < kNumSlots; ++slot) {
         const SlotState& s = input.slots[static_cast<size_t>(slot)];
@@ -542,6 +577,36 @@ int main(int argc, char** argv) {
                     renderer ? renderer : "?");
         std::printf("  unchanged frames:   %s\n", summarize(idle_ms).c_str());
         std::printf("  new snapshot frames: %s\n", summarize(upload_ms).c_str());
+        if (options.screenshot && !save_window(*options.screenshot, fb_w, fb_h)) exit_code = 1;
+        break;
+      }
+    }
+
+    // Benchmark on the slots' models: the frame is timed once the GL queue has drained, then the benchmark looks at
+    // what it showed.
+    if (bench) {
+      if (actions.run) bench->note_submitted(*actions.run, seconds_now());
+      glFinish();
+      const double end = seconds_now();
+      bench->after_frame(state, app.fetcher(), end, (end - frame_start) * 1000.0);
+      if (bench->done()) {
+        const char* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+        BenchMemory memory;
+        memory.rss_mib = resident_mib();
+        memory.peak_rss_mib = peak_resident_mib();
+        for (int slot = 0; slot < kNumSlots; ++slot) {
+          const SlotState s = slots->state(slot);
+          const Model::DeviceMemory m = slots->device_memory(slot);
+          memory.slots.push_back({s.info ? s.info->device : std::string(), m.current, m.peak});
+        }
+        bench->report(stdout, renderer ? renderer : "?", fb_w, fb_h, memory);
+      } else if (bench->failed()) {
+        std::fprintf(stderr, "diffscope: benchmark: %s\n", bench->error().c_str());
+        exit_code = bench->timed_out() ? 3 : 1;
+      }
+      if (bench->done() || bench->failed()) {
+        // The final frame (or, after a failure, what the app showed then).
+        if (options.screenshot && !save_window(*options.screenshot, fb_w, fb_h)) exit_code = 1;
         break;
       }
     }
@@ -549,6 +614,12 @@ int main(int argc, char** argv) {
     glfwSwapBuffers(window.handle);
     frame_ms = (seconds_now() - frame_start) * 1000.0;
     last_actions = actions;
+    // The model benchmark draws at most 60 frames a second, as vsync on a 60 Hz display lets the app: unpaced
+    // headless frames would take CPU time from the engine that a user's app never takes.
+    if (bench) {
+      const double left = frame_start + ModelBenchmark::kFrameInterval - seconds_now();
+      if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+    }
   }
 
   if (use_settings && !settings_path.empty()) {

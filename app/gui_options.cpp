@@ -12,6 +12,7 @@ const char* gui_usage() {
          "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
          "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]]\n"
+         "                 [--benchmark N [--bench-tokens T] [--screenshot OUT.png]]\n"
          "\n"
          "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
          "  --model-b DIR     standard Transformer (HF llama folder) for slot B (default assets/models/standard)\n"
@@ -40,7 +41,15 @@ const char* gui_usage() {
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
          "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
          "                    prompt's run has them\n"
-         "  --benchmark N     with --demo: time N unchanged frames and N frames that each get a new snapshot\n";
+         "  --benchmark N     with --demo: time N unchanged frames and N frames that each get a new snapshot.\n"
+         "                    Without --demo: the slots' models (--model, --model-b or the bundled pair) on a prompt\n"
+         "                    of --bench-tokens tokens, the focused map in the decomposition with B beside it: N idle\n"
+         "                    frames, N frames typing (a key every 3 frames), N keystrokes each timed to the slots'\n"
+         "                    statistics and to the focused map's window at screen resolution, N frames zooming to\n"
+         "                    about one token per pixel; then memory (RSS, GPU). Prints BENCH {...} JSON lines;\n"
+         "                    with --screenshot, saves the final frame. --timeout S bounds each wait for results\n"
+         "  --bench-tokens T  the real-model benchmark's prompt: the example prompts repeated, cut to at most T tokens\n"
+         "                    as each model's tokenizer counts (default 512; exit 2 when T exceeds a model's context)\n";
 }
 
 static bool parse_int(const std::string& s, int* out) {
@@ -52,6 +61,7 @@ static bool parse_int(const std::string& s, int* out) {
 }
 
 bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error) {
+  bool bench_tokens_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&](std::string* out) {
@@ -137,6 +147,17 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       if (!int_value(&o->demo_tokens)) return false;
     } else if (arg == "--benchmark") {
       if (!int_value(&o->benchmark)) return false;
+      if (o->benchmark < 1) {
+        *error = "--benchmark needs at least 1 frame";
+        return false;
+      }
+    } else if (arg == "--bench-tokens") {
+      if (!int_value(&o->bench_tokens)) return false;
+      if (o->bench_tokens < 2) {  // a keystroke deletes a character: a prompt of one token could become empty
+        *error = "--bench-tokens needs at least 2";
+        return false;
+      }
+      bench_tokens_given = true;
     } else if (arg == "--export") {
       if (!value(&o->exports)) return false;
       for (size_t start = 0; start <= o->exports.size();) {
@@ -172,6 +193,10 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       *error = "unknown option " + arg;
       return false;
     }
+  }
+  if (bench_tokens_given && (o->demo || o->benchmark == 0)) {
+    *error = "--bench-tokens belongs to --benchmark on real models (with --demo, --demo-tokens sets the size)";
+    return false;
   }
   return true;
 }

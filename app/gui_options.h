@@ -30,7 +30,10 @@ struct GuiOptions {
   bool demo = false;                    // --demo: synthetic snapshots instead of models
   int demo_tokens = 64;                 // --demo-tokens N
   bool demo_overviews = false;          // --demo-overviews: demo snapshots as a long prompt's run (overviews, windows)
-  int benchmark = 0;                    // --benchmark N: N frames idle + N frames with new snapshots, then exit
+  // --benchmark N: with --demo, N frames idle + N frames with new snapshots; else the slots' models on a prompt of
+  // --bench-tokens tokens: N frames of each phase and N keystrokes waited for (app/gui_benchmark.h). Then exit.
+  int benchmark = 0;
+  int bench_tokens = 512;               // --bench-tokens T: the real-model benchmark's prompt has at most T tokens
   bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
   bool help_window = false;             // --help-window: the help window open at start
   bool fold_sidebar = false;            // --fold-sidebar: the side panel folded at start

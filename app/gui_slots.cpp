@@ -22,6 +22,7 @@ class WorkerSlots : public SlotProvider {
   std::future<WindowResult> request_window(const WindowRequest& request) override {
     return worker_.request_window(request);
   }
+  Model::DeviceMemory device_memory(int slot) const override { return worker_.device_memory(slot); }
 
  private:
   InferenceWorker worker_;

@@ -24,6 +24,8 @@ class SlotProvider {
   // A window of a map of the snapshot a slot shows (views of long prompts refine their overviews with it); the future
   // is ready once it is computed or refused (superseded when the slot shows a newer snapshot).
   virtual std::future<WindowResult> request_window(const WindowRequest& request) = 0;
+  // What the device allocator of a slot's model holds (InferenceWorker::device_memory); zeros without a GPU.
+  virtual Model::DeviceMemory device_memory(int) const { return {}; }
 };
 
 // The InferenceWorker; `wake_ui` is called from the worker thread when a state changes.

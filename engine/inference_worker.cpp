@@ -22,7 +22,9 @@ struct InferenceWorker::Slot {
   std::optional<std::pair<std::string, LoadOptions>> pending_load;  // guarded by mutex_
   bool stale = false;  // guarded by mutex_: the published snapshot does not answer request_ (newer request or model)
   std::atomic<uint64_t> loads{0};    // bumped by load() (under mutex_): a load or run of this slot gives way
-  std::unique_ptr<SlotModel> model;  // worker thread only; set exactly while state.phase is Ready (or Loading over it)
+  // Replaced only by the worker thread, with mutex_ held (read under mutex_ by device_memory); set exactly while
+  // state.phase is Ready (or Loading over it).
+  std::unique_ptr<SlotModel> model;
   std::string loaded_dir;            // guarded by mutex_: the folder `model` came from (restored when a load fails)
 };
 
@@ -157,6 +159,13 @@ SlotState InferenceWorker::state(int slot) const {
 bool InferenceWorker::idle() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return !busy_ && !pending_continue_ && next_load() < 0 && next_run() < 0;
+}
+
+Model::DeviceMemory InferenceWorker::device_memory(int slot) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slot < 0 || slot >= kNumSlots) return {};
+  const Slot& s = *slots_[static_cast<size_t>(slot)];
+  return s.model ? s.model->device_memory() : Model::DeviceMemory{};
 }
 
 int InferenceWorker::next_load() const {

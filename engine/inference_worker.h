@@ -127,6 +127,9 @@ class InferenceWorker {
   void cancel_run();
   SlotState state(int slot) const;
   bool idle() const;  // nothing queued and nothing running (windows not counted)
+  // SlotModel::device_memory of the slot's model (zeros when it holds none): allocated now and the peak since start,
+  // per device (slots on one GPU report the same numbers).
+  Model::DeviceMemory device_memory(int slot) const;
 
  private:
   struct Slot;

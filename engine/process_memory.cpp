@@ -12,11 +12,14 @@
 
 namespace diffscope {
 
-double resident_mib() {
+namespace {
+
+// The value of a "Key:  N kB" line of /proc/self/status, in MiB; 0 when absent.
+double status_mib(const std::string& wanted) {
   std::ifstream status("/proc/self/status");
   std::string key;
   while (status >> key) {
-    if (key == "VmRSS:") {
+    if (key == wanted) {
       double kib = 0;
       status >> kib;
       return kib / 1024.0;
@@ -25,6 +28,12 @@ double resident_mib() {
   }
   return 0;
 }
+
+}  // namespace
+
+double resident_mib() { return status_mib("VmRSS:"); }
+
+double peak_resident_mib() { return status_mib("VmHWM:"); }
 
 bool keep_freed_results_in_heap() {
 #if defined(__GLIBC__)

@@ -32,6 +32,10 @@ class SlotModel {
                                 const std::function<bool()>& should_stop) const = 0;
   virtual Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,
                               const CaptureRequest& request, const std::function<bool()>& should_stop) const = 0;
+
+  // As Model::device_memory: what the device allocator of the model's device holds (CUDA; zeros on the CPU, and for
+  // models that do not say). Per device, not per model: two models on one GPU report the same numbers. Any thread.
+  virtual Model::DeviceMemory device_memory() const { return {}; }
 };
 
 // Loads the model of a folder into a slot. `options.progress` reports as Model::load does; `should_stop` is polled

@@ -39,6 +39,7 @@ class TorchSlotModel : public SlotModel {
                       const CaptureRequest& request, const std::function<bool()>& should_stop) const override {
     return model_->generate(prompt, options, request, should_stop);
   }
+  Model::DeviceMemory device_memory() const override { return model_->device_memory(); }
 
  private:
   std::unique_ptr<Model> model_;

@@ -187,6 +187,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
   const float w = ImGui::GetContentRegionAvail().x - (strip ? lambda_strip_width() + gap : 0.0f);
   const float n = static_cast<float>(panels.size());
   const float side = std::max(32.0f, std::min((w - n * bar - (n - 1) * gap) / n, height - title_h - 4));
+  state.map_side = side;
   const DisplaySettings& d = state.settings.display;
   for (size_t i = 0; i < panels.size(); ++i) {
     Panel& p = panels[i];

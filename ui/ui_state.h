@@ -89,6 +89,7 @@ struct UiState {
   bool show_help = false;       // the help window (F1)
   bool sidebar_folded = false;  // the side panel folded to a strip (more width for the maps)
   float main_area_width = 0;    // width of the maps' column in the last frame (for tests of small windows)
+  float map_side = 0;           // side of a map of the layout in the last frame, in pixels (the benchmark's zoom)
   // A long prompt's map PNG being written on its own thread; held here so it ends (cancelled) with the UI, before
   // the engine's objects it reads are torn down.
   std::shared_ptr<MapPngJob> map_png_job = std::make_shared<MapPngJob>();

@@ -86,6 +86,7 @@ void WindowFetcher::take_answer(ViewState& view, const SnapshotPtr& snapshot) {
                                      w.plan.rect.col_end - w.plan.rect.col_begin,
                                      w.plan.rect.row_end - w.plan.rect.row_begin);
   view.held = std::move(w);
+  ++answers_;
 }
 
 const FetchedWindow* WindowFetcher::update(const std::string& view_id, const SnapshotPtr& snapshot,
@@ -99,6 +100,7 @@ const FetchedWindow* WindowFetcher::update(const std::string& view_id, const Sna
   }
   take_answer(view, snapshot);
   view.waiting.reset();
+  view.need = need.plan;
   if (need.plan && source_) {
     const bool held_covers = view.held && window_covers(view.held->plan, *need.plan);
     const bool pending_covers = view.pending.valid() && window_covers(view.pending_plan, *need.plan);
@@ -141,6 +143,19 @@ const FetchedWindow* WindowFetcher::window_at(int slot, uint64_t sequence, MapKi
     if (best == nullptr || w.plan.pool < best->plan.pool) best = &w;
   }
   return best;
+}
+
+WindowFetcher::Refinement WindowFetcher::refinement(const MapRequest& map) const {
+  Refinement r;
+  for (const auto& [id, view] : views_) {
+    if (!same_map(view.map, map)) continue;
+    r.shown = true;
+    r.needs_window = view.need.has_value();
+    r.pool = view.need ? view.need->pool : 0;
+    r.refined = view.need && view.held && window_covers(view.held->plan, *view.need);
+    if (r.refined || !r.needs_window) break;  // another view of the same map may still wait: the first settled wins
+  }
+  return r;
 }
 
 bool WindowFetcher::pending() const {

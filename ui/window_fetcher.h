@@ -56,10 +56,23 @@ class WindowFetcher {
   const FetchedWindow* window_at(int slot, uint64_t sequence, MapKind kind, int layer, int head, int64_t row,
                                  int64_t col) const;
 
+  // Where the view showing `map` (its slot, snapshot, layer, head, variant and row normalization) stands after the
+  // last frame: for the benchmark's "keystroke to refined map".
+  struct Refinement {
+    bool shown = false;         // a view showed `map` in the last frame (views of dense maps never ask the fetcher)
+    bool needs_window = false;  // its overview is coarser than the screen: it asked for a window
+    bool refined = false;       // the window it draws covers what it asked for
+    int64_t pool = 0;           // tokens per cell side of the window it asked for (0: none)
+  };
+  Refinement refinement(const MapRequest& map) const;
+
   bool pending() const;            // a request not answered yet (headless screenshots wait for it)
   double wake_in(double now) const;  // seconds until a held-back request is due, -1 when none
   void end_frame();                // drops views not updated since the last end_frame
   uint64_t requests() const { return requests_; }
+  // Answers turned into windows on screen; requests() - answers() were replaced by newer ones (latest wins), refused
+  // or superseded, or are still pending.
+  uint64_t answers() const { return answers_; }
 
   static constexpr double kMinInterval = 0.1;  // seconds between two requests of one view
 
@@ -71,6 +84,7 @@ class WindowFetcher {
     WindowPlan pending_plan;
     double last_request = -1e9;
     std::optional<WindowPlan> waiting;  // wanted but held back by the interval
+    std::optional<WindowPlan> need;     // what the last update asked for (refinement)
     bool used = false;
   };
   void take_answer(ViewState& view, const SnapshotPtr& snapshot);
@@ -78,6 +92,7 @@ class WindowFetcher {
   WindowSource source_;
   std::map<std::string, ViewState> views_;
   uint64_t requests_ = 0;
+  uint64_t answers_ = 0;
 };
 
 // The cells a view draws from a window's raw cells: lambda * A2 scales row r by lambda of its first query row (exact

@@ -169,6 +169,10 @@ class FakeModel : public SlotModel {
   std::string token_bytes(int64_t id) const override {
     return id == kParisId ? "Paris" : std::string(1, static_cast<char>(id));
   }
+  // Device memory: a fixed reading per model, so a test can tell which slot's model answered.
+  Model::DeviceMemory device_memory() const override {
+    return {static_cast<int64_t>(info_.name.size()) * 1000, static_cast<int64_t>(info_.name.size()) * 2000};
+  }
 
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop) const override {

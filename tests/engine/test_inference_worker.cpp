@@ -1,8 +1,8 @@
 // The inference worker driven by a fake model (fake_slot_model.h): the latest request wins, a new prompt cancels a
 // run within one layer, loads replace loads, a failed load keeps the slot's model (an empty slot becomes Failed),
 // windows are served during runs, models are destroyed without the worker's lock, one place reruns after a load, a
-// continuation runs as the ids the model generated and says why it stopped early, and results carry their prompt's
-// id. Every wait is bounded. Test thread (the worker runs its own threads).
+// continuation runs as the ids the model generated and says why it stopped early, results carry their prompt's id, and
+// a slot's device memory is its model's. Every wait is bounded. Test thread (the worker runs its own threads).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -567,4 +567,15 @@ TEST_CASE("a run's progress counts its layers") {
   std::lock_guard<std::mutex> lock(seen_mutex);
   // 0, 1/4, 2/4, 3/4 before layers 0-3 (FakeModel::kLayers = 4), then -1 when the run is over.
   CHECK(seen == std::vector<float>{0.0f, 0.25f, 0.5f, 0.75f, -1.0f});
+}
+
+TEST_CASE("device memory is the slot's model's, and zero for an empty slot") {
+  Fixture f;
+  CHECK(f.worker.device_memory(0).current == 0);
+  CHECK(f.worker.device_memory(7).peak == 0);  // no such slot
+  f.worker.load(1, "bb");
+  REQUIRE(f.loaded(1, "bb"));
+  CHECK(f.worker.device_memory(1).current == 2000);  // the fake reports 1000 per letter of its name
+  CHECK(f.worker.device_memory(1).peak == 4000);
+  CHECK(f.worker.device_memory(0).current == 0);
 }

@@ -31,6 +31,7 @@ TEST_CASE("a slot's model loads, runs and names its tokenizer") {
   const AttentionSnapshot snapshot = model->run(tokens, capture, never);
   CHECK(snapshot.tokens.size() == 2);
   CHECK(static_cast<int>(snapshot.layers.size()) == model->info().num_layers);
+  CHECK(model->device_memory().current == 0);  // on the CPU the process's RSS says it; the allocator counts nothing
 
   // The bundled pair shares one tokenizer.json: ids move between them.
   const auto diff = load_torch_slot_model(kModels + "/diff", options, never);

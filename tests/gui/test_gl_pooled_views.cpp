@@ -1,8 +1,8 @@
 // Pooled views through the real GL pipeline (hidden GLFW window): an overview drawn over its T x T map (cells of
 // `cell` tokens, the last one clipped at T, the causal mask per token), a window drawn over it in its own rectangle,
 // "no data" texels that never take a colour of the scale, and the WindowFetcher's requests (latest wins, one per
-// view per interval, stale answers dropped) with a fake window source. Needs a display: run under xvfb-run. Test
-// thread = the GL thread.
+// view per interval, stale answers dropped, whether a view is refined) with a fake window source. Needs a display:
+// run under xvfb-run. Test thread = the GL thread.
 #include <catch2/catch.hpp>
 
 #include <GLFW/glfw3.h>
@@ -139,8 +139,13 @@ TEST_CASE("the window fetcher asks once per interval, keeps the latest answer an
   WindowNeed need;
   need.plan = WindowPlan{TokenRect{0, 1000, 0, 1000}, 4};
 
+  CHECK_FALSE(fetcher.refinement(map).shown);  // no view drew this map yet
   CHECK(fetcher.update("map0", snapshot, map, need, 10.0) == nullptr);
   REQUIRE(asked.size() == 1);
+  CHECK(fetcher.refinement(map).shown);
+  CHECK(fetcher.refinement(map).needs_window);
+  CHECK_FALSE(fetcher.refinement(map).refined);  // asked, not answered
+  CHECK(fetcher.refinement(map).pool == 4);
   CHECK(asked[0].sequence == 5);
   CHECK(asked[0].window.kind == MapKind::Diff);
   CHECK(asked[0].window.pool == 4);
@@ -169,6 +174,9 @@ TEST_CASE("the window fetcher asks once per interval, keeps the latest answer an
   CHECK(w->texture.row_origin() == 100);
   CHECK(w->texture.pool() == 1);
   CHECK_FALSE(fetcher.pending());
+  CHECK(fetcher.refinement(map).refined);  // the window drawn covers the latest need
+  CHECK(fetcher.requests() == 2);
+  CHECK(fetcher.answers() == 1);  // the first answer came after a newer request: never drawn
   CHECK(fetcher.window_at(0, 5, MapKind::Diff, 1, 2, 150, 120) == w);
   CHECK(fetcher.window_at(0, 5, MapKind::Diff, 1, 2, 50, 20) == nullptr);
 
@@ -179,6 +187,11 @@ TEST_CASE("the window fetcher asks once per interval, keeps the latest answer an
   CHECK(asked[2].sequence == 6);
   answer(2, 5);  // superseded meanwhile: the worker answered for what it had
   CHECK(fetcher.update("map0", snapshot, map, need, 10.51) == nullptr);
+  CHECK_FALSE(fetcher.refinement(map).refined);  // the new snapshot's window has not come
+  // A view whose overview already shows every pixel asks for nothing and counts as settled.
+  fetcher.update("map0", snapshot, map, WindowNeed{}, 10.6);
+  CHECK(fetcher.refinement(map).shown);
+  CHECK_FALSE(fetcher.refinement(map).needs_window);
   // A view no longer drawn is forgotten at the end of a frame.
   fetcher.end_frame();
   fetcher.end_frame();
