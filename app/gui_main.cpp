@@ -168,6 +168,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     js["sequence"] = s.sequence;
     js["model_dir"] = s.model_dir;
     js["load_error"] = s.load_error;
+    js["device"] = s.info ? s.info->device : std::string();         // where the slot's model runs
+    js["compute_dtype"] = s.info ? s.info->compute_dtype : std::string();
     const ui::SlotResult result = ui::slot_result(state, slot);
     js["result"] = ui::result_kind_name(result.kind);  // what the views show for this slot
     js["result_message"] = result.message;
@@ -410,7 +412,7 @@ int main(int argc, char** argv) {
     slots = std::move(d);
     state.path_edit = {"(demo)", "(demo)"};
   } else {
-    slots = make_worker_slots([] { glfwPostEmptyEvent(); });
+    slots = make_worker_slots([] { glfwPostEmptyEvent(); }, options.device, options.dtype);
     load_slot(*slots, state, ui::kSlotDiff, state.settings.model_a);
     load_slot(*slots, state, ui::kSlotStandard, state.settings.model_b);
   }

@@ -36,6 +36,8 @@ const char* gui_usage() {
          "  --help-window     open the help window (F1) at start\n"
          "  --fold-sidebar    start with the side panel folded (the arrow at its top unfolds it)\n"
          "  --head-mean       the comparison layout shows the mean of heads (as its \"head mean\" checkbox)\n"
+         "  --device D        where the models run: auto (CUDA when available), cpu, cuda or cuda:N\n"
+         "  --dtype T         their compute dtype: f32 (default), bf16 or f16 (bf16 halves a GPU's memory and time)\n"
          "  --truncate        run the first tokens that fit each model's context (the prompt panel's checkbox)\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
@@ -139,6 +141,14 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->timeout = n;
     } else if (arg == "--size") {
       if (!value(&o->size)) return false;
+    } else if (arg == "--device") {
+      if (!value(&o->device)) return false;
+    } else if (arg == "--dtype") {
+      if (!value(&o->dtype)) return false;
+      if (o->dtype != "f32" && o->dtype != "bf16" && o->dtype != "f16") {
+        *error = "--dtype must be f32, bf16 or f16, got '" + o->dtype + "'";
+        return false;
+      }
     } else if (arg == "--demo") {
       o->demo = true;
     } else if (arg == "--demo-overviews") {

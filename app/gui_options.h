@@ -38,6 +38,8 @@ struct GuiOptions {
   bool help_window = false;             // --help-window: the help window open at start
   bool fold_sidebar = false;            // --fold-sidebar: the side panel folded at start
   bool head_mean = false;               // --head-mean: the comparison layout shows the mean of heads
+  std::string device = "auto";          // --device: where the models run (auto: CUDA when available)
+  std::string dtype = "f32";            // --dtype: their compute dtype
   bool truncate = false;                // --truncate: the prompt panel's "truncate to the model's context" on
   std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)
   std::string exports;                  // --export map,figure,window,maps,stats: with --screenshot, also export these

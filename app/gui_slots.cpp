@@ -12,8 +12,9 @@ namespace {
 
 class WorkerSlots : public SlotProvider {
  public:
-  explicit WorkerSlots(std::function<void()> wake_ui) : worker_(load_torch_slot_model, std::move(wake_ui)) {}
-  void load(int slot, const std::string& dir) override { worker_.load(slot, dir); }
+  WorkerSlots(std::function<void()> wake_ui, LoadOptions options)
+      : worker_(load_torch_slot_model, std::move(wake_ui)), options_(std::move(options)) {}
+  void load(int slot, const std::string& dir) override { worker_.load(slot, dir, options_); }
   void submit(const RunRequest& request) override { worker_.submit(request); }
   void cancel_load(int slot) override { worker_.cancel_load(slot); }
   void cancel_run() override { worker_.cancel_run(); }
@@ -26,12 +27,17 @@ class WorkerSlots : public SlotProvider {
 
  private:
   InferenceWorker worker_;
+  LoadOptions options_;  // device and compute dtype of every load
 };
 
 }  // namespace
 
-std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui) {
-  return std::make_unique<WorkerSlots>(std::move(wake_ui));
+std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui, const std::string& device,
+                                               const std::string& dtype) {
+  LoadOptions options;
+  options.device = device;
+  options.dtype = dtype;
+  return std::make_unique<WorkerSlots>(std::move(wake_ui), std::move(options));
 }
 
 DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overviews_only_(overviews_only) {

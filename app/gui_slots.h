@@ -29,7 +29,9 @@ class SlotProvider {
 };
 
 // The InferenceWorker; `wake_ui` is called from the worker thread when a state changes.
-std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui);
+// Models load on `device` ("auto", "cpu", "cuda", "cuda:N") in `dtype` ("f32", "bf16", "f16"), as the CLI's options.
+std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui, const std::string& device = "auto",
+                                               const std::string& dtype = "f32");
 
 // Demo snapshots: slot A a Diff model (4 layers x 4 heads), slot B a standard one (4 layers x 8 heads). A submitted
 // prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark). With `overviews_only` the

@@ -4,6 +4,8 @@
 // thread.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -72,10 +74,12 @@ int color_pixels(const Image& img, uint8_t r, uint8_t g, uint8_t b, int x0, int 
 // of the sidebar and above the statistics panel, whose plots use the same orange.
 int lambda_bar_pixels(const Image& img) { return color_pixels(img, 255, 150, 40, img.w / 4, 0, img.w, img.h * 2 / 5); }
 
+// The app's exit code (std::system's status decoded).
 int run(const std::string& args) {
   const std::string command = std::string(DIFFSCOPE_APP) + " " + args;
   INFO(command);
-  return std::system(command.c_str());
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace
@@ -263,6 +267,22 @@ TEST_CASE("a long prompt's mean of heads is drawn from the engine's windows of t
   CHECK(colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w * 5 / 8, img.h * 2 / 3) > 20000);
   CHECK(colormap_pixels(img, Colormap::Viridis, img.w * 5 / 8, 0, img.w, img.h * 2 / 3) > 20000);
   CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);
+  fs::remove_all(out);
+}
+
+TEST_CASE("--device and --dtype choose where and in what the slots' models run") {
+  const fs::path out = fs::temp_directory_path() / "diffscope_gui_dtype";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
+  REQUIRE(run("--no-settings --device cpu --dtype bf16 --screenshot " + png + " --state-json " + state +
+              " --timeout 120") == 0);
+  std::ifstream in(state);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  CHECK(j["A"]["device"] == "cpu");
+  CHECK(j["A"]["compute_dtype"] == "bf16");
+  CHECK(j["B"]["compute_dtype"] == "bf16");
+  CHECK(run("--no-settings --dtype f64 --screenshot " + png) == 2);  // refused before a window opens
   fs::remove_all(out);
 }
 
