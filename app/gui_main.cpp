@@ -37,6 +37,8 @@
 #include "process_memory.h"
 #include "model_panel.h"
 #include "resources.h"
+#include "session.h"
+#include "session_state.h"
 #include "settings.h"
 #include "slot_results.h"
 #include "unique_path.h"
@@ -157,6 +159,14 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["span_bytes"] = state.span_bytes ? nlohmann::json::array({state.span_bytes->first, state.span_bytes->second})
                                      : nlohmann::json();
   j["continuation_note"] = state.continuation_note;
+  // The maps' shared view, and what Save would write now (session.h), with the outcome of the last Save / Open.
+  j["view"] = {{"zoom", state.view.zoom},           {"center_x", state.view.center_x},
+               {"center_y", state.view.center_y},   {"initialized", state.view.initialized},
+               {"tokens", state.view_tokens}};
+  j["session"] = nlohmann::json::parse(ui::session_to_json(ui::session_from_state(state)));
+  j["session_message"] = state.session_message;
+  j["session_failed"] = state.session_failed;
+  j["session_pending"] = state.session_pending.has_value();
   const std::optional<std::string> refusal = ui::export_refusal(state);
   j["export_refusal"] = refusal ? *refusal : std::string();
   for (int slot = 0; slot < kNumSlots; ++slot) {
@@ -271,6 +281,18 @@ int main(int argc, char** argv) {
   const std::string settings_path = config.empty() ? std::string() : config + "/settings.json";
   if (use_settings && !settings_path.empty() && !ui::load_settings(settings_path, &settings, &error)) {
     std::fprintf(stderr, "diffscope: ignoring settings: %s\n", error.c_str());
+  }
+  // --session: its settings replace the file's (its model folders too, unless --model / --model-b give others).
+  std::optional<ui::Session> session;
+  std::string session_error;
+  if (options.session) {
+    ui::Session opened;
+    if (ui::load_session(*options.session, &opened, &session_error)) {
+      settings = ui::settings_with_session(settings, opened);
+      session = std::move(opened);
+    } else {
+      std::fprintf(stderr, "diffscope: %s\n", session_error.c_str());  // and in the side panel; the app goes on
+    }
   }
   const std::string assets = ui::assets_dir();
   const std::string default_a = assets.empty() ? "assets/models/diff" : assets + "/models/diff";
@@ -398,6 +420,17 @@ int main(int argc, char** argv) {
     state.span_bytes = std::make_pair(static_cast<int64_t>(at), static_cast<int64_t>(at + options.span->size()));
     state.span_prompt = state.settings.prompt;
   }
+  if (session) {
+    // Its prompt, span, rollout and the view it waits for; the folders are the ones loaded below (--model wins).
+    session->settings.model_a = state.settings.model_a;
+    session->settings.model_b = state.settings.model_b;
+    ui::open_session(state, *session, nullptr);
+    state.session_path = *options.session;  // Save (Ctrl+S) writes back to the session opened
+    state.session_message = "opened session " + *options.session + " (results are computed again)";
+  } else if (!session_error.empty()) {
+    state.session_message = session_error;
+    state.session_failed = true;
+  }
   if (!app.init_gl(ui::shader_dir(), &error)) {
     std::fprintf(stderr, "diffscope: heatmaps unavailable: %s\n", error.c_str());
     if (options.screenshot) return 1;
@@ -495,7 +528,8 @@ int main(int argc, char** argv) {
                (s.phase == SlotState::Phase::Ready && !state.settings.prompt.empty() &&
                 shown != ui::ResultKind::Current && shown != ui::ResultKind::Failed);
       }
-      busy = busy || actions.run.has_value() || state.submit_now || app.windows_pending();
+      busy = busy || actions.run.has_value() || state.submit_now || app.windows_pending() ||
+             state.session_pending.has_value();  // an opened session's view, applied once its results are in
       if (!busy && options.continue_tokens > 0 && !continue_sent) {
         RunRequest request = ui::make_run_request(state);
         request.continue_tokens = options.continue_tokens;
@@ -522,6 +556,19 @@ int main(int argc, char** argv) {
           slots->submit(request);
         } else if (kind == "export") {
           if (!run_exports(state, value, options.export_dir)) std::printf("  (an export was refused or failed)\n");
+        } else if (kind == "view") {  // where the mouse wheel and a drag would leave the maps' shared view
+          std::sscanf(value.c_str(), "%lf,%lf,%lf", &state.view.zoom, &state.view.center_x, &state.view.center_y);
+          state.view.initialized = true;
+        } else if (kind == "save-session" || kind == "open-session") {  // typed into the session field, then pressed
+          state.session_path = value;
+          if (kind == "save-session") {
+            ui::save_session_action(state);
+          } else {
+            ui::UiActions opened;
+            ui::open_session_action(state, opened);
+            for (const auto& [slot, dir] : opened.loads) load_slot(*slots, state, slot, dir);
+          }
+          std::printf("  session: %s\n", state.session_message.c_str());
         }
         busy = true;
         settled_frames = 0;

@@ -9,6 +9,7 @@ namespace diffscope {
 
 const char* gui_usage() {
   return "usage: diffscope [--model DIR] [--model-b DIR] [--prompt TEXT | --prompt-file F] [--span TEXT]\n"
+         "                 [--session FILE]\n"
          "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
          "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]]\n"
@@ -19,12 +20,16 @@ const char* gui_usage() {
          "  --prompt TEXT     the prompt to run (default: the last one used)\n"
          "  --prompt-file F   the prompt is the file's exact bytes (as diffscope-cli run --prompt-file)\n"
          "  --span TEXT       mark the first occurrence of TEXT in the prompt as the relevant span (signal/noise)\n"
+         "  --session FILE    open a session saved by the side panel's Session section (models, prompt, span,\n"
+         "                    layout, view, display) instead of giving --prompt, --span, --layout, --layer...\n"
+         "                    (--model / --model-b replace its model folders)\n"
          "  --screenshot OUT  run until both slots have a result for the prompt, save the window as PNG, exit\n"
          "  --frames N        frames drawn once results are in, before the screenshot (default 3)\n"
          "  --rollout         open the comparison layout on attention rollout (through the selected layer)\n"
          "  --continue N      with --screenshot: once results are in, continue the prompt by N generated tokens\n"
          "  --step KIND=VALUE with --screenshot, repeatable: once all has settled, do the next step and wait for it:\n"
-         "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export)\n"
+         "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export),\n"
+         "                    view=ZOOM,X,Y (zoom, centre in tokens), save-session=PATH, open-session=PATH\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -102,6 +107,9 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
     } else if (arg == "--span") {
       if (!value(&v)) return false;
       o->span = v;
+    } else if (arg == "--session") {
+      if (!value(&v)) return false;
+      o->session = v;
     } else if (arg == "--screenshot") {
       if (!value(&v)) return false;
       o->screenshot = v;
@@ -131,8 +139,15 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       if (!value(&v)) return false;
       const std::string kind = v.substr(0, v.find('='));
       if (v.find('=') == std::string::npos ||
-          (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export")) {
-        *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N or export=LIST, got '" + v + "'";
+          (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
+           kind != "view" && kind != "save-session" && kind != "open-session")) {
+        *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
+                 "save-session=PATH or open-session=PATH, got '" + v + "'";
+        return false;
+      }
+      double zoom = 0, x = 0, y = 0;
+      if (kind == "view" && std::sscanf(v.c_str() + 5, "%lf,%lf,%lf", &zoom, &x, &y) != 3) {
+        *error = "--step view= needs ZOOM,X,Y (numbers), got '" + v + "'";
         return false;
       }
       o->steps.push_back(v);
@@ -206,6 +221,13 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
   }
   if (bench_tokens_given && (o->demo || o->benchmark == 0)) {
     *error = "--bench-tokens belongs to --benchmark on real models (with --demo, --demo-tokens sets the size)";
+    return false;
+  }
+  // A session holds the prompt, span, layout, selection and truncate: two sources for them would leave one ignored.
+  if (o->session && (o->prompt || o->prompt_file || o->span || o->layout || o->rollout || o->layer || o->head ||
+                     o->truncate || o->head_mean)) {
+    *error = "--session sets the prompt, span, layout, layer, head, head mean, rollout and truncate: give them in the "
+             "session (or leave --session out); only --model / --model-b replace its model folders";
     return false;
   }
   return true;

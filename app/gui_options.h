@@ -18,11 +18,15 @@ struct GuiOptions {
   bool rollout = false;                 // --rollout: the comparison layout shows attention rollout
   std::optional<int> layer, head;       // --layer L --head H
   std::optional<std::string> span;      // --span TEXT: mark the first occurrence of TEXT in the prompt as R
+  std::optional<std::string> session;   // --session FILE: open this session at start (ui/session.h)
   int frames = 3;                       // --frames N: frames drawn after results arrive, before the screenshot
   int continue_tokens = 0;              // --continue N: with --screenshot, press "Continue" once for N tokens
   // --step KIND=VALUE (repeatable), with --screenshot: once everything has settled, do the next step, as a user would,
   // and wait for it to settle: prompt=TEXT (the prompt becomes TEXT and runs), load-a=DIR / load-b=DIR (type DIR into
-  // the slot's path field and press Load), continue=N ("Continue" for N tokens), export=LIST (as --export).
+  // the slot's path field and press Load), continue=N ("Continue" for N tokens), export=LIST (as --export),
+  // view=ZOOM,X,Y (the maps' zoom and centre in tokens, as the wheel and a drag set them), save-session=PATH /
+  // open-session=PATH (PATH typed into the session field, then Save / Open; an empty PATH saves under the default
+  // name).
   std::vector<std::string> steps;
   double timeout = 120;                 // --timeout S: give up waiting for results
   std::string size = "1600x1000";       // --size WxH: window size

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model_config generation_config safetensors tokenizer_json tokenizer_encode settings)
+[ ${#targets[@]} -gt 0 ] || targets=(model_config generation_config safetensors tokenizer_json tokenizer_encode settings session)
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev)"; exit 2; }
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if [ ! -f build-fuzz/CMakeCache.txt ]; then

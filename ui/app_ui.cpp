@@ -14,6 +14,8 @@
 #include "model_panel.h"
 #include "prompt_panel.h"
 #include "selection.h"
+#include "session_panel.h"
+#include "session_state.h"
 #include "slot_results.h"
 #include "stats_panel.h"
 #include "token_strip.h"
@@ -45,6 +47,8 @@ void AppUi::note_export(bool ok, const std::string& message) {
 }
 
 // Model dimensions for navigation: slot A's result, else its info, else slot B's.
+constexpr double kSessionMessageSeconds = 10.0;
+
 static void model_dims(const UiState& s, int* layers, int* heads) {
   *layers = *heads = 0;
   for (int slot : {kSlotDiff, kSlotStandard}) {
@@ -62,10 +66,13 @@ static void model_dims(const UiState& s, int* layers, int* heads) {
   }
 }
 
-void AppUi::handle_keys() {
+void AppUi::handle_keys(UiActions& actions) {
   const ImGuiIO& io = ImGui::GetIO();
   // F1 works while typing too. ImGui 1.86 has no named F-keys: the GLFW backend indexes keys by GLFW key code.
   if (ImGui::IsKeyPressed(GLFW_KEY_F1, false)) state_.show_help = !state_.show_help;
+  // Save / Open the session (the side panel's path, or the default name), also while typing, as in any editor.
+  if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) save_session_action(state_);
+  if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) open_session_action(state_, actions);
   if (io.WantTextInput) return;  // arrows belong to the prompt editor while typing
   int layers = 0, heads = 0;
   model_dims(state_, &layers, &heads);
@@ -140,6 +147,12 @@ void AppUi::draw_status_bar(const FrameInput& input) {
   }
   ImGui::SameLine(0, 24);
   ImGui::Text("%zu tokens", shown_tokens(state_).size());
+  // What Save / Open did, for a while (Ctrl+S / Ctrl+O work with the side panel folded, where its message is hidden).
+  if (!state_.session_message.empty() && state_.now - state_.session_message_time < kSessionMessageSeconds) {
+    ImGui::SameLine(0, 24);
+    ImGui::TextColored(state_.session_failed ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.5f, 0.85f, 0.5f, 1), "%s",
+                       state_.session_message.c_str());
+  }
   ImGui::SameLine(0, 24);
   ImGui::TextDisabled("frame %.1f ms  textures uploaded %llu", input.frame_ms,
                       static_cast<unsigned long long>(cache_.uploads()));
@@ -164,13 +177,14 @@ UiActions AppUi::frame(const FrameInput& input) {
   // A model that just loaded needs no request from here: the worker runs the latest request on it.
   take_continuations(state_);
   follow_prompt_edits(state_);
+  apply_pending_session(state_);  // an opened session's selection and view, once its results are in
   // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
   // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
   if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&
       wants_dense_maps(state_) != *state_.submitted_dense) {
     state_.submit_now = true;
   }
-  handle_keys();
+  handle_keys(actions);
 
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -197,6 +211,7 @@ UiActions AppUi::frame(const FrameInput& input) {
     ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.4f, 1), "DiffScope");
     ImGui::SameLine();
     ImGui::TextDisabled("differential vs standard attention");
+    if (ImGui::CollapsingHeader("Session", ImGuiTreeNodeFlags_DefaultOpen)) draw_session_panel(state_, actions);
     if (ImGui::CollapsingHeader("Models", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_panel(state_, actions);
     if (ImGui::CollapsingHeader("Prompt", ImGuiTreeNodeFlags_DefaultOpen)) draw_prompt_panel(state_, actions);
     if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {

@@ -46,7 +46,7 @@ class AppUi {
   const MapCache& cache() const { return cache_; }
 
  private:
-  void handle_keys();
+  void handle_keys(UiActions& actions);
   void draw_header();
   void draw_status_bar(const FrameInput& input);
   void maybe_submit(UiActions& actions);

@@ -29,6 +29,7 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"click a map", "focus it: the map exports use it"},
       {"drag over tokens, right-click", "mark the span R for signal / noise; clear it"},
       {"find box (text or #N)", "jump to the next token that matches, or to token N"},
+      {"Ctrl+S / Ctrl+O", "save the session / open the session file named in the side panel's Session field"},
   };
 }
 
@@ -83,6 +84,16 @@ void draw_help_window(UiState& state) {
           "(each cell the largest |value| of its tokens, sign kept) and the visible part is fetched at about one cell "
           "per pixel as you zoom. Labels and hover values say how a view is pooled. What needs whole maps (rollout, "
           "head means, normalized rows when zoomed out) says so instead of approximating.");
+
+  section("Sessions");
+  wrapped("Session > Save (Ctrl+S) writes what you are looking at to a JSON file: both slots' model folders, the "
+          "prompt's exact bytes, the span R, layout, layer and head with the standard-head pairing, head mean and "
+          "rollout, the focused map, the maps' zoom and centre (in tokens), display settings, export folder and "
+          "figure scale. With the path field empty it writes diffscope_session.json in the export folder "
+          "(numbered when it exists); a path you type is overwritten. Open (Ctrl+O), or diffscope --session FILE, "
+          "loads the models (a folder that is not there keeps the slot's model), sets the prompt and span and runs; "
+          "the view comes back once the results arrive. Results are not saved: they are computed again. A file "
+          "that cannot be opened changes nothing and the panel says why.");
 
   section("Statistics (per layer; head means unless a head is selected)");
   for (int i = 0; i < kNumStats; ++i) {

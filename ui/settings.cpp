@@ -1,24 +1,15 @@
 // Settings persistence as JSON. Main (UI) thread.
 #include "settings.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cmath>
-#include <cstdint>
-#include <limits>
-#include <type_traits>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "atomic_file.h"
 #include "base64.h"
 #include "hf_tokenizer_utf8.h"
+#include "json_fields.h"
 #include "json_limits.h"
 
 namespace diffscope::ui {
@@ -36,44 +27,12 @@ const char* mode_name(ColorScale::Mode mode) {
   return "linear";
 }
 
-ColorScale::Mode mode_from_name(const std::string& name, ColorScale::Mode fallback) {
-  if (name == "linear") return ColorScale::Mode::Linear;
-  if (name == "log") return ColorScale::Mode::Log;
-  if (name == "gamma") return ColorScale::Mode::Gamma;
-  return fallback;
-}
-
-// Reads j[key] into *out when it exists and has the right type; anything else keeps the default.
-// Reads `key` into *out when it holds a value of that type that fits; otherwise *out keeps its default. Numbers are
-// checked before converting: nlohmann converts any number to an int or float as a cast would, and a cast of a value
-// out of range (a hand-edited "head": 8.9e40, found by the fuzz harness) is undefined behaviour.
-template <typename T>
-void read(const json& j, const char* key, T* out) {
-  auto it = j.find(key);
-  if (it == j.end()) return;
-  if constexpr (std::is_same_v<T, bool>) {
-    if (it->is_boolean()) *out = it->template get<bool>();
-  } else if constexpr (std::is_integral_v<T>) {
-    if (it->is_number_integer() && !it->is_number_unsigned()) {
-      const int64_t v = it->template get<int64_t>();
-      if (v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max()) *out = static_cast<T>(v);
-    } else if (it->is_number_unsigned()) {
-      const uint64_t v = it->template get<uint64_t>();
-      if (v <= static_cast<uint64_t>(std::numeric_limits<T>::max())) *out = static_cast<T>(v);
-    }
-  } else if constexpr (std::is_floating_point_v<T>) {
-    if (it->is_number()) {
-      const double v = it->template get<double>();
-      if (std::isfinite(v) && std::fabs(v) <= static_cast<double>(std::numeric_limits<T>::max())) {
-        *out = static_cast<T>(v);
-      }
-    }
-  } else {
-    try {
-      *out = it->template get<T>();
-    } catch (const json::exception&) {
-    }
-  }
+bool mode_from_name(const std::string& name, ColorScale::Mode* mode) {
+  if (name == "linear") *mode = ColorScale::Mode::Linear;
+  else if (name == "log") *mode = ColorScale::Mode::Log;
+  else if (name == "gamma") *mode = ColorScale::Mode::Gamma;
+  else return false;
+  return true;
 }
 
 // `bytes` with each ill-formed UTF-8 subpart as U+FFFD; `*valid` says whether there was none.
@@ -106,7 +65,7 @@ std::string config_dir() {
   return {};
 }
 
-std::string settings_to_json(const Settings& s) {
+json settings_object(const Settings& s) {
   const DisplaySettings& d = s.display;
   json j = {
       {"model_a", s.model_a},
@@ -144,8 +103,62 @@ std::string settings_to_json(const Settings& s) {
     j["prompt"] = readable;
     j["prompt_base64"] = base64_encode(s.prompt);
   }
+  return j;
+}
+
+std::string dump_settings_json(const json& j) {
   // A folder name that is not UTF-8 would make dump() throw: written with U+FFFD instead (the file stays loadable).
   return j.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+std::string settings_to_json(const Settings& s) { return dump_settings_json(settings_object(s)); }
+
+void read_settings_fields(JsonFields& f, Settings* s) {
+  f.text("model_a", &s->model_a);
+  f.text("model_b", &s->model_b);
+  f.text("prompt", &s->prompt);
+  // The exact bytes of a prompt that is not UTF-8, when "prompt" is still what they read as (a hand edit of "prompt"
+  // wins over a stale copy).
+  std::string encoded;
+  f.text("prompt_base64", &encoded);
+  if (const std::optional<std::string> bytes = base64_decode(encoded); bytes && !encoded.empty()) {
+    bool valid = true;
+    if (repaired_utf8(*bytes, &valid) == s->prompt) s->prompt = *bytes;
+  } else if (!encoded.empty()) {
+    f.fail(f.name("prompt_base64") + " is not valid base64 (RFC 4648, padded)");
+  }
+  f.choice("layout", [&](const std::string& name) {
+    const std::optional<Layout> layout = parse_layout(name);
+    if (layout) s->layout = *layout;
+    return layout.has_value();
+  }, "\"decomposition\", \"comparison\", \"grid\"");
+  f.integer("layer", &s->selection.layer, 0, kMaxLayerOrHead);
+  f.integer("head", &s->selection.head, 0, kMaxLayerOrHead);
+  f.integer("standard_head", &s->standard_head, 0, kMaxLayerOrHead);
+  f.boolean("follow_diff_head", &s->follow_diff_head);
+  f.boolean("head_mean", &s->head_mean);
+  f.boolean("decomposition_with_b", &s->decomposition_with_b);
+  f.boolean("decomposition_raw_a2", &s->decomposition_raw_a2);
+  f.text("export_dir", &s->export_dir);
+  f.integer("figure_scale", &s->figure_scale, kMinFigureScale, kMaxFigureScale);
+  f.number("stats_height", &s->stats_height, 0.0, 1e6);
+  f.boolean("truncate", &s->truncate);
+  JsonFields display = f.object("display");
+  DisplaySettings& d = s->display;
+  const char* colormaps = "\"viridis\", \"magma\", \"rdbu\"";
+  display.choice("sequential", [&](const std::string& name) { return colormap_from_name(name, &d.sequential); },
+                 colormaps);
+  display.choice("diverging", [&](const std::string& name) { return colormap_from_name(name, &d.diverging); },
+                 colormaps);
+  display.choice("scale", [&](const std::string& name) { return mode_from_name(name, &d.mode); },
+                 "\"linear\", \"log\", \"gamma\"");
+  display.number("gamma", &d.gamma, kMinGamma, kMaxGamma);
+  display.number("log_floor", &d.log_floor, kMinLogFloor, 1.0);
+  display.boolean("hide_sink", &d.hide_sink);
+  display.boolean("row_normalize", &d.row_normalize);
+  display.boolean("shade_masked", &d.shade_masked);
+  display.boolean("grid_lines", &d.grid_lines);
+  display.boolean("shared_softmax_scale", &d.shared_softmax_scale);
 }
 
 bool settings_from_json(const std::string& text, Settings* s, std::string* error) {
@@ -160,50 +173,8 @@ bool settings_from_json(const std::string& text, Settings* s, std::string* error
     if (error) *error = "settings are not a JSON object";
     return false;
   }
-  read(j, "model_a", &s->model_a);
-  read(j, "model_b", &s->model_b);
-  read(j, "prompt", &s->prompt);
-  // The exact bytes of a prompt that is not UTF-8, when "prompt" is still what they read as (a hand edit of "prompt"
-  // wins over a stale copy).
-  std::string encoded;
-  read(j, "prompt_base64", &encoded);
-  if (const std::optional<std::string> bytes = base64_decode(encoded); bytes && !encoded.empty()) {
-    bool valid = true;
-    if (repaired_utf8(*bytes, &valid) == s->prompt) s->prompt = *bytes;
-  }
-  std::string layout;
-  read(j, "layout", &layout);
-  if (auto l = parse_layout(layout)) s->layout = *l;
-  read(j, "layer", &s->selection.layer);
-  read(j, "head", &s->selection.head);
-  read(j, "standard_head", &s->standard_head);
-  read(j, "follow_diff_head", &s->follow_diff_head);
-  read(j, "head_mean", &s->head_mean);
-  read(j, "decomposition_with_b", &s->decomposition_with_b);
-  read(j, "decomposition_raw_a2", &s->decomposition_raw_a2);
-  read(j, "export_dir", &s->export_dir);
-  read(j, "figure_scale", &s->figure_scale);
-  read(j, "stats_height", &s->stats_height);
-  read(j, "truncate", &s->truncate);
-  if (auto it = j.find("display"); it != j.end() && it->is_object()) {
-    DisplaySettings& d = s->display;
-    std::string name;
-    read(*it, "sequential", &name);
-    colormap_from_name(name, &d.sequential);
-    name.clear();
-    read(*it, "diverging", &name);
-    colormap_from_name(name, &d.diverging);
-    name.clear();
-    read(*it, "scale", &name);
-    d.mode = mode_from_name(name, d.mode);
-    read(*it, "gamma", &d.gamma);
-    read(*it, "log_floor", &d.log_floor);
-    read(*it, "hide_sink", &d.hide_sink);
-    read(*it, "row_normalize", &d.row_normalize);
-    read(*it, "shade_masked", &d.shade_masked);
-    read(*it, "grid_lines", &d.grid_lines);
-    read(*it, "shared_softmax_scale", &d.shared_softmax_scale);
-  }
+  JsonFields fields(j, nullptr);  // lenient: a field that does not fit keeps its default
+  read_settings_fields(fields, s);
   return true;
 }
 
@@ -230,26 +201,10 @@ bool load_settings(const std::string& path, Settings* settings, std::string* err
 }
 
 bool save_settings(const std::string& path, const Settings& settings, std::string* error) {
-  // Written to a temporary file in the same folder, flushed to disk, then renamed over the old one: a crash or kill
-  // at any moment leaves either the old file or the new one, never a half-written one.
-  std::error_code ec;
-  const std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](const std::string& why) {
-    if (error) *error = "cannot write settings to " + path + (why.empty() ? "" : ": " + why);
-    std::remove(temporary.c_str());
-    return false;
-  };
-  FILE* out = std::fopen(temporary.c_str(), "wb");
-  if (!out) return fail(std::strerror(errno));
-  const std::string text = settings_to_json(settings) + "\n";
-  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0 &&
-                       ::fsync(::fileno(out)) == 0;
-  const int write_errno = errno;
-  if (std::fclose(out) != 0 || !written) return fail(std::strerror(write_errno));
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return fail(std::strerror(errno));
-  return true;
+  std::string why;
+  if (write_file_atomically(path, settings_to_json(settings) + "\n", &why)) return true;
+  if (error) *error = "cannot write settings to " + path + ": " + why;
+  return false;
 }
 
 }  // namespace diffscope::ui

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "colormap.h"
 #include "selection.h"
 
@@ -41,8 +43,29 @@ struct Settings {
   bool truncate = false;        // run the first tokens that fit a model's context instead of failing
 };
 
+// What a settings or session file may hold (values outside are refused, or in settings.json kept at their defaults):
+// far beyond any model's layers and heads, the figure slider's range, gamma and log floor well around the display
+// panel's sliders (Ctrl+click types any value) but never 0 or a number that makes the colour scale degenerate.
+constexpr int kMaxLayerOrHead = 65535;
+constexpr int kMinFigureScale = 1;
+constexpr int kMaxFigureScale = 32;
+constexpr double kMinGamma = 0.01;
+constexpr double kMaxGamma = 100.0;
+constexpr double kMinLogFloor = 1e-30;
+
+class JsonFields;
+
 // The folder settings live in: $XDG_CONFIG_HOME/diffscope, else $HOME/.config/diffscope (empty if neither is set).
 std::string config_dir();
+
+// Settings as a JSON object (the prompt as "prompt", plus "prompt_base64" when its bytes are not UTF-8). Session files
+// hold the same fields (session.h), so both are written and read by these two.
+nlohmann::json settings_object(const Settings& settings);
+// Reads the fields `fields` holds into *settings: missing ones keep their values; the reader decides what a field of
+// the wrong type or out of range does (json_fields.h: lenient for settings.json, an error for sessions).
+void read_settings_fields(JsonFields& fields, Settings* settings);
+// The text of such an object: indented, with bytes that are not UTF-8 (a folder name) written as U+FFFD.
+std::string dump_settings_json(const nlohmann::json& object);
 
 std::string settings_to_json(const Settings& settings);
 // Fields missing or malformed in `json` keep their defaults; returns false (with *error) only for unparsable text.

@@ -17,6 +17,7 @@
 #include "map_viewport.h"
 #include "prompt_text.h"
 #include "resources.h"
+#include "session.h"
 #include "settings.h"
 
 namespace diffscope::ui {
@@ -105,6 +106,22 @@ struct UiState {
   FocusedMap focused;
   int grid_source = 0;                              // 0: A's D, 1: A's A1, 2: A's A2, 3: B's maps
   bool show_rollout = false;                        // comparison: attention rollout instead of one layer's maps
+
+  // Sessions (session.h, session_state.h): the side panel's path field (empty: the default name), what the last Save
+  // or Open did, and what an opened session applies once its prompt's results arrive (the selection is clamped to the
+  // models loaded when it is set, and the view is in the new prompt's tokens).
+  std::string session_path;
+  std::string session_message;
+  bool session_failed = false;
+  double session_message_time = -1;  // `now` when session_message was set (the status bar shows it for a while)
+  struct PendingSession {
+    std::string prompt;                // dropped when the prompt is edited before the results arrive
+    Selection selection;
+    int standard_head = 0;
+    std::optional<SessionFocus> focus;
+    std::optional<SessionView> view;
+  };
+  std::optional<PendingSession> session_pending;
 
   // Resources and messages.
   std::vector<ExamplePrompt> examples;

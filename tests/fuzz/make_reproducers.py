@@ -89,4 +89,15 @@ write("settings", "wrong_types.json", '{"layer": "three", "head": 1e999, "figure
 write("settings", "head_8e40.json", '{"modelayer": 0, "head":88888888888888888888888884888888888888888}\n')
 write("settings", "floats_out_of_range.json", '{"figure_scale": 1e300, "stats_height": -1e39, '
       '"display": {"gamma": 1e39, "log_floor": -1e300}, "layer": 18446744073709551615}')
+# Session files (ui/session.h): the hostile kinds of settings.json as sessions (with the format version, so the strict
+# reader meets them), a version and a span offset past 64 bits, a view with numbers out of range.
+write("session", "deep_nesting.json", '{"diffscope_session": 1, "display":' + "[" * 100000 + "]" * 100000 + "}")
+write("session", "head_8e40.json", '{"diffscope_session": 1, "head":88888888888888888888888884888888888888888}\n')
+write("session", "floats_out_of_range.json", '{"diffscope_session": 1, "figure_scale": 1e300, "display": '
+      '{"gamma": 1e39, "log_floor": -1e300}, "layer": 18446744073709551615}')
+write("session", "version_past_64_bits.json", '{"diffscope_session": 18446744073709551616}')
+write("session", "span_past_64_bits.json", '{"diffscope_session": 1, "prompt": "abc", '
+      '"span": [0, 18446744073709551615]}')
+write("session", "view_out_of_range.json", '{"diffscope_session": 1, "view": {"zoom": 1e308, "center_x": -1e308, '
+      '"center_y": 1e-320, "tokens": -9223372036854775808}}')
 print("wrote", os.path.join(HERE, "reproducers"))
