@@ -11,11 +11,9 @@
 
 namespace diffscope {
 
-namespace {
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-}  // namespace
 
 struct InferenceWorker::Slot {
   SlotState state;                                                  // guarded by mutex_
@@ -316,6 +314,13 @@ const SlotModel& InferenceWorker::begin_work(Slot& slot, std::unique_lock<std::m
   return model;
 }
 
+void InferenceWorker::end_work(Slot& slot) {
+  slot.state.running = false;
+  slot.state.progress = -1;
+  slot.state.started_seconds = 0;
+  busy_ = false;
+}
+
 void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   Slot& slot = *slots_[static_cast<size_t>(index)];
   const RunRequest request = *request_;
@@ -348,10 +353,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
 
   SnapshotPtr retired;
   lock.lock();
-  slot.state.running = false;
-  slot.state.progress = -1;
-  slot.state.started_seconds = 0;
-  busy_ = false;
+  end_work(slot);
   if (slot.loads != ticket) {
     // The model it ran on is being replaced: the load's messages stand, the result goes.
     if (cancelled) ++slot.state.runs_cancelled;
@@ -446,10 +448,7 @@ void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
   }
 
   lock.lock();
-  slot.state.running = false;
-  slot.state.progress = -1;
-  slot.state.started_seconds = 0;
-  busy_ = false;
+  end_work(slot);
   if (cancelled || slot.loads != ticket) {
     ++slot.state.runs_cancelled;
     if (slot.loads == ticket) {

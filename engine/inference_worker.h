@@ -23,6 +23,9 @@ namespace diffscope {
 
 constexpr int kNumSlots = 2;  // slot 0 = "A", slot 1 = "B"
 
+// The clock of SlotState::started_seconds: std::chrono::steady_clock in seconds. Any thread.
+double steady_seconds();
+
 // What to run. The newest request replaces any that has not started, and stops a run in progress between layers.
 struct RunRequest {
   std::string text;                              // the prompt; with `tokens`, the text whose bytes their spans index
@@ -65,8 +68,8 @@ struct SlotState {
   // How far the load, run or generation in progress is, 0..1 (loads: as the loader reports; runs: layers queued of the
   // model's layers; generations: layers of the prompt and the steps), -1 when nothing is in progress.
   float progress = -1;
-  // When the load, run or generation in progress began, in seconds of std::chrono::steady_clock (0: none), so the UI
-  // can show how long it has taken.
+  // When the load, run or generation in progress began, in steady_seconds() (0: none), so the UI can show how long
+  // it has taken.
   double started_seconds = 0;
   uint64_t runs_cancelled = 0;       // runs and generations of this slot stopped for a newer request (not published)
   // The last continue request this slot answered: the bytes generated, and the continued prompt (the request's text
@@ -149,6 +152,8 @@ class InferenceWorker {
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
   // Marks `slot` running and the worker busy, releases `lock` (held on entry) and wakes the UI; returns its model.
   const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);
+  // begin_work's end, with the lock held again: the slot is no longer running and the worker no longer busy.
+  void end_work(Slot& slot);
   // The `should_stop` a run or generation of `slot` polls (a newer request, a load of the slot, the worker stopping);
   // each poll also sets the slot's progress to the polls so far out of `polls` and wakes the UI.
   std::function<bool()> progress_poll(Slot& slot, uint64_t generation, uint64_t ticket, int polls);

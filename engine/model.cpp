@@ -241,6 +241,13 @@ struct Model::Impl {
   bool differential() const { return config.kind == AttentionKind::Differential; }
   bool diff_v2() const { return differential() && config.diff_variant == DiffVariant::V2; }
 
+  // Loading progress after layer i's weights: 10% to 95% over the layers.
+  void report_layer_loaded(int i) const {
+    const int n = config.num_layers;
+    if (progress) progress(0.1f + 0.85f * static_cast<float>(i + 1) / static_cast<float>(n),
+                           "layer " + std::to_string(i + 1) + " of " + std::to_string(n));
+  }
+
   void load_weights(Checkpoint& ckpt) {
     if (config.architecture == Architecture::Gpt2) return load_gpt2_weights(ckpt);
     const ModelConfig& c = config;
@@ -317,8 +324,7 @@ struct Model::Impl {
         w.lambda_init = lambda_init_for_layer(i);
       }
       layers.push_back(std::move(w));
-      if (progress) progress(0.1f + 0.85f * static_cast<float>(i + 1) / static_cast<float>(c.num_layers),
-                             "layer " + std::to_string(i + 1) + " of " + std::to_string(c.num_layers));
+      report_layer_loaded(i);
     }
     final_norm = get("model.norm.weight", {hidden});
     if (c.tie_word_embeddings) {
@@ -366,8 +372,7 @@ struct Model::Impl {
       w.up = conv1d(p + ".mlp.c_fc", hidden, inter);
       w.down = conv1d(p + ".mlp.c_proj", inter, hidden);
       layers.push_back(std::move(w));
-      if (progress) progress(0.1f + 0.85f * static_cast<float>(i + 1) / static_cast<float>(c.num_layers),
-                             "layer " + std::to_string(i + 1) + " of " + std::to_string(c.num_layers));
+      report_layer_loaded(i);
     }
     final_norm = get("ln_f.weight", {hidden});
     final_norm_bias = get("ln_f.bias", {hidden});
@@ -632,21 +637,17 @@ struct Model::Impl {
       q = rms(q, w.q_norm);
       k = rms(k, w.k_norm);
     }
-    if (cos.defined() && config.rotary_dim < d) {  // partial RoPE (Phi-3): the leading rotary_dim dims only
+    // RoPE on the leading rotary_dim dims (all of them but for Phi-3's partial RoPE); GPT-2 has none (its positions
+    // are added to the embeddings).
+    auto rope = [&](const at::Tensor& t) {
+      if (!cos.defined()) return t.contiguous();
       const int64_t r = config.rotary_dim;
-      auto rope = [&](const at::Tensor& t) {
-        const at::Tensor rot = t.slice(-1, 0, r);
-        return at::cat({rot * cos + rotate_half(rot) * sin, t.slice(-1, r)}, -1).contiguous();
-      };
-      q = rope(q);
-      k = rope(k);
-    } else if (cos.defined()) {  // RoPE (GPT-2 adds learned positions to the embeddings instead)
-      q = (q * cos + rotate_half(q) * sin).contiguous();
-      k = (k * cos + rotate_half(k) * sin).contiguous();
-    } else {
-      q = q.contiguous();
-      k = k.contiguous();
-    }
+      if (r >= d) return (t * cos + rotate_half(t) * sin).contiguous();
+      const at::Tensor rot = t.slice(-1, 0, r);
+      return at::cat({rot * cos + rotate_half(rot) * sin, t.slice(-1, r)}, -1).contiguous();
+    };
+    q = rope(q);
+    k = rope(k);
     if (cache) {
       if (cache->k.defined()) {
         k = at::cat({cache->k, k}, 1);                        // (KV, S, d)
@@ -872,10 +873,7 @@ struct Model::Impl {
   }
 
   at::Tensor logits(const at::Tensor& x) const {
-    const at::Tensor normed = config.architecture == Architecture::Gpt2
-                                  ? norm(x, final_norm, final_norm_bias)
-                                  : rms(x, final_norm);
-    at::Tensor logits = at::linear(normed, lm_head);  // (T, V)
+    at::Tensor logits = at::linear(norm(x, final_norm, final_norm_bias), lm_head);  // (T, V)
     if (config.final_logit_softcap > 0) {  // Gemma: cap * tanh(logits / cap)
       logits = at::tanh(logits / config.final_logit_softcap) * config.final_logit_softcap;
     }

@@ -1,7 +1,6 @@
 // Model slots panel. Main (UI) thread.
 #include "model_panel.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -43,10 +42,6 @@ std::string run_progress_text(const SlotState& s, double now_seconds) {
 
 namespace {
 
-double steady_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // A progress bar (indeterminate when `progress` < 0) with `text` on it and a Cancel button; true when it is clicked.
 bool progress_with_cancel(float progress, const std::string& text, const char* tooltip) {
   const float button = ImGui::CalcTextSize("Cancel").x + ImGui::GetStyle().FramePadding.x * 2;
@@ -85,7 +80,7 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
       break;
     case SlotState::Phase::Loading:
       ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "loading %s", s.model_dir.c_str());
-      if (progress_with_cancel(s.progress, s.message + elapsed_text(s.started_seconds, steady_now()),
+      if (progress_with_cancel(s.progress, s.message + elapsed_text(s.started_seconds, steady_seconds()),
                                "Cancel the load; the slot keeps the model it has")) {
         actions.cancel_loads.push_back(slot);
       }
@@ -94,7 +89,7 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
     case SlotState::Phase::Ready:
       if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
       if (s.running) {
-        if (progress_with_cancel(s.progress, run_progress_text(s, steady_now()),
+        if (progress_with_cancel(s.progress, run_progress_text(s, steady_seconds()),
                                  "Stop this run (both slots); Ctrl+Enter runs the prompt again")) {
           actions.cancel_run = true;
         }

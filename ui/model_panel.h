@@ -12,7 +12,7 @@ std::string describe_model(const ModelInfo& info);
 
 // The text on a running slot's progress bar: "running: layer 3 of 16" (a run polls its progress before each layer),
 // "running: 40%" past one forward (a generation's steps), "running..." when the progress is unknown; with the time
-// since it began (", 2.4 s") when `now_seconds` (steady_clock seconds) is after SlotState::started_seconds.
+// since it began (", 2.4 s") when `now_seconds` (steady_seconds()) is after SlotState::started_seconds.
 std::string run_progress_text(const SlotState& s, double now_seconds = 0);
 // ", 2.4 s" since `started_seconds`, or "" when unknown.
 std::string elapsed_text(double started_seconds, double now_seconds);
