@@ -47,8 +47,12 @@ int64_t MapOverview::cell_for(int64_t T, int side) {
 }
 
 const std::vector<Matrix>& MapOverview::maps(MapKind kind) const { return of_kind(kind, attn, attn1, attn2, diff); }
+std::vector<Matrix>& MapOverview::maps(MapKind kind) { return of_kind(kind, attn, attn1, attn2, diff); }
 
 const std::vector<HeadStats>& LayerCapture::stats(MapKind kind) const {
+  return of_kind(kind, stats_attn, stats_attn1, stats_attn2, stats_diff);
+}
+std::vector<HeadStats>& LayerCapture::stats(MapKind kind) {
   return of_kind(kind, stats_attn, stats_attn1, stats_attn2, stats_diff);
 }
 

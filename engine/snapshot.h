@@ -103,6 +103,7 @@ struct MapOverview {
   static int64_t cell_for(int64_t T, int side);
   std::vector<Matrix> attn, attn1, attn2, diff;  // per head, as LayerCapture's maps
   const std::vector<Matrix>& maps(MapKind kind) const;
+  std::vector<Matrix>& maps(MapKind kind);  // for whoever fills them
 };
 
 // Everything captured for one layer. Maps are indexed by head; a head whose map was not asked for has an empty Matrix.
@@ -124,6 +125,7 @@ struct LayerCapture {
   const std::vector<Matrix>& maps(MapKind kind) const;
   std::vector<Matrix>& maps(MapKind kind);  // for whoever fills them (the engine, the CLI's windows)
   const std::vector<HeadStats>& stats(MapKind kind) const;
+  std::vector<HeadStats>& stats(MapKind kind);
   double mean_lambda() const;   // mean of `lambda` (Diff), 0 for a standard layer
 };
 

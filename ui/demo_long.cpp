@@ -203,20 +203,6 @@ HeadStats sampled_stats(const HeadTables& h, MapKind kind) {
   return s;
 }
 
-std::vector<Matrix>& overview_of(LayerCapture& layer, MapKind kind) {
-  return kind == MapKind::Standard ? layer.overview.attn
-         : kind == MapKind::A1     ? layer.overview.attn1
-         : kind == MapKind::A2     ? layer.overview.attn2
-                                   : layer.overview.diff;
-}
-
-std::vector<HeadStats>& stats_of(LayerCapture& layer, MapKind kind) {
-  return kind == MapKind::Standard ? layer.stats_attn
-         : kind == MapKind::A1     ? layer.stats_attn1
-         : kind == MapKind::A2     ? layer.stats_attn2
-                                   : layer.stats_diff;
-}
-
 }  // namespace
 
 double long_demo_value(const LongDemoHead& head, MapKind kind, int64_t tokens, int64_t i, int64_t j) {
@@ -277,8 +263,8 @@ AttentionSnapshot make_long_demo_snapshot(const DemoSpec& spec) {
     LayerCapture& layer = s.layers[static_cast<size_t>(l)];
     layer.overview.cell = cell;
     for (MapKind kind : kinds) {
-      overview_of(layer, kind).resize(static_cast<size_t>(spec.heads));
-      stats_of(layer, kind).resize(static_cast<size_t>(spec.heads));
+      layer.overview.maps(kind).resize(static_cast<size_t>(spec.heads));
+      layer.stats(kind).resize(static_cast<size_t>(spec.heads));
     }
     if (diff) {
       layer.lambda.rows = spec.heads;
@@ -305,8 +291,8 @@ AttentionSnapshot make_long_demo_snapshot(const DemoSpec& spec) {
       const Job& job = jobs[k];
       LayerCapture& layer = s.layers[static_cast<size_t>(job.layer)];
       const HeadTables& h = store->head(job.layer, job.head);
-      overview_of(layer, job.kind)[static_cast<size_t>(job.head)] = pooled(h, job.kind, 0, T, 0, T, cell);
-      stats_of(layer, job.kind)[static_cast<size_t>(job.head)] = sampled_stats(h, job.kind);
+      layer.overview.maps(job.kind)[static_cast<size_t>(job.head)] = pooled(h, job.kind, 0, T, 0, T, cell);
+      layer.stats(job.kind)[static_cast<size_t>(job.head)] = sampled_stats(h, job.kind);
     }
   };
   std::vector<std::thread> threads;

@@ -58,10 +58,7 @@ void make_overview_only(AttentionSnapshot& snapshot, int overview_size) {
     layer.overview.cell = cell;
     for (MapKind kind : kKinds) {
       std::vector<Matrix>& maps = layer.maps(kind);
-      std::vector<Matrix>& overview = kind == MapKind::Standard ? layer.overview.attn
-                                      : kind == MapKind::A1     ? layer.overview.attn1
-                                      : kind == MapKind::A2     ? layer.overview.attn2
-                                                                : layer.overview.diff;
+      std::vector<Matrix>& overview = layer.overview.maps(kind);
       for (const Matrix& m : maps) overview.push_back(pool_by(m, cell, /*signed_values=*/true).values);
       kept[l].maps(kind) = std::move(maps);
       maps.clear();
