@@ -74,6 +74,7 @@ def unseen(kind):
             kw["sliding_window"] = None
         if kind == "phi3":
             kw["partial_rotary_factor"] = 0.5  # RoPE on 16 of the 32 head dims
+            kw.update(pad_token_id=None, bos_token_id=None, eos_token_id=None)  # Phi3Config's 32000 > vocab 512
         if kind == "gemma3_text":  # sliding layers (window above the prompt) beside full ones, final soft-capping
             kw.update(query_pre_attn_scalar=24, sliding_window=128, final_logit_softcapping=30.0,
                       layer_types=["sliding_attention", "sliding_attention", "full_attention"])
