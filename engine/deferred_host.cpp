@@ -1,25 +1,101 @@
-// Results copied to the host at the end of a run (deferred_host.h). Called by the thread that owns the model.
+// Results copied to the host as the device produces them (deferred_host.h). Called by the thread that owns the model;
+// work() is the helper thread's loop.
 #include "deferred_host.h"
 
-#include <torch/cuda.h>
+#include <chrono>
+
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 namespace diffscope {
+
+DeferredHost::~DeferredHost() { stop_worker(/*run_remaining=*/false); }
 
 at::Tensor DeferredHost::to_host(const at::Tensor& t) {
   if (!t.is_cuda()) return t.contiguous();
   at::Tensor host = at::empty(t.sizes(), t.options().device(at::kCPU).pinned_memory(true));
   host.copy_(t, /*non_blocking=*/true);  // the caching host allocator keeps the buffer until the copy is done
-  pending_copies_ = true;
+  copies_on_ = t.device();
   return host;
 }
 
-void DeferredHost::then(std::function<void()> step) { steps_.push_back(std::move(step)); }
+void DeferredHost::then(std::function<void()> step) {
+  if (!copies_on_ && mode_ != Mode::Background) {
+    inline_steps_.push_back(std::move(step));
+    return;
+  }
+  Pending pending{std::nullopt, std::move(step)};
+  if (copies_on_) {
+    // Recorded on the stream the copies were queued on (the current one), so it completes after them.
+    pending.ready.emplace(copies_on_->type());
+    pending.ready->record(c10::impl::VirtualGuardImpl(copies_on_->type()).getStream(*copies_on_));
+  }
+  if (!worker_.joinable()) start_worker();
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.push_back(std::move(pending));
+  changed_.notify_one();
+}
 
-void DeferredHost::finish(const at::Device& device) {
-  if (pending_copies_ && device.is_cuda()) torch::cuda::synchronize(device.index());
-  pending_copies_ = false;
-  std::vector<std::function<void()>> steps = std::move(steps_);
-  steps_.clear();
+void DeferredHost::start_worker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Steps added before the first copy go first, in order.
+    for (auto& step : inline_steps_) queue_.push_back(Pending{std::nullopt, std::move(step)});
+    inline_steps_.clear();
+    closing_ = abandon_ = false;
+  }
+  worker_ = std::thread([this] { work(); });
+}
+
+void DeferredHost::work() {
+  for (;;) {
+    Pending pending;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return abandon_ || closing_ || !queue_.empty(); });
+      if (abandon_ || queue_.empty()) return;  // abandoned, or closing with nothing left
+      pending = std::move(queue_.front());
+      queue_.pop_front();
+      if (error_) continue;  // after a failed step the rest are skipped (their results would be inconsistent)
+    }
+    try {
+      // c10::Event has no blocking wait in LibTorch 1.13; a short sleep between queries costs the helper thread little.
+      while (pending.ready && !pending.ready->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      pending.step();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+}
+
+void DeferredHost::stop_worker(bool run_remaining) {
+  if (!worker_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing_ = true;
+    abandon_ = !run_remaining;
+    changed_.notify_one();
+  }
+  worker_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  queue_.clear();
+}
+
+void DeferredHost::finish() {
+  stop_worker(/*run_remaining=*/true);
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::swap(error, error_);
+  }
+  if (error) {
+    inline_steps_.clear();
+    std::rethrow_exception(error);
+  }
+  // Inline steps exist only while no CUDA copy was queued (then() hands every later step to the helper thread), so
+  // nothing they read waits for the device.
+  std::vector<std::function<void()>> steps = std::move(inline_steps_);
+  inline_steps_.clear();
   for (auto& step : steps) step();
 }
 

@@ -1,28 +1,65 @@
-// Internal to engine/: results that reach the host once, at the end of a run, instead of layer by layer. Every copy
-// from a GPU to the host waits for the device; a run that copied each layer's statistics as it went waited a dozen
-// times per layer and left the GPU idle while the host queued the next layer. Called by the thread that owns the model.
+// Internal to engine/: results that reach the host as the device produces them, without the host waiting layer by
+// layer. Every copy from a GPU to the host waits for the device; a run that copied each layer's statistics as it
+// went waited a dozen times per layer and left the GPU idle while the host queued the next layer. Called by the
+// thread that owns the model; on a GPU the steps run on a helper thread of their own (see then()).
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/core/Event.h>
 
 namespace diffscope {
 
 class DeferredHost {
  public:
-  // A host tensor that holds `t`'s values by the time the steps of finish() run: for a CUDA tensor a pinned buffer
-  // filled by an asynchronous copy queued now, in stream order; for a CPU tensor `t` itself (contiguous).
+  // Background: steps run on a helper thread as soon as the copies before them are done (the default for a GPU,
+  // forced here so the CPU tests can check the thread's bookkeeping). Inline: steps run in finish().
+  enum class Mode { Automatic, Background };
+  explicit DeferredHost(Mode mode = Mode::Automatic) : mode_(mode) {}
+  // Waits for the helper thread; steps not run yet are dropped (a cancelled run's results are not wanted).
+  ~DeferredHost();
+  DeferredHost(const DeferredHost&) = delete;
+  DeferredHost& operator=(const DeferredHost&) = delete;
+
+  // A host tensor that holds `t`'s values by the time the steps added after this call run: for a CUDA tensor a
+  // pinned buffer filled by an asynchronous copy queued now, in stream order; for a CPU tensor `t` itself.
   at::Tensor to_host(const at::Tensor& t);
-  // Host work to do after the device has finished what was queued so far (steps run in the order they were added).
+  // Host work to do once the device has finished what was queued so far; steps run in the order they were added.
+  // After a CUDA copy they run on the helper thread while the device works on, so converting a layer's results
+  // (the 200 MiB of overview planes of a 4K-token run) overlaps the later layers instead of following the last.
+  // A step must touch only what no other thread touches until finish() returns.
   void then(std::function<void()> step);
-  // Waits for `device` once, then runs the steps. Safe to call more than once (later calls run the newer steps).
-  void finish(const at::Device& device);
+  // Returns once every step has run (waiting for the device as needed); rethrows the first exception of a step.
+  // Safe to call more than once (later calls run the newer steps).
+  void finish();
 
  private:
-  std::vector<std::function<void()>> steps_;
-  bool pending_copies_ = false;
+  struct Pending {
+    std::optional<c10::Event> ready;  // recorded after the copies the step reads; none for host-only work
+    std::function<void()> step;
+  };
+  void start_worker();
+  void work();
+  void stop_worker(bool run_remaining);
+
+  Mode mode_;
+  std::vector<std::function<void()>> inline_steps_;
+  std::optional<at::Device> copies_on_;  // the device of the CUDA copies queued, once there is one
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+  bool abandon_ = false;
+  std::exception_ptr error_;
+  std::thread worker_;
 };
 
 // A copy of `host` (a CPU tensor) on `device`, made without waiting for the device: a plain .to(device) of pageable

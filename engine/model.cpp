@@ -849,7 +849,7 @@ struct Model::Impl {
     captures.resize(static_cast<size_t>(config.num_layers));
     const bool rollout = request.rollout && offset == 0;  // defined over whole prompts only
     at::Tensor rolled;
-    DeferredHost deferred;  // statistics, overviews and lambda reach `captures` once, after the last layer
+    DeferredHost deferred;  // statistics, overviews and lambda reach `captures` as the device produces them
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
       if (layer_now) *layer_now = i;
@@ -868,7 +868,7 @@ struct Model::Impl {
       }
     }
     ScopedStage stage("statistics: results to the host", device);
-    deferred.finish(device);
+    deferred.finish();
     return x;
   }
 
