@@ -102,6 +102,15 @@ at::Tensor mean_map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind
   return (p1 - lambda * p2).mean(0);
 }
 
+Matrix to_matrix(const at::Tensor& t2d) {
+  const at::Tensor host = t2d.to(at::kCPU, at::kFloat).contiguous();
+  Matrix m;
+  m.rows = host.size(0);
+  m.cols = host.size(1);
+  m.values.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+  return m;
+}
+
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
   if (pool == 1) return block;
   const int64_t R = block.size(0), C = block.size(1);
@@ -119,11 +128,15 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
     throw InputError("window: layer " + std::to_string(w.layer) + " does not exist (layers 0.." +
                      std::to_string(layers - 1) + ")");
   }
-  if (std::find(kinds_.begin(), kinds_.end(), w.kind) == kinds_.end()) {
+  const bool rollout = w.head == kRollout;
+  if (rollout && (static_cast<size_t>(w.layer) >= rollouts_.size() || !rollouts_[static_cast<size_t>(w.layer)].defined())) {
+    throw InputError("window: this run kept no attention rollout (ask for rollout with the run)");
+  }
+  if (!rollout && std::find(kinds_.begin(), kinds_.end(), w.kind) == kinds_.end()) {
     throw InputError(std::string("window: this model has no \"") + map_kind_name(w.kind) + "\" maps");
   }
   const bool mean = w.head == kMeanOfHeads;
-  if (!mean && (w.head < 0 || w.head >= layout_.num_heads())) {
+  if (!mean && !rollout && (w.head < 0 || w.head >= layout_.num_heads())) {
     throw InputError("window: head " + std::to_string(w.head) + " does not exist (heads 0.." +
                      std::to_string(layout_.num_heads() - 1) + ", or " + std::to_string(kMeanOfHeads) +
                      " for their mean)");
@@ -143,6 +156,10 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
                         std::to_string(kMaxWindowCells * 4 >> 20) + " MiB): ask for fewer rows or keys, or pool them");
   }
   c10::InferenceMode guard;
+  if (rollout) {  // a stored matrix: slice and pool
+    const at::Tensor part = rollouts_[static_cast<size_t>(w.layer)].slice(0, r0, r1).slice(1, c0, c1);
+    return to_matrix(pool_signed_max_abs(part, w.pool));
+  }
   const LayerQK& layer = layers_[static_cast<size_t>(w.layer)];
   const at::Device device = layer.q.device();
   const int64_t n = mean ? layout_.H : w.kind == MapKind::Diff ? 2 : 1;  // softmax maps computed per row
@@ -159,12 +176,12 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
     at::Tensor pooled = pool_signed_max_abs(cols, w.pool);
     out.slice(0, (rb - r0) / w.pool, (rb - r0) / w.pool + pooled.size(0)).copy_(pooled);
   }
-  at::Tensor host = out.cpu().contiguous();
-  Matrix m;
-  m.rows = out_rows;
-  m.cols = out_cols;
-  m.values.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
-  return m;
+  return to_matrix(out);
+}
+
+void TorchMapStore::add_rollout(int layer, at::Tensor rollout) {
+  if (rollouts_.size() <= static_cast<size_t>(layer)) rollouts_.resize(static_cast<size_t>(layer) + 1);
+  rollouts_[static_cast<size_t>(layer)] = std::move(rollout);
 }
 
 int64_t TorchMapStore::device_bytes() const {
@@ -173,6 +190,9 @@ int64_t TorchMapStore::device_bytes() const {
     for (const at::Tensor* t : {&l.q, &l.k, &l.lambda}) {
       if (t->defined()) bytes += t->numel() * static_cast<int64_t>(t->element_size());
     }
+  }
+  for (const at::Tensor& r : rollouts_) {
+    if (r.defined()) bytes += r.numel() * static_cast<int64_t>(r.element_size());
   }
   return bytes;
 }

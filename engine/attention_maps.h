@@ -59,6 +59,9 @@ int64_t rows_per_block(int64_t n, int64_t S, int64_t budget_floats, int64_t pool
 // Pools a (R, C) block into (ceil(R / pool), ceil(C / pool)) cells, each the entry of largest |value| (sign kept).
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool);
 
+// A (rows, cols) tensor of any dtype and device as a host float Matrix (waits for the device).
+Matrix to_matrix(const at::Tensor& t2d);
+
 // Cells of a window beyond which the engine refuses to build one (4 GiB of float32).
 constexpr int64_t kMaxWindowCells = int64_t{1} << 30;
 
@@ -67,6 +70,8 @@ class TorchMapStore : public MapStore {
   TorchMapStore(HeadLayout layout, std::vector<MapKind> kinds, int64_t tokens)
       : layout_(layout), kinds_(std::move(kinds)), tokens_(tokens) {}
   void add_layer(LayerQK layer) { layers_.push_back(std::move(layer)); }
+  // Attention rollout through layer `layer` ((T, T) float32 on the run's device), for windows with head kRollout.
+  void add_rollout(int layer, at::Tensor rollout);
 
   Matrix window(const MapWindow& window) const override;
   int64_t tokens() const override { return tokens_; }
@@ -77,6 +82,10 @@ class TorchMapStore : public MapStore {
   std::vector<MapKind> kinds_;  // the kinds this model has
   int64_t tokens_ = 0;
   std::vector<LayerQK> layers_;
+  std::vector<at::Tensor> rollouts_;  // per layer, undefined where the run kept none
 };
+
+// Bytes above which a run refuses to keep every layer's rollout for windows (layers x T x T float32 on the device).
+constexpr int64_t kMaxRolloutStoreBytes = int64_t{16} << 30;
 
 }  // namespace diffscope

@@ -209,16 +209,6 @@ at::Tensor rotate_half(const at::Tensor& x) {
   return at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-at::Tensor copy_to_host_float(const at::Tensor& t) { return t.to(at::kCPU, at::kFloat).contiguous(); }
-
-Matrix to_matrix(const at::Tensor& t2d) {
-  at::Tensor h = copy_to_host_float(t2d);
-  Matrix m;
-  m.rows = h.size(0);
-  m.cols = h.size(1);
-  m.values.assign(h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
-  return m;
-}
 
 }  // namespace
 
@@ -780,20 +770,50 @@ struct Model::Impl {
     return ids;
   }
 
+  // Whether a run keeps each layer's rollout on the device for windows (a long prompt's run: no dense maps, a store
+  // and overviews) instead of copying every T x T rollout to the host.
+  static bool rollout_for_windows(const CaptureRequest& request) {
+    return request.rollout && request.maps == CaptureRequest::Maps::None && request.keep_store && request.overviews;
+  }
+
+  // Pooled as MapOverview (cells of `cell` x `cell`, the entry of largest |value| with its sign), a block of rows at
+  // a time so that the padded copy pooling makes stays small.
+  static at::Tensor overview_of(const at::Tensor& map, int64_t cell) {
+    const int64_t T = map.size(0);
+    const int64_t block = cell * std::max<int64_t>(1, (int64_t{1} << 24) / (cell * std::max<int64_t>(T, 1)));
+    std::vector<at::Tensor> parts;
+    for (int64_t r0 = 0; r0 < T; r0 += block) parts.push_back(pool_signed_max_abs(map.slice(0, r0, r0 + block), cell));
+    return at::cat(parts, 0);
+  }
+
+  // Why a long prompt's run cannot keep every layer's rollout for windows (one T x T float32 matrix per layer on the
+  // device), or "" when it can (or none is asked for). The run then goes on without rollout and says so.
+  std::string rollout_refusal(int64_t T, const CaptureRequest& request) const {
+    if (!rollout_for_windows(request)) return "";
+    const double kept = 4.0 * static_cast<double>(T) * static_cast<double>(T) * config.num_layers;
+    if (kept <= static_cast<double>(kMaxRolloutStoreBytes)) return "";
+    return "rollout at " + std::to_string(T) + " tokens would keep one " + std::to_string(T) + " x " +
+           std::to_string(T) + " matrix per layer on the device: " +
+           std::to_string(static_cast<int64_t>(kept / (1 << 20))) + " MiB for " + std::to_string(config.num_layers) +
+           " layers, above the engine's limit of " + std::to_string(kMaxRolloutStoreBytes >> 20) +
+           " MiB; shorter prompts show it";
+  }
+
   // Refuses, before any work, a request whose result would not fit on the host: full maps, logits and rollout grow
-  // with T^2 or T x V. Statistics and overviews are always small.
+  // with T^2 or T x V. Statistics and overviews are always small. Rollouts kept for windows count on the device.
   void check_result_size(int64_t T, const CaptureRequest& request) const {
     const int64_t kinds = differential() ? 3 : 1;
     int64_t maps = 0;
     if (request.maps == CaptureRequest::Maps::All) maps = int64_t{config.num_layers} * info.num_heads * kinds;
     if (request.maps == CaptureRequest::Maps::Selected) maps = static_cast<int64_t>(request.heads.size()) * kinds;
     const double map_bytes = 4.0 * static_cast<double>(T) * static_cast<double>(T);
-    const double bytes = map_bytes * static_cast<double>(maps + (request.rollout ? config.num_layers : 0)) +
+    const bool host_rollout = request.rollout && !rollout_for_windows(request);
+    const double bytes = map_bytes * static_cast<double>(maps + (host_rollout ? config.num_layers : 0)) +
                          (request.logits ? 4.0 * static_cast<double>(T) * static_cast<double>(config.vocab_size) : 0);
     if (bytes <= kMaxResultBytes) return;
     auto gib = [](double b) { return std::to_string(static_cast<int64_t>(b / (1 << 20)) / 1024.0).substr(0, 5) + " GiB"; };
     std::string parts = std::to_string(maps) + " full maps of " + std::to_string(T) + " x " + std::to_string(T);
-    if (request.rollout) parts += ", rollout of every layer";
+    if (host_rollout) parts += ", rollout of every layer";
     if (request.logits) parts += ", logits of every token";
     throw ResourceError("the result asked for would take " + gib(bytes) + " on the host (" + parts +
                         "), more than the engine's limit of " + gib(kMaxResultBytes) +
@@ -847,7 +867,9 @@ struct Model::Impl {
                                  : at::ones({T, S}, on_device.dtype(at::kBool)).triu(offset + 1);
 
     captures.resize(static_cast<size_t>(config.num_layers));
-    const bool rollout = request.rollout && offset == 0;  // defined over whole prompts only
+    // Defined over whole prompts only; a long prompt's rollout lives in the store (none without one: no host copy).
+    const bool windowed_rollout = rollout_for_windows(request);
+    const bool rollout = request.rollout && offset == 0 && (!windowed_rollout || store != nullptr);
     at::Tensor rolled;
     DeferredHost deferred;  // statistics, overviews and lambda reach `captures` as the device produces them
     for (int i = 0; i < config.num_layers; ++i) {
@@ -864,7 +886,13 @@ struct Model::Impl {
       if (store) store->add_layer(std::move(kept));
       if (rollout) {
         rolled = rollout_step(mean_map, rolled);
-        capture.rollout = to_matrix(rolled);
+        if (!windowed_rollout) {
+          capture.rollout = to_matrix(rolled);
+        } else {  // a long prompt: the overview now, windows from the device later
+          const at::Tensor pooled = deferred.to_host(overview_of(rolled, MapOverview::cell_for(T, request.overview_size)));
+          deferred.then([&capture, pooled] { capture.overview.rollout = to_matrix(pooled); });
+          store->add_rollout(i, rolled);
+        }
       }
     }
     ScopedStage stage("statistics: results to the host", device);
@@ -972,11 +1000,14 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
     snap.model = m.info;
     snap.tokens = tokens;
     snap.request = request;
+    CaptureRequest effective = request;
+    snap.rollout_refused = m.rollout_refusal(static_cast<int64_t>(ids.size()), request);
+    if (!snap.rollout_refused.empty()) effective.rollout = false;
     std::shared_ptr<TorchMapStore> store;
     if (request.keep_store) {
       store = std::make_shared<TorchMapStore>(m.head_layout(), map_kinds_of(m.info), static_cast<int64_t>(ids.size()));
     }
-    at::Tensor x = m.forward(ids, 0, request, snap.layers, nullptr, store.get(), should_stop, &layer);
+    at::Tensor x = m.forward(ids, 0, effective, snap.layers, nullptr, store.get(), should_stop, &layer);
     if (request.logits) snap.logits = to_matrix(m.logits(x));
     snap.store = std::move(store);
     snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

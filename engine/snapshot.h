@@ -102,6 +102,8 @@ struct MapOverview {
   // multiple of 8 (the CUDA scan pools such cells on its fast path; the overview then has fewer than `side` cells).
   static int64_t cell_for(int64_t T, int side);
   std::vector<Matrix> attn, attn1, attn2, diff;  // per head, as LayerCapture's maps
+  Matrix rollout;  // attention rollout through this layer, pooled the same way (signed), when a long prompt's run
+                   // keeps rollouts for windows (CaptureRequest::rollout without dense maps)
   const std::vector<Matrix>& maps(MapKind kind) const;
   std::vector<Matrix>& maps(MapKind kind);  // for whoever fills them
 };
@@ -168,11 +170,14 @@ struct CaptureRequest {
 // A window of one map: rows [row_begin, row_end) and keys [col_begin, col_end) (end -1: the prompt's length), pooled
 // `pool` x `pool` cells into one (the entry of largest |value|, sign kept, as MapOverview). Heads as LayerCapture's.
 constexpr int kMeanOfHeads = -1;  // MapWindow::head: the mean of the kind's maps over every head of the layer
+constexpr int kRollout = -2;      // MapWindow::head: attention rollout through the layer (LayerCapture::rollout; the
+                                  // kind is ignored), kept by runs that asked for rollout without dense maps
 
 struct MapWindow {
   int layer = 0;
   MapKind kind = MapKind::Standard;
-  int head = 0;  // or kMeanOfHeads (pooled after the mean: each cell the mean map's entry of largest |value|)
+  int head = 0;  // or kMeanOfHeads (pooled after the mean: each cell the mean map's entry of largest |value|), or
+                 // kRollout
   int64_t row_begin = 0, row_end = -1;
   int64_t col_begin = 0, col_end = -1;
   int64_t pool = 1;
@@ -203,6 +208,7 @@ struct AttentionSnapshot {
   CaptureRequest request;           // what was asked (span, query rows, ...)
   std::optional<MapWindowInfo> map_window;  // set when the maps are windows, not whole maps
   std::shared_ptr<const MapStore> store;  // windows of any map of this run (when CaptureRequest::keep_store)
+  std::string rollout_refused;      // why a long prompt's run asked for rollout but kept none (too large), else ""
   double seconds = 0;               // wall time of the forward pass and capture
   uint64_t sequence = 0;            // set by whoever publishes it (the worker), so the UI can tell new from old
 };
