@@ -4,7 +4,7 @@
 # to scripts/gpu-app-check.sh. docs/gpu-runs.md ("The desktop app on the GPU machine") says what is carried and why.
 #
 # Variants (GUI_CARRY_VARIANT):
-#   stub (default, ~12 MiB): Xvfb's GLX extension needs Mesa's swrast_dri.so to start at all, and that file links
+#   stub (default, ~15 MiB): Xvfb's GLX extension needs Mesa's swrast_dri.so to start at all, and that file links
 #        libLLVM-15 (22 MiB compressed, plus libz3 7 MiB): over the 64 MiB the device tool carries. The app's GL runs
 #        in NVIDIA's libGLX_nvidia (__GLX_VENDOR_LIBRARY_NAME=nvidia), not in the X server, so Xvfb is started with
 #        GALLIUM_DRIVER=softpipe and swrast_dri.so gets a stub libLLVM-15.so.1 built here: every LLVM_15 symbol it
@@ -35,8 +35,10 @@ xvfb="xvfb libxfont2 libfontenc1 libfreetype6 libbrotli1 libpixman-1-0 libunwind
 # Mesa's DRI driver for Xvfb's GLX extension (swrast_dri.so) and its libraries.
 mesa="libgl1-mesa-dri libglapi-mesa libdrm2 libdrm-amdgpu1 libdrm-intel1 libdrm-nouveau2 libdrm-radeon1 libpciaccess0
   libelf1 libsensors5 libxcb-dri3-0"
+# DejaVu Sans, the app's UI font (ui/resources.cpp looks in /usr/share/fonts; without it ImGui's built-in font).
+fonts="fonts-dejavu-core"
 llvm="libllvm15 libz3-4 libedit2 libxml2 libicu72"
-pkgs="$build $glfw_run $xvfb $mesa"
+pkgs="$build $glfw_run $xvfb $mesa $fonts"
 [ "$variant" = llvm ] && pkgs="$pkgs $llvm"
 
 failed=""
