@@ -173,7 +173,9 @@ fi
 
 # 5. Configure and build the app alone.
 configure() {
-  local prefix="$P/usr;$PWD/.devcarry" extra=()
+  # LOCAL: the system's nlohmann_json / stb / PCRE2 as the other local builds use them (so that ccache serves the
+  # engine's objects); on the GPU machine .devcarry's.
+  local prefix="$P/usr" extra=()
   if [ "$LOCAL" != 1 ]; then
     local torch_prefix; torch_prefix=$(timeout 60 python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
     prefix="$P/usr;$torch_prefix;$PWD/.devcarry"
