@@ -35,6 +35,10 @@ xvfb="xvfb libxfont2 libfontenc1 libfreetype6 libbrotli1 libpixman-1-0 libunwind
 # Mesa's DRI driver for Xvfb's GLX extension (swrast_dri.so) and its libraries.
 mesa="libgl1-mesa-dri libglapi-mesa libdrm2 libdrm-amdgpu1 libdrm-intel1 libdrm-nouveau2 libdrm-radeon1 libpciaccess0
   libelf1 libsensors5 libxcb-dri3-0"
+# Mesa's GLX client (libGLX_mesa) for the fallback when NVIDIA's GLX cannot draw into Xvfb: the app then draws with
+# softpipe on the CPU (frame times not the GPU's, the engine's numbers still are).
+mesa_client="libglx-mesa0 libxcb-dri2-0 libxcb-glx0 libxcb-present0 libxcb-randr0 libxcb-shm0 libxcb-sync1
+  libxcb-xfixes0 libxshmfence1"
 # Libraries that Ubuntu 24.04's base image has (Xvfb needs them): carried in case, used only where the host lacks them
 # (gpu-app-check.sh links only the missing ones into its library path).
 base="libbsd0 libmd0 libaudit1 libcap-ng0 libxau6 libxdmcp6 libgcrypt20 libgpg-error0 libsystemd0 liblz4-1 libcap2
@@ -42,7 +46,7 @@ base="libbsd0 libmd0 libaudit1 libcap-ng0 libxau6 libxdmcp6 libgcrypt20 libgpg-e
 # DejaVu Sans, the app's UI font (ui/resources.cpp looks in /usr/share/fonts; without it ImGui's built-in font).
 fonts="fonts-dejavu-core"
 llvm="libllvm15 libz3-4 libedit2 libxml2 libicu72"
-pkgs="$build $glfw_run $xvfb $mesa $fonts $base"
+pkgs="$build $glfw_run $xvfb $mesa $mesa_client $fonts $base"
 [ "$variant" = llvm ] && pkgs="$pkgs $llvm"
 
 failed=""
