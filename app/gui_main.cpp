@@ -373,6 +373,15 @@ int main(int argc, char** argv) {
   }
   glfwMakeContextCurrent(window.handle);
   glfwSwapInterval(headless_run ? 0 : 1);
+  if (headless_run) {  // which GL the run got (on the GPU machine: NVIDIA's through Xvfb, or a software fallback)
+    const auto gl_string = [](GLenum name) {
+      const char* s = reinterpret_cast<const char*>(glGetString(name));
+      return s ? s : "?";
+    };
+    std::printf("diffscope: OpenGL %s, renderer %s, vendor %s\n", gl_string(GL_VERSION), gl_string(GL_RENDERER),
+                gl_string(GL_VENDOR));
+    std::fflush(stdout);
+  }
   glfwSetDropCallback(window.handle, on_drop);
 
   IMGUI_CHECKVERSION();

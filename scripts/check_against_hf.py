@@ -9,6 +9,7 @@ maps) with the HF eager forward in float32. Exits 1 when any max abs error excee
 Also the standard families beside Llama (qwen2, qwen3, mistral, olmo2: --kinds chooses), each from its own HF
 classes. With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
+With --make-big-models DIR it only writes the 1B-shaped pair below (for the app's benchmark).
 With --big DIR it writes 1B-shaped random checkpoints (Llama 3.2 1B's shape: GQA 32:8, tied embeddings, llama3 RoPE
 scaling; bf16, sharded with model.safetensors.index.json), checks them on --device the same way (HF in float32 on that
 device), and measures the CLI's peak host RSS while it loads each one (bf16 kept, and converted to f32).
@@ -149,22 +150,35 @@ def peak_rss_mib(cmd):
     return int(out.stdout.split()[-1]) / 1024
 
 
-def check_big(cli, device, out):
-    """1B-shaped random Llama and DiffLlama in bf16, sharded: load, memory, and agreement with HF in float32."""
+def big_config(kind):
+    """Llama 3.2 1B's shape (1.24 B parameters) as a Llama or a DiffLlama config."""
     kw = dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
               num_attention_heads=32, num_key_value_heads=8, head_dim=64, tie_word_embeddings=True,
               max_position_embeddings=131072, rms_norm_eps=1e-5,
               rope_parameters=dict(rope_type="llama3", rope_theta=500000.0, factor=32.0, low_freq_factor=1.0,
                                    high_freq_factor=4.0, original_max_position_embeddings=8192))
+    cls, cfg = (LlamaForCausalLM, LlamaConfig) if kind == "llama" else (DiffLlamaForCausalLM, DiffLlamaConfig)
+    return cls, cfg(attn_implementation="eager", **kw)
+
+
+def make_big(kind, device, path):
+    """Writes the 1B-shaped random `kind` to `path`: bf16, sharded with model.safetensors.index.json (seed 5)."""
+    torch.manual_seed(5)
+    cls, config = big_config(kind)
+    with torch.device("cuda" if device == "cuda" else "cpu"):
+        model = cls(config).to(torch.bfloat16)
+    model.save_pretrained(path, max_shard_size="600MB")
+    del model
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
+def check_big(cli, device, out):
+    """1B-shaped random Llama and DiffLlama in bf16, sharded: load, memory, and agreement with HF in float32."""
     ok = True
     for kind in ("llama", "diffllama"):
         path = os.path.join(out, kind)
-        torch.manual_seed(5)
-        cls, cfg = (LlamaForCausalLM, LlamaConfig) if kind == "llama" else (DiffLlamaForCausalLM, DiffLlamaConfig)
-        with torch.device("cuda" if device == "cuda" else "cpu"):
-            model = cls(cfg(attn_implementation="eager", **kw)).to(torch.bfloat16)
-        model.save_pretrained(path, max_shard_size="600MB")
-        del model
+        make_big(kind, device, path)
         size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path) if f.endswith(".safetensors"))
         shards = len([f for f in os.listdir(path) if f.endswith(".safetensors")])
         for dtype in ("bf16", "f32"):
@@ -196,9 +210,16 @@ def main():
     p.add_argument("--make-bench-models")
     p.add_argument("--models", nargs="*", help="existing llama/diffllama folders to check instead of random ones")
     p.add_argument("--big", help="folder for the 1B-shaped checkpoints (about 5 GB)")
+    p.add_argument("--make-big-models", help="only write the 1B-shaped checkpoints (llama, diffllama) to this folder "
+                   "(made on --device; for the app's benchmark: scripts/gpu-app-check.sh)")
     p.add_argument("--kinds", default="llama,llama3,diffllama," + ",".join(FAMILIES),
                    help="the random models to check (comma-separated)")
     a = p.parse_args()
+    if a.make_big_models:
+        for kind in ("diffllama", "llama"):
+            make_big(kind, a.device, os.path.join(a.make_big_models, kind))
+            print("wrote", os.path.join(a.make_big_models, kind), flush=True)
+        return 0
     if a.big:
         return 0 if check_big(a.cli, a.device, a.big) else 1
     if a.models:
