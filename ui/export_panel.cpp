@@ -93,18 +93,20 @@ std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& 
   if (!f.valid || s == nullptr) return "no map to export: run a prompt first";
   if (!s->store) return "the focused map is not in the current result";
   const MapRequest& r = f.request;
-  if (r.variant == MapVariant::Rollout || r.variant == MapVariant::LambdaA2 || r.row_normalize) {
+  if (r.variant == MapVariant::LambdaA2 || r.row_normalize) {
     return "this prompt is long, so its maps are kept only as windows: the map PNG can export A1, A2, D or A of one "
-           "head or their mean of heads, without row normalization (lambda * A2, rollout and normalized rows need "
-           "whole maps)";
+           "head, their mean of heads or the rollout, without row normalization (lambda * A2 and normalized rows "
+           "need whole maps)";
   }
+  if (r.variant == MapVariant::Rollout && !s->rollout_refused.empty()) return s->rollout_refused;
   window->layer = r.layer;
-  window->head = r.head;
+  window->head = r.variant == MapVariant::Rollout ? kRollout : r.head;
   window->kind = r.variant == MapVariant::A1   ? MapKind::A1
                  : r.variant == MapVariant::A2 ? MapKind::A2
                  : r.variant == MapVariant::Diff ? MapKind::Diff
                                                  : MapKind::Standard;
-  options->signed_map = variant_is_signed(r.variant);
+  options->signed_map = variant_is_signed(r.variant) ||
+                        (r.variant == MapVariant::Rollout && rollout_is_signed(*s, r.layer));
   options->colormap = colormap_for(options->signed_map, state.settings.display);
   options->hide_sink = r.hide_sink;
   options->shade_masked = state.settings.display.shade_masked;

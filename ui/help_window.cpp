@@ -82,8 +82,10 @@ void draw_help_window(UiState& state) {
           "open it. Rows are query tokens, columns key tokens; keys after the query are masked (grey).");
   wrapped("Long prompts: when the dense maps of both slots would not fit in 256 MiB, maps come as pooled overviews "
           "(each cell the largest |value| of its tokens, sign kept) and the visible part is fetched at about one cell "
-          "per pixel as you zoom. Labels and hover values say how a view is pooled. What needs whole maps (rollout, "
-          "head means, normalized rows when zoomed out) says so instead of approximating.");
+          "per pixel as you zoom. Labels and hover values say how a view is pooled. Head means and the rollout come "
+          "from the engine the same way (a long prompt's rollout keeps one T x T matrix per layer on the engine's "
+          "device, up to 16 GiB; longer prompts say so). What cannot be pooled exactly (normalized rows, lambda * A2 "
+          "when lambda varies by row) says so when zoomed out instead of approximating.");
 
   section("Sessions");
   wrapped("Session > Save (Ctrl+S) writes what you are looking at to a JSON file: both slots' model folders, the "

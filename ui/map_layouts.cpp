@@ -166,6 +166,11 @@ const FetchedWindow* refine_panel(UiState& state, WindowFetcher& fetcher, const 
   const ShownMap& m = *p.map;
   const SlotState& slot = state.slots[static_cast<size_t>(p.slot)];
   if (m.overview_cell == 0 || !slot.snapshot) return nullptr;
+  const auto& layers = slot.snapshot->layers;
+  if (p.request.variant == MapVariant::Rollout &&
+      (p.request.layer >= static_cast<int>(layers.size()) || layers[static_cast<size_t>(p.request.layer)].overview.rollout.empty())) {
+    return nullptr;  // the run kept no rollout (the overview says why): nothing to fetch
+  }
   const int64_t t = m.tokens;
   MapViewport v = state.view.initialized ? state.view : fit_viewport(t, t);
   v = clamp_viewport(v, t, t, side, side);

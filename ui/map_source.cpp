@@ -24,6 +24,13 @@ const char* variant_title(MapVariant variant) {
 
 bool variant_is_signed(MapVariant variant) { return variant == MapVariant::Diff; }
 
+bool rollout_is_signed(const AttentionSnapshot& snapshot, int layer) {
+  if (layer < 0 || layer >= static_cast<int>(snapshot.layers.size())) return false;
+  const LayerCapture& l = snapshot.layers[static_cast<size_t>(layer)];
+  const Matrix& m = l.rollout.empty() ? l.overview.rollout : l.rollout;
+  return std::any_of(m.values.begin(), m.values.end(), [](float x) { return x < 0; });
+}
+
 MapKind variant_source_kind(MapVariant v) {
   switch (v) {
     case MapVariant::A1: return MapKind::A1;
@@ -115,7 +122,15 @@ Matrix overview_map(const AttentionSnapshot& snapshot, const MapRequest& r, std:
   if (r.layer < 0 || r.layer >= static_cast<int>(snapshot.layers.size())) return {};
   const MapOverview& overview = snapshot.layers[static_cast<size_t>(r.layer)].overview;
   if (r.variant == MapVariant::Rollout) {
-    *unavailable = "rollout needs whole maps: this prompt is too long for them (shorter prompts show it)";
+    if (!snapshot.rollout_refused.empty()) {
+      *unavailable = snapshot.rollout_refused;
+    } else if (overview.rollout.empty()) {
+      *unavailable = "no rollout in this result: it is computed while the rollout view is on";
+    } else if (r.row_normalize) {
+      *unavailable = "row normalization needs whole rows at one cell per token: zoom in";
+    } else {
+      return overview.rollout;
+    }
     return {};
   }
   if (r.head < 0) {
@@ -184,7 +199,8 @@ static bool fill_from_overview(const HeatmapRenderer& renderer, const AttentionS
   const int64_t tokens = static_cast<int64_t>(snapshot.tokens.size());
   m->tokens = tokens;
   m->overview_cell = std::max<int64_t>(1, overview.cell);
-  m->signed_values = variant_is_signed(r.variant);
+  m->signed_values = variant_is_signed(r.variant) ||
+                     (r.variant == MapVariant::Rollout && rollout_is_signed(snapshot, r.layer));
   m->owned = overview_map(snapshot, r, &m->unavailable);
   if (!m->unavailable.empty()) {
     // One "no data" texel over the whole map: the view shows its reason, and windows where they can.
@@ -222,10 +238,8 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
         m.tokens = static_cast<int64_t>(snapshot->tokens.size());
       }
       if (e.present && m.overview_cell == 0) {
-        const std::vector<float>& v = m.values().values;
         m.signed_values = variant_is_signed(r.variant) ||
-                          (r.variant == MapVariant::Rollout &&
-                           std::any_of(v.begin(), v.end(), [](float x) { return x < 0; }));
+                          (r.variant == MapVariant::Rollout && rollout_is_signed(*snapshot, r.layer));
         m.range = auto_scale(m.values(), m.signed_values, r.hide_sink);
         m.texture = renderer_.upload(m.values(), m.signed_values, r.max_side);
         ++uploads_;

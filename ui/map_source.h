@@ -20,6 +20,9 @@ enum class MapVariant { A1, A2, LambdaA2, Diff, Standard, Rollout };
 const char* variant_title(MapVariant variant);  // "A1", "A2", "lambda * A2", "D = A1 - lambda * A2", "attention",
                                                 // "rollout"
 bool variant_is_signed(MapVariant variant);     // D always; a rollout when it has negative entries (of D)
+// Whether the layer's rollout (dense, or its overview for a long prompt) has negative entries: a Diff model's signed
+// rollout, drawn with the diverging colours.
+bool rollout_is_signed(const AttentionSnapshot& snapshot, int layer);
 
 struct MapRequest {
   int slot = 0;

@@ -69,14 +69,11 @@ RunRequest make_run_request(const UiState& s) {
   r.capture.logits = false;  // the app shows no logits: do not copy [T, V] per run
   r.capture.overviews = true;
   r.capture.keep_store = true;
-  if (wants_dense_maps(s)) {
-    r.capture.maps = CaptureRequest::Maps::All;  // the grid shows every head; the UI pools thumbnails itself
-    r.capture.rollout = s.show_rollout;          // L matrix products per run: only while a view shows them
-  } else {
-    // Views draw overviews and fetch windows; rollout needs whole maps (L x T x T on the host): the view says so.
-    r.capture.maps = CaptureRequest::Maps::None;
-    r.capture.rollout = false;
-  }
+  // Rollout: L matrix products per run, so only while a view shows it. A long prompt's run keeps each layer's
+  // rollout on the engine's device and sends its overview; the view fetches windows as for the maps.
+  r.capture.rollout = s.show_rollout;
+  // Short prompts: the grid shows every head; the UI pools thumbnails itself. Long ones: overviews and windows.
+  r.capture.maps = wants_dense_maps(s) ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
   return r;
 }
 

@@ -24,10 +24,8 @@ bool same_map(const MapRequest& a, const MapRequest& b) {
 WindowNeed window_need(const MapRequest& map, const std::optional<WindowPlan>& visible, int64_t overview_cell,
                        int64_t tokens, bool overview_unavailable, bool lambda_constant) {
   WindowNeed need;
-  // The overview path says why these have no windows: rollout, and lambda * A2's mean of heads.
-  if (!visible || map.variant == MapVariant::Rollout || (map.head < 0 && map.variant == MapVariant::LambdaA2)) {
-    return need;
-  }
+  // The overview path says why lambda * A2's mean of heads has no windows.
+  if (!visible || (map.head < 0 && map.variant == MapVariant::LambdaA2)) return need;
   const bool exact_only_at_pool_1 = map.row_normalize || (map.variant == MapVariant::LambdaA2 && !lambda_constant);
   if (exact_only_at_pool_1) {
     if (visible->pool > 1) {
@@ -79,7 +77,8 @@ void WindowFetcher::take_answer(ViewState& view, const SnapshotPtr& snapshot) {
   w.request = result.request;
   w.plan = view.pending_plan;
   w.cells = std::move(result.map);
-  w.signed_values = variant_is_signed(view.map.variant);
+  w.signed_values = variant_is_signed(view.map.variant) ||
+                    (view.map.variant == MapVariant::Rollout && rollout_is_signed(*snapshot, view.map.layer));
   const Matrix shown = window_display_cells(*snapshot, view.map, w.plan, w.cells);
   if (shown.empty()) return;
   w.texture = renderer_.upload_cells(shown, w.signed_values, w.plan.pool, w.plan.rect.col_begin, w.plan.rect.row_begin,
@@ -111,7 +110,7 @@ const FetchedWindow* WindowFetcher::update(const std::string& view_id, const Sna
         request.sequence = map.sequence;
         request.window.layer = map.layer;
         request.window.kind = variant_source_kind(map.variant);
-        request.window.head = map.head;
+        request.window.head = map.variant == MapVariant::Rollout ? kRollout : map.head;
         request.window.row_begin = need.plan->rect.row_begin;
         request.window.row_end = need.plan->rect.row_end;
         request.window.col_begin = need.plan->rect.col_begin;

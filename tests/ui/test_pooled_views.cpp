@@ -2,6 +2,7 @@
 // only under the budget, which windows a pooled view needs, and the cells it draws from them. No GL. Test thread.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "demo_snapshot.h"
@@ -45,14 +46,14 @@ TEST_CASE("long prompts ask for statistics, overviews and the store instead of e
     CHECK(r.capture.rollout);
     CHECK(r.capture.overviews);
   }
-  SECTION("a prompt whose maps would pass 256 MiB gets overviews and the store, and no rollout") {
+  SECTION("a prompt whose maps would pass 256 MiB gets overviews and the store, and rollout kept for windows") {
     UiState s = bundled_pair(std::string(1800, 'a'));  // nothing ran yet: about 901 tokens, 389 MB of maps
     s.show_rollout = true;
     const RunRequest r = make_run_request(s);
     CHECK(r.capture.maps == CaptureRequest::Maps::None);
     CHECK(r.capture.overviews);
     CHECK(r.capture.keep_store);
-    CHECK_FALSE(r.capture.rollout);
+    CHECK(r.capture.rollout);  // the engine keeps it on its device and sends its overview
   }
   SECTION("the last run's tokens per byte estimate the next prompt's tokens") {
     UiState s = bundled_pair(std::string(1800, 'a'));
@@ -83,7 +84,7 @@ TEST_CASE("a pooled view fetches a window only where it adds detail and only whe
   CHECK_FALSE(window_need(map, WindowPlan{TokenRect{0, 1000, 0, 1000}, 8}, 8, 1000, false, true).plan);
 
   // A head mean has no overview: it always takes the engine's windows of the mean (kMeanOfHeads), at any pool;
-  // lambda * A2 has no mean of heads and rollout no window (the overview path says why).
+  // lambda * A2 has no mean of heads (the overview path says why); a rollout takes windows as a map does.
   MapRequest mean = map;
   mean.head = -1;
   CHECK(window_need(mean, zoomed, 8, 1000, true, true).plan == zoomed);
@@ -92,7 +93,8 @@ TEST_CASE("a pooled view fetches a window only where it adds detail and only whe
   CHECK_FALSE(window_need(mean, zoomed, 8, 1000, true, true).plan);
   MapRequest rollout = map;
   rollout.variant = MapVariant::Rollout;
-  CHECK_FALSE(window_need(rollout, zoomed, 8, 1000, true, true).plan);
+  CHECK(window_need(rollout, zoomed, 8, 1000, false, true).plan == zoomed);
+  CHECK_FALSE(window_need(rollout, WindowPlan{TokenRect{0, 1000, 0, 1000}, 8}, 8, 1000, false, true).plan);
 
   // Row normalization: only whole rows at one cell per token.
   MapRequest normalized = map;
@@ -157,9 +159,21 @@ TEST_CASE("overviews show what pooled cells show exactly and say why not otherwi
   CHECK(std::fabs(mean_cells.at(20, 3)) <= std::max(std::fabs(h0.at(20, 3)), std::fabs(h1.at(20, 3))) + 1e-7f);
   CHECK(mean_cells.at(20, 3) > 0);
   r.head = 1;
-  r.variant = MapVariant::Rollout;
+  r.variant = MapVariant::Rollout;  // a run without rollout kept none
   CHECK(overview_map(v1, r, &why).empty());
-  CHECK(why.find("rollout") != std::string::npos);
+  CHECK(why.find("no rollout in this result") != std::string::npos);
+  CHECK_FALSE(rollout_is_signed(v1, 1));
+  v1.layers[1].overview.rollout = v1.layers[1].overview.diff[0];  // any pooled signed matrix will do
+  CHECK(overview_map(v1, r, &why).values == v1.layers[1].overview.diff[0].values);
+  CHECK(why.empty());
+  CHECK(rollout_is_signed(v1, 1) == std::any_of(v1.layers[1].overview.diff[0].values.begin(),
+                                                v1.layers[1].overview.diff[0].values.end(), [](float x) { return x < 0; }));
+  v1.layers[1].overview.rollout.values[5] = -0.25f;
+  CHECK(rollout_is_signed(v1, 1));
+  v1.rollout_refused = "rollout at 32768 tokens would keep ...";  // the engine's reason reaches the view
+  CHECK(overview_map(v1, r, &why).empty());
+  CHECK(why == v1.rollout_refused);
+  v1.rollout_refused.clear();
   r.variant = MapVariant::A1;
   r.row_normalize = true;
   CHECK(overview_map(v1, r, &why).empty());
