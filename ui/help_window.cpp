@@ -30,6 +30,7 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"drag over tokens, right-click", "mark the span R for signal / noise; clear it"},
       {"find box (text or #N)", "jump to the next token that matches, or to token N"},
       {"Ctrl+S / Ctrl+O", "save the session / open the session file named in the side panel's Session field"},
+      {"Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller text and widgets (75% to 200%, kept in settings) / back to 100%"},
   };
 }
 
@@ -54,7 +55,9 @@ void draw_help_window(UiState& state) {
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(ImVec2(viewport->Pos.x + viewport->Size.x * 0.5f, viewport->Pos.y + viewport->Size.y * 0.5f),
                           ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-  ImGui::SetNextWindowSize(ImVec2(std::min(760.0f, viewport->Size.x - 40), std::min(720.0f, viewport->Size.y - 40)),
+  const float scale = ImGui::GetFontSize() / 15.0f;  // the UI scale: the window grows with its text
+  ImGui::SetNextWindowSize(ImVec2(std::min(760.0f * scale, viewport->Size.x - 40),
+                                  std::min(720.0f * scale, viewport->Size.y - 40)),
                            ImGuiCond_Appearing);
   ImGui::SetNextWindowBgAlpha(1.0f);  // text over maps must stay readable
   if (!ImGui::Begin("DiffScope help", &state.show_help, ImGuiWindowFlags_NoCollapse)) {
