@@ -20,6 +20,7 @@
 #include "slot_results.h"
 #include "stats_panel.h"
 #include "token_strip.h"
+#include "ui_scale.h"
 #include "ui_scale_keys.h"
 
 namespace diffscope::ui {
@@ -202,7 +203,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   // The side panel takes a quarter of the window (less on small screens) and folds to a narrow strip, so that maps
   // keep room on an 800 x 600 window.
   const float sidebar_w = state_.sidebar_folded ? ImGui::GetFrameHeight() + 2 * ImGui::GetStyle().WindowPadding.x
-                                                : std::clamp(io.DisplaySize.x * 0.24f, 220.0f, 480.0f);
+                                                : sidebar_width(io.DisplaySize.x, ImGui::GetFontSize());
 
   ImGui::BeginChild("sidebar", ImVec2(sidebar_w, -status_h), true);
   if (state_.sidebar_folded) {

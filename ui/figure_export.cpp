@@ -146,7 +146,7 @@ std::string format_value(float v) {
 }
 
 // The span R: a bar along each axis over its cells (on the ticks, outside the map) and an outline of its key columns
-// over the rows that can see them, so it reads at any cell size.
+// over the rows that see them, so it reads at any cell size.
 void draw_span(Image& img, const FigureSpec& spec, int left, int top, int cell, int tick) {
   const int map_w = static_cast<int>(spec.map->cols) * cell, map_h = static_cast<int>(spec.map->rows) * cell;
   const int bar = std::max(2, tick - 1);
@@ -159,10 +159,12 @@ void draw_span(Image& img, const FigureSpec& spec, int left, int top, int cell, 
     const int x0 = left + static_cast<int>(spec.span_cols->begin) * cell;
     const int x1 = std::max(x0 + 1, std::min(left + map_w, left + static_cast<int>(spec.span_cols->end) * cell));
     img.fill_rect(x0, top + map_h + 1, x1, top + map_h + 1 + bar, kFigureSpanColor);
-    // Outline: both sides of the columns from the top to the bottom, and across the top.
-    img.fill_rect(x0, top, x0 + 1, top + map_h, kFigureSpanColor);
-    img.fill_rect(x1 - 1, top, x1, top + map_h, kFigureSpanColor);
-    img.fill_rect(x0, top, x1, top + 1, kFigureSpanColor);
+    // Outline: both sides of the columns down to the bottom, and across its top, which on a causal (square) map is
+    // the first row that sees the span (above it the cells are masked).
+    const int y0 = spec.map->rows == spec.map->cols ? top + static_cast<int>(spec.span_cols->begin) * cell : top;
+    img.fill_rect(x0, y0, x0 + 1, top + map_h, kFigureSpanColor);
+    img.fill_rect(x1 - 1, y0, x1, top + map_h, kFigureSpanColor);
+    img.fill_rect(x0, y0, x1, y0 + 1, kFigureSpanColor);
   }
 }
 

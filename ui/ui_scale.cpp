@@ -35,6 +35,12 @@ float ui_font_pixels(float ui_scale, float content_scale) {
   return std::max(8.0f, std::round(kBaseFontPixels * clamp_ui_scale(ui_scale) * std::max(1.0f, content_scale)));
 }
 
+float sidebar_width(float window_width, float font_pixels) {
+  const float k = std::max(1.0f, font_pixels / kBaseFontPixels);
+  const float width = std::clamp(window_width * 0.24f * k, 220.0f * k, 480.0f * k);
+  return k > 1.0f ? std::min(width, std::max(220.0f, window_width * 0.45f)) : width;
+}
+
 std::optional<float> parse_ui_scale(const std::string& text) {
   std::string number = text;
   const bool percent = !number.empty() && number.back() == '%';

@@ -18,6 +18,10 @@ float clamp_ui_scale(float scale);
 float step_ui_scale(float scale, int direction);
 // The font's pixel height for a UI scale and the monitor's content scale, whole pixels (crisper glyphs).
 float ui_font_pixels(float ui_scale, float content_scale);
+// The side panel's width in a window `window_width` pixels wide whose text is `font_pixels` high: at 100% a quarter of
+// the window within 220..480 px, as before the UI scale; larger text widens it in proportion (its fields and buttons
+// grow with the font), but to at most 45% of the window, so the maps keep the larger part.
+float sidebar_width(float window_width, float font_pixels);
 // "150", "150%" or "1.5" (a number up to 4 is a factor, else a percentage); nothing when it is not a number or falls
 // outside 75%..200%.
 std::optional<float> parse_ui_scale(const std::string& text);

@@ -47,3 +47,12 @@ TEST_CASE("--ui-scale takes a percentage or a factor within 75%..200%") {
   CHECK_FALSE(parse_ui_scale("%"));
   CHECK_FALSE(parse_ui_scale("nan"));
 }
+
+TEST_CASE("the side panel grows with the UI scale, within 45% of the window") {
+  CHECK(sidebar_width(1600, 15) == 1600 * 0.24f);  // 100%: as before
+  CHECK(sidebar_width(800, 15) == 220);
+  CHECK(sidebar_width(3000, 15) == 480);
+  CHECK(sidebar_width(1600, 22.5f) == Approx(1600 * 0.24f * 1.5f));  // 150%: 576 px
+  CHECK(sidebar_width(800, 30) == 360);   // 200% in a small window: 45% of it, not 440
+  CHECK(sidebar_width(400, 30) == 220);   // never narrower than at 100%
+}
