@@ -54,9 +54,9 @@ TEST_CASE("All maps writes the logits like the CLI; the figure shows the span R 
   unsigned char* rgb = stbi_load((out / "figure.png").string().c_str(), &w, &h, &c, 3);
   REQUIRE(rgb != nullptr);
   int orange = 0;
+  const auto& span = diffscope::ui::kFigureSpanColor;
   for (int i = 0; i < w * h; ++i) {
-    orange += rgb[i * 3] == diffscope::ui::kFigureSpanColor[0] && rgb[i * 3 + 1] == diffscope::ui::kFigureSpanColor[1] &&
-              rgb[i * 3 + 2] == diffscope::ui::kFigureSpanColor[2];
+    orange += rgb[i * 3] == span[0] && rgb[i * 3 + 1] == span[1] && rgb[i * 3 + 2] == span[2];
   }
   stbi_image_free(rgb);
   CHECK(orange > 50);  // the span R's bars and outline (the figure options' default)
