@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "help_window.h"
+#include "imgui_test_context.h"
 #include "ui_scale_keys.h"
 
 using namespace diffscope::ui;
@@ -15,16 +16,7 @@ using namespace diffscope::ui;
 namespace {
 
 struct Frames {
-  Frames() {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.DisplaySize = ImVec2(400, 300);
-    io.IniFilename = nullptr;
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);  // builds the atlas; no texture is uploaded
-  }
-  ~Frames() { ImGui::DestroyContext(); }
+  diffscope::testing::ImGuiTestContext context{ImVec2(400, 300)};
 
   // One frame with `key` held (GLFW key code, as the backend indexes io.KeysDown), then one with it released; returns
   // whether either changed *scale.
