@@ -9,7 +9,8 @@ namespace diffscope::testing {
 
 // The file's exact bytes ("" when it cannot be read).
 std::string read_file_text(const std::filesystem::path& path);
-// Lowercase hex, two digits a byte.
+// Lowercase hex, two digits a byte. Written apart from the app's --state-json encoder on purpose: what a test expects
+// must not come from the code it checks.
 std::string hex_bytes(const std::string& bytes);
 
 }  // namespace diffscope::testing
