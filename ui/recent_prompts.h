@@ -13,8 +13,9 @@ namespace diffscope::ui {
 class JsonFields;
 
 constexpr size_t kMaxRecentPrompts = 10;
-// A prompt longer than this is not remembered (the last prompt itself is still kept, in "prompt"): settings.json stays
-// under ~1 MiB with ten of them, even in base64, and the file is read at every start.
+// A prompt longer than this is not remembered (the last prompt itself is still kept, in "prompt"): ten of them stay
+// under ~1 MiB in settings.json (under 4 MiB even if every byte needed a \u escape), far below the reader's 16 MiB
+// limit, and the file is read at every start.
 constexpr size_t kMaxRecentPromptBytes = 64 * 1024;
 
 // Puts `prompt` first, removing an earlier copy (the same bytes), and keeps the kMaxRecentPrompts newest. False, with
