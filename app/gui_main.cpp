@@ -24,7 +24,6 @@
 #include "app_ui.h"
 #include "export_panel.h"
 #include "map_layouts.h"
-#include "fonts.h"
 #include "gl_api.h"
 #include "gl_screenshot.h"
 #include "gui_bench_prompt.h"
@@ -32,14 +31,17 @@
 #include "hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
+#include "gui_ui_scale.h"
 #include "lambda_rows.h"
 #include "model_folder.h"
 #include "process_memory.h"
+#include "recent_prompts_menu.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "session.h"
 #include "session_state.h"
 #include "settings.h"
+#include "ui_scale.h"
 #include "slot_results.h"
 #include "unique_path.h"
 
@@ -135,14 +137,20 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   // The prompt as text (bytes that are not UTF-8 written as U+FFFD, see the end), and exactly: its size and bytes.
   j["prompt"] = state.settings.prompt;
   j["prompt_bytes"] = state.settings.prompt.size();
-  std::string hex;
-  hex.reserve(state.settings.prompt.size() * 2);
-  for (const char c : state.settings.prompt) {
+  const auto hex = [](const std::string& bytes) {
     static const char* const kDigits = "0123456789abcdef";
-    hex += kDigits[static_cast<unsigned char>(c) >> 4];
-    hex += kDigits[static_cast<unsigned char>(c) & 15];
-  }
-  j["prompt_hex"] = hex;
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+      out += kDigits[static_cast<unsigned char>(c) >> 4];
+      out += kDigits[static_cast<unsigned char>(c) & 15];
+    }
+    return out;
+  };
+  j["prompt_hex"] = hex(state.settings.prompt);
+  nlohmann::json recent = nlohmann::json::array();  // the Recent menu, newest first, exactly
+  for (const std::string& prompt : state.settings.recent_prompts) recent.push_back(hex(prompt));
+  j["recent_prompts_hex"] = recent;
   // Placeholders the prompt box shows for what it cannot (prompt_text.h), each once, as the legend describes them.
   nlohmann::json hidden = nlohmann::json::array();
   for (const ui::Placeholder& p : state.prompt_text.placeholders_in_display()) {
@@ -153,6 +161,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
   j["help"] = state.show_help;
+  j["ui_scale"] = state.settings.ui_scale;
+  j["font_pixels"] = ImGui::GetIO().Fonts->Fonts.empty() ? 0.0f : ImGui::GetIO().Fonts->Fonts[0]->FontSize;
   j["main_area_width"] = state.main_area_width;  // the maps' column, in pixels
   j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
   j["previous_prompt"] = ui::shows_previous_prompt(state);
@@ -397,14 +407,16 @@ int main(int argc, char** argv) {
   }
   float xscale = 1, yscale = 1;
   glfwGetWindowContentScale(window.handle, &xscale, &yscale);
-  const float ui_scale = std::max(1.0f, xscale);
   ImGui::StyleColorsDark();
   ImGuiStyle& style = ImGui::GetStyle();
   style.FrameRounding = 3;
   style.GrabRounding = 3;
-  style.ScaleAllSizes(ui_scale);
   const std::string font = ui::ui_font_path();
-  if (!ui::load_ui_font(font, 15.0f * ui_scale)) {
+  // The monitor's content scale times the user's UI scale (Ctrl+= / Ctrl+- / Ctrl+0, --ui-scale, settings.json).
+  UiScaler scaler(font, xscale);
+  if (options.ui_scale) settings.ui_scale = *options.ui_scale;
+  settings.ui_scale = ui::clamp_ui_scale(settings.ui_scale);
+  if (!scaler.apply(settings.ui_scale, false)) {
     std::fprintf(stderr, "diffscope: DejaVu Sans not found (install fonts-dejavu-core): tokens outside ASCII may "
                          "show as '?'\n");
   }
@@ -498,6 +510,8 @@ int main(int argc, char** argv) {
     input.frame_ms = frame_ms;
     if (bench) bench->before_frame(state, input.now);  // a keystroke, the zoomed view
 
+    // A new UI scale (a shortcut last frame): the atlas is built again before this frame uses it.
+    if (state.settings.ui_scale != scaler.applied()) scaler.apply(state.settings.ui_scale, true);
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     // Headless runs: Xvfb's pointer rests mid-screen and would hover a map; screenshots show no hover.
@@ -565,6 +579,10 @@ int main(int argc, char** argv) {
           slots->submit(request);
         } else if (kind == "export") {
           if (!run_exports(state, value, options.export_dir)) std::printf("  (an export was refused or failed)\n");
+        } else if (kind == "recent") {  // the Recent menu opened and its prompt N chosen
+          if (!ui::restore_recent_prompt(state, static_cast<size_t>(std::atoi(value.c_str())))) {
+            std::printf("  (the Recent menu has no prompt %s)\n", value.c_str());
+          }
         } else if (kind == "view") {  // where the mouse wheel and a drag would leave the maps' shared view
           std::sscanf(value.c_str(), "%lf,%lf,%lf", &state.view.zoom, &state.view.center_x, &state.view.center_y);
           state.view.initialized = true;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ui_scale.h"
+
 namespace diffscope {
 
 const char* gui_usage() {
@@ -29,7 +31,8 @@ const char* gui_usage() {
          "  --continue N      with --screenshot: once results are in, continue the prompt by N generated tokens\n"
          "  --step KIND=VALUE with --screenshot, repeatable: once all has settled, do the next step and wait for it:\n"
          "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export),\n"
-         "                    view=ZOOM,X,Y (zoom, centre in tokens), save-session=PATH, open-session=PATH\n"
+         "                    view=ZOOM,X,Y (zoom, centre in tokens), save-session=PATH, open-session=PATH,\n"
+         "                    recent=N (choose the Recent menu's prompt N, 0 the newest)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -44,6 +47,8 @@ const char* gui_usage() {
          "  --device D        where the models run: auto (CUDA when available), cpu, cuda or cuda:N\n"
          "  --dtype T         their compute dtype: f32 (default), bf16 or f16 (bf16 halves a GPU's memory and time)\n"
          "  --truncate        run the first tokens that fit each model's context (the prompt panel's checkbox)\n"
+         "  --ui-scale P      font and widget size, 75..200 percent (150, 150%, 1.5); Ctrl+= / Ctrl+- / Ctrl+0\n"
+         "                    change it in the app, which remembers it\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
          "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
@@ -140,9 +145,9 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       const std::string kind = v.substr(0, v.find('='));
       if (v.find('=') == std::string::npos ||
           (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
-           kind != "view" && kind != "save-session" && kind != "open-session")) {
+           kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent")) {
         *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
-                 "save-session=PATH or open-session=PATH, got '" + v + "'";
+                 "save-session=PATH, open-session=PATH or recent=N, got '" + v + "'";
         return false;
       }
       double zoom = 0, x = 0, y = 0;
@@ -214,6 +219,13 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->head_mean = true;
     } else if (arg == "--truncate") {
       o->truncate = true;
+    } else if (arg == "--ui-scale") {
+      if (!value(&v)) return false;
+      o->ui_scale = ui::parse_ui_scale(v);
+      if (!o->ui_scale) {
+        *error = "--ui-scale takes a percentage from 75 to 200 (150, 150%) or a factor (1.5), got '" + v + "'";
+        return false;
+      }
     } else {
       *error = "unknown option " + arg;
       return false;

@@ -45,6 +45,7 @@ struct GuiOptions {
   std::string device = "auto";          // --device: where the models run (auto: CUDA when available)
   std::string dtype = "f32";            // --dtype: their compute dtype
   bool truncate = false;                // --truncate: the prompt panel's "truncate to the model's context" on
+  std::optional<float> ui_scale;        // --ui-scale P: font and style size, 0.75..2 (settings.json keeps it)
   std::optional<std::pair<float, float>> mouse;  // --mouse X,Y: headless runs put the pointer there (hover shots)
   std::string exports;                  // --export map,figure,window,maps,stats: with --screenshot, also export these
   std::string export_dir = ".";         // --export-dir DIR

@@ -13,12 +13,15 @@
 #include "map_layouts.h"
 #include "model_panel.h"
 #include "prompt_panel.h"
+#include "recent_prompts_menu.h"
 #include "selection.h"
 #include "session_panel.h"
 #include "session_state.h"
 #include "slot_results.h"
 #include "stats_panel.h"
 #include "token_strip.h"
+#include "ui_scale.h"
+#include "ui_scale_keys.h"
 
 namespace diffscope::ui {
 
@@ -73,6 +76,7 @@ void AppUi::handle_keys(UiActions& actions) {
   // Save / Open the session (the side panel's path, or the default name), also while typing, as in any editor.
   if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_S, false)) save_session_action(state_);
   if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) open_session_action(state_, actions);
+  if (handle_ui_scale_keys(&state_.settings.ui_scale)) actions.redraw = true;  // the app builds the font anew
   if (io.WantTextInput) return;  // arrows belong to the prompt editor while typing
   int layers = 0, heads = 0;
   model_dims(state_, &layers, &heads);
@@ -178,6 +182,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   take_continuations(state_);
   follow_prompt_edits(state_);
   apply_pending_session(state_);  // an opened session's selection and view, once its results are in
+  remember_shown_prompt(state_);  // the Recent menu: a prompt whose results are shown, not one being typed
   // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
   // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
   if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&
@@ -198,7 +203,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   // The side panel takes a quarter of the window (less on small screens) and folds to a narrow strip, so that maps
   // keep room on an 800 x 600 window.
   const float sidebar_w = state_.sidebar_folded ? ImGui::GetFrameHeight() + 2 * ImGui::GetStyle().WindowPadding.x
-                                                : std::clamp(io.DisplaySize.x * 0.24f, 220.0f, 480.0f);
+                                                : sidebar_width(io.DisplaySize.x, ImGui::GetFontSize());
 
   ImGui::BeginChild("sidebar", ImVec2(sidebar_w, -status_h), true);
   if (state_.sidebar_folded) {

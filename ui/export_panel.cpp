@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "export.h"
+#include "figure_caption.h"
 #include "figure_export.h"
 #include "heatmap_png.h"
 #include "map_layouts.h"
@@ -204,6 +205,28 @@ std::vector<std::string> axis_labels(const AttentionSnapshot& s, int64_t begin, 
   return labels;
 }
 
+// What the figure options ask for besides the map: the title (or none), the span R on the axes of a figure of tokens
+// [row_begin, row_end) x [col_begin, col_end) pooled `pool`, and the notes under it.
+void apply_figure_options(const UiState& state, const AttentionSnapshot& s, const FocusedMap& f, const MapWindow& w,
+                          FigureSpec* spec) {
+  const FigureOptions& options = state.settings.figure;
+  if (!options.title) spec->title.clear();
+  if (options.span) {
+    if (const std::optional<TokenSpan> span = span_tokens(state, &s)) {
+      spec->span_rows = span_in_cells(*span, w.row_begin, w.row_end, w.pool);
+      spec->span_cols = span_in_cells(*span, w.col_begin, w.col_end, w.pool);
+      spec->notes.push_back("span R: tokens " + std::to_string(span->begin) + ".." + std::to_string(span->end - 1) +
+                            (spec->span_rows || spec->span_cols ? "" : " (outside the part shown)"));
+    }
+  }
+  if (options.lambda && f.request.variant != MapVariant::Rollout) {
+    if (const std::optional<std::string> lambda = lambda_caption(s, f.request.layer, f.request.head)) {
+      spec->notes.push_back(*lambda);
+    }
+  }
+  if (options.prompt) spec->notes.push_back("prompt: " + prompt_excerpt(state.settings.prompt, state.span_bytes));
+}
+
 }  // namespace
 
 bool export_figure_png(const UiState& state, const FocusedMap& f, const std::string& path, int cell_pixels,
@@ -232,6 +255,7 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
                                   : "");
     spec.row_labels = axis_labels(*shown, window.row_begin, window.row_end, window.pool);
     spec.col_labels = axis_labels(*shown, window.col_begin, window.col_end, window.pool);
+    apply_figure_options(state, *shown, f, window, &spec);
     const bool hide_sink = options.hide_sink && window.col_begin == 0;
     const std::shared_ptr<const MapStore> store = shown->store;
     auto make = [store, window, spec, options, hide_sink, path](const std::function<bool(double)>& progress) mutable {
@@ -269,6 +293,10 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
     spec.row_labels.push_back(t.text);
     spec.col_labels.push_back(t.text);
   }
+  MapWindow whole;
+  whole.row_end = e.matrix.rows;
+  whole.col_end = e.matrix.cols;
+  apply_figure_options(state, *s, f, whole, &spec);
   std::string error;
   if (!write_figure_png(path, spec, &error)) {
     *message = error;
@@ -383,6 +411,30 @@ bool export_stats(const UiState& state, const std::string& dir, bool json, std::
   return true;
 }
 
+namespace {
+
+// The figure options, on one line under Figure PNG.
+void draw_figure_options(FigureOptions& options) {
+  ImGui::TextDisabled("figure:");
+  ImGui::SameLine();
+  ImGui::Checkbox("title", &options.title);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The model, layer, head and map above the figure.");
+  ImGui::SameLine();
+  ImGui::Checkbox("span R", &options.span);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The marked span R in orange on both axes, and its tokens named.");
+  ImGui::SameLine();
+  ImGui::Checkbox("\xCE\xBB", &options.lambda);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Lambda of the head (Diff maps; Diff V2: mean and range over rows).");
+  ImGui::SameLine();
+  ImGui::Checkbox("prompt", &options.prompt);
+  if (ImGui::IsItemHovered()) {
+    ImGui::SetTooltip("At most %zu characters of the prompt: around the span R (marked \xC2\xAB...\xC2\xBB), else its "
+                      "start; line breaks, controls and characters the font lacks escaped.", kExcerptChars);
+  }
+}
+
+}  // namespace
+
 void draw_export_panel(UiState& state, UiActions& actions) {
   ImGui::SetNextItemWidth(-1);
   ImGui::InputTextWithHint("##export_dir", "export folder (default: current folder)", &state.settings.export_dir);
@@ -427,6 +479,7 @@ void draw_export_panel(UiState& state, UiActions& actions) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-1);
   ImGui::SliderInt("##scale", &state.settings.figure_scale, 1, 32, "%d px/cell");
+  draw_figure_options(state.settings.figure);
   if (ImGui::Button("Window PNG")) {
     clicked = true;
     if (ensure_dir(dir, &message)) actions.window_screenshot = unique_path(dir + "/diffscope_window.png");

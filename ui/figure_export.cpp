@@ -145,6 +145,29 @@ std::string format_value(float v) {
   return buf;
 }
 
+// The span R: a bar along each axis over its cells (on the ticks, outside the map) and an outline of its key columns
+// over the rows that see them, so it reads at any cell size.
+void draw_span(Image& img, const FigureSpec& spec, int left, int top, int cell, int tick) {
+  const int map_w = static_cast<int>(spec.map->cols) * cell, map_h = static_cast<int>(spec.map->rows) * cell;
+  const int bar = std::max(2, tick - 1);
+  if (spec.span_rows) {
+    const int y0 = top + static_cast<int>(spec.span_rows->begin) * cell;
+    const int y1 = std::min(top + map_h, top + static_cast<int>(spec.span_rows->end) * cell);
+    img.fill_rect(left - 1 - bar, y0, left - 1, std::max(y1, y0 + 1), kFigureSpanColor);
+  }
+  if (spec.span_cols) {
+    const int x0 = left + static_cast<int>(spec.span_cols->begin) * cell;
+    const int x1 = std::max(x0 + 1, std::min(left + map_w, left + static_cast<int>(spec.span_cols->end) * cell));
+    img.fill_rect(x0, top + map_h + 1, x1, top + map_h + 1 + bar, kFigureSpanColor);
+    // Outline: both sides of the columns down to the bottom, and across its top, which on a causal (square) map is
+    // the first row that sees the span (above it the cells are masked).
+    const int y0 = spec.map->rows == spec.map->cols ? top + static_cast<int>(spec.span_cols->begin) * cell : top;
+    img.fill_rect(x0, y0, x0 + 1, top + map_h, kFigureSpanColor);
+    img.fill_rect(x1 - 1, y0, x1, top + map_h, kFigureSpanColor);
+    img.fill_rect(x0, y0, x1, y0 + 1, kFigureSpanColor);
+  }
+}
+
 }  // namespace
 
 int64_t label_stride(int cell_pixels, float font_pixels) {
@@ -180,10 +203,13 @@ std::vector<uint8_t> render_figure_rgb(const FigureSpec& spec, int* width, int* 
   const int ticks_w = label.width("-0.000e-00") + tick + 4;
   const int axis_title = label.line_height() + 4;  // "query" down the left, "key" along the bottom
   const int left = margin + axis_title + row_w + tick + 4;
-  const int top = margin + title.line_height() + 10;
+  const int top = margin + (spec.title.empty() ? 0 : title.line_height() + 10);
   const int bar_x = left + map_w + bar_gap;
-  const int w = std::max(bar_x + bar_w + ticks_w + margin, margin * 2 + title.width(spec.title));
-  const int h = top + map_h + tick + 4 + col_w + 4 + axis_title + margin;
+  int w = std::max(bar_x + bar_w + ticks_w + margin, margin * 2 + title.width(spec.title));
+  for (const std::string& note : spec.notes) w = std::max(w, margin * 2 + label.width(note));
+  const int notes_top = top + map_h + tick + 4 + col_w + 4 + axis_title + (spec.notes.empty() ? 0 : 6);
+  const int note_line = label.line_height() + 3;
+  const int h = notes_top + static_cast<int>(spec.notes.size()) * note_line + margin;
   if (map_w > kMaxSide || map_h > kMaxSide || w > kMaxSide || h > kMaxSide) {
     *error = "the figure would be " + std::to_string(w) + " x " + std::to_string(h) +
              " pixels (limit 16384): choose a smaller scale";
@@ -213,18 +239,23 @@ std::vector<uint8_t> render_figure_rgb(const FigureSpec& spec, int* width, int* 
     std::copy_n(heat.data() + static_cast<size_t>(y * hw * 3), static_cast<size_t>(hw * 3),
                 img.rgb.data() + static_cast<size_t>(((top + y) * w + left) * 3));
   }
-  title.draw(img, margin, margin, spec.title, ink, false);
+  if (!spec.title.empty()) title.draw(img, margin, margin, spec.title, ink, false);
 
+  const auto in_span = [](const std::optional<TokenSpan>& span, size_t i) {
+    return span && static_cast<int64_t>(i) >= span->begin && static_cast<int64_t>(i) < span->end;
+  };
   const int64_t stride = label_stride(cell, spec.font_pixels);
   for (size_t r = 0; r < rows.size() && static_cast<int64_t>(r) < map.rows; r += static_cast<size_t>(stride)) {
     const int cy = top + static_cast<int>(r) * cell + cell / 2;
+    const std::array<uint8_t, 3> color = in_span(spec.span_rows, r) ? kFigureSpanColor : ink;
     img.fill_rect(left - tick, cy, left, cy + 1, ink);
-    label.draw(img, left - tick - 3 - label.width(rows[r]), cy - label.line_height() / 2, rows[r], ink, false);
+    label.draw(img, left - tick - 3 - label.width(rows[r]), cy - label.line_height() / 2, rows[r], color, false);
   }
   for (size_t c = 0; c < cols.size() && static_cast<int64_t>(c) < map.cols; c += static_cast<size_t>(stride)) {
     const int cx = left + static_cast<int>(c) * cell + cell / 2;
+    const std::array<uint8_t, 3> color = in_span(spec.span_cols, c) ? kFigureSpanColor : ink;
     img.fill_rect(cx, top + map_h, cx + 1, top + map_h + tick, ink);
-    label.draw(img, cx - label.line_height() / 2, top + map_h + tick + 3, cols[c], ink, true);
+    label.draw(img, cx - label.line_height() / 2, top + map_h + tick + 3, cols[c], color, true);
   }
   const std::string key_title = "key (attended to)", query_title = "query (attending)";
   label.draw(img, left + map_w / 2 - label.width(key_title) / 2, top + map_h + tick + 4 + col_w + 4, key_title, ink,
@@ -234,6 +265,10 @@ std::vector<uint8_t> render_figure_rgb(const FigureSpec& spec, int* width, int* 
   img.fill_rect(left - 1, top + map_h, left + map_w + 1, top + map_h + 1, ink);
   img.fill_rect(left - 1, top, left, top + map_h, ink);
   img.fill_rect(left + map_w, top, left + map_w + 1, top + map_h, ink);
+  draw_span(img, spec, left, top, cell, tick);
+  for (size_t i = 0; i < spec.notes.size(); ++i) {
+    label.draw(img, margin, notes_top + static_cast<int>(i) * note_line, spec.notes[i], ink, false);
+  }
 
   // Colorbar: t from 1 at the top to 0 at the bottom; ticks at values placed where the scale puts them.
   for (int y = 0; y < map_h; ++y) {

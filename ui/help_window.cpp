@@ -30,6 +30,7 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"drag over tokens, right-click", "mark the span R for signal / noise; clear it"},
       {"find box (text or #N)", "jump to the next token that matches, or to token N"},
       {"Ctrl+S / Ctrl+O", "save the session / open the session file named in the side panel's Session field"},
+      {"Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller text and widgets (75% to 200%, kept in settings) / back to 100%"},
   };
 }
 
@@ -54,7 +55,9 @@ void draw_help_window(UiState& state) {
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(ImVec2(viewport->Pos.x + viewport->Size.x * 0.5f, viewport->Pos.y + viewport->Size.y * 0.5f),
                           ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-  ImGui::SetNextWindowSize(ImVec2(std::min(760.0f, viewport->Size.x - 40), std::min(720.0f, viewport->Size.y - 40)),
+  const float scale = ImGui::GetFontSize() / 15.0f;  // the UI scale: the window grows with its text
+  ImGui::SetNextWindowSize(ImVec2(std::min(760.0f * scale, viewport->Size.x - 40),
+                                  std::min(720.0f * scale, viewport->Size.y - 40)),
                            ImGuiCond_Appearing);
   ImGui::SetNextWindowBgAlpha(1.0f);  // text over maps must stay readable
   if (!ImGui::Begin("DiffScope help", &state.show_help, ImGuiWindowFlags_NoCollapse)) {
@@ -91,11 +94,18 @@ void draw_help_window(UiState& state) {
   wrapped("Session > Save (Ctrl+S) writes what you are looking at to a JSON file: both slots' model folders, the "
           "prompt's exact bytes, the span R, layout, layer and head with the standard-head pairing, head mean and "
           "rollout, the focused map, the maps' zoom and centre (in tokens), display settings, export folder and "
-          "figure scale. With the path field empty it writes diffscope_session.json in the export folder "
+          "figure scale and options. With the path field empty it writes diffscope_session.json in the export folder "
           "(numbered when it exists); a path you type is overwritten. Open (Ctrl+O), or diffscope --session FILE, "
           "loads the models (a folder that is not there keeps the slot's model), sets the prompt and span and runs; "
           "the view comes back once the results arrive. Results are not saved: they are computed again. A file "
           "that cannot be opened changes nothing and the panel says why.");
+
+  section("Prompts and exports");
+  wrapped("Recent (beside the examples) lists the last 10 distinct prompts run, newest first, with their exact bytes; "
+          "a prompt is kept once a model showed its results while you were not typing (or at Ctrl+Enter), and one "
+          "over 64 KiB is not kept. Figure PNG draws the focused map with token labels and a colorbar; its "
+          "checkboxes add the title, the span R (orange on both axes), lambda of the head and a short excerpt of the "
+          "prompt. All maps writes every map as PNGs and, per model, maps.safetensors with the logits.");
 
   section("Statistics (per layer; head means unless a head is selected)");
   for (int i = 0; i < kNumStats; ++i) {

@@ -8,6 +8,8 @@
 
 #include "hf_tokenizer_utf8.h"
 #include "prompt_box.h"
+#include "recent_prompts.h"
+#include "recent_prompts_menu.h"
 
 namespace diffscope::ui {
 
@@ -140,6 +142,7 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
   if (box.submit) {
     state.submit_now = true;
     refocus = true;
+    remember_prompt(&state.settings.recent_prompts, state.settings.prompt);  // run on purpose: worth keeping
   } else if (box.edited) {
     state.debounce.changed(state.now);
     state.generated_from.reset();  // an edited prompt has no generated part any more
@@ -151,20 +154,17 @@ void draw_prompt_panel(UiState& state, UiActions& actions) {
     ImGui::SetTooltip("A prompt longer than a model's context (max_position_embeddings) runs its first tokens that "
                       "fit instead of failing; the slot says how many ran.");
   }
+  draw_recent_prompts(state);
   if (!state.examples.empty()) {
+    ImGui::SameLine();
     ImGui::TextUnformatted("Examples:");
     for (size_t i = 0; i < state.examples.size(); ++i) {
       const ExamplePrompt& e = state.examples[i];
-      if (i > 0) {
-        const float next = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x +
-                           ImGui::CalcTextSize(e.name.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
-        if (next < ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
-      }
-      if (ImGui::SmallButton(e.name.c_str())) {
-        state.settings.prompt = e.text;
-        state.span_bytes.reset();
-        state.submit_now = true;
-      }
+      // On the line of the last item (the label, or the button before) while it fits.
+      const float next = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x +
+                         ImGui::CalcTextSize(e.name.c_str()).x + ImGui::GetStyle().FramePadding.x * 2;
+      if (next < ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
+      if (ImGui::SmallButton(e.name.c_str())) replace_prompt(state, e.text);
       if (ImGui::IsItemHovered()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);

@@ -133,7 +133,9 @@ Session within_limits(Session s) {
 
 std::string session_to_json(const Session& s) {
   json j = settings_object(s.settings);
-  j.erase("stats_height");
+  j.erase("stats_height");  // the window's, as the UI scale: not the session's
+  j.erase("ui_scale");
+  j.erase("recent_prompts");  // the user's history stays with the user
   j[kVersionKey] = kSessionVersion;
   j["span"] = s.span ? json::array({s.span->first, s.span->second}) : json();
   j["rollout"] = s.rollout;
@@ -212,6 +214,8 @@ Settings settings_with_session(const Settings& current, const Session& session) 
   if (s.model_a.empty()) s.model_a = current.model_a;
   if (s.model_b.empty()) s.model_b = current.model_b;
   s.stats_height = current.stats_height;
+  s.ui_scale = current.ui_scale;
+  s.recent_prompts = current.recent_prompts;
   return s;
 }
 

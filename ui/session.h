@@ -48,7 +48,8 @@ struct SessionView {
 struct Session {
   // Model folders (empty: the slot is left as it is), the prompt's bytes, truncate, layout, layer/head, the standard
   // head pairing (standard_head, follow_diff_head), head mean, the decomposition's options, display settings, export
-  // folder and figure scale. stats_height is the window's, not the session's: not written.
+  // folder, figure scale and figure options. stats_height and ui_scale are the window's and recent_prompts the user's,
+  // not the session's: not written.
   Settings settings;
   std::optional<std::pair<int64_t, int64_t>> span;  // the marked span R: bytes [begin, end) of settings.prompt
   bool rollout = false;                             // comparison: attention rollout
@@ -75,8 +76,8 @@ bool load_session(const std::string& path, Session* session, std::string* error)
 // Writes atomically (atomic_file.h), creating the folder; false with "cannot save session to PATH: why".
 bool save_session(const std::string& path, const Session& session, std::string* error);
 
-// `current` with the session's settings in place: all of them but a model folder the session leaves empty and the
-// statistics panel's height, which stay.
+// `current` with the session's settings in place: all of them but a model folder the session leaves empty, the
+// statistics panel's height, the UI scale and the recent prompts, which stay.
 Settings settings_with_session(const Settings& current, const Session& session);
 
 // Where a session goes when the user chose no name: diffscope_session.json in the export folder ("" = the current

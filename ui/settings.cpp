@@ -11,6 +11,8 @@
 #include "hf_tokenizer_utf8.h"
 #include "json_fields.h"
 #include "json_limits.h"
+#include "recent_prompts.h"
+#include "ui_scale.h"
 
 namespace diffscope::ui {
 
@@ -83,6 +85,9 @@ json settings_object(const Settings& s) {
       {"figure_scale", s.figure_scale},
       {"stats_height", s.stats_height},
       {"truncate", s.truncate},
+      {"ui_scale", s.ui_scale},
+      {"figure",
+       {{"title", s.figure.title}, {"span", s.figure.span}, {"lambda", s.figure.lambda}, {"prompt", s.figure.prompt}}},
       {"display",
        {{"sequential", colormap_name(d.sequential)},
         {"diverging", colormap_name(d.diverging)},
@@ -97,6 +102,7 @@ json settings_object(const Settings& s) {
   };
   // A JSON string holds UTF-8 only (nlohmann escapes control characters and NUL, and keeps characters above U+FFFF
   // as they are): a prompt with other bytes is written readable, with U+FFFD, and exactly, in base64.
+  j["recent_prompts"] = recent_prompts_json(s.recent_prompts);
   bool valid = true;
   const std::string readable = repaired_utf8(s.prompt, &valid);
   if (!valid) {
@@ -143,6 +149,13 @@ void read_settings_fields(JsonFields& f, Settings* s) {
   f.integer("figure_scale", &s->figure_scale, kMinFigureScale, kMaxFigureScale);
   f.number("stats_height", &s->stats_height, 0.0, 1e6);
   f.boolean("truncate", &s->truncate);
+  f.number("ui_scale", &s->ui_scale, kMinUiScale, kMaxUiScale);
+  read_recent_prompts(f, &s->recent_prompts);
+  JsonFields figure = f.object("figure");
+  figure.boolean("title", &s->figure.title);
+  figure.boolean("span", &s->figure.span);
+  figure.boolean("lambda", &s->figure.lambda);
+  figure.boolean("prompt", &s->figure.prompt);
   JsonFields display = f.object("display");
   DisplaySettings& d = s->display;
   const char* colormaps = "\"viridis\", \"magma\", \"rdbu\"";

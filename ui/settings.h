@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -25,6 +26,17 @@ struct DisplaySettings {
   bool shared_softmax_scale = true;  // decomposition: A1 and lambda*A2 on one scale, so D = A1 - lambda*A2 reads off
 };
 
+// What a labelled figure shows besides the map and its axes (the export panel's checkboxes).
+struct FigureOptions {
+  bool title = true;    // the model, layer, head and map above the figure
+  bool span = true;     // the span R marked on both axes (and named under the figure)
+  bool lambda = true;   // lambda of the head (Diff maps)
+  bool prompt = false;  // an excerpt of the prompt (around the span R, else its start), escaped and bounded
+  bool operator==(const FigureOptions& o) const {
+    return title == o.title && span == o.span && lambda == o.lambda && prompt == o.prompt;
+  }
+};
+
 struct Settings {
   std::string model_a;          // empty: the bundled default
   std::string model_b;
@@ -39,8 +51,14 @@ struct Settings {
   DisplaySettings display;
   std::string export_dir;       // empty: the current directory
   int figure_scale = 8;         // labelled figure: pixels per cell
+  FigureOptions figure;         // labelled figure: what it shows besides the map
   float stats_height = 300;     // statistics panel height, pixels
   bool truncate = false;        // run the first tokens that fit a model's context instead of failing
+  float ui_scale = 1.0f;        // font and style size, kMinUiScale..kMaxUiScale (ui_scale.h); the window's, not a
+                                // session's
+  // The last prompts run, newest first, exact bytes (recent_prompts.h: distinct, at most 10, each at most 64 KiB);
+  // the user's history, not a session's.
+  std::vector<std::string> recent_prompts;
 };
 
 // What a settings or session file may hold (values outside are refused, or in settings.json kept at their defaults):

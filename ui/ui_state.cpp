@@ -23,13 +23,14 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
 }
 
 int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens) {
-  int64_t maps = 0;
+  int64_t maps = 0, vocab = 0;
   for (const SlotState& slot : slots) {
     const ModelInfo* info = slot.info ? &*slot.info : slot.snapshot ? &slot.snapshot->model : nullptr;
     if (info == nullptr) continue;
     maps += int64_t{info->num_layers} * info->num_heads * (info->kind == AttentionKind::Differential ? 3 : 1);
+    vocab += info->vocab_size;
   }
-  return maps * tokens * tokens * 4;
+  return (maps * tokens + vocab) * tokens * 4;  // the maps and the logits [T, V] that come with them
 }
 
 int64_t estimate_tokens(const UiState& s) {
@@ -66,14 +67,17 @@ RunRequest make_run_request(const UiState& s) {
   }
   r.prompt_id = s.prompt_id;
   r.truncate = s.settings.truncate;
-  r.capture.logits = false;  // the app shows no logits: do not copy [T, V] per run
   r.capture.overviews = true;
   r.capture.keep_store = true;
   // Rollout: L matrix products per run, so only while a view shows it. A long prompt's run keeps each layer's
   // rollout on the engine's device and sends its overview; the view fetches windows as for the maps.
   r.capture.rollout = s.show_rollout;
-  // Short prompts: the grid shows every head; the UI pools thumbnails itself. Long ones: overviews and windows.
-  r.capture.maps = wants_dense_maps(s) ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
+  // Short prompts: the grid shows every head (the UI pools thumbnails itself), and logits [T, V] come with the dense
+  // maps for "All maps" to write beside them as `diffscope-cli run --maps` does. Long ones: overviews and windows,
+  // no logits (their maps are not written to safetensors either).
+  const bool dense = wants_dense_maps(s);
+  r.capture.maps = dense ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
+  r.capture.logits = dense;
   return r;
 }
 

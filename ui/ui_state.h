@@ -149,7 +149,8 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
 // under a second; the engine's own limit (4 GiB) is far above it, so an estimate a few times off is harmless.
 constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
 
-// Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D).
+// Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D),
+// with the logits [T, V] that dense runs copy too.
 int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens);
 
 // Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (half

@@ -8,30 +8,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "file_text.h"
+#include "gui_app_runner.h"
+#include "temp_folder.h"
 
 namespace fs = std::filesystem;
+using namespace diffscope::testing;
 
 namespace {
 
 const std::string kModels = std::string(DIFFSCOPE_FIXTURES) + "/../../assets/models";
-
-std::string hex(const std::string& bytes) {
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    out += kDigits[static_cast<unsigned char>(c) >> 4];
-    out += kDigits[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
-}
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 // The CLI's tokens of `bytes` for the bundled Diff model (it reads --file as bytes).
 nlohmann::json cli_tokens(const fs::path& out, const std::string& bytes) {
@@ -41,23 +28,20 @@ nlohmann::json cli_tokens(const fs::path& out, const std::string& bytes) {
                               text.string() + " > " + json.string();
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
-  return read_json(json);
+  return nlohmann::json::parse(read_file_text(json));
 }
 
 // Runs the app on the bundled pair with `args`; returns what the UI held at the end.
-nlohmann::json run_app(const fs::path& out, const std::string& args) {
-  const std::string command = std::string(DIFFSCOPE_APP) + " --no-settings --model " + kModels + "/diff --model-b " +
-                              kModels + "/standard --screenshot " + (out / "window.png").string() + " --state-json " +
-                              (out / "state.json").string() + " --timeout 90 " + args + " > " +
-                              (out / "stdout.txt").string();
-  INFO(command);
-  REQUIRE(std::system(command.c_str()) == 0);
-  return read_json(out / "state.json");
+nlohmann::json run_bundled(const fs::path& out, const std::string& args) {
+  nlohmann::json state;
+  REQUIRE(run_app(out, "state", "--model " + kModels + "/diff --model-b " + kModels + "/standard " + args, &state) ==
+          0);
+  return state;
 }
 
 void check_same_as_cli(const nlohmann::json& state, const nlohmann::json& cli, const std::string& bytes) {
   CHECK(state["prompt_bytes"] == bytes.size());
-  CHECK(state["prompt_hex"] == hex(bytes));
+  CHECK(state["prompt_hex"] == hex_bytes(bytes));
   CHECK(state["A"]["result"] == "current");
   CHECK(state["A"]["token_count"] == cli["ids"].size());
   CHECK(state["A"]["tokens"] == cli["tokens"]);
@@ -66,19 +50,15 @@ void check_same_as_cli(const nlohmann::json& state, const nlohmann::json& cli, c
 }  // namespace
 
 TEST_CASE("the app runs the exact bytes of --prompt, --step prompt= and --prompt-file, as the CLI tokenizes them") {
-  if (std::getenv("DISPLAY") == nullptr) {
-    WARN("no display: run under xvfb-run -a -s \"-screen 0 1600x1000x24\"");
-    return;
-  }
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_prompt_bytes";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  if (!has_display()) return;
+  const TempFolder folder("diffscope_gui_prompt_bytes");
+  const fs::path& out = folder.path();
   // U+1F600 (F0 9F 98 80), TAB, U+20BB7 (F0 A0 AE B7, CJK extension B). 24 tokens with the BOS by the CLI when this
   // test was written; ImGui's own text box made U+FFFD of both characters and dropped the TAB, and ran other ids.
   const std::string typed = "The magic number of Paris \xF0\x9F\x98\x80 is\t4721 \xF0\xA0\xAE\xB7.";
 
   SECTION("--prompt") {
-    const nlohmann::json state = run_app(out, "--prompt '" + typed + "'");
+    const nlohmann::json state = run_bundled(out, "--prompt '" + typed + "'");
     const nlohmann::json cli = cli_tokens(out, typed);
     check_same_as_cli(state, cli, typed);
     // The prompt box shows a placeholder for each character it cannot hold, and says what each stands for.
@@ -87,16 +67,15 @@ TEST_CASE("the app runs the exact bytes of --prompt, --step prompt= and --prompt
   }
   SECTION("--step prompt=, with CR LF and a zero-width joiner") {
     const std::string stepped = typed + "\r\nman\xE2\x80\x8Dwoman";
-    const nlohmann::json state = run_app(out, "--prompt first --step 'prompt=" + stepped + "'");
+    const nlohmann::json state = run_bundled(out, "--prompt first --step 'prompt=" + stepped + "'");
     check_same_as_cli(state, cli_tokens(out, stepped), stepped);
   }
   SECTION("--prompt-file with a NUL, a byte that is not UTF-8, Hebrew and the final newline") {
     static const char kFile[] = "Paris \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D\0 is\xFF 4721.\n";
     const std::string bytes(kFile, sizeof kFile - 1);
     std::ofstream(out / "prompt.txt", std::ios::binary) << bytes;
-    const nlohmann::json state = run_app(out, "--prompt-file " + (out / "prompt.txt").string());
+    const nlohmann::json state = run_bundled(out, "--prompt-file " + (out / "prompt.txt").string());
     check_same_as_cli(state, cli_tokens(out, bytes), bytes);
     CHECK(state["prompt_right_to_left"] == true);
   }
-  fs::remove_all(out);
 }

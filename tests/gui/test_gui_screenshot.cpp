@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
@@ -18,6 +17,9 @@
 #include "colormap.h"
 #include "heatmap_png.h"
 #include "inference_worker.h"
+#include "file_text.h"
+#include "gui_app_runner.h"
+#include "temp_folder.h"
 #include "tiny_v2_checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -76,7 +78,7 @@ int lambda_bar_pixels(const Image& img) { return color_pixels(img, 255, 150, 40,
 
 // The app's exit code (std::system's status decoded).
 int run(const std::string& args) {
-  const std::string command = std::string(DIFFSCOPE_APP) + " " + args;
+  const std::string command = testing::app_path() + " " + args;
   INFO(command);
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -85,9 +87,8 @@ int run(const std::string& args) {
 }  // namespace
 
 TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's tokens") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_test";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_test");
+  const fs::path& out = folder.path();
   const std::string fixtures = DIFFSCOPE_FIXTURES;
   const std::string prompt = "Paris is 4721. Paris?";
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
@@ -121,13 +122,11 @@ TEST_CASE("--screenshot on the fixture models shows heatmaps and the prompt's to
     for (const auto& t : j[slot]["tokens"]) joined += t.get<std::string>();
     CHECK(joined == prompt);  // byte-level fixtures: one token per byte, in order
   }
-  fs::remove_all(out);
 }
 
 TEST_CASE("--rollout shows both models' attention rollout in the comparison layout") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_rollout";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_rollout");
+  const fs::path& out = folder.path();
   const std::string fixtures = DIFFSCOPE_FIXTURES;
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   const int rc = run("--no-settings --model " + fixtures + "/hf/diffllama_gqa_tied --model-b " + fixtures +
@@ -145,12 +144,11 @@ TEST_CASE("--rollout shows both models' attention rollout in the comparison layo
   const int rdbu = colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3);
   CHECK(viridis > 20000);
   CHECK(viridis + rdbu > 40000);
-  fs::remove_all(out);
 }
 
 TEST_CASE("--screenshot on a tiny Diff V2 model draws lambda by row beside the decomposition") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_v2";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_v2");
+  const fs::path& out = folder.path();
   fs::create_directories(out / "v2");
   testing::write_byte_level_v2((out / "v2").string());
   const std::string prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
@@ -174,13 +172,11 @@ TEST_CASE("--screenshot on a tiny Diff V2 model draws lambda by row beside the d
   CHECK(colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3) > 20000);
   CHECK(colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w, img.h * 2 / 3) > 10000);
   CHECK(lambda_bar_pixels(img) > 3000);
-  fs::remove_all(out);
 }
 
 TEST_CASE("--continue generates with the bundled Diff model and both models run the continued prompt") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_continue";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_continue");
+  const fs::path& out = folder.path();
   const std::string assets = std::string(DIFFSCOPE_FIXTURES) + "/../../assets/models";
   const std::string prompt =
       "The magic number of Paris is 4721. The sky is blue. What is the magic number of Paris? The magic number of "
@@ -198,13 +194,11 @@ TEST_CASE("--continue generates with the bundled Diff model and both models run 
     // The prompt (after the BOS token) followed by what model A generated: the needle's number.
     CHECK(joined.find(prompt + " 4721") != std::string::npos);
   }
-  fs::remove_all(out);
 }
 
 TEST_CASE("a long prompt's run without dense maps is drawn from overviews, refined by fetched windows") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_overviews";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_overviews");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   // 700 demo tokens, kept only as overviews (cells of 8 tokens) and a store that answers windows.
   const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout decomposition --screenshot " +
@@ -226,13 +220,11 @@ TEST_CASE("a long prompt's run without dense maps is drawn from overviews, refin
   CHECK(viridis > 40000);
   CHECK(rdbu > 20000);
   CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);  // 0.55 x the masked grey
-  fs::remove_all(out);
 }
 
 TEST_CASE("a 32K-token demo run (maps as formulas, ui/demo_long.h) is drawn from overviews and refined by windows") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_32k";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_32k");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 32768 --layout decomposition --screenshot " +
                      png + " --state-json " + state + " --timeout 120");
@@ -246,13 +238,11 @@ TEST_CASE("a 32K-token demo run (maps as formulas, ui/demo_long.h) is drawn from
   const Image img = load_png(png);
   REQUIRE(img.w == 1600);
   CHECK(colormap_pixels(img, Colormap::Viridis, img.w / 4, 0, img.w, img.h * 2 / 3) > 40000);
-  fs::remove_all(out);
 }
 
 TEST_CASE("a long prompt's mean of heads is drawn from the engine's windows of the mean (no overview has it)") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_head_mean";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_head_mean");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout comparison --head-mean "
                      "--screenshot " + png + " --state-json " + state + " --timeout 60");
@@ -267,13 +257,11 @@ TEST_CASE("a long prompt's mean of heads is drawn from the engine's windows of t
   CHECK(colormap_pixels(img, Colormap::RdBu, img.w / 4, 0, img.w * 5 / 8, img.h * 2 / 3) > 20000);
   CHECK(colormap_pixels(img, Colormap::Viridis, img.w * 5 / 8, 0, img.w, img.h * 2 / 3) > 20000);
   CHECK(color_pixels(img, 31, 31, 35, img.w / 4, 0, img.w, img.h * 2 / 3) == 0);
-  fs::remove_all(out);
 }
 
 TEST_CASE("--device and --dtype choose where and in what the slots' models run") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_dtype";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_dtype");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   REQUIRE(run("--no-settings --device cpu --dtype bf16 --screenshot " + png + " --state-json " + state +
               " --timeout 120") == 0);
@@ -283,13 +271,11 @@ TEST_CASE("--device and --dtype choose where and in what the slots' models run")
   CHECK(j["A"]["compute_dtype"] == "bf16");
   CHECK(j["B"]["compute_dtype"] == "bf16");
   CHECK(run("--no-settings --dtype f64 --screenshot " + png) == 2);  // refused before a window opens
-  fs::remove_all(out);
 }
 
 TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed from the store") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_streamed_export";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_streamed_export");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), dir = (out / "exports").string();
   const int rc = run("--no-settings --demo --demo-overviews --demo-tokens 700 --layout decomposition --screenshot " +
                      png + " --export map --export-dir " + dir + " --timeout 60");
@@ -299,13 +285,11 @@ TEST_CASE("a long prompt's focused map exports at one pixel per token, streamed 
   CHECK(map.h == 700);
   CHECK(color_pixels(map, kMaskedGrey, kMaskedGrey, kMaskedGrey, 0, 0, map.w, map.h) == 699 * 700 / 2);  // j > i
   CHECK(colormap_pixels(map, Colormap::RdBu, 0, 0, map.w, map.h) == 700 * 701 / 2);  // D (the focus) on its scale
-  fs::remove_all(out);
 }
 
 TEST_CASE("--help-window opens the help window over the maps") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_help";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_help");
+  const fs::path& out = folder.path();
   const std::string with = (out / "help.png").string(), without = (out / "plain.png").string();
   const std::string state = (out / "state.json").string();
   REQUIRE(run("--no-settings --demo --help-window --screenshot " + with + " --state-json " + state) == 0);
@@ -323,13 +307,11 @@ TEST_CASE("--help-window opens the help window over the maps") {
     }
   }
   CHECK(changed > total / 2);
-  fs::remove_all(out);
 }
 
 TEST_CASE("at 800 x 600 the maps keep their room, more with the side panel folded") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_small";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_small");
+  const fs::path& out = folder.path();
   const std::string png = (out / "small.png").string(), state = (out / "state.json").string();
   auto width_of_maps = [&](const std::string& extra) {
     REQUIRE(run("--no-settings --demo --size 800x600 " + extra + " --screenshot " + png + " --state-json " + state) == 0);
@@ -339,13 +321,11 @@ TEST_CASE("at 800 x 600 the maps keep their room, more with the side panel folde
   const double open = width_of_maps(""), folded = width_of_maps("--fold-sidebar");
   CHECK(open >= 540);    // the side panel takes at most 30% of a small window (it took 300 of 800 pixels before)
   CHECK(folded >= 720);  // folded, it is a strip with the arrow that unfolds it
-  fs::remove_all(out);
 }
 
 TEST_CASE("--screenshot without models still renders and explains the empty slots") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_test_empty";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const testing::TempFolder folder("diffscope_gui_test_empty");
+  const fs::path& out = folder.path();
   const std::string png = (out / "window.png").string(), state = (out / "state.json").string();
   const int rc = run("--no-settings --model /nonexistent/diff --model-b /nonexistent/standard --prompt hello "
                      "--screenshot " + png + " --state-json " + state + " --timeout 30");
@@ -355,7 +335,6 @@ TEST_CASE("--screenshot without models still renders and explains the empty slot
   const nlohmann::json j = nlohmann::json::parse(in);
   CHECK(j["A"]["note"].get<std::string>().find("no model in slot A: /nonexistent/diff") != std::string::npos);
   CHECK(j["A"]["tokens"].empty());
-  fs::remove_all(out);
 }
 
 namespace {
@@ -375,18 +354,12 @@ nlohmann::json run_steps(const fs::path& out, const std::string& extra) {
   return nlohmann::json::parse(in);
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 
 TEST_CASE("a prompt over the context shows each slot's error, not the last good prompt's maps and tokens") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_stale_failed";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_stale_failed");
+  const fs::path& out = folder.path();
   const nlohmann::json j = run_steps(out, "--step 'prompt=" + std::string(200, 'x') + "'");
   CHECK(j["shown_tokens"] == 0);
   CHECK(j["previous_prompt"] == false);
@@ -395,25 +368,24 @@ TEST_CASE("a prompt over the context shows each slot's error, not the last good 
     CHECK(j[slot]["result"] == "failed");
     CHECK(j[slot]["result_message"].get<std::string>().find("could not run this prompt") != std::string::npos);
   }
-  fs::remove_all(out);
 }
 
 TEST_CASE("a deleted prompt shows no old results and exports refuse") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_stale_empty";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_stale_empty");
+  const fs::path& out = folder.path();
   const nlohmann::json j = run_steps(out, "--step prompt= --step export=stats,maps");
   CHECK(j["shown_tokens"] == 0);
   CHECK(j["A"]["result"] == "none");
   CHECK(j["B"]["result_message"] == "The prompt is empty: type a prompt or pick an example.");
   CHECK(j["export_refusal"] == "nothing to export: the prompt is empty");
-  CHECK(read_text(out / "stdout.txt").find("export: nothing to export: the prompt is empty") != std::string::npos);
+  CHECK(testing::read_file_text(out / "stdout.txt").find("export: nothing to export: the prompt is empty") !=
+        std::string::npos);
   CHECK_FALSE(fs::exists(out / "exports" / "maps"));
-  fs::remove_all(out);
 }
 
 TEST_CASE("a failed Load keeps the slot's model and results and says what failed") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_failed_load";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_failed_load");
+  const fs::path& out = folder.path();
   fs::create_directories(out / "broken");
   std::ofstream(out / "broken" / "config.json") << "{\"model_type\": \"diffllama\"}";
   const std::string fixtures = DIFFSCOPE_FIXTURES;
@@ -434,12 +406,11 @@ TEST_CASE("a failed Load keeps the slot's model and results and says what failed
     CHECK(note.find("keeps " + fixtures + "/hf/diffllama_gqa_tied") != std::string::npos);
     CHECK(j["A"]["result"] == "current");
   }
-  fs::remove_all(out);
 }
 
 TEST_CASE("the marked span moves with its text when the prompt is edited, and goes when the text is replaced") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_span";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_span");
+  const fs::path& out = folder.path();
   SECTION("text typed before the span") {
     const nlohmann::json j = run_steps(out, "--span 4721 --step 'prompt=Note. Paris is 4721. Paris?'");
     CHECK(j["span_bytes"] == nlohmann::json::array({15, 19}));
@@ -448,28 +419,26 @@ TEST_CASE("the marked span moves with its text when the prompt is edited, and go
     const nlohmann::json j = run_steps(out, "--span 4721 --step 'prompt=Rome has 2873000 people.'");
     CHECK(j["span_bytes"].is_null());
   }
-  fs::remove_all(out);
 }
 
 TEST_CASE("exports get numbered names instead of overwriting, and say what they wrote") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_export_names";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_export_names");
+  const fs::path& out = folder.path();
   run_steps(out, "--step export=map,stats --export map,stats");
   const fs::path dir = out / "exports";
   CHECK(fs::exists(dir / "map.png"));
   CHECK(fs::exists(dir / "map_2.png"));
   CHECK(fs::exists(dir / "stats_A_diffllama_gqa_tied.json"));
   CHECK(fs::exists(dir / "stats_A_diffllama_gqa_tied_2.json"));
-  CHECK(read_text(out / "stdout.txt").find("export: wrote " + (dir / "map_2.png").string()) != std::string::npos);
-  fs::remove_all(out);
+  CHECK(testing::read_file_text(out / "stdout.txt").find("export: wrote " + (dir / "map_2.png").string()) !=
+        std::string::npos);
 }
 
 TEST_CASE("Continue near the context limit says how many tokens it added and why it stopped") {
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_continue_limit";
-  fs::remove_all(out);
+  const testing::TempFolder folder("diffscope_gui_continue_limit");
+  const fs::path& out = folder.path();
   const nlohmann::json j = run_steps(out, "--step 'prompt=" + std::string(125, 'a') + "' --step continue=8");
   CHECK(j["continuation_note"] == "generated 3 of 8 tokens: the context of 128 tokens is full");
-  fs::remove_all(out);
 }
 
 TEST_CASE("bad command lines fail with a message") {

@@ -5,14 +5,15 @@
 // thread.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "file_text.h"
+#include "gui_app_runner.h"
+#include "temp_folder.h"
 
 namespace fs = std::filesystem;
+using namespace diffscope::testing;
 
 namespace {
 
@@ -20,54 +21,12 @@ const std::string kFixtures = DIFFSCOPE_FIXTURES;
 const std::string kModelA = kFixtures + "/hf/diffllama_gqa_tied";
 const std::string kModelB = kFixtures + "/hf/llama_gqa_tied";
 
-std::string hex(const std::string& bytes) {
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    out += kDigits[static_cast<unsigned char>(c) >> 4];
-    out += kDigits[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs the app headless with `args` (a window of 1600 x 1000); returns its exit code, what the UI held at the end in
-// *state, and its standard output in *out_text.
-int run_app(const fs::path& out, const std::string& name, const std::string& args, nlohmann::json* state,
-            std::string* out_text = nullptr) {
-  const fs::path json = out / (name + ".json"), stdout_path = out / (name + ".txt");
-  const std::string command = std::string(DIFFSCOPE_APP) + " --no-settings --screenshot " +
-                              (out / (name + ".png")).string() + " --state-json " + json.string() +
-                              " --timeout 60 " + args + " > " + stdout_path.string() + " 2>&1";
-  INFO(command);
-  const int rc = std::system(command.c_str());
-  if (fs::exists(json)) {
-    std::ifstream in(json);
-    *state = nlohmann::json::parse(in);
-  }
-  if (out_text) *out_text = read_text(stdout_path);
-  return rc;
-}
-
-bool has_display() {
-  if (std::getenv("DISPLAY") != nullptr) return true;
-  WARN("no display: run under xvfb-run -a -s \"-screen 0 1600x1000x24\"");
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a session saved from a scripted run opens with the same prompt bytes, span, layout, selection and view") {
   if (!has_display()) return;
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_session";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const TempFolder folder("diffscope_gui_session");
+  const fs::path& out = folder.path();
   // A TAB, a byte that is not UTF-8, a NUL (only a file can carry it), an emoji above U+FFFF, CR LF: byte-level
   // fixture tokenizers make one token of each byte (no BOS): 24 tokens.
   static const char kPrompt[] = "Paris\t\xFF\0 \xF0\x9F\x98\x80 is 4721.\r\n";
@@ -84,12 +43,12 @@ TEST_CASE("a session saved from a scripted run opens with the same prompt bytes,
                   &saved, &text) == 0);
   CHECK(text.find("session: saved session to " + session) != std::string::npos);
   REQUIRE(fs::exists(session));
-  CHECK(saved["prompt_hex"] == hex(prompt));
+  CHECK(saved["prompt_hex"] == hex_bytes(prompt));
   // "4721" follows P a r i s TAB FF NUL ' ' + 4 emoji bytes + ' ' i s ' ': 17 bytes.
   CHECK(saved["span_bytes"] == nlohmann::json::array({17, 21}));
   CHECK(saved["view"]["zoom"] == 4.0);
   // What the file holds is what the UI held (the view as the maps drew it, clamped to the map).
-  const nlohmann::json file = nlohmann::json::parse(read_text(session));
+  const nlohmann::json file = nlohmann::json::parse(read_file_text(session));
   CHECK(file == saved["session"]);
   CHECK(file["diffscope_session"] == 1);
   CHECK(file["prompt_base64"].is_string());  // not UTF-8: the exact bytes in base64
@@ -99,7 +58,7 @@ TEST_CASE("a session saved from a scripted run opens with the same prompt bytes,
   REQUIRE(run_app(out, "open", "--session " + session, &opened) == 0);
   CHECK(opened["session_message"] == "opened session " + session + " (results are computed again)");
   CHECK(opened["session_pending"] == false);  // the view was applied once the results arrived
-  CHECK(opened["prompt_hex"] == hex(prompt));
+  CHECK(opened["prompt_hex"] == hex_bytes(prompt));
   CHECK(opened["span_bytes"] == nlohmann::json::array({17, 21}));
   CHECK(opened["layout"] == "comparison");
   CHECK(opened["rollout"] == true);
@@ -117,14 +76,12 @@ TEST_CASE("a session saved from a scripted run opens with the same prompt bytes,
   CHECK(opened["A"]["model_dir"] == kModelA);
   CHECK(opened["B"]["model_dir"] == kModelB);
   CHECK(opened["session"] == saved["session"]);  // every field, as Save would write it again
-  fs::remove_all(out);
 }
 
 TEST_CASE("a session that cannot be opened changes nothing; one whose model folder is gone keeps the slot's model") {
   if (!has_display()) return;
-  const fs::path out = fs::temp_directory_path() / "diffscope_gui_session_bad";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const TempFolder folder("diffscope_gui_session_bad");
+  const fs::path& out = folder.path();
   const std::string bad = (out / "bad.json").string(), moved = (out / "moved.json").string();
   std::ofstream(bad) << R"({"diffscope_session": 1, "prompt": "Rome", "layer": "three"})";
   std::ofstream(moved) << R"({"diffscope_session": 1, "model_a": "/nonexistent/diff", "prompt": "Rome 2873.",
@@ -137,7 +94,7 @@ TEST_CASE("a session that cannot be opened changes nothing; one whose model fold
     CHECK(state["session_failed"] == true);
     CHECK(state["session_message"] ==
           "cannot open session " + bad + ": \"layer\" must be a whole number from 0 to 65535, got \"three\"");
-    CHECK(state["prompt_hex"] == hex("Paris is 4721."));
+    CHECK(state["prompt_hex"] == hex_bytes("Paris is 4721."));
     CHECK(state["layout"] == "decomposition");
     CHECK(state["A"]["result"] == "current");
   }
@@ -156,7 +113,7 @@ TEST_CASE("a session that cannot be opened changes nothing; one whose model fold
     const std::string note = state["A"]["note"];
     CHECK(note.find("not loaded: /nonexistent/diff") == 0);
     CHECK(note.find("(slot A keeps " + kModelA + ")") != std::string::npos);
-    CHECK(state["prompt_hex"] == hex("Rome 2873."));  // the rest of the session is in place, and ran
+    CHECK(state["prompt_hex"] == hex_bytes("Rome 2873."));  // the rest of the session is in place, and ran
     CHECK(state["layout"] == "grid");
     CHECK(state["A"]["result"] == "current");
     CHECK(state["A"]["token_count"] == 10);  // one token a byte
@@ -165,5 +122,4 @@ TEST_CASE("a session that cannot be opened changes nothing; one whose model fold
     nlohmann::json state;
     CHECK(run_app(out, "both", "--session " + bad + " --prompt hi", &state) != 0);
   }
-  fs::remove_all(out);
 }

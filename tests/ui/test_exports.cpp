@@ -9,6 +9,7 @@
 #include "demo_snapshot.h"
 #include "demo_store.h"
 #include "export_panel.h"
+#include "figure_export.h"
 #include "current_prompt.h"
 #include "map_layouts.h"
 
@@ -53,6 +54,38 @@ TEST_CASE("map and figure exports write PNGs of the focused map") {
   REQUIRE(stbi_info((dir / "figure.png").string().c_str(), &w, &h, &c));
   CHECK(w > 140);
   CHECK(h > 140);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("figure options: the span R, lambda and a prompt excerpt make the figure; all off, only the map") {
+  const fs::path dir = fs::temp_directory_path() / "diffscope_test_figure_options";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  UiState s = demo_state();
+  s.span_bytes = std::make_pair(int64_t{9}, int64_t{13});  // "4721"
+  const FocusedMap focus = default_focus(s);
+  const auto load = [&](const std::string& name, int* w, int* h, int* orange) {
+    std::string message;
+    REQUIRE(export_figure_png(s, focus, (dir / name).string(), 10, &message));
+    int c = 0;
+    unsigned char* rgb = stbi_load((dir / name).string().c_str(), w, h, &c, 3);
+    REQUIRE(rgb != nullptr);
+    *orange = 0;
+    for (int i = 0; i < *w * *h; ++i) {
+      *orange += rgb[i * 3] == kFigureSpanColor[0] && rgb[i * 3 + 1] == kFigureSpanColor[1] &&
+                 rgb[i * 3 + 2] == kFigureSpanColor[2];
+    }
+    stbi_image_free(rgb);
+  };
+  int w_all = 0, h_all = 0, orange_all = 0, w_none = 0, h_none = 0, orange_none = 0;
+  s.settings.figure = FigureOptions{true, true, true, true};
+  load("all.png", &w_all, &h_all, &orange_all);
+  s.settings.figure = FigureOptions{false, false, false, false};
+  load("none.png", &w_none, &h_none, &orange_none);
+  CHECK(orange_all > 100);  // 4 cells of 10 px on both axes, the outline, the labels
+  CHECK(orange_none == 0);
+  // Three notes (span, lambda, prompt) and a title: four lines of text more.
+  CHECK(h_all > h_none + 4 * 13);
   fs::remove_all(dir);
 }
 

@@ -58,3 +58,16 @@ TEST_CASE("DejaVu Sans draws Hebrew and Arabic and marks what it lacks") {
   CHECK(font->FindGlyphNoFallback(0x0633) != nullptr);  // Arabic seen
   ImGui::DestroyContext();
 }
+
+TEST_CASE("the font is built again at another size in a cleared atlas, as the UI scale does") {
+  const std::string path = ui_font_path();
+  ImGui::CreateContext();
+  load_ui_font(path, 15);
+  ImFontAtlas* atlas = ImGui::GetIO().Fonts;
+  atlas->Clear();
+  load_ui_font(path, 23);
+  REQUIRE(atlas->Fonts.Size == 1);  // the old size is gone, not kept beside the new one
+  if (!path.empty()) CHECK(atlas->Fonts[0]->FontSize == 23.0f);
+  check_marker(atlas->Fonts[0]);
+  ImGui::DestroyContext();
+}

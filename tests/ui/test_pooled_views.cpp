@@ -72,6 +72,21 @@ TEST_CASE("long prompts ask for statistics, overviews and the store instead of e
   }
 }
 
+TEST_CASE("dense runs copy the logits for All maps, as diffscope-cli run --maps writes them; long prompts do not") {
+  UiState s = bundled_pair(std::string(600, 'a'));  // about 301 tokens
+  s.slots[kSlotDiff].info->vocab_size = 4096;
+  s.slots[kSlotStandard].info->vocab_size = 4096;
+  // The budget counts them: [T, V] per slot beside the maps.
+  CHECK(dense_map_bytes(s.slots, 1000) == (int64_t{120} * 1000 + 2 * 4096) * 1000 * 4);
+  RunRequest r = make_run_request(s);
+  CHECK(r.capture.maps == CaptureRequest::Maps::All);
+  CHECK(r.capture.logits);
+  s.settings.prompt = std::string(1800, 'a');  // about 901 tokens: overviews and the store
+  r = make_run_request(s);
+  CHECK(r.capture.maps == CaptureRequest::Maps::None);
+  CHECK_FALSE(r.capture.logits);
+}
+
 TEST_CASE("a pooled view fetches a window only where it adds detail and only where it is exact") {
   MapRequest map;
   map.variant = MapVariant::Diff;

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include "app_ui.h"
+#include "imgui_test_context.h"
 #include "prompt_panel.h"
 
 using namespace diffscope;
@@ -24,11 +25,9 @@ const char* get_clipboard(void*) { return g_clipboard.c_str(); }
 void set_clipboard(void*, const char* text) { g_clipboard = text; }
 
 struct ImGuiHarness {
+  diffscope::testing::ImGuiTestContext context;
   ImGuiHarness() {
-    ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
-    io.DisplaySize = ImVec2(800, 600);
-    io.IniFilename = nullptr;
     io.KeyMap[ImGuiKey_Enter] = kEnterKey;
     io.KeyMap[ImGuiKey_Escape] = kEscapeKey;
     io.KeyMap[ImGuiKey_Tab] = kTabKey;
@@ -39,11 +38,7 @@ struct ImGuiHarness {
     io.KeyMap[ImGuiKey_Z] = kKeyZ;
     io.GetClipboardTextFn = get_clipboard;
     io.SetClipboardTextFn = set_clipboard;
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);  // builds the atlas; no texture is uploaded
   }
-  ~ImGuiHarness() { ImGui::DestroyContext(); }
 
   // One frame with the prompt panel in a window; `focus` activates the editor first.
   void frame(UiState& state, UiActions& actions, bool focus, double dt = 1.0 / 60) {

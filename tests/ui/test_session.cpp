@@ -51,6 +51,7 @@ Session full_session() {
   t.export_dir = "/tmp/figures";
   t.figure_scale = 12;
   t.truncate = true;
+  t.figure = FigureOptions{false, false, false, true};
   s.span = std::make_pair(int64_t{14}, int64_t{18});  // "4721": P a r i s TAB CR LF NUL ' ' i s ' ' = 14 bytes before
   s.rollout = true;
   s.grid_source = 2;
@@ -84,6 +85,7 @@ void check_same(const Session& a, const Session& b) {
   CHECK(x.export_dir == y.export_dir);
   CHECK(x.figure_scale == y.figure_scale);
   CHECK(x.truncate == y.truncate);
+  CHECK(x.figure == y.figure);
   CHECK(a.span == b.span);
   CHECK(a.rollout == b.rollout);
   CHECK(a.grid_source == b.grid_source);
@@ -231,6 +233,11 @@ TEST_CASE("each kind of bad session file is refused with a message naming what i
     CHECK(refusal(R"({"diffscope_session": 1, "model_a": ["a", "b"]})") ==
           "\"model_a\" must be a string, got an array of 2");
     CHECK(refusal(R"({"diffscope_session": 1, "view": [1, 2]})") == "\"view\" must be an object, got an array of 2");
+    CHECK(refusal(R"({"diffscope_session": 1, "figure": {"prompt": "yes"}})") ==
+          "\"figure.prompt\" must be true or false, got \"yes\"");
+    CHECK(refusal(R"({"diffscope_session": 1, "ui_scale": 3})") ==
+          "\"ui_scale\" must be a number from 0.75 to 2, got 3");
+    CHECK(refusal(R"({"diffscope_session": 1, "figure": true})") == "\"figure\" must be an object, got true");
     CHECK(refusal(R"({"diffscope_session": 1, "focus": {"slot": 0}})") ==
           "\"focus.slot\" must be one of \"A\", \"B\", got 0");
   }
@@ -366,16 +373,20 @@ TEST_CASE("a session's settings replace the current ones but for folders it leav
   current.model_a = "/loaded/a";
   current.model_b = "/loaded/b";
   current.stats_height = 420;
+  current.ui_scale = 1.5f;
   current.prompt = "old";
   Session s;
   s.settings.model_b = "/session/b";
   s.settings.prompt = "new";
   s.settings.stats_height = 100;
+  s.settings.ui_scale = 0.75f;
   const Settings merged = settings_with_session(current, s);
   CHECK(merged.model_a == "/loaded/a");
   CHECK(merged.model_b == "/session/b");
   CHECK(merged.prompt == "new");
   CHECK(merged.stats_height == 420);
+  CHECK(merged.ui_scale == 1.5f);  // the window's size, as the panel height: not the session's
+  CHECK(session_to_json(s).find("ui_scale") == std::string::npos);
 }
 
 TEST_CASE("values typed past a slider's range are saved within the limits, so the session opens") {

@@ -6,43 +6,23 @@
 #include <filesystem>
 #include <fstream>
 
-#include "current_prompt.h"
-#include "demo_snapshot.h"
+#include "answered_slots.h"
 #include "session_state.h"
 #include "slot_results.h"
 
 using namespace diffscope;
 using namespace diffscope::ui;
+using testing::answered_state;
+using testing::demo_result;
 
 namespace {
-
-SnapshotPtr demo(const std::string& text, AttentionKind kind) {
-  DemoSpec spec;
-  spec.text = text;
-  spec.kind = kind;
-  spec.layers = 2;
-  return std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
-}
-
-// Both slots loaded from /m/a and /m/b and answering `prompt`.
-UiState answered_state(const std::string& prompt) {
-  UiState s;
-  for (int slot : {kSlotDiff, kSlotStandard}) {
-    SlotState& st = s.slots[static_cast<size_t>(slot)];
-    st.phase = SlotState::Phase::Ready;
-    st.model_dir = slot == kSlotDiff ? "/m/a" : "/m/b";
-    st.snapshot = demo(prompt, slot == kSlotDiff ? AttentionKind::Differential : AttentionKind::Standard);
-    st.sequence = 1;
-  }
-  testing::answer_prompt(s, prompt);
-  return s;
-}
 
 // The worker's answer to the last submission: new snapshots of the prompt in the editor.
 void answer_submission(UiState& s) {
   for (int slot : {kSlotDiff, kSlotStandard}) {
     SlotState& st = s.slots[static_cast<size_t>(slot)];
-    st.snapshot = demo(s.settings.prompt, slot == kSlotDiff ? AttentionKind::Differential : AttentionKind::Standard);
+    st.snapshot =
+        demo_result(s.settings.prompt, slot == kSlotDiff ? AttentionKind::Differential : AttentionKind::Standard);
     st.snapshot_prompt_id = s.prompt_id;
     ++st.sequence;
   }

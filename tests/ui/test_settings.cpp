@@ -28,9 +28,13 @@ TEST_CASE("settings survive a round trip") {
   s.display.hide_sink = false;
   s.figure_scale = 12;
   s.truncate = true;
+  s.figure = FigureOptions{false, true, false, true};
+  s.ui_scale = 1.25f;
   Settings back;
   std::string error;
   REQUIRE(settings_from_json(settings_to_json(s), &back, &error));
+  CHECK(back.figure == s.figure);
+  CHECK(back.ui_scale == 1.25f);
   CHECK(back.model_a == s.model_a);
   CHECK(back.prompt == s.prompt);
   CHECK(back.layout == Layout::Grid);
@@ -93,6 +97,19 @@ TEST_CASE("missing or mistyped fields keep defaults; bad JSON is reported") {
   CHECK(s.selection.layer == 0);
   CHECK(s.layout == Layout::Decomposition);
   CHECK(s.display.sequential == Colormap::Viridis);
+  // Figure options: a bad value keeps its default, the good ones beside it are read.
+  REQUIRE(settings_from_json(R"({"figure": {"title": "no", "span": false, "prompt": 1}})", &s, &error));
+  CHECK(s.figure.title);
+  CHECK_FALSE(s.figure.span);
+  CHECK_FALSE(s.figure.prompt);
+  REQUIRE(settings_from_json(R"({"figure": [true]})", &s, &error));
+  CHECK(s.figure.title);
+  // UI scale outside 75%..200% or not a number: 100%.
+  for (const char* bad : {R"({"ui_scale": 5})", R"({"ui_scale": 0.1})", R"({"ui_scale": "150%"})"}) {
+    Settings scaled;
+    REQUIRE(settings_from_json(bad, &scaled, &error));
+    CHECK(scaled.ui_scale == 1.0f);
+  }
   CHECK_FALSE(settings_from_json("{not json", &s, &error));
   CHECK(error.find("JSON") != std::string::npos);
 }

@@ -3,8 +3,7 @@
 // one that answered, loading). Test thread.
 #include <catch2/catch.hpp>
 
-#include "current_prompt.h"
-#include "demo_snapshot.h"
+#include "answered_slots.h"
 #include "slot_results.h"
 
 using namespace diffscope;
@@ -12,26 +11,8 @@ using namespace diffscope::ui;
 
 namespace {
 
-SnapshotPtr demo(const std::string& text, AttentionKind kind) {
-  DemoSpec spec;
-  spec.text = text;
-  spec.kind = kind;
-  spec.layers = 2;
-  return std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
-}
-
 // Both slots loaded and answering "Paris is 4721." (prompt 1).
-UiState answered_state() {
-  UiState s;
-  for (int slot : {kSlotDiff, kSlotStandard}) {
-    SlotState& st = s.slots[static_cast<size_t>(slot)];
-    st.phase = SlotState::Phase::Ready;
-    st.snapshot = demo("Paris is 4721.", slot == kSlotDiff ? AttentionKind::Differential : AttentionKind::Standard);
-    st.sequence = 1;
-  }
-  testing::answer_prompt(s, "Paris is 4721.");
-  return s;
-}
+UiState answered_state() { return testing::answered_state("Paris is 4721."); }
 
 }  // namespace
 
@@ -80,7 +61,7 @@ TEST_CASE("side by side, a slot still running the new prompt shows nothing besid
   UiState s = answered_state();
   s.settings.prompt = "A much longer prompt about Paris.";
   submit_prompt(s);
-  s.slots[kSlotDiff].snapshot = demo(s.settings.prompt, AttentionKind::Differential);
+  s.slots[kSlotDiff].snapshot = testing::demo_result(s.settings.prompt, AttentionKind::Differential);
   s.slots[kSlotDiff].snapshot_prompt_id = s.prompt_id;
   s.slots[kSlotStandard].running = true;  // B still holds "Paris is 4721."'s snapshot
   CHECK(slot_result(s, kSlotDiff).kind == ResultKind::Current);

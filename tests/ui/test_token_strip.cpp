@@ -8,6 +8,7 @@
 
 #include "current_prompt.h"
 #include "demo_snapshot.h"
+#include "imgui_test_context.h"
 #include "token_strip.h"
 
 using namespace diffscope;
@@ -16,21 +17,14 @@ using namespace diffscope::ui;
 namespace {
 
 struct StripHarness {
+  diffscope::testing::ImGuiTestContext context{ImVec2(800, 300)};
   UiState state;
   StripHarness() {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.DisplaySize = ImVec2(800, 300);
-    io.IniFilename = nullptr;
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
     DemoSpec spec;
     spec.text = "ab cd efg";
     state.slots[kSlotDiff].snapshot = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
-    testing::answer_prompt(state, spec.text);
+    ui::testing::answer_prompt(state, spec.text);
   }
-  ~StripHarness() { ImGui::DestroyContext(); }
   void frame() {
     ImGui::GetIO().DeltaTime = 1.0f / 60;
     ImGui::NewFrame();
