@@ -7,22 +7,13 @@
 
 #include "demo_snapshot.h"
 #include "lambda_summary.h"
+#include "lambda_snapshots.h"
 
 using namespace diffscope;
 using namespace diffscope::ui;
+using namespace diffscope::ui::testing;
 
 namespace {
-
-AttentionSnapshot with_lambdas(const std::vector<Matrix>& lambdas) {
-  AttentionSnapshot s;
-  s.model.kind = AttentionKind::Differential;
-  for (const Matrix& l : lambdas) {
-    LayerCapture layer;
-    layer.lambda = l;
-    s.layers.push_back(layer);
-  }
-  return s;
-}
 
 // Same figures, NaN equal to NaN (an empty range's min / mean / max).
 void check_same(const ValueRange& got, const ValueRange& want) {
@@ -67,9 +58,6 @@ void check_matches_direct(const AttentionSnapshot& s) {
   CHECK_FALSE(sum.layer_varies_by_row(-1));
   CHECK(sum.range(static_cast<int>(s.layers.size())).empty());
 }
-
-const Matrix kV1{2, 3, {0.3f, 0.3f, 0.3f, 0.3f, 0.3f, 0.3f}};  // one value repeated: V1
-const Matrix kV2{2, 3, {0.2f, 0.5f, 0.8f, 0.4f, 0.4f, 0.4f}};  // head 0 varies by row, head 1 does not
 
 }  // namespace
 
