@@ -28,6 +28,7 @@
 #include "gl_screenshot.h"
 #include "gui_bench_prompt.h"
 #include "gui_benchmark.h"
+#include "gui_demo_benchmark.h"
 #include "hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
@@ -258,16 +259,6 @@ bool save_window(const std::string& path, int fb_w, int fb_h) {
   return true;
 }
 
-// Statistics of frame times in milliseconds: "median X, p95 Y, max Z".
-std::string summarize(std::vector<double> ms) {
-  if (ms.empty()) return "no frames";
-  std::sort(ms.begin(), ms.end());
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "median %.2f ms, p95 %.2f ms, max %.2f ms (%zu frames)", ms[ms.size() / 2],
-                ms[std::min(ms.size() - 1, ms.size() * 95 / 100)], ms.back(), ms.size());
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -461,7 +452,7 @@ int main(int argc, char** argv) {
   DemoSlots* demo = nullptr;
   if (options.demo) {
     auto d = std::make_unique<DemoSlots>(options.benchmark > 0 || options.demo_overviews ? options.demo_tokens : 0,
-                                         options.demo_overviews);
+                                         options.demo_overviews, options.demo_layers, options.demo_heads);
     demo = d.get();
     slots = std::move(d);
     state.path_edit = {"(demo)", "(demo)"};
@@ -479,7 +470,10 @@ int main(int argc, char** argv) {
   size_t next_step = 0;  // --step: the next one to do once all has settled
   bool timed_out = false;
   double frame_ms = 0;
-  std::vector<double> idle_ms, upload_ms;
+  std::unique_ptr<DemoBenchmark> demo_bench;
+  if (options.benchmark > 0 && options.demo) {
+    demo_bench = std::make_unique<DemoBenchmark>(options.benchmark, options.demo_tokens);
+  }
   std::unique_ptr<ModelBenchmark> bench;
   if (model_benchmark) bench = std::make_unique<ModelBenchmark>(options.benchmark, options.timeout, start);
   int exit_code = 0;
@@ -509,6 +503,7 @@ int main(int argc, char** argv) {
     input.now = seconds_now();
     input.frame_ms = frame_ms;
     if (bench) bench->before_frame(state, input.now);  // a keystroke, the zoomed view
+    if (demo_bench) demo_bench->before_frame(state);    // the zoomed view
 
     // A new UI scale (a shortcut last frame): the atlas is built again before this frame uses it.
     if (state.settings.ui_scale != scaler.applied()) scaler.apply(state.settings.ui_scale, true);
@@ -521,6 +516,7 @@ int main(int argc, char** argv) {
     ImGui::NewFrame();
     ui::UiActions actions = app.frame(input);
     ImGui::Render();
+    const double ui_ms = (seconds_now() - frame_start) * 1000.0;  // the UI's CPU work, before any drawing
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(window.handle, &fb_w, &fb_h);
     glViewport(0, 0, fb_w, fb_h);
@@ -633,26 +629,17 @@ int main(int argc, char** argv) {
       }
     }
 
-    // Benchmark: N frames with nothing new, then N frames that each receive a new snapshot (derive + upload maps).
-    if (options.benchmark > 0 && demo != nullptr) {
+    // Benchmark: N frames with nothing new, N frames that each receive a new snapshot (derive + upload maps), N
+    // frames zooming in (gui_demo_benchmark.h).
+    if (demo_bench && demo != nullptr) {
       glFinish();  // count the GPU's work (on Mesa llvmpipe, the CPU's) in the frame
-      const double ms = (seconds_now() - frame_start) * 1000.0;
-      static int warmup = 5;
-      if (warmup > 0) {
-        --warmup;
-      } else if (static_cast<int>(idle_ms.size()) < options.benchmark) {
-        idle_ms.push_back(ms);
-        if (static_cast<int>(idle_ms.size()) == options.benchmark) demo->republish();
-      } else if (static_cast<int>(upload_ms.size()) < options.benchmark) {
-        upload_ms.push_back(ms);
-        demo->republish();
-      } else {
+      if (demo_bench->after_frame(state, (seconds_now() - frame_start) * 1000.0, ui_ms)) demo->republish();
+      if (demo_bench->done()) {
         const char* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
-        std::printf("benchmark: %d tokens, 4 maps of %d x %d on screen, %d x %d window, GL renderer: %s\n",
-                    options.demo_tokens, options.demo_tokens, options.demo_tokens, fb_w, fb_h,
+        std::printf("benchmark: %d tokens, %d layers x %d heads (A) / %d heads (B), %d x %d window, GL renderer: %s\n",
+                    options.demo_tokens, options.demo_layers, options.demo_heads, 2 * options.demo_heads, fb_w, fb_h,
                     renderer ? renderer : "?");
-        std::printf("  unchanged frames:   %s\n", summarize(idle_ms).c_str());
-        std::printf("  new snapshot frames: %s\n", summarize(upload_ms).c_str());
+        demo_bench->report(stdout);
         if (options.screenshot && !save_window(*options.screenshot, fb_w, fb_h)) exit_code = 1;
         break;
       }

@@ -14,7 +14,8 @@ const char* gui_usage() {
          "                 [--session FILE]\n"
          "                 [--layout decomposition|comparison|grid] [--rollout] [--layer L] [--head H]\n"
          "                 [--screenshot OUT.png [--frames N] [--timeout S] [--state-json PATH]]\n"
-         "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]]\n"
+         "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]\n"
+         "                         [--demo-layers N] [--demo-heads N]]\n"
          "                 [--benchmark N [--bench-tokens T] [--screenshot OUT.png]]\n"
          "\n"
          "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
@@ -51,9 +52,12 @@ const char* gui_usage() {
          "                    change it in the app, which remembers it\n"
          "  --demo            synthetic attention maps instead of models (no LibTorch run)\n"
          "  --demo-tokens N   tokens of the demo maps (default 64)\n"
+         "  --demo-layers N   layers of the demo models (default 4; 16 with --demo-heads 16: the 1B-shaped pair)\n"
+         "  --demo-heads N    Diff heads per layer of demo slot A (default 4); slot B has 2N heads\n"
          "  --demo-overviews  with --demo: --demo-tokens tokens, maps kept only as overviews and windows, as a long\n"
          "                    prompt's run has them\n"
-         "  --benchmark N     with --demo: time N unchanged frames and N frames that each get a new snapshot.\n"
+         "  --benchmark N     with --demo: time N unchanged frames, N frames that each get a new snapshot and N\n"
+         "                    frames zooming to about one token per pixel (whole frame and the UI's part).\n"
          "                    Without --demo: the slots' models (--model, --model-b or the bundled pair) on a prompt\n"
          "                    of --bench-tokens tokens, the focused map in the decomposition with B beside it: N idle\n"
          "                    frames, N frames typing (a key every 3 frames), N keystrokes each timed to the slots'\n"
@@ -175,6 +179,13 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       o->demo_overviews = true;
     } else if (arg == "--demo-tokens") {
       if (!int_value(&o->demo_tokens)) return false;
+    } else if (arg == "--demo-layers" || arg == "--demo-heads") {
+      int* n = arg == "--demo-layers" ? &o->demo_layers : &o->demo_heads;
+      if (!int_value(n)) return false;
+      if (*n < 1 || *n > 128) {
+        *error = arg + " must be 1 .. 128";
+        return false;
+      }
     } else if (arg == "--benchmark") {
       if (!int_value(&o->benchmark)) return false;
       if (o->benchmark < 1) {

@@ -33,6 +33,8 @@ struct GuiOptions {
   std::optional<std::string> state_json;  // --state-json PATH: what the UI held at the screenshot (for tests)
   bool demo = false;                    // --demo: synthetic snapshots instead of models
   int demo_tokens = 64;                 // --demo-tokens N
+  int demo_layers = 4;                  // --demo-layers N: layers of both demo models
+  int demo_heads = 4;                   // --demo-heads N: Diff heads of slot A (slot B has twice as many)
   bool demo_overviews = false;          // --demo-overviews: demo snapshots as a long prompt's run (overviews, windows)
   // --benchmark N: with --demo, N frames idle + N frames with new snapshots; else the slots' models on a prompt of
   // --bench-tokens tokens: N frames of each phase and N keystrokes waited for (app/gui_benchmark.h). Then exit.

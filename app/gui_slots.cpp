@@ -40,7 +40,8 @@ std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui, c
   return std::make_unique<WorkerSlots>(std::move(wake_ui), std::move(options));
 }
 
-DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overviews_only_(overviews_only) {
+DemoSlots::DemoSlots(int tokens, bool overviews_only, int layers, int heads)
+    : tokens_(tokens), overviews_only_(overviews_only), layers_(layers), heads_(heads) {
   for (int slot = 0; slot < kNumSlots; ++slot) {
     SlotState& s = states_[static_cast<size_t>(slot)];
     s.phase = SlotState::Phase::Ready;
@@ -50,9 +51,9 @@ DemoSlots::DemoSlots(int tokens, bool overviews_only) : tokens_(tokens), overvie
     info.name = slot == 0 ? "demo-diff" : "demo-standard";
     info.model_type = slot == 0 ? "diffllama" : "llama";
     info.kind = slot == 0 ? AttentionKind::Differential : AttentionKind::Standard;
-    info.num_layers = 4;
-    info.num_heads = slot == 0 ? 4 : 8;
-    info.num_sub_heads = 8;
+    info.num_layers = layers_;
+    info.num_heads = slot == 0 ? heads_ : 2 * heads_;
+    info.num_sub_heads = 2 * heads_;
     info.device = "demo";
     info.compute_dtype = "f32";
     s.info = info;
@@ -69,8 +70,8 @@ void DemoSlots::submit(const RunRequest& request) {
   for (int slot = 0; slot < kNumSlots; ++slot) {
     ui::DemoSpec spec;
     spec.kind = slot == 0 ? AttentionKind::Differential : AttentionKind::Standard;
-    spec.layers = 4;
-    spec.heads = slot == 0 ? 4 : 8;
+    spec.layers = layers_;
+    spec.heads = slot == 0 ? heads_ : 2 * heads_;
     spec.seed = static_cast<uint32_t>(7 + slot);
     if (tokens_ > 0) spec.tokens = tokens_;
     else spec.text = request.text;

@@ -33,13 +33,13 @@ class SlotProvider {
 std::unique_ptr<SlotProvider> make_worker_slots(std::function<void()> wake_ui, const std::string& device = "auto",
                                                const std::string& dtype = "f32");
 
-// Demo snapshots: slot A a Diff model (4 layers x 4 heads), slot B a standard one (4 layers x 8 heads). A submitted
-// prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark). With `overviews_only` the
+// Demo snapshots: slot A a Diff model (`layers` layers x `heads` heads, default 4 x 4), slot B a standard one (`layers`
+// x 2 `heads`: as many softmax maps a layer). A submitted prompt becomes byte tokens; `tokens` > 0 fixes the token count instead (benchmark). With `overviews_only` the
 // snapshots look like a long prompt's run (no dense map; overviews and a store, ui/demo_store.h) and windows are
 // answered at once from the store.
 class DemoSlots : public SlotProvider {
  public:
-  explicit DemoSlots(int tokens, bool overviews_only = false);
+  explicit DemoSlots(int tokens, bool overviews_only = false, int layers = 4, int heads = 4);
   void load(int slot, const std::string& dir) override;
   void submit(const RunRequest& request) override;
   void cancel_load(int) override {}  // demo slots load and run at once: nothing is ever in progress
@@ -53,6 +53,7 @@ class DemoSlots : public SlotProvider {
  private:
   int tokens_;
   bool overviews_only_;
+  int layers_, heads_;
   std::array<SlotState, kNumSlots> states_;
 };
 

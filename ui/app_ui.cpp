@@ -17,6 +17,7 @@
 #include "selection.h"
 #include "session_panel.h"
 #include "session_state.h"
+#include "slot_lambda.h"
 #include "slot_results.h"
 #include "stats_panel.h"
 #include "token_strip.h"
@@ -176,6 +177,7 @@ void AppUi::maybe_submit(UiActions& actions) {
 UiActions AppUi::frame(const FrameInput& input) {
   UiActions actions;
   state_.slots = input.slots;
+  refresh_lambda_summaries(state_);  // once per new snapshot: the views read lambda's figures from here
   state_.now = input.now;
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
   // A model that just loaded needs no request from here: the worker runs the latest request on it.

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <string>
 
-#include "lambda_rows.h"
 
 namespace diffscope::ui {
 
@@ -48,7 +47,7 @@ static std::string token_text(const AttentionSnapshot* s, int64_t index) {
   return s->tokens[static_cast<size_t>(index)].text;
 }
 
-HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff_head,
+HoverValues hover_values(const AttentionSnapshot* diff, const LambdaSummary* diff_lambda, int diff_layer, int diff_head,
                          const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
                          int64_t col, std::optional<float> standard_mean, const PooledLookup& pooled) {
   HoverValues h;
@@ -72,7 +71,7 @@ HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff
     h.a2 = value(*diff, MapKind::A2, diff_layer, diff_head, &h.a2_pool);
     h.diff = value(*diff, MapKind::Diff, diff_layer, diff_head, &h.diff_pool);
     h.lambda = lambda_value(*diff, diff_layer, diff_head, row);
-    if (h.lambda) h.lambda_per_row = lambda_varies_by_row(diff->layers[static_cast<size_t>(diff_layer)]);
+    if (h.lambda) h.lambda_per_row = diff_lambda != nullptr && diff_lambda->layer_varies_by_row(diff_layer);
   }
   if (standard_mean) {
     h.standard = standard_mean;

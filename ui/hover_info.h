@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "lambda_summary.h"
 #include "map_windows.h"
 #include "snapshot.h"
 
@@ -42,9 +43,10 @@ struct HoverValues {
   int64_t a1_pool = 1, a2_pool = 1, diff_pool = 1, standard_pool = 1;
 };
 
-// Gathers the tooltip for cell (row, col). `diff` and `standard` may be null (slot without a snapshot);
-// `standard_mean` is the standard value to show instead of one head's (head-mean comparison), when set.
-HoverValues hover_values(const AttentionSnapshot* diff, int diff_layer, int diff_head,
+// Gathers the tooltip for cell (row, col). `diff` and `standard` may be null (slot without a snapshot); `diff_lambda` is
+// diff's lambda summary (whether lambda varies by row; null: it does not); `standard_mean` is the standard value to
+// show instead of one head's (head-mean comparison), when set.
+HoverValues hover_values(const AttentionSnapshot* diff, const LambdaSummary* diff_lambda, int diff_layer, int diff_head,
                          const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
                          int64_t col, std::optional<float> standard_mean = std::nullopt,
                          const PooledLookup& pooled = {});

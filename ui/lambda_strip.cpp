@@ -11,7 +11,8 @@ namespace diffscope::ui {
 
 float lambda_strip_width() { return std::max(100.0f, ImGui::CalcTextSize("\xCE\xBB per row  ").x + 8); }
 
-std::optional<int64_t> draw_lambda_strip(const std::vector<float>& lambda, const std::vector<Token>& tokens,
+std::optional<int64_t> draw_lambda_strip(const std::vector<float>& lambda, const ValueRange& range,
+                                         const std::vector<Token>& tokens,
                                          const MapPlacement& rows_of, std::optional<int64_t> highlight) {
   const float width = lambda_strip_width();
   ImGui::BeginGroup();
@@ -29,7 +30,6 @@ std::optional<int64_t> draw_lambda_strip(const std::vector<float>& lambda, const
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(o, ImVec2(o.x + width, o.y + height), IM_COL32(30, 32, 38, 255));
 
-  const ValueRange range = value_range(lambda);
   double lo = 0, hi = 1;
   lambda_axis(range, &lo, &hi);
   const float pad = 4;

@@ -114,10 +114,10 @@ double head_stat(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int
   return field(stats[static_cast<size_t>(head)], stat);
 }
 
-std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head) {
+std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head,
+                                const LambdaSummary* lambda) {
   std::vector<float> out;
   out.reserve(snapshot.layers.size());
-  const bool diff = snapshot.model.kind == AttentionKind::Differential;
   for (const LayerCapture& layer : snapshot.layers) {
     double v = kNaN;
     if (stat_is_per_head(stat)) {
@@ -132,7 +132,7 @@ std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, Ma
     } else {
       switch (stat) {
         case Stat::Lambda:
-          if (diff) v = head >= 0 ? layer_lambda_range(layer, head).mean : layer.mean_lambda();
+          if (lambda) v = lambda->mean(static_cast<int>(out.size()), head);  // NaN for a standard model
           break;
         case Stat::LogitTop1: v = layer.attn_logits.top1; break;
         case Stat::LogitMedian: v = layer.attn_logits.median; break;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lambda_summary.h"
 #include "snapshot.h"
 
 namespace diffscope::ui {
@@ -33,8 +34,10 @@ bool stat_is_per_head(Stat stat);        // true for HeadStats fields, false for
 MapKind primary_kind(const AttentionSnapshot& snapshot);
 
 // One value per layer: for per-head statistics the mean over heads (or head `head` when >= 0) of map `kind`; for the
-// others the layer's value. NaN where a layer has no value (e.g. signal/noise without a marked span).
-std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head = -1);
+// others the layer's value. NaN where a layer has no value (e.g. signal/noise without a marked span). Lambda comes from
+// `lambda` (the snapshot's summary, made once per snapshot: walking lambda is O(layers x heads x T)); NaN without it.
+std::vector<float> layer_series(const AttentionSnapshot& snapshot, Stat stat, MapKind kind, int head = -1,
+                                const LambdaSummary* lambda = nullptr);
 
 // Every how many layers a plot `width_px` wide draws a layer tick so that ticks of `layers` layers spread over the
 // width (first to last) are at least `min_spacing_px` apart: 1, 2, 5, 10, 20, 50, ...

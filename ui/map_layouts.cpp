@@ -13,6 +13,7 @@
 #include "layer_series.h"
 #include "map_style.h"
 #include "selection.h"
+#include "slot_lambda.h"
 #include "slot_results.h"
 
 namespace diffscope::ui {
@@ -33,6 +34,7 @@ struct Panel {
 // The lambda strip of a decomposition (Diff V2), drawn right after panel `after`.
 struct StripSpec {
   std::vector<float> lambda;                 // [T] of the selected head
+  ValueRange range;                          // its min / mean / max (from the slot's lambda summary)
   const std::vector<Token>* tokens = nullptr;
   size_t after = 0;
   std::optional<int64_t> highlight;          // row hovered in a map (last frame)
@@ -114,7 +116,8 @@ void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cel
   const AttentionSnapshot* diff = slot_snapshot(state, kSlotDiff);
   const AttentionSnapshot* standard = slot_snapshot(state, kSlotStandard);
   if (diff && diff->model.kind != AttentionKind::Differential) diff = nullptr;
-  const HoverValues h = hover_values(diff, layer, head, standard, std_layer, std_head, cell.row, cell.col,
+  const LambdaSummary* diff_lambda = diff ? slot_lambda_summary(state, kSlotDiff) : nullptr;
+  const HoverValues h = hover_values(diff, diff_lambda, layer, head, standard, std_layer, std_head, cell.row, cell.col,
                                      std_mean ? mean_value : std::nullopt, pooled_lookup(state, fetcher));
   ImGui::BeginTooltip();
   ImGui::Text("query %lld %s  ->  key %lld %s", static_cast<long long>(h.row), quoted_token(h.query_token).c_str(),
@@ -233,7 +236,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
     ImGui::EndGroup();
     if (strip && i == strip->after && placed[i].draw_list && strip->tokens) {
       ImGui::SameLine(0, gap);
-      strip->hovered = draw_lambda_strip(strip->lambda, *strip->tokens, placed[i], strip->highlight);
+      strip->hovered = draw_lambda_strip(strip->lambda, strip->range, *strip->tokens, placed[i], strip->highlight);
     }
   }
   return placed;
@@ -327,11 +330,12 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
     ImGui::Checkbox("+ B", &state.settings.decomposition_with_b);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Add the standard model's paired map (see Comparison) as a 4th panel.");
     ImGui::SameLine(0, 16);
-    if (sel.layer < num_layers(a)) {
+    const LambdaSummary* lambda = slot_lambda_summary(state, kSlotDiff);
+    if (sel.layer < num_layers(a) && lambda) {
       const LayerCapture& layer = a->layers[static_cast<size_t>(sel.layer)];
-      if (lambda_varies_by_row(layer)) {
+      if (lambda->layer_varies_by_row(sel.layer)) {
         // V2: one lambda per token and head; the strip beside the maps shows the selected head's by row.
-        const ValueRange head = layer_lambda_range(layer, sel.head), all = layer_lambda_range(layer);
+        const ValueRange head = lambda->range(sel.layer, sel.head), all = lambda->range(sel.layer);
         ImGui::Text("lambda varies per token%s:  H%d min %.3f  mean %.3f  max %.3f   (all heads %.3f .. %.3f)",
                     a->model.attention_variant == "diff-v2" ? " (Diff V2)" : "", sel.head, head.min, head.mean,
                     head.max, all.min, all.max);
@@ -341,9 +345,9 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
                     "for a row's value). Attention both maps put on the same keys cancels; what is left is the "
                     "signal. D is signed: red where A1 wins, blue where lambda*A2 wins.");
       } else {
-        const double lambda = layer.mean_lambda();
+        const double mean = lambda->mean(sel.layer);
         ImGui::Text("lambda = %.4f  (lambda_init = %.4f at depth %d);  each row of D sums to 1 - lambda = %.4f",
-                    lambda, layer.lambda_init, sel.layer, 1.0 - lambda);
+                    mean, layer.lambda_init, sel.layer, 1.0 - mean);
         help_marker("D = A1 - lambda * A2: the second softmax map, scaled by the learned lambda, is subtracted from "
                     "the first. Attention both maps put on the same keys (noise, the first-token sink) cancels; what "
                     "is left is the signal. D is signed: red where A1 wins, blue where lambda*A2 wins.");
@@ -359,7 +363,8 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
   StripSpec strip;
   const bool with_strip = shows_lambda_strip(state);
   if (with_strip) {
-    strip.lambda = head_lambda_rows(*a, sel.layer, sel.head);
+    strip.lambda = head_lambda_rows(*a, sel.layer, sel.head);  // one head's row: T floats, drawn where visible
+    strip.range = slot_lambda_summary(state, kSlotDiff)->range(sel.layer, sel.head);
     strip.tokens = &a->tokens;
     strip.after = 2;  // right of D
     if (state.hover_cell) strip.highlight = state.hover_cell->row;
@@ -625,11 +630,10 @@ FocusedMap default_focus(const UiState& state) {
 }
 
 bool shows_lambda_strip(const UiState& state) {
-  const AttentionSnapshot* a = slot_snapshot(state, kSlotDiff);
-  const int layer = state.settings.selection.layer;
-  return state.settings.layout == Layout::Decomposition && a && a->model.kind == AttentionKind::Differential &&
-         layer >= 0 && layer < num_layers(a) && lambda_varies_by_row(a->layers[static_cast<size_t>(layer)]) &&
-         !head_lambda_rows(*a, layer, state.settings.selection.head).empty();
+  const LambdaSummary* lambda = slot_lambda_summary(state, kSlotDiff);
+  const int layer = state.settings.selection.layer, head = state.settings.selection.head;
+  return state.settings.layout == Layout::Decomposition && lambda && lambda->layer_varies_by_row(layer) && head >= 0 &&
+         !lambda->range(layer, head).empty();
 }
 
 float layout_preferred_height(const UiState& state, float width) {

@@ -10,6 +10,7 @@
 
 #include "lambda_rows.h"
 #include "layer_series.h"
+#include "slot_lambda.h"
 #include "slot_results.h"
 
 namespace diffscope::ui {
@@ -206,13 +207,14 @@ void draw_stats_panel(UiState& state) {
   const int n_stats = static_cast<int>(sizeof stats / sizeof stats[0]);
   const int n_plots = 10;
   std::vector<std::vector<float>> sa(n_stats), sb(n_stats);
+  const LambdaSummary* a_lambda = slot_lambda_summary(state, kSlotDiff);  // lambda's figures, made once per snapshot
   for (int k = 0; k < n_stats; ++k) {
-    if (a) sa[static_cast<size_t>(k)] = layer_series(*a, stats[k], a_kind, a_head);
+    if (a) sa[static_cast<size_t>(k)] = layer_series(*a, stats[k], a_kind, a_head, a_lambda);
     if (b) sb[static_cast<size_t>(k)] = layer_series(*b, stats[k], MapKind::Standard, b_head);
   }
   // Diff V2: lambda varies by token, so its plot gets a min..max band and its table cells the range.
   std::vector<ValueRange> lambda_band;
-  if (a && lambda_varies_by_row(*a)) lambda_band = lambda_ranges_by_layer(*a, a_head);
+  if (a_lambda && a_lambda->varies_by_row) lambda_band = a_lambda->ranges_by_layer(a_head);
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float plots_w = avail.x * 0.58f;

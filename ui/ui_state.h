@@ -12,6 +12,7 @@
 
 #include "debounce.h"
 #include "inference_worker.h"
+#include "lambda_summary.h"
 #include "map_png_job.h"
 #include "map_source.h"
 #include "map_viewport.h"
@@ -46,6 +47,14 @@ struct FocusedMap {
 struct UiState {
   Settings settings;
   std::array<SlotState, kNumSlots> slots;           // copied from the worker each frame
+  // What the views read of each slot's lambda, summarized once per snapshot (slot_lambda.h): `snapshot` and
+  // `sequence` say which one (the pointer is compared, never followed).
+  struct SlotLambda {
+    const AttentionSnapshot* snapshot = nullptr;
+    uint64_t sequence = 0;
+    LambdaSummary summary;
+  };
+  std::array<SlotLambda, kNumSlots> lambda_summaries;
   std::array<std::string, kNumSlots> path_edit;     // model folder fields
   std::array<std::string, kNumSlots> slot_note;     // set by the app when a slot cannot be loaded at all
 

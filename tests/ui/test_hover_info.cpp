@@ -15,8 +15,9 @@ TEST_CASE("hover gathers every map's value at the cell") {
   s.kind = AttentionKind::Standard;
   s.layers = 2;
   const AttentionSnapshot standard = make_demo_snapshot(s);
+  const LambdaSummary diff_lambda = summarize_lambda(diff);
 
-  const HoverValues h = hover_values(&diff, 1, 2, &standard, 0, 3, 6, 0);
+  const HoverValues h = hover_values(&diff, &diff_lambda, 1, 2, &standard, 0, 3, 6, 0);
   CHECK(h.query_token == "4");
   CHECK(h.key_token == "P");
   CHECK_FALSE(h.masked);
@@ -28,7 +29,7 @@ TEST_CASE("hover gathers every map's value at the cell") {
   REQUIRE(h.standard);
   CHECK(*h.standard == standard.layers[0].attn[3].at(6, 0));
 
-  const HoverValues masked = hover_values(&diff, 0, 0, nullptr, 0, 0, 1, 4);
+  const HoverValues masked = hover_values(&diff, &diff_lambda, 0, 0, nullptr, 0, 0, 1, 4);
   CHECK(masked.masked);
   CHECK_FALSE(masked.standard);
   CHECK(*masked.a1 == 0.0f);
@@ -40,9 +41,10 @@ TEST_CASE("hover on a Diff V2 head reports the hovered row's own lambda") {
   d.lambda_per_row = true;
   const AttentionSnapshot diff = make_demo_snapshot(d);
   const Matrix& lambda = diff.layers[1].lambda;  // [heads, T]
+  const LambdaSummary diff_lambda = summarize_lambda(diff);
   REQUIRE(lambda.rows == d.heads);
-  const HoverValues early = hover_values(&diff, 1, 2, nullptr, 0, 0, 3, 1);
-  const HoverValues late = hover_values(&diff, 1, 2, nullptr, 0, 0, 9, 1);
+  const HoverValues early = hover_values(&diff, &diff_lambda, 1, 2, nullptr, 0, 0, 3, 1);
+  const HoverValues late = hover_values(&diff, &diff_lambda, 1, 2, nullptr, 0, 0, 9, 1);
   REQUIRE(early.lambda);
   REQUIRE(late.lambda);
   CHECK(early.lambda_per_row);
@@ -54,7 +56,8 @@ TEST_CASE("hover on a Diff V2 head reports the hovered row's own lambda") {
   // V1 repeats one value: not per row.
   d.lambda_per_row = false;
   const AttentionSnapshot v1 = make_demo_snapshot(d);
-  CHECK_FALSE(hover_values(&v1, 1, 2, nullptr, 0, 0, 3, 1).lambda_per_row);
+  const LambdaSummary v1_lambda = summarize_lambda(v1);
+  CHECK_FALSE(hover_values(&v1, &v1_lambda, 1, 2, nullptr, 0, 0, 3, 1).lambda_per_row);
   CHECK(v1.model.attention_variant == "diff-v1");
   CHECK(diff.model.attention_variant == "diff-v2");
 }
@@ -67,7 +70,7 @@ TEST_CASE("missing layers, heads and snapshots give no value") {
   CHECK_FALSE(map_value(diff, MapKind::A1, 0, 9, 0, 0));
   CHECK_FALSE(map_value(diff, MapKind::A1, 0, 0, 4, 0));
   CHECK_FALSE(map_value(diff, MapKind::Standard, 0, 0, 0, 0));
-  const HoverValues h = hover_values(nullptr, 0, 0, nullptr, 0, 0, 0, 0, 0.25f);
+  const HoverValues h = hover_values(nullptr, nullptr, 0, 0, nullptr, 0, 0, 0, 0, 0.25f);
   CHECK(h.query_token.empty());
   CHECK(h.standard == 0.25f);
 }

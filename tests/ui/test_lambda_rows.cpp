@@ -5,28 +5,11 @@
 #include <cmath>
 
 #include "lambda_rows.h"
+#include "lambda_snapshots.h"
 
 using namespace diffscope;
 using namespace diffscope::ui;
-
-namespace {
-
-// A Diff snapshot whose layers hold the given lambda matrices ([heads, T]).
-AttentionSnapshot with_lambdas(const std::vector<Matrix>& lambdas) {
-  AttentionSnapshot s;
-  s.model.kind = AttentionKind::Differential;
-  for (const Matrix& l : lambdas) {
-    LayerCapture layer;
-    layer.lambda = l;
-    s.layers.push_back(layer);
-  }
-  return s;
-}
-
-const Matrix kV1{2, 3, {0.3f, 0.3f, 0.3f, 0.3f, 0.3f, 0.3f}};  // one value repeated: V1
-const Matrix kV2{2, 3, {0.2f, 0.5f, 0.8f, 0.4f, 0.4f, 0.4f}};  // head 0 varies by row, head 1 does not
-
-}  // namespace
+using namespace diffscope::ui::testing;
 
 TEST_CASE("lambda varies by row only when some head's rows differ") {
   const AttentionSnapshot s = with_lambdas({kV1, kV2});

@@ -25,7 +25,8 @@ TEST_CASE("per-head statistics become layer means") {
   CHECK(entropy[1] == Approx(0.7));
   CHECK(layer_series(s, Stat::SinkMass, MapKind::Diff)[0] == Approx(0.3));
   CHECK(layer_series(s, Stat::Distance, MapKind::Diff, 1)[1] == Approx(4.0));  // one head
-  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Diff);
+  const LambdaSummary summary = summarize_lambda(s);
+  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Diff, -1, &summary);
   CHECK(lambda[0] == Approx(0.2));
   CHECK(lambda[1] == Approx(0.4));
   CHECK(layer_series(s, Stat::LogitTop1, MapKind::Diff)[1] == Approx(38.8));
@@ -55,10 +56,12 @@ TEST_CASE("Diff V2's lambda series is the mean over heads and rows, or over one 
   s.model.kind = AttentionKind::Differential;
   s.layers.resize(1);
   s.layers[0].lambda = Matrix{2, 3, {0.2f, 0.5f, 0.8f, 0.4f, 0.4f, 0.4f}};  // [heads, T]
-  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff)[0] == Approx(0.45));      // 2.7 / 6
-  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 0)[0] == Approx(0.5));    // 1.5 / 3
-  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 1)[0] == Approx(0.4));
-  CHECK(std::isnan(layer_series(s, Stat::Lambda, MapKind::Diff, 2)[0]));       // no such head
+  const LambdaSummary l = summarize_lambda(s);
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, -1, &l)[0] == Approx(0.45));  // 2.7 / 6
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 0, &l)[0] == Approx(0.5));    // 1.5 / 3
+  CHECK(layer_series(s, Stat::Lambda, MapKind::Diff, 1, &l)[0] == Approx(0.4));
+  CHECK(std::isnan(layer_series(s, Stat::Lambda, MapKind::Diff, 2, &l)[0]));       // no such head
+  CHECK(std::isnan(layer_series(s, Stat::Lambda, MapKind::Diff)[0]));  // no summary: not walked per call
 }
 
 TEST_CASE("a standard model has no lambda") {
@@ -67,7 +70,8 @@ TEST_CASE("a standard model has no lambda") {
   spec.layers = 3;
   const AttentionSnapshot s = make_demo_snapshot(spec);
   CHECK(primary_kind(s) == MapKind::Standard);
-  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Standard);
+  const LambdaSummary summary = summarize_lambda(s);
+  const auto lambda = layer_series(s, Stat::Lambda, MapKind::Standard, -1, &summary);
   REQUIRE(lambda.size() == 3);
   CHECK(std::isnan(lambda[0]));
   for (int k = 0; k < kNumStats; ++k) CHECK(std::string(stat_definition(static_cast<Stat>(k))).size() > 20);

@@ -184,14 +184,14 @@ TEST_CASE("an overview-only demo snapshot pools like the engine and its store an
   SECTION("the tooltip says which values are pooled") {
     const PooledLookup lookup = [](const AttentionSnapshot& s, MapKind kind, int layer, int head, int64_t row,
                                    int64_t col) { return pooled_map_value(s, kind, layer, head, row, col); };
-    const HoverValues h = hover_values(&pooled, 1, 1, nullptr, 0, 0, 300, 27, std::nullopt, lookup);
+    const HoverValues h = hover_values(&pooled, nullptr, 1, 1, nullptr, 0, 0, 300, 27, std::nullopt, lookup);
     REQUIRE(h.diff);
     CHECK(*h.diff == cells.at(37, 3));
     CHECK(h.diff_pool == 8);
     REQUIRE(h.a1);
     CHECK(h.a1_pool == 8);
     // The same cell of a dense snapshot is exact.
-    const HoverValues e = hover_values(&dense, 1, 1, nullptr, 0, 0, 300, 27, std::nullopt, lookup);
+    const HoverValues e = hover_values(&dense, nullptr, 1, 1, nullptr, 0, 0, 300, 27, std::nullopt, lookup);
     REQUIRE(e.diff);
     CHECK(*e.diff == d.at(300, 27));
     CHECK(e.diff_pool == 1);
