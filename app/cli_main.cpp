@@ -16,6 +16,7 @@
 #include "cli_files.h"
 #include "cli_generate.h"
 #include "cli_options.h"
+#include "cli_scan.h"
 #include "cli_soak.h"
 #include "cli_tokenize.h"
 #include "errors.h"
@@ -417,6 +418,7 @@ int main(int argc, char** argv) {
   if (args[0] == "tokenize") return command_tokenize(rest);
   if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
   if (args[0] == "generate") return command_generate(rest);
+  if (args[0] == "scan") return command_scan(rest);
   if (args[0] == "soak") return command_soak(rest);
   try {
     const CliOptions options = parse_cli(args);

@@ -96,6 +96,9 @@ const char* cli_usage() {
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
          "                [--temperature T] [--seed S] [--rows OUT.safetensors]\n"
+         "  diffscope-cli scan --model DIR (--prompt TEXT | ...) [--target-text T | --target-id N]\n"
+         "                [--what lambda0|only=A2|ablate=zero|ablate=mean] [--batch N] --out FILE.csv|FILE.json\n"
+         "                [--png FILE.png]   (every head's effect on the target, ranked; scan --help for more)\n"
          "  diffscope-cli eval-retrieval [--model DIR] [--model-b DIR] [--limit N] [--out FILE.md]\n"
          "  diffscope-cli soak --model DIR [--model-b DIR] --prompt-file FILE [--runs N]   (memory over many prompts)\n"
          "\n"
@@ -115,11 +118,11 @@ const char* cli_usage() {
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("no command given: use run, bench, generate, tokenize, eval-retrieval or soak");
+  if (args.empty()) throw UsageError("no command given: use run, bench, generate, scan, tokenize, eval-retrieval or soak");
   CliOptions o;
   o.command = args[0];
   if (o.command != "run" && o.command != "bench") {
-    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, tokenize, eval-retrieval or soak");
+    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, scan, tokenize, eval-retrieval or soak");
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
