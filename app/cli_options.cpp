@@ -91,7 +91,8 @@ const char* cli_usage() {
          "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
-         "                [--attention fused|explicit] [--intervene L<l>.H<h|*>:<what> ... [--target-id N]]\n"
+         "                [--attention fused|explicit]\n"
+         "                [--intervene L<l>.H<h|*>:<what> ... [--target-id N | --target-text T]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
@@ -114,7 +115,9 @@ const char* cli_usage() {
          "  --intervene    change --model's forward (repeatable): L3.H2:lambda=0, L3.H*:lambda_scale=0.5, L3.H2:only=A1,\n"
          "                 L3.H2:only=A2 (Diff heads), L3.H2:ablate=zero, L3.H2:ablate=mean (any head); later layers\n"
          "                 see the change, and --maps/--stats/logits are the changed run's; prints the next-token\n"
-         "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n";
+         "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n"
+         "  --target-text  an answer after the prompt (its tokens, no BOS): the log-probability of all of them (each\n"
+         "                 predicted from the prompt and the answer's tokens before it) and the first one's rank\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
@@ -153,6 +156,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
     else if (flag == "--target-id") o.target_id = parse_integer(flag, value());
+    else if (flag == "--target-text") o.target_text = value();
     else if (flag == "--intervene") {
       try {
         o.interventions.push_back(parse_intervention(value()));
@@ -171,6 +175,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids ? 1 : 0);
     if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
     if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
+  }
+  if (o.target_id && o.target_text) throw UsageError("give --target-id or --target-text, not both");
+  if ((o.target_id || o.target_text) && o.interventions.empty()) {
+    throw UsageError(std::string(o.target_id ? "--target-id" : "--target-text") +
+                     " reports the target before and after --intervene: give --intervene too");
   }
   if (o.rollout && !o.maps_path) throw UsageError("--rollout adds to --maps: give --maps OUT.safetensors too");
   if (o.layer && !o.layers.empty()) throw UsageError("give --layer or --layers, not both");
