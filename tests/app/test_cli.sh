@@ -55,9 +55,10 @@ expect 0 "scanned 16 heads" -- "$cli" scan --model "$diff_model" --prompt "The n
 [ "$(wc -l <"$work/scan.csv")" -eq 17 ] && [ -s "$work/scan.png" ] && passed=$((passed + 1)) || {
   failed=$((failed + 1)); echo "FAIL: scan.csv should have a header and 16 rows, and scan.png should exist"; }
 expect 0 "rank,layer,head,what,logprob_clean" -- head -1 "$work/scan.csv"
-expect 0 '"format": "diffscope-head-scan-1"' -- "$cli" scan --model "$std_model" --token-ids 1,2,3 --target-id 7 \
+expect 0 "wrote $work/scan.json" -- "$cli" scan --model "$std_model" --token-ids 1,2,3 --target-id 7 \
   --what ablate=mean --batch 1 --out "$work/scan.json"
-expect 0 "ablate=mean" -- cat "$work/scan.json"
+expect 0 '"format": "diffscope-head-scan-1"' -- cat "$work/scan.json"
+expect 0 '"what": "ablate=mean"' -- cat "$work/scan.json"
 expect 2 "--what only=A1: lambda and only= act on Diff heads" -- "$cli" scan --model "$std_model" --prompt "abc" \
   --what only=A1 --out "$work/x.csv"
 expect 2 "--what: \"half\" is not a scan intervention" -- "$cli" scan --model "$diff_model" --prompt "abc" --what half \
