@@ -577,6 +577,10 @@ struct Model::Impl {
   LayerEdits layer_edits(const CaptureRequest& request, int index, const at::Tensor& lambda_rows) const {
     LayerEdits e;
     const int heads = info.num_heads;
+    if (std::none_of(request.interventions.begin(), request.interventions.end(),
+                     [&](const Intervention& iv) { return iv.layer == index; })) {
+      return e;  // the usual case: nothing to copy
+    }
     std::vector<double> a(static_cast<size_t>(heads), 1.0);
     at::Tensor b = lambda_rows.defined() ? lambda_rows.clone() : at::Tensor();
     at::Tensor maps_lambda = b.defined() ? lambda_rows.clone() : at::Tensor();
@@ -597,7 +601,11 @@ struct Model::Impl {
       }
     }
     if (e.coefficients_changed) {
-      e.a = at::tensor(a, at::TensorOptions().dtype(at::kDouble)).to(device, dtype).view({heads, 1, 1});
+      // Filled on the device: a host tensor copied over would wait for the GPU (the head scan makes one per head).
+      e.a = at::ones({heads, 1, 1}, at::TensorOptions().device(device).dtype(dtype));
+      for (int h = 0; h < heads; ++h) {
+        if (a[static_cast<size_t>(h)] != 1.0) e.a[h].fill_(a[static_cast<size_t>(h)]);
+      }
       e.b = b.unsqueeze(-1);
     }
     if (e.lambda_changed) e.lambda_rows_for_maps = maps_lambda;
