@@ -14,7 +14,7 @@
 #include "head_scan.h"
 #include "intervention.h"
 #include "model.h"
-#include "prediction_shift.h"
+#include "scan_reference.h"
 #include "temp_dir.h"
 #include "test_device.h"
 #include "tiny_v2_checkpoint.h"
@@ -36,51 +36,6 @@ const std::vector<int64_t> kPrompt = {5, 17, 200, 3, 3, 99, 42, 7, 150, 1, 64, 8
 // row or coefficient moves the numbers by > 1e-3 (the test checks that the interventions move them that much).
 double tolerance() { return test_device_name() == "cpu" ? 1e-5 : 1e-4; }
 
-// Row `row` of the run's logits as log-probabilities in double (as next_token_shift and the scan compute them).
-std::vector<double> log_probs(const Matrix& logits, int64_t row) {
-  const float* r = logits.values.data() + row * logits.cols;
-  double top = r[0];
-  for (int64_t v = 1; v < logits.cols; ++v) top = std::max(top, double(r[v]));
-  double sum = 0;
-  for (int64_t v = 0; v < logits.cols; ++v) sum += std::exp(double(r[v]) - top);
-  std::vector<double> out(static_cast<size_t>(logits.cols));
-  for (int64_t v = 0; v < logits.cols; ++v) out[static_cast<size_t>(v)] = double(r[v]) - top - std::log(sum);
-  return out;
-}
-
-Matrix logits_of(const Model& model, const std::vector<int64_t>& ids, std::vector<Intervention> interventions = {}) {
-  CaptureRequest r;
-  r.maps = CaptureRequest::Maps::None;
-  r.statistics = false;
-  r.overviews = false;
-  r.keep_store = false;
-  r.interventions = std::move(interventions);
-  return model.run(tokens_from_ids(ids), r).logits;
-}
-
-// The scan's numbers for (layer, head), recomputed by running the intervention alone through Model::run on the
-// prompt followed by the answer's tokens but the last.
-HeadEffect reference(const Model& model, const std::vector<int64_t>& prompt, const std::vector<int64_t>& answer,
-                     const Intervention& iv) {
-  std::vector<int64_t> seq = prompt;
-  seq.insert(seq.end(), answer.begin(), answer.end() - 1);
-  const Matrix clean = logits_of(model, seq), changed = logits_of(model, seq, {iv});
-  const int64_t P = static_cast<int64_t>(prompt.size()), V = clean.cols;
-  HeadEffect e;
-  e.layer = iv.layer;
-  e.head = iv.head;
-  for (size_t k = 0; k < answer.size(); ++k) {
-    e.logprob_clean += log_probs(clean, P - 1 + static_cast<int64_t>(k))[static_cast<size_t>(answer[k])];
-    e.logprob_changed += log_probs(changed, P - 1 + static_cast<int64_t>(k))[static_cast<size_t>(answer[k])];
-  }
-  const PredictionShift s = next_token_shift(clean.values.data() + (P - 1) * V, changed.values.data() + (P - 1) * V,
-                                             V, answer[0]);
-  e.rank_clean = s.target_rank_clean;
-  e.rank_changed = s.target_rank_changed;
-  e.kl = s.kl;
-  return e;
-}
-
 // Every head of `scan` against reference(); returns the largest |difference| of log-probabilities and KLs seen.
 double check_against_reference(const Model& model, const HeadScan& scan, const std::vector<int64_t>& prompt) {
   const ModelInfo& info = model.info();
@@ -93,7 +48,7 @@ double check_against_reference(const Model& model, const HeadScan& scan, const s
     iv.what = scan.what;
     iv.value = scan.value;
     INFO(intervention_spec(iv));
-    const HeadEffect want = reference(model, prompt, scan.target, iv);
+    const HeadEffect want = scan_reference(model, prompt, scan.target, iv);
     worst = std::max({worst, std::fabs(got.logprob_clean - want.logprob_clean),
                       std::fabs(got.logprob_changed - want.logprob_changed), std::fabs(got.kl - want.kl)});
     CHECK(got.logprob_clean == Approx(want.logprob_clean).margin(tolerance()));
@@ -233,6 +188,10 @@ TEST_CASE("scan errors say what is wrong", "[head_scan]") {
   const auto standard = Model::load(fixture("llama_gqa_tied"), test_load_options());
   const auto tokenizer = tokenizer_for_model(fixture("diffllama_gqa_tied"), 300);
   CHECK_THROWS_WITH(target_ids_from_text(*tokenizer, ""), Catch::Contains("the target text is empty"));
+  struct DropsEverything : ByteTokenizer {  // as a tokenizer whose vocabulary lacks every character of the text
+    std::vector<Token> encode_continuation(const std::string&) const override { return {}; }
+  };
+  CHECK_THROWS_WITH(target_ids_from_text(DropsEverything(), "zz"), Catch::Contains("\"zz\" gives no tokens"));
   CHECK_THROWS_WITH(standard->scan_heads(tokens_from_ids(kPrompt), {}, options_for("lambda0")),
                     Catch::Contains("lambda and only= act on Diff heads, and this model is standard"));
   CHECK_THROWS_WITH(diff->scan_heads(tokens_from_ids(kPrompt), {300}, options_for("lambda0")),
