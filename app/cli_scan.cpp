@@ -194,10 +194,29 @@ int command_scan(const std::vector<std::string>& args) {
                 scan.effects.size(), median, o.runs > 1 ? " (median)" : "", scan.batch,
                 static_cast<long long>(scan.layer_forwards), prompt.size() + scan.target.size() - 1, peak_mib);
     if (o.bench_tokens > 0) {
+      // One plain forward of the same tokens, for scale: the scan's cost in forwards (docs/interventions.md: about
+      // heads x (layers + 1) / 2 of them).
+      CaptureRequest forward_only;
+      forward_only.maps = CaptureRequest::Maps::None;
+      forward_only.logits = false;
+      forward_only.statistics = false;
+      forward_only.overviews = false;
+      forward_only.keep_store = false;
+      (void)model->run(prompt, forward_only);  // warm-up
+      std::vector<double> forward_ms;
+      for (int r = 0; r < std::max(o.runs, 3); ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        (void)model->run(prompt, forward_only);
+        forward_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      }
+      std::sort(forward_ms.begin(), forward_ms.end());
+      const double forward = forward_ms[forward_ms.size() / 2];
+      std::printf("one forward of the %zu tokens: %.2f ms; the scan took %.1f forwards\n", prompt.size(), forward,
+                  median * 1000.0 / forward);
       std::printf("BENCH {\"model\": \"%s\", \"tokens\": %d, \"mode\": \"head scan\", \"what\": \"%s\", \"s\": %.4f, "
-                  "\"batch\": %d, \"heads\": %zu, \"peak_device_mib\": %.1f}\n",
+                  "\"batch\": %d, \"heads\": %zu, \"peak_device_mib\": %.1f, \"forward_ms\": %.3f}\n",
                   info.model_type.c_str(), o.bench_tokens, scan_what_name(scan.what, scan.value).c_str(), median,
-                  scan.batch, scan.effects.size(), peak_mib);
+                  scan.batch, scan.effects.size(), peak_mib, forward);
     }
     create_parent_folder(o.out);
     if (o.out.size() >= 4 && o.out.compare(o.out.size() - 4, 4, ".csv") == 0) {
