@@ -16,10 +16,12 @@
 #include "cli_files.h"
 #include "cli_generate.h"
 #include "cli_options.h"
+#include "cli_scan.h"
 #include "cli_soak.h"
 #include "cli_tokenize.h"
 #include "errors.h"
 #include "export.h"
+#include "head_scan.h"
 #include "model.h"
 #include "prediction_shift.h"
 #include "process_memory.h"
@@ -187,6 +189,35 @@ void fetch_windows(const CliOptions& o, AttentionSnapshot& snap) {
   snap.map_window = MapWindowInfo{w.row_begin, w.row_end, w.col_begin, w.col_end, w.pool};
 }
 
+// With --intervene and --target-text: the answer's tokens teacher-forced after the prompt, clean and changed (two more
+// runs over the prompt and the answer's tokens but the last); its summed log-probability and its first token's rank.
+void print_text_target_shift(const CliOptions& o, const Model& model, const std::vector<Token>& prompt,
+                             const Tokenizer& tokenizer) {
+  std::vector<int64_t> answer;
+  std::vector<Token> seq;
+  try {
+    answer = target_ids_from_text(tokenizer, *o.target_text);
+    seq = scan_sequence(prompt, answer, model.info().max_positions, model.info().vocab_size);
+  } catch (const InputError& e) {
+    throw InputError(std::string("--target-text: ") + e.what());
+  }
+  CaptureRequest request;
+  request.maps = CaptureRequest::Maps::None;
+  request.statistics = false;
+  request.overviews = false;
+  request.keep_store = false;
+  const Matrix clean = model.run(seq, request).logits;
+  request.interventions = o.interventions;
+  const Matrix changed = model.run(seq, request).logits;
+  const int64_t first = static_cast<int64_t>(prompt.size()) - 1, V = clean.cols;
+  const PredictionShift s = next_token_shift(clean.values.data() + first * V, changed.values.data() + first * V, V,
+                                             answer.front(), 0);
+  std::printf("target \"%s\" (%zu tokens): log p %.4f -> %.4f, rank of its first token %lld -> %lld\n",
+              escape_for_display(*o.target_text).c_str(), answer.size(), teacher_forced_logprob(clean, first, answer),
+              teacher_forced_logprob(changed, first, answer), static_cast<long long>(s.target_rank_clean),
+              static_cast<long long>(s.target_rank_changed));
+}
+
 // With --intervene: the clean run's next-token prediction beside the changed run's (top 5 each, the KL divergence,
 // and --target-id's log-probability and rank).
 void print_prediction_shift(const CliOptions& o, const Model& model, const std::vector<Token>& tokens,
@@ -217,6 +248,7 @@ void print_prediction_shift(const CliOptions& o, const Model& model, const std::
                 s.target_logprob_clean, s.target_logprob_changed, static_cast<long long>(s.target_rank_clean),
                 static_cast<long long>(s.target_rank_changed));
   }
+  if (o.target_text) print_text_target_shift(o, model, tokens, *tokenizer);
 }
 
 int command_run(const CliOptions& o) {
@@ -417,6 +449,7 @@ int main(int argc, char** argv) {
   if (args[0] == "tokenize") return command_tokenize(rest);
   if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
   if (args[0] == "generate") return command_generate(rest);
+  if (args[0] == "scan") return command_scan(rest);
   if (args[0] == "soak") return command_soak(rest);
   try {
     const CliOptions options = parse_cli(args);

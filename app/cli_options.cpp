@@ -91,11 +91,15 @@ const char* cli_usage() {
          "                [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--span A:B] [--truncate] [--rollout]\n"
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
-         "                [--attention fused|explicit] [--intervene L<l>.H<h|*>:<what> ... [--target-id N]]\n"
+         "                [--attention fused|explicit]\n"
+         "                [--intervene L<l>.H<h|*>:<what> ... [--target-id N | --target-text T]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
          "                [--temperature T] [--seed S] [--rows OUT.safetensors]\n"
+         "  diffscope-cli scan --model DIR (--prompt TEXT | ...) [--target-text T | --target-id N]\n"
+         "                [--what lambda0|only=A2|ablate=zero|ablate=mean] [--batch N] --out FILE.csv|FILE.json\n"
+         "                [--png FILE.png]   (every head's effect on the target, ranked; scan --help for more)\n"
          "  diffscope-cli eval-retrieval [--model DIR] [--model-b DIR] [--limit N] [--out FILE.md]\n"
          "  diffscope-cli soak --model DIR [--model-b DIR] --prompt-file FILE [--runs N]   (memory over many prompts)\n"
          "\n"
@@ -111,15 +115,17 @@ const char* cli_usage() {
          "  --intervene    change --model's forward (repeatable): L3.H2:lambda=0, L3.H*:lambda_scale=0.5, L3.H2:only=A1,\n"
          "                 L3.H2:only=A2 (Diff heads), L3.H2:ablate=zero, L3.H2:ablate=mean (any head); later layers\n"
          "                 see the change, and --maps/--stats/logits are the changed run's; prints the next-token\n"
-         "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n";
+         "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n"
+         "  --target-text  an answer after the prompt (its tokens, no BOS): the log-probability of all of them (each\n"
+         "                 predicted from the prompt and the answer's tokens before it) and the first one's rank\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("no command given: use run, bench, generate, tokenize, eval-retrieval or soak");
+  if (args.empty()) throw UsageError("no command given: use run, bench, generate, scan, tokenize, eval-retrieval or soak");
   CliOptions o;
   o.command = args[0];
   if (o.command != "run" && o.command != "bench") {
-    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, tokenize, eval-retrieval or soak");
+    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, scan, tokenize, eval-retrieval or soak");
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
@@ -150,6 +156,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--hide-sink") o.hide_sink = true;
     else if (flag == "--truncate") o.truncate = true;
     else if (flag == "--target-id") o.target_id = parse_integer(flag, value());
+    else if (flag == "--target-text") o.target_text = value();
     else if (flag == "--intervene") {
       try {
         o.interventions.push_back(parse_intervention(value()));
@@ -168,6 +175,11 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids ? 1 : 0);
     if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
     if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
+  }
+  if (o.target_id && o.target_text) throw UsageError("give --target-id or --target-text, not both");
+  if ((o.target_id || o.target_text) && o.interventions.empty()) {
+    throw UsageError(std::string(o.target_id ? "--target-id" : "--target-text") +
+                     " reports the target before and after --intervene: give --intervene too");
   }
   if (o.rollout && !o.maps_path) throw UsageError("--rollout adds to --maps: give --maps OUT.safetensors too");
   if (o.layer && !o.layers.empty()) throw UsageError("give --layer or --layers, not both");

@@ -34,6 +34,7 @@ struct CliOptions {
   bool truncate = false;
   std::vector<Intervention> interventions;  // --intervene (repeatable): applied to --model's run, not --model-b's
   std::optional<int64_t> target_id;         // --target-id: a token whose log-probability the shift reports
+  std::optional<std::string> target_text;   // --target-text: answer tokens teacher-forced after the prompt
   bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;

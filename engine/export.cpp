@@ -36,6 +36,8 @@ ordered_json outliers_object(const OutlierStats& s) {
   return ordered_json{{"top1", s.top1}, {"top10", s.top10}, {"median", s.median}};
 }
 
+}  // namespace
+
 void write_text_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -49,8 +51,6 @@ void write_text_file(const std::string& path, const std::string& text) {
     throw FileError("cannot write " + path + ": " + std::strerror(errno));
   }
 }
-
-}  // namespace
 
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snap) {
   // Stacked copies live here until the file is written.

@@ -20,6 +20,9 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
 
 // Creates `dir` and its parents (nothing when it exists); FileError naming the folder and why when it cannot, or when
 // the path is a file. create_parent_folder does it for the folder a file will be written into.
+// Writes `text` to `path` through a temporary file renamed over it (a reader never sees half a file). Throws FileError.
+void write_text_file(const std::string& path, const std::string& text);
+
 void create_folder(const std::string& dir);
 void create_parent_folder(const std::string& file);
 

@@ -77,6 +77,15 @@ int64_t HfTokenizer::max_id() const {
 }
 
 std::vector<Token> HfTokenizer::encode(const std::string& text) const {
+  // 5. Special tokens around the text (BOS), after truncation.
+  std::vector<Token> tokens = parts_->post.apply(encode_continuation(text));
+  if (tokens.empty()) {
+    throw InputError("the prompt gives no tokens: every character is unknown to this tokenizer's vocabulary");
+  }
+  return tokens;
+}
+
+std::vector<Token> HfTokenizer::encode_continuation(const std::string& text) const {
   if (text.empty()) throw InputError("the prompt is empty: type some text");
   const Parts& p = *parts_;
 
@@ -118,12 +127,6 @@ std::vector<Token> HfTokenizer::encode(const std::string& text) const {
       tokens.push_back({piece.id, escape_for_display(p.display.bytes_of(s.substr(piece.begin, piece.end - piece.begin))),
                         span.begin, span.end});
     }
-  }
-
-  // 5. Special tokens around the text (BOS), after truncation.
-  tokens = p.post.apply(std::move(tokens));
-  if (tokens.empty()) {
-    throw InputError("the prompt gives no tokens: every character is unknown to this tokenizer's vocabulary");
   }
   return tokens;
 }

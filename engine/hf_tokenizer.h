@@ -27,6 +27,7 @@ class HfTokenizer : public Tokenizer {
   std::string name() const override { return "hf-bpe (tokenizer.json)"; }
   // Throws InputError for an empty text or one that yields no token.
   std::vector<Token> encode(const std::string& text) const override;
+  std::vector<Token> encode_continuation(const std::string& text) const override;
   std::string token_bytes(int64_t id) const override;
   // The largest id this tokenizer can produce (to check it against a model's vocabulary).
   int64_t max_id() const;

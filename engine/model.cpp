@@ -432,15 +432,29 @@ struct Model::Impl {
   // The values each sub-head reads, (H, S, dv). HF diffllama (V1): V is split along KV heads into two halves, each
   // tiled back to KV heads and expanded like K; every sub-head reads both halves, so dv = 2d and a sub-head's output is
   // A (V1 | V2). Standard and V2: the KV head of the sub-head's group, dv = d.
+  // Leading dimensions before (KV, S, d) are a batch (the head scan's).
   at::Tensor sub_head_values(const at::Tensor& v) const {
     const int64_t groups = config.num_heads / config.num_kv_heads;
     if (differential() && !diff_v2()) {
-      std::vector<at::Tensor> halves = v.chunk(2, 0);
-      at::Tensor v1 = halves[0].repeat({2, 1, 1}).repeat_interleave(groups, 0);
-      at::Tensor v2 = halves[1].repeat({2, 1, 1}).repeat_interleave(groups, 0);
+      std::vector<at::Tensor> halves = v.chunk(2, -3);
+      at::Tensor v1 = at::cat({halves[0], halves[0]}, -3).repeat_interleave(groups, -3);
+      at::Tensor v2 = at::cat({halves[1], halves[1]}, -3).repeat_interleave(groups, -3);
       return at::cat({v1, v2}, -1);
     }
-    return v.repeat_interleave(groups, 0);
+    return v.repeat_interleave(groups, -3);
+  }
+
+  // attend() for the queries, keys and values of attention_inputs(), which may carry a leading batch dimension
+  // (B, H, T, d): the batch is folded into the heads (attention never mixes them), so both ATen paths serve it.
+  at::Tensor attend_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& causal_mask,
+                          bool explicit_path, at::Tensor* probs) const {
+    const int64_t groups = config.num_heads / config.num_kv_heads;
+    const at::Tensor keys = k.repeat_interleave(groups, -3), values = sub_head_values(v);
+    if (q.dim() == 3) return attend(q, keys, values, causal_mask, explicit_path, probs);
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = keys.size(2);
+    const at::Tensor out = attend(q.reshape({B * H, T, q.size(3)}), keys.reshape({B * H, S, keys.size(3)}),
+                                  values.reshape({B * H, S, values.size(3)}), causal_mask, explicit_path, probs);
+    return out.view({B, H, T, out.size(2)});
   }
 
   // Each sub-head's attention output, (H, T, dv). q: (H, T, d); keys: (H, S, d); values: (H, S, dv); the T queries
@@ -553,6 +567,10 @@ struct Model::Impl {
   LayerEdits layer_edits(const CaptureRequest& request, int index, const at::Tensor& lambda_rows) const {
     LayerEdits e;
     const int heads = info.num_heads;
+    if (std::none_of(request.interventions.begin(), request.interventions.end(),
+                     [&](const Intervention& iv) { return iv.layer == index; })) {
+      return e;  // the usual case: nothing to copy
+    }
     std::vector<double> a(static_cast<size_t>(heads), 1.0);
     at::Tensor b = lambda_rows.defined() ? lambda_rows.clone() : at::Tensor();
     at::Tensor maps_lambda = b.defined() ? lambda_rows.clone() : at::Tensor();
@@ -573,7 +591,11 @@ struct Model::Impl {
       }
     }
     if (e.coefficients_changed) {
-      e.a = at::tensor(a, at::TensorOptions().dtype(at::kDouble)).to(device, dtype).view({heads, 1, 1});
+      // Filled on the device: a host tensor copied over would wait for the GPU (the head scan makes one per head).
+      e.a = at::ones({heads, 1, 1}, at::TensorOptions().device(device).dtype(dtype));
+      for (int h = 0; h < heads; ++h) {
+        if (a[static_cast<size_t>(h)] != 1.0) e.a[h].fill_(a[static_cast<size_t>(h)]);
+      }
       e.b = b.unsqueeze(-1);
     }
     if (e.lambda_changed) e.lambda_rows_for_maps = maps_lambda;
@@ -602,30 +624,33 @@ struct Model::Impl {
     return out;
   }
 
-  // One decoder layer. x: (T, hidden), the newest T tokens; `cache` (may be null) holds the rotated keys and the
-  // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. For a whole
-  // prompt (T == S) fills `capture` with lambda, statistics, overviews and the requested maps, and `kept` (when given)
-  // with what windows need; for generation steps (T < S) with lambda and the new rows of the requested maps.
-  at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
-                           const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture, DeferredHost& deferred, KvCache* cache, LayerQK* kept,
-                           at::Tensor* mean_map) const {
-    const int64_t T = x.size(0), H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
-    const int64_t groups = H / KV, half = H / 2;
-    std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
-    stage.emplace("forward: norm, projections, RoPE, lambda", device);
-    at::Tensor h = config.post_norms && !config.sandwich_norms ? x : norm(x, w.input_norm, w.input_norm_bias);
-    at::Tensor q_proj = w.q(h), k_proj = w.k(h);
+  // A layer's input norm, and the queries, keys (both rotated) and values of its tokens, heads before tokens:
+  // q (..., H, T, d), k and v (..., KV, T, d). x: (..., T, hidden); leading dimensions are a batch (the head scan's).
+  struct AttentionInputs {
+    at::Tensor h, q, k, v;
+  };
+  AttentionInputs attention_inputs(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos,
+                                   const at::Tensor& sin) const {
+    const int64_t H = config.num_heads, KV = config.num_kv_heads, d = config.head_dim;
+    AttentionInputs in;
+    in.h = config.post_norms && !config.sandwich_norms ? x : norm(x, w.input_norm, w.input_norm_bias);
+    at::Tensor q_proj = w.q(in.h), k_proj = w.k(in.h);
     if (config.qk_norm == QkNorm::WholeProjection) {  // OLMo 2: over every head at once, before the reshape
       q_proj = rms(q_proj, w.q_norm);
       k_proj = rms(k_proj, w.k_norm);
     }
-    at::Tensor q = q_proj.view({T, H, d}).transpose(0, 1);   // (H, T, d)
-    at::Tensor k = k_proj.view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
-    at::Tensor v = w.v(h).view({T, KV, d}).transpose(0, 1);  // (KV, T, d)
+    auto heads_first = [&](const at::Tensor& t, int64_t heads) {  // (..., T, heads * d) -> (..., heads, T, d)
+      std::vector<int64_t> shape = t.sizes().vec();
+      shape.back() = heads;
+      shape.push_back(d);
+      return t.view(shape).transpose(-3, -2);
+    };
+    in.q = heads_first(q_proj, H);
+    in.k = heads_first(k_proj, KV);
+    in.v = heads_first(w.v(in.h), KV);
     if (config.qk_norm == QkNorm::PerHead) {  // Qwen3: each head's vector over head_dim, before RoPE
-      q = rms(q, w.q_norm);
-      k = rms(k, w.k_norm);
+      in.q = rms(in.q, w.q_norm);
+      in.k = rms(in.k, w.k_norm);
     }
     // RoPE on the leading rotary_dim dims (all of them but for Phi-3's partial RoPE); GPT-2 has none (its positions
     // are added to the embeddings).
@@ -636,8 +661,86 @@ struct Model::Impl {
       const at::Tensor rot = t.slice(-1, 0, r);
       return at::cat({rot * cos + rotate_half(rot) * sin, t.slice(-1, r)}, -1).contiguous();
     };
-    q = rope(q);
-    k = rope(k);
+    in.q = rope(in.q);
+    in.k = rope(in.k);
+    return in;
+  }
+
+  // lambda of a Diff layer: V1 one value per layer in the compute dtype, as HF (`lambda`); V2 per diff head and query
+  // row, lambda_{t,h} = sigmoid(h_t W_lambda)_h (docs/diff-v2.md). `rows`: (..., H/2, T) float32 either way. h: the
+  // layer's normed input (..., T, hidden).
+  struct Lambdas {
+    at::Tensor lambda, rows;
+  };
+  Lambdas lambdas_of(const LayerWeights& w, const at::Tensor& h) const {
+    Lambdas l;
+    if (!differential()) return l;
+    if (!diff_v2()) {
+      l.lambda = lambda_of(w);
+      l.rows = l.lambda.to(at::kFloat).reshape({1, 1}).expand({config.num_heads / 2, h.size(-2)}).contiguous();
+    } else {
+      l.rows = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(-1, -2).contiguous();
+    }
+    return l;
+  }
+
+  // What o_proj reads: every head's output, tokens first, (..., T, H * d) (V2: H/2 * d). out: the sub-heads'
+  // attention outputs (..., H, T, dv); Diff heads combine theirs as D V (V1: normed), with `edits` applied (their
+  // ablations only without a batch dimension). `cache`: where ablate=mean keeps the prompt's mean for generation.
+  at::Tensor heads_output(const at::Tensor& out, const Lambdas& lambdas, const LayerWeights& w, const LayerEdits& edits,
+                          bool whole_prompt, KvCache* cache) const {
+    const int64_t H = config.num_heads, half = H / 2;
+    at::Tensor heads;
+    if (!differential()) {
+      heads = out;
+    } else if (!diff_v2()) {
+      heads = edits.coefficients_changed
+                  ? edits.a * out.slice(-3, 0, half) - edits.b.to(dtype) * out.slice(-3, half, H)
+                  : out.slice(-3, 0, half) - lambdas.lambda * out.slice(-3, half, H);  // (..., H/2, T, 2d)
+      heads = (1.0 - w.lambda_init) * rms_norm(heads, at::Tensor(), config.rms_norm_eps);
+    } else {
+      // Each sub-head's output A V is formed first and then subtracted, as the authors' code does; this equals D V.
+      heads = edits.coefficients_changed
+                  ? edits.a * out.slice(-3, 0, H, 2) - edits.b.to(dtype) * out.slice(-3, 1, H, 2)
+                  : out.slice(-3, 0, H, 2) - lambdas.rows.to(dtype).unsqueeze(-1) * out.slice(-3, 1, H, 2);
+    }
+    return ablated(heads, edits, whole_prompt, cache).transpose(-3, -2).flatten(-2);
+  }
+
+  // The rest of a layer after attention: o_proj, the residual adds and the MLP, with the family's norms. x: the
+  // layer's input (..., T, hidden); attn_out: heads_output's, which may add a leading batch dimension.
+  at::Tensor layer_tail(const at::Tensor& x, const LayerWeights& w, const at::Tensor& attn_out) const {
+    if (config.post_norms) {  // OLMo 2: norms on the sublayers' outputs, before the residual adds
+      const at::Tensor y = x + rms(w.o(attn_out), w.post_attention_norm);
+      const at::Tensor h2 = config.sandwich_norms ? rms(y, w.pre_feedforward_norm) : y;  // Gemma 3 also pre-norms
+      return y + rms(mlp(w, h2), w.post_feedforward_norm);
+    }
+    const at::Tensor y = x + w.o(attn_out);
+    return y + mlp(w, norm(y, w.post_attention_norm, w.post_attention_norm_bias));
+  }
+
+  // One decoder layer of a whole prompt and nothing else: no capture, no cache, no interventions. x: (..., T, hidden)
+  // with any leading batch. The head scan's continuation; the same arithmetic as layer_forward.
+  at::Tensor plain_layer(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin) const {
+    const AttentionInputs in = attention_inputs(x, w, cos, sin);
+    const at::Tensor out = attend_heads(in.q, in.k, in.v, at::Tensor(), false, nullptr);
+    return layer_tail(x, w, heads_output(out, lambdas_of(w, in.h), w, LayerEdits{}, true, nullptr));
+  }
+
+  // One decoder layer. x: (T, hidden), the newest T tokens; `cache` (may be null) holds the rotated keys and the
+  // values of the tokens before them and receives these. causal_mask: (T, S) over the S = cached + T keys. For a whole
+  // prompt (T == S) fills `capture` with lambda, statistics, overviews and the requested maps, and `kept` (when given)
+  // with what windows need; for generation steps (T < S) with lambda and the new rows of the requested maps.
+  at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
+                           const at::Tensor& causal_mask, const CaptureRequest& request, int index,
+                           LayerCapture& capture, DeferredHost& deferred, KvCache* cache, LayerQK* kept,
+                           at::Tensor* mean_map) const {
+    const int64_t T = x.size(0);
+    std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
+    stage.emplace("forward: norm, projections, RoPE, lambda", device);
+    AttentionInputs in = attention_inputs(x, w, cos, sin);
+    at::Tensor& k = in.k;
+    at::Tensor& v = in.v;
     if (cache) {
       if (cache->k.defined()) {
         k = at::cat({cache->k, k}, 1);                        // (KV, S, d)
@@ -647,44 +750,17 @@ struct Model::Impl {
       cache->v = v;
     }
     const bool whole_prompt = k.size(1) == T;
-
-    // lambda: V1 one value per layer in the compute dtype, as HF; V2 per diff head and query row,
-    // lambda_{t,h} = sigmoid(h_t W_lambda)_h (docs/diff-v2.md). lambda_rows: (H/2, T) float32 either way.
-    at::Tensor lambda, lambda_rows;
-    if (differential()) {
-      if (!diff_v2()) {
-        lambda = lambda_of(w);
-        lambda_rows = lambda.to(at::kFloat).reshape({1, 1}).expand({half, T}).contiguous();
-        capture.lambda_init = w.lambda_init;
-      } else {
-        lambda_rows = at::sigmoid(w.lambda_proj(h).to(at::kFloat)).transpose(0, 1).contiguous();
-        capture.lambda_init = 0;  // V2 has no lambda_init: 0 keeps "lambda - lambda_init" meaning lambda
-      }
-    }
+    Lambdas lambdas = lambdas_of(w, in.h);
+    if (differential()) capture.lambda_init = diff_v2() ? 0 : w.lambda_init;  // V2: 0 keeps "lambda - init" = lambda
 
     const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
     at::Tensor probs;
     stage.emplace("forward: attention", device);
-    at::Tensor out = attend(q, k.repeat_interleave(groups, 0), sub_head_values(v), causal_mask,
-                            request.attention == CaptureRequest::Attention::Explicit, step_rows ? &probs : nullptr);
-    at::Tensor attn_out;  // (T, H * d), or (T, H/2 * d) for V2
-    const LayerEdits edits = layer_edits(request, index, lambda_rows);
-    if (edits.lambda_changed) lambda_rows = edits.lambda_rows_for_maps;
-    if (!differential()) {
-      attn_out = ablated(out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, H * d});
-    } else if (!diff_v2()) {
-      at::Tensor diff_out = edits.coefficients_changed
-                                ? edits.a * out.slice(0, 0, half) - edits.b.to(dtype) * out.slice(0, half, H)
-                                : out.slice(0, 0, half) - lambda * out.slice(0, half, H);   // (H/2, T, 2d)
-      diff_out = (1.0 - w.lambda_init) * rms_norm(diff_out, at::Tensor(), config.rms_norm_eps);
-      attn_out = ablated(diff_out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, H * d});
-    } else {
-      // Each sub-head's output A V is formed first and then subtracted, as the authors' code does; this equals D V.
-      at::Tensor diff_out = edits.coefficients_changed
-                                ? edits.a * out.slice(0, 0, H, 2) - edits.b.to(dtype) * out.slice(0, 1, H, 2)
-                                : out.slice(0, 0, H, 2) - lambda_rows.to(dtype).unsqueeze(-1) * out.slice(0, 1, H, 2);
-      attn_out = ablated(diff_out, edits, whole_prompt, cache).transpose(0, 1).reshape({T, half * d});
-    }
+    const at::Tensor out = attend_heads(in.q, k, v, causal_mask, request.attention == CaptureRequest::Attention::Explicit,
+                                        step_rows ? &probs : nullptr);
+    const LayerEdits edits = layer_edits(request, index, lambdas.rows);
+    const at::Tensor attn_out = heads_output(out, lambdas, w, edits, whole_prompt, cache);  // (T, H * d) or V2's
+    at::Tensor lambda_rows = edits.lambda_changed ? edits.lambda_rows_for_maps : lambdas.rows;
     if (differential()) {  // lambda as the layer used it (with its interventions)
       const at::Tensor lambda_host = deferred.to_host(lambda_rows);
       deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
@@ -693,7 +769,7 @@ struct Model::Impl {
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
 
     if (whole_prompt) {
-      const LayerQK qk{q, k, lambda_rows};
+      const LayerQK qk{in.q, k, lambda_rows};
       const HeadLayout layout = head_layout();
       scan_layer(qk, layout, request, capture, deferred);
       stage.emplace("maps: full maps and rollout", device);
@@ -703,15 +779,7 @@ struct Model::Impl {
       stage.reset();
     }
     stage.emplace("forward: output projection and MLP", device);
-    at::Tensor y, result;
-    if (config.post_norms) {  // OLMo 2: norms on the sublayers' outputs, before the residual adds
-      y = x + rms(w.o(attn_out), w.post_attention_norm);
-      const at::Tensor h2 = config.sandwich_norms ? rms(y, w.pre_feedforward_norm) : y;  // Gemma 3 also pre-norms
-      result = y + rms(mlp(w, h2), w.post_feedforward_norm);
-    } else {
-      y = x + w.o(attn_out);
-      result = y + mlp(w, norm(y, w.post_attention_norm, w.post_attention_norm_bias));
-    }
+    const at::Tensor result = layer_tail(x, w, attn_out);
     stage.emplace("statistics: hidden-state outliers", device);
     if (request.statistics && whole_prompt) {
       const at::Tensor figures = deferred.to_host(outlier_order_statistics(result.abs(), 0));
@@ -822,6 +890,50 @@ struct Model::Impl {
   }
   static constexpr double kMaxResultBytes = 4.0 * (1 << 30);
 
+  // The embeddings of `ids`, the tokens at positions offset, offset + 1, ...: (T, hidden).
+  at::Tensor embedded(const std::vector<int64_t>& ids, int64_t offset) const {
+    const int64_t T = static_cast<int64_t>(ids.size());
+    at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
+    at::Tensor x = embed.index_select(0, id_tensor);  // (T, hidden)
+    if (position_embed.defined()) x = x + position_embed.slice(0, offset, offset + T);  // GPT-2's learned positions
+    if (config.embed_scaled) {  // Gemma: times sqrt(hidden), a float32 constant cast to the compute dtype
+      const at::Tensor scale = at::scalar_tensor(std::sqrt(static_cast<double>(config.hidden_size)),
+                                                 at::TensorOptions().dtype(at::kFloat)).to(device, dtype);
+      x = x * scale;
+    }
+    return x;
+  }
+
+  // RoPE tables (cos, sin) for positions [offset, S) as HF computes them: inv_freq (with llama3 or linear scaling when
+  // configured) and angles in float32, cos/sin cast to the compute dtype. None for GPT-2 (learned positions). Gemma
+  // 3's sliding-window layers have their own base (rope_local_theta, unscaled): `local`.
+  struct RopeTables {
+    std::pair<at::Tensor, at::Tensor> global, local;
+    const std::pair<at::Tensor, at::Tensor>& of_layer(const ModelConfig& c, int layer) const {
+      return !c.sliding_layers.empty() && c.sliding_layers[static_cast<size_t>(layer)] ? local : global;
+    }
+  };
+  RopeTables rope_tables(int64_t offset, int64_t S) const {
+    auto tables = [&](const ModelConfig& rope) {
+      std::vector<float> inv_freq_host = rope_inverse_frequencies(rope);
+      at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
+                                .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+      at::Tensor positions = at::arange(offset, S, at::TensorOptions().device(device).dtype(at::kLong)).to(at::kFloat);
+      at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
+      at::Tensor emb = at::cat({angles, angles}, -1);
+      return std::make_pair(emb.cos().to(dtype), emb.sin().to(dtype));
+    };
+    RopeTables r;
+    if (config.architecture != Architecture::Gpt2) r.global = tables(config);
+    if (!config.sliding_layers.empty()) {
+      ModelConfig local = config;
+      local.rope_theta = config.rope_local_theta;
+      local.rope_linear_factor = 1.0;
+      r.local = tables(local);
+    }
+    return r;
+  }
+
   // Runs `ids` (the tokens at positions offset, offset + 1, ...) through every layer; returns the final hidden states
   // (T, hidden) and fills `captures` (one per layer) with what `request` asks for. With `caches` (one per layer),
   // the keys and values of earlier tokens come from them and these tokens' are appended. With `store`, each layer's
@@ -831,35 +943,8 @@ struct Model::Impl {
                      const std::function<bool()>& should_stop, int* layer_now = nullptr) const {
     const int64_t T = static_cast<int64_t>(ids.size()), S = offset + T;
     const auto on_device = at::TensorOptions().device(device);
-    at::Tensor id_tensor = at::from_blob(const_cast<int64_t*>(ids.data()), {T}, at::kLong).to(device);
-    at::Tensor x = embed.index_select(0, id_tensor);  // (T, hidden)
-    if (position_embed.defined()) x = x + position_embed.slice(0, offset, S);  // GPT-2's learned positions
-    if (config.embed_scaled) {  // Gemma: times sqrt(hidden), a float32 constant cast to the compute dtype
-      const at::Tensor scale = at::scalar_tensor(std::sqrt(static_cast<double>(config.hidden_size)),
-                                                 at::TensorOptions().dtype(at::kFloat)).to(device, dtype);
-      x = x * scale;
-    }
-
-    // RoPE tables as HF computes them: inv_freq (with llama3 or linear scaling when configured) and angles in float32,
-    // cos/sin cast to the compute dtype. None for GPT-2 (learned positions). Gemma 3's sliding-window layers have
-    // their own base (rope_local_theta, unscaled).
-    auto rope_tables = [&](const ModelConfig& rope) {
-      std::vector<float> inv_freq_host = rope_inverse_frequencies(rope);
-      at::Tensor inv_freq = at::from_blob(inv_freq_host.data(), {static_cast<int64_t>(inv_freq_host.size())}, at::kFloat)
-                                .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true);
-      at::Tensor positions = at::arange(offset, S, on_device.dtype(at::kLong)).to(at::kFloat);
-      at::Tensor angles = at::outer(positions, inv_freq);  // (T, d/2)
-      at::Tensor emb = at::cat({angles, angles}, -1);
-      return std::make_pair(emb.cos().to(dtype), emb.sin().to(dtype));
-    };
-    std::pair<at::Tensor, at::Tensor> rope, local_rope;
-    if (config.architecture != Architecture::Gpt2) rope = rope_tables(config);
-    if (!config.sliding_layers.empty()) {
-      ModelConfig local = config;
-      local.rope_theta = config.rope_local_theta;
-      local.rope_linear_factor = 1.0;
-      local_rope = rope_tables(local);
-    }
+    at::Tensor x = embedded(ids, offset);  // (T, hidden)
+    const RopeTables rope = rope_tables(offset, S);
     // (T, S): true where key j comes after query i (at position offset + i). The fused path builds its own mask for a
     // whole prompt, so this one is small there.
     at::Tensor causal_mask = offset == 0 && request.attention == CaptureRequest::Attention::Fused
@@ -878,8 +963,7 @@ struct Model::Impl {
       at::Tensor mean_map;
       LayerQK kept;
       LayerCapture& capture = captures[static_cast<size_t>(i)];
-      const bool sliding = !config.sliding_layers.empty() && config.sliding_layers[static_cast<size_t>(i)];
-      const auto& [cos, sin] = sliding ? local_rope : rope;
+      const auto& [cos, sin] = rope.of_layer(config, i);
       x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture, deferred,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
                         rollout ? &mean_map : nullptr);
@@ -1015,6 +1099,124 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
   } catch (...) {
     rethrow_as_engine_error("running " + std::to_string(ids.size()) + " tokens on " + m.info.device + " (layer " +
                             std::to_string(layer) + " of " + std::to_string(m.config.num_layers) + ")");
+  }
+}
+
+HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
+                           const HeadScanOptions& options, const std::function<bool()>& should_stop) const {
+  const Impl& m = *impl_;
+  const auto start = std::chrono::steady_clock::now();
+  Intervention probe;
+  probe.what = options.what;
+  probe.value = options.value;
+  if (probe.diff_only() && !m.differential()) {
+    throw InputError("scan intervention " + scan_what_name(options.what, options.value) +
+                     ": lambda and only= act on Diff heads, and this model is standard (use ablate=zero or "
+                     "ablate=mean)");
+  }
+  if (options.batch < 0) throw InputError("the scan's batch must be at least 1 (0: as many as fit the memory budget)");
+  const std::vector<int64_t> ids =
+      m.checked_ids(scan_sequence(prompt, answer, m.info.max_positions, m.config.vocab_size), CaptureRequest{});
+  const int64_t P = static_cast<int64_t>(prompt.size()), T = static_cast<int64_t>(ids.size());
+  const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(answer.size()));  // scored rows: P - 1 .. P + n - 2
+  const int heads = m.info.num_heads, L = m.config.num_layers;
+  HeadScan scan;
+  scan.prompt_tokens = P;
+  scan.what = options.what;
+  scan.value = options.value;
+  scan.batch = options.batch > 0 ? std::min(options.batch, heads)
+                                 : scan_batch_for(m.info, T, n, static_cast<int>(c10::elementSize(m.dtype)), heads,
+                                                  options.memory_budget_bytes);
+  int layer = 0;
+  try {
+    c10::InferenceMode guard;
+    const Impl::RopeTables rope = m.rope_tables(0, T);
+    auto stop_check = [&] {
+      if (should_stop && should_stop()) throw Cancelled();
+    };
+    // The clean run, keeping each layer's input: every intervention at layer L starts from it.
+    std::vector<at::Tensor> inputs(static_cast<size_t>(L));
+    at::Tensor x = m.embedded(ids, 0);
+    for (int i = 0; i < L; ++i) {
+      stop_check();
+      layer = i;
+      inputs[static_cast<size_t>(i)] = x;
+      const auto& [cos, sin] = rope.of_layer(m.config, i);
+      x = m.plain_layer(x, m.layers[static_cast<size_t>(i)], cos, sin);
+    }
+    // Log-probabilities of the scored rows, (..., n, V), in double as next_token_shift computes them.
+    auto scored_logp = [&](const at::Tensor& hidden) {
+      return at::log_softmax(m.logits(hidden.slice(-2, P - 1, P - 1 + n)).to(at::kDouble), -1);
+    };
+    const at::Tensor clean = scored_logp(x).unsqueeze(0);  // (1, n, V)
+    scan.target = answer.empty() ? std::vector<int64_t>{clean[0][0].argmax().item<int64_t>()} : answer;
+    const at::Tensor target = at::tensor(scan.target, at::TensorOptions().dtype(at::kLong)).to(m.device);
+    const at::Tensor clean_first = clean.select(1, 0);  // (1, V)
+    // Per batch row (B, 3): the target's summed log-probability, its first token's rank, KL(clean || changed).
+    auto score = [&](const at::Tensor& logp) {
+      const int64_t B = logp.size(0);
+      const at::Tensor picked = logp.gather(-1, target.view({1, n, 1}).expand({B, n, 1})).squeeze(-1);  // (B, n)
+      const at::Tensor first = logp.select(1, 0);                                                      // (B, V)
+      const at::Tensor rank = (first > picked.select(1, 0).unsqueeze(-1)).sum(-1).to(at::kDouble) + 1.0;
+      const at::Tensor kl = (clean_first.exp() * (clean_first - first)).sum(-1).clamp_min(0.0);
+      return at::stack({picked.sum(-1), rank, kl}, -1);
+    };
+    const at::Tensor clean_score = score(clean).to(at::kCPU);
+    std::vector<at::Tensor> scores;  // one (B, 3) per batch, read once at the end (no sync per batch)
+    for (int l = 0; l < L; ++l) {
+      layer = l;
+      const LayerWeights& w = m.layers[static_cast<size_t>(l)];
+      const at::Tensor& input = inputs[static_cast<size_t>(l)];
+      const auto& [cos, sin] = rope.of_layer(m.config, l);
+      // Layer L's attention is the clean run's for every head; only the heads' combination differs.
+      const Impl::AttentionInputs in = m.attention_inputs(input, w, cos, sin);
+      const at::Tensor out = m.attend_heads(in.q, in.k, in.v, at::Tensor(), false, nullptr);
+      const Impl::Lambdas lambdas = m.lambdas_of(w, in.h);
+      for (int h0 = 0; h0 < heads; h0 += scan.batch) {
+        stop_check();
+        const int h1 = std::min(h0 + scan.batch, heads);
+        std::vector<at::Tensor> attn_outs;  // (T, width) each: the layer's heads with head h changed
+        for (int h = h0; h < h1; ++h) {
+          CaptureRequest one;
+          Intervention iv = probe;
+          iv.layer = l;
+          iv.head = h;
+          one.interventions = {iv};
+          attn_outs.push_back(m.heads_output(out, lambdas, w, m.layer_edits(one, l, lambdas.rows), true, nullptr));
+        }
+        at::Tensor y = m.layer_tail(input, w, at::stack(attn_outs));  // (B, T, hidden)
+        for (int j = l + 1; j < L; ++j) {
+          layer = j;
+          const auto& [cos_j, sin_j] = rope.of_layer(m.config, j);
+          y = m.plain_layer(y, m.layers[static_cast<size_t>(j)], cos_j, sin_j);
+        }
+        scores.push_back(score(scored_logp(y)));
+        scan.layer_forwards += int64_t{h1 - h0} * (L - l);
+      }
+    }
+    const at::Tensor host = at::cat(scores).to(at::kCPU).contiguous();
+    const double* row = host.data_ptr<double>();
+    const double* base = clean_score.data_ptr<double>();
+    for (int l = 0, i = 0; l < L; ++l) {
+      for (int h = 0; h < heads; ++h, ++i) {
+        HeadEffect e;
+        e.layer = l;
+        e.head = h;
+        e.logprob_clean = base[0];
+        e.rank_clean = static_cast<int64_t>(base[1]);
+        e.logprob_changed = row[3 * i];
+        e.rank_changed = static_cast<int64_t>(row[3 * i + 1]);
+        e.kl = row[3 * i + 2];
+        scan.effects.push_back(e);
+      }
+    }
+    rank_by_drop(scan.effects);
+    scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return scan;
+  } catch (...) {
+    rethrow_as_engine_error("scanning every head over " + std::to_string(T) + " tokens on " + m.info.device +
+                            " (layer " + std::to_string(layer) + " of " + std::to_string(L) + ", batches of " +
+                            std::to_string(scan.batch) + " heads)");
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "head_scan.h"
 #include "snapshot.h"
 
 namespace diffscope {
@@ -71,6 +72,16 @@ class Model {
   // empty sequence, or one longer than the model's context.
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop = {}) const;
+
+  // The head-effect scan (head_scan.h): for every head, options.what applied to it alone; how the target's
+  // log-probability (`answer` teacher-forced after `prompt`; empty: the clean run's next token), its first token's rank
+  // and the next-token distribution after the prompt move. The clean forward runs once, keeping each layer's input;
+  // then for each layer L, its heads' interventions run together as a batch (options.batch, or what fits
+  // options.memory_budget_bytes) from that input through the last layer, with the final norm and lm_head only at the
+  // scored rows: layers before L are never rerun. Throws InputError (an intervention that acts on Diff heads for a
+  // standard model, a sequence longer than the context, ids outside the vocabulary) and Cancelled.
+  HeadScan scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
+                      const HeadScanOptions& options, const std::function<bool()>& should_stop = {}) const;
 
   // Memory the engine's device allocator holds for tensors (CUDA: current and peak since reset_peak_memory; zeros on
   // the CPU, where the process's RSS says it).

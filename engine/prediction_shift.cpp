@@ -66,4 +66,23 @@ PredictionShift next_token_shift(const float* clean, const float* changed, int64
   return s;
 }
 
+double teacher_forced_logprob(const Matrix& logits, int64_t first_row, const std::vector<int64_t>& answer) {
+  const int64_t n = static_cast<int64_t>(answer.size());
+  if (n == 0 || first_row < 0 || first_row + n > logits.rows) {
+    throw InputError("teacher-forced target: rows " + std::to_string(first_row) + ".." +
+                     std::to_string(first_row + n - 1) + " are not inside the " + std::to_string(logits.rows) +
+                     " rows of logits");
+  }
+  double sum = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t id = answer[static_cast<size_t>(k)];
+    if (id < 0 || id >= logits.cols) {
+      throw InputError("target token " + std::to_string(id) + " is outside the vocabulary of " +
+                       std::to_string(logits.cols));
+    }
+    sum += log_softmax(logits.values.data() + (first_row + k) * logits.cols, logits.cols)[static_cast<size_t>(id)];
+  }
+  return sum;
+}
+
 }  // namespace diffscope

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "snapshot.h"
+
 namespace diffscope {
 
 struct TokenProbability {
@@ -25,5 +27,10 @@ struct PredictionShift {
 // inside the vocabulary (InputError otherwise).
 PredictionShift next_token_shift(const float* clean, const float* changed, int64_t vocab,
                                  std::optional<int64_t> target = std::nullopt, int top = 10);
+
+// The log-probability of an answer teacher-forced after a prompt: the sum over k of log softmax(logits row
+// first_row + k)[answer[k]] (first_row: the prompt's last token; logits [T, V] of the prompt and the answer's tokens
+// but the last). Throws InputError when a row or an id is out of range.
+double teacher_forced_logprob(const Matrix& logits, int64_t first_row, const std::vector<int64_t>& answer);
 
 }  // namespace diffscope

@@ -17,6 +17,9 @@ class Tokenizer {
   virtual std::string name() const = 0;
   // Throws InputError for an empty text.
   virtual std::vector<Token> encode(const std::string& text) const = 0;
+  // The text's own tokens: encode without the special tokens a post-processor adds (BOS) and without its truncation;
+  // for text that continues a prompt (a scan's target). May be empty. Throws InputError for an empty text.
+  virtual std::vector<Token> encode_continuation(const std::string& text) const { return encode(text); }
   // The bytes one id stands for on its own (for generated tokens; escape_for_display before showing them);
   // "<id>" for an id the tokenizer does not know.
   virtual std::string token_bytes(int64_t id) const = 0;

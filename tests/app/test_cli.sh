@@ -43,6 +43,34 @@ expect 0 "KL(clean || changed)" -- "$cli" run --model "$diff_model" --prompt "ab
   --target-id 7
 expect 0 "target 7: log p" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" \
   --target-id 7
+expect 0 'target " 47" (3 tokens): log p' -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" \
+  --target-text " 47"
+expect 2 "give --target-id or --target-text, not both" -- "$cli" run --model "$diff_model" --prompt "abc" \
+  --intervene "L3.H*:only=A2" --target-id 7 --target-text " 47"
+expect 1 "--target-text: the target text is empty" -- "$cli" run --model "$diff_model" --prompt "abc" \
+  --intervene "L3.H*:only=A2" --target-text ""
+# The head-effect scan: the ranked table, the heatmap, and errors naming the flag.
+expect 0 "scanned 16 heads" -- "$cli" scan --model "$diff_model" --prompt "The number is" --target-text " 4721" \
+  --out "$work/scan.csv" --png "$work/scan.png"
+[ "$(wc -l <"$work/scan.csv")" -eq 17 ] && [ -s "$work/scan.png" ] && passed=$((passed + 1)) || {
+  failed=$((failed + 1)); echo "FAIL: scan.csv should have a header and 16 rows, and scan.png should exist"; }
+expect 0 "rank,layer,head,what,logprob_clean" -- head -1 "$work/scan.csv"
+expect 0 "wrote $work/scan.json" -- "$cli" scan --model "$std_model" --token-ids 1,2,3 --target-id 7 \
+  --what ablate=mean --batch 1 --out "$work/scan.json"
+expect 0 '"format": "diffscope-head-scan-1"' -- cat "$work/scan.json"
+expect 0 '"what": "ablate=mean"' -- cat "$work/scan.json"
+expect 2 "--what only=A1: lambda and only= act on Diff heads" -- "$cli" scan --model "$std_model" --prompt "abc" \
+  --what only=A1 --out "$work/x.csv"
+expect 2 "--what: \"half\" is not a scan intervention" -- "$cli" scan --model "$diff_model" --prompt "abc" --what half \
+  --out "$work/x.csv"
+expect 2 "--out \"$work/x.txt\": the file name must end in .csv or .json" -- "$cli" scan --model "$diff_model" \
+  --prompt "abc" --out "$work/x.txt"
+expect 1 "--target-text: the prompt's 100 tokens and the target's 40 need 139 positions" -- "$cli" scan \
+  --model "$diff_model" --bench-tokens 100 --target-text "$(head -c 40 /dev/zero | tr '\0' 'a')" --out "$work/x.csv"
+expect 1 "--target-id: target token 999 is outside" -- "$cli" scan --model "$diff_model" --prompt "abc" \
+  --target-id 999 --out "$work/x.csv"
+expect 2 "give exactly one of --prompt" -- "$cli" scan --model "$diff_model" --out "$work/x.csv"
+expect 0 "BENCH {" -- "$cli" scan --model "$diff_model" --bench-tokens 32 --runs 2 --out "$work/b.csv"
 expect 2 "is not L<layer>.H<head>" -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L1:lambda=0"
 expect 1 "act on Diff heads, and this model is standard" -- "$cli" run --model "$std_model" --prompt "abc" \
   --intervene "L0.H0:only=A1"

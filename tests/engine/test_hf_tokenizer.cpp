@@ -163,6 +163,17 @@ TEST_CASE("Llama 2 style: prepended and replaced spaces, byte fallback, BOS", "[
   CHECK(spans_of(invalid) == Spans{{0, 0}, {0, 2}, {2, 3}, {2, 3}, {2, 3}});
 }
 
+TEST_CASE("a continuation's tokens: no BOS from the post-processor; special tokens in the text stay", "[hf_tokenizer]") {
+  const auto tok = load(llama2_style());
+  CHECK(ids_of(tok->encode_continuation("hi hi")) == Ids{263, 263});
+  CHECK(spans_of(tok->encode_continuation("hi hi")) == Spans{{0, 2}, {2, 5}});
+  CHECK(ids_of(tok->encode_continuation("<s>hi")) == Ids{1, 263});
+  CHECK(ids_of(load(llama3_style())->encode_continuation("abc 1234")) == Ids{4, 5, 11, 10});
+  CHECK_THROWS_AS(tok->encode_continuation(""), InputError);
+  ByteTokenizer bytes;  // has no special tokens: the same as encode
+  CHECK(ids_of(bytes.encode_continuation(" 47")) == Ids{' ', '4', '7'});
+}
+
 TEST_CASE("Llama 3 style: split pattern, ignore_merges, case-insensitive contractions", "[hf_tokenizer]") {
   const auto tok = load(llama3_style());
   const auto tokens = tok->encode("abc 1234");

@@ -4,8 +4,8 @@
 // [in, out], c_attn cut into q, k, v, a tanh-GELU MLP, the LM head tied to wte; Qwen2: q/k/v biases, no o_proj bias;
 // Qwen3: RMSNorm of each head's q and k over head_dim before RoPE; OLMo 2: RMSNorm of the whole q and k projections,
 // norms on the attention and MLP outputs instead of before them); plus what each config refuses and Mistral's sliding
-// window. HF itself checks them on the
-// GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
+// window; and the head-effect scan through each family's batched layers against each ablation run alone. HF itself
+// checks them on the GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "model.h"
 #include "reference_math.h"
+#include "scan_reference.h"
 #include "temp_dir.h"
 #include "test_device.h"
 #include "tiny_v2_checkpoint.h"
@@ -236,6 +237,28 @@ AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids
   return fast;
 }
 
+// The head-effect scan (ablate=mean, every head) through the family's batched layers equals each ablation run alone
+// (tolerance as in test_head_scan.cpp: batched f32 sums, 1e-5 on the CPU, 1e-4 for cuBLAS's batched kernels).
+void check_scan(const Model& model, const std::vector<int64_t>& ids) {
+  const std::vector<int64_t> prompt(ids.begin(), ids.end() - 2), answer(ids.end() - 2, ids.end());
+  HeadScanOptions options = scan_what("ablate=mean");
+  options.batch = 3;
+  const HeadScan scan = model.scan_heads(tokens_from_ids(prompt), answer, options);
+  const double tolerance = test_device_name() == "cpu" ? 1e-5 : 1e-4;
+  for (const HeadEffect& got : scan.effects) {
+    Intervention iv;
+    iv.layer = got.layer;
+    iv.head = got.head;
+    iv.what = Intervention::What::AblateMean;
+    INFO("scan " << intervention_spec(iv));
+    const HeadEffect want = scan_reference(model, prompt, answer, iv);
+    CHECK(got.logprob_clean == Approx(want.logprob_clean).margin(tolerance));
+    CHECK(got.logprob_changed == Approx(want.logprob_changed).margin(tolerance));
+    CHECK(got.kl == Approx(want.kl).margin(tolerance));
+    CHECK(got.rank_changed == want.rank_changed);
+  }
+}
+
 void check_family(const Family& f, uint32_t seed) {
   INFO("model_type " << f.type << " on " << test_device_name());
   const TinyShape shape = family_shape();
@@ -250,6 +273,7 @@ void check_family(const Family& f, uint32_t seed) {
 
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
   check_runs(*model, ids, reference_forward(f, shape, weights, ids));
+  check_scan(*model, ids);
 }
 
 // ---- Gemma 3 (gemma3_text) ----
@@ -502,6 +526,7 @@ TEST_CASE("gpt2 checkpoints (with or without the transformer. prefix) equal a di
     const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
     const Reference ref = gpt2_reference(shape, weights, root, ids);
     check_runs(*model, ids, ref);
+    check_scan(*model, ids);
     // Generation through the KV cache: the positions of the new tokens index wpe from the prompt's end.
     GenerationOptions options;
     options.max_new_tokens = 3;
@@ -536,6 +561,7 @@ TEST_CASE("gemma3_text checkpoints equal a direct implementation of Gemma 3's mo
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
   const Reference ref = gemma3_reference(shape, weights, ids);
   const AttentionSnapshot fast = check_runs(*model, ids, ref);  // SDPA with the family's scale, and the scan
+  check_scan(*model, ids);  // the head-effect scan through the sliding and full layers' own RoPE
   // The scan's statistics use the same scale: each head's max attention equals the reference maps' row maxima mean.
   for (int layer = 0; layer < 2; ++layer)
     for (int h = 0; h < shape.heads; ++h) {

@@ -31,3 +31,16 @@ TEST_CASE("next-token shift: top tokens, KL and a target's log-probability and r
   CHECK(same.top_clean.size() == 3);  // top 10 of 3 tokens
   CHECK_THROWS_AS(next_token_shift(clean, changed, 3, int64_t{3}), InputError);
 }
+
+TEST_CASE("a teacher-forced target sums the log-probabilities of its tokens row after row") {
+  // Rows: softmax(0, ln 2, 0) = (1/4, 1/2, 1/4), then softmax(ln 3, 0, 0) = (3/5, 1/5, 1/5).
+  Matrix logits;
+  logits.rows = 3;
+  logits.cols = 3;
+  logits.values = {9.0f, 9.0f, 9.0f, 0.0f, static_cast<float>(std::log(2.0)), 0.0f,
+                   static_cast<float>(std::log(3.0)), 0.0f, 0.0f};
+  CHECK(teacher_forced_logprob(logits, 1, {1, 0}) == Approx(std::log(0.5 * 0.6)).epsilon(1e-6));
+  CHECK(teacher_forced_logprob(logits, 2, {2}) == Approx(std::log(0.2)).epsilon(1e-6));
+  CHECK_THROWS_WITH(teacher_forced_logprob(logits, 2, {1, 0}), Catch::Contains("not inside the 3 rows"));
+  CHECK_THROWS_WITH(teacher_forced_logprob(logits, 1, {3}), Catch::Contains("outside the vocabulary of 3"));
+}
