@@ -249,12 +249,20 @@ void ModelBenchmark::after_frame(const ui::UiState& state, const ui::WindowFetch
           const float side = state.map_side * ImGui::GetIO().DisplayFramebufferScale.x;
           // About one token per pixel at the end; a map already that fine is only panned.
           zoom_target_ = side > 0 ? std::clamp(tokens() / side, ui::kMinZoom, ui::kMaxZoom) : 1.0;
-          requests_at_zoom_ = fetcher.requests();
-          answers_at_zoom_ = fetcher.answers();
-          begin(Phase::Zoom, now);
+          begin(Phase::ZoomReady, now);
         }
       } else {
         waited_too_long(key_time_, "the results of keystroke " + std::to_string(stats_ms_.size() + 1));
+      }
+      break;
+    case Phase::ZoomReady:
+      // Views other than the focused one may still wait for a window of the last keystroke's result.
+      if (!fetcher.pending()) {
+        requests_at_zoom_ = fetcher.requests();
+        answers_at_zoom_ = fetcher.answers();
+        begin(Phase::Zoom, now);
+      } else {
+        waited_too_long(phase_start_, "the other views' windows before zooming");
       }
       break;
     case Phase::Zoom:

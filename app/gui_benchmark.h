@@ -64,7 +64,8 @@ class ModelBenchmark {
   void report(std::FILE* out, const std::string& renderer, int fb_w, int fb_h, const BenchMemory& memory) const;
 
  private:
-  enum class Phase { Setup, Warmup, Idle, Typing, TypingSettle, Keystrokes, Zoom, ZoomSettle, Done, Failed };
+  // ZoomReady waits for every view's window request to be answered, so that the zoom phase counts only its own.
+  enum class Phase { Setup, Warmup, Idle, Typing, TypingSettle, Keystrokes, ZoomReady, Zoom, ZoomSettle, Done, Failed };
   // The focused map (D of slot A) shows the editor's prompt at screen resolution: its window arrived, or its overview
   // is already as fine as the screen, or its maps are dense.
   static bool focus_refined(const ui::UiState& state, const ui::WindowFetcher& fetcher);

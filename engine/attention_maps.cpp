@@ -139,7 +139,7 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
   if (!mean && !rollout && (w.head < 0 || w.head >= layout_.num_heads())) {
     throw InputError("window: head " + std::to_string(w.head) + " does not exist (heads 0.." +
                      std::to_string(layout_.num_heads() - 1) + ", or " + std::to_string(kMeanOfHeads) +
-                     " for their mean)");
+                     " for their mean, " + std::to_string(kRollout) + " for the rollout)");
   }
   const int64_t r0 = w.row_begin, r1 = w.row_end < 0 ? T : w.row_end;
   const int64_t c0 = w.col_begin, c1 = w.col_end < 0 ? T : w.col_end;

@@ -195,8 +195,10 @@ TEST_CASE("a window outside the map, of a missing kind or with a bad pool is ref
   w.layer = 99;
   refused(w, "layer 99 does not exist");
   w = MapWindow{};
-  w.head = -2;
-  refused(w, "head -2 does not exist");
+  w.head = -3;
+  refused(w, "head -3 does not exist");
+  w.head = kRollout;  // a run without rollout kept none
+  refused(w, "kept no attention rollout");
   w = MapWindow{};
   w.pool = 0;
   refused(w, "pool must be at least 1");
