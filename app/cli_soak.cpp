@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "inference_worker.h"
 #include "process_memory.h"
+#include "soak_piece.h"
 #include "torch_slot_model.h"
 
 namespace {
@@ -112,12 +113,8 @@ int command_soak(const std::vector<std::string>& args) {
     double first = 0, peak = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int run = 1; run <= o.runs; ++run) {
-      // Lengths and offsets that wander over the file, as edits of a prompt would (deterministic: same every time).
-      const size_t limit = std::min<size_t>(text.size(), static_cast<size_t>(o.max_bytes));
-      const size_t length = 10 + (static_cast<size_t>(run) * 7919u) % (limit - 9);
-      const size_t offset = (static_cast<size_t>(run) * 104729u) % (text.size() - length + 1);
       RunRequest request;
-      request.text = text.substr(offset, length);
+      request.text = soak_piece(text, run, o.max_bytes);
       request.prompt_id = static_cast<uint64_t>(run);
       request.capture.statistics = true;
       request.capture.overviews = true;

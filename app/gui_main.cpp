@@ -29,6 +29,7 @@
 #include "gui_bench_prompt.h"
 #include "gui_benchmark.h"
 #include "gui_demo_benchmark.h"
+#include "gui_soak.h"
 #include "hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
@@ -249,6 +250,19 @@ bool run_exports(const ui::UiState& state, const std::string& list, const std::s
 }
 
 // The benchmarks' --screenshot: the back buffer of the frame just drawn; says where it went or why not.
+// A file's exact bytes (a NUL too, which argv cannot carry); false when it is not a readable regular file (a FIFO
+// would block the app).
+bool read_exact_file(const std::string& path, std::string* out) {
+  std::error_code ec;
+  std::ifstream in;
+  if (fs::is_regular_file(path, ec)) in.open(path, std::ios::binary);
+  std::ostringstream text;
+  if (in.is_open()) text << in.rdbuf();
+  if (!in.is_open() || in.bad()) return false;
+  *out = text.str();
+  return true;
+}
+
 bool save_window(const std::string& path, int fb_w, int fb_h) {
   std::string error;
   if (!ui::write_window_png(path, fb_w, fb_h, &error)) {
@@ -273,7 +287,7 @@ int main(int argc, char** argv) {
     std::printf("%s", gui_usage());
     return 0;
   }
-  const bool headless_run = options.screenshot.has_value() || options.benchmark > 0;
+  const bool headless_run = options.screenshot.has_value() || options.benchmark > 0 || options.soak > 0;
   const bool use_settings = !options.no_settings && !headless_run;
 
   // Settings: the file's, then the command line on top.
@@ -309,16 +323,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "diffscope: give one of --prompt or --prompt-file\n");
       return 2;
     }
-    std::error_code ec;
-    std::ifstream in;
-    if (fs::is_regular_file(*options.prompt_file, ec)) in.open(*options.prompt_file, std::ios::binary);  // not a FIFO
-    std::ostringstream text;
-    if (in.is_open()) text << in.rdbuf();
-    if (!in.is_open() || in.bad()) {
+    if (!read_exact_file(*options.prompt_file, &settings.prompt)) {
       std::fprintf(stderr, "diffscope: cannot read --prompt-file %s\n", options.prompt_file->c_str());
       return 2;
     }
-    settings.prompt = text.str();
+  }
+  std::string soak_text;
+  if (options.soak > 0) {
+    if (!read_exact_file(*options.soak_file, &soak_text) || soak_text.size() < 10) {
+      std::fprintf(stderr, "diffscope: --soak-file %s cannot be read or has fewer than 10 bytes\n",
+                   options.soak_file->c_str());
+      return 2;
+    }
+    settings.truncate = true;  // pieces of any text: longer than a model's context runs its first tokens
   }
   if (settings.prompt.empty()) settings.prompt = "The magic number of Paris is 4721. What is the magic number of Paris?";
   if (options.layout) settings.layout = *ui::parse_layout(*options.layout);
@@ -476,6 +493,11 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<ModelBenchmark> bench;
   if (model_benchmark) bench = std::make_unique<ModelBenchmark>(options.benchmark, options.timeout, start);
+  std::unique_ptr<AppSoak> soak;
+  if (options.soak > 0) {
+    soak = std::make_unique<AppSoak>(soak_text, options.soak, options.soak_every, options.soak_bytes, options.timeout,
+                                     start);
+  }
   int exit_code = 0;
   ui::UiActions last_actions;
   std::signal(SIGINT, on_signal);
@@ -504,6 +526,7 @@ int main(int argc, char** argv) {
     input.frame_ms = frame_ms;
     if (bench) bench->before_frame(state, input.now);  // a keystroke, the zoomed view
     if (demo_bench) demo_bench->before_frame(state);    // the zoomed view
+    if (soak) soak->before_frame(state, input.now);     // the next prompt, once the last one's results are shown
 
     // A new UI scale (a shortcut last frame): the atlas is built again before this frame uses it.
     if (state.settings.ui_scale != scaler.applied()) scaler.apply(state.settings.ui_scale, true);
@@ -674,12 +697,26 @@ int main(int argc, char** argv) {
       }
     }
 
+    // Soak: the next prompt once every slot shows this one's results; memory sampled then.
+    if (soak) {
+      glFinish();
+      soak->after_frame(state, app.fetcher(), seconds_now(), resident_mib());
+      if (soak->failed()) {
+        std::fprintf(stderr, "diffscope: soak: %s\n", soak->error().c_str());
+        exit_code = 1;
+      }
+      if (soak->done() || soak->failed()) {
+        soak->report(stdout);
+        break;
+      }
+    }
+
     glfwSwapBuffers(window.handle);
     frame_ms = (seconds_now() - frame_start) * 1000.0;
     last_actions = actions;
     // The model benchmark draws at most 60 frames a second, as vsync on a 60 Hz display lets the app: unpaced
     // headless frames would take CPU time from the engine that a user's app never takes.
-    if (bench) {
+    if (bench || soak) {
       const double left = frame_start + ModelBenchmark::kFrameInterval - seconds_now();
       if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
     }

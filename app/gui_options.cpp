@@ -17,6 +17,7 @@ const char* gui_usage() {
          "                 [--size WxH] [--no-settings] [--demo [--demo-tokens N] [--demo-overviews] [--benchmark N]\n"
          "                         [--demo-layers N] [--demo-heads N]]\n"
          "                 [--benchmark N [--bench-tokens T] [--screenshot OUT.png]]\n"
+         "                 [--soak N --soak-file F [--soak-every K] [--soak-bytes B]]\n"
          "\n"
          "  --model DIR       Differential Transformer (HF diffllama folder) for slot A (default assets/models/diff)\n"
          "  --model-b DIR     standard Transformer (HF llama folder) for slot B (default assets/models/standard)\n"
@@ -64,6 +65,9 @@ const char* gui_usage() {
          "                    statistics and to the focused map's window at screen resolution, N frames zooming to\n"
          "                    about one token per pixel; then memory (RSS, GPU). Prints BENCH {...} JSON lines;\n"
          "                    with --screenshot, saves the final frame. --timeout S bounds each wait for results\n"
+         "  --soak N          run N prompts cut from --soak-file F (10..B bytes each, --soak-bytes, default 2000) through\n"
+         "                    the app, layouts in turn, printing its resident memory every K prompts (--soak-every,\n"
+         "                    default 100) and a SOAK JSON line; then exit (status 1 on a failed prompt)\n"
          "  --bench-tokens T  the real-model benchmark's prompt: the example prompts repeated, cut to at most T tokens\n"
          "                    as each model's tokenizer counts (default 512; exit 2 when T exceeds a model's context)\n";
 }
@@ -192,6 +196,16 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
         *error = "--benchmark needs at least 1 frame";
         return false;
       }
+    } else if (arg == "--soak" || arg == "--soak-every" || arg == "--soak-bytes") {
+      int* n = arg == "--soak" ? &o->soak : arg == "--soak-every" ? &o->soak_every : &o->soak_bytes;
+      if (!int_value(n)) return false;
+      if (*n < (arg == "--soak-bytes" ? 10 : 1) || *n > 1000000) {
+        *error = arg + (arg == "--soak-bytes" ? " must be 10 .. 1000000" : " must be 1 .. 1000000");
+        return false;
+      }
+    } else if (arg == "--soak-file") {
+      if (!value(&v)) return false;
+      o->soak_file = v;
     } else if (arg == "--bench-tokens") {
       if (!int_value(&o->bench_tokens)) return false;
       if (o->bench_tokens < 2) {  // a keystroke deletes a character: a prompt of one token could become empty
@@ -244,6 +258,14 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
   }
   if (bench_tokens_given && (o->demo || o->benchmark == 0)) {
     *error = "--bench-tokens belongs to --benchmark on real models (with --demo, --demo-tokens sets the size)";
+    return false;
+  }
+  if ((o->soak > 0) != o->soak_file.has_value()) {
+    *error = "--soak N and --soak-file F go together: N prompts are cut from F";
+    return false;
+  }
+  if (o->soak > 0 && (o->demo || o->benchmark > 0)) {
+    *error = "--soak runs the slots' models: it cannot be combined with --demo or --benchmark";
     return false;
   }
   // A session holds the prompt, span, layout, selection and truncate: two sources for them would leave one ignored.

@@ -40,6 +40,12 @@ struct GuiOptions {
   // --bench-tokens tokens: N frames of each phase and N keystrokes waited for (app/gui_benchmark.h). Then exit.
   int benchmark = 0;
   int bench_tokens = 512;               // --bench-tokens T: the real-model benchmark's prompt has at most T tokens
+  // --soak N --soak-file F: N prompts cut from F through the app, resident memory every --soak-every K prompts
+  // (app/gui_soak.h), pieces of at most --soak-bytes B bytes. Then exit.
+  int soak = 0;
+  std::optional<std::string> soak_file;
+  int soak_every = 100;
+  int soak_bytes = 2000;
   bool no_settings = false;             // --no-settings: neither read nor write settings/imgui.ini
   bool help_window = false;             // --help-window: the help window open at start
   bool fold_sidebar = false;            // --fold-sidebar: the side panel folded at start
