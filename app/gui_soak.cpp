@@ -61,6 +61,9 @@ void AppSoak::after_frame(const ui::UiState& state, const ui::WindowFetcher& fet
   if (run_ == 0 || run_ % every_ == 0 || run_ == prompts_) {
     samples_.push_back({run_, window_peak_, run_ == 0 ? 0.0 : now - started_});
     window_peak_ = 0;
+    // As it goes, so that a long soak shows its progress (report() prints the whole curve again at the end).
+    std::printf("soak: prompts to %d: RSS up to %.1f MiB\n", samples_.back().prompt, samples_.back().rss_mib);
+    std::fflush(stdout);
   }
   if (run_ == prompts_) done_ = true;
 }
