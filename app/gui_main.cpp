@@ -699,7 +699,6 @@ int main(int argc, char** argv) {
 
     // Soak: the next prompt once every slot shows this one's results; memory sampled then.
     if (soak) {
-      glFinish();
       soak->after_frame(state, app.fetcher(), seconds_now(), resident_mib());
       if (soak->failed()) {
         std::fprintf(stderr, "diffscope: soak: %s\n", soak->error().c_str());

@@ -54,7 +54,6 @@ void AppSoak::after_frame(const ui::UiState& state, const ui::WindowFetcher& fet
     return;
   }
   waiting_ = false;
-  peak_rss_ = std::max(peak_rss_, rss_mib);
   // RSS swings with the length of the prompt on screen (two snapshots of dense maps can be alive), so each sample is
   // the largest RSS seen after any prompt of its window of K: a bounded app gives a flat curve of those.
   window_peak_ = std::max(window_peak_, rss_mib);
@@ -82,9 +81,12 @@ void AppSoak::report(std::FILE* out) const {
     if (s.prompt <= prompts_ / 2) half = s.rss_mib;
     last = s.rss_mib;
   }
-  std::fprintf(out, "  peak RSS %.1f MiB; second half %+.1f MiB\n", peak_rss_, last - half);
+  // The samples are window maxima, so the peak is theirs (and that of a window a failure cut short).
+  double peak = window_peak_;
+  for (const Sample& s : samples_) peak = std::max(peak, s.rss_mib);
+  std::fprintf(out, "  peak RSS %.1f MiB; second half %+.1f MiB\n", peak, last - half);
   nlohmann::json j = {{"soak", "app"}, {"prompts", prompts_}, {"max_bytes", max_bytes_}, {"every", every_},
-                      {"rss_mib", curve}, {"peak_rss_mib", peak_rss_}, {"second_half_growth_mib", last - half}};
+                      {"rss_mib", curve}, {"peak_rss_mib", peak}, {"second_half_growth_mib", last - half}};
   std::fprintf(out, "SOAK %s\n", j.dump().c_str());
 }
 

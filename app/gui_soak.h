@@ -46,7 +46,6 @@ class AppSoak {
   bool done_ = false;
   std::string error_;
   std::vector<Sample> samples_;
-  double peak_rss_ = 0;
   double window_peak_ = 0;  // the largest RSS since the last sample
 };
 
