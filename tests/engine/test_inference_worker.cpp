@@ -563,6 +563,12 @@ TEST_CASE("a run's progress counts its layers") {
   worker.submit(r);
   REQUIRE(script.wait_for_event("ran a xy"));
   REQUIRE(script.wait_until([&] { return worker.idle() && worker.state(0).sequence == 1; }));
+  // The worker publishes the finished state under its lock and wakes the UI after releasing it, so the last
+  // wake-up can come after idle() turns true: wait for it rather than racing it.
+  script.wait_until([&] {
+    std::lock_guard<std::mutex> lock(seen_mutex);
+    return !seen.empty() && seen.back() == -1.0f;
+  });
   worker_ptr = nullptr;
   std::lock_guard<std::mutex> lock(seen_mutex);
   // 0, 1/4, 2/4, 3/4 before layers 0-3 (FakeModel::kLayers = 4), then -1 when the run is over.
