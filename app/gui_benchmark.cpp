@@ -84,9 +84,6 @@ bool ModelBenchmark::focus_refined(const ui::UiState& state, const ui::WindowFet
   const ui::FocusedMap focus = ui::default_focus(state);
   if (!focus.valid || ui::slot_result(state, focus.request.slot).kind != ui::ResultKind::Current) return false;
   const SnapshotPtr& snapshot = state.slots[static_cast<size_t>(focus.request.slot)].snapshot;
-  // A result of the other kind than the last request asked for (the token count decided the prompt's maps fit as
-  // dense ones after all, or not) is about to be replaced by the rerun the UI asked for.
-  if (state.submitted_dense && ui::shows_overviews(*snapshot) == *state.submitted_dense) return false;
   if (!ui::shows_overviews(*snapshot)) return true;  // dense maps are drawn whole the frame their snapshot shows
   const ui::WindowFetcher::Refinement r = fetcher.refinement(focus.request);
   return r.shown && (!r.needs_window || r.refined);

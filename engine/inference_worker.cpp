@@ -1,6 +1,6 @@
 // The inference thread behind the app: a mailbox where the latest run request wins, model loads per slot that replace
 // each other, published snapshots, and a window thread that answers map windows of those snapshots. Public methods:
-// any thread; thread_main and its steps: the worker thread; window_thread_main: the window thread.
+// any thread; slot_thread_main and its steps: that slot's thread; window_thread_main: the window thread.
 #include "inference_worker.h"
 
 #include <algorithm>
@@ -11,6 +11,15 @@
 
 namespace diffscope {
 
+int64_t dense_map_bytes(const std::vector<ModelInfo>& models, int64_t tokens) {
+  int64_t maps = 0, vocab = 0;
+  for (const ModelInfo& info : models) {
+    maps += int64_t{info.num_layers} * info.num_heads * static_cast<int64_t>(map_kinds_of(info).size());
+    vocab += info.vocab_size;
+  }
+  return (maps * tokens + vocab) * tokens * 4;  // float32 maps and the logits [T, V] that come with them
+}
+
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -19,6 +28,8 @@ struct InferenceWorker::Slot {
   SlotState state;                                                  // guarded by mutex_
   std::optional<std::pair<std::string, LoadOptions>> pending_load;  // guarded by mutex_
   bool stale = false;  // guarded by mutex_: the published snapshot does not answer request_ (newer request or model)
+  bool busy = false;   // guarded by mutex_: its thread is loading, running or generating
+  bool on_cpu = false; // guarded by mutex_: `model` computes on the CPU (its runs take turns with the other slot's)
   std::atomic<uint64_t> loads{0};    // bumped by load() (under mutex_): a load or run of this slot gives way
   // Replaced only by the worker thread, with mutex_ held (read under mutex_ by device_memory); set exactly while
   // state.phase is Ready (or Loading over it).
@@ -29,7 +40,7 @@ struct InferenceWorker::Slot {
 InferenceWorker::InferenceWorker(SlotModelLoader load_model, std::function<void()> wake_ui)
     : load_model_(std::move(load_model)), wake_ui_(std::move(wake_ui)) {
   for (int i = 0; i < kNumSlots; ++i) slots_.push_back(std::make_unique<Slot>());
-  thread_ = std::thread([this] { thread_main(); });
+  for (int i = 0; i < kNumSlots; ++i) slot_threads_.emplace_back([this, i] { slot_thread_main(i); });
   window_thread_ = std::thread([this] { window_thread_main(); });
 }
 
@@ -40,7 +51,7 @@ InferenceWorker::~InferenceWorker() {
   }
   cv_.notify_all();
   windows_cv_.notify_all();
-  thread_.join();
+  for (std::thread& t : slot_threads_) t.join();
   window_thread_.join();
   for (PendingWindow& w : windows_) {
     WindowResult result;
@@ -156,7 +167,10 @@ SlotState InferenceWorker::state(int slot) const {
 
 bool InferenceWorker::idle() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return !busy_ && !pending_continue_ && next_load() < 0 && next_run() < 0;
+  for (const auto& s : slots_) {
+    if (s->busy) return false;
+  }
+  return !pending_continue_ && next_load() < 0 && next_run() < 0;
 }
 
 Model::DeviceMemory InferenceWorker::device_memory(int slot) const {
@@ -182,20 +196,68 @@ int InferenceWorker::next_run() const {
   return -1;
 }
 
-void InferenceWorker::thread_main() {
+int InferenceWorker::continuation_slot() const {
+  if (!pending_continue_) return -1;
+  for (const auto& s : slots_) {
+    if (s->pending_load || s->state.phase == SlotState::Phase::Loading) return -1;  // it should use the new models
+  }
+  for (int i = 0; i < kNumSlots; ++i) {
+    if (slots_[static_cast<size_t>(i)]->state.phase == SlotState::Phase::Ready) return i;
+  }
+  return -1;
+}
+
+bool InferenceWorker::continuation_unanswerable() const {
+  if (!pending_continue_) return false;
+  for (const auto& s : slots_) {
+    if (s->pending_load || s->state.phase == SlotState::Phase::Loading || s->state.phase == SlotState::Phase::Ready) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool InferenceWorker::may_compute(int index) const {
+  const Slot& slot = *slots_[static_cast<size_t>(index)];
+  if (!slot.on_cpu) return true;
+  if (cpu_compute_ > 0) return false;
+  // Slot A first: a lower slot that wants the CPU for a run goes before this one.
+  for (int i = 0; i < index; ++i) {
+    const Slot& other = *slots_[static_cast<size_t>(i)];
+    if (other.on_cpu && !other.busy && !other.pending_load && request_ && other.stale &&
+        other.state.phase == SlotState::Phase::Ready) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool InferenceWorker::may_run(int index) const {
+  const Slot& slot = *slots_[static_cast<size_t>(index)];
+  return request_ && slot.stale && slot.state.phase == SlotState::Phase::Ready && !slot.busy && may_compute(index);
+}
+
+void InferenceWorker::slot_thread_main(int index) {
+  Slot& slot = *slots_[static_cast<size_t>(index)];
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || next_load() >= 0 || pending_continue_ || next_run() >= 0; });
+    cv_.wait(lock, [&] {
+      return stopping_ || slot.pending_load || continuation_unanswerable() ||
+             (continuation_slot() == index && may_compute(index)) || (continuation_slot() < 0 && may_run(index));
+    });
     if (stopping_) return;
-    // Loads first: a run should use the models the user asked for last. Then a continuation, which the user asked
-    // for by a click, then the slots that do not show the latest request yet.
-    if (const int slot = next_load(); slot >= 0) {
-      load_slot(slot, lock);
-    } else if (pending_continue_) {
-      continue_prompt(lock);
-    } else if (const int run = next_run(); run >= 0) {
-      run_slot(run, lock);
+    // This slot's load first: its run should use the model the user asked for last. Then a continuation, which the
+    // user asked for by a click (runs wait for it), then the latest request if this slot does not show it yet.
+    if (slot.pending_load) {
+      load_slot(index, lock);
+    } else if (continuation_unanswerable()) {
+      pending_continue_.reset();  // no slot holds a model: nothing can continue the prompt
+    } else if (continuation_slot() == index) {
+      continue_prompt(index, lock);
+    } else if (may_run(index)) {
+      run_slot(index, lock);
     }
+    cv_.notify_all();  // what this slot did may let another slot's thread go on (the CPU is free, a load finished)
   }
 }
 
@@ -207,7 +269,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   slot.state.message = "loading " + dir;
   slot.state.progress = 0;
   slot.state.started_seconds = steady_seconds();
-  busy_ = true;
+  slot.busy = true;
   lock.unlock();
   notify();
 
@@ -238,7 +300,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   std::unique_ptr<SlotModel> retired_model;
   SnapshotPtr retired_snapshot;
   lock.lock();
-  busy_ = false;
+  slot.busy = false;
   if (slot.loads == ticket) {  // else a newer load or cancel_load owns them
     slot.state.progress = -1;
     slot.state.started_seconds = 0;
@@ -258,6 +320,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
     slot.state.snapshot_prompt_id = 0;
     slot.state.running = false;
     slot.model = std::move(model);
+    slot.on_cpu = slot.model && slot.model->info().device.rfind("cpu", 0) == 0;
     if (slot.model) {
       slot.loaded_dir = dir;
       slot.state.phase = SlotState::Phase::Ready;
@@ -308,7 +371,8 @@ const SlotModel& InferenceWorker::begin_work(Slot& slot, std::unique_lock<std::m
   slot.state.progress = 0;
   slot.state.started_seconds = steady_seconds();
   slot.state.running = true;
-  busy_ = true;
+  slot.busy = true;
+  if (slot.on_cpu) ++cpu_compute_;
   lock.unlock();
   notify();
   return model;
@@ -318,7 +382,8 @@ void InferenceWorker::end_work(Slot& slot) {
   slot.state.running = false;
   slot.state.progress = -1;
   slot.state.started_seconds = 0;
-  busy_ = false;
+  slot.busy = false;
+  if (slot.on_cpu) --cpu_compute_;
 }
 
 void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
@@ -326,6 +391,10 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   const RunRequest request = *request_;
   const uint64_t generation = generation_;
   const uint64_t ticket = slot.loads;
+  std::vector<ModelInfo> loaded;  // for request.dense_maps_budget: the models whose maps would share it
+  for (const auto& s : slots_) {
+    if (s->state.info) loaded.push_back(*s->state.info);
+  }
   const SlotModel& model = begin_work(slot, lock);
 
   SnapshotPtr snapshot;
@@ -340,6 +409,11 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
       tokens.resize(static_cast<size_t>(context));
     }
     CaptureRequest capture = request.capture;
+    if (request.dense_maps_budget > 0) {
+      const bool dense = dense_map_bytes(loaded, static_cast<int64_t>(tokens.size())) <= request.dense_maps_budget;
+      capture.maps = dense ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
+      capture.logits = dense;
+    }
     if (request.span_bytes) {
       capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
     }
@@ -390,19 +464,11 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-void InferenceWorker::continue_prompt(std::unique_lock<std::mutex>& lock) {
+void InferenceWorker::continue_prompt(int index, std::unique_lock<std::mutex>& lock) {
   const RunRequest request = *pending_continue_;
   pending_continue_.reset();
   const uint64_t generation = generation_;
-  Slot* found = nullptr;
-  for (const auto& s : slots_) {
-    if (s->state.phase == SlotState::Phase::Ready) {
-      found = s.get();
-      break;
-    }
-  }
-  if (!found) return;
-  Slot& slot = *found;
+  Slot& slot = *slots_[static_cast<size_t>(index)];
   const uint64_t ticket = slot.loads;
   const SlotModel& model = begin_work(slot, lock);
 

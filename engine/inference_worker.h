@@ -1,6 +1,7 @@
-// The inference thread: owns the models of the app's slots (A: Diff model, B: standard model), runs the latest prompt
-// through both and publishes immutable snapshots; a second thread serves windows of the published maps. Public
-// methods may be called from any thread (the UI calls them every frame); they never wait for inference.
+// The inference threads: own the models of the app's slots (A: Diff model, B: standard model), run the latest prompt
+// through both and publish immutable snapshots; one thread per slot (so a slot on a GPU answers while the other runs,
+// loads or generates), and a window thread that serves windows of the published maps. Public methods may be called
+// from any thread (the UI calls them every frame); they never wait for inference.
 #pragma once
 
 #include <atomic>
@@ -46,7 +47,17 @@ struct RunRequest {
   // Keep the first tokens that fit each model's context (max_position_embeddings) instead of refusing a longer prompt,
   // as the CLI's --truncate; the slot's message then says how many ran.
   bool truncate = false;
+  // > 0: the worker decides when the run starts, from its token count and the models loaded then, whether it captures
+  // every map densely with the logits (capture.maps = All, capture.logits) or only what `capture` asks besides
+  // (statistics, overviews, the store): dense while dense_map_bytes of every loaded slot's model stays within this
+  // many bytes. Only the worker knows both: the submitter may not know the token count or a model still loading.
+  // 0: `capture` as given.
+  int64_t dense_maps_budget = 0;
 };
+
+// Bytes of every dense map of every head of `models` for a prompt of `tokens` tokens (Diff heads: A1, A2, D), with the
+// logits [T, V] that dense runs copy too.
+int64_t dense_map_bytes(const std::vector<ModelInfo>& models, int64_t tokens);
 
 // What the UI shows for one slot. A copy: safe to keep.
 struct SlotState {
@@ -107,7 +118,7 @@ class InferenceWorker {
   // (from the worker's threads, with no lock held) whenever a state changes or a window is ready; the app passes
   // glfwPostEmptyEvent.
   explicit InferenceWorker(SlotModelLoader load_model, std::function<void()> wake_ui = {});
-  ~InferenceWorker();  // stops both threads: a run or load in progress is cancelled, queued windows are answered
+  ~InferenceWorker();  // stops every thread: a run or load in progress is cancelled, queued windows are answered
   InferenceWorker(const InferenceWorker&) = delete;
   InferenceWorker& operator=(const InferenceWorker&) = delete;
 
@@ -140,19 +151,29 @@ class InferenceWorker {
     WindowRequest request;
     std::promise<WindowResult> promise;
   };
-  void thread_main();
+  void slot_thread_main(int slot);
   void window_thread_main();
-  // Steps of thread_main: each is called with `lock` held and returns with it held; what they replace (models,
+  // Steps of slot_thread_main: each is called with `lock` held and returns with it held; what they replace (models,
   // snapshots) is destroyed while it is not held, so a UI thread's state() never waits for a destructor.
   void load_slot(int slot, std::unique_lock<std::mutex>& lock);
-  void continue_prompt(std::unique_lock<std::mutex>& lock);
+  void continue_prompt(int slot, std::unique_lock<std::mutex>& lock);
   void run_slot(int slot, std::unique_lock<std::mutex>& lock);
-  int next_load() const;  // a slot with a queued load, or -1 (mutex_ held)
-  int next_run() const;   // a loaded slot whose snapshot does not answer the latest request, or -1 (mutex_ held)
+  // What a slot's thread may do next (all with mutex_ held).
+  int next_load() const;  // a slot with a queued load, or -1
+  int next_run() const;   // a loaded slot whose snapshot does not answer the latest request, or -1
+  // The slot that answers the queued continuation: the first Ready slot once no load is queued or in progress; -1
+  // while loads are, or when there is no continuation or no slot that could ever answer it.
+  int continuation_slot() const;
+  bool continuation_unanswerable() const;  // queued, no load queued or in progress, no Ready slot: it is dropped
+  // Whether `slot` may start compute (a run or a generation) now: models on the CPU take turns, slot A first (two runs
+  // on the same cores would only share them, and the first result would come later); others run concurrently.
+  bool may_compute(int slot) const;
+  bool may_run(int slot) const;  // stale, Ready, not working, and may_compute
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
-  // Marks `slot` running and the worker busy, releases `lock` (held on entry) and wakes the UI; returns its model.
+  // Marks `slot` running (and busy), releases `lock` (held on entry) and wakes the UI; returns its model.
   const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);
-  // begin_work's end, with the lock held again: the slot is no longer running and the worker no longer busy.
+  // begin_work's end, with the lock held again: the slot is no longer running, and other slots' threads are woken
+  // (one may have waited for the CPU).
   void end_work(Slot& slot);
   // The `should_stop` a run or generation of `slot` polls (a newer request, a load of the slot, the worker stopping);
   // each poll also sets the slot's progress to the polls so far out of `polls` and wakes the UI.
@@ -170,10 +191,10 @@ class InferenceWorker {
   uint64_t generation_ = 0;                     // bumped by submit(); guarded by mutex_
   std::atomic<uint64_t> latest_generation_{0};  // generation_, for stop checks without the lock
   std::atomic<bool> stopping_{false};
-  bool busy_ = false;                           // a load, run or generation in progress (guarded by mutex_)
+  int cpu_compute_ = 0;                         // runs and generations on the CPU in progress (guarded by mutex_)
   std::deque<PendingWindow> windows_;           // guarded by mutex_
   std::condition_variable windows_cv_;
-  std::thread thread_;
+  std::vector<std::thread> slot_threads_;
   std::thread window_thread_;
 };
 

@@ -171,12 +171,12 @@ void AppUi::maybe_submit(UiActions& actions) {
   if (state_.settings.prompt.empty()) return;  // the engine rejects an empty prompt; the editor says what to do
   follow_prompt_edits(state_);  // the span goes with the text it marked, or goes
   actions.run = submit_prompt(state_);
-  state_.submitted_dense = actions.run->capture.maps == CaptureRequest::Maps::All;
 }
 
 UiActions AppUi::frame(const FrameInput& input) {
   UiActions actions;
   state_.slots = input.slots;
+  state_.debounce.set_delay(typing_pause_for(slowest_last_run_seconds(state_.slots)));
   refresh_lambda_summaries(state_);  // once per new snapshot: the views read lambda's figures from here
   state_.now = input.now;
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
@@ -185,12 +185,6 @@ UiActions AppUi::frame(const FrameInput& input) {
   follow_prompt_edits(state_);
   apply_pending_session(state_);  // an opened session's selection and view, once its results are in
   remember_shown_prompt(state_);  // the Recent menu: a prompt whose results are shown, not one being typed
-  // A model that loaded since, or a run that showed the token count, can change whether this prompt's maps fit as
-  // dense maps: ask again (once the answer is known it is stable, the estimate then being the count itself).
-  if (state_.submitted_dense && state_.settings.prompt == state_.submitted_text &&
-      wants_dense_maps(state_) != *state_.submitted_dense) {
-    state_.submit_now = true;
-  }
   handle_keys(actions);
 
   const ImGuiIO& io = ImGui::GetIO();

@@ -2,11 +2,26 @@
 // `delay` seconds. Main (UI) thread.
 #pragma once
 
+#include <algorithm>
+
 namespace diffscope::ui {
+
+// How long the text must be still before it runs, from the slower slot's last run (seconds; < 0: no run yet). A pause
+// is worth waiting for only when a run is expensive: a model that answers in 40 ms runs 50 ms after the last key (a
+// newer key cancels it within a layer), one that takes seconds waits a quarter of a second, as typists pause between
+// words, so it is not started and torn down at every key. Half the run time in between.
+constexpr double kMinTypingPause = 0.05, kMaxTypingPause = 0.25;
+inline double typing_pause_for(double slowest_run_seconds) {
+  if (slowest_run_seconds < 0) return kMaxTypingPause;
+  return std::clamp(0.5 * slowest_run_seconds, kMinTypingPause, kMaxTypingPause);
+}
 
 class Debouncer {
  public:
-  explicit Debouncer(double delay_seconds = 0.25) : delay_(delay_seconds) {}
+  explicit Debouncer(double delay_seconds = kMaxTypingPause) : delay_(delay_seconds) {}
+  // The delay of the next change (one armed now keeps its deadline).
+  void set_delay(double seconds) { delay_ = seconds; }
+  double delay() const { return delay_; }
   void changed(double now) { deadline_ = now + delay_; armed_ = true; }
   // True once per armed change, when `now` reached the deadline.
   bool fire(double now) {

@@ -22,37 +22,12 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
   return span_from_bytes(snapshot->tokens, s.span_bytes->first, s.span_bytes->second);
 }
 
-int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens) {
-  int64_t maps = 0, vocab = 0;
+double slowest_last_run_seconds(const std::array<SlotState, kNumSlots>& slots) {
+  double slowest = -1;
   for (const SlotState& slot : slots) {
-    const ModelInfo* info = slot.info ? &*slot.info : slot.snapshot ? &slot.snapshot->model : nullptr;
-    if (info == nullptr) continue;
-    maps += int64_t{info->num_layers} * info->num_heads * (info->kind == AttentionKind::Differential ? 3 : 1);
-    vocab += info->vocab_size;
+    if (slot.snapshot) slowest = std::max(slowest, slot.snapshot->seconds);
   }
-  return (maps * tokens + vocab) * tokens * 4;  // the maps and the logits [T, V] that come with them
-}
-
-int64_t estimate_tokens(const UiState& s) {
-  const int64_t bytes = static_cast<int64_t>(s.settings.prompt.size());
-  for (int slot : {kSlotDiff, kSlotStandard}) {
-    // The last run's, whichever prompt it was: it estimates the tokenizer's bytes per token, not this prompt's tokens.
-    const AttentionSnapshot* snap = s.slots[static_cast<size_t>(slot)].snapshot.get();
-    if (snap == nullptr || snap->tokens.empty()) continue;
-    const int64_t ran_bytes = snap->tokens.back().byte_end;
-    if (ran_bytes <= 0) continue;
-    const double per_byte = static_cast<double>(snap->tokens.size()) / static_cast<double>(ran_bytes);
-    return static_cast<int64_t>(per_byte * static_cast<double>(bytes)) + 1;
-  }
-  return bytes / 2 + 1;
-}
-
-bool wants_dense_maps(const UiState& s) {
-  if (s.continued && s.continued->text == s.settings.prompt) {
-    const int64_t t = static_cast<int64_t>(s.continued->tokens.size());
-    return dense_map_bytes(s.slots, t) <= kDenseMapBudgetBytes;
-  }
-  return dense_map_bytes(s.slots, estimate_tokens(s)) <= kDenseMapBudgetBytes;
+  return slowest;
 }
 
 RunRequest make_run_request(const UiState& s) {
@@ -75,9 +50,10 @@ RunRequest make_run_request(const UiState& s) {
   // Short prompts: the grid shows every head (the UI pools thumbnails itself), and logits [T, V] come with the dense
   // maps for "All maps" to write beside them as `diffscope-cli run --maps` does. Long ones: overviews and windows,
   // no logits (their maps are not written to safetensors either).
-  const bool dense = wants_dense_maps(s);
-  r.capture.maps = dense ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;
-  r.capture.logits = dense;
+  // The worker picks when the run starts, knowing the token count and every loaded model (kDenseMapBudgetBytes).
+  r.dense_maps_budget = kDenseMapBudgetBytes;
+  r.capture.maps = CaptureRequest::Maps::None;
+  r.capture.logits = false;
   return r;
 }
 

@@ -66,16 +66,13 @@ struct UiState {
   std::string prompt_typed;                         // characters typed that ImGui cannot take (above U+FFFF,
                                                     // private use), UTF-8: the box inserts them at its cursor
   std::string prompt_note;                          // why the last paste or typed character was refused
-  Debouncer debounce{0.25};
+  Debouncer debounce;  // its delay follows the slots' last run times (typing_pause_for)
   std::string submitted_text;                       // the text of the last submission
   bool submit_now = false;                          // Ctrl+Enter, a span change, a newly loaded model
   uint64_t submissions = 0;
   // The number of the last submitted prompt text (RunRequest::prompt_id): bumped when a submission's text differs from
   // the one before; reruns of the same text (span, dense maps) keep it. Slots say which prompt their results answer.
   uint64_t prompt_id = 0;
-  // Whether the last submission asked for dense maps. Decided before the run with what is known then (a model still
-  // loading counts for nothing, the token count is estimated): when that changes for the same prompt, it runs again.
-  std::optional<bool> submitted_dense;
   std::optional<std::pair<int64_t, int64_t>> span_bytes;  // marked relevant span, prompt bytes [begin, end)
   std::string span_prompt;  // the prompt span_bytes indexes: edits since move the span with its text or clear it
   std::vector<std::optional<std::pair<int64_t, int64_t>>> span_undo;  // spans before each "mark R" (undo R)
@@ -158,18 +155,11 @@ std::optional<TokenSpan> span_tokens(const UiState& s, const AttentionSnapshot* 
 // under a second; the engine's own limit (4 GiB) is far above it, so an estimate a few times off is harmless.
 constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
 
-// Bytes of every dense map of every head of the loaded slots for a prompt of `tokens` tokens (Diff heads: A1, A2, D),
-// with the logits [T, V] that dense runs copy too.
-int64_t dense_map_bytes(const std::array<SlotState, kNumSlots>& slots, int64_t tokens);
 
-// Tokens the current prompt will have, before it runs: the last run's tokens per byte times the prompt's bytes (half
-// the bytes + 1 when nothing ran yet: BPE tokenizers make 3-4 bytes a token of English text, byte-level ones 1; a
-// first guess 2x low asks for 4x the bytes of maps, still far under the engine's limit at the budget).
-int64_t estimate_tokens(const UiState& s);
+// The longer of the slots' last runs, in seconds (snapshot->seconds), or -1 when no slot has run: the editor's pause
+// before a run follows it (typing_pause_for in debounce.h).
+double slowest_last_run_seconds(const std::array<SlotState, kNumSlots>& slots);
 
-// Whether the next run asks for dense maps (else statistics, overviews and the store): dense_map_bytes within
-// kDenseMapBudgetBytes.
-bool wants_dense_maps(const UiState& s);
 
 // A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged).
 RunRequest make_run_request(const UiState& s);

@@ -130,7 +130,7 @@ class FakeStore : public MapStore {
 
 // A model named by its folder: 4 layers; tokens are bytes (id = byte value); id 300 stands for "Paris" and is what
 // it generates. Folders under "other-tokenizer/" get another tokenizer id; folders under "short/" a context of 16
-// tokens (generation stops there, as the engine's does). Gates: "load <dir>" (each of 3 load
+// tokens (generation stops there, as the engine's does); folders under "gpu/" say they run on "cuda:0". Gates: "load <dir>" (each of 3 load
 // steps, logged "load step <s> <dir>" after the stop check), "run <name> <text>" (each layer), "generate" (each step). Each layer and step checks the stop flag, then
 // logs "layer <l> <name> <text>" / "step <s> <name> <text>", then waits at its gate.
 class FakeModel : public SlotModel {
@@ -146,7 +146,9 @@ class FakeModel : public SlotModel {
     info_.num_heads = 2;
     info_.vocab_size = 512;
     info_.max_positions = dir.rfind("short/", 0) == 0 ? 16 : 1024;
-    info_.device = "fake";
+    // Folders under "gpu/" stand for a model on a GPU: the worker runs them concurrently with the other slot's; the
+    // rest say "cpu", whose runs take turns.
+    info_.device = dir.rfind("gpu/", 0) == 0 ? "cuda:0" : "cpu";
   }
   ~FakeModel() override {
     script_.log("destroyed " + info_.name);

@@ -585,3 +585,142 @@ TEST_CASE("device memory is the slot's model's, and zero for an empty slot") {
   CHECK(f.worker.device_memory(1).peak == 4000);
   CHECK(f.worker.device_memory(0).current == 0);
 }
+
+TEST_CASE("slots on a GPU run at the same time; on the CPU they take turns, slot A first") {
+  SECTION("GPU: both runs are in flight together") {
+    Fixture f;
+    f.worker.load(0, "gpu/a");
+    f.worker.load(1, "gpu/b");
+    REQUIRE(f.loaded(0, "gpu/a"));
+    REQUIRE(f.loaded(1, "gpu/b"));
+    f.script.close("run gpu/a xy");
+    f.script.close("run gpu/b xy");
+    f.worker.submit(f.prompt("xy"));
+    // Each waits at its layer 0 gate: both started before either finished.
+    REQUIRE(f.script.wait_for_event("layer 0 gpu/a xy"));
+    REQUIRE(f.script.wait_for_event("layer 0 gpu/b xy"));
+    CHECK(f.worker.state(0).running);
+    CHECK(f.worker.state(1).running);
+    CHECK_FALSE(f.worker.idle());
+    f.script.open("run gpu/b xy");
+    REQUIRE(f.shows(1, "xy"));  // B finishes while A still waits
+    CHECK(f.worker.state(0).running);
+    f.script.open("run gpu/a xy");
+    REQUIRE(f.shows(0, "xy"));
+    REQUIRE(f.idle());
+  }
+  SECTION("CPU: B starts only after A's run ended") {
+    Fixture f;
+    f.worker.load(0, "a");
+    f.worker.load(1, "b");
+    REQUIRE(f.loaded(0, "a"));
+    REQUIRE(f.loaded(1, "b"));
+    f.script.close("run a xy");
+    f.worker.submit(f.prompt("xy"));
+    REQUIRE(f.script.wait_for_event("layer 0 a xy"));
+    // B's thread is free and the request is there; give it time to (wrongly) start.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(f.runs_of("b xy") == 0);
+    CHECK_FALSE(f.worker.state(1).running);
+    f.script.open("run a xy");
+    REQUIRE(f.shows(1, "xy"));
+    REQUIRE(f.shows(0, "xy"));
+    const std::vector<std::string> events = f.script.events();
+    const auto ran_a = std::find(events.begin(), events.end(), "ran a xy");
+    const auto run_b = std::find(events.begin(), events.end(), "run b xy");
+    REQUIRE(ran_a != events.end());
+    REQUIRE(run_b != events.end());
+    CHECK(ran_a < run_b);
+  }
+  SECTION("a CPU slot and a GPU slot run at the same time") {
+    Fixture f;
+    f.worker.load(0, "a");
+    f.worker.load(1, "gpu/b");
+    REQUIRE(f.loaded(0, "a"));
+    REQUIRE(f.loaded(1, "gpu/b"));
+    f.script.close("run a xy");
+    f.worker.submit(f.prompt("xy"));
+    REQUIRE(f.script.wait_for_event("layer 0 a xy"));
+    REQUIRE(f.shows(1, "xy"));  // while A waits at its gate
+    f.script.open("run a xy");
+    REQUIRE(f.shows(0, "xy"));
+  }
+}
+
+TEST_CASE("a slot runs while the other slot loads") {
+  Fixture f;
+  f.worker.load(0, "gpu/a");
+  REQUIRE(f.loaded(0, "gpu/a"));
+  f.script.close("load gpu/b");
+  f.worker.load(1, "gpu/b");
+  REQUIRE(f.script.wait_for_event("load step 0 gpu/b"));
+  f.worker.submit(f.prompt("hi"));
+  REQUIRE(f.shows(0, "hi"));  // A answers while B's load waits at its gate
+  CHECK(f.worker.state(1).phase == SlotState::Phase::Loading);
+  f.script.open("load gpu/b");
+  REQUIRE(f.shows(1, "hi"));  // B's new model then answers the same request, once
+  REQUIRE(f.idle());
+  CHECK(f.runs_of("gpu/a hi") == 1);
+  CHECK(f.runs_of("gpu/b hi") == 1);
+}
+
+TEST_CASE("a continuation waits for loads, then runs on the first ready slot; with no model it is dropped") {
+  Fixture f;
+  RunRequest cont;
+  cont.text = "ab";
+  cont.continue_tokens = 1;
+  f.worker.submit(cont);  // no slot holds a model
+  REQUIRE(f.idle());
+  CHECK(f.script.count("generate a ab") == 0);
+
+  f.worker.load(1, "gpu/b");
+  REQUIRE(f.loaded(1, "gpu/b"));
+  f.script.close("load a");
+  f.worker.load(0, "a");
+  REQUIRE(f.script.wait_for_event("load step 0 a"));
+  f.worker.submit(cont);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(f.script.count("generate gpu/b ab") == 0);  // B is ready, but A's load comes first
+  f.script.open("load a");
+  REQUIRE(f.idle());
+  CHECK(f.script.count("generate a ab") == 1);
+  CHECK(f.worker.state(0).continuation == "Paris");
+  CHECK(f.script.count("generate gpu/b ab") == 0);
+}
+
+TEST_CASE("with a dense-maps budget the worker decides per run from its token count and the loaded models") {
+  Fixture f;
+  f.worker.load(0, "a");
+  f.worker.load(1, "b");
+  REQUIRE(f.loaded(0, "a"));
+  REQUIRE(f.loaded(1, "b"));
+  // Each fake: 4 layers x 2 heads of one map, vocabulary 512. Two tokens: (16 maps x 2 + 1024) x 2 x 4 bytes.
+  const std::vector<ModelInfo> models = {*f.worker.state(0).info, *f.worker.state(1).info};
+  REQUIRE(dense_map_bytes(models, 2) == (16 * 2 + 1024) * 2 * 4);
+  RunRequest r = f.prompt("xy");
+  r.capture.maps = CaptureRequest::Maps::None;
+  r.dense_maps_budget = dense_map_bytes(models, 2);
+  f.worker.submit(r);
+  REQUIRE(f.shows(0, "xy"));
+  REQUIRE(f.shows(1, "xy"));
+  REQUIRE(f.idle());
+  CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::All);
+  CHECK(f.worker.state(0).snapshot->request.logits);
+  CHECK(f.worker.state(1).snapshot->request.maps == CaptureRequest::Maps::All);
+
+  r.text = "xyz";  // three tokens pass the same budget: statistics, overviews and the store only
+  f.worker.submit(r);
+  REQUIRE(f.shows(0, "xyz"));
+  REQUIRE(f.shows(1, "xyz"));
+  CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::None);
+  CHECK_FALSE(f.worker.state(0).snapshot->request.logits);
+
+  // A slot that runs while the other has no model counts its own maps only.
+  f.worker.load(1, "");
+  REQUIRE(f.script.wait_until([&] { return !f.worker.state(1).info; }));  // Empty at once; info goes with the model
+  r.text = "abc";
+  r.dense_maps_budget = dense_map_bytes({models[0]}, 3);
+  f.worker.submit(r);
+  REQUIRE(f.shows(0, "abc"));
+  CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::All);
+}

@@ -35,56 +35,31 @@ UiState bundled_pair(const std::string& prompt) {
 
 }  // namespace
 
-TEST_CASE("long prompts ask for statistics, overviews and the store instead of every dense map") {
-  CHECK(dense_map_bytes(bundled_pair("").slots, 1000) == int64_t{120} * 1000 * 1000 * 4);
+TEST_CASE("the app's runs leave dense maps to the worker, within the budget; overviews and the store always") {
+  const UiState pair = bundled_pair("");
+  const std::vector<ModelInfo> models = {*pair.slots[kSlotDiff].info, *pair.slots[kSlotStandard].info};
+  // 6 x 4 Diff heads x 3 maps + 6 x 8 standard heads = 120 maps of T x T floats.
+  CHECK(dense_map_bytes(models, 1000) == int64_t{120} * 1000 * 1000 * 4);
+  CHECK(dense_map_bytes(models, 740) <= kDenseMapBudgetBytes);  // the bundled pair stays dense up to ~745 tokens
+  CHECK(dense_map_bytes(models, 760) > kDenseMapBudgetBytes);
 
-  SECTION("a short prompt gets dense maps, and rollout while the view shows it") {
-    UiState s = bundled_pair(std::string(600, 'a'));  // about 301 tokens: 43 MB of maps
-    s.show_rollout = true;
-    const RunRequest r = make_run_request(s);
-    CHECK(r.capture.maps == CaptureRequest::Maps::All);
-    CHECK(r.capture.rollout);
-    CHECK(r.capture.overviews);
-  }
-  SECTION("a prompt whose maps would pass 256 MiB gets overviews and the store, and rollout kept for windows") {
-    UiState s = bundled_pair(std::string(1800, 'a'));  // nothing ran yet: about 901 tokens, 389 MB of maps
-    s.show_rollout = true;
-    const RunRequest r = make_run_request(s);
-    CHECK(r.capture.maps == CaptureRequest::Maps::None);
-    CHECK(r.capture.overviews);
-    CHECK(r.capture.keep_store);
-    CHECK(r.capture.rollout);  // the engine keeps it on its device and sends its overview
-  }
-  SECTION("the last run's tokens per byte estimate the next prompt's tokens") {
-    UiState s = bundled_pair(std::string(1800, 'a'));
-    CHECK(estimate_tokens(s) == 901);  // nothing ran yet: half the bytes
-    CHECK_FALSE(wants_dense_maps(s));
-    DemoSpec spec;
-    spec.tokens = 300;
-    auto snap = std::make_shared<AttentionSnapshot>(make_demo_snapshot(spec));
-    for (Token& t : snap->tokens) {  // three bytes a token, as a BPE tokenizer on English text
-      t.byte_begin *= 3;
-      t.byte_end = t.byte_begin + 3;
-    }
-    s.slots[kSlotDiff].snapshot = snap;
-    CHECK(estimate_tokens(s) == 601);
-    CHECK(wants_dense_maps(s));  // 120 x 601^2 x 4 bytes = 173 MB
-  }
+  UiState s = bundled_pair(std::string(600, 'a'));
+  s.show_rollout = true;
+  const RunRequest r = make_run_request(s);
+  CHECK(r.dense_maps_budget == kDenseMapBudgetBytes);
+  CHECK(r.capture.maps == CaptureRequest::Maps::None);  // the worker sets All (and logits) when the run fits
+  CHECK_FALSE(r.capture.logits);
+  CHECK(r.capture.overviews);
+  CHECK(r.capture.keep_store);
+  CHECK(r.capture.rollout);  // a long prompt's run keeps it on the engine's device and sends its overview
 }
 
-TEST_CASE("dense runs copy the logits for All maps, as diffscope-cli run --maps writes them; long prompts do not") {
-  UiState s = bundled_pair(std::string(600, 'a'));  // about 301 tokens
+TEST_CASE("dense runs copy the logits for All maps, as diffscope-cli run --maps writes them; the budget counts them") {
+  UiState s = bundled_pair("");
   s.slots[kSlotDiff].info->vocab_size = 4096;
   s.slots[kSlotStandard].info->vocab_size = 4096;
-  // The budget counts them: [T, V] per slot beside the maps.
-  CHECK(dense_map_bytes(s.slots, 1000) == (int64_t{120} * 1000 + 2 * 4096) * 1000 * 4);
-  RunRequest r = make_run_request(s);
-  CHECK(r.capture.maps == CaptureRequest::Maps::All);
-  CHECK(r.capture.logits);
-  s.settings.prompt = std::string(1800, 'a');  // about 901 tokens: overviews and the store
-  r = make_run_request(s);
-  CHECK(r.capture.maps == CaptureRequest::Maps::None);
-  CHECK_FALSE(r.capture.logits);
+  const std::vector<ModelInfo> models = {*s.slots[kSlotDiff].info, *s.slots[kSlotStandard].info};
+  CHECK(dense_map_bytes(models, 1000) == (int64_t{120} * 1000 + 2 * 4096) * 1000 * 4);  // [T, V] per slot
 }
 
 TEST_CASE("a pooled view fetches a window only where it adds detail and only where it is exact") {

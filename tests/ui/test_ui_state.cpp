@@ -149,3 +149,27 @@ TEST_CASE("the truncate setting goes with every run request") {
   state.settings.truncate = true;
   CHECK(make_run_request(state).truncate);
 }
+
+TEST_CASE("the pause before a run follows the slower slot's last run: 50 ms for fast models, 250 ms for slow ones") {
+  std::array<SlotState, kNumSlots> slots;
+  CHECK(slowest_last_run_seconds(slots) == -1);
+  CHECK(typing_pause_for(slowest_last_run_seconds(slots)) == kMaxTypingPause);  // nothing ran yet: the long pause
+  auto ran_in = [](double seconds) {
+    auto snapshot = std::make_shared<AttentionSnapshot>();
+    snapshot->seconds = seconds;
+    return SnapshotPtr(snapshot);
+  };
+  slots[kSlotDiff].snapshot = ran_in(0.168);
+  slots[kSlotStandard].snapshot = ran_in(0.138);
+  CHECK(slowest_last_run_seconds(slots) == 0.168);
+  CHECK(typing_pause_for(0.168) == Approx(0.084));  // half the run
+  CHECK(typing_pause_for(0.043) == kMinTypingPause);
+  CHECK(typing_pause_for(1.5) == kMaxTypingPause);
+
+  Debouncer debounce;
+  CHECK(debounce.delay() == kMaxTypingPause);
+  debounce.set_delay(typing_pause_for(0.168));
+  debounce.changed(10.0);
+  CHECK_FALSE(debounce.fire(10.08));
+  CHECK(debounce.fire(10.085));
+}
