@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "errors.h"
+#include "thread_priority.h"
 #include "tokenizer.h"
 
 namespace diffscope {
@@ -232,12 +233,27 @@ bool InferenceWorker::may_compute(int index) const {
   return true;
 }
 
+bool InferenceWorker::dense_past_budget(const AttentionSnapshot& snapshot) const {
+  if (!request_ || request_->dense_maps_budget <= 0 || snapshot.request.maps != CaptureRequest::Maps::All) return false;
+  return dense_map_bytes(loaded_models(), static_cast<int64_t>(snapshot.tokens.size())) > request_->dense_maps_budget;
+}
+
+std::vector<ModelInfo> InferenceWorker::loaded_models() const {
+  std::vector<ModelInfo> loaded;
+  for (const auto& s : slots_) {
+    if (s->state.info) loaded.push_back(*s->state.info);
+  }
+  return loaded;
+}
+
 bool InferenceWorker::may_run(int index) const {
   const Slot& slot = *slots_[static_cast<size_t>(index)];
   return request_ && slot.stale && slot.state.phase == SlotState::Phase::Ready && !slot.busy && may_compute(index);
 }
 
 void InferenceWorker::slot_thread_main(int index) {
+  // Runs give way to the UI's frames where they share cores (the window thread keeps its priority: the UI waits on it).
+  lower_this_thread_priority(inference_thread_nice());
   Slot& slot = *slots_[static_cast<size_t>(index)];
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
@@ -330,6 +346,14 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
       slot.state.error.clear();
       // The one place that reruns after a load: the new model answers the latest request (when there is one).
       slot.stale = true;
+      // And a slot whose dense maps were decided without this model (it ran while this one loaded) runs again when
+      // both together pass the budget, so what is captured does not depend on which load finished first.
+      // (A run in progress is checked when it publishes, in run_slot.)
+      for (auto& other : slots_) {
+        if (other.get() != &slot && other->state.snapshot && dense_past_budget(*other->state.snapshot)) {
+          other->stale = true;
+        }
+      }
     } else {
       slot.loaded_dir.clear();
       slot.state.phase = dir.empty() ? SlotState::Phase::Empty : SlotState::Phase::Failed;
@@ -391,10 +415,7 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   const RunRequest request = *request_;
   const uint64_t generation = generation_;
   const uint64_t ticket = slot.loads;
-  std::vector<ModelInfo> loaded;  // for request.dense_maps_budget: the models whose maps would share it
-  for (const auto& s : slots_) {
-    if (s->state.info) loaded.push_back(*s->state.info);
-  }
+  const std::vector<ModelInfo> loaded = loaded_models();  // for request.dense_maps_budget: who shares the budget
   const SlotModel& model = begin_work(slot, lock);
 
   SnapshotPtr snapshot;
@@ -437,8 +458,9 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     slot.state.message = request_ ? "run cancelled for a newer request" : "run cancelled";
   } else {
     // A complete run is shown even when a newer request came after its last layer; the slot stays stale then and
-    // runs that request next.
-    if (generation == generation_) slot.stale = false;
+    // runs that request next. So does one whose dense maps were decided before the other slot's model loaded, when
+    // both together pass the budget.
+    if (generation == generation_ && !(snapshot && dense_past_budget(*snapshot))) slot.stale = false;
     if (snapshot) {
       retired = std::move(slot.state.snapshot);
       slot.state.snapshot = std::move(snapshot);

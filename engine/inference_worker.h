@@ -169,6 +169,10 @@ class InferenceWorker {
   // on the same cores would only share them, and the first result would come later); others run concurrently.
   bool may_compute(int slot) const;
   bool may_run(int slot) const;  // stale, Ready, not working, and may_compute
+  // A snapshot with dense maps that the latest request's dense_maps_budget no longer allows, counting every model
+  // loaded now (it ran while the other slot's model loaded): its slot runs again.
+  bool dense_past_budget(const AttentionSnapshot& snapshot) const;
+  std::vector<ModelInfo> loaded_models() const;  // the info of every slot's model
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
   // Marks `slot` running (and busy), releases `lock` (held on entry) and wakes the UI; returns its model.
   const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);

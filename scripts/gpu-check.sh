@@ -19,7 +19,8 @@ grep -E "LibTorch|DIFFSCOPE" "$OUT/configure.log"
 cmake --build build-gpu -j16 ${BUILD_TARGETS:+--target $BUILD_TARGETS} >"$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
 cli=build-gpu/app/diffscope-cli
 [ "${SKIP_TESTS:-0}" = 1 ] || {
-timeout 300 ctest --test-dir build-gpu -L 'core|engine|cuda' --output-on-failure >"$OUT/ctest.log" 2>&1
+# CTEST_LABEL (e.g. cuda, with BUILD_TARGETS naming those tests' executables): only those tests.
+timeout 300 ctest --test-dir build-gpu -L "${CTEST_LABEL:-core|engine|cuda}" --output-on-failure >"$OUT/ctest.log" 2>&1
 tail -25 "$OUT/ctest.log"
 [ "${HF:-1}" = 1 ] && { python3 scripts/check_against_hf.py --cli $cli --device cuda && python3 scripts/check_against_hf.py --cli $cli --device cpu
   python3 scripts/check_against_hf.py --cli $cli --device cuda --models assets/models/diff assets/models/standard

@@ -724,3 +724,25 @@ TEST_CASE("with a dense-maps budget the worker decides per run from its token co
   REQUIRE(f.shows(0, "abc"));
   CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::All);
 }
+
+TEST_CASE("dense maps decided while the other slot's model loaded are run again when both pass the budget") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  f.script.close("load b");
+  f.worker.load(1, "b");
+  REQUIRE(f.script.wait_for_event("load step 0 b"));
+  const std::vector<ModelInfo> one = {*f.worker.state(0).info};
+  RunRequest r = f.prompt("xy");
+  r.dense_maps_budget = dense_map_bytes(one, 2);  // A alone fits; A and B (twice the bytes) do not
+  f.worker.submit(r);
+  REQUIRE(f.shows(0, "xy"));
+  CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::All);  // B's model was not known yet
+  f.script.open("load b");
+  REQUIRE(f.shows(1, "xy"));
+  REQUIRE(f.idle());
+  CHECK(f.worker.state(1).snapshot->request.maps == CaptureRequest::Maps::None);
+  CHECK(f.worker.state(0).snapshot->request.maps == CaptureRequest::Maps::None);  // A ran again, with B counted
+  CHECK(f.runs_of("a xy") == 2);
+  CHECK(f.runs_of("b xy") == 1);
+}
