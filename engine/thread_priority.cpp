@@ -15,10 +15,10 @@ namespace diffscope {
 
 int inference_thread_nice() {
   const char* env = std::getenv("DIFFSCOPE_WORKER_NICE");
-  if (env == nullptr || *env == '\0') return 5;
+  if (env == nullptr || *env == '\0') return kDefaultInferenceNice;
   char* end = nullptr;
   const long value = std::strtol(env, &end, 10);
-  if (*end != '\0' || value < 0 || value > 19) return 5;  // not a nice increment: the default
+  if (*end != '\0' || value < 0 || value > 19) return kDefaultInferenceNice;  // not an increment
   return static_cast<int>(value);
 }
 

@@ -37,16 +37,16 @@ TEST_CASE("a thread lowers its own priority; threads it starts inherit it; other
   CHECK(this_thread_nice() == main_before);
 }
 
-TEST_CASE("the inference threads' nice increment: 5, or DIFFSCOPE_WORKER_NICE when it is 0..19") {
+TEST_CASE("the inference threads' nice increment: the default, or DIFFSCOPE_WORKER_NICE when it is 0..19") {
   unsetenv("DIFFSCOPE_WORKER_NICE");
-  CHECK(inference_thread_nice() == 5);
+  CHECK(inference_thread_nice() == kDefaultInferenceNice);
   setenv("DIFFSCOPE_WORKER_NICE", "0", 1);
   CHECK(inference_thread_nice() == 0);
   setenv("DIFFSCOPE_WORKER_NICE", "12", 1);
   CHECK(inference_thread_nice() == 12);
   for (const char* bad : {"20", "-1", "high", "5x", ""}) {
     setenv("DIFFSCOPE_WORKER_NICE", bad, 1);
-    CHECK(inference_thread_nice() == 5);
+    CHECK(inference_thread_nice() == kDefaultInferenceNice);
   }
   unsetenv("DIFFSCOPE_WORKER_NICE");
   CHECK(lower_this_thread_priority(0));  // nothing to do
