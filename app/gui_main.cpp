@@ -34,6 +34,7 @@
 #include "gui_options.h"
 #include "gui_slots.h"
 #include "gui_ui_scale.h"
+#include "gui_what_if.h"
 #include "lambda_rows.h"
 #include "model_folder.h"
 #include "process_memory.h"
@@ -179,6 +180,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["session_message"] = state.session_message;
   j["session_failed"] = state.session_failed;
   j["session_pending"] = state.session_pending.has_value();
+  j["what_if"] = what_if_state_json(state);
   const std::optional<std::string> refusal = ui::export_refusal(state);
   j["export_refusal"] = refusal ? *refusal : std::string();
   for (int slot = 0; slot < kNumSlots; ++slot) {
@@ -556,6 +558,7 @@ int main(int argc, char** argv) {
     if (actions.run) slots->submit(*actions.run);
     for (int slot : actions.cancel_loads) slots->cancel_load(slot);
     if (actions.cancel_run) slots->cancel_run();
+    if (actions.scan) slots->scan(*actions.scan);
 
     // Headless screenshot: once nothing is loading or running and the prompt was submitted, draw a few more frames
     // (textures settle), then save the back buffer of this frame.
@@ -605,6 +608,11 @@ int main(int argc, char** argv) {
         } else if (kind == "view") {  // where the mouse wheel and a drag would leave the maps' shared view
           std::sscanf(value.c_str(), "%lf,%lf,%lf", &state.view.zoom, &state.view.center_x, &state.view.center_y);
           state.view.initialized = true;
+        } else if (kind == "intervene" || kind == "target" || kind == "what-if-view" || kind == "scan" ||
+                   kind == "scan-export" || kind == "scan-open") {  // the What-if and scan controls (gui_what_if.h)
+          std::string message;
+          if (!apply_what_if_step(state, *slots, kind, value, &message)) std::printf("  (%s)\n", message.c_str());
+          else if (!message.empty()) std::printf("  %s\n", message.c_str());
         } else if (kind == "save-session" || kind == "open-session") {  // typed into the session field, then pressed
           state.session_path = value;
           if (kind == "save-session") {

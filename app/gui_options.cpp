@@ -34,7 +34,11 @@ const char* gui_usage() {
          "  --step KIND=VALUE with --screenshot, repeatable: once all has settled, do the next step and wait for it:\n"
          "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export),\n"
          "                    view=ZOOM,X,Y (zoom, centre in tokens), save-session=PATH, open-session=PATH,\n"
-         "                    recent=N (choose the Recent menu's prompt N, 0 the newest)\n"
+         "                    recent=N (choose the Recent menu's prompt N, 0 the newest),\n"
+         "                    intervene=[A:|B:]SPEC (a What-if button: SPEC as diffscope-cli --intervene; clear),\n"
+         "                    target=TEXT (the What-if target answer), what-if-view=clean|changed|difference,\n"
+         "                    scan=[A:|B:]WHAT (lambda0, only=A2, ablate=zero, ablate=mean), scan-export=csv,json,png,\n"
+         "                    scan-open=L,H (a click on the scan's heatmap)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -153,9 +157,13 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       const std::string kind = v.substr(0, v.find('='));
       if (v.find('=') == std::string::npos ||
           (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
-           kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent")) {
+           kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent" &&
+           kind != "intervene" && kind != "target" && kind != "what-if-view" && kind != "scan" &&
+           kind != "scan-export" && kind != "scan-open")) {
         *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
-                 "save-session=PATH, open-session=PATH or recent=N, got '" + v + "'";
+                 "save-session=PATH, open-session=PATH, recent=N, intervene=[A:|B:]SPEC, target=TEXT, "
+                 "what-if-view=clean|changed|difference, scan=[A:|B:]WHAT, scan-export=csv,json,png or "
+                 "scan-open=L,H, got '" + v + "'";
         return false;
       }
       double zoom = 0, x = 0, y = 0;

@@ -24,6 +24,7 @@ class WorkerSlots : public SlotProvider {
     return worker_.request_window(request);
   }
   Model::DeviceMemory device_memory(int slot) const override { return worker_.device_memory(slot); }
+  void scan(const ScanRequest& request) override { worker_.scan(request); }
 
  private:
   InferenceWorker worker_;

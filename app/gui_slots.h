@@ -26,6 +26,8 @@ class SlotProvider {
   virtual std::future<WindowResult> request_window(const WindowRequest& request) = 0;
   // What the device allocator of a slot's model holds (InferenceWorker::device_memory); zeros without a GPU.
   virtual Model::DeviceMemory device_memory(int) const { return {}; }
+  // A head-effect scan (InferenceWorker::scan); demo slots have no model to scan and ignore it.
+  virtual void scan(const ScanRequest&) {}
 };
 
 // The InferenceWorker; `wake_ui` is called from the worker thread when a state changes.

@@ -114,6 +114,7 @@ void InferenceWorker::cancel_run() {
     std::lock_guard<std::mutex> lock(mutex_);
     request_.reset();
     pending_continue_.reset();
+    pending_scan_.reset();
     ++generation_;
     latest_generation_ = generation_;  // a run or generation in progress sees a newer generation and stops
     for (auto& s : slots_) {
@@ -138,6 +139,15 @@ void InferenceWorker::submit(const RunRequest& request) {
     }
     ++generation_;
     latest_generation_ = generation_;
+  }
+  cv_.notify_all();
+}
+
+void InferenceWorker::scan(const ScanRequest& request) {
+  if (request.slot < 0 || request.slot >= kNumSlots) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_scan_ = request;
   }
   cv_.notify_all();
 }
@@ -171,7 +181,7 @@ bool InferenceWorker::idle() const {
   for (const auto& s : slots_) {
     if (s->busy) return false;
   }
-  return !pending_continue_ && next_load() < 0 && next_run() < 0;
+  return !pending_continue_ && !pending_scan_ && next_load() < 0 && next_run() < 0;
 }
 
 Model::DeviceMemory InferenceWorker::device_memory(int slot) const {
@@ -251,6 +261,14 @@ bool InferenceWorker::may_run(int index) const {
   return request_ && slot.stale && slot.state.phase == SlotState::Phase::Ready && !slot.busy && may_compute(index);
 }
 
+bool InferenceWorker::may_scan(int index) const {
+  if (!pending_scan_ || pending_scan_->slot != index) return false;
+  const Slot& slot = *slots_[static_cast<size_t>(index)];
+  if (slot.busy || slot.pending_load || slot.state.phase == SlotState::Phase::Loading) return false;
+  if (slot.state.phase != SlotState::Phase::Ready) return true;  // answered at once: no model to scan
+  return !(request_ && slot.stale) && may_compute(index);
+}
+
 void InferenceWorker::slot_thread_main(int index) {
   // With DIFFSCOPE_WORKER_NICE, runs give way to the UI's frames where they share cores (the window thread keeps its
   // priority: the UI waits on it).
@@ -260,7 +278,8 @@ void InferenceWorker::slot_thread_main(int index) {
   for (;;) {
     cv_.wait(lock, [&] {
       return stopping_ || slot.pending_load || continuation_unanswerable() ||
-             (continuation_slot() == index && may_compute(index)) || (continuation_slot() < 0 && may_run(index));
+             (continuation_slot() == index && may_compute(index)) || (continuation_slot() < 0 && may_run(index)) ||
+             (continuation_slot() < 0 && may_scan(index));
     });
     if (stopping_) return;
     // This slot's load first: its run should use the model the user asked for last. Then a continuation, which the
@@ -273,6 +292,8 @@ void InferenceWorker::slot_thread_main(int index) {
       continue_prompt(index, lock);
     } else if (may_run(index)) {
       run_slot(index, lock);
+    } else if (may_scan(index)) {  // after the slot's run: a scan is asked for once the prompt's results are shown
+      scan_slot(index, lock);
     }
     cv_.notify_all();  // what this slot did may let another slot's thread go on (the CPU is free, a load finished)
   }
@@ -316,6 +337,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
 
   std::unique_ptr<SlotModel> retired_model;
   SnapshotPtr retired_snapshot;
+  WhatIfPtr retired_what_if;
   lock.lock();
   slot.busy = false;
   if (slot.loads == ticket) {  // else a newer load or cancel_load owns them
@@ -334,6 +356,9 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   } else {
     retired_model = std::move(slot.model);
     retired_snapshot = std::move(slot.state.snapshot);
+    retired_what_if = std::move(slot.state.what_if);  // the old model's: its changed run and its scan go with it
+    slot.state.what_if_error.clear();
+    slot.state.scan.reset();
     slot.state.snapshot_prompt_id = 0;
     slot.state.running = false;
     slot.model = std::move(model);
@@ -368,6 +393,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   retired_model.reset();
   retired_snapshot.reset();
+  retired_what_if.reset();
   notify();
   lock.lock();
 }
@@ -420,7 +446,8 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   const SlotModel& model = begin_work(slot, lock);
 
   SnapshotPtr snapshot;
-  std::string error;
+  WhatIfPtr what_if;
+  std::string error, what_if_error;
   bool cancelled = false;
   size_t truncated_from = 0;  // tokens of the prompt when it was cut to the context, else 0
   try {
@@ -439,8 +466,21 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     if (request.span_bytes) {
       capture.span = tokens_overlapping(tokens, request.span_bytes->first, request.span_bytes->second);
     }
-    const auto should_stop = progress_poll(slot, generation, ticket, model.info().num_layers);
+    const std::vector<Intervention>& interventions = request.interventions[static_cast<size_t>(index)];
+    // A what-if runs the model three more times (the changed run, and both runs' logits).
+    const auto should_stop =
+        progress_poll(slot, generation, ticket, model.info().num_layers * (interventions.empty() ? 1 : 4));
     snapshot = std::make_shared<const AttentionSnapshot>(model.run(tokens, capture, should_stop));
+    if (!interventions.empty()) {
+      try {
+        what_if = std::make_shared<const WhatIf>(
+            run_what_if(model, tokens, capture, interventions, request.target_text, should_stop));
+      } catch (const Cancelled&) {
+        throw;
+      } catch (const std::exception& e) {
+        what_if_error = e.what();  // the clean run stands
+      }
+    }
   } catch (const Cancelled&) {
     cancelled = true;
   } catch (const std::exception& e) {
@@ -466,6 +506,8 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
       retired = std::move(slot.state.snapshot);
       slot.state.snapshot = std::move(snapshot);
       slot.state.snapshot_prompt_id = request.prompt_id;
+      slot.state.what_if = std::move(what_if);
+      slot.state.what_if_error = what_if_error;
       ++slot.state.sequence;
       slot.state.message = "ran " + std::to_string(slot.state.snapshot->tokens.size()) + " tokens in " +
                            std::to_string(static_cast<int>(slot.state.snapshot->seconds * 1000)) + " ms";
@@ -483,6 +525,75 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   retired.reset();
   snapshot.reset();
+  notify();
+  lock.lock();
+}
+
+void InferenceWorker::scan_slot(int index, std::unique_lock<std::mutex>& lock) {
+  const ScanRequest request = *pending_scan_;
+  pending_scan_.reset();
+  const uint64_t generation = generation_;
+  Slot& slot = *slots_[static_cast<size_t>(index)];
+  if (slot.state.phase != SlotState::Phase::Ready) {
+    slot.state.scan_error = slot.state.scan_message = "no model is loaded in this slot to scan";
+    ++slot.state.scan_sequence;
+    lock.unlock();
+    notify();
+    lock.lock();
+    return;
+  }
+  const uint64_t ticket = slot.loads;
+  slot.state.scanning = true;
+  slot.state.scan_message = "scanning every head";
+  const SlotModel& model = begin_work(slot, lock);
+
+  std::shared_ptr<const HeadScan> scan;
+  std::string error;
+  bool cancelled = false;
+  try {
+    std::vector<Token> tokens = tokens_for(request.prompt, model);
+    const int64_t context = model.info().max_positions;
+    if (request.prompt.truncate && context > 0 && static_cast<int64_t>(tokens.size()) > context) {
+      tokens.resize(static_cast<size_t>(context));
+    }
+    std::vector<int64_t> answer;
+    if (!request.target_text.empty()) {
+      try {
+        answer = model.answer_ids(request.target_text);
+      } catch (const InputError& e) {
+        throw InputError(std::string("the scan's target text: ") + e.what());
+      }
+    }
+    // Polled before each layer of the clean run and each batch of heads (one batch a layer when a layer's heads fit
+    // the memory budget, as on the bundled models; more batches run past 100%, clamped).
+    const auto should_stop = progress_poll(slot, generation, ticket, 2 * model.info().num_layers);
+    scan = std::make_shared<const HeadScan>(model.scan_heads(tokens, answer, request.options, should_stop));
+  } catch (const Cancelled&) {
+    cancelled = true;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+
+  std::shared_ptr<const HeadScan> retired;
+  lock.lock();
+  end_work(slot);
+  slot.state.scanning = false;
+  if (cancelled || slot.loads != ticket) {
+    slot.state.scan_message = "scan cancelled";
+    slot.state.scan_error.clear();
+  } else if (scan) {
+    retired = std::move(slot.state.scan);
+    slot.state.scan = std::move(scan);
+    slot.state.scan_prompt_id = request.prompt.prompt_id;
+    slot.state.scan_message = "scanned " + std::to_string(slot.state.scan->effects.size()) + " heads in " +
+                              std::to_string(static_cast<int>(slot.state.scan->seconds * 1000)) + " ms";
+    slot.state.scan_error.clear();
+  } else {
+    slot.state.scan_message = slot.state.scan_error = error;
+  }
+  ++slot.state.scan_sequence;
+  lock.unlock();
+  retired.reset();
   notify();
   lock.lock();
 }

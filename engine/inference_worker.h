@@ -4,6 +4,7 @@
 // from any thread (the UI calls them every frame); they never wait for inference.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -17,8 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "head_scan.h"
+#include "intervention.h"
 #include "slot_model.h"
 #include "snapshot.h"
+#include "what_if.h"
 
 namespace diffscope {
 
@@ -53,6 +57,18 @@ struct RunRequest {
   // many bytes. Only the worker knows both: the submitter may not know the token count or a model still loading.
   // 0: `capture` as given.
   int64_t dense_maps_budget = 0;
+  // What-if (issue 14, what_if.h): per slot, interventions run after the clean run (empty: no what-if run), and the
+  // answer text whose log-probability the what-if reports (empty: the clean run's most likely next token).
+  std::array<std::vector<Intervention>, kNumSlots> interventions;
+  std::string target_text;
+};
+
+// A head-effect scan (head_scan.h) of one slot's model on a prompt: queued by InferenceWorker::scan.
+struct ScanRequest {
+  int slot = 0;
+  RunRequest prompt;        // the prompt as a run request gives it (text, tokens, truncate, prompt_id)
+  std::string target_text;  // the answer whose log-probability is scored; empty: the clean run's next token
+  HeadScanOptions options;
 };
 
 // Bytes of every dense map of every head of `models` for a prompt of `tokens` tokens (Diff heads: A1, A2, D), with the
@@ -95,6 +111,18 @@ struct SlotState {
   // What the last continuation did, e.g. "generated 5 of 8 tokens: the context of 1024 tokens is full" (the slot's
   // `message` is replaced by the run that follows; this stays with the continuation).
   std::string continuation_message;
+  // The what-if run (RunRequest::interventions) answering the same request as `snapshot`: null when none was asked or
+  // it failed (what_if_error says why; the clean snapshot is still shown).
+  WhatIfPtr what_if;
+  std::string what_if_error;
+  // The last head-effect scan of this slot (ScanRequest), its message (what it did or why it failed), and whether one
+  // is in progress (then `running` and `progress` are the scan's).
+  std::shared_ptr<const HeadScan> scan;
+  uint64_t scan_prompt_id = 0;  // ScanRequest::prompt.prompt_id of `scan`
+  uint64_t scan_sequence = 0;   // grows with every scan published or failed
+  std::string scan_message;
+  std::string scan_error;
+  bool scanning = false;
 };
 
 // A window of one map of a slot's published snapshot (`sequence`: SlotState::sequence of the snapshot the view shows).
@@ -139,6 +167,9 @@ class InferenceWorker {
   // also not after a load), and the slots say so; the next submit() runs again.
   void cancel_load(int slot);
   void cancel_run();
+  // Queue a head-effect scan of a slot's model (once that slot has run the latest request); it replaces a scan not
+  // started. Stopped like a run: by cancel_run() and by a newer submit(). The result lands in SlotState::scan.
+  void scan(const ScanRequest& request);
   SlotState state(int slot) const;
   bool idle() const;  // nothing queued and nothing running (windows not counted)
   // SlotModel::device_memory of the slot's model (zeros when it holds none): allocated now and the peak since start,
@@ -158,6 +189,7 @@ class InferenceWorker {
   void load_slot(int slot, std::unique_lock<std::mutex>& lock);
   void continue_prompt(int slot, std::unique_lock<std::mutex>& lock);
   void run_slot(int slot, std::unique_lock<std::mutex>& lock);
+  void scan_slot(int slot, std::unique_lock<std::mutex>& lock);
   // What a slot's thread may do next (all with mutex_ held).
   int next_load() const;  // a slot with a queued load, or -1
   int next_run() const;   // a loaded slot whose snapshot does not answer the latest request, or -1
@@ -173,6 +205,9 @@ class InferenceWorker {
   // loaded now (it ran while the other slot's model loaded): its slot runs again.
   bool dense_past_budget(const AttentionSnapshot& snapshot) const;
   std::vector<ModelInfo> loaded_models() const;  // the info of every slot's model
+  // The queued scan is this slot's and may start: its model loaded and its run of the latest request done (a slot
+  // with no model answers at once).
+  bool may_scan(int slot) const;
   std::vector<Token> tokens_for(const RunRequest& request, const SlotModel& model) const;
   // Marks `slot` running (and busy), releases `lock` (held on entry) and wakes the UI; returns its model.
   const SlotModel& begin_work(Slot& slot, std::unique_lock<std::mutex>& lock);
@@ -192,6 +227,7 @@ class InferenceWorker {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::optional<RunRequest> request_;           // the latest run request: what every loaded slot should answer
   std::optional<RunRequest> pending_continue_;  // a continue request not started yet
+  std::optional<ScanRequest> pending_scan_;     // a head-effect scan not started yet
   uint64_t generation_ = 0;                     // bumped by submit(); guarded by mutex_
   std::atomic<uint64_t> latest_generation_{0};  // generation_, for stop checks without the lock
   std::atomic<bool> stopping_{false};

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "model.h"
 #include "snapshot.h"
 
@@ -32,6 +33,19 @@ class SlotModel {
                                 const std::function<bool()>& should_stop) const = 0;
   virtual Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,
                               const CaptureRequest& request, const std::function<bool()>& should_stop) const = 0;
+
+  // What-if (issue 14). The ids of an answer text as the model's tokenizer gives them with no special tokens
+  // (target_ids_from_text); throws InputError for an empty text or one that gives no tokens.
+  virtual std::vector<int64_t> answer_ids(const std::string& text) const {
+    (void)text;
+    throw InputError("this model's slot cannot tokenize an answer text");
+  }
+  // As Model::scan_heads: `should_stop` is polled before each layer of the clean run and each batch of heads.
+  virtual HeadScan scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
+                              const HeadScanOptions& options, const std::function<bool()>& should_stop) const {
+    (void)prompt, (void)answer, (void)options, (void)should_stop;
+    throw InputError("this model's slot cannot run a head scan");
+  }
 
   // As Model::device_memory: what the device allocator of the model's device holds (CUDA; zeros on the CPU, and for
   // models that do not say). Per device, not per model: two models on one GPU report the same numbers. Any thread.

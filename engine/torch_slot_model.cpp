@@ -40,6 +40,13 @@ class TorchSlotModel : public SlotModel {
     return model_->generate(prompt, options, request, should_stop);
   }
   Model::DeviceMemory device_memory() const override { return model_->device_memory(); }
+  std::vector<int64_t> answer_ids(const std::string& text) const override {
+    return target_ids_from_text(*tokenizer_, text);
+  }
+  HeadScan scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
+                      const HeadScanOptions& options, const std::function<bool()>& should_stop) const override {
+    return model_->scan_heads(prompt, answer, options, should_stop);
+  }
 
  private:
   std::unique_ptr<Model> model_;

@@ -9,6 +9,7 @@
 
 #include "display_panel.h"
 #include "export_panel.h"
+#include "head_scan_view.h"
 #include "help_window.h"
 #include "map_layouts.h"
 #include "model_panel.h"
@@ -23,6 +24,7 @@
 #include "token_strip.h"
 #include "ui_scale.h"
 #include "ui_scale_keys.h"
+#include "what_if_panel.h"
 
 namespace diffscope::ui {
 
@@ -177,6 +179,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   UiActions actions;
   state_.slots = input.slots;
   state_.debounce.set_delay(typing_pause_for(slowest_last_run_seconds(state_.slots)));
+  apply_what_if_view(state_);  // the what-if's changed run (or its difference to the clean run) where asked
   refresh_lambda_summaries(state_);  // once per new snapshot: the views read lambda's figures from here
   state_.now = input.now;
   for (int slot = 0; slot < kNumSlots; ++slot) cache_.keep_only(slot, state_.slots[static_cast<size_t>(slot)].sequence);
@@ -219,6 +222,10 @@ UiActions AppUi::frame(const FrameInput& input) {
       draw_display_panel(state_.settings.display);
     }
     if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
+    if (ImGui::CollapsingHeader("What-if", ImGuiTreeNodeFlags_DefaultOpen)) draw_what_if_panel(state_);
+    if (ImGui::CollapsingHeader("Head-effect scan", ImGuiTreeNodeFlags_DefaultOpen)) {
+      draw_scan_panel(state_, actions);
+    }
   }
   ImGui::EndChild();
   ImGui::SameLine();
@@ -263,6 +270,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   draw_status_bar(input);
   ImGui::End();
   draw_help_window(state_);
+  draw_head_scan_window(state_);
 
   maybe_submit(actions);
   if (state_.debounce.armed()) actions.wake_in = state_.debounce.remaining(state_.now);

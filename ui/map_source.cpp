@@ -238,8 +238,12 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
         m.tokens = static_cast<int64_t>(snapshot->tokens.size());
       }
       if (e.present && m.overview_cell == 0) {
+        // Any map with a negative entry (D, a signed rollout, the what-if's difference to the clean run) is drawn
+        // with the diverging colours.
+        const std::vector<float>& v = m.values().values;
         m.signed_values = variant_is_signed(r.variant) ||
-                          (r.variant == MapVariant::Rollout && rollout_is_signed(*snapshot, r.layer));
+                          (r.variant == MapVariant::Rollout && rollout_is_signed(*snapshot, r.layer)) ||
+                          std::any_of(v.begin(), v.end(), [](float x) { return x < 0; });
         m.range = auto_scale(m.values(), m.signed_values, r.hide_sink);
         m.texture = renderer_.upload(m.values(), m.signed_values, r.max_side);
         ++uploads_;

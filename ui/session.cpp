@@ -34,6 +34,40 @@ json view_object(const SessionView& v) {
   return {{"zoom", v.zoom}, {"center_x", v.center_x}, {"center_y", v.center_y}, {"tokens", v.tokens}};
 }
 
+// "interventions": {"A": [spec, ...], "B": [...]} with --intervene specs (intervention.h); a spec that does not parse
+// refuses the file naming it. At most kMaxSessionInterventions a slot.
+constexpr size_t kMaxSessionInterventions = 4096;
+void read_interventions(JsonFields& f, std::array<std::vector<Intervention>, 2>* out) {
+  const json* v = f.find("interventions");
+  if (v == nullptr || v->is_null()) return;
+  if (!v->is_object()) {
+    f.wrong("interventions", "an object {\"A\": [specs], \"B\": [specs]}", *v);
+    return;
+  }
+  for (size_t slot = 0; slot < out->size(); ++slot) {
+    const char* key = slot == 0 ? "A" : "B";
+    const auto it = v->find(key);
+    if (it == v->end() || it->is_null()) continue;
+    if (!it->is_array() || it->size() > kMaxSessionInterventions) {
+      f.fail(f.name("interventions") + "." + key + " must be a list of at most " +
+             std::to_string(kMaxSessionInterventions) + " specs like \"L1.H2:lambda=0\"");
+      return;
+    }
+    for (const json& spec : *it) {
+      if (!spec.is_string()) {
+        f.fail(f.name("interventions") + "." + key + " must hold specs as text, like \"L1.H2:lambda=0\"");
+        return;
+      }
+      try {
+        (*out)[slot].push_back(parse_intervention(spec.get<std::string>()));
+      } catch (const std::exception& e) {
+        f.fail(f.name("interventions") + "." + key + ": " + e.what());
+        return;
+      }
+    }
+  }
+}
+
 // "span": null, or [begin, end] byte offsets with 0 <= begin < end <= the prompt's size.
 void read_span(JsonFields& f, const std::string& prompt, std::optional<std::pair<int64_t, int64_t>>* span) {
   const json* v = f.find("span");
@@ -142,6 +176,14 @@ std::string session_to_json(const Session& s) {
   j["grid_source"] = s.grid_source;
   j["focus"] = s.focus ? focus_object(*s.focus) : json();
   j["view"] = s.view ? view_object(*s.view) : json();
+  json interventions = json::object();
+  for (size_t slot = 0; slot < s.interventions.size(); ++slot) {
+    json specs = json::array();
+    for (const Intervention& iv : s.interventions[slot]) specs.push_back(intervention_spec(iv));
+    interventions[slot == 0 ? "A" : "B"] = specs;
+  }
+  j["interventions"] = interventions;
+  j["target_text"] = s.target_text;
   return dump_settings_json(j);
 }
 
@@ -183,6 +225,8 @@ bool session_from_json(const std::string& text, Session* out, std::string* error
   f.integer("grid_source", &s.grid_source, 0, 3);
   read_focus(f, &s.focus);
   read_view(f, &s.view);
+  read_interventions(f, &s.interventions);
+  f.text("target_text", &s.target_text);
   if (!problem.empty()) return refuse(problem);
   *out = std::move(s);
   return true;

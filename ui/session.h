@@ -7,11 +7,14 @@
 // any thread for the JSON ones.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "intervention.h"
 #include "settings.h"
 
 namespace diffscope::ui {
@@ -56,6 +59,10 @@ struct Session {
   int grid_source = 0;                              // grid: 0 A's D, 1 A's A1, 2 A's A2, 3 B's maps
   std::optional<SessionFocus> focus;
   std::optional<SessionView> view;
+  // What-if (issue 14): each slot's interventions (written as --intervene specs under "interventions": {"A": [...],
+  // "B": [...]}) and the target answer text.
+  std::array<std::vector<Intervention>, 2> interventions;
+  std::string target_text;
 };
 
 // Names of SessionFocus::map, in the order of the UI's MapVariant (A1, A2, LambdaA2, Diff, Standard, Rollout).

@@ -49,6 +49,8 @@ Session session_from_state(const UiState& state) {
   }
   session.rollout = state.show_rollout;
   session.grid_source = state.grid_source;
+  session.interventions = state.what_if.interventions;
+  session.target_text = state.what_if.target_text;
   if (state.session_pending) {
     const UiState::PendingSession& p = *state.session_pending;
     session.settings.selection = p.selection;
@@ -87,6 +89,9 @@ void open_session(UiState& state, const Session& session, UiActions* actions) {
   state.span_prompt = state.settings.prompt;
   state.show_rollout = session.rollout;
   state.grid_source = session.grid_source;
+  state.what_if.interventions = session.interventions;
+  state.what_if.target_text = session.target_text;
+  state.what_if.target_edit = session.target_text;
   state.focused.valid = false;
   state.session_pending = UiState::PendingSession{state.settings.prompt, session.settings.selection,
                                                   session.settings.standard_head, session.focus, session.view};

@@ -54,6 +54,8 @@ RunRequest make_run_request(const UiState& s) {
   r.dense_maps_budget = kDenseMapBudgetBytes;
   r.capture.maps = CaptureRequest::Maps::None;
   r.capture.logits = false;
+  r.interventions = s.what_if.interventions;
+  r.target_text = s.what_if.target_text;
   return r;
 }
 

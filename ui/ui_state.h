@@ -20,6 +20,7 @@
 #include "resources.h"
 #include "session.h"
 #include "settings.h"
+#include "what_if_state.h"
 
 namespace diffscope::ui {
 
@@ -31,7 +32,8 @@ struct UiActions {
   std::vector<std::pair<int, std::string>> loads;   // (slot, model folder; empty = unload)
   std::optional<RunRequest> run;                    // submit this prompt
   std::vector<int> cancel_loads;                    // the user's Cancel of these slots' loads
-  bool cancel_run = false;                          // the user's Cancel of the run or generation in progress
+  bool cancel_run = false;                          // the user's Cancel of the run, generation or scan in progress
+  std::optional<ScanRequest> scan;                  // start this head-effect scan
   std::optional<std::string> window_screenshot;     // save the window to this PNG after the frame is drawn
   bool redraw = false;                              // draw another frame soon (hover mirroring, animations)
   double wake_in = -1;                              // seconds until a frame is due without input (-1: none)
@@ -129,6 +131,9 @@ struct UiState {
   };
   std::optional<PendingSession> session_pending;
 
+  // What-if (issue 14): the interventions every run carries, the target, which run the maps show, the scan's choices.
+  WhatIfUi what_if;
+
   // Resources and messages.
   std::vector<ExamplePrompt> examples;
   std::string font_path;
@@ -161,7 +166,8 @@ constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
 double slowest_last_run_seconds(const std::array<SlotState, kNumSlots>& slots);
 
 
-// A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged).
+// A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged), with
+// the what-if's interventions and target.
 RunRequest make_run_request(const UiState& s);
 
 // Appends each continuation a slot published since the last call to the prompt, keeps its tokens for the next runs

@@ -4,6 +4,7 @@
 // The test thread and the worker's threads.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -138,13 +139,14 @@ class FakeModel : public SlotModel {
   static constexpr int kLayers = 4;
   static constexpr int kLoadSteps = 3;
   static constexpr int64_t kParisId = 300;
+  static constexpr int64_t kVocab = 512;
 
   FakeModel(Script& script, const std::string& dir) : script_(script) {
     info_.path = dir;
     info_.name = dir;
     info_.num_layers = kLayers;
     info_.num_heads = 2;
-    info_.vocab_size = 512;
+    info_.vocab_size = kVocab;
     info_.max_positions = dir.rfind("short/", 0) == 0 ? 16 : 1024;
     // Folders under "gpu/" stand for a model on a GPU: the worker runs them concurrently with the other slot's; the
     // rest say "cpu", whose runs take turns.
@@ -195,6 +197,7 @@ class FakeModel : public SlotModel {
     snapshot.tokens = tokens;
     snapshot.request = request;
     snapshot.store = std::make_shared<FakeStore>(script_, what, static_cast<int64_t>(tokens.size()));
+    if (request.logits) snapshot.logits = logits_of(tokens, request.interventions);
     script_.log("ran " + what);
     return snapshot;
   }
@@ -219,6 +222,55 @@ class FakeModel : public SlotModel {
     }
     script_.log("generated " + what);
     return gen;
+  }
+
+  // Logits [T, kVocab]: row t is 4 at the token after t's id (id + 1), 0 elsewhere; each intervention (layer l, head
+  // h) adds 2 at id 16 l + h (h = 0 for every head), so a what-if moves the prediction by hand-derivable amounts.
+  static Matrix logits_of(const std::vector<Token>& tokens, const std::vector<Intervention>& interventions) {
+    Matrix m;
+    m.rows = static_cast<int64_t>(tokens.size());
+    m.cols = kVocab;
+    m.values.assign(static_cast<size_t>(m.rows * m.cols), 0.0f);
+    for (int64_t t = 0; t < m.rows; ++t) {
+      float* row = m.values.data() + t * m.cols;
+      row[(tokens[static_cast<size_t>(t)].id + 1) % kVocab] += 4;
+      for (const Intervention& iv : interventions) row[(16 * iv.layer + std::max(iv.head, 0)) % kVocab] += 2;
+    }
+    return m;
+  }
+
+  // An answer's ids: its bytes (no BOS, as the engine's answers have no special tokens).
+  std::vector<int64_t> answer_ids(const std::string& text) const override {
+    if (text.empty()) throw InputError("the target text is empty");
+    std::vector<int64_t> ids;
+    for (unsigned char c : text) ids.push_back(c);
+    return ids;
+  }
+  // A scan that checks the stop flag, logs "scan layer <l> <name>" and waits at gate "scan" per layer; head (l, h)
+  // of H heads gets delta -(l H + h) / 2 (the last head the largest drop), KL (l H + h) / 10, ranks 1 -> 1 + l H + h.
+  HeadScan scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
+                      const HeadScanOptions& options, const std::function<bool()>& should_stop) const override {
+    script_.log("scan " + info_.name + " " + text_of(prompt));
+    HeadScan scan;
+    scan.prompt_tokens = static_cast<int64_t>(prompt.size());
+    scan.target = answer.empty() ? std::vector<int64_t>{kParisId} : answer;
+    scan.what = options.what;
+    scan.value = options.value;
+    scan.batch = info_.num_heads;
+    for (int l = 0; l < kLayers; ++l) {
+      if (should_stop()) {
+        script_.log("scan cancelled " + info_.name + " at layer " + std::to_string(l));
+        throw Cancelled();
+      }
+      script_.log("scan layer " + std::to_string(l) + " " + info_.name);
+      if (!script_.pass("scan")) throw std::runtime_error("gate \"scan\" stayed closed");
+      for (int h = 0; h < info_.num_heads; ++h) {
+        const int i = l * info_.num_heads + h;
+        scan.effects.push_back({l, h, -1.0, -1.0 - i / 2.0, 1, 1 + i, i / 10.0});
+      }
+    }
+    rank_by_drop(scan.effects);
+    return scan;
   }
 
   // The text of tokens: their bytes, "<id>" for ids that are not bytes of the prompt (a generated id).
