@@ -611,7 +611,7 @@ int main(int argc, char** argv) {
         } else if (kind == "intervene" || kind == "target" || kind == "what-if-view" || kind == "scan" ||
                    kind == "scan-export" || kind == "scan-open") {  // the What-if and scan controls (gui_what_if.h)
           std::string message;
-          if (!apply_what_if_step(state, *slots, kind, value, &message)) std::printf("  (%s)\n", message.c_str());
+          if (!apply_what_if_step(state, *slots, kind, value, options.export_dir, &message)) std::printf("  (%s)\n", message.c_str());
           else if (!message.empty()) std::printf("  %s\n", message.c_str());
         } else if (kind == "save-session" || kind == "open-session") {  // typed into the session field, then pressed
           state.session_path = value;

@@ -20,7 +20,7 @@ int slot_prefix(const std::string& value, std::string* rest) {
 }  // namespace
 
 bool apply_what_if_step(ui::UiState& state, SlotProvider& slots, const std::string& kind, const std::string& value,
-                        std::string* message) {
+                        const std::string& export_dir, std::string* message) {
   ui::WhatIfUi& w = state.what_if;
   std::string rest;
   try {
@@ -53,7 +53,7 @@ bool apply_what_if_step(ui::UiState& state, SlotProvider& slots, const std::stri
       while (begin <= value.size()) {
         const size_t end = std::min(value.find(',', begin), value.size());
         std::string one;
-        ok = ui::export_head_scan(state, w.scan_slot, value.substr(begin, end - begin), &one) && ok;
+        ok = ui::export_head_scan(state, w.scan_slot, value.substr(begin, end - begin), export_dir, &one) && ok;
         *message += (message->empty() ? "" : "; ") + one;
         begin = end + 1;
       }

@@ -13,8 +13,9 @@
 namespace diffscope {
 
 // Does one step; false with the reason in *message when its value is not understood (nothing changes then).
+// scan-export writes into `export_dir` (--export-dir; "": the current folder).
 bool apply_what_if_step(ui::UiState& state, SlotProvider& slots, const std::string& kind, const std::string& value,
-                        std::string* message);
+                        const std::string& export_dir, std::string* message);
 
 // Per slot: the interventions, the what-if's prediction (top tokens, the target's log p and rank, KL) or its error,
 // the scan (its message and ranked heads); and the map view.

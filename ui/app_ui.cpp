@@ -218,14 +218,15 @@ UiActions AppUi::frame(const FrameInput& input) {
     if (ImGui::CollapsingHeader("Session", ImGuiTreeNodeFlags_DefaultOpen)) draw_session_panel(state_, actions);
     if (ImGui::CollapsingHeader("Models", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_panel(state_, actions);
     if (ImGui::CollapsingHeader("Prompt", ImGuiTreeNodeFlags_DefaultOpen)) draw_prompt_panel(state_, actions);
-    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
-      draw_display_panel(state_.settings.display);
-    }
-    if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
     if (ImGui::CollapsingHeader("What-if", ImGuiTreeNodeFlags_DefaultOpen)) draw_what_if_panel(state_);
     if (ImGui::CollapsingHeader("Head-effect scan", ImGuiTreeNodeFlags_DefaultOpen)) {
       draw_scan_panel(state_, actions);
     }
+    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
+      draw_display_panel(state_.settings.display);
+    }
+    if (ImGui::CollapsingHeader("Export", ImGuiTreeNodeFlags_DefaultOpen)) draw_export_panel(state_, actions);
+
   }
   ImGui::EndChild();
   ImGui::SameLine();

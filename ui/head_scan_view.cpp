@@ -51,13 +51,14 @@ void open_scanned_head(UiState& state, int slot, int layer, int head) {
   state.focused.valid = false;
 }
 
-bool export_head_scan(const UiState& state, int slot, const std::string& kind, std::string* message) {
+bool export_head_scan(const UiState& state, int slot, const std::string& kind, const std::string& folder,
+                      std::string* message) {
   const SlotState& s = state.slots[static_cast<size_t>(slot)];
   if (!s.scan) {
     *message = "no scan of slot " + std::string(slot_name(slot)) + " to export: press Scan first";
     return false;
   }
-  const std::string dir = state.settings.export_dir.empty() ? "." : state.settings.export_dir;
+  const std::string dir = folder.empty() ? "." : folder;
   const std::string path = unique_path(dir + "/head_scan_" + slot_name(slot) + "." + kind);
   try {
     if (kind == "csv") {
@@ -217,7 +218,7 @@ void draw_head_scan_window(UiState& state) {
     if (kind[0] != 'c') ImGui::SameLine();
     if (ImGui::Button((std::string("Export ") + kind).c_str())) {
       std::string message;
-      const bool ok = export_head_scan(state, slot, kind, &message);
+      const bool ok = export_head_scan(state, slot, kind, state.settings.export_dir, &message);
       state.export_message = message;
       state.export_failed = !ok;
     }

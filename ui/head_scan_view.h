@@ -20,8 +20,9 @@ ScanRequest make_scan_request(const UiState& state, int slot, const std::string&
 // Opens (layer, head) of a scan of `slot` in the views: slot A's selection, or slot B's head in the comparison.
 void open_scanned_head(UiState& state, int slot, int layer, int head);
 
-// Writes the slot's scan as `kind` ("csv", "json", "png") into the export folder under a fresh name; false with the
-// reason in *message (else "wrote PATH").
-bool export_head_scan(const UiState& state, int slot, const std::string& kind, std::string* message);
+// Writes the slot's scan as `kind` ("csv", "json", "png") into folder `dir` ("": the current one) as
+// head_scan_<slot>.<kind> (or _2, _3, ... when taken); false with the reason in *message (else "wrote PATH").
+bool export_head_scan(const UiState& state, int slot, const std::string& kind, const std::string& dir,
+                      std::string* message);
 
 }  // namespace diffscope::ui
