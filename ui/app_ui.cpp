@@ -234,6 +234,9 @@ UiActions AppUi::frame(const FrameInput& input) {
   ImGui::BeginChild("main", ImVec2(0, -status_h), false);
   state_.main_area_width = ImGui::GetContentRegionAvail().x;
   draw_header();
+  if (!state_.what_if.view_note.empty()) {
+    ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1), "%s", state_.what_if.view_note.c_str());
+  }
   ImGui::Separator();
   draw_token_strip(state_, 3);
   ImGui::Separator();

@@ -15,6 +15,7 @@
 #include "selection.h"
 #include "slot_lambda.h"
 #include "slot_results.h"
+#include "what_if_panel.h"
 
 namespace diffscope::ui {
 
@@ -137,6 +138,7 @@ void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cel
       else ImGui::TextDisabled("B  layer %d  head %d", std_layer, std_head);
       value_line("weight", h.standard, h.standard_pool);
     }
+    draw_difference_hover(state, layer, head, std_layer, std_head, h.row, h.col);
   }
   ImGui::TextDisabled("right-click: copy these values");
   ImGui::EndTooltip();

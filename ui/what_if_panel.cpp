@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "hover_info.h"
 #include "map_layouts.h"
 #include "slot_results.h"
 
@@ -95,22 +96,66 @@ void what_if_target_head(const UiState& state, int slot, int* layer, int* head) 
 
 void apply_what_if_view(UiState& state) {
   WhatIfUi& w = state.what_if;
+  w.clean_behind = {};
+  w.changed_behind = {};
+  w.view_note.clear();
   if (w.view == WhatIfView::Clean) return;
+  std::string shown;
   for (int slot = 0; slot < kNumSlots; ++slot) {
     SlotState& s = state.slots[static_cast<size_t>(slot)];
     if (!s.snapshot || !s.what_if || !s.what_if->changed || !has_dense_maps(*s.snapshot)) continue;
+    std::string specs;
+    for (const Intervention& iv : s.what_if->interventions) specs += (specs.empty() ? "" : ", ") + intervention_spec(iv);
+    shown += std::string(shown.empty() ? "" : "; ") + (slot == kSlotDiff ? "A: " : "B: ") + specs;
     if (w.view == WhatIfView::Changed) {
       s.snapshot = s.what_if->changed;
       s.sequence |= uint64_t{1} << 62;  // its own textures: a sequence the clean run never has
       continue;
     }
-    if (w.difference_of != s.what_if->changed.get() || !w.difference) {
-      w.difference_of = s.what_if->changed.get();
-      w.difference = difference_snapshot(*s.snapshot, *s.what_if->changed);
+    SnapshotPtr& difference = w.difference[static_cast<size_t>(slot)];
+    if (w.difference_of[static_cast<size_t>(slot)] != s.sequence) {  // a new run (sequence grows with each)
+      w.difference_of[static_cast<size_t>(slot)] = s.sequence;
+      difference = difference_snapshot(*s.snapshot, *s.what_if->changed);
     }
-    if (!w.difference) continue;
-    s.snapshot = w.difference;
-    s.sequence |= uint64_t{2} << 61;
+    if (!difference) continue;
+    w.clean_behind[static_cast<size_t>(slot)] = s.snapshot;
+    w.changed_behind[static_cast<size_t>(slot)] = s.what_if->changed;
+    s.snapshot = difference;
+    s.sequence |= uint64_t{1} << 61;  // and the difference another
+  }
+  if (shown.empty()) {
+    w.view_note = "maps: the clean run (no what-if run with dense maps to show)";
+  } else {
+    w.view_note = std::string(w.view == WhatIfView::Changed ? "maps: the what-if's changed run"
+                                                             : "maps: changed run - clean run (diverging)") +
+                  " of " + shown;
+  }
+}
+
+void draw_difference_hover(const UiState& state, int layer, int head, int standard_layer, int standard_head,
+                           int64_t row, int64_t col) {
+  const WhatIfUi& w = state.what_if;
+  if (w.view != WhatIfView::Difference) return;
+  const auto line = [](const char* name, const std::optional<float>& clean, const std::optional<float>& changed) {
+    if (clean && changed) ImGui::Text("%-8s %s", name, difference_hover_text(*clean, *changed).c_str());
+  };
+  const AttentionSnapshot* clean_a = w.clean_behind[kSlotDiff].get();
+  const AttentionSnapshot* changed_a = w.changed_behind[kSlotDiff].get();
+  if (clean_a && changed_a && clean_a->model.kind == AttentionKind::Differential) {
+    ImGui::TextDisabled("A  what-if: changed - clean");
+    line("A1", map_value(*clean_a, MapKind::A1, layer, head, row, col),
+         map_value(*changed_a, MapKind::A1, layer, head, row, col));
+    line("A2", map_value(*clean_a, MapKind::A2, layer, head, row, col),
+         map_value(*changed_a, MapKind::A2, layer, head, row, col));
+    line("D", map_value(*clean_a, MapKind::Diff, layer, head, row, col),
+         map_value(*changed_a, MapKind::Diff, layer, head, row, col));
+  }
+  const AttentionSnapshot* clean_b = w.clean_behind[kSlotStandard].get();
+  const AttentionSnapshot* changed_b = w.changed_behind[kSlotStandard].get();
+  if (clean_b && changed_b) {
+    ImGui::TextDisabled("B  what-if: changed - clean");
+    line("weight", map_value(*clean_b, MapKind::Standard, standard_layer, standard_head, row, col),
+         map_value(*changed_b, MapKind::Standard, standard_layer, standard_head, row, col));
   }
 }
 

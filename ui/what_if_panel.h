@@ -17,4 +17,9 @@ void what_if_target_head(const UiState& state, int slot, int* layer, int* head);
 // dense maps keep the clean run.
 void apply_what_if_view(UiState& state);
 
+// In the difference view: the hovered cell's values in the clean and the changed run (A1, A2, D of slot A's head, the
+// weight of slot B's), inside the maps' hover tooltip. Draws nothing in the other views.
+void draw_difference_hover(const UiState& state, int layer, int head, int standard_layer, int standard_head,
+                           int64_t row, int64_t col);
+
 }  // namespace diffscope::ui

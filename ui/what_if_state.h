@@ -27,9 +27,12 @@ struct WhatIfUi {
   float lambda_value = 0.0f;
   float lambda_scale = 0.5f;
   WhatIfView view = WhatIfView::Clean;
-  // The difference snapshot of the shown what-if (made once per what-if run): `of` is compared, never followed.
-  const AttentionSnapshot* difference_of = nullptr;
-  SnapshotPtr difference;
+  // Each slot's difference snapshot (made once per what-if run): the slot's sequence says which run it belongs to.
+  std::array<uint64_t, kNumSlots> difference_of{};
+  std::array<SnapshotPtr, kNumSlots> difference;
+  // While the maps show the difference: each slot's clean and changed runs behind it (null elsewhere), for the hover.
+  std::array<SnapshotPtr, kNumSlots> clean_behind, changed_behind;
+  std::string view_note;  // what the maps show when not the clean run (above the maps); "" for the clean run
   // The head-effect scan: the slot and what it applies (index into scan_what_choices), and the last scan's sequence
   // whose heatmap is shown.
   int scan_slot = 0;
