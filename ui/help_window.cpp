@@ -31,6 +31,10 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"find box (text or #N)", "jump to the next token that matches, or to token N"},
       {"Ctrl+S / Ctrl+O", "save the session / open the session file named in the side panel's Session field"},
       {"Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller text and widgets (75% to 200%, kept in settings) / back to 100%"},
+      {"What-if buttons", "change the selected head (or layer) of a slot: lambda, only A1/A2, ablate; the prediction "
+                          "panel shows clean vs changed"},
+      {"Scan every head", "each head alone gets the intervention; a layer x head heatmap of the target's log p change "
+                          "(click a cell: open that head)"},
   };
 }
 
