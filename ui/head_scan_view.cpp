@@ -165,6 +165,9 @@ void draw_head_scan_window(UiState& state) {
   }
   ImGui::Text("slot %s, %s: change in log p(target), %lld prompt tokens", slot_name(slot),
               scan_what_name(scan.what, scan.value).c_str(), static_cast<long long>(scan.prompt_tokens));
+  if (s.scan_prompt_id != state.prompt_id) {
+    ImGui::TextColored(ImVec4(0.95f, 0.8f, 0.3f, 1), "of an earlier prompt: Scan again for this one");
+  }
   ImGui::TextDisabled("rows: layers, columns: heads; blue: the target lost, red: it gained (+-%.3g nats). Click a "
                       "head to open it.", largest);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
