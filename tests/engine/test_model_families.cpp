@@ -628,6 +628,11 @@ void check_windowed_generation(const Model& model, const std::vector<int64_t>& p
   all_maps.attention = CaptureRequest::Attention::Explicit;
   const Generation gen = model.generate(tokens_from_ids(prompt), options, all_maps);
   REQUIRE(gen.steps.size() == 4);
+  CaptureRequest no_maps;  // the fused steps (no softmax maps formed): the same tokens
+  no_maps.maps = CaptureRequest::Maps::None;
+  const Generation fused = model.generate(tokens_from_ids(prompt), options, no_maps);
+  REQUIRE(fused.steps.size() == 4);
+  for (size_t k = 0; k < 4; ++k) CHECK(fused.steps[k].id == gen.steps[k].id);
   std::vector<int64_t> sequence = prompt;
   for (size_t k = 0; k < gen.steps.size(); ++k) {
     const Reference ref = reference(sequence);
