@@ -221,7 +221,15 @@ TEST_CASE("fused forward, scan statistics, overviews and windows equal the expli
   SECTION("Diff V1, GQA") { check_paths(fixture("diffllama_gqa_tied"), 61); }
   SECTION("standard, GQA, every layer sliding with a window of 6 (shorter than the prompt and than a cell of 8)") {
     TempDir dir("maps-window");
-    check_paths(as_mistral("llama_gqa_tied", dir, 6), 77, 6);
+    const std::string path = as_mistral("llama_gqa_tied", dir, 6);
+    try {  // CUDA refuses these statistics until its scan kernels' band is GPU-tested (kCudaScanBandVerified)
+      (void)Model::load(path, test_load_options())->run(prompt(77, 300), CaptureRequest{});
+    } catch (const InputError& e) {
+      CHECK(test_device_name() != "cpu");
+      WARN("skipped on " << test_device_name() << ": " << e.what());
+      return;
+    }
+    check_paths(path, 77, 6);
   }
   SECTION("Diff V2") {
     TempDir dir("maps-v2");

@@ -236,10 +236,13 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
 double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) { return max_abs_difference(m, ref); }
 
 // Runs `ids` through `model` with explicit maps and fused (statistics, no maps) and compares the logits and every map
-// with `ref` within 1e-4 (f32 against double); returns the fused run.
-AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref) {
+// with `ref` within 1e-4 (f32 against double); returns the fused run. `statistics` false: both runs without
+// statistics and overviews (see statistics_refused).
+AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref,
+                             bool statistics = true) {
   CaptureRequest explicit_maps;
   explicit_maps.attention = CaptureRequest::Attention::Explicit;
+  explicit_maps.statistics = explicit_maps.overviews = statistics;
   const AttentionSnapshot snap = model.run(tokens_from_ids(ids), explicit_maps);
   CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
   for (size_t layer = 0; layer < ref.maps.size(); ++layer) {
@@ -251,6 +254,7 @@ AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids
   }
   CaptureRequest fused;  // the fused forward (no T x T map) and the statistics scan
   fused.maps = CaptureRequest::Maps::None;
+  fused.statistics = fused.overviews = statistics;
   AttentionSnapshot fast = model.run(tokens_from_ids(ids), fused);
   CHECK(max_abs_diff(fast.logits, ref.logits) <= 1e-4);
   return fast;
@@ -553,14 +557,30 @@ std::vector<Vec> head_mean(const std::vector<std::vector<Vec>>& maps) {
 // statistics, the logit outliers (top-1, and the median over H sum_i min(i + 1, W) entries, within the histogram's
 // bin width), the overviews, windows of a head's map and of the head mean from the store, and the rollout of the
 // head means.
+// Whether statistics of a sliding layer longer than its window are refused on the test device (CUDA with the scan
+// kernels until their band has passed its GPU test, engine/layer_scan.h kCudaScanBandVerified): then the refusal is
+// checked and the window tests run everything else.
+bool statistics_refused(const Model& model, const std::vector<int64_t>& ids) {
+  try {
+    (void)model.run(tokens_from_ids(ids), CaptureRequest{});
+    return false;
+  } catch (const InputError& e) {
+    CHECK(test_device_name() != "cpu");
+    CHECK_THAT(e.what(), Catch::Contains("not supported on CUDA yet") && Catch::Contains("--device cpu"));
+    WARN("statistics of sliding layers refused on " << test_device_name() << ": " << e.what());
+    return true;
+  }
+}
+
 void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, const Reference& ref,
                         const std::vector<int64_t>& windows) {
-  const AttentionSnapshot fast = check_runs(model, ids, ref);
+  const bool statistics = !statistics_refused(model, ids);
+  const AttentionSnapshot fast = check_runs(model, ids, ref, statistics);
   const int64_t T = static_cast<int64_t>(ids.size());
   REQUIRE(fast.store);
   for (size_t l = 0; l < ref.maps.size(); ++l) {
     const LayerCapture& layer = fast.layers[l];
-    for (size_t h = 0; h < ref.maps[l].size(); ++h) {
+    for (size_t h = 0; h < ref.maps[l].size() && statistics; ++h) {
       INFO("layer " << l << " (window " << windows[l] << ") head " << h);
       const std::vector<Vec>& A = ref.maps[l][h];
       const HeadStats want = reference_stats(A, windows[l]);
@@ -571,6 +591,10 @@ void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, con
       CHECK(got.distance == Approx(want.distance).margin(1e-4));
       REQUIRE(layer.overview.cell == 1);  // a short prompt: the overview is the map
       CHECK(max_abs_diff(layer.overview.attn[h], A) <= 1e-5);
+    }
+    for (size_t h = 0; h < ref.maps[l].size(); ++h) {
+      INFO("layer " << l << " (window " << windows[l] << ") head " << h);
+      const std::vector<Vec>& A = ref.maps[l][h];
       MapWindow whole;
       whole.layer = static_cast<int>(l);
       whole.head = static_cast<int>(h);
@@ -586,6 +610,7 @@ void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, con
     mean.layer = static_cast<int>(l);
     mean.head = kMeanOfHeads;
     CHECK(max_abs_diff(fast.store->window(mean), head_mean(ref.maps[l])) <= 1e-5);
+    if (!statistics) continue;
     Vec scores = ref.abs_scores[l];
     const int64_t W = windows[l] > 0 ? std::min(windows[l], T) : T;
     REQUIRE(scores.size() == static_cast<size_t>(ref.maps[l].size() * (W * (W + 1) / 2 + (T - W) * W)));
@@ -596,6 +621,7 @@ void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, con
   // Rollout through the head means: R_l = (A_l / 2 + I / 2) R_(l-1), R_0 = A_0 / 2 + I / 2.
   CaptureRequest with_rollout;
   with_rollout.rollout = true;
+  with_rollout.statistics = with_rollout.overviews = statistics;
   const AttentionSnapshot rolled = model.run(tokens_from_ids(ids), with_rollout);
   std::vector<Vec> R;
   for (size_t l = 0; l < ref.maps.size(); ++l) {
@@ -624,11 +650,13 @@ void check_windowed_generation(const Model& model, const std::vector<int64_t>& p
   GenerationOptions options;
   options.max_new_tokens = 4;
   options.stop_ids = std::vector<int64_t>{};
-  CaptureRequest all_maps;
+  CaptureRequest all_maps;  // no statistics: the steps capture none, and the prompt's are checked elsewhere
   all_maps.attention = CaptureRequest::Attention::Explicit;
+  all_maps.statistics = all_maps.overviews = false;
   const Generation gen = model.generate(tokens_from_ids(prompt), options, all_maps);
   REQUIRE(gen.steps.size() == 4);
-  CaptureRequest no_maps;  // the fused steps (no softmax maps formed): the same tokens
+  CaptureRequest no_maps = all_maps;  // the fused steps (no softmax maps formed): the same tokens
+  no_maps.attention = CaptureRequest::Attention::Fused;
   no_maps.maps = CaptureRequest::Maps::None;
   const Generation fused = model.generate(tokens_from_ids(prompt), options, no_maps);
   REQUIRE(fused.steps.size() == 4);
@@ -826,14 +854,17 @@ TEST_CASE("sliding windows shorter than the prompt: maps, logits, statistics, wi
     write_checkpoint(dir.path(), family_config(f, shape), weights);
     auto model = Model::load(dir.path(), test_load_options());
     const Reference ref = reference_forward(f, shape, weights, ids);
-    const AttentionSnapshot fast = check_runs(*model, ids, ref);
-    for (const LayerCapture& layer : fast.layers)
+    const bool statistics = !statistics_refused(*model, ids);
+    const AttentionSnapshot fast = check_runs(*model, ids, ref, statistics);
+    for (const LayerCapture& layer : fast.layers) {
+      if (!statistics) break;
       for (const HeadStats& st : layer.stats_attn) {
         CHECK(std::isnan(st.entropy));  // no row has two keys
         CHECK(st.max_attention == Approx(1.0));
         CHECK(st.sink_mass == Approx(1.0 / static_cast<double>(ids.size())));  // row 0 only
         CHECK(st.distance == Approx(0.0).margin(1e-7));
       }
+    }
   }
 }
 
