@@ -33,18 +33,22 @@ struct HeadLayout {
 at::Tensor pair_sub_heads(const at::Tensor& t, const HeadLayout& layout, bool second);
 
 // What windows of one layer need: q (H, T, d) and k (KV, T, d) rotated, in the compute dtype; lambda (P, T) float32
-// for a Diff layer (V1 repeats the layer's value), undefined for a standard one.
+// for a Diff layer (V1 repeats the layer's value), undefined for a standard one; the layer's sliding window W (0:
+// none), with which row i sees only keys i - W < j <= i.
 struct LayerQK {
   at::Tensor q, k, lambda;
+  int64_t window = 0;
 };
 
 // Softmax rows of the listed sub-heads: (n, R, S) float32 for query rows `rows` (R absolute positions; R in the
-// order given) over keys [0, S); a key after its query row gets 0. q_rows: (n, R, d); keys: (n, S, d) (already the
-// KV head each sub-head reads). Scores are matmul in the compute dtype times the scale, as the explicit forward.
-at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale);
+// order given) over keys [0, S); a key after its query row gets 0, and so does, with a sliding window W > 0, a key
+// W or more positions before it. q_rows: (n, R, d); keys: (n, S, d) (already the KV head each sub-head reads).
+// Scores are matmul in the compute dtype times the scale, as the explicit forward.
+at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale,
+                        int64_t window = 0);
 
 // The rows `rows` (R ascending positions, long, on the layer's device) of one head's map of `kind` over keys [0, S),
-// S = rows.max() + 1 unless given: (R, S) float32.
+// S = rows.max() + 1 unless given: (R, S) float32 (zero outside the layer's window).
 at::Tensor map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind, int head, const at::Tensor& rows,
                     int64_t S = -1);
 

@@ -3,13 +3,14 @@
 // attention_scan_host (plain loops over host memory, the reference twin) and attention_scan_cuda (fused CUDA kernels,
 // engine/cuda/attention_scan.cu, device memory). Called by the thread that owns the model (or a test).
 //
-// Definitions (docs/statistics.md): for sub-head h (a softmax map), query row i and keys j <= i,
+// Definitions (docs/statistics.md): for sub-head h (a softmax map), query row i and its keys j0(i) <= j <= i, where
+// j0(i) = 0, or max(0, i - W + 1) for a layer with a sliding window W (HF masks the rest),
 //   s_ij  = score as the explicit path computes it: round(round(q_i . k_j) * scale) where round is to the compute
 //           dtype (no rounding in f32), i.e. at::matmul in that dtype followed by a multiply by the scale
-//   p_ij  = exp(s_ij - lse_i),   lse_i = log sum_{j<=i} exp(s_ij)
+//   p_ij  = exp(s_ij - lse_i),   lse_i = log sum_{j0(i)<=j<=i} exp(s_ij)
 // Sub-head h reads KV head h / (H / KV). A Diff pair p combines sub-heads a1(p) = a1_offset + a1_stride * p and
-// a2(p) = a2_offset + a2_stride * p: D_ij = p(a1)_ij - lambda[p][i] * p(a2)_ij (signed). Keys j > i do not exist for
-// row i: they never enter a sum, a max, a histogram or an overview cell.
+// a2(p) = a2_offset + a2_stride * p: D_ij = p(a1)_ij - lambda[p][i] * p(a2)_ij (signed). Keys j > i and j < j0(i) do
+// not exist for row i: they never enter a sum, a max, a histogram or an overview cell (p_i0 is 0 once j0(i) > 0).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,8 @@ struct AttentionScanInput {
   // Overview: cell side in rows/keys (>= 1); the overview has C = ceil(T / overview_cell) cells a side; cell (r, c)
   // covers rows [r * cell, (r + 1) * cell) and keys [c * cell, (c + 1) * cell), clipped to T.
   int overview_cell = 1;
+  // The layer's sliding window W (0: none, full causal attention): row i sees keys max(0, i - W + 1) .. i.
+  int window = 0;
 };
 
 // Pass 1 (rows): everything that needs only one sub-head's row. Every array is written in full.
@@ -51,9 +54,9 @@ struct ScanRowsOutput {
   float* row_entropy = nullptr;   // (H, T) -sum_j p_ij log p_ij (natural log, not normalized)
   float* row_max = nullptr;       // (H, T) max_j p_ij
   float* row_distance = nullptr;  // (H, T) sum_j p_ij (i - j)
-  float* row_sink = nullptr;      // (H, T) p_i0
+  float* row_sink = nullptr;      // (H, T) p_i0 (0 when key 0 is outside row i's window)
   float* row_abs_max = nullptr;   // (H, T) max_j |s_ij|
-  // (kLogitBins) counts of |s_ij| over every causal entry of every sub-head, added to (the caller zeroes it once per
+  // (kLogitBins) counts of |s_ij| over every entry (j0(i) <= j <= i) of every sub-head, added to (the caller zeroes it once per
   // layer). 64-bit: 32 sub-heads at 32K tokens make 1.7e10 entries.
   unsigned long long* logit_histogram = nullptr;
 };

@@ -80,6 +80,7 @@ inline void check_scan_input(const AttentionScanInput& in) {
   scan_require(in.d >= 1 && in.d <= 256, "d must be in [1, 256]");
   scan_require(in.overview_cell >= 1, "overview_cell must be at least 1");
   scan_require(in.num_pairs >= 0, "num_pairs must not be negative");
+  scan_require(in.window >= 0, "window must not be negative");
   if (in.num_pairs > 0) {
     scan_require(in.lambda != nullptr, "lambda must be set for a Diff model");
     for (int p = 0; p < in.num_pairs; ++p) {
@@ -104,6 +105,11 @@ inline void check_pairs_output(const AttentionScanInput& in, const float* row_ls
   scan_require(out.candidate_count != nullptr, "candidate_count must be set");
   scan_require(out.candidate_capacity >= 0, "candidate_capacity must not be negative");
   scan_require(out.candidate_capacity == 0 || out.candidates != nullptr, "candidates must be set");
+}
+
+// The first key query row i sees: 0, or i - W + 1 inside a sliding window W.
+DIFFSCOPE_HOST_DEVICE inline int first_key(int i, int window) {
+  return window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
 }
 
 // The overview's cells a side: C = ceil(T / cell).

@@ -138,12 +138,12 @@ struct Scorer {
         k(decode(input.k, input.dtype, static_cast<size_t>(input.KV) * input.T * input.d)),
         group(input.H / input.KV) {}
 
-  // s[j] for j <= i of sub-head h's row i.
+  // s[j] for first_key(i) <= j <= i of sub-head h's row i (the others are left as they were).
   void row(int h, int i, std::vector<float>& s) const {
     const size_t d = static_cast<size_t>(in.d);
     const float* qi = &q[(static_cast<size_t>(h) * in.T + i) * d];
     const float* k0 = &k[static_cast<size_t>(h / group) * in.T * d];
-    for (int j = 0; j <= i; ++j) {
+    for (int j = first_key(i, in.window); j <= i; ++j) {
       const float product = round_to_dtype(in.dtype, dot(qi, k0 + j * d, in.d));
       s[j] = round_to_dtype(in.dtype, product * in.scale);
     }
@@ -171,16 +171,17 @@ void attention_scan_rows_host(const AttentionScanInput& in, const ScanRowsOutput
   for (int h = 0; h < in.H; ++h) {
     for (int i = 0; i < in.T; ++i) {
       scorer.row(h, i, s);
+      const int j0 = first_key(i, in.window);
       float m = -std::numeric_limits<float>::infinity();
       float abs_max = 0.0f;
-      for (int j = 0; j <= i; ++j) {
+      for (int j = j0; j <= i; ++j) {
         m = std::max(m, s[j]);
         abs_max = std::max(abs_max, std::fabs(s[j]));
         out.logit_histogram[logit_bin(std::fabs(s[j]))] += 1;
       }
       // With e_j = exp(s_j - m) and l = sum e_j: p_j = e_j / l and -sum p log p = log l + sum p_j (m - s_j).
       double l = 0, weighted_gap = 0, weighted_distance = 0;
-      for (int j = 0; j <= i; ++j) {
+      for (int j = j0; j <= i; ++j) {
         const double e = std::exp(static_cast<double>(s[j]) - m);
         l += e;
         weighted_gap += e * (static_cast<double>(m) - s[j]);
@@ -191,7 +192,7 @@ void attention_scan_rows_host(const AttentionScanInput& in, const ScanRowsOutput
       out.row_entropy[at] = static_cast<float>(std::log(l) + weighted_gap / l);
       out.row_max[at] = static_cast<float>(1.0 / l);  // p at the row's maximum: exp(m - lse)
       out.row_distance[at] = static_cast<float>(weighted_distance / l);
-      out.row_sink[at] = static_cast<float>(std::exp(static_cast<double>(s[0]) - m) / l);
+      out.row_sink[at] = j0 == 0 ? static_cast<float>(std::exp(static_cast<double>(s[0]) - m) / l) : 0.0f;
       out.row_abs_max[at] = abs_max;
     }
   }
@@ -213,7 +214,7 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
     for (int i = 0; i < in.T; ++i) {
       scorer.row(h, i, s);
       const double lse = row_lse[static_cast<size_t>(h) * in.T + i];
-      for (int j = 0; j <= i; ++j) {
+      for (int j = first_key(i, in.window); j <= i; ++j) {
         float& cell_max = overview[(i / cell) * C + j / cell];
         cell_max = std::max(cell_max, static_cast<float>(std::exp(static_cast<double>(s[j]) - lse)));
         const float magnitude = std::fabs(s[j]);
@@ -237,7 +238,7 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
       const double lse2 = row_lse[static_cast<size_t>(a2) * in.T + i];
       const double lambda = in.lambda[static_cast<size_t>(p) * in.T + i];
       double positive_sum = 0, positive_xlogx = 0, positive_max = 0;
-      for (int j = 0; j <= i; ++j) {
+      for (int j = first_key(i, in.window); j <= i; ++j) {
         const double D = std::exp(static_cast<double>(s[j]) - lse1) - lambda * std::exp(static_cast<double>(s2[j]) - lse2);
         if (D > 0) {
           positive_sum += D;

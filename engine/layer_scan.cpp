@@ -32,7 +32,7 @@ ScanDType scan_dtype(at::ScalarType t) {
 
 // Both passes of attention_scan.h by the CUDA kernels, on CUDA tensors.
 ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda,
-                           const HeadLayout& layout, int64_t cell) {
+                           const HeadLayout& layout, int64_t cell, int64_t window) {
   const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t C = (T + cell - 1) / cell;
   const auto f32 = q.options().dtype(at::kFloat);
@@ -61,6 +61,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   in.a2_stride = layout.a2_stride;
   in.lambda = P > 0 ? lambda.data_ptr<float>() : nullptr;
   in.overview_cell = static_cast<int>(cell);
+  in.window = window < T ? static_cast<int>(window) : 0;  // a window of at least T masks nothing
 
   float* rows = t.rows.data_ptr<float>();
   ScanRowsOutput pass1;
@@ -98,14 +99,18 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
 #endif
 
 // Means over rows of per-row figures, on their device in float64, for N maps at once: entropy (N, T) normalized by
-// log(i + 1) over rows i >= 1, sink, max and distance (N, T). Returns the (N, 4) table, still on that device.
+// the log of the row's number of keys, min(i + 1, W) (W: the sliding window, else T), over the rows with at least two
+// keys; sink, max and distance (N, T). Returns the (N, 4) table, still on that device.
 at::Tensor row_means(const at::Tensor& entropy, const at::Tensor& sink, const at::Tensor& max_attention,
-                     const at::Tensor& distance) {
+                     const at::Tensor& distance, int64_t window) {
   const int64_t N = entropy.size(0), T = entropy.size(1);
+  const int64_t W = window > 0 ? window : T;
   const auto f64 = entropy.options().dtype(at::kDouble);
   const at::Tensor normalized_entropy =
-      T > 1 ? (entropy.slice(1, 1, T).to(at::kDouble) / at::arange(2, T + 1, f64).log()).mean(1)
-            : at::full({N}, std::nan(""), f64);
+      T > 1 && W > 1
+          ? (entropy.slice(1, 1, T).to(at::kDouble) / at::arange(2, T + 1, f64).clamp_max(static_cast<double>(W)).log())
+                .mean(1)
+          : at::full({N}, std::nan(""), f64);
   return at::stack({normalized_entropy, sink.to(at::kDouble).mean(1), max_attention.to(at::kDouble).mean(1),
                     distance.to(at::kDouble).mean(1)}, 1);
 }
@@ -157,6 +162,21 @@ void add_signal_noise(const at::Tensor& host, int64_t first, std::vector<HeadSta
 
 }  // namespace
 
+std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer) {
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  if (cuda && !kCudaScanBandVerified && window > 0 && window < T) {
+    return "statistics and overviews of a sliding-window layer (" +
+           (layer >= 0 ? "layer " + std::to_string(layer) + ", " : std::string()) + "window " +
+           std::to_string(window) + ") over a prompt longer than its window (" + std::to_string(T) +
+           " tokens) are not supported on CUDA yet (the CUDA scan kernels' window band awaits its GPU test): run with "
+           "--device cpu, or use a prompt of at most " + std::to_string(window) + " tokens";
+  }
+#else
+  (void)cuda, (void)T, (void)window, (void)layer;
+#endif
+  return "";
+}
+
 void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
                 DeferredHost& deferred) {
   const bool stats = request.statistics;
@@ -169,11 +189,16 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   ScanResult scan;
   std::optional<ScopedStage> stage;
   stage.emplace("statistics: scan", q.device());
+  const int64_t window = layer.window > 0 && layer.window < T ? layer.window : 0;  // 0: every row sees all its keys
 #ifdef DIFFSCOPE_CUDA_KERNELS
-  if (q.is_cuda()) scan = scan_layer_cuda(q, k, lambda, layout, cell);
+  if (q.is_cuda()) {
+    const std::string refusal = scan_refusal(true, T, window, -1);
+    if (!refusal.empty()) throw InputError(refusal);
+    scan = scan_layer_cuda(q, k, lambda, layout, cell, window);
+  }
 #endif
   if (!scan.rows.defined()) {  // the CPU, or a GPU in a build without the kernels (then on copies: correct, slow)
-    scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell);
+    scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell, window);
   }
   stage.emplace("statistics: overviews queued to the host", q.device());
   if (overviews) {
@@ -196,7 +221,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
   // Few, large operations: at 1K tokens a run is bound by the host launching them, not by the GPU.
   const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
-  const at::Tensor sub_head_means = deferred.to_host(row_means(rows[1], rows[4], rows[2], rows[3]));  // (H, 4)
+  const at::Tensor sub_head_means = deferred.to_host(row_means(rows[1], rows[4], rows[2], rows[3], window));  // (H, 4)
   at::Tensor diff_means;
   if (layout.differential) {
     auto a1 = [&](int quantity) { return pair_sub_heads(rows[quantity], layout, false); };
@@ -205,7 +230,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     const at::Tensor lambda_rows = lambda.to(rows.device()).to(at::kDouble);  // (P, T)
     const at::Tensor sink = a1(4).to(at::kDouble) - lambda_rows * a2(4).to(at::kDouble);
     const at::Tensor distance = a1(3).to(at::kDouble) - lambda_rows * a2(3).to(at::kDouble);
-    diff_means = deferred.to_host(row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance));  // (P, 4)
+    diff_means = deferred.to_host(row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance, window));  // (P, 4)
   }
   deferred.then([&capture, sub_head_means, diff_means, layout] {
     if (!layout.differential) {
@@ -246,10 +271,13 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
     });
   }
 
-  // Attention-logit outliers over the H T (T + 1) / 2 causal entries: top-1 exact (row maxima), the 10th largest
-  // exact from the candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
+  // Attention-logit outliers over the H sum_i min(i + 1, W) entries (H T (T + 1) / 2 without a window): top-1 exact
+  // (row maxima), the 10th largest exact from the candidates (unless more than the buffer's capacity tie at the top),
+  // the median from the histogram.
   stage.emplace("statistics: logit outliers", q.device());
-  const unsigned long long entries = static_cast<unsigned long long>(H) * T * (T + 1) / 2;
+  const unsigned long long W = static_cast<unsigned long long>(window > 0 ? window : T);
+  const unsigned long long entries =
+      static_cast<unsigned long long>(H) * (W * (W + 1) / 2 + (static_cast<unsigned long long>(T) - W) * W);
   const at::Tensor top1 = deferred.to_host(scan.rows[5].max().to(at::kDouble));
   at::Tensor histogram, top, count;
   if (scan.histogram_device.defined()) {

@@ -3,6 +3,8 @@
 // tensors where they were built, else the host twin (attention_scan.h). Called by the thread that owns the model.
 #pragma once
 
+#include <string>
+
 #include "attention_maps.h"
 #include "deferred_host.h"
 #include "snapshot.h"
@@ -14,5 +16,15 @@ namespace diffscope {
 // and capture.attn_logits (with statistics). `capture` must stay where it is until then.
 void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
                 DeferredHost& deferred);
+
+// Whether the CUDA scan kernels' sliding-window band (engine/cuda/attention_scan.cu) has been checked against the host
+// twin on a GPU (the band cases of tests/engine/test_attention_scan_cuda.cpp). Until it has, a CUDA run with the
+// kernels refuses statistics and overviews of a layer whose window is shorter than the prompt (scan_refusal); flip
+// this once those cases pass on the GPU machine.
+constexpr bool kCudaScanBandVerified = false;
+
+// "" when the scan of a layer with sliding window `window` (0: none) over T tokens can run on a device (`cuda`:
+// a CUDA one), else why not and what to do instead.
+std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer);
 
 }  // namespace diffscope

@@ -447,53 +447,91 @@ struct Model::Impl {
   // attend() for the queries, keys and values of attention_inputs(), which may carry a leading batch dimension
   // (B, H, T, d): the batch is folded into the heads (attention never mixes them), so both ATen paths serve it.
   at::Tensor attend_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& causal_mask,
-                          bool explicit_path, at::Tensor* probs) const {
+                          int64_t window, bool explicit_path, at::Tensor* probs) const {
     const int64_t groups = config.num_heads / config.num_kv_heads;
     const at::Tensor keys = k.repeat_interleave(groups, -3), values = sub_head_values(v);
-    if (q.dim() == 3) return attend(q, keys, values, causal_mask, explicit_path, probs);
+    if (q.dim() == 3) return attend(q, keys, values, causal_mask, window, explicit_path, probs);
     const int64_t B = q.size(0), H = q.size(1), T = q.size(2), S = keys.size(2);
     const at::Tensor out = attend(q.reshape({B * H, T, q.size(3)}), keys.reshape({B * H, S, keys.size(3)}),
-                                  values.reshape({B * H, S, values.size(3)}), causal_mask, explicit_path, probs);
+                                  values.reshape({B * H, S, values.size(3)}), causal_mask, window, explicit_path, probs);
     return out.view({B, H, T, out.size(2)});
   }
 
   // Each sub-head's attention output, (H, T, dv). q: (H, T, d); keys: (H, S, d); values: (H, S, dv); the T queries
-  // are the last T of the S positions. Explicit (or when `probs` is given, which receives the (H, T, S) float32 softmax
-  // maps): HF's eager attention. Fused: no (H, T, S) tensor.
+  // are the last T of the S positions. `window` W > 0 (a sliding layer): query position i sees key j only when
+  // i - W < j <= i, as HF's sliding_window_overlay; keys before a query's band never enter its computation (a
+  // generation step reads at most W keys) and get probability 0. Explicit (or when `probs` is given, which receives
+  // the (H, T, S) float32 softmax maps): HF's eager attention. Fused: no (H, T, S) tensor; a sliding layer's whole
+  // prompt goes a block of rows at a time over each block's band of keys, so memory and work grow with T W.
   at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values, const at::Tensor& causal_mask,
-                    bool explicit_path, at::Tensor* probs) const {
+                    int64_t window, bool explicit_path, at::Tensor* probs) const {
+    const int64_t T = q.size(1), S = keys.size(1);
+    if (window <= 0 || S <= window) return attend_masked(q, keys, values, causal_mask, explicit_path, probs);
+    if (explicit_path || probs) {
+      const int64_t first = std::max<int64_t>(0, S - T - window + 1);  // the first query's first key
+      const at::Tensor hidden = hidden_keys(S - T, T, first, S, window);
+      at::Tensor out = attend_masked(q, keys.slice(1, first), values.slice(1, first), hidden, explicit_path, probs);
+      if (probs && first > 0) *probs = at::constant_pad_nd(*probs, {first, 0}, 0.0);
+      return out;
+    }
+    const int64_t block = std::clamp<int64_t>(window, 64, 1024);  // rows; each block reads block + W - 1 keys at most
+    at::Tensor out = at::empty({q.size(0), T, values.size(2)}, values.options());
+    for (int64_t r0 = 0; r0 < T; r0 += block) {
+      const int64_t r1 = std::min(r0 + block, T);
+      const int64_t k0 = std::max<int64_t>(0, S - T + r0 - window + 1), k1 = S - T + r1;
+      out.slice(1, r0, r1).copy_(attend_masked(q.slice(1, r0, r1), keys.slice(1, k0, k1), values.slice(1, k0, k1),
+                                               hidden_keys(S - T + r0, r1 - r0, k0, k1, window), false, nullptr));
+    }
+    return out;
+  }
+
+  // (rows, k1 - k0) true where key j in [k0, k1) is hidden from the query at position first + r: after it, or (with
+  // a window W > 0) W or more positions before it.
+  at::Tensor hidden_keys(int64_t first, int64_t rows, int64_t k0, int64_t k1, int64_t window) const {
+    const auto longs = at::TensorOptions().device(device).dtype(at::kLong);
+    const at::Tensor position = at::arange(first, first + rows, longs).unsqueeze(1);
+    const at::Tensor key = at::arange(k0, k1, longs).unsqueeze(0);
+    const at::Tensor after = key > position;
+    return window > 0 ? after.logical_or(key <= position - window) : after;
+  }
+
+  // attend() where every query's keys are those of `mask` (T, S), true where a key is hidden; undefined: plain causal
+  // attention of the last T of the S positions.
+  at::Tensor attend_masked(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values, const at::Tensor& mask,
+                           bool explicit_path, at::Tensor* probs) const {
     const int64_t T = q.size(1), S = keys.size(1);
     const double scale = attention_scale();
     if (explicit_path || probs) {
       at::Tensor scores = at::matmul(q, keys.transpose(1, 2)) * scale;                        // (H, T, S)
-      at::Tensor p = at::softmax(scores.masked_fill(causal_mask, -INFINITY), -1, at::kFloat);
+      const at::Tensor hidden = mask.defined() ? mask : hidden_keys(S - T, T, 0, S, 0);
+      at::Tensor p = at::softmax(scores.masked_fill(hidden, -INFINITY), -1, at::kFloat);
       if (probs) *probs = p;
       return at::matmul(p.to(dtype), values);
     }
 #if TORCH_VERSION_MAJOR >= 2
     // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the scale is the family's.
     at::Tensor out;
-    if (T == S) {
+    if (T == S && !mask.defined()) {
       out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
                                              /*is_causal=*/true, scale);
     } else {
+      const at::Tensor hidden = mask.defined() ? mask : hidden_keys(S - T, T, 0, S, 0);
       out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0),
-                                             causal_mask.logical_not(), 0.0, /*is_causal=*/false, scale);
+                                             hidden.logical_not(), 0.0, /*is_causal=*/false, scale);
     }
     return out.squeeze(0);
 #else
     // LibTorch 1.13 has no fused attention: the explicit computation a block of query rows at a time, so at most
-    // (H, block, S) scores exist at once.
+    // (H, block, S) scores exist at once; each block reads the keys up to its last row.
     const int64_t H = q.size(0);
     const int64_t block = rows_per_block(H, S, int64_t{1} << 24);
     at::Tensor out = at::empty({H, T, values.size(2)}, values.options());
-    const auto long_options = q.options().dtype(at::kLong);
     for (int64_t r0 = 0; r0 < T; r0 += block) {
       const int64_t r1 = std::min(r0 + block, T), keys_seen = S - T + r1;
       at::Tensor scores = at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, keys_seen).transpose(1, 2)) * scale;
-      at::Tensor after = at::arange(S - T + r0, keys_seen, long_options).unsqueeze(1) <
-                         at::arange(keys_seen, long_options).unsqueeze(0);  // key after the query's position
-      at::Tensor p = at::softmax(scores.masked_fill(after, -INFINITY), -1, at::kFloat);
+      const at::Tensor hidden = mask.defined() ? mask.slice(0, r0, r1).slice(1, 0, keys_seen)
+                                               : hidden_keys(S - T + r0, r1 - r0, 0, keys_seen, 0);
+      at::Tensor p = at::softmax(scores.masked_fill(hidden, -INFINITY), -1, at::kFloat);
       out.slice(1, r0, r1).copy_(at::matmul(p.to(dtype), values.slice(1, 0, keys_seen)));
     }
     return out;
@@ -721,9 +759,10 @@ struct Model::Impl {
 
   // One decoder layer of a whole prompt and nothing else: no capture, no cache, no interventions. x: (..., T, hidden)
   // with any leading batch. The head scan's continuation; the same arithmetic as layer_forward.
-  at::Tensor plain_layer(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin) const {
+  at::Tensor plain_layer(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
+                         int64_t window) const {
     const AttentionInputs in = attention_inputs(x, w, cos, sin);
-    const at::Tensor out = attend_heads(in.q, in.k, in.v, at::Tensor(), false, nullptr);
+    const at::Tensor out = attend_heads(in.q, in.k, in.v, at::Tensor(), window, false, nullptr);
     return layer_tail(x, w, heads_output(out, lambdas_of(w, in.h), w, LayerEdits{}, true, nullptr));
   }
 
@@ -756,7 +795,9 @@ struct Model::Impl {
     const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
     at::Tensor probs;
     stage.emplace("forward: attention", device);
-    const at::Tensor out = attend_heads(in.q, k, v, causal_mask, request.attention == CaptureRequest::Attention::Explicit,
+    const int64_t window = window_of_layer(config, index);
+    const at::Tensor out = attend_heads(in.q, k, v, causal_mask, window,
+                                        request.attention == CaptureRequest::Attention::Explicit,
                                         step_rows ? &probs : nullptr);
     const LayerEdits edits = layer_edits(request, index, lambdas.rows);
     const at::Tensor attn_out = heads_output(out, lambdas, w, edits, whole_prompt, cache);  // (T, H * d) or V2's
@@ -769,7 +810,7 @@ struct Model::Impl {
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
 
     if (whole_prompt) {
-      const LayerQK qk{in.q, k, lambda_rows};
+      const LayerQK qk{in.q, k, lambda_rows, window};
       const HeadLayout layout = head_layout();
       scan_layer(qk, layout, request, capture, deferred);
       stage.emplace("maps: full maps and rollout", device);
@@ -794,13 +835,9 @@ struct Model::Impl {
     const int64_t T = static_cast<int64_t>(tokens.size());
     if (T == 0) throw InputError("the prompt is empty: type some text");
     if (T > info.max_positions) {
-      const bool window = info.max_positions < c.max_positions;
       throw InputError("the prompt has " + std::to_string(T) + " tokens, more than the model's context of " +
-                       std::to_string(info.max_positions) +
-                       (window ? " (its sliding_window: longer prompts need sliding-window attention, which DiffScope "
-                                 "does not compute yet)"
-                               : " (max_position_embeddings)") +
-                       ": shorten it (the CLI's --truncate keeps the first tokens)");
+                       std::to_string(info.max_positions) + " (max_position_embeddings): shorten it (the CLI's "
+                       "--truncate keeps the first tokens)");
     }
     std::vector<int64_t> ids(static_cast<size_t>(T));
     for (int64_t i = 0; i < T; ++i) {
@@ -890,6 +927,16 @@ struct Model::Impl {
   }
   static constexpr double kMaxResultBytes = 4.0 * (1 << 30);
 
+  // Refuses, before any work, statistics or overviews that the scan cannot compute on this device (scan_refusal:
+  // sliding-window layers over prompts longer than their window on CUDA, until the kernels' band is GPU-tested).
+  void check_scan_supported(int64_t T, const CaptureRequest& request) const {
+    if (!request.statistics && !request.overviews) return;
+    for (int i = 0; i < config.num_layers; ++i) {
+      const std::string why = scan_refusal(device.is_cuda(), T, window_of_layer(config, i), i);
+      if (!why.empty()) throw InputError(why);
+    }
+  }
+
   // The embeddings of `ids`, the tokens at positions offset, offset + 1, ...: (T, hidden).
   at::Tensor embedded(const std::vector<int64_t>& ids, int64_t offset) const {
     const int64_t T = static_cast<int64_t>(ids.size());
@@ -910,7 +957,7 @@ struct Model::Impl {
   struct RopeTables {
     std::pair<at::Tensor, at::Tensor> global, local;
     const std::pair<at::Tensor, at::Tensor>& of_layer(const ModelConfig& c, int layer) const {
-      return !c.sliding_layers.empty() && c.sliding_layers[static_cast<size_t>(layer)] ? local : global;
+      return c.local_rope && window_of_layer(c, layer) > 0 ? local : global;
     }
   };
   RopeTables rope_tables(int64_t offset, int64_t S) const {
@@ -925,7 +972,7 @@ struct Model::Impl {
     };
     RopeTables r;
     if (config.architecture != Architecture::Gpt2) r.global = tables(config);
-    if (!config.sliding_layers.empty()) {
+    if (config.local_rope) {
       ModelConfig local = config;
       local.rope_theta = config.rope_local_theta;
       local.rope_linear_factor = 1.0;
@@ -1035,8 +1082,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.hidden_size = c.hidden_size;
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
-  // Mistral's sliding window: prompts up to it are exact (the window masks nothing there); longer ones are refused.
-  info.max_positions = c.sliding_window > 0 ? std::min(c.max_positions, c.sliding_window) : c.max_positions;
+  info.max_positions = c.max_positions;  // sliding windows mask within it (attend(), the maps and the scan)
   info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
   info.rms_norm_eps = c.rms_norm_eps;
@@ -1077,6 +1123,7 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int64_t> ids = m.checked_ids(tokens, request);
   m.check_result_size(static_cast<int64_t>(ids.size()), request);
+  m.check_scan_supported(static_cast<int64_t>(ids.size()), request);
   int layer = 0;
   try {
     c10::InferenceMode guard;
@@ -1142,7 +1189,7 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
       layer = i;
       inputs[static_cast<size_t>(i)] = x;
       const auto& [cos, sin] = rope.of_layer(m.config, i);
-      x = m.plain_layer(x, m.layers[static_cast<size_t>(i)], cos, sin);
+      x = m.plain_layer(x, m.layers[static_cast<size_t>(i)], cos, sin, window_of_layer(m.config, i));
     }
     // Log-probabilities of the scored rows, (..., n, V), in double as next_token_shift computes them.
     auto scored_logp = [&](const at::Tensor& hidden) {
@@ -1170,7 +1217,7 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
       const auto& [cos, sin] = rope.of_layer(m.config, l);
       // Layer L's attention is the clean run's for every head; only the heads' combination differs.
       const Impl::AttentionInputs in = m.attention_inputs(input, w, cos, sin);
-      const at::Tensor out = m.attend_heads(in.q, in.k, in.v, at::Tensor(), false, nullptr);
+      const at::Tensor out = m.attend_heads(in.q, in.k, in.v, at::Tensor(), window_of_layer(m.config, l), false, nullptr);
       const Impl::Lambdas lambdas = m.lambdas_of(w, in.h);
       for (int h0 = 0; h0 < heads; h0 += scan.batch) {
         stop_check();
@@ -1188,7 +1235,7 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
         for (int j = l + 1; j < L; ++j) {
           layer = j;
           const auto& [cos_j, sin_j] = rope.of_layer(m.config, j);
-          y = m.plain_layer(y, m.layers[static_cast<size_t>(j)], cos_j, sin_j);
+          y = m.plain_layer(y, m.layers[static_cast<size_t>(j)], cos_j, sin_j, window_of_layer(m.config, j));
         }
         scores.push_back(score(scored_logp(y)));
         scan.layer_forwards += int64_t{h1 - h0} * (L - l);
@@ -1291,6 +1338,7 @@ Generation Model::generate(const std::vector<Token>& prompt, const GenerationOpt
   }
   std::vector<int64_t> ids = m.checked_ids(prompt, request);
   m.check_result_size(static_cast<int64_t>(ids.size()), request);
+  m.check_scan_supported(static_cast<int64_t>(ids.size()), request);
   int layer = 0;
   try {
   c10::InferenceMode guard;

@@ -151,8 +151,45 @@ void read_diff_variant(const ConfigReader& r, ModelConfig& c) {
   }
 }
 
+// Qwen 2 / 3 (Qwen2Config.__post_init__): sliding_window counts only with use_sliding_window; the sliding layers are
+// layer_types' "sliding_attention" ones, or without layer_types those from max_window_layers on.
+void read_qwen_windows(const ConfigReader& r, const json& j, ModelConfig& c) {
+  const bool use = r.boolean("use_sliding_window", false);
+  std::vector<bool> sliding(static_cast<size_t>(c.num_layers), false);
+  auto types = j.find("layer_types");
+  if (types != j.end() && !types->is_null()) {
+    if (!types->is_array() || types->size() != static_cast<size_t>(c.num_layers)) {
+      r.fail("layer_types must list one type per layer (" + std::to_string(c.num_layers) + ")");
+    }
+    for (size_t i = 0; i < types->size(); ++i) {
+      const json& t = (*types)[i];
+      if (!t.is_string() || (t != "sliding_attention" && t != "full_attention")) {
+        r.fail("layer_types[" + std::to_string(i) + "] must be \"sliding_attention\" or \"full_attention\"");
+      }
+      sliding[i] = t == "sliding_attention";
+    }
+  } else if (use) {
+    const int64_t default_layers = 28;
+    const int64_t from = r.integer("max_window_layers", &default_layers);
+    for (int64_t i = std::max<int64_t>(from, 0); i < c.num_layers; ++i) sliding[static_cast<size_t>(i)] = true;
+  }
+  if (std::find(sliding.begin(), sliding.end(), true) == sliding.end()) return;  // no layer slides
+  if (!use) {
+    r.fail("layer_types names \"sliding_attention\" layers but use_sliding_window is false, so transformers has no "
+           "window for them (it cannot build their mask): set use_sliding_window to true (with the sliding_window the "
+           "checkpoint was trained with) or name those layers \"full_attention\"");
+  }
+  auto w = j.find("sliding_window");
+  if (w != j.end() && w->is_null()) {
+    r.fail("use_sliding_window is true but sliding_window is null: set the window the checkpoint was trained with");
+  }
+  const int64_t default_window = 4096;  // Qwen2Config's
+  c.sliding_window = r.positive("sliding_window", int64_t{1} << 31, &default_window);
+  c.sliding_layers = std::move(sliding);
+}
+
 // The switches of the standard families beside Llama (transformers 5.17's modeling files): which projections have
-// biases, q/k norms, OLMo 2's norm placement, and sliding windows (refused where they would change a prompt's maps).
+// biases, q/k norms, OLMo 2's norm placement, and sliding windows.
 void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
   c.qkv_bias = c.attention_bias;
   c.o_bias = c.attention_bias;
@@ -167,22 +204,28 @@ void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
     c.norm_weight_first = true;
   }
   if (c.mlp_bias && c.model_type != "llama") r.fail("mlp_bias is only read for llama; " + c.model_type + " has none");
-  // Qwen 2 / 3 switch sliding windows on with use_sliding_window (for the layers from max_window_layers on); the
-  // engine's statistics kernels compute full causal attention only.
-  if ((c.model_type == "qwen2" || c.model_type == "qwen3") && r.boolean("use_sliding_window", false)) {
-    r.fail("use_sliding_window is true: sliding-window attention is not implemented for " + c.model_type +
-           " (the maps would not be the model's); set it to false only if the checkpoint was trained without it");
-  }
+  // Sliding windows (HF's sliding_window_overlay: query i sees key j only when i - W < j <= i). Mistral and Phi-3:
+  // every layer when sliding_window is set (their modeling files mask all layers with it; Mistral ignores
+  // layer_types). MistralConfig's window when the field is absent is 4096; Phi3Config's is none.
   if (c.model_type == "mistral" || c.model_type == "phi3") {
     auto w = j.find("sliding_window");
-    if (w != j.end() && !w->is_null()) c.sliding_window = r.positive("sliding_window", int64_t{1} << 31);
+    const int64_t mistral_default = 4096;
+    if (w == j.end() && c.model_type == "mistral") {
+      c.sliding_window = mistral_default;
+      c.sliding_layers.assign(static_cast<size_t>(c.num_layers), true);
+    } else if (w != j.end() && !w->is_null()) {
+      c.sliding_window = r.positive("sliding_window", int64_t{1} << 31);
+      c.sliding_layers.assign(static_cast<size_t>(c.num_layers), true);
+    }
   }
   if (c.model_type == "phi3") c.fused_projections = true;
+  if (c.model_type == "qwen2" || c.model_type == "qwen3") read_qwen_windows(r, j, c);
   auto types = j.find("layer_types");
   if (types != j.end() && types->is_array()) {
     for (const json& t : *types) {
       if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral" &&
-          c.model_type != "phi3" && c.model_type != "gemma3_text") {
+          c.model_type != "phi3" && c.model_type != "gemma3_text" && c.model_type != "qwen2" &&
+          c.model_type != "qwen3") {
         r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
                c.model_type);
       }
@@ -236,7 +279,7 @@ void read_gpt2(const ConfigReader& r, ModelConfig& c, int64_t max_width, int64_t
 // types as layer_types or sliding_window_pattern (every pattern-th layer is full attention).
 void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
   c.qk_norm = QkNorm::PerHead;
-  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = true;
+  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = c.local_rope = true;
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
   const std::string act = r.string("hidden_activation", "gelu_pytorch_tanh");
   if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
@@ -312,6 +355,12 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
 }  // namespace
 
 double lambda_init_for_layer(int depth) { return 0.8 - 0.6 * std::exp(-0.3 * depth); }
+
+int64_t window_of_layer(const ModelConfig& config, int layer) {
+  const bool sliding = layer >= 0 && static_cast<size_t>(layer) < config.sliding_layers.size() &&
+                       config.sliding_layers[static_cast<size_t>(layer)];
+  return sliding ? config.sliding_window : 0;
+}
 
 const char* attention_variant_name(const ModelConfig& config) {
   if (config.kind == AttentionKind::Standard) return "standard";

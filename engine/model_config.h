@@ -61,8 +61,9 @@ struct ModelConfig {
   // the compute dtype (Llama's casts first).
   bool post_norms = false;
   bool norm_weight_first = false;
-  // Mistral's sliding_window (0: none): a query sees only the keys less than this many positions back. The engine
-  // runs prompts no longer than it (where the window changes nothing) and refuses longer ones, saying so.
+  // sliding_window W (0: none) of the layers marked in sliding_layers: their query i sees key j only when
+  // i - W < j <= i (HF's sliding_window_overlay). Mistral and Phi-3: every layer; Qwen 2 / 3 (use_sliding_window):
+  // layer_types or the layers from max_window_layers on; Gemma 3: its local layers.
   int64_t sliding_window = 0;
   // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (gate first): cut at load.
   bool fused_projections = false;
@@ -77,7 +78,8 @@ struct ModelConfig {
   bool gelu_gate = false;
   double attention_scale = 0;         // 0: head_dim^-1/2
   double final_logit_softcap = 0;     // 0: none
-  std::vector<bool> sliding_layers;   // per layer: a sliding-window layer (empty: none)
+  std::vector<bool> sliding_layers;   // per layer: a sliding-window layer (empty: none); see sliding_window
+  bool local_rope = false;            // Gemma 3: sliding layers rotate with rope_local_theta (unscaled)
   double rope_local_theta = 10000.0;
   double rope_linear_factor = 1.0;    // rope_type "linear" (full-attention layers): positions divided by it
 };
@@ -88,6 +90,9 @@ ModelConfig read_model_config(const std::string& dir);
 
 // Same, from JSON text; `source` names it in messages.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source);
+
+// The window of layer `layer`: config.sliding_window for a sliding layer, 0 (full causal attention) otherwise.
+int64_t window_of_layer(const ModelConfig& config, int layer);
 
 // "standard", "diff-v1" or "diff-v2" (ModelInfo::attention_variant).
 const char* attention_variant_name(const ModelConfig& config);

@@ -12,6 +12,9 @@
 namespace diffscope {
 namespace {
 
+// The first key row i sees: 0, or i - W + 1 inside a sliding window W > 0.
+int64_t first_key(int64_t i, int64_t window) { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
+
 // What one thread accumulates over its heads: histogram counts and the 10 largest |s| it saw.
 struct Tally {
   std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
@@ -38,22 +41,23 @@ struct RowTargets {
   int64_t C, cell;
 };
 
-// Pass 1 and the sub-head part of pass 2 for row i of one sub-head: s = scores[0..i]. Leaves exp(s_j - m) in `e` and
-// returns l = sum_j e_j (p_j = e_j / l).
-double scan_row(const float* s, int64_t i, int64_t h, const RowTargets& t, std::vector<float>& e, Tally& tally) {
+// Pass 1 and the sub-head part of pass 2 for row i of one sub-head, over its keys j0 <= j <= i: scores[j - kb] is key
+// j's score. Leaves exp(s_j - m) in e[j] and returns l = sum_j e_j (p_j = e_j / l).
+double scan_row(const float* scores, int64_t kb, int64_t i, int64_t j0, int64_t h, const RowTargets& t,
+                std::vector<float>& e, Tally& tally) {
   float m = -INFINITY, abs_max = 0;
-  for (int64_t j = 0; j <= i; ++j) {
-    m = std::max(m, s[j]);
-    const float magnitude = std::fabs(s[j]);
+  for (int64_t j = j0; j <= i; ++j) {
+    m = std::max(m, scores[j - kb]);
+    const float magnitude = std::fabs(scores[j - kb]);
     abs_max = std::max(abs_max, magnitude);
     tally.add(magnitude);
   }
   double l = 0, gap = 0, distance = 0;
-  for (int64_t j = 0; j <= i; ++j) {
-    const float ej = std::exp(s[j] - m);
+  for (int64_t j = j0; j <= i; ++j) {
+    const float ej = std::exp(scores[j - kb] - m);
     e[static_cast<size_t>(j)] = ej;
     l += ej;
-    gap += static_cast<double>(ej) * (static_cast<double>(m) - s[j]);
+    gap += static_cast<double>(ej) * (static_cast<double>(m) - scores[j - kb]);
     distance += static_cast<double>(ej) * static_cast<double>(i - j);
   }
   const int64_t at = h * t.T + i, plane = t.H * t.T;
@@ -61,11 +65,11 @@ double scan_row(const float* s, int64_t i, int64_t h, const RowTargets& t, std::
   t.rows[plane + at] = static_cast<float>(std::log(l) + gap / l);  // -sum p log p
   t.rows[2 * plane + at] = static_cast<float>(1.0 / l);
   t.rows[3 * plane + at] = static_cast<float>(distance / l);
-  t.rows[4 * plane + at] = static_cast<float>(e[0] / l);
+  t.rows[4 * plane + at] = j0 == 0 ? static_cast<float>(e[0] / l) : 0.0f;  // key 0 outside the window: 0
   t.rows[5 * plane + at] = abs_max;
   const float inv_l = static_cast<float>(1.0 / l);
   float* cells = t.overview + (i / t.cell) * t.C;
-  for (int64_t j = 0; j <= i; ++j) {
+  for (int64_t j = j0; j <= i; ++j) {
     float& c = cells[j / t.cell];
     c = std::max(c, e[static_cast<size_t>(j)] * inv_l);
   }
@@ -75,7 +79,7 @@ double scan_row(const float* s, int64_t i, int64_t h, const RowTargets& t, std::
 }  // namespace
 
 ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
-                       int64_t cell) {
+                          int64_t cell, int64_t window) {
   const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t C = (T + cell - 1) / cell;
   const auto f32 = at::TensorOptions().dtype(at::kFloat);
@@ -94,8 +98,9 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
   const int64_t block = rows_per_block(H, T, int64_t{1} << 24);  // 64 MiB of scores
   for (int64_t r0 = 0; r0 < T; r0 += block) {
     const int64_t r1 = std::min(r0 + block, T), B = r1 - r0;
-    // (H, B, r1) scores of rows [r0, r1) over the keys they can see, exactly as the explicit forward forms them.
-    const at::Tensor scores = (at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, r1).transpose(1, 2)) * layout.scale)
+    const int64_t kb = first_key(r0, window), width = r1 - kb;  // the keys rows [r0, r1) can see: [kb, r1)
+    // (H, B, width) scores of rows [r0, r1) over those keys, exactly as the explicit forward forms them.
+    const at::Tensor scores = (at::matmul(q.slice(1, r0, r1), keys.slice(1, kb, r1).transpose(1, 2)) * layout.scale)
                                   .to(at::kFloat)
                                   .contiguous();
     const float* S = scores.data_ptr<float>();
@@ -109,16 +114,17 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
         RowTargets t2 = t1;
         if (h2 >= 0) t2.overview = out.overview.data_ptr<float>() + h2 * C * C;
         for (int64_t i = r0; i < r1; ++i) {
-          const double l1 = scan_row(S + (h1 * B + (i - r0)) * r1, i, h1, t1, e1, tally);
+          const int64_t j0 = first_key(i, window);
+          const double l1 = scan_row(S + (h1 * B + (i - r0)) * width, kb, i, j0, h1, t1, e1, tally);
           if (h2 < 0) continue;
-          const double l2 = scan_row(S + (h2 * B + (i - r0)) * r1, i, h2, t2, e2, tally);
+          const double l2 = scan_row(S + (h2 * B + (i - r0)) * width, kb, i, j0, h2, t2, e2, tally);
           // D = p1 - lambda p2: its positive part renormalized (entropy, max) and its signed overview.
           const float w1 = static_cast<float>(1.0 / l1);
           const float w2 = static_cast<float>(lambda_data[u * T + i] / l2);
           double positive_sum = 0, positive_xlogx = 0;
           float positive_max = 0;
           float* cells = out.diff_overview.data_ptr<float>() + u * C * C + (i / cell) * C;
-          for (int64_t j = 0; j <= i; ++j) {
+          for (int64_t j = j0; j <= i; ++j) {
             const float D = e1[static_cast<size_t>(j)] * w1 - e2[static_cast<size_t>(j)] * w2;
             if (D > 0) {
               positive_sum += D;

@@ -28,8 +28,9 @@ struct ScanResult {
   int64_t candidate_capacity = 0;
 };
 
-// q (H, T, d), k (KV, T, d) rotated, CPU, compute dtype; lambda (P, T) float32 for a Diff layer.
+// q (H, T, d), k (KV, T, d) rotated, CPU, compute dtype; lambda (P, T) float32 for a Diff layer; `window`: the
+// layer's sliding window W (0: none), row i then sees keys max(0, i - W + 1) .. i.
 ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
-                       int64_t cell);
+                          int64_t cell, int64_t window = 0);
 
 }  // namespace diffscope

@@ -7,7 +7,13 @@ Makes a Llama and a DiffLlama of shapes unlike the committed fixtures (GQA 4:1, 
 rope_parameters), runs the CLI on a random token sequence, and compares logits, A1, A2, D and lambda (or the standard
 maps) with the HF eager forward in float32. Exits 1 when any max abs error exceeds 1e-4.
 Also the standard families beside Llama (qwen2, qwen3, mistral, olmo2: --kinds chooses), each from its own HF
-classes. With --models DIR... it checks existing folders (the bundled pair) the same way.
+classes, and the sliding-window kinds (WINDOWED: mistral_window, qwen2_window, qwen3_window, phi3_window,
+gemma3_window), whose windows of 16-24 tokens are shorter than the 77-token prompt and than the 20 + 8 tokens of the
+generation check:
+    python3 scripts/check_against_hf.py --cli build-gpu/app/diffscope-cli --device cuda \
+        --kinds mistral_window,qwen2_window,qwen3_window,phi3_window,gemma3_window
+(on CUDA the CLI's statistics of a sliding layer longer than its window are refused until the scan kernels' band is
+GPU-tested: engine/layer_scan.h kCudaScanBandVerified; --device cpu checks the rest meanwhile). With --models DIR... it checks existing folders (the bundled pair) the same way.
 With --make-bench-models DIR it only writes two larger random models (llama, diffllama) for `diffscope-cli bench`.
 With --make-big-models DIR it only writes the 1B-shaped pair below (for the app's benchmark).
 With --big DIR it writes 1B-shaped random checkpoints (Llama 3.2 1B's shape: GQA 32:8, tied embeddings, llama3 RoPE
@@ -46,6 +52,17 @@ def classes(kind):
 
 FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text")
 
+# Sliding windows shorter than the prompt (HF masks key j for query i unless i - W < j <= i): each kind's base family
+# with the config fields that turn them on, on some layers or all.
+WINDOWED = {
+    "mistral_window": ("mistral", dict(sliding_window=24)),
+    "qwen2_window": ("qwen2", dict(use_sliding_window=True, sliding_window=24, max_window_layers=1)),
+    "qwen3_window": ("qwen3", dict(use_sliding_window=True, sliding_window=16,
+                                   layer_types=["sliding_attention", "full_attention", "sliding_attention"])),
+    "phi3_window": ("phi3", dict(sliding_window=16)),
+    "gemma3_window": ("gemma3_text", dict(sliding_window=20)),
+}
+
 
 def build(kind, seed, **kw):
     torch.manual_seed(seed)
@@ -59,6 +76,13 @@ def build(kind, seed, **kw):
 
 
 def unseen(kind):
+    if kind in WINDOWED:
+        base, window = WINDOWED[kind]
+        return unseen_model(base, **window)
+    return unseen_model(kind)
+
+
+def unseen_model(kind, **window):
     kw = dict(vocab_size=512, hidden_size=128, intermediate_size=200, num_hidden_layers=3, num_attention_heads=8,
               num_key_value_heads=2, head_dim=32, attention_bias=True, tie_word_embeddings=False,
               rope_theta=1e6, max_position_embeddings=256, rms_norm_eps=1e-6)
@@ -79,6 +103,7 @@ def unseen(kind):
         if kind == "gemma3_text":  # sliding layers (window above the prompt) beside full ones, final soft-capping
             kw.update(query_pre_attn_scalar=24, sliding_window=128, final_logit_softcapping=30.0,
                       layer_types=["sliding_attention", "sliding_attention", "full_attention"])
+        kw.update(window)
         return build(kind, 2024, **kw)
     if kind == "llama3":
         # Scaling changes every frequency below the high-frequency band once positions pass the original context.
@@ -98,7 +123,7 @@ def check(cli, device, kind, workdir, path=None, model=None, bound=BOUND):
     unseen random model of `kind`. HF runs where `model` is (CPU unless given)."""
     if path is None:
         model = unseen(kind)
-        path = os.path.join(workdir, kind)
+        path = os.path.join(workdir, kind)  # the kind's own folder (mistral and mistral_window differ)
         model.save_pretrained(path)
         kind = model.config.model_type
     elif model is None:

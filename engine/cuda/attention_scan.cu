@@ -19,6 +19,9 @@
 // Both versions share everything after the score tile: v1 computes exactly the fragment that mma.sync gives a
 // thread (rows g and g + 8 of its warp's 16, keys 8t + 2c + {0, 1}; g = lane / 4, c = lane % 4).
 //
+// Sliding windows (AttentionScanInput::window W > 0): row i sees keys i - W < j <= i. Both passes start their key-tile
+// loop at the tile holding the block's first row's first key, and test entries below the band's lower edge as they
+// test those past the diagonal (Causal); a tile is `full` only when every entry lies inside every row's band.
 // Pass 1 (scan_rows_kernel), one block per (64 query rows, sub-head): for each key tile up to the diagonal, an online
 // (flash-style) row reduction per thread over its own keys: running max m, l = sum e, u2 = sum e * x, w = sum e (i - j)
 // with e = 2^x, x = (s - m) log2(e), rescaled when m grows; plus max |s|, s_i0, and a per-block shared histogram of |s|
@@ -282,17 +285,31 @@ __device__ __forceinline__ void tile_scores(const std::conditional_t<kMma, uint1
   }
 }
 
-// Whether entry (t, q) of a thread's fragment is causal and inside T: key kb + 8t + (q & 1) <= row[q >> 1] < T, with
-// kb = k0 + 2c. A `full` tile (every key <= every row, every row < T) skips the test.
+// Whether entry (t, q) of a thread's fragment is causal, inside T and inside the row's window: with j = kb + 8t +
+// (q & 1), kb = k0 + 2c, and i = row[q >> 1]: j <= i < T and (window W > 0) i - W < j. A `full` tile (full_tile)
+// skips the test.
 struct Causal {
   int row[2];
   int kb;
   int T;
+  int window;  // 0: none
   bool full;
   __device__ __forceinline__ bool operator()(int t, int q) const {
-    return full || (kb + 8 * t + (q & 1) <= row[q >> 1] && row[q >> 1] < T);
+    const int j = kb + 8 * t + (q & 1), i = row[q >> 1];
+    return full || (j <= i && i < T && (window == 0 || j > i - window));
   }
 };
+
+// The first key tile that rows [r0, ...) need: the one holding row r0's first key (0 without a window).
+__device__ __forceinline__ int first_key_tile(int r0, int window, int keys_per_tile) {
+  return window > 0 && r0 - window + 1 > 0 ? (r0 - window + 1) / keys_per_tile : 0;
+}
+
+// Whether every entry of key tile [k0, k0 + keys) is seen by every row of [r0, r0 + rows): all keys at or before the
+// first row, all rows inside T, and (window W > 0) every key after the last row's lower edge.
+__device__ __forceinline__ bool full_tile(int k0, int keys, int r0, int rows, int T, int window) {
+  return k0 + keys - 1 <= r0 && r0 + rows <= T && (window == 0 || k0 > r0 + rows - 1 - window);
+}
 
 // ---- pass 1 ----
 
@@ -303,6 +320,7 @@ struct RowsArgs {
   float scale;
   bool vec;
   int row_tiles;
+  int window;  // sliding window W (0: none)
   float* lse;
   float* entropy;
   float* max_p;
@@ -427,8 +445,9 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   causal.row[0] = r0 + warp * 16 + g;
   causal.row[1] = causal.row[0] + 8;
   causal.T = T;
+  causal.window = args.window;
   const int key_tiles = (min(r0 + Cfg::kRows, T) - 1) / Cfg::kKeys + 1;
-  for (int kt = 0; kt < key_tiles; ++kt) {
+  for (int kt = first_key_tile(r0, args.window, Cfg::kKeys); kt < key_tiles; ++kt) {
     const int k0 = kt * Cfg::kKeys;
     __syncthreads();  // the previous key tile is used up (and the first time: Q, histogram and table are ready)
     load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_tile, args.k, head / args.group, k0, Cfg::kKeys, T,
@@ -438,12 +457,16 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
     tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_tile + warp * 16 * Cfg::kStride, k_tile, s, g, c, args.d,
                                                args.scale);
     causal.kb = k0 + 2 * c;
-    causal.full = k0 + Cfg::kKeys - 1 <= r0 && r0 + Cfg::kRows <= T;
+    causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
     if (causal.full)
       rows_tile<NT, true>(s, state, causal, k0, c, histogram, bin_table);
     else
       rows_tile<NT, false>(s, state, causal, k0, c, histogram, bin_table);
-    if (k0 == 0 && c == 0) state[0].s0 = s[0][0], state[1].s0 = s[0][2];  // key 0 (causal for every row)
+    if (k0 == 0 && c == 0) {  // key 0: causal for every row, inside the window of rows i < W only
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+        if (args.window == 0 || causal.row[r] < args.window) state[r].s0 = s[0][2 * r];
+    }
   }
 
   // The four lanes of a quad hold the same rows over different keys.
@@ -460,7 +483,7 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
       args.entropy[at] = log_l - state[r].u2 * kLn2 / state[r].l;
       args.max_p[at] = 1.0f / state[r].l;
       args.distance[at] = state[r].w / state[r].l;
-      args.sink[at] = expf(state[r].s0 - lse);
+      args.sink[at] = expf(state[r].s0 - lse);  // s0 = -inf (sink 0) where key 0 is outside the window
       args.abs_max[at] = state[r].abs_max;
     }
   }
@@ -479,6 +502,7 @@ struct PairsArgs {
   float scale;
   bool vec;
   int row_tiles;
+  int window;  // sliding window W (0: none)
   int cell;
   float cell_inverse;  // 1.0f / cell
   long long C;
@@ -593,7 +617,7 @@ __device__ __forceinline__ void pool_max(unsigned* map, const PairsArgs& args, c
 #pragma unroll
         for (int e = 0; e < 2; ++e) {  // ascending keys
           const int j = k0 + 2 * c + 8 * t + e;
-          if (j > i) continue;
+          if (j > i || (causal.window > 0 && j <= i - causal.window)) continue;  // not seen by row i
           const int col = divide(j, cell, args.cell_inverse);
           const unsigned v = value(t, 2 * r + e);
           if (col != run_col) {
@@ -688,6 +712,7 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   causal.row[0] = warp_row0 + g;
   causal.row[1] = causal.row[0] + 8;
   causal.T = T;
+  causal.window = args.window;
   WarpCells cells;
   cells.row0 = warp_row0;
   cells.cell_row[0] = warp_row0 / args.cell;
@@ -708,7 +733,7 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   unsigned* diff_keys = kPaired ? args.diff_keys + pair * args.C * args.C : nullptr;
 
   const int key_tiles = (min(r0 + Cfg::kRows, T) - 1) / Cfg::kKeys + 1;
-  for (int kt = 0; kt < key_tiles; ++kt) {
+  for (int kt = first_key_tile(r0, args.window, Cfg::kKeys); kt < key_tiles; ++kt) {
     const int k0 = kt * Cfg::kKeys;
     __syncthreads();
     load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_a, args.k, kv_a, k0, Cfg::kKeys, T, args.d, args.vec);
@@ -716,7 +741,7 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
       load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_b, args.k, kv_b, k0, Cfg::kKeys, T, args.d, args.vec);
     __syncthreads();
     causal.kb = k0 + 2 * c;
-    causal.full = k0 + Cfg::kKeys - 1 <= r0 && r0 + Cfg::kRows <= T;
+    causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
 
     float s_a[NT][4], s_b[NT][4];
     tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a, s_a, g, c, args.d, args.scale);
@@ -889,6 +914,7 @@ void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput
   args.group = in.H / in.KV;
   args.scale = in.scale;
   args.vec = vector_loads(in);
+  args.window = in.window < in.T ? in.window : 0;  // a window of at least T masks nothing
   args.lse = out.row_lse;
   args.entropy = out.row_entropy;
   args.max_p = out.row_max;
@@ -916,6 +942,7 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.group = in.H / in.KV;
   args.scale = in.scale;
   args.vec = vector_loads(in);
+  args.window = in.window < in.T ? in.window : 0;
   args.cell = in.overview_cell;
   args.cell_inverse = 1.0f / static_cast<float>(in.overview_cell);
   args.C = C;

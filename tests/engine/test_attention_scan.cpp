@@ -64,11 +64,12 @@ struct Case {
   int H = 4, KV = 2, T = 7, d = 8;
   int num_pairs = 0, a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
   int cell = 1;
+  int window = 0;  // sliding window W (0: none): row i sees keys max(0, i - W + 1) .. i
   std::string name() const {
     std::ostringstream out;
     out << (dtype == ScanDType::F32 ? "f32" : dtype == ScanDType::BF16 ? "bf16" : "f16") << " H=" << H << " KV=" << KV
         << " T=" << T << " d=" << d << " pairs=" << num_pairs << " (" << a1_offset << "," << a1_stride << ","
-        << a2_offset << "," << a2_stride << ") cell=" << cell;
+        << a2_offset << "," << a2_stride << ") cell=" << cell << " window=" << window;
     return out.str();
   }
 };
@@ -115,13 +116,20 @@ Inputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float lamb
   in.a1_offset = c.a1_offset, in.a1_stride = c.a1_stride, in.a2_offset = c.a2_offset, in.a2_stride = c.a2_stride;
   in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
   in.overview_cell = c.cell;
+  in.window = c.window;
   return x;
 }
 
 // ---- the naive computation ----
 
 struct Naive {
-  int H, T, C, pairs;
+  int H, T, C, pairs, window;
+  // Row i's first key: HF masks key j for query i unless i - W < j <= i.
+  int lo(int i) const {
+    int j = 0;
+    while (window > 0 && !(i - window < j)) ++j;
+    return j;
+  }
   std::vector<double> s;  // (H, T, T), causal part filled
   std::vector<double> lse, entropy, max_p, distance, sink, abs_max;
   std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
@@ -132,13 +140,13 @@ struct Naive {
 
 Naive naive(const Case& c, const Inputs& x) {
   Naive n;
-  n.H = c.H, n.T = c.T, n.pairs = c.num_pairs;
+  n.H = c.H, n.T = c.T, n.pairs = c.num_pairs, n.window = c.window;
   n.C = (c.T + c.cell - 1) / c.cell;
   const int T = c.T, d = c.d, group = c.H / c.KV;
   n.s.assign(static_cast<size_t>(c.H) * T * T, 0.0);
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < T; ++i)
-      for (int j = 0; j <= i; ++j) {
+      for (int j = n.lo(i); j <= i; ++j) {
         float dot = 0.0f;  // float accumulation in index order (the explicit path's float accumulator)
         for (int t = 0; t < d; ++t)
           dot = std::fma(x.q[(static_cast<size_t>(h) * T + i) * d + t], x.k[(static_cast<size_t>(h / group) * T + j) * d + t], dot);
@@ -150,10 +158,10 @@ Naive naive(const Case& c, const Inputs& x) {
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < T; ++i) {
       double m = -INFINITY, sum = 0, abs_max = 0;
-      for (int j = 0; j <= i; ++j) m = std::max(m, n.S(h, i, j));
-      for (int j = 0; j <= i; ++j) sum += std::exp(n.S(h, i, j) - m);
+      for (int j = n.lo(i); j <= i; ++j) m = std::max(m, n.S(h, i, j));
+      for (int j = n.lo(i); j <= i; ++j) sum += std::exp(n.S(h, i, j) - m);
       double entropy = 0, max_p = 0, distance = 0;
-      for (int j = 0; j <= i; ++j) {
+      for (int j = n.lo(i); j <= i; ++j) {
         const double pj = std::exp(n.S(h, i, j) - m) / sum;
         P(h, i, j) = pj;
         if (pj > 0) entropy -= pj * std::log(pj);
@@ -166,7 +174,7 @@ Naive naive(const Case& c, const Inputs& x) {
       n.entropy.push_back(entropy);
       n.max_p.push_back(max_p);
       n.distance.push_back(distance);
-      n.sink.push_back(P(h, i, 0));
+      n.sink.push_back(n.lo(i) == 0 ? P(h, i, 0) : 0.0);  // key 0 outside the window: 0
       n.abs_max.push_back(abs_max);
     }
   // Overviews: max of p over each cell's causal entries.
@@ -174,7 +182,7 @@ Naive naive(const Case& c, const Inputs& x) {
   n.overview.assign(static_cast<size_t>(c.H) * C * C, 0.0f);
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < T; ++i)
-      for (int j = 0; j <= i; ++j) {
+      for (int j = n.lo(i); j <= i; ++j) {
         float& o = n.overview[(static_cast<size_t>(h) * C + i / cell) * C + j / cell];
         o = std::max(o, static_cast<float>(P(h, i, j)));
       }
@@ -185,16 +193,16 @@ Naive naive(const Case& c, const Inputs& x) {
     const int a1 = c.a1_offset + c.a1_stride * pr, a2 = c.a2_offset + c.a2_stride * pr;
     for (int i = 0; i < T; ++i) {
       const double lambda = x.lambda[static_cast<size_t>(pr) * T + i];
-      std::vector<double> D(i + 1);
+      std::vector<double> D(i + 1, 0.0);
       double positive = 0;
-      for (int j = 0; j <= i; ++j) {
+      for (int j = n.lo(i); j <= i; ++j) {
         D[j] = P(a1, i, j) - lambda * P(a2, i, j);
         if (D[j] > 0) positive += D[j];
         const size_t at = (static_cast<size_t>(pr) * C + i / cell) * C + j / cell;
         if (std::fabs(D[j]) > std::fabs(best[at]) || (std::fabs(D[j]) == std::fabs(best[at]) && D[j] < 0)) best[at] = D[j];
       }
       double entropy = 0, max_q = 0;
-      for (int j = 0; j <= i && positive > 0; ++j)
+      for (int j = n.lo(i); j <= i && positive > 0; ++j)
         if (D[j] > 0) {
           const double q = D[j] / positive;
           entropy -= q * std::log(q);
@@ -212,7 +220,7 @@ std::vector<double> causal_abs_scores(Naive& n) {
   std::vector<double> out;
   for (int h = 0; h < n.H; ++h)
     for (int i = 0; i < n.T; ++i)
-      for (int j = 0; j <= i; ++j) out.push_back(std::fabs(n.S(h, i, j)));
+      for (int j = n.lo(i); j <= i; ++j) out.push_back(std::fabs(n.S(h, i, j)));
   return out;
 }
 
@@ -394,6 +402,49 @@ TEST_CASE("attention scan twin matches a naive computation on random inputs", "[
           check_case(diff_v1(dtype, 4, 2, T, d, cell), seed++);
           check_case(diff_v2(dtype, 4, 2, T, d, cell), seed++);
         }
+}
+
+TEST_CASE("attention scan twin with a sliding window matches a naive band-masked computation", "[attention_scan]") {
+  uint32_t seed = 2000;
+  auto windowed = [](Case c, int window) {
+    c.window = window;
+    return c;
+  };
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (int T : {1, 7, 77, 200})
+      for (int window : {1, 2, 5, 64, 300})  // 300: longer than every prompt here (masks nothing)
+        for (int cell : {1, 3, 16}) {
+          check_case(windowed(standard(dtype, 4, 2, T, 8, cell), window), seed++);
+          check_case(windowed(diff_v1(dtype, 4, 2, T, 8, cell), window), seed++);
+          check_case(windowed(diff_v2(dtype, 4, 2, T, 64, cell), window), seed++);
+        }
+}
+
+TEST_CASE("attention scan twin: q = 0 in a window of 4 gives uniform rows over min(i + 1, 4) keys (hand-derived)",
+          "[attention_scan]") {
+  Case c = standard(ScanDType::F32, 2, 1, 10, 8, 3);
+  c.window = 4;
+  const Inputs x = make_inputs(c, 98, /*zero_q=*/true);
+  const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/1000);
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < c.T; ++i) {
+      INFO("head " << h << " row " << i);
+      const double n = std::min(i + 1, 4);  // keys i - 3 .. i
+      const size_t at = static_cast<size_t>(h) * c.T + i;
+      CHECK(o.lse[at] == Approx(std::log(n)).margin(1e-6));
+      CHECK(o.entropy[at] == Approx(std::log(n)).margin(1e-6));
+      CHECK(o.max_p[at] == Approx(1.0 / n));
+      CHECK(o.distance[at] == Approx((n - 1) / 2.0).margin(1e-6));  // mean of 0 .. n - 1
+      CHECK(o.sink[at] == Approx(i < 4 ? 1.0 / n : 0.0));
+    }
+  // Row 9 (cell row 3) sees keys 6..9: cells 2 and 3 hold 1/4; cells 0 and 1 are outside its band.
+  const size_t C = 4;
+  CHECK(o.overview[3 * C + 0] == 0.0f);
+  CHECK(o.overview[3 * C + 1] == 0.0f);
+  CHECK(o.overview[3 * C + 2] == Approx(0.25));
+  CHECK(o.overview[3 * C + 3] == Approx(0.25));
+  // Every entry is a candidate at threshold 0: 2 heads x (1 + 2 + 3 + 4 x 7) entries.
+  CHECK(o.count == 2u * (1 + 2 + 3 + 4 * 7));
 }
 
 TEST_CASE("attention scan twin: f16 inputs", "[attention_scan]") {

@@ -60,11 +60,12 @@ struct Case {
   int num_pairs = 0, a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
   int cell = 1;
   float q_scale = 1.0f;  // q ~ N(0, q_scale^2): 3 gives peaked rows and logits up to ~20
+  int window = 0;        // sliding window W (0: none): row i sees keys i - W < j <= i
   std::string name() const {
     std::ostringstream out;
     out << dtype_name(dtype) << " H=" << H << " KV=" << KV << " T=" << T << " d=" << d << " pairs=" << num_pairs
         << " (" << a1_offset << "," << a1_stride << "," << a2_offset << "," << a2_stride << ") cell=" << cell
-        << " q_scale=" << q_scale;
+        << " q_scale=" << q_scale << " window=" << window;
     return out.str();
   }
 };
@@ -115,6 +116,7 @@ HostInputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float 
   in.a1_offset = c.a1_offset, in.a1_stride = c.a1_stride, in.a2_offset = c.a2_offset, in.a2_stride = c.a2_stride;
   in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
   in.overview_cell = c.cell;
+  in.window = c.window;
   return x;
 }
 
@@ -485,6 +487,73 @@ TEST_CASE("CUDA attention scan matches the twin: d = 256, odd d, GQA 4:1, one su
   for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
     check_case(make_case(ScanDType::BF16, mode, 8, 2, 333, 64, 24, 1.0f), seed++);
   check_case(make_case(ScanDType::F32, Mode::Standard, 1, 1, 77, 64, 3, 1.0f), seed++);
+}
+
+// Sliding windows (the band i - W < j <= i): windows below, at and above the 64-row block and 64-key tile, not
+// multiples of them, 1 (each row sees itself only) and T - 1; prompts of one block to several; every mode, dtype and
+// kernel, and each pooling path (cells 1, 3, 8, 16, 64). Until these pass on a GPU, engine/layer_scan.h's
+// kCudaScanBandVerified keeps CUDA runs from using the band.
+TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than the prompt", "[attention_scan][cuda][window]") {
+  REQUIRE(have_gpu());
+  auto windowed = [](Case c, int window) {
+    c.window = window;
+    return c;
+  };
+  const int cell_cycle[] = {1, 3, 8, 16, 64};
+  uint32_t seed = 3000;
+  int n = 0;
+  for (int T : {65, 130, 300})
+    for (int window : {1, 7, 63, 64, 65, 100, 129})
+      for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
+        for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
+          if (window >= T) continue;
+          const int cell = cell_cycle[n++ % 5];
+          check_case(windowed(make_case(dtype, mode, 4, 2, T, 64, cell, n % 3 == 0 ? 3.0f : 1.0f), window), seed++);
+        }
+  // Longer prompts and other head dims: Gemma 3's 512-token window over 1000 and 3001 tokens (cell 12 per entry).
+  for (int d : {32, 128, 256})
+    check_case(windowed(make_case(ScanDType::BF16, Mode::Standard, 4, 2, 1000, d, 4, 1.0f), 512), seed++,
+               /*tensor_cores_only=*/true);
+  check_case(windowed(make_case(ScanDType::F32, Mode::Standard, 4, 2, 1000, 64, 8, 1.0f), 200), seed++);
+  check_case(windowed(make_case(ScanDType::BF16, Mode::V1, 4, 2, 3001, 64, 12, 1.0f), 512), seed++);
+  check_case(windowed(make_case(ScanDType::F32, Mode::Standard, 8, 2, 3001, 64, 12, 3.0f), 1024), seed++);
+  check_case(windowed(make_case(ScanDType::F32, Mode::Standard, 4, 2, 300, 50, 7, 1.0f), 33), seed++);  // scalar loads
+}
+
+TEST_CASE("CUDA attention scan: q = 0 in a window of 40 gives uniform rows over min(i + 1, 40) keys (hand-derived)",
+          "[attention_scan][cuda][window]") {
+  REQUIRE(have_gpu());
+  Case c = make_case(ScanDType::F32, Mode::Standard, 2, 1, 200, 64, 16, 1.0f);
+  c.window = 40;
+  const HostInputs x = make_inputs(c, 8, /*zero_q=*/true);
+  std::vector<float> lse(static_cast<size_t>(c.H) * c.T);
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(std::min(i + 1.0f, 40.0f));
+  const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000);
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < c.T; ++i) {
+      INFO("head " << h << " row " << i);
+      const double keys = std::min(i + 1, 40);
+      const size_t at = static_cast<size_t>(h) * c.T + i;
+      CHECK(r.lse[at] == Approx(std::log(keys)).epsilon(1e-5).margin(1e-6));
+      CHECK(r.entropy[at] == Approx(std::log(keys)).epsilon(1e-5).margin(1e-6));
+      CHECK(r.max_p[at] == Approx(1.0 / keys).epsilon(1e-5));
+      CHECK(r.distance[at] == Approx((keys - 1) / 2.0).epsilon(1e-5).margin(1e-5));
+      CHECK(r.sink[at] == Approx(i < 40 ? 1.0 / keys : 0.0).epsilon(1e-5).margin(1e-7));
+    }
+  const unsigned long long entries = 2ull * (40 * 41 / 2 + (200 - 40) * 40);
+  CHECK(r.histogram[0] == entries);
+  CHECK(r.count == entries);
+  // Overview cells of 16: 1/40 wherever a row of the cell row sees a key of the cell column (rows >= 40 see 40
+  // keys), else 0: cell row 12 (rows 192..199) sees keys 153..199, cell columns 9..12.
+  const int C = 13;
+  for (int h = 0; h < c.H; ++h)
+    for (int col = 0; col < C; ++col) {
+      INFO("head " << h << " cell (12, " << col << ")");
+      const float got = r.overview[(static_cast<size_t>(h) * C + 12) * C + col];
+      if (col < 9) CHECK(got == 0.0f);
+      else CHECK(got == Approx(1.0 / 40).epsilon(1e-5));
+    }
 }
 
 TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a stream", "[attention_scan][cuda]") {

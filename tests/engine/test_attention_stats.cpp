@@ -1,6 +1,7 @@
 // Tests of the attention statistics on hand-derived maps and against a naive loop. Device: $DIFFSCOPE_TEST_DEVICE.
 // ATen before Catch: c10's logging header defines its own CHECK macro, which must not replace Catch's.
 #include "torch_stats.h"
+#include "layer_scan.h"
 #undef CHECK
 #include <catch2/catch.hpp>
 
@@ -175,5 +176,18 @@ TEST_CASE("the host loop and the ATen twin agree on random signed and unsigned m
       CHECK(host[n].noise == Approx(aten[n].noise).epsilon(1e-5));
       CHECK(host[n].noise_abs == Approx(aten[n].noise_abs).epsilon(1e-5));
     }
+  }
+}
+
+TEST_CASE("the CUDA refusal of sliding-window statistics says what is not supported and what to do", "[stats][window]") {
+  CHECK(scan_refusal(false, 100, 10, 3).empty());  // the CPU scan applies any window
+  CHECK(scan_refusal(true, 10, 10, 3).empty());    // a window of at least the prompt masks nothing
+  CHECK(scan_refusal(true, 100, 0, 3).empty());    // a full-attention layer
+  const std::string why = scan_refusal(true, 100, 10, 3);
+  // Non-empty exactly where this build has the CUDA kernels and their band is not yet GPU-tested.
+  if (!why.empty()) {
+    CHECK(!kCudaScanBandVerified);
+    CHECK_THAT(why, Catch::Contains("layer 3, window 10") && Catch::Contains("(100 tokens)") &&
+                        Catch::Contains("--device cpu") && Catch::Contains("at most 10 tokens"));
   }
 }

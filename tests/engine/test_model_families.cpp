@@ -3,13 +3,16 @@
 // transformers 5.17's modeling files (GPT-2: learned positions, LayerNorm with biases, Conv1D weights stored
 // [in, out], c_attn cut into q, k, v, a tanh-GELU MLP, the LM head tied to wte; Qwen2: q/k/v biases, no o_proj bias;
 // Qwen3: RMSNorm of each head's q and k over head_dim before RoPE; OLMo 2: RMSNorm of the whole q and k projections,
-// norms on the attention and MLP outputs instead of before them); plus what each config refuses and Mistral's sliding
-// window; and the head-effect scan through each family's batched layers against each ablation run alone. HF itself
-// checks them on the GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
+// norms on the attention and MLP outputs instead of before them); plus what each config refuses; sliding windows
+// shorter than the prompt (mistral, qwen2/qwen3 with use_sliding_window, phi3, Gemma 3's local layers: HF's band
+// i - W < j <= i from masking_utils.sliding_window_overlay, in the reference and in everything a run gives); and the
+// head-effect scan through each family's batched layers against each ablation run alone. HF itself checks them on
+// the GPU machine (scripts/check_against_hf.py). Main thread; device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,6 +39,11 @@ struct Family {
   std::string extra_config;  // more config.json fields, e.g. ", \"attention_bias\": true"
   int rotary_dim = 0;        // phi3's head_dim * partial_rotary_factor (0: all of head_dim)
   bool fused = false;        // phi3: qkv_proj and gate_up_proj in the file
+  int64_t window = 0;        // the reference's sliding window (0: none), set to what extra_config asks for
+  std::vector<bool> sliding; // the layers it applies to (empty: every layer)
+  int64_t window_of(int layer) const {
+    return window > 0 && (sliding.empty() || sliding[static_cast<size_t>(layer)]) ? window : 0;
+  }
 };
 
 // The file's tensors of a fused family (phi3): q/k/v rows stacked into qkv_proj, gate and up into gate_up_proj.
@@ -122,13 +130,15 @@ std::string family_config(const Family& f, const TinyShape& s) {
 struct Reference {
   std::vector<Vec> logits;                          // [T][V]
   std::vector<std::vector<std::vector<Vec>>> maps;  // [layer][head][row][col]
+  std::vector<Vec> abs_scores;                      // [layer]: |scaled q.k| of every entry a query sees, every head
 };
 
 // Every head's causal softmax map (head j reads KV head j / (H / KV)) from rows of q (H * d), k and v (KV * d), and the
-// heads' outputs concatenated into *concat (T rows of H * d).
+// heads' outputs concatenated into *concat (T rows of H * d). `window` W > 0: HF's band (i - W < j <= i). The |scores|
+// of the entries a query sees are appended to *abs_scores when given.
 std::vector<std::vector<Vec>> attend_heads(const std::vector<Vec>& q, const std::vector<Vec>& k,
                                            const std::vector<Vec>& v, int H, int KV, int d, double scale,
-                                           std::vector<Vec>* concat) {
+                                           std::vector<Vec>* concat, int64_t window = 0, Vec* abs_scores = nullptr) {
   const size_t T = q.size();
   concat->assign(T, Vec(static_cast<size_t>(H * d), 0.0));
   std::vector<std::vector<Vec>> maps;
@@ -139,10 +149,17 @@ std::vector<std::vector<Vec>> attend_heads(const std::vector<Vec>& q, const std:
       qj[t] = Vec(q[t].begin() + j * d, q[t].begin() + (j + 1) * d);
       kj[t] = Vec(k[t].begin() + kv * d, k[t].begin() + (kv + 1) * d);
     }
-    const std::vector<Vec> A = reference_causal_softmax(qj, kj, scale);
+    const std::vector<Vec> A = reference_causal_softmax(qj, kj, scale, window);
     for (size_t i = 0; i < T; ++i)
       for (size_t c = 0; c <= i; ++c)
         for (int e = 0; e < d; ++e) (*concat)[i][static_cast<size_t>(j * d + e)] += A[i][c] * v[c][static_cast<size_t>(kv * d + e)];
+    for (size_t i = 0; i < T && abs_scores; ++i)
+      for (size_t c = 0; c <= i; ++c) {
+        if (window > 0 && static_cast<int64_t>(i) - window >= static_cast<int64_t>(c)) continue;
+        double dot = 0;
+        for (int e = 0; e < d; ++e) dot += qj[i][static_cast<size_t>(e)] * kj[c][static_cast<size_t>(e)];
+        abs_scores->push_back(std::fabs(dot * scale));
+      }
     maps.push_back(A);
   }
   return maps;
@@ -191,7 +208,9 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
       for (int j = 0; j < KV; ++j) reference_rotate(&k[t][static_cast<size_t>(j * d)], rotary, t, inv);
     }
     std::vector<Vec> concat;
-    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(static_cast<double>(d)), &concat));
+    ref.abs_scores.emplace_back();
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(static_cast<double>(d)), &concat,
+                                    f.window_of(layer), &ref.abs_scores.back()));
     for (int t = 0; t < T; ++t) {
       Vec attn = reference_linear(concat[t], w, a + "o_proj.weight", f.o_bias ? a + "o_proj.bias" : "");
       if (f.post_norms) attn = reference_rms_norm(attn, w, p + "post_attention_layernorm.weight", s.eps);
@@ -217,10 +236,13 @@ Reference reference_forward(const Family& f, const TinyShape& s, const Weights& 
 double max_abs_diff(const Matrix& m, const std::vector<Vec>& ref) { return max_abs_difference(m, ref); }
 
 // Runs `ids` through `model` with explicit maps and fused (statistics, no maps) and compares the logits and every map
-// with `ref` within 1e-4 (f32 against double); returns the fused run.
-AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref) {
+// with `ref` within 1e-4 (f32 against double); returns the fused run. `statistics` false: both runs without
+// statistics and overviews (see statistics_refused).
+AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids, const Reference& ref,
+                             bool statistics = true) {
   CaptureRequest explicit_maps;
   explicit_maps.attention = CaptureRequest::Attention::Explicit;
+  explicit_maps.statistics = explicit_maps.overviews = statistics;
   const AttentionSnapshot snap = model.run(tokens_from_ids(ids), explicit_maps);
   CHECK(max_abs_diff(snap.logits, ref.logits) <= 1e-4);
   for (size_t layer = 0; layer < ref.maps.size(); ++layer) {
@@ -232,6 +254,7 @@ AttentionSnapshot check_runs(const Model& model, const std::vector<int64_t>& ids
   }
   CaptureRequest fused;  // the fused forward (no T x T map) and the statistics scan
   fused.maps = CaptureRequest::Maps::None;
+  fused.statistics = fused.overviews = statistics;
   AttentionSnapshot fast = model.run(tokens_from_ids(ids), fused);
   CHECK(max_abs_diff(fast.logits, ref.logits) <= 1e-4);
   return fast;
@@ -278,15 +301,16 @@ void check_family(const Family& f, uint32_t seed) {
 
 // ---- Gemma 3 (gemma3_text) ----
 
-// Two layers: 0 slides (window 63 > any prompt here, RoPE base 10000), 1 is full attention (base 1e6, linear factor 2).
-std::string gemma3_config(const TinyShape& s) {
+// Two layers: 0 slides (window `window`, RoPE base 10000), 1 is full attention (base 1e6, linear factor 2).
+std::string gemma3_config(const TinyShape& s, int64_t window = 63) {
   return "{\"model_type\": \"gemma3_text\", \"hidden_size\": " + std::to_string(s.hidden) +
          ", \"intermediate_size\": " + std::to_string(s.inter) + ", \"num_hidden_layers\": 2, "
          "\"num_attention_heads\": " + std::to_string(s.heads) + ", \"num_key_value_heads\": " +
          std::to_string(s.kv_heads) + ", \"head_dim\": " + std::to_string(s.head_dim) + ", \"vocab_size\": " +
          std::to_string(s.vocab) + ", \"max_position_embeddings\": " + std::to_string(s.max_positions) +
          ", \"rms_norm_eps\": 1e-06, \"hidden_activation\": \"gelu_pytorch_tanh\", \"query_pre_attn_scalar\": 4, "
-         "\"final_logit_softcapping\": 3.0, \"attn_logit_softcapping\": null, \"sliding_window\": 63, "
+         "\"final_logit_softcapping\": 3.0, \"attn_logit_softcapping\": null, \"sliding_window\": " +
+         std::to_string(window) + ", "
          "\"layer_types\": [\"sliding_attention\", \"full_attention\"], \"rope_theta\": 1000000.0, "
          "\"rope_local_base_freq\": 10000.0, \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}}";
 }
@@ -322,7 +346,7 @@ Vec rms_plus_one(const Vec& x, const Weights& w, const std::string& name, double
   return out;
 }
 
-Reference gemma3_reference(const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids) {
+Reference gemma3_reference(const TinyShape& s, const Weights& w, const std::vector<int64_t>& ids, int64_t window = 63) {
   const int T = static_cast<int>(ids.size()), H = s.heads, KV = s.kv_heads, d = s.head_dim, group = H / KV;
   const double eps = 1e-6, pi = 3.14159265358979323846;
   auto gelu_tanh = [&](double v) { return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (v + 0.044715 * v * v * v))); };
@@ -359,7 +383,9 @@ Reference gemma3_reference(const TinyShape& s, const Weights& w, const std::vect
       }
     }
     std::vector<Vec> concat;
-    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(4.0), &concat));  // query_pre_attn_scalar 4
+    ref.abs_scores.emplace_back();
+    ref.maps.push_back(attend_heads(q, k, v, H, KV, d, 1.0 / std::sqrt(4.0), &concat,  // query_pre_attn_scalar 4
+                                    layer == 0 ? window : 0, &ref.abs_scores.back()));
     for (int t = 0; t < T; ++t) {
       const Vec attn = rms_plus_one(reference_linear(concat[t], w, p + "self_attn.o_proj.weight"), w,
                                     p + "post_attention_layernorm.weight", eps);
@@ -488,6 +514,171 @@ Reference gpt2_reference(const TinyShape& s, const Weights& w, const std::string
   return ref;
 }
 
+// ---- sliding windows shorter than the prompt ----
+
+// A head's statistics as docs/statistics.md defines them, from its reference map with window W (0: none): entropy
+// normalized by the log of the row's key count min(i + 1, W) over the rows with two keys or more; sink a[i][0]; max;
+// distance sum_j a[i][j] (i - j); each a mean over rows.
+HeadStats reference_stats(const std::vector<Vec>& A, int64_t window) {
+  HeadStats s;
+  const size_t T = A.size();
+  double entropy = 0;
+  int entropy_rows = 0;
+  for (size_t i = 0; i < T; ++i) {
+    const int64_t keys = window > 0 ? std::min<int64_t>(static_cast<int64_t>(i) + 1, window) : static_cast<int64_t>(i) + 1;
+    double h = 0, distance = 0;
+    for (size_t j = 0; j <= i; ++j) {
+      if (A[i][j] > 0) h -= A[i][j] * std::log(A[i][j]);
+      distance += A[i][j] * static_cast<double>(i - j);
+    }
+    if (keys >= 2) {
+      entropy += h / std::log(static_cast<double>(keys));
+      ++entropy_rows;
+    }
+    s.sink_mass += A[i][0] / static_cast<double>(T);
+    s.max_attention += *std::max_element(A[i].begin(), A[i].end()) / static_cast<double>(T);
+    s.distance += distance / static_cast<double>(T);
+  }
+  s.entropy = entropy / entropy_rows;
+  return s;
+}
+
+// The mean of a layer's reference maps over heads.
+std::vector<Vec> head_mean(const std::vector<std::vector<Vec>>& maps) {
+  std::vector<Vec> mean(maps[0].size(), Vec(maps[0].size(), 0.0));
+  for (const auto& A : maps)
+    for (size_t i = 0; i < A.size(); ++i)
+      for (size_t j = 0; j < A.size(); ++j) mean[i][j] += A[i][j] / static_cast<double>(maps.size());
+  return mean;
+}
+
+// Everything a run gives for a prompt longer than some layer's window, against the band-masked reference `ref`
+// (windows[l]: layer l's window, 0 for none): explicit and fused logits and maps (check_runs), each head's
+// statistics, the logit outliers (top-1, and the median over H sum_i min(i + 1, W) entries, within the histogram's
+// bin width), the overviews, windows of a head's map and of the head mean from the store, and the rollout of the
+// head means.
+// Whether statistics of a sliding layer longer than its window are refused on the test device (CUDA with the scan
+// kernels until their band has passed its GPU test, engine/layer_scan.h kCudaScanBandVerified): then the refusal is
+// checked and the window tests run everything else.
+bool statistics_refused(const Model& model, const std::vector<int64_t>& ids) {
+  try {
+    (void)model.run(tokens_from_ids(ids), CaptureRequest{});
+    return false;
+  } catch (const InputError& e) {
+    CHECK(test_device_name() != "cpu");
+    CHECK_THAT(e.what(), Catch::Contains("not supported on CUDA yet") && Catch::Contains("--device cpu"));
+    WARN("statistics of sliding layers refused on " << test_device_name() << ": " << e.what());
+    return true;
+  }
+}
+
+void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, const Reference& ref,
+                        const std::vector<int64_t>& windows) {
+  const bool statistics = !statistics_refused(model, ids);
+  const AttentionSnapshot fast = check_runs(model, ids, ref, statistics);
+  const int64_t T = static_cast<int64_t>(ids.size());
+  REQUIRE(fast.store);
+  for (size_t l = 0; l < ref.maps.size(); ++l) {
+    const LayerCapture& layer = fast.layers[l];
+    for (size_t h = 0; h < ref.maps[l].size() && statistics; ++h) {
+      INFO("layer " << l << " (window " << windows[l] << ") head " << h);
+      const std::vector<Vec>& A = ref.maps[l][h];
+      const HeadStats want = reference_stats(A, windows[l]);
+      const HeadStats& got = layer.stats_attn[h];
+      CHECK(got.entropy == Approx(want.entropy).margin(1e-4));
+      CHECK(got.sink_mass == Approx(want.sink_mass).margin(1e-5));
+      CHECK(got.max_attention == Approx(want.max_attention).margin(1e-5));
+      CHECK(got.distance == Approx(want.distance).margin(1e-4));
+      REQUIRE(layer.overview.cell == 1);  // a short prompt: the overview is the map
+      CHECK(max_abs_diff(layer.overview.attn[h], A) <= 1e-5);
+    }
+    for (size_t h = 0; h < ref.maps[l].size(); ++h) {
+      INFO("layer " << l << " (window " << windows[l] << ") head " << h);
+      const std::vector<Vec>& A = ref.maps[l][h];
+      MapWindow whole;
+      whole.layer = static_cast<int>(l);
+      whole.head = static_cast<int>(h);
+      CHECK(max_abs_diff(fast.store->window(whole), A) <= 1e-5);
+      MapWindow part = whole;  // rows 5..T-1 over keys 1..6
+      part.row_begin = 5, part.col_begin = 1, part.col_end = 7;
+      std::vector<Vec> want_part;
+      for (int64_t i = 5; i < T; ++i) want_part.emplace_back(A[static_cast<size_t>(i)].begin() + 1, A[static_cast<size_t>(i)].begin() + 7);
+      CHECK(max_abs_diff(fast.store->window(part), want_part) <= 1e-5);
+    }
+    INFO("layer " << l << " (window " << windows[l] << ")");
+    MapWindow mean;
+    mean.layer = static_cast<int>(l);
+    mean.head = kMeanOfHeads;
+    CHECK(max_abs_diff(fast.store->window(mean), head_mean(ref.maps[l])) <= 1e-5);
+    if (!statistics) continue;
+    Vec scores = ref.abs_scores[l];
+    const int64_t W = windows[l] > 0 ? std::min(windows[l], T) : T;
+    REQUIRE(scores.size() == static_cast<size_t>(ref.maps[l].size() * (W * (W + 1) / 2 + (T - W) * W)));
+    std::sort(scores.begin(), scores.end());
+    CHECK(layer.attn_logits.top1 == Approx(scores.back()).epsilon(1e-5));
+    CHECK(layer.attn_logits.median == Approx(scores[(scores.size() - 1) / 2]).epsilon(0.012));  // bin width 2^(1/64)
+  }
+  // Rollout through the head means: R_l = (A_l / 2 + I / 2) R_(l-1), R_0 = A_0 / 2 + I / 2.
+  CaptureRequest with_rollout;
+  with_rollout.rollout = true;
+  with_rollout.statistics = with_rollout.overviews = statistics;
+  const AttentionSnapshot rolled = model.run(tokens_from_ids(ids), with_rollout);
+  std::vector<Vec> R;
+  for (size_t l = 0; l < ref.maps.size(); ++l) {
+    std::vector<Vec> mixed = head_mean(ref.maps[l]);
+    for (size_t i = 0; i < mixed.size(); ++i) {
+      for (double& v : mixed[i]) v *= 0.5;
+      mixed[i][i] += 0.5;
+    }
+    if (!R.empty()) {
+      std::vector<Vec> product(mixed.size(), Vec(mixed.size(), 0.0));
+      for (size_t i = 0; i < mixed.size(); ++i)
+        for (size_t k = 0; k < mixed.size(); ++k)
+          for (size_t j = 0; j < mixed.size(); ++j) product[i][j] += mixed[i][k] * R[k][j];
+      mixed = product;
+    }
+    R = mixed;
+    INFO("rollout through layer " << l);
+    CHECK(max_abs_diff(rolled.layers[l].rollout, R) <= 1e-5);
+  }
+}
+
+// Greedy generation past the window through the KV cache: each new token is the reference's argmax for the sequence
+// so far, and each step's map rows (every head of every layer) are the reference's last rows.
+void check_windowed_generation(const Model& model, const std::vector<int64_t>& prompt,
+                               const std::function<Reference(const std::vector<int64_t>&)>& reference) {
+  GenerationOptions options;
+  options.max_new_tokens = 4;
+  options.stop_ids = std::vector<int64_t>{};
+  CaptureRequest all_maps;  // no statistics: the steps capture none, and the prompt's are checked elsewhere
+  all_maps.attention = CaptureRequest::Attention::Explicit;
+  all_maps.statistics = all_maps.overviews = false;
+  const Generation gen = model.generate(tokens_from_ids(prompt), options, all_maps);
+  REQUIRE(gen.steps.size() == 4);
+  CaptureRequest no_maps = all_maps;  // the fused steps (no softmax maps formed): the same tokens
+  no_maps.attention = CaptureRequest::Attention::Fused;
+  no_maps.maps = CaptureRequest::Maps::None;
+  const Generation fused = model.generate(tokens_from_ids(prompt), options, no_maps);
+  REQUIRE(fused.steps.size() == 4);
+  for (size_t k = 0; k < 4; ++k) CHECK(fused.steps[k].id == gen.steps[k].id);
+  std::vector<int64_t> sequence = prompt;
+  for (size_t k = 0; k < gen.steps.size(); ++k) {
+    const Reference ref = reference(sequence);
+    const Vec& last = ref.logits.back();
+    INFO("step " << k << " after " << sequence.size() << " tokens");
+    CHECK(gen.steps[k].id == std::max_element(last.begin(), last.end()) - last.begin());
+    sequence.push_back(gen.steps[k].id);
+    if (k + 1 == gen.steps.size()) break;  // the last token gets no forward pass
+    const Reference with_it = reference(sequence);
+    for (size_t l = 0; l < with_it.maps.size(); ++l)
+      for (size_t h = 0; h < with_it.maps[l].size(); ++h) {
+        INFO("layer " << l << " head " << h);
+        REQUIRE(gen.steps[k].rows.size() == with_it.maps.size());
+        CHECK(max_abs_diff(gen.steps[k].rows[l].attn[h], {with_it.maps[l][h].back()}) <= 1e-4);
+      }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("qwen2, qwen3, mistral, olmo2 and phi3 checkpoints equal a direct implementation of their modeling files",
@@ -557,7 +748,7 @@ TEST_CASE("gemma3_text checkpoints equal a direct implementation of Gemma 3's mo
   auto model = Model::load(dir.path(), test_load_options());
   CHECK(model->info().model_type == "gemma3_text");
   CHECK(model->info().num_parameters == weights.numel());
-  CHECK(model->info().max_positions == 63);  // the sliding window: longer prompts are refused
+  CHECK(model->info().max_positions == shape.max_positions);  // the window masks within the context
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
   const Reference ref = gemma3_reference(shape, weights, ids);
   const AttentionSnapshot fast = check_runs(*model, ids, ref);  // SDPA with the family's scale, and the scan
@@ -582,9 +773,6 @@ TEST_CASE("family configs refuse what the engine does not compute, naming the fi
     write_checkpoint(dir.path(), family_config(f, shape), family_weights(f, shape, 1));
     CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains(says));
   };
-  refused({"qwen2", true, false, Family::None, false, ", \"use_sliding_window\": true"}, "use_sliding_window is true");
-  refused({"qwen3", false, false, Family::PerHead, false, ", \"layer_types\": [\"full_attention\", \"sliding_attention\"]"},
-          "layer_types names \"sliding_attention\"");
   refused({"qwen3_moe"}, "mixture of experts");
   refused({"gemma3"}, "image-and-text model");
   {
@@ -615,27 +803,104 @@ TEST_CASE("family configs refuse what the engine does not compute, naming the fi
   CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains("model.layers.1.self_attn.q_norm.weight"));
 }
 
-TEST_CASE("mistral's sliding window: prompts up to it run exactly, longer ones are refused with the reason",
-          "[families]") {
-  TinyShape shape = family_shape();
-  const Family f{"mistral", false, false, Family::None, false, ", \"sliding_window\": 8"};
-  const TempDir dir("family-window");
-  const Weights weights = family_weights(f, shape, 9);
+TEST_CASE("sliding windows shorter than the prompt: maps, logits, statistics, windows, rollout and generation equal "
+          "the band-masked reference", "[families][window]") {
+  const TinyShape shape = family_shape();
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};  // 11 tokens
+  auto check = [&](Family f, uint32_t seed) {
+    INFO("model_type " << f.type << f.extra_config << " on " << test_device_name());
+    const TempDir dir("family-window-" + f.type);
+    const Weights weights = family_weights(f, shape, seed);
+    write_checkpoint(dir.path(), family_config(f, shape), f.fused ? fused_file(weights, shape.layers) : weights);
+    auto model = Model::load(dir.path(), test_load_options());
+    CHECK(model->info().max_positions == shape.max_positions);  // the window no longer caps the context
+    std::vector<int64_t> windows;
+    for (int l = 0; l < shape.layers; ++l) windows.push_back(f.window_of(l));
+    check_windowed_run(*model, ids, reference_forward(f, shape, weights, ids), windows);
+    check_scan(*model, ids);  // the head-effect scan's batched layers apply the band too
+    check_windowed_generation(*model, std::vector<int64_t>(ids.begin(), ids.begin() + 6),
+                              [&](const std::vector<int64_t>& seq) { return reference_forward(f, shape, weights, seq); });
+  };
+  SECTION("mistral: every layer, window 4") {
+    Family f{"mistral", false, false, Family::None, false, ", \"sliding_window\": 4"};
+    f.window = 4;
+    check(f, 21);
+  }
+  SECTION("qwen2 with use_sliding_window: the layers from max_window_layers (1) on, window 3") {
+    Family f{"qwen2", true, false, Family::None, false,
+             ", \"use_sliding_window\": true, \"sliding_window\": 3, \"max_window_layers\": 1"};
+    f.window = 3;
+    f.sliding = {false, true};
+    check(f, 22);
+  }
+  SECTION("qwen3 with layer_types: layer 0 slides, window 5") {
+    Family f{"qwen3", false, false, Family::PerHead, false,
+             ", \"use_sliding_window\": true, \"sliding_window\": 5, \"layer_types\": [\"sliding_attention\", "
+             "\"full_attention\"]"};
+    f.window = 5;
+    f.sliding = {true, false};
+    check(f, 23);
+  }
+  SECTION("phi3: every layer, window 2") {
+    Family f{"phi3", false, false, Family::None, false, ", \"sliding_window\": 2", 0, true};
+    f.window = 2;
+    check(f, 24);
+  }
+  SECTION("mistral: a window of 1 (each token sees only itself)") {
+    Family f{"mistral", false, false, Family::None, false, ", \"sliding_window\": 1"};
+    f.window = 1;
+    const TempDir dir("family-window-one");
+    const Weights weights = family_weights(f, shape, 25);
+    write_checkpoint(dir.path(), family_config(f, shape), weights);
+    auto model = Model::load(dir.path(), test_load_options());
+    const Reference ref = reference_forward(f, shape, weights, ids);
+    const bool statistics = !statistics_refused(*model, ids);
+    const AttentionSnapshot fast = check_runs(*model, ids, ref, statistics);
+    for (const LayerCapture& layer : fast.layers) {
+      if (!statistics) break;
+      for (const HeadStats& st : layer.stats_attn) {
+        CHECK(std::isnan(st.entropy));  // no row has two keys
+        CHECK(st.max_attention == Approx(1.0));
+        CHECK(st.sink_mass == Approx(1.0 / static_cast<double>(ids.size())));  // row 0 only
+        CHECK(st.distance == Approx(0.0).margin(1e-7));
+      }
+    }
+  }
+}
+
+TEST_CASE("gemma3_text: the local layer's window shorter than the prompt", "[families][window]") {
+  const TinyShape shape = family_shape();
+  const TempDir dir("family-gemma3-window");
+  const Weights weights = gemma3_weights(shape, 13);
+  write_checkpoint(dir.path(), gemma3_config(shape, 4), weights);
+  auto model = Model::load(dir.path(), test_load_options());
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+  check_windowed_run(*model, ids, gemma3_reference(shape, weights, ids, 4), {4, 0});
+  check_scan(*model, ids);
+  check_windowed_generation(*model, std::vector<int64_t>(ids.begin(), ids.begin() + 6),
+                            [&](const std::vector<int64_t>& seq) { return gemma3_reference(shape, weights, seq, 4); });
+}
+
+TEST_CASE("qwen configs: sliding layers need use_sliding_window and a window", "[families][window]") {
+  const TinyShape shape = family_shape();
+  auto refused = [&](const std::string& extra, const std::string& says) {
+    const Family f{"qwen3", false, false, Family::PerHead, false, extra};
+    const TempDir dir("family-window-refused");
+    write_checkpoint(dir.path(), family_config(f, shape), family_weights(f, shape, 1));
+    CHECK_THROWS_WITH(Model::load(dir.path(), test_load_options()), Catch::Contains(says));
+  };
+  refused(", \"layer_types\": [\"full_attention\", \"sliding_attention\"]",
+          "layer_types names \"sliding_attention\" layers but use_sliding_window is false");
+  refused(", \"use_sliding_window\": true, \"sliding_window\": null, \"max_window_layers\": 0",
+          "sliding_window is null");
+  refused(", \"layer_types\": [\"full_attention\"]", "layer_types must list one type per layer (2)");
+  // use_sliding_window with every layer below max_window_layers (Qwen 2.5's published configs): no layer slides.
+  const Family f{"qwen2", true, false, Family::None, false,
+                 ", \"use_sliding_window\": true, \"sliding_window\": 3, \"max_window_layers\": 2"};
+  const TempDir dir("family-window-none");
+  const Weights weights = family_weights(f, shape, 26);
   write_checkpoint(dir.path(), family_config(f, shape), weights);
   auto model = Model::load(dir.path(), test_load_options());
-  CHECK(model->info().max_positions == 8);  // the context the app and the CLI's --truncate use
-  const std::vector<int64_t> eight = {1, 7, 30, 4, 4, 19, 0, 25};
-  const Reference ref = reference_forward(f, shape, weights, eight);  // a window of 8 masks nothing in 8 tokens
-  CHECK(max_abs_diff(model->run(tokens_from_ids(eight), CaptureRequest{}).logits, ref.logits) <= 1e-4);
-  std::vector<int64_t> nine = eight;
-  nine.push_back(3);
-  CHECK_THROWS_WITH(model->run(tokens_from_ids(nine), CaptureRequest{}),
-                    Catch::Contains("more than the model's context of 8 (its sliding_window"));
-  // Generation stops at the window too.
-  GenerationOptions options;
-  options.max_new_tokens = 5;
-  options.stop_ids = std::vector<int64_t>{};
-  const Generation gen = model->generate(tokens_from_ids({1, 2, 3, 4, 5, 6}), options, CaptureRequest{});
-  CHECK(gen.steps.size() == 2);
-  CHECK(gen.stopped_by == StopReason::Context);
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+  check_runs(*model, ids, reference_forward(f, shape, weights, ids));  // f.window 0: plain causal reference
 }

@@ -56,21 +56,25 @@ void reference_rotate(double* u, int d, int64_t pos, const Vec& inv) {
   }
 }
 
-std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::vector<Vec>& k, double scale) {
+std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::vector<Vec>& k, double scale,
+                                          int64_t window) {
   const size_t T = q.size();
   std::vector<Vec> a(T, Vec(T, 0.0));
   for (size_t i = 0; i < T; ++i) {
+    auto seen = [&](size_t c) { return c <= i && (window <= 0 || static_cast<int64_t>(i) - window < static_cast<int64_t>(c)); };
     Vec score(i + 1);
     double top = -INFINITY;
     for (size_t c = 0; c <= i; ++c) {
+      if (!seen(c)) continue;
       double dot = 0;
       for (size_t e = 0; e < q[i].size(); ++e) dot += q[i][e] * k[c][e];
       score[c] = dot * scale;
       top = std::max(top, score[c]);
     }
     double sum = 0;
-    for (size_t c = 0; c <= i; ++c) sum += std::exp(score[c] - top);
-    for (size_t c = 0; c <= i; ++c) a[i][c] = std::exp(score[c] - top) / sum;
+    for (size_t c = 0; c <= i; ++c)
+      if (seen(c)) sum += std::exp(score[c] - top);
+    for (size_t c = 0; c <= i; ++c) a[i][c] = seen(c) ? std::exp(score[c] - top) / sum : 0.0;
   }
   return a;
 }
