@@ -38,6 +38,7 @@
 #include "model_folder.h"
 #include "process_memory.h"
 #include "recent_prompts_menu.h"
+#include "recent_sessions.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "session.h"
@@ -153,6 +154,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   nlohmann::json recent = nlohmann::json::array();  // the Recent menu, newest first, exactly
   for (const std::string& prompt : state.settings.recent_prompts) recent.push_back(hex(prompt));
   j["recent_prompts_hex"] = recent;
+  j["recent_sessions"] = ui::recent_sessions_json(state.settings.recent_sessions);
   // Placeholders the prompt box shows for what it cannot (prompt_text.h), each once, as the legend describes them.
   nlohmann::json hidden = nlohmann::json::array();
   for (const ui::Placeholder& p : state.prompt_text.placeholders_in_display()) {
@@ -455,6 +457,7 @@ int main(int argc, char** argv) {
     session->settings.model_b = state.settings.model_b;
     ui::open_session(state, *session, nullptr);
     state.session_path = *options.session;  // Save (Ctrl+S) writes back to the session opened
+    ui::remember_session(&state.settings.recent_sessions, *options.session);
     state.session_message = "opened session " + *options.session + " (results are computed again)";
   } else if (!session_error.empty()) {
     state.session_message = session_error;
@@ -605,15 +608,19 @@ int main(int argc, char** argv) {
         } else if (kind == "view") {  // where the mouse wheel and a drag would leave the maps' shared view
           std::sscanf(value.c_str(), "%lf,%lf,%lf", &state.view.zoom, &state.view.center_x, &state.view.center_y);
           state.view.initialized = true;
-        } else if (kind == "save-session" || kind == "open-session") {  // typed into the session field, then pressed
-          state.session_path = value;
+        } else if (kind == "save-session" || kind == "open-session" || kind == "recent-session") {
+          // Typed into the session field, then pressed; or chosen in the Recent sessions list.
+          ui::UiActions opened;
           if (kind == "save-session") {
+            state.session_path = value;
             ui::save_session_action(state);
-          } else {
-            ui::UiActions opened;
+          } else if (kind == "open-session") {
+            state.session_path = value;
             ui::open_session_action(state, opened);
-            for (const auto& [slot, dir] : opened.loads) load_slot(*slots, state, slot, dir);
+          } else {
+            ui::open_recent_session(state, opened, static_cast<size_t>(std::atoi(value.c_str())));
           }
+          for (const auto& [slot, dir] : opened.loads) load_slot(*slots, state, slot, dir);
           std::printf("  session: %s\n", state.session_message.c_str());
         }
         busy = true;

@@ -34,7 +34,8 @@ const char* gui_usage() {
          "  --step KIND=VALUE with --screenshot, repeatable: once all has settled, do the next step and wait for it:\n"
          "                    prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST (as --export),\n"
          "                    view=ZOOM,X,Y (zoom, centre in tokens), save-session=PATH, open-session=PATH,\n"
-         "                    recent=N (choose the Recent menu's prompt N, 0 the newest)\n"
+         "                    recent=N (choose the Recent menu's prompt N, 0 the newest), recent-session=N (open\n"
+         "                    the side panel's Recent sessions entry N)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -153,9 +154,10 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       const std::string kind = v.substr(0, v.find('='));
       if (v.find('=') == std::string::npos ||
           (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
-           kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent")) {
+           kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent" &&
+           kind != "recent-session")) {
         *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
-                 "save-session=PATH, open-session=PATH or recent=N, got '" + v + "'";
+                 "save-session=PATH, open-session=PATH, recent=N or recent-session=N, got '" + v + "'";
         return false;
       }
       double zoom = 0, x = 0, y = 0;

@@ -11,6 +11,7 @@
 
 #include "slot_results.h"
 #include "token_layout.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 namespace {
@@ -59,7 +60,7 @@ const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, f
 std::optional<int64_t> find_box(UiState& state, const std::vector<Token>& tokens) {
   static char query[128] = "";
   static bool not_found = false;
-  ImGui::SetNextItemWidth(160);
+  ImGui::SetNextItemWidth(ui_px(160));
   const bool enter = ImGui::InputTextWithHint("##find_token", "find text or #token", query, sizeof(query),
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::IsItemHovered()) {

@@ -17,6 +17,8 @@
 #include "map_source.h"
 #include "map_viewport.h"
 #include "prompt_text.h"
+#include "prompt_undo.h"
+#include "prompt_wrap.h"
 #include "resources.h"
 #include "session.h"
 #include "settings.h"
@@ -61,7 +63,10 @@ struct UiState {
   // Prompt and runs. settings.prompt holds the prompt's exact bytes; the prompt box edits prompt_text's display text
   // (placeholders for what ImGui 1.86 cannot hold or show) in prompt_box, and each edit maps back to bytes.
   PromptText prompt_text;
-  std::string prompt_box;                           // the box's buffer (display text)
+  std::string prompt_box;                           // the box's buffer: prompt_wrapped.text
+  WrappedText prompt_wrapped;                       // the display text with soft breaks at the box's width
+  size_t prompt_cursor = 0;                         // the cursor in prompt_wrapped.text after the last frame
+  PromptUndo prompt_undo;                           // the box's undo history (ImGui's is off: prompt_undo.h)
   bool prompt_box_active = false;                   // the box had the keyboard in the last frame
   std::string prompt_typed;                         // characters typed that ImGui cannot take (above U+FFFF,
                                                     // private use), UTF-8: the box inserts them at its cursor
