@@ -162,6 +162,14 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   }
   j["prompt_hidden"] = hidden;
   j["prompt_right_to_left"] = state.prompt_text.right_to_left();
+  // The box's soft line breaks (prompt_wrap.h): how many, the width wrapped at, and whether the box's buffer is the
+  // display text with exactly those breaks added (never in the prompt's bytes, checked by prompt_hex).
+  j["prompt_box"] = {{"soft_breaks", state.prompt_wrapped.breaks.size()},
+                     {"width", state.prompt_wrapped.width},
+                     {"lines", std::count(state.prompt_box.begin(), state.prompt_box.end(), '\n') + 1},
+                     {"consistent", state.prompt_box == state.prompt_wrapped.text &&
+                                        ui::unwrap_range(state.prompt_wrapped, 0, state.prompt_box.size()) ==
+                                            state.prompt_text.display()}};
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
   j["help"] = state.show_help;

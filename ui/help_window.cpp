@@ -98,10 +98,13 @@ void draw_help_window(UiState& state) {
           "(numbered when it exists); a path you type is overwritten. Open (Ctrl+O), or diffscope --session FILE, "
           "loads the models (a folder that is not there keeps the slot's model), sets the prompt and span and runs; "
           "the view comes back once the results arrive. Results are not saved: they are computed again. A file "
-          "that cannot be opened changes nothing and the panel says why.");
+          "that cannot be opened changes nothing and the panel says why. Recent sessions (under Save / Open) lists "
+          "the last 10 session files opened or saved; a file moved or deleted since is listed as missing.");
 
   section("Prompts and exports");
-  wrapped("Recent (beside the examples) lists the last 10 distinct prompts run, newest first, with their exact bytes; "
+  wrapped("The prompt box wraps long lines at its width; the wrap is only on screen (the model, copies and saved "
+          "files get only the line breaks you typed). Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z) undo and redo its edits, a word "
+          "at a time. Recent (beside the examples) lists the last 10 distinct prompts run, newest first, with their exact bytes; "
           "a prompt is kept once a model showed its results while you were not typing (or at Ctrl+Enter), and one "
           "over 64 KiB is not kept. Figure PNG draws the focused map with token labels and a colorbar; its "
           "checkboxes add the title, the span R (orange on both axes), lambda of the head and a short excerpt of the "
