@@ -49,7 +49,7 @@ const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, f
   widths.reserve(tokens.size());
   for (const Token& t : tokens) {
     layout.labels.push_back(visible_token_text(t.text));
-    widths.push_back(std::max(ImGui::CalcTextSize(layout.labels.back().c_str()).x + 2 * pad, 10.0f));
+    widths.push_back(std::max(ImGui::CalcTextSize(layout.labels.back().c_str()).x + 2 * pad, ui_px(10)));
   }
   layout.boxes = layout_tokens(widths, avail, line_h, gap);
   return layout;
@@ -131,7 +131,7 @@ void draw_token_strip(UiState& state, int max_lines) {
   if (jump_to) state.pinned_token = jump_to;
 
   const ImGuiStyle& style = ImGui::GetStyle();
-  const float pad = 3.0f, gap = 3.0f;
+  const float pad = ui_px(3), gap = ui_px(3);
   const float line_h = ImGui::GetTextLineHeight() + 2 * pad + gap;
   const float avail = ImGui::GetContentRegionAvail().x - style.ScrollbarSize;
   const StripLayout& layout = strip_layout(tokens, avail, line_h, pad, gap);
