@@ -175,6 +175,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["help"] = state.show_help;
   j["ui_scale"] = state.settings.ui_scale;
   j["font_pixels"] = ImGui::GetIO().Fonts->Fonts.empty() ? 0.0f : ImGui::GetIO().Fonts->Fonts[0]->FontSize;
+  // Sizes given at 100% and drawn scaled (ui_pixels.h), as the last frame drew them.
+  j["scaled_px"] = {{"stats_panel", state.stats_panel_height}, {"colorbar", state.colorbar_width}};
   j["main_area_width"] = state.main_area_width;  // the maps' column, in pixels
   j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
   j["previous_prompt"] = ui::shows_previous_prompt(state);

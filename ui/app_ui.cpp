@@ -241,6 +241,7 @@ UiActions AppUi::frame(const FrameInput& input) {
   const float pixel_scale = ui_pixel_scale();
   const float splitter_h = ui_px(8);
   float stats_h = stats_panel_pixels(state_.settings.stats_height, pixel_scale, total);
+  state_.stats_panel_height = stats_h;
   // Square maps in a wide window leave height unused: the statistics get it.
   const float maps_h =
       std::min(total - stats_h - splitter_h, layout_preferred_height(state_, ImGui::GetContentRegionAvail().x));

@@ -191,6 +191,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
   std::vector<MapPlacement> placed(panels.size());
   const float gap = panel_gap();
   const float bar = colorbar_width();
+  state.colorbar_width = bar;
   const float title_h = ImGui::GetTextLineHeightWithSpacing();
   const float w = ImGui::GetContentRegionAvail().x - (strip ? lambda_strip_width() + gap : 0.0f);
   const float n = static_cast<float>(panels.size());

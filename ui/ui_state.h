@@ -105,6 +105,8 @@ struct UiState {
   bool sidebar_folded = false;  // the side panel folded to a strip (more width for the maps)
   float main_area_width = 0;    // width of the maps' column in the last frame (for tests of small windows)
   float map_side = 0;           // side of a map of the layout in the last frame, in pixels (the benchmark's zoom)
+  float stats_panel_height = 0;  // the statistics panel's height in the last frame, pixels (stats_panel_pixels)
+  float colorbar_width = 0;      // a colorbar's width with its labels in the last frame, pixels (colorbar_layout.h)
   // A long prompt's map PNG being written on its own thread; held here so it ends (cancelled) with the UI, before
   // the engine's objects it reads are torn down.
   std::shared_ptr<MapPngJob> map_png_job = std::make_shared<MapPngJob>();
