@@ -23,6 +23,7 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"Ctrl+Enter (in the prompt)", "run now instead of after the typing pause"},
       {"Tab / Esc (in the prompt)", "type a TAB / leave the prompt, keeping the text"},
       {"Ctrl+V (in the prompt)", "paste the clipboard's exact bytes (a dashed box marks what the box cannot show)"},
+      {"Ctrl+Z / Ctrl+Y (in the prompt)", "undo / redo an edit of the prompt (a word at a time); Ctrl+Shift+Z redoes too"},
       {"mouse wheel on a map", "zoom around the pointer"},
       {"drag on a map, double-click", "pan; back to the whole map"},
       {"hover a map cell", "its query and key tokens, the value (pooled values say how), row and column marked"},
