@@ -55,7 +55,8 @@ std::optional<PromptUndo::Step> PromptUndo::undo(const std::string& current) {
   if (done_.empty()) return std::nullopt;
   Edit edit = std::move(done_.back());
   done_.pop_back();
-  if (edit.at + edit.inserted.size() > current.size() || current.compare(edit.at, edit.inserted.size(), edit.inserted)) {
+  if (edit.at + edit.inserted.size() > current.size() ||
+      current.compare(edit.at, edit.inserted.size(), edit.inserted) != 0) {
     clear();
     return std::nullopt;
   }
@@ -70,7 +71,8 @@ std::optional<PromptUndo::Step> PromptUndo::redo(const std::string& current) {
   if (undone_.empty()) return std::nullopt;
   Edit edit = std::move(undone_.back());
   undone_.pop_back();
-  if (edit.at + edit.removed.size() > current.size() || current.compare(edit.at, edit.removed.size(), edit.removed)) {
+  if (edit.at + edit.removed.size() > current.size() ||
+      current.compare(edit.at, edit.removed.size(), edit.removed) != 0) {
     clear();
     return std::nullopt;
   }

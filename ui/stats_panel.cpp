@@ -224,8 +224,8 @@ void draw_stats_panel(UiState& state) {
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float pw = (plots_w - gap * (per_row - 1) - 4) / per_row;
   const float rows = std::ceil(static_cast<float>(n_plots) / per_row);
-  const float ph = std::max(ui_px(40), (ImGui::GetContentRegionAvail().y - rows * (ImGui::GetTextLineHeightWithSpacing() +
-                                                                              ImGui::GetStyle().ItemSpacing.y)) / rows);
+  const float title_h = ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+  const float ph = std::max(ui_px(40), (ImGui::GetContentRegionAvail().y - rows * title_h) / rows);
   for (int k = 0; k < n_plots; ++k) {
     if (k % per_row != 0) ImGui::SameLine();
     plot_stat(stat_name(stats[k]), stats[k], sa[static_cast<size_t>(k)], sb[static_cast<size_t>(k)], ImVec2(pw, ph),
