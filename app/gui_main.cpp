@@ -39,6 +39,7 @@
 #include "model_folder.h"
 #include "process_memory.h"
 #include "recent_prompts_menu.h"
+#include "recent_sessions.h"
 #include "model_panel.h"
 #include "resources.h"
 #include "session.h"
@@ -154,6 +155,7 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   nlohmann::json recent = nlohmann::json::array();  // the Recent menu, newest first, exactly
   for (const std::string& prompt : state.settings.recent_prompts) recent.push_back(hex(prompt));
   j["recent_prompts_hex"] = recent;
+  j["recent_sessions"] = ui::recent_sessions_json(state.settings.recent_sessions);
   // Placeholders the prompt box shows for what it cannot (prompt_text.h), each once, as the legend describes them.
   nlohmann::json hidden = nlohmann::json::array();
   for (const ui::Placeholder& p : state.prompt_text.placeholders_in_display()) {
@@ -161,11 +163,21 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   }
   j["prompt_hidden"] = hidden;
   j["prompt_right_to_left"] = state.prompt_text.right_to_left();
+  // The box's soft line breaks (prompt_wrap.h): how many, the width wrapped at, and whether the box's buffer is the
+  // display text with exactly those breaks added (never in the prompt's bytes, checked by prompt_hex).
+  j["prompt_box"] = {{"soft_breaks", state.prompt_wrapped.breaks.size()},
+                     {"width", state.prompt_wrapped.width},
+                     {"lines", std::count(state.prompt_box.begin(), state.prompt_box.end(), '\n') + 1},
+                     {"consistent", state.prompt_box == state.prompt_wrapped.text &&
+                                        ui::unwrap_range(state.prompt_wrapped, 0, state.prompt_box.size()) ==
+                                            state.prompt_text.display()}};
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
   j["help"] = state.show_help;
   j["ui_scale"] = state.settings.ui_scale;
   j["font_pixels"] = ImGui::GetIO().Fonts->Fonts.empty() ? 0.0f : ImGui::GetIO().Fonts->Fonts[0]->FontSize;
+  // Sizes given at 100% and drawn scaled (ui_pixels.h), as the last frame drew them.
+  j["scaled_px"] = {{"stats_panel", state.stats_panel_height}, {"colorbar", state.colorbar_width}};
   j["main_area_width"] = state.main_area_width;  // the maps' column, in pixels
   j["shown_tokens"] = ui::shown_tokens(state).size();  // what the token strip shows (none for an older prompt's run)
   j["previous_prompt"] = ui::shows_previous_prompt(state);
@@ -457,6 +469,7 @@ int main(int argc, char** argv) {
     session->settings.model_b = state.settings.model_b;
     ui::open_session(state, *session, nullptr);
     state.session_path = *options.session;  // Save (Ctrl+S) writes back to the session opened
+    ui::remember_session(&state.settings.recent_sessions, *options.session);
     state.session_message = "opened session " + *options.session + " (results are computed again)";
   } else if (!session_error.empty()) {
     state.session_message = session_error;
@@ -611,17 +624,24 @@ int main(int argc, char** argv) {
         } else if (kind == "intervene" || kind == "target" || kind == "what-if-view" || kind == "scan" ||
                    kind == "scan-export" || kind == "scan-open") {  // the What-if and scan controls (gui_what_if.h)
           std::string message;
-          if (!apply_what_if_step(state, *slots, kind, value, options.export_dir, &message)) std::printf("  (%s)\n", message.c_str());
-          else if (!message.empty()) std::printf("  %s\n", message.c_str());
-        } else if (kind == "save-session" || kind == "open-session") {  // typed into the session field, then pressed
-          state.session_path = value;
-          if (kind == "save-session") {
-            ui::save_session_action(state);
-          } else {
-            ui::UiActions opened;
-            ui::open_session_action(state, opened);
-            for (const auto& [slot, dir] : opened.loads) load_slot(*slots, state, slot, dir);
+          if (!apply_what_if_step(state, *slots, kind, value, options.export_dir, &message)) {
+            std::printf("  (%s)\n", message.c_str());
+          } else if (!message.empty()) {
+            std::printf("  %s\n", message.c_str());
           }
+        } else if (kind == "save-session" || kind == "open-session" || kind == "recent-session") {
+          // Typed into the session field, then pressed; or chosen in the Recent sessions list.
+          ui::UiActions opened;
+          if (kind == "save-session") {
+            state.session_path = value;
+            ui::save_session_action(state);
+          } else if (kind == "open-session") {
+            state.session_path = value;
+            ui::open_session_action(state, opened);
+          } else {
+            ui::open_recent_session(state, opened, static_cast<size_t>(std::atoi(value.c_str())));
+          }
+          for (const auto& [slot, dir] : opened.loads) load_slot(*slots, state, slot, dir);
           std::printf("  session: %s\n", state.session_message.c_str());
         }
         busy = true;

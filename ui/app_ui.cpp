@@ -25,6 +25,7 @@
 #include "ui_scale.h"
 #include "ui_scale_keys.h"
 #include "what_if_panel.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 
@@ -117,15 +118,15 @@ void AppUi::draw_header() {
   const bool known = layers > 0 && heads > 0;  // until a model is loaded, keep the selection asked for (--layer)
   if (known) s.selection = clamp_selection(s.selection, layers, heads);
   // Sliders shrink on narrow windows so that both stay on screen next to the layout buttons.
-  const float slider_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.12f, 70.0f, 140.0f);
-  ImGui::SameLine(0, 30);
+  const float slider_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.12f, ui_px(70), ui_px(140));
+  ImGui::SameLine(0, ui_px(30));
   ImGui::SetNextItemWidth(slider_w);
   if (ImGui::SliderInt("layer", &s.selection.layer, 0, std::max(0, layers - 1))) state_.focused.valid = false;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(slider_w);
   if (ImGui::SliderInt("head", &s.selection.head, 0, std::max(0, heads - 1))) state_.focused.valid = false;
   if (known) s.selection = clamp_selection(s.selection, layers, heads);
-  ImGui::SameLine(0, 20);
+  ImGui::SameLine(0, ui_px(20));
   if (ImGui::SmallButton("Help (F1)")) state_.show_help = !state_.show_help;
   ImGui::SameLine();
   ImGui::TextDisabled("keys \xE2\x86\x90\xE2\x86\x92 head, \xE2\x86\x91\xE2\x86\x93 layer (?)");
@@ -148,19 +149,19 @@ void AppUi::draw_status_bar(const FrameInput& input) {
       case SlotState::Phase::Ready: phase = s.running ? "running" : "ready"; break;
       case SlotState::Phase::Failed: phase = "failed"; break;
     }
-    if (slot > 0) ImGui::SameLine(0, 24);
+    if (slot > 0) ImGui::SameLine(0, ui_px(24));
     if (s.snapshot) ImGui::Text("%s: %s, last run %.0f ms", name, phase, s.snapshot->seconds * 1000.0);
     else ImGui::Text("%s: %s", name, phase);
   }
-  ImGui::SameLine(0, 24);
+  ImGui::SameLine(0, ui_px(24));
   ImGui::Text("%zu tokens", shown_tokens(state_).size());
   // What Save / Open did, for a while (Ctrl+S / Ctrl+O work with the side panel folded, where its message is hidden).
   if (!state_.session_message.empty() && state_.now - state_.session_message_time < kSessionMessageSeconds) {
-    ImGui::SameLine(0, 24);
+    ImGui::SameLine(0, ui_px(24));
     ImGui::TextColored(state_.session_failed ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.5f, 0.85f, 0.5f, 1), "%s",
                        state_.session_message.c_str());
   }
-  ImGui::SameLine(0, 24);
+  ImGui::SameLine(0, ui_px(24));
   ImGui::TextDisabled("frame %.1f ms  textures uploaded %llu", input.frame_ms,
                       static_cast<unsigned long long>(cache_.uploads()));
 }
@@ -241,10 +242,14 @@ UiActions AppUi::frame(const FrameInput& input) {
   draw_token_strip(state_, 3);
   ImGui::Separator();
   const float total = ImGui::GetContentRegionAvail().y;
-  float& stats_h = state_.settings.stats_height;
-  stats_h = std::clamp(stats_h, 120.0f, std::max(120.0f, total - 200.0f));
+  // settings.stats_height is kept at 100% UI scale: shown scaled, so that the plots keep their share of the text.
+  const float pixel_scale = ui_pixel_scale();
+  const float splitter_h = ui_px(8);
+  float stats_h = stats_panel_pixels(state_.settings.stats_height, pixel_scale, total);
+  state_.stats_panel_height = stats_h;
   // Square maps in a wide window leave height unused: the statistics get it.
-  const float maps_h = std::min(total - stats_h - 8, layout_preferred_height(state_, ImGui::GetContentRegionAvail().x));
+  const float maps_h =
+      std::min(total - stats_h - splitter_h, layout_preferred_height(state_, ImGui::GetContentRegionAvail().x));
   ImGui::BeginChild("maps", ImVec2(0, maps_h), false, ImGuiWindowFlags_NoScrollWithMouse);
   if (!state_.gl_error.empty()) {
     ImGui::PushTextWrapPos(0);
@@ -255,11 +260,12 @@ UiActions AppUi::frame(const FrameInput& input) {
   }
   ImGui::EndChild();
   // Splitter between maps and statistics.
-  ImGui::InvisibleButton("splitter", ImVec2(-1, 8));
+  ImGui::InvisibleButton("splitter", ImVec2(-1, splitter_h));
   if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
-  if (ImGui::IsItemActive()) {
-    stats_h = std::max(stats_h, total - maps_h - 8);  // drag from the height shown, not the one asked for
+  if (ImGui::IsItemActive() && io.MouseDelta.y != 0) {
+    stats_h = std::max(stats_h, total - maps_h - splitter_h);  // drag from the height shown, not the one asked for
     stats_h -= io.MouseDelta.y;
+    state_.settings.stats_height = stats_panel_pixels(stats_h / pixel_scale, pixel_scale, total) / pixel_scale;
   }
   {
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();

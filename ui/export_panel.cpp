@@ -19,6 +19,7 @@
 #include "map_style.h"
 #include "slot_results.h"
 #include "unique_path.h"
+#include "ui_pixels.h"
 
 namespace fs = std::filesystem;
 
@@ -456,7 +457,7 @@ void draw_export_panel(UiState& state, UiActions& actions) {
                       "band by band in the background).");
   }
   if (map_png_job.running()) {
-    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(160, 0), "exporting");
+    ImGui::ProgressBar(static_cast<float>(map_png_job.progress()), ImVec2(ui_px(160), 0), "exporting");
     ImGui::SameLine();
     if (ImGui::SmallButton("Cancel")) map_png_job.cancel();
   }

@@ -1,7 +1,9 @@
 // Heatmap widgets: GL render target per map, ImGui image, zoom/pan input, overlays, colorbars. Main (UI) thread.
 #include "heatmap_widget.h"
 
+#include "colorbar_layout.h"
 #include "map_windows.h"
+#include "ui_pixels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -158,38 +160,27 @@ GLuint HeatmapWidgets::render_tiles(const std::string& id, int w, int h, const s
   return s.target.texture();
 }
 
-static std::string format_tick(float v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
-  return buf;
+static float imgui_text_width(const std::string& text, const void*) { return ImGui::CalcTextSize(text.c_str()).x; }
+
+float colorbar_width() {
+  return ui::colorbar_width(colorbar_metrics(ui_pixel_scale()), imgui_text_width, nullptr);
 }
 
 void HeatmapWidgets::draw_colorbar(Colormap colormap, const ColorScale& scale, ImVec2 size) {
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const float bar_w = std::min(14.0f, size.x);
+  const ColorbarMetrics m = colorbar_metrics(ui_pixel_scale());
+  const float bar_w = std::min(m.bar_width, size.x);
   const ImTextureID lut = reinterpret_cast<ImTextureID>(static_cast<intptr_t>(renderer_.lut_texture(colormap)));
   // The LUT runs left to right; the bar runs bottom (t = 0) to top (t = 1): map the quad's corners accordingly.
   dl->AddImageQuad(lut, ImVec2(o.x, o.y), ImVec2(o.x + bar_w, o.y), ImVec2(o.x + bar_w, o.y + size.y),
                    ImVec2(o.x, o.y + size.y), ImVec2(1, 0.5f), ImVec2(1, 0.5f), ImVec2(0, 0.5f), ImVec2(0, 0.5f));
   dl->AddRect(o, ImVec2(o.x + bar_w, o.y + size.y), IM_COL32(120, 120, 120, 255));
-  std::vector<float> ticks;
-  if (scale.diverging) {
-    const float m = std::max(std::fabs(scale.vmin), std::fabs(scale.vmax));
-    ticks = {m, 0.0f, -m};
-  } else {
-    ticks = {scale.vmax, scale.vmin};
-  }
-  const float line = ImGui::GetTextLineHeight();
-  float last_y = -1e9f;
-  for (float v : ticks) {
-    const float t = color_scale_position(scale, v);
-    float y = o.y + (1.0f - t) * size.y;
-    if (y - last_y < line) continue;
-    last_y = y;
-    dl->AddLine(ImVec2(o.x + bar_w, y), ImVec2(o.x + bar_w + 3, y), IM_COL32(200, 200, 200, 255));
-    y = std::clamp(y - line / 2, o.y, o.y + size.y - line);  // labels stay beside the bar, never clipped
-    dl->AddText(ImVec2(o.x + bar_w + 5, y), ImGui::GetColorU32(ImGuiCol_Text), format_tick(v).c_str());
+  for (const ColorbarTick& t : colorbar_ticks(scale, size.y, ImGui::GetTextLineHeight())) {
+    const float y = o.y + t.tick_y;
+    dl->AddLine(ImVec2(o.x + bar_w, y), ImVec2(o.x + bar_w + m.tick_length, y), IM_COL32(200, 200, 200, 255));
+    dl->AddText(ImVec2(o.x + colorbar_label_x(m), o.y + t.label_y), ImGui::GetColorU32(ImGuiCol_Text),
+                t.label.c_str());
   }
   ImGui::Dummy(size);
 }

@@ -45,7 +45,8 @@ class HeatmapWidgets {
   MapPlacement draw_map(const std::string& id, const ShownMap& map, const HeatmapDraw& style, MapViewport* view,
                         ImVec2 size, const MapTexture* refinement = nullptr, const std::string& note = {});
 
-  // A vertical colorbar of `colormap` under `scale`, `size` at the cursor, with min / (0) / max labels.
+  // A vertical colorbar of `colormap` under `scale`, `size` at the cursor, with min / (0) / max labels. `size.x`:
+  // colorbar_width() less its space_before (colorbar_layout.h), so that every label fits.
   void draw_colorbar(Colormap colormap, const ColorScale& scale, ImVec2 size);
 
   // Renders several maps into one target (the thumbnail grid): rects in target pixels.
@@ -78,5 +79,8 @@ void draw_map_overlay(const MapPlacement& placement, const MapOverlay& overlay);
 // Hashes for deciding whether a target must be re-rendered.
 uint64_t hash_combine(uint64_t seed, uint64_t value);
 uint64_t hash_draw(const HeatmapDraw& draw, GLuint texture);
+
+// The width a colorbar and its labels take beside a map at the current UI scale (colorbar_layout.h).
+float colorbar_width();
 
 }  // namespace diffscope::ui

@@ -23,6 +23,7 @@ std::vector<std::pair<std::string, std::string>> help_keys() {
       {"Ctrl+Enter (in the prompt)", "run now instead of after the typing pause"},
       {"Tab / Esc (in the prompt)", "type a TAB / leave the prompt, keeping the text"},
       {"Ctrl+V (in the prompt)", "paste the clipboard's exact bytes (a dashed box marks what the box cannot show)"},
+      {"Ctrl+Z / Ctrl+Y (in the prompt)", "undo / redo an edit (a word at a time); Ctrl+Shift+Z redoes too"},
       {"mouse wheel on a map", "zoom around the pointer"},
       {"drag on a map, double-click", "pan; back to the whole map"},
       {"hover a map cell", "its query and key tokens, the value (pooled values say how), row and column marked"},
@@ -102,10 +103,14 @@ void draw_help_window(UiState& state) {
           "(numbered when it exists); a path you type is overwritten. Open (Ctrl+O), or diffscope --session FILE, "
           "loads the models (a folder that is not there keeps the slot's model), sets the prompt and span and runs; "
           "the view comes back once the results arrive. Results are not saved: they are computed again. A file "
-          "that cannot be opened changes nothing and the panel says why.");
+          "that cannot be opened changes nothing and the panel says why. Recent sessions (under Save / Open) lists "
+          "the last 10 session files opened or saved; a file moved or deleted since is listed as missing.");
 
   section("Prompts and exports");
-  wrapped("Recent (beside the examples) lists the last 10 distinct prompts run, newest first, with their exact bytes; "
+  wrapped("The prompt box wraps long lines at its width; the wrap is only on screen (the model, copies and saved "
+          "files get only the line breaks you typed). Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z) undo and redo its edits, a word "
+          "at a time. "
+          "Recent (beside the examples) lists the last 10 distinct prompts run, newest first, with their exact bytes; "
           "a prompt is kept once a model showed its results while you were not typing (or at Ctrl+Enter), and one "
           "over 64 KiB is not kept. Figure PNG draws the focused map with token labels and a colorbar; its "
           "checkboxes add the title, the span R (orange on both axes), lambda of the head and a short excerpt of the "

@@ -6,10 +6,11 @@
 #include <string>
 
 #include "lambda_rows.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 
-float lambda_strip_width() { return std::max(100.0f, ImGui::CalcTextSize("\xCE\xBB per row  ").x + 8); }
+float lambda_strip_width() { return std::max(ui_px(100), ImGui::CalcTextSize("\xCE\xBB per row  ").x + ui_px(8)); }
 
 std::optional<int64_t> draw_lambda_strip(const std::vector<float>& lambda, const ValueRange& range,
                                          const std::vector<Token>& tokens,
@@ -32,7 +33,7 @@ std::optional<int64_t> draw_lambda_strip(const std::vector<float>& lambda, const
 
   double lo = 0, hi = 1;
   lambda_axis(range, &lo, &hi);
-  const float pad = 4;
+  const float pad = ui_px(4);
   const auto x_of = [&](double v) {
     return o.x + pad + static_cast<float>((v - lo) / (hi - lo)) * (width - 2 * pad);
   };

@@ -7,6 +7,7 @@
 
 #include <imgui.h>
 
+#include "colorbar_layout.h"
 #include "hover_info.h"
 #include "lambda_rows.h"
 #include "lambda_strip.h"
@@ -16,6 +17,7 @@
 #include "slot_lambda.h"
 #include "slot_results.h"
 #include "what_if_panel.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 
@@ -146,8 +148,6 @@ void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cel
 }
 
 float panel_gap() { return ImGui::GetStyle().ItemSpacing.x * 2; }
-// A colorbar and its tick labels ("-0.0536" at most: %.3g).
-float colorbar_width() { return 14 + ImGui::CalcTextSize("-0.0000").x + 14; }
 
 // How many maps the current layout puts side by side (0 for the grid, which fills whatever it gets).
 int panels_in_layout(const UiState& state) {
@@ -193,6 +193,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
   std::vector<MapPlacement> placed(panels.size());
   const float gap = panel_gap();
   const float bar = colorbar_width();
+  state.colorbar_width = bar;
   const float title_h = ImGui::GetTextLineHeightWithSpacing();
   const float w = ImGui::GetContentRegionAvail().x - (strip ? lambda_strip_width() + gap : 0.0f);
   const float n = static_cast<float>(panels.size());
@@ -222,8 +223,9 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
       if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
         state.focused = FocusedMap{p.request, p.title, true};
       }
-      ImGui::SameLine(0, 6);
-      widgets.draw_colorbar(p.colormap, p.scale, ImVec2(bar - 6, side));
+      const float space = colorbar_metrics(ui_pixel_scale()).space_before;
+      ImGui::SameLine(0, space);
+      widgets.draw_colorbar(p.colormap, p.scale, ImVec2(bar - space, side));
     } else {
       ImGui::Dummy(ImVec2(side + bar, side));
       const ImVec2 a = ImGui::GetItemRectMin();
@@ -331,7 +333,7 @@ void draw_decomposition(UiState& state, UiActions& actions, MapCache& cache, Hea
     ImGui::SameLine();
     ImGui::Checkbox("+ B", &state.settings.decomposition_with_b);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Add the standard model's paired map (see Comparison) as a 4th panel.");
-    ImGui::SameLine(0, 16);
+    ImGui::SameLine(0, ui_px(16));
     const LambdaSummary* lambda = slot_lambda_summary(state, kSlotDiff);
     if (sel.layer < num_layers(a) && lambda) {
       const LayerCapture& layer = a->layers[static_cast<size_t>(sel.layer)];
@@ -414,7 +416,7 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
     ImGui::Checkbox("B head follows A head", &s.follow_diff_head);
     if (!s.follow_diff_head && b) {
       ImGui::SameLine();
-      ImGui::SetNextItemWidth(160);
+      ImGui::SetNextItemWidth(ui_px(160));
       ImGui::SliderInt("B head", &s.standard_head, 0, std::max(0, num_heads(b) - 1));
       s.standard_head = std::clamp(s.standard_head, 0, std::max(0, num_heads(b) - 1));
       std_head = s.standard_head;
@@ -449,7 +451,7 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
 
 void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
   const char* sources[] = {"A: D = A1 - lambda A2", "A: A1", "A: A2", "B: standard attention"};
-  ImGui::SetNextItemWidth(240);
+  ImGui::SetNextItemWidth(ui_px(240));
   ImGui::Combo("grid shows", &state.grid_source, sources, 4);
   ImGui::SameLine();
   ImGui::TextDisabled("each thumbnail has its own colour range; click one to open it");

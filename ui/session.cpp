@@ -170,6 +170,7 @@ std::string session_to_json(const Session& s) {
   j.erase("stats_height");  // the window's, as the UI scale: not the session's
   j.erase("ui_scale");
   j.erase("recent_prompts");  // the user's history stays with the user
+  j.erase("recent_sessions");
   j[kVersionKey] = kSessionVersion;
   j["span"] = s.span ? json::array({s.span->first, s.span->second}) : json();
   j["rollout"] = s.rollout;
@@ -260,6 +261,7 @@ Settings settings_with_session(const Settings& current, const Session& session) 
   s.stats_height = current.stats_height;
   s.ui_scale = current.ui_scale;
   s.recent_prompts = current.recent_prompts;
+  s.recent_sessions = current.recent_sessions;
   return s;
 }
 

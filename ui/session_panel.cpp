@@ -4,6 +4,10 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include <optional>
+#include <vector>
+
+#include "recent_sessions.h"
 #include "session_state.h"
 
 namespace diffscope::ui {
@@ -31,6 +35,28 @@ void draw_session_panel(UiState& state, UiActions& actions) {
       ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) {
     ImGui::SameLine();
     ImGui::TextDisabled("%s", keys);
+  }
+  // The session files opened or saved last; whether each is still there is asked only while the list is open.
+  if (!state.settings.recent_sessions.empty()) {
+    std::optional<size_t> chosen;
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##recent_sessions", "Recent sessions")) {
+      const std::vector<RecentSessionEntry> entries = recent_session_entries(state.settings.recent_sessions);
+      for (size_t i = 0; i < entries.size(); ++i) {
+        const RecentSessionEntry& e = entries[i];
+        ImGui::PushID(static_cast<int>(i));
+        if (!e.exists) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        if (ImGui::Selectable(e.label.c_str())) chosen = i;
+        if (!e.exists) ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) {
+          ImGui::SetTooltip("%s%s", e.path.c_str(), e.exists ? "" : "\nis no longer there (moved or deleted)");
+        }
+        ImGui::PopID();
+      }
+      ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("The last %zu session files opened or saved.", kMaxRecentSessions);
+    if (chosen) open_recent_session(state, actions, *chosen);
   }
   if (!state.session_message.empty()) {
     ImGui::PushTextWrapPos(0);

@@ -1,6 +1,7 @@
 // Sessions in the app's state (session_state.h). Main (UI) thread.
 #include "session_state.h"
 
+#include "recent_sessions.h"
 #include "slot_results.h"
 
 namespace diffscope::ui {
@@ -148,6 +149,7 @@ bool save_session_action(UiState& state) {
   std::string error;
   const bool ok = save_session(path, session_from_state(state), &error);
   set_message(state, ok, ok ? "saved session to " + path : error);
+  if (ok) remember_session(&state.settings.recent_sessions, path);
   return ok;
 }
 
@@ -164,7 +166,20 @@ bool open_session_action(UiState& state, UiActions& actions) {
   }
   open_session(state, session, &actions);
   set_message(state, true, "opened session " + state.session_path + " (results are computed again)");
+  remember_session(&state.settings.recent_sessions, state.session_path);
   return true;
+}
+
+bool open_recent_session(UiState& state, UiActions& actions, size_t index) {
+  if (index >= state.settings.recent_sessions.size()) return false;
+  const std::string path = state.settings.recent_sessions[index];  // a copy: opening it reorders the list
+  if (!recent_session_entries({path}).front().exists) {
+    set_message(state, false, "cannot open session " + path + ": the file is no longer there (moved or deleted); "
+                              "type its new path in the field, then Open");
+    return false;
+  }
+  state.session_path = path;
+  return open_session_action(state, actions);
 }
 
 }  // namespace diffscope::ui

@@ -3,6 +3,7 @@
 // arrive), and the Save / Open actions of the side panel and Ctrl+S / Ctrl+O. Main (UI) thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "ui_state.h"
@@ -29,5 +30,8 @@ void apply_pending_session(UiState& state);
 // "cannot open session ...: ..."); a file that cannot be opened changes nothing else.
 bool save_session_action(UiState& state);
 bool open_session_action(UiState& state, UiActions& actions);
+// The side panel's Recent sessions entry `index` (settings.recent_sessions): opened as Open does, which puts it first
+// in the list. A file that is no longer there is not opened and the message says so. False when nothing was opened.
+bool open_recent_session(UiState& state, UiActions& actions, size_t index);
 
 }  // namespace diffscope::ui

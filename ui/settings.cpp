@@ -12,6 +12,7 @@
 #include "json_fields.h"
 #include "json_limits.h"
 #include "recent_prompts.h"
+#include "recent_sessions.h"
 #include "ui_scale.h"
 
 namespace diffscope::ui {
@@ -103,6 +104,7 @@ json settings_object(const Settings& s) {
   // A JSON string holds UTF-8 only (nlohmann escapes control characters and NUL, and keeps characters above U+FFFF
   // as they are): a prompt with other bytes is written readable, with U+FFFD, and exactly, in base64.
   j["recent_prompts"] = recent_prompts_json(s.recent_prompts);
+  j["recent_sessions"] = recent_sessions_json(s.recent_sessions);
   bool valid = true;
   const std::string readable = repaired_utf8(s.prompt, &valid);
   if (!valid) {
@@ -151,6 +153,7 @@ void read_settings_fields(JsonFields& f, Settings* s) {
   f.boolean("truncate", &s->truncate);
   f.number("ui_scale", &s->ui_scale, kMinUiScale, kMaxUiScale);
   read_recent_prompts(f, &s->recent_prompts);
+  read_recent_sessions(f, &s->recent_sessions);
   JsonFields figure = f.object("figure");
   figure.boolean("title", &s->figure.title);
   figure.boolean("span", &s->figure.span);

@@ -52,13 +52,15 @@ struct Settings {
   std::string export_dir;       // empty: the current directory
   int figure_scale = 8;         // labelled figure: pixels per cell
   FigureOptions figure;         // labelled figure: what it shows besides the map
-  float stats_height = 300;     // statistics panel height, pixels
+  float stats_height = 300;     // statistics panel height, pixels at 100% UI scale (ui_scale.h)
   bool truncate = false;        // run the first tokens that fit a model's context instead of failing
   float ui_scale = 1.0f;        // font and style size, kMinUiScale..kMaxUiScale (ui_scale.h); the window's, not a
                                 // session's
   // The last prompts run, newest first, exact bytes (recent_prompts.h: distinct, at most 10, each at most 64 KiB);
   // the user's history, not a session's.
   std::vector<std::string> recent_prompts;
+  // The session files opened or saved last, newest first, absolute paths (recent_sessions.h: distinct, at most 10).
+  std::vector<std::string> recent_sessions;
 };
 
 // What a settings or session file may hold (values outside are refused, or in settings.json kept at their defaults):

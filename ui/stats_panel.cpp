@@ -12,6 +12,7 @@
 #include "layer_series.h"
 #include "slot_lambda.h"
 #include "slot_results.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 
@@ -68,7 +69,7 @@ void plot_stat(const char* title, Stat stat, const std::vector<float>& a, const 
     lo -= 0.5f * std::max(std::fabs(lo), 1e-3f);
     hi += 0.5f * std::max(std::fabs(hi), 1e-3f);
   }
-  const float pad = 6;
+  const float pad = ui_px(6);
   const auto x_of = [&](size_t i, size_t n) {
     return o.x + pad + (n > 1 ? static_cast<float>(i) / static_cast<float>(n - 1) : 0.5f) * (size.x - 2 * pad);
   };
@@ -160,13 +161,13 @@ void draw_stats_panel(UiState& state) {
   ImGui::TextColored(ImColor(kColorA).Value, "A %s", a ? a->model.name.c_str() : "(none)");
   ImGui::SameLine();
   ImGui::TextColored(ImColor(kColorB).Value, "B %s", b ? b->model.name.c_str() : "(none)");
-  ImGui::SameLine(0, 20);
+  ImGui::SameLine(0, ui_px(20));
   ImGui::RadioButton("head mean", &head_choice, 0);
   ImGui::SameLine();
   ImGui::RadioButton("selected head", &head_choice, 1);
   MapKind a_kind = a ? primary_kind(*a) : MapKind::Diff;
   if (a && a->model.kind == AttentionKind::Differential) {
-    ImGui::SameLine(0, 20);
+    ImGui::SameLine(0, ui_px(20));
     ImGui::TextUnformatted("A's map:");
     ImGui::SameLine();
     ImGui::RadioButton("D", &a_map, 0);
@@ -176,7 +177,7 @@ void draw_stats_panel(UiState& state) {
     ImGui::RadioButton("A2", &a_map, 2);
     a_kind = a_map == 1 ? MapKind::A1 : a_map == 2 ? MapKind::A2 : MapKind::Diff;
   }
-  ImGui::SameLine(0, 20);
+  ImGui::SameLine(0, ui_px(20));
   ImGui::TextDisabled("hover a title for its definition; right-click a row to copy it or the table");
   if (a == nullptr && b == nullptr) {
     ImGui::PushTextWrapPos(0);
@@ -223,8 +224,8 @@ void draw_stats_panel(UiState& state) {
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float pw = (plots_w - gap * (per_row - 1) - 4) / per_row;
   const float rows = std::ceil(static_cast<float>(n_plots) / per_row);
-  const float ph = std::max(40.0f, (ImGui::GetContentRegionAvail().y - rows * (ImGui::GetTextLineHeightWithSpacing() +
-                                                                              ImGui::GetStyle().ItemSpacing.y)) / rows);
+  const float title_h = ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+  const float ph = std::max(ui_px(40), (ImGui::GetContentRegionAvail().y - rows * title_h) / rows);
   for (int k = 0; k < n_plots; ++k) {
     if (k % per_row != 0) ImGui::SameLine();
     plot_stat(stat_name(stats[k]), stats[k], sa[static_cast<size_t>(k)], sb[static_cast<size_t>(k)], ImVec2(pw, ph),

@@ -11,6 +11,7 @@
 
 #include "slot_results.h"
 #include "token_layout.h"
+#include "ui_pixels.h"
 
 namespace diffscope::ui {
 namespace {
@@ -48,7 +49,7 @@ const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, f
   widths.reserve(tokens.size());
   for (const Token& t : tokens) {
     layout.labels.push_back(visible_token_text(t.text));
-    widths.push_back(std::max(ImGui::CalcTextSize(layout.labels.back().c_str()).x + 2 * pad, 10.0f));
+    widths.push_back(std::max(ImGui::CalcTextSize(layout.labels.back().c_str()).x + 2 * pad, ui_px(10)));
   }
   layout.boxes = layout_tokens(widths, avail, line_h, gap);
   return layout;
@@ -59,7 +60,7 @@ const StripLayout& strip_layout(const std::vector<Token>& tokens, float avail, f
 std::optional<int64_t> find_box(UiState& state, const std::vector<Token>& tokens) {
   static char query[128] = "";
   static bool not_found = false;
-  ImGui::SetNextItemWidth(160);
+  ImGui::SetNextItemWidth(ui_px(160));
   const bool enter = ImGui::InputTextWithHint("##find_token", "find text or #token", query, sizeof(query),
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::IsItemHovered()) {
@@ -130,7 +131,7 @@ void draw_token_strip(UiState& state, int max_lines) {
   if (jump_to) state.pinned_token = jump_to;
 
   const ImGuiStyle& style = ImGui::GetStyle();
-  const float pad = 3.0f, gap = 3.0f;
+  const float pad = ui_px(3), gap = ui_px(3);
   const float line_h = ImGui::GetTextLineHeight() + 2 * pad + gap;
   const float avail = ImGui::GetContentRegionAvail().x - style.ScrollbarSize;
   const StripLayout& layout = strip_layout(tokens, avail, line_h, pad, gap);

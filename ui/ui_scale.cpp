@@ -41,6 +41,11 @@ float sidebar_width(float window_width, float font_pixels) {
   return k > 1.0f ? std::min(width, std::max(220.0f, window_width * 0.45f)) : width;
 }
 
+float stats_panel_pixels(float stored, float pixel_scale, float total) {
+  const float lowest = scaled_pixels(120, pixel_scale);
+  return std::clamp(scaled_pixels(stored, pixel_scale), lowest, std::max(lowest, total - scaled_pixels(200, pixel_scale)));
+}
+
 std::optional<float> parse_ui_scale(const std::string& text) {
   std::string number = text;
   const bool percent = !number.empty() && number.back() == '%';

@@ -22,6 +22,11 @@ float ui_font_pixels(float ui_scale, float content_scale);
 // the window within 220..480 px, as before the UI scale; larger text widens it in proportion (its fields and buttons
 // grow with the font), but to at most 45% of the window, so the maps keep the larger part.
 float sidebar_width(float window_width, float font_pixels);
+// A size given in pixels at 100% as drawn at `pixel_scale` (the font's height over kBaseFontPixels).
+inline float scaled_pixels(float pixels_at_100, float pixel_scale) { return pixels_at_100 * pixel_scale; }
+// The statistics panel's height on screen: `stored` (settings.json's stats_height, pixels at 100%) scaled, and kept
+// within 120 px (scaled) and what leaves the maps 200 px (scaled) of `total`, the height both share.
+float stats_panel_pixels(float stored, float pixel_scale, float total);
 // "150", "150%" or "1.5" (a number up to 4 is a factor, else a percentage); nothing when it is not a number or falls
 // outside 75%..200%.
 std::optional<float> parse_ui_scale(const std::string& text);

@@ -17,6 +17,8 @@
 #include "map_source.h"
 #include "map_viewport.h"
 #include "prompt_text.h"
+#include "prompt_undo.h"
+#include "prompt_wrap.h"
 #include "resources.h"
 #include "session.h"
 #include "settings.h"
@@ -63,7 +65,10 @@ struct UiState {
   // Prompt and runs. settings.prompt holds the prompt's exact bytes; the prompt box edits prompt_text's display text
   // (placeholders for what ImGui 1.86 cannot hold or show) in prompt_box, and each edit maps back to bytes.
   PromptText prompt_text;
-  std::string prompt_box;                           // the box's buffer (display text)
+  std::string prompt_box;                           // the box's buffer: prompt_wrapped.text
+  WrappedText prompt_wrapped;                       // the display text with soft breaks at the box's width
+  size_t prompt_cursor = 0;                         // the cursor in prompt_wrapped.text after the last frame
+  PromptUndo prompt_undo;                           // the box's undo history (ImGui's is off: prompt_undo.h)
   bool prompt_box_active = false;                   // the box had the keyboard in the last frame
   std::string prompt_typed;                         // characters typed that ImGui cannot take (above U+FFFF,
                                                     // private use), UTF-8: the box inserts them at its cursor
@@ -99,6 +104,8 @@ struct UiState {
   bool sidebar_folded = false;  // the side panel folded to a strip (more width for the maps)
   float main_area_width = 0;    // width of the maps' column in the last frame (for tests of small windows)
   float map_side = 0;           // side of a map of the layout in the last frame, in pixels (the benchmark's zoom)
+  float stats_panel_height = 0;  // the statistics panel's height in the last frame, pixels (stats_panel_pixels)
+  float colorbar_width = 0;      // a colorbar's width with its labels in the last frame, pixels (colorbar_layout.h)
   // A long prompt's map PNG being written on its own thread; held here so it ends (cancelled) with the UI, before
   // the engine's objects it reads are torn down.
   std::shared_ptr<MapPngJob> map_png_job = std::make_shared<MapPngJob>();

@@ -79,3 +79,28 @@ TEST_CASE("the app runs the exact bytes of --prompt, --step prompt= and --prompt
     CHECK(state["prompt_right_to_left"] == true);
   }
 }
+
+TEST_CASE("a long prompt wraps in the app's prompt box; the model gets its bytes without the soft breaks") {
+  if (!has_display()) return;
+  const TempFolder folder("diffscope_gui_prompt_wrap");
+  const fs::path& out = folder.path();
+  // One line of ~1200 bytes with an emoji and a TAB in it, then a typed line break and a short line.
+  std::string bytes;
+  for (int i = 0; i < 120; ++i) bytes += i == 60 ? "\xF0\x9F\x98\x80\t " : "word" + std::to_string(i) + " ";
+  bytes += "\nlast line";
+  std::ofstream(out / "long.txt", std::ios::binary) << bytes;
+  const std::string fixtures = DIFFSCOPE_FIXTURES;
+  nlohmann::json state;
+  REQUIRE(run_app(out, "wrap",
+                  "--model " + fixtures + "/hf/diffllama_gqa_tied --model-b " + fixtures +
+                      "/hf/llama_gqa_tied --truncate --prompt-file " + (out / "long.txt").string(),
+                  &state) == 0);
+  CHECK(state["prompt_hex"] == hex_bytes(bytes));
+  CHECK(state["A"]["result"] == "current");
+  const nlohmann::json& box = state["prompt_box"];
+  INFO(box.dump());
+  CHECK(box["consistent"] == true);
+  // The side panel's box at 1600 x 1000 is ~370 px wide: 1200 bytes of ~7 px glyphs take a dozen or more lines.
+  CHECK(box["soft_breaks"].get<int>() >= 10);
+  CHECK(box["lines"].get<int>() == box["soft_breaks"].get<int>() + 2);  // and the one typed line break
+}

@@ -123,3 +123,20 @@ TEST_CASE("a session that cannot be opened changes nothing; one whose model fold
     CHECK(run_app(out, "both", "--session " + bad + " --prompt hi", &state) != 0);
   }
 }
+
+TEST_CASE("sessions saved and opened are listed in Recent sessions, newest first; choosing one opens it") {
+  if (!has_display()) return;
+  const TempFolder folder("diffscope_gui_recent_sessions");
+  const fs::path& out = folder.path();
+  const std::string a = (out / "a.json").string(), b = (out / "b.json").string();
+  nlohmann::json state;
+  std::string text;
+  REQUIRE(run_app(out, "recent",
+                  "--model " + kModelA + " --model-b " + kModelB + " --prompt 'Paris is 4721.' --step save-session=" +
+                      a + " --step prompt=other --step save-session=" + b + " --step recent-session=1",
+                  &state, &text) == 0);
+  INFO(text);
+  CHECK(state["session_message"] == "opened session " + a + " (results are computed again)");
+  CHECK(state["recent_sessions"] == nlohmann::json::array({a, b}));
+  CHECK(state["prompt_hex"] == hex_bytes("Paris is 4721."));  // a.json's prompt, not the "other" typed after it
+}

@@ -8,7 +8,7 @@ namespace diffscope::testing {
 
 class TempFolder {
  public:
-  // Removes whatever an earlier (crashed) run left under that name, then creates it.
+  // <temp>/<name>_<pid>: removes whatever an earlier (crashed) run left there, then creates it.
   explicit TempFolder(const std::string& name);
   ~TempFolder();
   TempFolder(const TempFolder&) = delete;

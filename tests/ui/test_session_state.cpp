@@ -185,3 +185,36 @@ TEST_CASE("Save and Open: default names never overwrite, a bad file changes noth
   CHECK(actions.loads.empty());  // the same folders as the slots hold
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("Save and Open remember the session file; a recent one moved away is refused and says so") {
+  const auto dir = std::filesystem::temp_directory_path() / "diffscope_test_recent_session_actions";
+  std::filesystem::remove_all(dir);
+  UiState s = answered_state("Paris is 4721.");
+  s.settings.export_dir = dir.string();
+  const std::string a = (dir / "a.json").string(), b = (dir / "b.json").string();
+  s.session_path = a;
+  REQUIRE(save_session_action(s));
+  s.session_path = b;
+  REQUIRE(save_session_action(s));
+  CHECK(s.settings.recent_sessions == std::vector<std::string>{b, a});
+  s.session_path = (dir / "not_there.json").string();
+  UiActions actions;
+  CHECK_FALSE(open_session_action(s, actions));  // a file that cannot be opened is not remembered
+  CHECK(s.settings.recent_sessions == std::vector<std::string>{b, a});
+
+  REQUIRE(open_recent_session(s, actions, 1));  // a.json: opened, and first in the list now
+  CHECK(s.session_path == a);
+  CHECK(s.session_message == "opened session " + a + " (results are computed again)");
+  CHECK(s.settings.recent_sessions == std::vector<std::string>{a, b});
+
+  std::filesystem::remove(b);
+  s.settings.prompt = "edited";
+  CHECK_FALSE(open_recent_session(s, actions, 1));
+  CHECK(s.session_failed);
+  CHECK(s.session_message == "cannot open session " + b + ": the file is no longer there (moved or deleted); type "
+                                                          "its new path in the field, then Open");
+  CHECK(s.settings.prompt == "edited");
+  CHECK(s.settings.recent_sessions == std::vector<std::string>{a, b});  // still listed, as missing
+  CHECK_FALSE(open_recent_session(s, actions, 7));  // no such entry
+  std::filesystem::remove_all(dir);
+}

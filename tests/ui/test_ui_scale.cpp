@@ -56,3 +56,16 @@ TEST_CASE("the side panel grows with the UI scale, within 45% of the window") {
   CHECK(sidebar_width(800, 30) == 360);   // 200% in a small window: 45% of it, not 440
   CHECK(sidebar_width(400, 30) == 220);   // never narrower than at 100%
 }
+
+TEST_CASE("the statistics panel's height is kept at 100% and shown scaled, within its limits") {
+  // settings.json's 300 px default: 225 px at 75%, 450 px at 150%, 600 px at 200% (it stayed 300 px before).
+  CHECK(stats_panel_pixels(300, 0.75f, 2000) == Approx(225));
+  CHECK(stats_panel_pixels(300, 1.0f, 2000) == Approx(300));
+  CHECK(stats_panel_pixels(300, 1.5f, 2000) == Approx(450));
+  CHECK(stats_panel_pixels(300, 2.0f, 2000) == Approx(600));
+  // At least 120 px (scaled); at most what leaves the maps 200 px (scaled); the lower limit wins in a tiny window.
+  CHECK(stats_panel_pixels(50, 1.5f, 2000) == Approx(180));
+  CHECK(stats_panel_pixels(900, 1.5f, 1000) == Approx(700));
+  CHECK(stats_panel_pixels(300, 2.0f, 300) == Approx(240));
+  CHECK(scaled_pixels(160, 1.25f) == Approx(200));
+}
