@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The GPU machine's short check, for a session with little device time: builds only the executables of the `cuda`
+# tests (and diffscope-cli) against the Python torch's LibTorch, runs the scan kernels' sliding-window cases first,
+# then every `cuda` test, then HF transformers against the CLI on the sliding-window kinds. Each step is bounded by
+# what is left of BUDGET seconds (default 280) and logs to $OUT. With SCAN_BAND=1 the CUDA statistics of sliding
+# layers run (DIFFSCOPE_CUDA_SCAN_BAND=1, engine/layer_scan.h) so the cuda tests and the HF check exercise the band.
+# Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"]:
+#   SCAN_BAND=1 timeout 590 bash scripts/gpu-cuda-tests.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/diffscope-gpu}
+BUDGET=${BUDGET:-280}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+left() { echo $((BUDGET - SECONDS)); }
+say() { echo "[+${SECONDS}s] $*"; }
+[ "${SCAN_BAND:-0}" = 1 ] && export DIFFSCOPE_CUDA_SCAN_BAND=1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \
+  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 \
+  || { tail -40 "$OUT/configure.log"; exit 1; }
+targets="diffscope-cli test_attention_scan_cuda test_model_hf test_model_load test_generate test_export test_rollout
+  test_diff_v2 test_attention_stats test_attention_maps test_model_families test_interventions test_head_scan
+  test_torch_slot_model"
+say "build"
+timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.log" 2>&1 \
+  || { grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"; exit 1; }
+say "scan kernels: sliding-window cases"
+timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window]" >"$OUT/scan_window.log" 2>&1
+echo "rc=$?"; tail -4 "$OUT/scan_window.log"
+say "ctest -L cuda"
+timeout "$(left)" ctest --test-dir build-gpu -L cuda --output-on-failure >"$OUT/ctest.log" 2>&1
+tail -22 "$OUT/ctest.log"
+say "HF on the sliding-window kinds (cuda)"
+timeout "$(left)" python3 scripts/check_against_hf.py --cli build-gpu/app/diffscope-cli --device cuda \
+  --kinds mistral_window,qwen2_window,qwen3_window,phi3_window,gemma3_window 2>&1 | grep -v "Writing\|Loading" \
+  | tee "$OUT/hf_window.log" | tail -20
+say "done"
