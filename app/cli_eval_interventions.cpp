@@ -157,10 +157,12 @@ int command_eval_interventions(const std::vector<std::string>& args) {
        << o.seed + o.seeds - 1 << ".\n\n"
        << "log p: the answer's tokens' summed log-probability, each given the text before it (one forward per episode,\n"
           "gold answers in the text). drop: clean log p - changed log p per answer, mean over answers (positive: the\n"
-          "answer lost); for random knockouts the mean over draws, sd and min..max over draws. accuracy: every answer\n"
+          "answer lost); for random knockouts the mean over draws, sd and min..max over draws; se: the standard error\n"
+          "of the mean drop over the answers (each answer's drop averaged over the draws). accuracy: every answer\n"
           "token is the top prediction.\n\n"
-       << "| model | condition | draws | mean log p | mean drop (nats) | drop sd over draws | drop min..max | accuracy |\n"
-       << "|---|---|---|---|---|---|---|---|\n";
+       << "| model | condition | draws | mean log p | mean drop (nats) | se over answers | drop sd over draws | "
+          "drop min..max | accuracy |\n"
+       << "|---|---|---|---|---|---|---|---|---|\n";
     for (size_t i = 0; i < models.size(); ++i) {
       const Model& model = *models[i];
       const ModelInfo& info = model.info();
@@ -180,7 +182,7 @@ int command_eval_interventions(const std::vector<std::string>& args) {
       for (const ConditionSummary& s : summaries) {
         const bool spread = s.draws > 1;
         md << "| " << info.name << " (" << info.model_type << ") | " << s.name << " | " << s.draws << " | "
-           << fixed(s.mean_logprob, 3) << " | " << fixed(s.mean_drop, 3) << " | "
+           << fixed(s.mean_logprob, 3) << " | " << fixed(s.mean_drop, 3) << " | " << fixed(s.drop_se, 3) << " | "
            << (spread ? fixed(s.drop_sd, 3) : "-") << " | "
            << (spread ? fixed(s.drop_min, 3) + ".." + fixed(s.drop_max, 3) : "-") << " | " << fixed(s.accuracy, 3)
            << (spread ? " (sd " + fixed(s.accuracy_sd, 3) + ")" : "") << " |\n";

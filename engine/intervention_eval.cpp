@@ -113,12 +113,13 @@ std::vector<ConditionSummary> evaluate_conditions(const Model& model, const std:
     s.name = name;
     s.draws = static_cast<int>(draws.size());
     s.answers = answers;
-    std::vector<double> logprob, drop, accuracy;
+    std::vector<double> logprob, drop, accuracy, answer_drop(static_cast<size_t>(answers), 0.0);
     for (const std::vector<SpanScore>& draw : draws) {
       double lp = 0, dr = 0, correct = 0;
       for (size_t i = 0; i < draw.size(); ++i) {
         lp += draw[i].logprob;
         dr += clean[i].logprob - draw[i].logprob;
+        answer_drop[i] += (clean[i].logprob - draw[i].logprob) / static_cast<double>(draws.size());
         correct += draw[i].all_top ? 1 : 0;
       }
       logprob.push_back(lp / answers);
@@ -129,6 +130,9 @@ std::vector<ConditionSummary> evaluate_conditions(const Model& model, const std:
     mean_and_sd(logprob, s.mean_logprob, unused);
     mean_and_sd(drop, s.mean_drop, s.drop_sd);
     mean_and_sd(accuracy, s.accuracy, s.accuracy_sd);
+    double answer_mean = 0, answer_sd = 0;
+    mean_and_sd(answer_drop, answer_mean, answer_sd);
+    s.drop_se = answer_sd / std::sqrt(static_cast<double>(answers));
     s.drop_min = *std::min_element(drop.begin(), drop.end());
     s.drop_max = *std::max_element(drop.begin(), drop.end());
     return s;

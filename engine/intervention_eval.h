@@ -53,6 +53,7 @@ struct ConditionSummary {
   double mean_logprob = 0;             // mean over draws of the mean answer log-probability (summed over its tokens)
   double mean_drop = 0, drop_sd = 0;   // drop = clean log p - changed log p per answer (positive: the answer lost)
   double drop_min = 0, drop_max = 0;   // of the draws' mean drops
+  double drop_se = 0;  // standard error of mean_drop over the answers (each answer's drop averaged over the draws)
   double accuracy = 0, accuracy_sd = 0;  // every answer token the top prediction
 };
 

@@ -144,13 +144,16 @@ TEST_CASE("condition summaries: drops paired with the clean run, mean and spread
   CHECK(last_due == last_done);
   REQUIRE(got.size() == 3);
   // The naive loop: each answer's log p clean and under each set.
+  std::vector<double> answer_drops;  // of the last call, one per answer
   auto mean_over_answers = [&](const std::vector<Intervention>& ivs, double* drop, double* accuracy) {
     double lp = 0, dr = 0, correct = 0;
+    answer_drops.clear();
     for (const EpisodeAnswers& e : episodes) {
       bool top = false, unused = false;
       const double changed = naive_logprob(*diff, e, ivs, &top);
       lp += changed;
-      dr += naive_logprob(*diff, e, {}, &unused) - changed;
+      answer_drops.push_back(naive_logprob(*diff, e, {}, &unused) - changed);
+      dr += answer_drops.back();
       correct += top ? 1 : 0;
     }
     *drop = dr / 2;
@@ -166,11 +169,17 @@ TEST_CASE("condition summaries: drops paired with the clean run, mean and spread
   CHECK(got[1].mean_logprob == Approx(mean_over_answers(lambda0, &drop, &accuracy)).margin(1e-7));
   CHECK(got[1].mean_drop == Approx(drop).margin(1e-7));
   CHECK(std::fabs(drop) > 1e-3);  // lambda = 0 moved the answers
+  // Two answers a, b: sample sd |a - b| / sqrt 2, standard error that over sqrt 2.
+  CHECK(got[1].drop_se == Approx(std::fabs(answer_drops[0] - answer_drops[1]) / 2).margin(1e-7));
   CHECK(got[1].draws == 1);
   CHECK(got[1].drop_sd == 0);
   double d1 = 0, d2 = 0, a1 = 0, a2 = 0;
   (void)mean_over_answers(knockouts[0], &d1, &a1);
+  const std::vector<double> first_draw = answer_drops;
   (void)mean_over_answers(knockouts[1], &d2, &a2);
+  // The standard error is over the answers' drops averaged over the two draws.
+  const double a = (first_draw[0] + answer_drops[0]) / 2, b = (first_draw[1] + answer_drops[1]) / 2;
+  CHECK(got[2].drop_se == Approx(std::fabs(a - b) / 2).margin(1e-7));
   CHECK(got[2].draws == 2);
   CHECK(got[2].mean_drop == Approx((d1 + d2) / 2).margin(1e-7));
   CHECK(got[2].drop_sd == Approx(std::fabs(d1 - d2) / std::sqrt(2.0)).margin(1e-7));  // sample sd of two values
