@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "errors.h"
+#include "intervention_eval.h"
 #include "model.h"
 #include "retrieval_eval.h"
 
@@ -148,13 +149,7 @@ int command_eval_retrieval(const std::vector<std::string>& args) {
   try {
     const EvalOptions o = parse(args);
     std::vector<RetrievalEpisode> episodes = read_retrieval_episodes(o.episodes);
-    if (o.limit > 0 && static_cast<size_t>(o.limit) < episodes.size()) {
-      // Keep every cell represented: take every k-th episode.
-      std::vector<RetrievalEpisode> picked;
-      const size_t step = episodes.size() / static_cast<size_t>(o.limit);
-      for (size_t i = 0; i < episodes.size() && picked.size() < static_cast<size_t>(o.limit); i += step) picked.push_back(episodes[i]);
-      episodes = std::move(picked);
-    }
+    episodes = every_kth_episode(episodes, o.limit);  // keeps every cell represented
     const std::string heldout = read_text_file(o.heldout, "held-out text");
     std::vector<ModelResult> results;
     for (const std::string& dir : o.models) {

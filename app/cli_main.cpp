@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli_eval.h"
+#include "cli_eval_interventions.h"
 #include "cli_files.h"
 #include "cli_generate.h"
 #include "cli_options.h"
@@ -25,6 +26,7 @@
 #include "model.h"
 #include "prediction_shift.h"
 #include "process_memory.h"
+#include "span_target.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
@@ -218,10 +220,41 @@ void print_text_target_shift(const CliOptions& o, const Model& model, const std:
               static_cast<long long>(s.target_rank_changed));
 }
 
+// The prompt's tokens that --target-span or --target-tokens names (none when neither is given), checked before any run.
+std::optional<TokenSpan> target_in_prompt(const CliOptions& o, const std::vector<Token>& tokens,
+                                          const std::string& text) {
+  try {
+    if (o.target_span) return target_span_of_text(tokens, text, *o.target_span);
+    if (o.target_tokens) {
+      return checked_target_tokens(TokenSpan{o.target_tokens->first, o.target_tokens->second},
+                                   static_cast<int64_t>(tokens.size()));
+    }
+  } catch (const InputError& e) {
+    throw InputError(std::string(o.target_span ? "--target-span: " : "--target-tokens: ") + e.what());
+  }
+  return std::nullopt;
+}
+
+// With --intervene and a target inside the prompt: its summed log-probability and first token's rank, each token
+// scored from the token before it, in the clean and the changed run (the same forwards as the next-token shift).
+void print_span_target_shift(const Matrix& clean, const Matrix& changed, const std::vector<Token>& tokens,
+                             TokenSpan span, const Tokenizer& tokenizer) {
+  const SpanScore before = score_span(clean, tokens, span), after = score_span(changed, tokens, span);
+  std::string text;
+  for (int64_t t = span.begin; t < span.end; ++t) text += tokenizer.token_bytes(tokens[static_cast<size_t>(t)].id);
+  const int64_t n = span.end - span.begin;
+  std::printf("target span \"%s\" (tokens %lld:%lld, %lld token%s): log p %.4f -> %.4f, rank of its first token %lld "
+              "-> %lld, every token the top prediction: %s -> %s\n",
+              escape_for_display(text).c_str(), static_cast<long long>(span.begin), static_cast<long long>(span.end),
+              static_cast<long long>(n), n == 1 ? "" : "s", before.logprob, after.logprob,
+              static_cast<long long>(before.first_rank), static_cast<long long>(after.first_rank),
+              before.all_top ? "yes" : "no", after.all_top ? "yes" : "no");
+}
+
 // With --intervene: the clean run's next-token prediction beside the changed run's (top 5 each, the KL divergence,
 // and --target-id's log-probability and rank).
 void print_prediction_shift(const CliOptions& o, const Model& model, const std::vector<Token>& tokens,
-                            const AttentionSnapshot& changed) {
+                            const AttentionSnapshot& changed, std::optional<TokenSpan> target_span) {
   CaptureRequest clean_request;
   clean_request.maps = CaptureRequest::Maps::None;
   clean_request.statistics = false;
@@ -249,6 +282,7 @@ void print_prediction_shift(const CliOptions& o, const Model& model, const std::
                 static_cast<long long>(s.target_rank_changed));
   }
   if (o.target_text) print_text_target_shift(o, model, tokens, *tokenizer);
+  if (target_span) print_span_target_shift(clean.logits, changed.logits, tokens, *target_span, *tokenizer);
 }
 
 int command_run(const CliOptions& o) {
@@ -258,10 +292,11 @@ int command_run(const CliOptions& o) {
   if (!o.model_b.empty()) model_b = Model::load(o.model_b, load);
 
   std::vector<Token> tokens;
+  std::string text;
   if (o.token_ids) {
     tokens = tokens_from_ids(*o.token_ids);
   } else {
-    const std::string text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
+    text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
     tokens = tokenizer_for_model(o.model, model->info().vocab_size)->encode(text);
   }
   int64_t context = model->info().max_positions;
@@ -270,6 +305,7 @@ int command_run(const CliOptions& o) {
     std::cerr << "note: keeping the first " << context << " of " << tokens.size() << " tokens (--truncate)\n";
     tokens.resize(static_cast<size_t>(context));
   }
+  const std::optional<TokenSpan> target_span = target_in_prompt(o, tokens, text);
   CaptureRequest request = request_for(o, tokens, model->info());
   request.interventions = o.interventions;
   std::optional<CaptureRequest> request_b;
@@ -281,7 +317,7 @@ int command_run(const CliOptions& o) {
   std::cout << tokens.size() << " tokens";
   if (request.span) std::cout << ", span = tokens [" << request.span->begin << ", " << request.span->end << ")";
   std::cout << "\n";
-  if (!o.interventions.empty()) print_prediction_shift(o, *model, tokens, snap);
+  if (!o.interventions.empty()) print_prediction_shift(o, *model, tokens, snap, target_span);
   if (!model_b) {
     for (const auto& line : layer_table(snap)) std::cout << line << "\n";
     write_outputs(o, snap, "");
@@ -448,6 +484,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "tokenize") return command_tokenize(rest);
   if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
+  if (args[0] == "eval-interventions") return command_eval_interventions(rest);
   if (args[0] == "generate") return command_generate(rest);
   if (args[0] == "scan") return command_scan(rest);
   if (args[0] == "soak") return command_soak(rest);

@@ -85,6 +85,23 @@ std::pair<int64_t, int64_t> parse_span(const std::string& text) {
 
 }  // namespace
 
+std::pair<int64_t, int64_t> parse_token_range(const std::string& flag, const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    throw UsageError(flag + " \"" + text + "\": write token indices as A:B (tokens A to B-1), e.g. " + flag + " 12:14");
+  }
+  const int64_t a = parse_integer(flag, text.substr(0, colon));
+  const int64_t b = parse_integer(flag, text.substr(colon + 1));
+  if (a < 0 || b <= a) throw UsageError(flag + " " + text + ": need 0 <= A < B");
+  return {a, b};
+}
+
+void check_one_target(bool id, bool text, bool span, bool tokens) {
+  if ((id ? 1 : 0) + (text ? 1 : 0) + (span ? 1 : 0) + (tokens ? 1 : 0) > 1) {
+    throw UsageError("give one of --target-id, --target-text, --target-span or --target-tokens, not several");
+  }
+}
+
 const char* cli_usage() {
   return "usage:\n"
          "  diffscope-cli run --model DIR [--model-b DIR] (--prompt TEXT | --prompt-file F | --token-ids 1,2,3)\n"
@@ -92,15 +109,19 @@ const char* cli_usage() {
          "                [--maps OUT.safetensors] [--stats OUT.json] [--png DIR [--png-scale N] [--hide-sink]]\n"
          "                [--layers L,L..] [--heads H,H..] [--rows A:B] [--cols C:D] [--pool N]\n"
          "                [--attention fused|explicit]\n"
-         "                [--intervene L<l>.H<h|*>:<what> ... [--target-id N | --target-text T]]\n"
+         "                [--intervene L<l>.H<h|*>:<what> ...\n"
+         "                 [--target-id N | --target-text T | --target-span T | --target-tokens A:B]]\n"
          "  diffscope-cli bench --model DIR [--tokens N] [--runs N] [--device ...] [--dtype ...] [--profile]\n"
          "  diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
          "  diffscope-cli generate --model DIR (--prompt TEXT | ...) [--max-new-tokens N] [--top-k K] [--top-p P]\n"
          "                [--temperature T] [--seed S] [--rows OUT.safetensors]\n"
-         "  diffscope-cli scan --model DIR (--prompt TEXT | ...) [--target-text T | --target-id N]\n"
+         "  diffscope-cli scan --model DIR (--prompt TEXT | ...) [--target-text T | --target-id N | --target-span T |\n"
+         "                --target-tokens A:B]\n"
          "                [--what lambda0|only=A2|ablate=zero|ablate=mean] [--batch N] --out FILE.csv|FILE.json\n"
          "                [--png FILE.png]   (every head's effect on the target, ranked; scan --help for more)\n"
          "  diffscope-cli eval-retrieval [--model DIR] [--model-b DIR] [--limit N] [--out FILE.md]\n"
+         "  diffscope-cli eval-interventions [--model DIR] [--model-b DIR] [--limit N] [--seeds S] [--out FILE.md]\n"
+         "                (the answer's log-probability with every lambda = 0 vs random head knockouts; --help)\n"
          "  diffscope-cli soak --model DIR [--model-b DIR] --prompt-file FILE [--runs N]   (memory over many prompts)\n"
          "\n"
          "  --span A:B     relevant span as byte offsets [A, B) of the prompt (signal/noise statistics)\n"
@@ -117,15 +138,18 @@ const char* cli_usage() {
          "                 see the change, and --maps/--stats/logits are the changed run's; prints the next-token\n"
          "                 prediction before and after (top 5, KL) and --target-id's log-probability and rank\n"
          "  --target-text  an answer after the prompt (its tokens, no BOS): the log-probability of all of them (each\n"
-         "                 predicted from the prompt and the answer's tokens before it) and the first one's rank\n";
+         "                 predicted from the prompt and the answer's tokens before it) and the first one's rank\n"
+         "  --target-span  answer tokens inside the prompt: those overlapping the first occurrence of the text, each\n"
+         "                 scored from the token before it in the same forward (summed log-probability, first's rank)\n"
+         "  --target-tokens A:B  the same for the prompt's tokens A to B-1 (A >= 1)\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("no command given: use run, bench, generate, scan, tokenize, eval-retrieval or soak");
+  if (args.empty()) throw UsageError("no command given: use run, bench, generate, scan, tokenize, eval-retrieval, eval-interventions or soak");
   CliOptions o;
   o.command = args[0];
   if (o.command != "run" && o.command != "bench") {
-    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, scan, tokenize, eval-retrieval or soak");
+    throw UsageError("unknown command \"" + o.command + "\": use run, bench, generate, scan, tokenize, eval-retrieval, eval-interventions or soak");
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
@@ -157,6 +181,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     else if (flag == "--truncate") o.truncate = true;
     else if (flag == "--target-id") o.target_id = parse_integer(flag, value());
     else if (flag == "--target-text") o.target_text = value();
+    else if (flag == "--target-span") o.target_span = value();
+    else if (flag == "--target-tokens") o.target_tokens = parse_token_range(flag, value());
     else if (flag == "--intervene") {
       try {
         o.interventions.push_back(parse_intervention(value()));
@@ -176,10 +202,17 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
     if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file or --token-ids");
     if (o.span && o.token_ids) throw UsageError("--span needs a text prompt (byte offsets); it cannot be used with --token-ids");
   }
-  if (o.target_id && o.target_text) throw UsageError("give --target-id or --target-text, not both");
-  if ((o.target_id || o.target_text) && o.interventions.empty()) {
-    throw UsageError(std::string(o.target_id ? "--target-id" : "--target-text") +
+  check_one_target(o.target_id.has_value(), o.target_text.has_value(), o.target_span.has_value(),
+                   o.target_tokens.has_value());
+  if ((o.target_id || o.target_text || o.target_span || o.target_tokens) && o.interventions.empty()) {
+    throw UsageError(std::string(o.target_id     ? "--target-id"
+                                 : o.target_text ? "--target-text"
+                                 : o.target_span ? "--target-span"
+                                                 : "--target-tokens") +
                      " reports the target before and after --intervene: give --intervene too");
+  }
+  if (o.target_span && o.token_ids) {
+    throw UsageError("--target-span finds text in the prompt; with --token-ids use --target-tokens A:B");
   }
   if (o.rollout && !o.maps_path) throw UsageError("--rollout adds to --maps: give --maps OUT.safetensors too");
   if (o.layer && !o.layers.empty()) throw UsageError("give --layer or --layers, not both");

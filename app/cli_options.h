@@ -35,6 +35,8 @@ struct CliOptions {
   std::vector<Intervention> interventions;  // --intervene (repeatable): applied to --model's run, not --model-b's
   std::optional<int64_t> target_id;         // --target-id: a token whose log-probability the shift reports
   std::optional<std::string> target_text;   // --target-text: answer tokens teacher-forced after the prompt
+  std::optional<std::string> target_span;   // --target-span: answer tokens inside the prompt (its first occurrence)
+  std::optional<std::pair<int64_t, int64_t>> target_tokens;  // --target-tokens A:B: prompt tokens [A, B) as target
   bool rollout = false;   // --rollout: LayerCapture::rollout into --maps
   int bench_tokens = 128;
   int bench_runs = 5;
@@ -51,6 +53,12 @@ int64_t parse_integer(const std::string& flag, const std::string& text);
 double parse_real(const std::string& flag, const std::string& text);
 // The same for flags held in an int: a value outside int's range is a UsageError, never silently narrowed.
 int parse_int(const std::string& flag, const std::string& text);
+
+// "A:B" -> {A, B} for --target-tokens: whole numbers with 0 <= A < B; throws UsageError naming `flag`.
+std::pair<int64_t, int64_t> parse_token_range(const std::string& flag, const std::string& text);
+
+// Throws UsageError when more than one of the target options is given.
+void check_one_target(bool id, bool text, bool span, bool tokens);
 
 // "1,2,3" -> {1, 2, 3}; throws UsageError naming --token-ids for anything else.
 std::vector<int64_t> parse_token_ids(const std::string& text);

@@ -16,6 +16,7 @@
 #include "export.h"
 #include "head_scan.h"
 #include "model.h"
+#include "span_target.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
@@ -24,18 +25,22 @@ namespace {
 
 const char* kUsage =
     "usage: diffscope-cli scan --model DIR (--prompt TEXT | --prompt-file F | --token-ids 1,2,3 | --bench-tokens N)\n"
-    "                          [--target-text TEXT | --target-id N] [--what lambda0|only=A2|ablate=zero|ablate=mean]\n"
+    "                          [--target-text TEXT | --target-id N | --target-span TEXT | --target-tokens A:B]\n"
+    "                          [--what lambda0|only=A2|ablate=zero|ablate=mean]\n"
     "                          [--device auto|cpu|cuda] [--dtype f32|bf16|f16] [--batch N] [--runs N]\n"
     "                          --out FILE.csv|FILE.json [--png FILE.png]\n"
     "  For every head, the intervention --what on that head alone (default: lambda0, i.e. only A1, for a Diff model;\n"
     "  ablate=zero for a standard one; also lambda=<v>, lambda_scale=<f>, only=A1), ranked by the drop of the target's\n"
     "  log-probability: --target-text's tokens (no BOS) teacher-forced after the prompt, --target-id's token, or by\n"
-    "  default the clean run's next token. --batch: heads run together (default: as many as fit 8 GiB).\n"
+    "  default the clean run's next token; --target-span: the prompt's tokens overlapping the first occurrence of\n"
+    "  TEXT (--target-tokens A:B: tokens A to B-1), each scored from the token before it in the one forward.\n"
+    "  --batch: heads run together (default: as many as fit 8 GiB).\n"
     "  --bench-tokens N: a prompt of N random ids; with --runs R, the median of R runs after a warm-up.\n";
 
 struct ScanCliOptions {
   std::string model, device = "auto", dtype = "f32", out;
-  std::optional<std::string> prompt, prompt_file, target_text, png, what;
+  std::optional<std::string> prompt, prompt_file, target_text, target_span, png, what;
+  std::optional<std::pair<int64_t, int64_t>> target_tokens;
   std::vector<int64_t> token_ids;
   std::optional<int64_t> target_id;
   int batch = 0, bench_tokens = 0, runs = 1;
@@ -56,6 +61,8 @@ ScanCliOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--bench-tokens") o.bench_tokens = parse_int(flag, value());
     else if (flag == "--target-text") o.target_text = value();
     else if (flag == "--target-id") o.target_id = parse_integer(flag, value());
+    else if (flag == "--target-span") o.target_span = value();
+    else if (flag == "--target-tokens") o.target_tokens = parse_token_range(flag, value());
     else if (flag == "--what") o.what = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
@@ -69,7 +76,11 @@ ScanCliOptions parse(const std::vector<std::string>& args) {
   const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1) +
                       (o.bench_tokens != 0 ? 1 : 0);
   if (sources != 1) throw UsageError("give exactly one of --prompt, --prompt-file, --token-ids or --bench-tokens");
-  if (o.target_text && o.target_id) throw UsageError("give --target-text or --target-id, not both");
+  check_one_target(o.target_id.has_value(), o.target_text.has_value(), o.target_span.has_value(),
+                   o.target_tokens.has_value());
+  if (o.target_span && !o.prompt && !o.prompt_file) {
+    throw UsageError("--target-span finds text in the prompt: give --prompt or --prompt-file (or use --target-tokens)");
+  }
   if (o.out.empty()) throw UsageError("--out FILE.csv or FILE.json is required");
   auto ends_with = [](const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -108,9 +119,14 @@ void print_top(const HeadScan& scan, const Tokenizer* tokenizer, bool diff) {
     target += tokenizer ? tokenizer->token_bytes(id) : "<" + std::to_string(id) + ">";
   }
   const HeadEffect& any = scan.effects.front();
-  std::printf("target \"%s\" (%zu token%s): log p %.4f, rank %lld in the clean run\n",
+  const bool in_prompt = scan.target_begin < scan.prompt_tokens;
+  const std::string where = in_prompt ? ", tokens " + std::to_string(scan.target_begin) + ":" +
+                                            std::to_string(scan.target_begin + static_cast<int64_t>(scan.target.size())) +
+                                            " of the prompt"
+                                      : "";
+  std::printf("target \"%s\" (%zu token%s%s): log p %.4f, rank %lld in the clean run\n",
               escape_for_display(target).c_str(), scan.target.size(), scan.target.size() == 1 ? "" : "s",
-              any.logprob_clean, static_cast<long long>(any.rank_clean));
+              where.c_str(), any.logprob_clean, static_cast<long long>(any.rank_clean));
   std::printf("%4s %5s %5s %12s %10s %11s %10s   (%s, each %s alone)\n", "#", "layer", "head", "log p after",
               "delta", "rank after", "KL", scan_what_name(scan.what, scan.value).c_str(), diff ? "diff head" : "head");
   const size_t shown = std::min<size_t>(10, scan.effects.size());
@@ -142,6 +158,7 @@ int command_scan(const std::vector<std::string>& args) {
       return *tokenizer;
     };
     std::vector<Token> prompt;
+    std::string prompt_text;
     if (o.bench_tokens > 0) {
       std::mt19937_64 rng(1234);  // as `bench`: the same ids every time
       std::uniform_int_distribution<int64_t> pick(0, info.vocab_size - 1);
@@ -151,7 +168,17 @@ int command_scan(const std::vector<std::string>& args) {
     } else if (!o.token_ids.empty()) {
       prompt = tokens_from_ids(o.token_ids);
     } else {
-      prompt = text_tokenizer().encode(o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file"));
+      prompt_text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
+      prompt = text_tokenizer().encode(prompt_text);
+    }
+    std::optional<TokenSpan> in_prompt;  // --target-span / --target-tokens
+    if (o.target_span) {
+      in_prompt = naming("--target-span", [&] { return target_span_of_text(prompt, prompt_text, *o.target_span); });
+    } else if (o.target_tokens) {
+      in_prompt = naming("--target-tokens", [&] {
+        return checked_target_tokens(TokenSpan{o.target_tokens->first, o.target_tokens->second},
+                                     static_cast<int64_t>(prompt.size()));
+      });
     }
     std::vector<int64_t> answer;
     std::string target_flag = "--prompt";
@@ -177,12 +204,15 @@ int command_scan(const std::vector<std::string>& args) {
               << prompt.size() << " prompt tokens\n";
     HeadScan scan;
     std::vector<double> seconds;
-    if (o.bench_tokens > 0 && o.runs > 1) (void)model->scan_heads(prompt, answer, options);  // warm-up
+    auto run_scan = [&] {
+      return in_prompt ? model->scan_heads_span(prompt, *in_prompt, options) : model->scan_heads(prompt, answer, options);
+    };
+    if (o.bench_tokens > 0 && o.runs > 1) (void)run_scan();  // warm-up
     const int64_t memory_before = model->device_memory().current;
     model->reset_peak_memory();
     for (int r = 0; r < o.runs; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      scan = model->scan_heads(prompt, answer, options);
+      scan = run_scan();
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(seconds.begin(), seconds.end());
@@ -192,7 +222,8 @@ int command_scan(const std::vector<std::string>& args) {
     std::printf("scanned %zu heads in %.3f s%s (batches of %d heads, %lld layer-forwards of %zu tokens; peak device "
                 "memory +%.0f MiB)\n",
                 scan.effects.size(), median, o.runs > 1 ? " (median)" : "", scan.batch,
-                static_cast<long long>(scan.layer_forwards), prompt.size() + scan.target.size() - 1, peak_mib);
+                static_cast<long long>(scan.layer_forwards),
+                in_prompt ? prompt.size() : prompt.size() + scan.target.size() - 1, peak_mib);
     if (o.bench_tokens > 0) {
       // One plain forward of the same tokens, for scale: the scan's cost in forwards (docs/interventions.md: about
       // heads x (layers + 1) / 2 of them).

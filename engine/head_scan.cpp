@@ -144,6 +144,7 @@ void write_head_scan_json(const std::string& path, const HeadScan& scan, const s
   j["what"] = scan_what_name(scan.what, scan.value);
   j["prompt_tokens"] = scan.prompt_tokens;
   j["target"] = scan.target;
+  j["target_begin"] = scan.target_begin;  // the target's first token's position in the sequence run
   j["batch"] = scan.batch;
   j["layer_forwards"] = scan.layer_forwards;
   j["seconds"] = scan.seconds;

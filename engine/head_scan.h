@@ -26,8 +26,8 @@ struct HeadScanOptions {
 
 struct HeadEffect {
   int layer = 0, head = 0;
-  double logprob_clean = 0, logprob_changed = 0;  // the target's: the sum over its tokens, teacher-forced
-  int64_t rank_clean = 0, rank_changed = 0;       // of its first token after the prompt: 1 + more likely tokens
+  double logprob_clean = 0, logprob_changed = 0;  // the target's: the sum over its tokens, each given those before
+  int64_t rank_clean = 0, rank_changed = 0;       // of its first token (in its row): 1 + more likely tokens
   double kl = 0;  // KL(clean || changed) of the next-token distribution after the prompt, nats
   double delta() const { return logprob_changed - logprob_clean; }
 };
@@ -35,6 +35,9 @@ struct HeadEffect {
 struct HeadScan {
   int64_t prompt_tokens = 0;
   std::vector<int64_t> target;  // the answer's ids (the clean run's next token when none was given)
+  // Where the target's first token sits in the sequence run: prompt_tokens for an answer after the prompt (teacher
+  // forced), the span's first token for a target inside the prompt (Model::scan_heads_span).
+  int64_t target_begin = 0;
   Intervention::What what = Intervention::What::Lambda;
   double value = 0;
   std::vector<HeadEffect> effects;  // every head, ranked by rank_by_drop

@@ -28,6 +28,7 @@
 #include "json_limits.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "span_target.h"
 #include "stage_profile.h"
 #include "attention_maps.h"
 #include "layer_scan.h"
@@ -1152,6 +1153,23 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
 HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
                            const HeadScanOptions& options, const std::function<bool()>& should_stop) const {
   const Impl& m = *impl_;
+  // Teacher forcing: the prompt and the answer's tokens but the last; answer token k is scored at row P - 1 + k.
+  const std::vector<Token> sequence = scan_sequence(prompt, answer, m.info.max_positions, m.config.vocab_size);
+  return scan_rows(sequence, static_cast<int64_t>(prompt.size()), static_cast<int64_t>(prompt.size()) - 1, answer,
+                   options, should_stop);
+}
+
+HeadScan Model::scan_heads_span(const std::vector<Token>& prompt, TokenSpan target, const HeadScanOptions& options,
+                                const std::function<bool()>& should_stop) const {
+  const std::vector<int64_t> ids = span_ids(prompt, target);  // checks the range against the prompt
+  (void)scan_sequence(prompt, {}, impl_->info.max_positions, impl_->config.vocab_size);
+  return scan_rows(prompt, static_cast<int64_t>(prompt.size()), target.begin - 1, ids, options, should_stop);
+}
+
+HeadScan Model::scan_rows(const std::vector<Token>& sequence, int64_t prompt_tokens, int64_t first_row,
+                          const std::vector<int64_t>& target_ids, const HeadScanOptions& options,
+                          const std::function<bool()>& should_stop) const {
+  const Impl& m = *impl_;
   const auto start = std::chrono::steady_clock::now();
   Intervention probe;
   probe.what = options.what;
@@ -1162,17 +1180,23 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
                      "ablate=mean)");
   }
   if (options.batch < 0) throw InputError("the scan's batch must be at least 1 (0: as many as fit the memory budget)");
-  const std::vector<int64_t> ids =
-      m.checked_ids(scan_sequence(prompt, answer, m.info.max_positions, m.config.vocab_size), CaptureRequest{});
-  const int64_t P = static_cast<int64_t>(prompt.size()), T = static_cast<int64_t>(ids.size());
-  const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(answer.size()));  // scored rows: P - 1 .. P + n - 2
+  const std::vector<int64_t> ids = m.checked_ids(sequence, CaptureRequest{});
+  const int64_t P = prompt_tokens, T = static_cast<int64_t>(ids.size());
+  const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(target_ids.size()));  // target rows: first_row ..
+  // Scored rows: the target's n rows, then the prompt's last row (the next-token distribution the KL compares) unless
+  // it is the first of them (a target after the prompt).
+  const int64_t kl_at = first_row == P - 1 ? 0 : n;
+  std::vector<int64_t> row_list;
+  for (int64_t k = 0; k < n; ++k) row_list.push_back(first_row + k);
+  if (kl_at == n) row_list.push_back(P - 1);
+  const int64_t scored_rows = static_cast<int64_t>(row_list.size());
   const int heads = m.info.num_heads, L = m.config.num_layers;
   HeadScan scan;
   scan.prompt_tokens = P;
   scan.what = options.what;
   scan.value = options.value;
   scan.batch = options.batch > 0 ? std::min(options.batch, heads)
-                                 : scan_batch_for(m.info, T, n, static_cast<int>(c10::elementSize(m.dtype)), heads,
+                                 : scan_batch_for(m.info, T, scored_rows, static_cast<int>(c10::elementSize(m.dtype)), heads,
                                                   options.memory_budget_bytes);
   int layer = 0;
   try {
@@ -1192,20 +1216,23 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
       x = m.plain_layer(x, m.layers[static_cast<size_t>(i)], cos, sin, window_of_layer(m.config, i));
     }
     // Log-probabilities of the scored rows, (..., n, V), in double as next_token_shift computes them.
+    const at::Tensor rows = at::tensor(row_list, at::TensorOptions().dtype(at::kLong)).to(m.device);
     auto scored_logp = [&](const at::Tensor& hidden) {
-      return at::log_softmax(m.logits(hidden.slice(-2, P - 1, P - 1 + n)).to(at::kDouble), -1);
+      return at::log_softmax(m.logits(hidden.index_select(-2, rows)).to(at::kDouble), -1);
     };
-    const at::Tensor clean = scored_logp(x).unsqueeze(0);  // (1, n, V)
-    scan.target = answer.empty() ? std::vector<int64_t>{clean[0][0].argmax().item<int64_t>()} : answer;
+    const at::Tensor clean = scored_logp(x).unsqueeze(0);  // (1, scored_rows, V)
+    scan.target = target_ids.empty() ? std::vector<int64_t>{clean[0][0].argmax().item<int64_t>()} : target_ids;
     const at::Tensor target = at::tensor(scan.target, at::TensorOptions().dtype(at::kLong)).to(m.device);
-    const at::Tensor clean_first = clean.select(1, 0);  // (1, V)
+    const at::Tensor clean_next = clean.select(1, kl_at);  // (1, V)
     // Per batch row (B, 3): the target's summed log-probability, its first token's rank, KL(clean || changed).
     auto score = [&](const at::Tensor& logp) {
       const int64_t B = logp.size(0);
-      const at::Tensor picked = logp.gather(-1, target.view({1, n, 1}).expand({B, n, 1})).squeeze(-1);  // (B, n)
-      const at::Tensor first = logp.select(1, 0);                                                      // (B, V)
+      const at::Tensor target_logp = logp.slice(1, 0, n);
+      const at::Tensor picked = target_logp.gather(-1, target.view({1, n, 1}).expand({B, n, 1})).squeeze(-1);  // (B, n)
+      const at::Tensor first = logp.select(1, 0);                                                             // (B, V)
       const at::Tensor rank = (first > picked.select(1, 0).unsqueeze(-1)).sum(-1).to(at::kDouble) + 1.0;
-      const at::Tensor kl = (clean_first.exp() * (clean_first - first)).sum(-1).clamp_min(0.0);
+      const at::Tensor next = logp.select(1, kl_at);
+      const at::Tensor kl = (clean_next.exp() * (clean_next - next)).sum(-1).clamp_min(0.0);
       return at::stack({picked.sum(-1), rank, kl}, -1);
     };
     const at::Tensor clean_score = score(clean).to(at::kCPU);
@@ -1257,6 +1284,7 @@ HeadScan Model::scan_heads(const std::vector<Token>& prompt, const std::vector<i
         scan.effects.push_back(e);
       }
     }
+    scan.target_begin = first_row + 1;
     rank_by_drop(scan.effects);
     scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return scan;

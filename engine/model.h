@@ -83,6 +83,13 @@ class Model {
   HeadScan scan_heads(const std::vector<Token>& prompt, const std::vector<int64_t>& answer,
                       const HeadScanOptions& options, const std::function<bool()>& should_stop = {}) const;
 
+  // The same with the target inside the prompt (span_target.h): the tokens [target.begin, target.end) of `prompt`,
+  // each scored from the row before it in the one forward over the prompt (no teacher forcing); the rank is the span's
+  // first token's, the KL still that of the next token after the prompt. Throws InputError as scan_heads, and for a
+  // range that is not a target of the prompt (checked_target_tokens).
+  HeadScan scan_heads_span(const std::vector<Token>& prompt, TokenSpan target, const HeadScanOptions& options,
+                           const std::function<bool()>& should_stop = {}) const;
+
   // Memory the engine's device allocator holds for tensors (CUDA: current and peak since reset_peak_memory; zeros on
   // the CPU, where the process's RSS says it).
   struct DeviceMemory {
@@ -103,6 +110,11 @@ class Model {
                       const CaptureRequest& request, const std::function<bool()>& should_stop = {}) const;
 
  private:
+  // Both scans: `sequence` run once clean, target_ids scored at rows first_row.. (empty: the clean run's most likely
+  // token at first_row), the KL at row prompt_tokens - 1.
+  HeadScan scan_rows(const std::vector<Token>& sequence, int64_t prompt_tokens, int64_t first_row,
+                     const std::vector<int64_t>& target_ids, const HeadScanOptions& options,
+                     const std::function<bool()>& should_stop) const;
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -45,8 +45,32 @@ expect 0 "target 7: log p" -- "$cli" run --model "$diff_model" --prompt "abc" --
   --target-id 7
 expect 0 'target " 47" (3 tokens): log p' -- "$cli" run --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" \
   --target-text " 47"
-expect 2 "give --target-id or --target-text, not both" -- "$cli" run --model "$diff_model" --prompt "abc" \
-  --intervene "L3.H*:only=A2" --target-id 7 --target-text " 47"
+expect 2 "give one of --target-id, --target-text, --target-span or --target-tokens, not several" -- "$cli" run \
+  --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" --target-id 7 --target-text " 47"
+# A target inside the prompt (issue 14): the tokens of a text's first occurrence, or a token range.
+expect 0 'target span " 47" (tokens 13:16, 3 tokens): log p' -- "$cli" run --model "$diff_model" \
+  --prompt "The number is 47. It is 47" --intervene "L3.H*:only=A2" --target-span " 47"
+expect 0 'target span " 47" (tokens 23:26, 3 tokens): log p' -- "$cli" run --model "$diff_model" \
+  --prompt "The number is 47. It is 47" --intervene "L3.H*:only=A2" --target-tokens 23:26
+expect 1 '--target-span: "99" is not in the prompt' -- "$cli" run --model "$diff_model" --prompt "abc" \
+  --intervene "L3.H*:only=A2" --target-span "99"
+expect 1 "--target-span: \"ab\" starts at the prompt's first token" -- "$cli" run --model "$diff_model" \
+  --prompt "abc" --intervene "L3.H*:only=A2" --target-span "ab"
+expect 1 "--target-tokens: target tokens 2:9 reach past the prompt's 3 tokens" -- "$cli" run --model "$diff_model" \
+  --prompt "abc" --intervene "L3.H*:only=A2" --target-tokens 2:9
+expect 2 "give one of --target-id, --target-text, --target-span or --target-tokens" -- "$cli" run \
+  --model "$diff_model" --prompt "abc" --intervene "L3.H*:only=A2" --target-span b --target-tokens 1:2
+expect 2 "--target-tokens \"3\": write token indices as A:B" -- "$cli" run --model "$diff_model" --prompt "abc" \
+  --intervene "L3.H*:only=A2" --target-tokens 3
+expect 2 "--target-span reports the target before and after --intervene" -- "$cli" run --model "$diff_model" \
+  --prompt "abc" --target-span b
+expect 0 'target " 47" (3 tokens, tokens 13:16 of the prompt)' -- "$cli" scan --model "$diff_model" \
+  --prompt "The number is 47. It is 47" --target-span " 47" --out "$work/span.json"
+expect 0 '"target_begin": 13' -- cat "$work/span.json"
+expect 1 "--target-tokens: target tokens 0:2 start at token 0" -- "$cli" scan --model "$std_model" \
+  --token-ids 1,2,3 --target-tokens 0:2 --out "$work/x.csv"
+expect 2 "--target-span finds text in the prompt" -- "$cli" scan --model "$std_model" --token-ids 1,2,3 \
+  --target-span x --out "$work/x.csv"
 expect 1 "--target-text: the target text is empty" -- "$cli" run --model "$diff_model" --prompt "abc" \
   --intervene "L3.H*:only=A2" --target-text ""
 # The head-effect scan: the ranked table, the heatmap, and errors naming the flag.
@@ -110,10 +134,29 @@ expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/as
   --heldout "$source_dir/assets/eval/heldout_text.txt" --limit 2 --out "$work/eval.md"
 [ -s "$work/eval.md" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no eval.md"; }
 expect 1 "cannot open" -- "$cli" eval-retrieval --episodes "$work/none.jsonl"
+# eval-interventions on a tiny case: two one-needle episodes, the fixture pair (Diff: 4 layers x 4 diff heads; standard:
+# 2 x 4), 2 draws of 3 random heads; one row per condition.
+printf '%s\n' '{"id": 0, "text": "The number is 4721. It is 4721.", "context_bytes": [0, 19], "n_needles": 1, "n_queries": 1, "queries": [{"answer_bytes": [25, 30], "needle_number_bytes": [14, 18]}]}' \
+  '{"id": 1, "text": "The number is 9036. It is 9036.", "context_bytes": [0, 19], "n_needles": 1, "n_queries": 1, "queries": [{"answer_bytes": [25, 30], "needle_number_bytes": [14, 18]}]}' \
+  >"$work/two.jsonl"
+expect 0 "wrote $work/iv.md" -- "$cli" eval-interventions --model "$diff_model" --model-b "$std_model" \
+  --episodes "$work/two.jsonl" --seeds 2 --knockouts 3,8 --out "$work/iv.md"
+for row in "| clean | 1 |" "| lambda = 0 at every head (16) | 1 |" "| lambda x 0.50 at every head (16) | 1 |" \
+  "| lambda x 2.00 at every head (16) | 1 |" "| 3 of 16 heads zero-ablated at random | 2 |" \
+  "| 8 of 16 heads zero-ablated at random | 2 |" "| 3 of 8 heads zero-ablated at random | 2 |" \
+  "| 8 of 8 heads zero-ablated (all) | 1 |"; do
+  expect 0 "$row" -- cat "$work/iv.md"
+done
+[ "$(grep -c '^| ' "$work/iv.md")" -eq 10 ] && passed=$((passed + 1)) || {
+  failed=$((failed + 1)); echo "FAIL: iv.md should have a header and 9 condition rows"; }
+expect 2 "--seeds must be at least 1" -- "$cli" eval-interventions --seeds 0
+expect 2 "--knockouts 3,0: each count must be at least 1" -- "$cli" eval-interventions --knockouts 3,0
 # Issue 12: a later query whose answer is the text's first token (no BOS) read logits row -1 before.
 printf '%s\n' '{"text": "4721 is it. The magic number is 4721.", "context_bytes": [0, 10], "n_needles": 1, "n_queries": 2, "queries": [{"answer_bytes": [33, 37], "needle_number_bytes": [0, 4]}, {"answer_bytes": [0, 4], "needle_number_bytes": [0, 4]}]}' >"$work/first.jsonl"
 expect 1 "an answer starts the text" -- "$cli" eval-retrieval --model "$std_model" --model-b "$std_model" \
   --episodes "$work/first.jsonl" --heldout "$source_dir/assets/eval/heldout_text.txt"
+expect 1 "an answer starts the text" -- "$cli" eval-interventions --model "$std_model" --model-b none \
+  --episodes "$work/first.jsonl"
 # The bundled Diff model answers the needle question of the example prompt (without the file's final newline).
 needle_prompt=$(cat "$source_dir/assets/prompts/needle_in_a_haystack.txt")
 expect 0 "new:  4721." -- "$cli" generate --model "$source_dir/assets/models/diff" --prompt "$needle_prompt" \

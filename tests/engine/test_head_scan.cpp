@@ -1,9 +1,11 @@
 // The head-effect scan (engine/head_scan.h, Model::scan_heads): every head's numbers equal the same intervention run
 // alone through Model::run (the --intervene path) on the fixture Diff V1 and standard models and a tiny V2 one; the
-// ranking; a text target equals the summed log-probabilities of a naive loop of plain forwards; batches of 1 and of
+// ranking; a text target equals the summed log-probabilities of a naive loop of plain forwards; a target inside the
+// prompt (scan_heads_span) equals log_softmax by hand over the run alone; batches of 1 and of
 // several heads agree; errors. Main thread; device from $DIFFSCOPE_TEST_DEVICE.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "head_scan.h"
 #include "intervention.h"
 #include "model.h"
+#include "prediction_shift.h"
 #include "scan_reference.h"
 #include "temp_dir.h"
 #include "test_device.h"
@@ -181,6 +184,79 @@ TEST_CASE("batches of 1 and of several heads give the same scan", "[head_scan]")
   CHECK(scan_batch_for(info, 2048, 1, 2, 4, each * 3 + 1) == 3);
   CHECK(scan_batch_for(info, 2048, 1, 2, 4, 1) == 1);
   CHECK(scan_batch_for(info, 2048, 1, 2, 4, int64_t{1} << 40) == 4);
+}
+
+TEST_CASE("a target inside the prompt: each head's numbers equal a naive log_softmax over that run alone", "[head_scan]") {
+  const auto diff = Model::load(fixture("diffllama_gqa_tied"), test_load_options());
+  const auto standard = Model::load(fixture("llama_gqa_tied"), test_load_options());
+  const TokenSpan span{4, 7};  // kPrompt's ids 3, 99, 42, scored at rows 3, 4, 5
+  for (const auto& [model, what] : std::vector<std::pair<const Model*, std::string>>{
+           {diff.get(), "lambda0"}, {diff.get(), "ablate=mean"}, {standard.get(), "ablate=zero"}}) {
+    INFO(model->info().name << " " << what << " on " << test_device_name());
+    const HeadScan scan = model->scan_heads_span(tokens_from_ids(kPrompt), span, options_for(what, 3));
+    CHECK(scan.target == std::vector<int64_t>{3, 99, 42});
+    CHECK(scan.target_begin == 4);
+    const Matrix clean = logits_of(*model, kPrompt);
+    const int64_t last = clean.rows - 1, V = clean.cols;
+    // By hand: sum over the span's tokens t of log_softmax(row t - 1)[id of t]; rank from row 3; KL at the last row.
+    auto span_logprob = [&](const Matrix& logits) {
+      double sum = 0;
+      for (int64_t t = span.begin; t < span.end; ++t) {
+        sum += log_probs(logits, t - 1)[static_cast<size_t>(kPrompt[static_cast<size_t>(t)])];
+      }
+      return sum;
+    };
+    auto first_rank = [&](const Matrix& logits) {
+      const std::vector<double> lp = log_probs(logits, span.begin - 1);
+      const double own = lp[static_cast<size_t>(kPrompt[static_cast<size_t>(span.begin)])];
+      return 1 + std::count_if(lp.begin(), lp.end(), [&](double v) { return v > own; });
+    };
+    double largest = 0;
+    for (const HeadEffect& got : scan.effects) {
+      Intervention iv;
+      iv.layer = got.layer;
+      iv.head = got.head;
+      iv.what = scan.what;
+      iv.value = scan.value;
+      INFO(intervention_spec(iv));
+      const Matrix changed = logits_of(*model, kPrompt, {iv});
+      CHECK(got.logprob_clean == Approx(span_logprob(clean)).margin(tolerance()));
+      CHECK(got.logprob_changed == Approx(span_logprob(changed)).margin(tolerance()));
+      CHECK(got.rank_clean == first_rank(clean));
+      CHECK(got.rank_changed == first_rank(changed));
+      const PredictionShift s = next_token_shift(clean.values.data() + last * V, changed.values.data() + last * V, V);
+      CHECK(got.kl == Approx(s.kl).margin(tolerance()));
+      largest = std::max(largest, std::fabs(got.delta()));
+    }
+    CHECK(largest > 1e-3);  // something moved
+  }
+}
+
+TEST_CASE("a span that ends the prompt scores as the same answer teacher-forced after the rest", "[head_scan]") {
+  const auto diff = Model::load(fixture("diffllama_gqa_tied"), test_load_options());
+  const std::vector<int64_t> head(kPrompt.begin(), kPrompt.begin() + 9), answer(kPrompt.begin() + 9, kPrompt.end());
+  HeadScan in_prompt = diff->scan_heads_span(tokens_from_ids(kPrompt), {9, 12}, options_for("lambda0"));
+  HeadScan forced = diff->scan_heads(tokens_from_ids(head), answer, options_for("lambda0"));
+  CHECK(in_prompt.target == forced.target);
+  CHECK(forced.target_begin == 9);
+  auto by_head = [](HeadScan& s) {
+    std::sort(s.effects.begin(), s.effects.end(),
+              [](const HeadEffect& a, const HeadEffect& b) { return a.layer * 1000 + a.head < b.layer * 1000 + b.head; });
+  };
+  by_head(in_prompt);
+  by_head(forced);
+  for (size_t i = 0; i < forced.effects.size(); ++i) {
+    CHECK(in_prompt.effects[i].logprob_changed == Approx(forced.effects[i].logprob_changed).margin(tolerance()));
+    CHECK(in_prompt.effects[i].rank_changed == forced.effects[i].rank_changed);
+  }
+}
+
+TEST_CASE("a target span outside the prompt's scored rows is refused", "[head_scan]") {
+  const auto diff = Model::load(fixture("diffllama_gqa_tied"), test_load_options());
+  const std::vector<Token> prompt = tokens_from_ids(kPrompt);
+  CHECK_THROWS_WITH(diff->scan_heads_span(prompt, {0, 2}, options_for("lambda0")), Catch::Contains("token 0"));
+  CHECK_THROWS_WITH(diff->scan_heads_span(prompt, {10, 13}, options_for("lambda0")),
+                    Catch::Contains("reach past the prompt's 12 tokens"));
 }
 
 TEST_CASE("scan errors say what is wrong", "[head_scan]") {
