@@ -22,6 +22,9 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
 // kernels refuses statistics and overviews of a layer whose window is shorter than the prompt (scan_refusal); flip
 // this once those cases pass on the GPU machine.
 constexpr bool kCudaScanBandVerified = false;
+// kCudaScanBandVerified, or DIFFSCOPE_CUDA_SCAN_BAND=1 in the environment: the GPU machine's check turns the band on to
+// test it (scripts/gpu-cuda-tests.sh SCAN_BAND=1) before the constant is flipped.
+bool cuda_scan_band_enabled();
 
 // "" when the scan of a layer with sliding window `window` (0: none) over T tokens can run on a device (`cuda`:
 // a CUDA one), else why not and what to do instead.
