@@ -20,9 +20,10 @@ torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 \
   || { tail -40 "$OUT/configure.log"; exit 1; }
-targets="diffscope-cli test_attention_scan_cuda test_model_hf test_model_load test_generate test_export test_rollout
-  test_diff_v2 test_attention_stats test_attention_maps test_model_families test_interventions test_head_scan
-  test_torch_slot_model"
+# The cuda tests' executables (a test named X_cuda runs X; test_attention_scan_cuda is its own), from ctest itself.
+targets="diffscope-cli $(ctest --test-dir build-gpu -N -L cuda | sed -n 's/.*Test *#[0-9]*: *\([a-z_0-9]*\).*/\1/p' \
+  | sed 's/_cuda$//; s/^test_attention_scan$/test_attention_scan_cuda/' | tr '\n' ' ')"
+echo "targets: $targets"
 say "build"
 timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.log" 2>&1 \
   || { grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"; exit 1; }

@@ -190,12 +190,15 @@ void check_paths(const std::string& dir, int64_t T, int64_t window = 0) {
   CaptureRequest rollout_fused = fused_request;
   rollout_fused.rollout = true;
   const AttentionSnapshot rolled_fused = model->run(tokens, rollout_fused);
+  // On CUDA the fused attention (SDPA's kernels) and the explicit one differ by ~1e-6 per map, which the product
+  // over layers grows: 3.1e-5 at layer 1 of the Diff V2 fixture on the H200 (session 7).
+  const double rollout_tolerance = test_device_name() == "cpu" ? 1e-5 : 1e-4;
   for (size_t l = 0; l < rolled.layers.size(); ++l) {
     INFO("rollout, layer " << l);
     MapWindow w;
     w.layer = static_cast<int>(l);
     w.head = kRollout;
-    CHECK(max_abs_diff(rolled_fused.store->window(w), rolled.layers[l].rollout) <= 1e-5);
+    CHECK(max_abs_diff(rolled_fused.store->window(w), rolled.layers[l].rollout) <= rollout_tolerance);
   }
 }
 
