@@ -270,8 +270,8 @@ bool InferenceWorker::may_scan(int index) const {
 }
 
 void InferenceWorker::slot_thread_main(int index) {
-  // With DIFFSCOPE_WORKER_NICE, runs give way to the UI's frames where they share cores (the window thread keeps its
-  // priority: the UI waits on it).
+  // Runs give way to the UI's frames where they share cores (thread_priority.h; the window thread keeps its priority:
+  // the UI waits on it).
   lower_this_thread_priority(inference_thread_nice());
   Slot& slot = *slots_[static_cast<size_t>(index)];
   std::unique_lock<std::mutex> lock(mutex_);

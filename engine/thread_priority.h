@@ -6,9 +6,10 @@
 namespace diffscope {
 
 // The nice increment for inference threads: $DIFFSCOPE_WORKER_NICE when set (0..19), else kDefaultInferenceNice.
-// 0 by default until measured on a quiet machine: on the 2-core machine under other builds, nice 5 made frames while
-// a run is in flight 79 -> 57 ms (median) but the runs 2.5x slower (docs/benchmarks.md).
-constexpr int kDefaultInferenceNice = 0;
+// 5: on the quiet 2-core machine (bundled pair, 1000 tokens) frames while a run is in flight 26.4 -> 23.5 ms median
+// (max 44 -> 36), idle frames 27.7 -> 15.3 ms (OpenMP's spinning threads yield), runs 0-10% longer
+// (docs/benchmarks.md). On a GPU the inference threads mostly wait, so it changes little there.
+constexpr int kDefaultInferenceNice = 5;
 int inference_thread_nice();
 // Adds `increment` to the calling thread's nice value (Linux: per thread). Returns false where it cannot (the thread
 // then runs as it was); never throws.
