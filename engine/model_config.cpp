@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -153,21 +154,29 @@ void read_diff_variant(const ConfigReader& r, ModelConfig& c) {
 
 // Qwen 2 / 3 (Qwen2Config.__post_init__): sliding_window counts only with use_sliding_window; the sliding layers are
 // layer_types' "sliding_attention" ones, or without layer_types those from max_window_layers on.
+// layer_types, when the config has it: which layers are "sliding_attention" (the others "full_attention").
+std::optional<std::vector<bool>> read_layer_types(const ConfigReader& r, const json& j, int num_layers) {
+  auto types = j.find("layer_types");
+  if (types == j.end() || types->is_null()) return std::nullopt;
+  if (!types->is_array() || types->size() != static_cast<size_t>(num_layers)) {
+    r.fail("layer_types must list one type per layer (" + std::to_string(num_layers) + ")");
+  }
+  std::vector<bool> sliding(static_cast<size_t>(num_layers), false);
+  for (size_t i = 0; i < types->size(); ++i) {
+    const json& t = (*types)[i];
+    if (!t.is_string() || (t != "sliding_attention" && t != "full_attention")) {
+      r.fail("layer_types[" + std::to_string(i) + "] must be \"sliding_attention\" or \"full_attention\"");
+    }
+    sliding[i] = t == "sliding_attention";
+  }
+  return sliding;
+}
+
 void read_qwen_windows(const ConfigReader& r, const json& j, ModelConfig& c) {
   const bool use = r.boolean("use_sliding_window", false);
   std::vector<bool> sliding(static_cast<size_t>(c.num_layers), false);
-  auto types = j.find("layer_types");
-  if (types != j.end() && !types->is_null()) {
-    if (!types->is_array() || types->size() != static_cast<size_t>(c.num_layers)) {
-      r.fail("layer_types must list one type per layer (" + std::to_string(c.num_layers) + ")");
-    }
-    for (size_t i = 0; i < types->size(); ++i) {
-      const json& t = (*types)[i];
-      if (!t.is_string() || (t != "sliding_attention" && t != "full_attention")) {
-        r.fail("layer_types[" + std::to_string(i) + "] must be \"sliding_attention\" or \"full_attention\"");
-      }
-      sliding[i] = t == "sliding_attention";
-    }
+  if (auto types = read_layer_types(r, j, c.num_layers)) {
+    sliding = std::move(*types);
   } else if (use) {
     const int64_t default_layers = 28;
     const int64_t from = r.integer("max_window_layers", &default_layers);
@@ -297,18 +306,8 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
   if (r.boolean("use_bidirectional_attention", false)) r.fail("use_bidirectional_attention is not implemented");
   // Layer types.
   c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
-  auto types = j.find("layer_types");
-  if (types != j.end() && !types->is_null()) {
-    if (!types->is_array() || types->size() != static_cast<size_t>(c.num_layers)) {
-      r.fail("layer_types must list one type per layer (" + std::to_string(c.num_layers) + ")");
-    }
-    for (size_t i = 0; i < types->size(); ++i) {
-      const json& t = (*types)[i];
-      if (!t.is_string() || (t != "sliding_attention" && t != "full_attention")) {
-        r.fail("layer_types[" + std::to_string(i) + "] must be \"sliding_attention\" or \"full_attention\"");
-      }
-      c.sliding_layers[i] = t == "sliding_attention";
-    }
+  if (auto types = read_layer_types(r, j, c.num_layers)) {
+    c.sliding_layers = std::move(*types);
   } else {
     const int64_t six = 6;
     const int64_t pattern = r.positive("sliding_window_pattern", int64_t{1} << 16, &six);
