@@ -473,8 +473,12 @@ void InferenceWorker::run_slot(int index, std::unique_lock<std::mutex>& lock) {
     snapshot = std::make_shared<const AttentionSnapshot>(model.run(tokens, capture, should_stop));
     if (!interventions.empty()) {
       try {
-        what_if = std::make_shared<const WhatIf>(
-            run_what_if(model, tokens, capture, interventions, request.target_text, should_stop));
+        if (request.target_is_span && !capture.span) {
+          throw InputError("the what-if's target is span R, but no span is marked: mark the answer's tokens");
+        }
+        what_if = std::make_shared<const WhatIf>(run_what_if(model, tokens, capture, interventions, request.target_text,
+                                                             should_stop, request.target_is_span ? capture.span
+                                                                                                 : std::nullopt));
       } catch (const Cancelled&) {
         throw;
       } catch (const std::exception& e) {

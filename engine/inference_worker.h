@@ -61,6 +61,8 @@ struct RunRequest {
   // answer text whose log-probability the what-if reports (empty: the clean run's most likely next token).
   std::array<std::vector<Intervention>, kNumSlots> interventions;
   std::string target_text;
+  // The what-if's target is the span (span_bytes, as the run's tokens overlap it) instead of target_text.
+  bool target_is_span = false;
 };
 
 // A head-effect scan (head_scan.h) of one slot's model on a prompt: queued by InferenceWorker::scan.

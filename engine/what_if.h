@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,16 +28,21 @@ struct WhatIf {
   // likely next token (the sum is that one token's).
   PredictionShift shift;
   std::string target_text;        // the answer text asked for ("" : the clean run's most likely next token)
+  // Or answer tokens the prompt holds (the app's span R): their summed log-probability, each given the prompt's tokens
+  // before it, and the rank of the first in its row, from the same two runs (span_target.h). The top tokens and KL
+  // stay the next token's.
+  std::optional<TokenSpan> target_span;
   std::vector<int64_t> target_ids;  // the answer's ids (or that one token)
   std::map<int64_t, std::string> token_text;  // the top tokens' and the target's text, escaped for display
 };
 using WhatIfPtr = std::shared_ptr<const WhatIf>;
 
 // Runs `tokens` with `interventions` (capture as `capture`), then the clean and changed runs' logits over the prompt
-// (and the answer's tokens but the last, for a target text). Throws InputError naming what is wrong (an
-// intervention the model cannot take, a target text that gives no tokens or does not fit the context), Cancelled.
+// (and the answer's tokens but the last, for a target text). `target_span`, when given, is the target instead of the
+// text. Throws InputError naming what is wrong (an intervention the model cannot take, a target text that gives no
+// tokens or does not fit the context, a span that starts at the first token), Cancelled.
 WhatIf run_what_if(const SlotModel& model, const std::vector<Token>& tokens, const CaptureRequest& capture,
                    const std::vector<Intervention>& interventions, const std::string& target_text,
-                   const std::function<bool()>& should_stop);
+                   const std::function<bool()>& should_stop, std::optional<TokenSpan> target_span = std::nullopt);
 
 }  // namespace diffscope

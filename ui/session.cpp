@@ -185,6 +185,7 @@ std::string session_to_json(const Session& s) {
   }
   j["interventions"] = interventions;
   j["target_text"] = s.target_text;
+  j["target_span"] = s.target_span;
   return dump_settings_json(j);
 }
 
@@ -228,6 +229,7 @@ bool session_from_json(const std::string& text, Session* out, std::string* error
   read_view(f, &s.view);
   read_interventions(f, &s.interventions);
   f.text("target_text", &s.target_text);
+  f.boolean("target_span", &s.target_span);
   if (!problem.empty()) return refuse(problem);
   *out = std::move(s);
   return true;

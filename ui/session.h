@@ -63,6 +63,7 @@ struct Session {
   // "B": [...]}) and the target answer text.
   std::array<std::vector<Intervention>, 2> interventions;
   std::string target_text;
+  bool target_span = false;  // the what-if's target is span R
 };
 
 // Names of SessionFocus::map, in the order of the UI's MapVariant (A1, A2, LambdaA2, Diff, Standard, Rollout).

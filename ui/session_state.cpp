@@ -52,6 +52,7 @@ Session session_from_state(const UiState& state) {
   session.grid_source = state.grid_source;
   session.interventions = state.what_if.interventions;
   session.target_text = state.what_if.target_text;
+  session.target_span = state.what_if.target_span;
   if (state.session_pending) {
     const UiState::PendingSession& p = *state.session_pending;
     session.settings.selection = p.selection;
@@ -93,6 +94,7 @@ void open_session(UiState& state, const Session& session, UiActions* actions) {
   state.what_if.interventions = session.interventions;
   state.what_if.target_text = session.target_text;
   state.what_if.target_edit = session.target_text;
+  state.what_if.target_span = session.target_span;
   state.focused.valid = false;
   state.session_pending = UiState::PendingSession{state.settings.prompt, session.settings.selection,
                                                   session.settings.standard_head, session.focus, session.view};

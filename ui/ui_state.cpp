@@ -56,6 +56,7 @@ RunRequest make_run_request(const UiState& s) {
   r.capture.logits = false;
   r.interventions = s.what_if.interventions;
   r.target_text = s.what_if.target_text;
+  r.target_is_span = s.what_if.target_span;
   return r;
 }
 

@@ -50,8 +50,11 @@ void draw_prediction(const UiState& state, int slot) {
   }
   const WhatIf& w = *s.what_if;
   const PredictionShift& p = w.shift;
-  const std::string target = w.target_text.empty() ? token_label(w, w.target_ids.front()) + " (next token)"
-                                                   : "\"" + w.target_text + "\"";
+  std::string target = w.target_text.empty() ? token_label(w, w.target_ids.front()) + " (next token)"
+                                             : "\"" + w.target_text + "\"";
+  if (w.target_span) {
+    target = "span R, tokens " + std::to_string(w.target_span->begin) + ".." + std::to_string(w.target_span->end - 1);
+  }
   ImGui::Text("target %s", target.c_str());
   ImGui::Text("log p %.4f -> %.4f  (%+.4f)", p.target_logprob_clean, p.target_logprob_changed,
               p.target_logprob_changed - p.target_logprob_clean);
@@ -72,7 +75,7 @@ void draw_prediction(const UiState& state, int slot) {
         ImGui::TableNextColumn();
         if (i < top->size()) {
           const TokenProbability& t = (*top)[i];
-          const bool is_target = t.id == w.target_ids.front();
+          const bool is_target = !w.target_span && t.id == w.target_ids.front();  // a span is not the next token
           if (is_target) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.4f, 1));
           ImGui::Text("%s %.3f", token_label(w, t.id).c_str(), t.probability);
           if (is_target) ImGui::PopStyleColor();
@@ -253,6 +256,10 @@ void draw_what_if_panel(UiState& state) {
   }
   help("An answer text after the prompt (e.g. \" 4721\"), scored teacher-forced: its log-probability summed over its "
        "tokens, and the rank of its first. Enter applies it. Empty: the clean run's most likely next token.");
+  if (ImGui::Checkbox("span R as the target", &w.target_span)) changed = true;
+  help("Score the marked span R instead (answer tokens the prompt already holds, e.g. the needle's number after the "
+       "question): each of its tokens given the prompt before it, from the same runs. Mark the span by dragging over "
+       "tokens or with the find box's \"mark R\".");
 
   int view = static_cast<int>(w.view);
   ImGui::Text("maps:");

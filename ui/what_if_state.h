@@ -22,6 +22,7 @@ struct WhatIfUi {
   std::array<std::vector<Intervention>, kNumSlots> interventions;  // run with every prompt (RunRequest)
   std::string target_text;  // the answer scored ("": the clean run's most likely next token)
   std::string target_edit;  // the target field's text (applied to target_text by Enter or leaving the field)
+  bool target_span = false; // the target is the marked span R's tokens (answer tokens the prompt holds) instead
   int slot = 0;             // the slot the controls act on
   bool whole_layer = false; // a control acts on every head of the selected layer
   float lambda_value = 0.0f;

@@ -187,3 +187,52 @@ TEST_CASE("Cancel stops a scan between layers; a slot without a model says so") 
   CHECK_FALSE(s.scanning);
   CHECK_FALSE(s.running);
 }
+
+TEST_CASE("a what-if's target can be the marked span: its tokens scored where they stand in the prompt") {
+  Fixture f;
+  f.worker.load(0, "a");
+  REQUIRE(f.loaded(0, "a"));
+  RunRequest request;
+  request.text = "abcd";
+  request.span_bytes = std::make_pair(int64_t{2}, int64_t{4});  // "cd": tokens 2 and 3
+  request.interventions[0] = {intervention(0, 0)};                // adds 2 at id 0 in every row
+  request.target_text = "ignored";                                // the span wins
+  request.target_is_span = true;
+  f.worker.submit(request);
+  REQUIRE(f.idle());
+  SlotState a = f.worker.state(0);
+  REQUIRE(a.what_if);
+  CHECK(a.what_if_error.empty());
+  REQUIRE(a.what_if->target_span);
+  CHECK(a.what_if->target_span->begin == 2);
+  CHECK(a.what_if->target_span->end == 4);
+  CHECK(a.what_if->target_ids == std::vector<int64_t>{'c', 'd'});
+  CHECK(a.what_if->target_text.empty());
+  CHECK(f.script.count("run a abcd") == 4);  // clean, changed, both runs' logits: no teacher-forced answer
+  // Rows 'b' and 'c' put 4 on 'c' and 'd' (as in the target-text case): the same hand-derived log p per token.
+  const double clean_one = 4 - std::log(std::exp(4.0) + 511);
+  const double changed_one = 4 - std::log(std::exp(4.0) + std::exp(2.0) + 510);
+  CHECK(a.what_if->shift.target_logprob_clean == Approx(2 * clean_one));
+  CHECK(a.what_if->shift.target_logprob_changed == Approx(2 * changed_one));
+  CHECK(a.what_if->shift.target_rank_clean == 1);
+  CHECK(a.what_if->shift.target_rank_changed == 1);
+  REQUIRE_FALSE(a.what_if->shift.top_clean.empty());
+  CHECK(a.what_if->shift.top_clean[0].id == 'e');  // the top list stays the next token's (after 'd')
+
+  // No span marked, or one that starts at the first token (nothing before it predicts it): the clean run stands.
+  request.span_bytes.reset();
+  f.worker.submit(request);
+  REQUIRE(f.idle());
+  a = f.worker.state(0);
+  CHECK_FALSE(a.what_if);
+  CHECK(a.what_if_error.find("no span is marked") != std::string::npos);
+  request.span_bytes = std::make_pair(int64_t{0}, int64_t{1});
+  request.text = "abce";
+  f.worker.submit(request);
+  REQUIRE(f.idle());
+  a = f.worker.state(0);
+  CHECK_FALSE(a.what_if);
+  CHECK(a.what_if_error.find("span R") != std::string::npos);
+  REQUIRE(a.snapshot);
+  CHECK(a.snapshot->tokens.size() == 4);
+}

@@ -71,6 +71,10 @@ TEST_CASE("run requests carry each slot's interventions and the what-if target")
   CHECK(intervention_spec(r.interventions[kSlotDiff][0]) == "L1.H*:lambda=0");
   CHECK(r.interventions[kSlotStandard].empty());
   CHECK(r.target_text == " 4721");
+  CHECK_FALSE(r.target_is_span);
+  state.what_if.target_span = true;  // "span R as the target"
+  CHECK(make_run_request(state).target_is_span);
+  state.what_if.target_span = false;
   const ScanRequest scan = make_scan_request(state, kSlotStandard, "ablate=mean");
   CHECK(scan.slot == kSlotStandard);
   CHECK(scan.prompt.text == "Paris is");

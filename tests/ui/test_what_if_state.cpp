@@ -89,6 +89,7 @@ TEST_CASE("sessions keep each slot's interventions and the target, and refuse a 
   s.interventions[0] = {parse_intervention("L5.H*:only=A2"), parse_intervention("L0.H1:lambda=0.25")};
   s.interventions[1] = {parse_intervention("L3.H7:ablate=mean")};
   s.target_text = " 4721";
+  s.target_span = true;
   const std::string text = session_to_json(s);
   Session back;
   std::string error;
@@ -96,6 +97,7 @@ TEST_CASE("sessions keep each slot's interventions and the target, and refuse a 
   CHECK(specs(back.interventions[0]) == specs(s.interventions[0]));
   CHECK(specs(back.interventions[1]) == std::vector<std::string>{"L3.H7:ablate=mean"});
   CHECK(back.target_text == " 4721");
+  CHECK(back.target_span);
 
   Session untouched;
   std::string bad = text;
@@ -111,4 +113,7 @@ TEST_CASE("sessions keep each slot's interventions and the target, and refuse a 
   REQUIRE(session_from_json("{\"diffscope_session\": 1}", &back, &error));
   CHECK(back.interventions[0].empty());
   CHECK(back.target_text.empty());
+  CHECK_FALSE(back.target_span);
+  CHECK_FALSE(session_from_json("{\"diffscope_session\": 1, \"target_span\": \"yes\"}", &untouched, &error));
+  CHECK(error.find("\"target_span\"") != std::string::npos);
 }
