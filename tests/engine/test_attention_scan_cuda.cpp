@@ -248,22 +248,34 @@ std::function<double(size_t)> relative(const std::vector<float>& want, double re
   return [&want, rel, abs](size_t i) { return rel * std::fabs(want[i]) + abs; };
 }
 
-// For 16-bit tensor-core scores: every element within `loose`, at most 1% (+2) outside `tight`, and the mean within
-// 1e-4 of the twin's.
+// For 16-bit tensor-core scores: every element within `loose`, at most 1% (+2) outside `tight`, and the sum of the
+// differences, apart from the two largest (the count's "+2"), within 1e-4 of the twin's sum. The two set aside matter
+// where a few elements carry the whole sum and max pooling meets tied entries: with a window of 1 every entry of a
+// diagonal overview cell is p_ii = 1, so the cell keeps the largest exp(ds_ii) of its rows and one upward flip of a
+// diagonal score is never averaged away. At T = 300, cell 64 (20 nonzero cells of 100) one f16 ulp at |s| in [4, 8)
+// moves the sum by exp(2^-8) - 1 = 3.9e-3, i.e. 2.0e-4 of it: f16 W=1 seed 3104 on the H200 had two such flips
+// (3.9e-3 + 9.8e-4: mean 0.200049 against 0.2; replayed on the host under a model of the tensor cores' truncating
+// accumulation, which flags no other case).
 std::string mostly_within(const char* what, const std::vector<float>& got, const std::vector<float>& want,
                           const std::function<double(size_t)>& tight, const std::function<double(size_t)>& loose) {
   std::string failure = within(what, got, want, loose);
   if (!failure.empty()) return failure;
   size_t outside = 0;
-  double sum_got = 0, sum_want = 0, sum_abs = 0;
+  double sum_diff = 0, sum_want = 0, sum_abs = 0;
+  double largest[2] = {0, 0};  // the two differences of largest magnitude, signed
   for (size_t i = 0; i < got.size(); ++i) {
-    if (std::fabs(static_cast<double>(got[i]) - want[i]) > tight(i)) ++outside;
-    sum_got += got[i], sum_want += want[i], sum_abs += std::fabs(want[i]);
+    const double diff = static_cast<double>(got[i]) - want[i];
+    if (std::fabs(diff) > tight(i)) ++outside;
+    sum_diff += diff, sum_want += want[i], sum_abs += std::fabs(want[i]);
+    if (std::fabs(diff) > std::fabs(largest[0])) largest[1] = largest[0], largest[0] = diff;
+    else if (std::fabs(diff) > std::fabs(largest[1])) largest[1] = diff;
   }
+  const double rest = sum_diff - largest[0] - largest[1];
   std::ostringstream out;
   if (outside > 2 + got.size() / 100) out << what << ": " << outside << " of " << got.size() << " outside the tight bound";
-  else if (std::fabs(sum_got - sum_want) > 1e-4 * sum_abs + 1e-6 * got.size())
-    out << what << ": mean " << sum_got / got.size() << ", twin " << sum_want / got.size();
+  else if (std::fabs(rest) > 1e-4 * sum_abs + 1e-6 * got.size())
+    out << what << ": mean " << (sum_want + sum_diff) / got.size() << ", twin " << sum_want / got.size()
+        << " (apart from the two largest differences: " << rest / got.size() << " per element)";
   return out.str();
 }
 
@@ -353,7 +365,8 @@ void compare(const Case& c, const HostInputs& x, const Results& twin, float thre
     // relative. Then every log p of row i moves by at most delta_i = 4 u amax_i (ds and d lse), and p by a factor
     // exp(delta_i) - 1: that is the loose bound below, which holds for every element. Rows without such a flip
     // (almost all: a flip needs the accumulator within ~1e-6 of a rounding midpoint) match as tightly as the exact
-    // kernel; the tight bound (1e-4) must hold for 99% of the elements, and array means within 1e-4.
+    // kernel; the tight bound (1e-4) must hold for 99% of the elements, and array sums within 1e-4 apart from the two
+    // largest differences (mostly_within says why two).
     const double u = c.dtype == ScanDType::BF16 ? 1.0 / 128 : 1.0 / 1024;
     auto delta = [&](size_t i) { return 4 * u * amax[i]; };
     auto factor = [&](size_t i) { return std::expm1(delta(i)); };
