@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -163,15 +162,9 @@ void add_signal_noise(const at::Tensor& host, int64_t first, std::vector<HeadSta
 
 }  // namespace
 
-bool cuda_scan_band_enabled() {
-  if (kCudaScanBandVerified) return true;
-  const char* env = std::getenv("DIFFSCOPE_CUDA_SCAN_BAND");
-  return env != nullptr && std::string(env) == "1";
-}
-
 std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer) {
 #ifdef DIFFSCOPE_CUDA_KERNELS
-  if (cuda && !cuda_scan_band_enabled() && window > 0 && window < T) {
+  if (cuda && !kCudaScanBandVerified && window > 0 && window < T) {
     return "statistics and overviews of a sliding-window layer (" +
            (layer >= 0 ? "layer " + std::to_string(layer) + ", " : std::string()) + "window " +
            std::to_string(window) + ") over a prompt longer than its window (" + std::to_string(T) +

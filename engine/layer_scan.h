@@ -18,13 +18,13 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
                 DeferredHost& deferred);
 
 // Whether the CUDA scan kernels' sliding-window band (engine/cuda/attention_scan.cu) has been checked against the host
-// twin on a GPU (the band cases of tests/engine/test_attention_scan_cuda.cpp). Until it has, a CUDA run with the
-// kernels refuses statistics and overviews of a layer whose window is shorter than the prompt (scan_refusal); flip
-// this once those cases pass on the GPU machine.
-constexpr bool kCudaScanBandVerified = false;
-// kCudaScanBandVerified, or DIFFSCOPE_CUDA_SCAN_BAND=1 in the environment: the GPU machine's check turns the band on to
-// test it (scripts/gpu-cuda-tests.sh SCAN_BAND=1) before the constant is flipped.
-bool cuda_scan_band_enabled();
+// twin on a GPU (the [window] cases of tests/engine/test_attention_scan_cuda.cpp). While false, a CUDA run with the
+// kernels refuses statistics and overviews of a layer whose window is shorter than the prompt (scan_refusal).
+// Checked on the H200 in session 7 (2026-12-02): 6169 of 6170 assertions, the one left a max-pooled overview's mean
+// moved by two legitimate 1-ulp f16 score flips (replayed exactly on the CPU; the test's sum check now sets aside the
+// two largest differences, as its count check allows two outliers; docs/attention-scan.md), and every cuda test with
+// the band on (test_model_families_cuda compares sliding-window statistics with a double reference) passed.
+constexpr bool kCudaScanBandVerified = true;
 
 // "" when the scan of a layer with sliding window `window` (0: none) over T tokens can run on a device (`cuda`:
 // a CUDA one), else why not and what to do instead.

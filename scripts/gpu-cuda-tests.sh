@@ -2,10 +2,9 @@
 # The GPU machine's short check, for a session with little device time: builds only the executables of the `cuda`
 # tests (and diffscope-cli) against the Python torch's LibTorch, runs the scan kernels' sliding-window cases first,
 # then every `cuda` test, then HF transformers against the CLI on the sliding-window kinds. Each step is bounded by
-# what is left of BUDGET seconds (default 280) and logs to $OUT. With SCAN_BAND=1 the CUDA statistics of sliding
-# layers run (DIFFSCOPE_CUDA_SCAN_BAND=1, engine/layer_scan.h) so the cuda tests and the HF check exercise the band.
+# what is left of BUDGET seconds (default 280) and logs to $OUT.
 # Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"]:
-#   SCAN_BAND=1 timeout 590 bash scripts/gpu-cuda-tests.sh
+#   timeout 590 bash scripts/gpu-cuda-tests.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/diffscope-gpu}
@@ -14,7 +13,6 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 left() { echo $((BUDGET - SECONDS)); }
 say() { echo "[+${SECONDS}s] $*"; }
-[ "${SCAN_BAND:-0}" = 1 ] && export DIFFSCOPE_CUDA_SCAN_BAND=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \

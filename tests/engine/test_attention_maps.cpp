@@ -225,7 +225,7 @@ TEST_CASE("fused forward, scan statistics, overviews and windows equal the expli
   SECTION("standard, GQA, every layer sliding with a window of 6 (shorter than the prompt and than a cell of 8)") {
     TempDir dir("maps-window");
     const std::string path = as_mistral("llama_gqa_tied", dir, 6);
-    try {  // CUDA refuses these statistics until its scan kernels' band is GPU-tested (kCudaScanBandVerified)
+    try {  // a CUDA build refuses these statistics while its scan kernels' band is not GPU-tested (kCudaScanBandVerified)
       (void)Model::load(path, test_load_options())->run(prompt(77, 300), CaptureRequest{});
     } catch (const InputError& e) {
       CHECK(test_device_name() != "cpu");

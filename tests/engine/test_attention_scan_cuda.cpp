@@ -504,8 +504,8 @@ TEST_CASE("CUDA attention scan matches the twin: d = 256, odd d, GQA 4:1, one su
 
 // Sliding windows (the band i - W < j <= i): windows below, at and above the 64-row block and 64-key tile, not
 // multiples of them, 1 (each row sees itself only) and T - 1; prompts of one block to several; every mode, dtype and
-// kernel, and each pooling path (cells 1, 3, 8, 16, 64). Until these pass on a GPU, engine/layer_scan.h's
-// kCudaScanBandVerified keeps CUDA runs from using the band.
+// kernel, and each pooling path (cells 1, 3, 8, 16, 64). Their pass on the H200 (session 7) is what
+// engine/layer_scan.h's kCudaScanBandVerified records.
 TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than the prompt", "[attention_scan][cuda][window]") {
   REQUIRE(have_gpu());
   auto windowed = [](Case c, int window) {
