@@ -621,8 +621,8 @@ int main(int argc, char** argv) {
         } else if (kind == "view") {  // where the mouse wheel and a drag would leave the maps' shared view
           std::sscanf(value.c_str(), "%lf,%lf,%lf", &state.view.zoom, &state.view.center_x, &state.view.center_y);
           state.view.initialized = true;
-        } else if (kind == "intervene" || kind == "target" || kind == "what-if-view" || kind == "scan" ||
-                   kind == "scan-export" || kind == "scan-open") {  // the What-if and scan controls (gui_what_if.h)
+        } else if (kind == "intervene" || kind == "target" || kind == "target-span" || kind == "what-if-view" ||
+                   kind == "scan" || kind == "scan-export" || kind == "scan-open") {  // the What-if and scan controls (gui_what_if.h)
           std::string message;
           if (!apply_what_if_step(state, *slots, kind, value, options.export_dir, &message)) {
             std::printf("  (%s)\n", message.c_str());

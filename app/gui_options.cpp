@@ -37,7 +37,8 @@ const char* gui_usage() {
          "                    recent=N (choose the Recent menu's prompt N, 0 the newest), recent-session=N (open\n"
          "                    the side panel's Recent sessions entry N),\n"
          "                    intervene=[A:|B:]SPEC (a What-if button: SPEC as diffscope-cli --intervene; clear),\n"
-         "                    target=TEXT (the What-if target answer), what-if-view=clean|changed|difference,\n"
+         "                    target=TEXT (the What-if target answer), target-span=on|off (span R as the target),\n"
+         "                    what-if-view=clean|changed|difference,\n"
          "                    scan=[A:|B:]WHAT (lambda0, only=A2, ablate=zero, ablate=mean), scan-export=csv,json,png,\n"
          "                    scan-open=L,H (a click on the scan's heatmap)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
@@ -159,12 +160,12 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
       if (v.find('=') == std::string::npos ||
           (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
            kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent" &&
-           kind != "recent-session" && kind != "intervene" && kind != "target" && kind != "what-if-view" &&
-           kind != "scan" && kind != "scan-export" && kind != "scan-open")) {
+           kind != "recent-session" && kind != "intervene" && kind != "target" && kind != "target-span" &&
+           kind != "what-if-view" && kind != "scan" && kind != "scan-export" && kind != "scan-open")) {
         *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
                  "save-session=PATH, open-session=PATH, recent=N, recent-session=N, intervene=[A:|B:]SPEC, "
-                 "target=TEXT, what-if-view=clean|changed|difference, scan=[A:|B:]WHAT, scan-export=csv,json,png or "
-                 "scan-open=L,H, got '" + v + "'";
+                 "target=TEXT, target-span=on|off, what-if-view=clean|changed|difference, scan=[A:|B:]WHAT, "
+                 "scan-export=csv,json,png or scan-open=L,H, got '" + v + "'";
         return false;
       }
       double zoom = 0, x = 0, y = 0;

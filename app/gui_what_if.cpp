@@ -34,6 +34,13 @@ bool apply_what_if_step(ui::UiState& state, SlotProvider& slots, const std::stri
     } else if (kind == "target") {  // typed into the target field, then Enter
       w.target_text = w.target_edit = value;
       state.submit_now = true;
+    } else if (kind == "target-span") {  // the "span R as the target" checkbox
+      if (value != "on" && value != "off") {
+        *message = "target-span= takes on or off, got '" + value + "'";
+        return false;
+      }
+      w.target_span = value == "on";
+      state.submit_now = true;
     } else if (kind == "what-if-view") {
       if (value == "clean") w.view = ui::WhatIfView::Clean;
       else if (value == "changed") w.view = ui::WhatIfView::Changed;
@@ -77,6 +84,7 @@ nlohmann::json what_if_state_json(const ui::UiState& state) {
   nlohmann::json j;
   j["view"] = ui::what_if_view_name(state.what_if.view);
   j["target_text"] = state.what_if.target_text;
+  j["target_span"] = state.what_if.target_span;
   for (int slot = 0; slot < kNumSlots; ++slot) {
     const SlotState& s = state.slots[static_cast<size_t>(slot)];
     nlohmann::json js;

@@ -138,3 +138,46 @@ TEST_CASE("a what-if the model cannot take says why, and the clean run stays") {
   CHECK_FALSE(b.contains("ran"));
   CHECK(state["B"]["result"] == "current");
 }
+
+TEST_CASE("span R as the what-if's target scores the span's tokens as diffscope-cli run --target-span does") {
+  if (!has_display()) return;
+  const TempFolder folder("diffscope_gui_what_if_span");
+  const fs::path& out = folder.path();
+  // The app's --span and the CLI's --target-span both take the first occurrence of " 4721." (the needle): a target
+  // that the rows before it predict, scored where it stands.
+  const std::string prompt = "The magic number of Paris is 4721. What is the magic number of Paris? It is 4721.";
+  nlohmann::json state;
+  std::string output;
+  REQUIRE(run_app(out, "span_target",
+                  "--model " + kModels + "/diff --model-b " + kModels + "/standard --prompt '" + prompt +
+                      "' --span ' 4721.' --step 'intervene=A:" + kSpec + "' --step target-span=on",
+                  &state, &output) == 0);
+  INFO(output);
+  const nlohmann::json& a = state["what_if"]["A"];
+  REQUIRE(a["error"] == "");
+  CHECK(state["what_if"]["target_span"] == true);
+
+  const fs::path text = out / "cli_span.txt";
+  const std::string command = std::string(DIFFSCOPE_CLI) + " run --model " + kModels + "/diff --prompt '" + prompt +
+                              "' --intervene '" + kSpec + "' --target-span ' 4721.' > " + text.string();
+  INFO(command);
+  REQUIRE(std::system(command.c_str()) == 0);
+  double clean = 0, changed = 0;
+  long long rank_clean = 0, rank_changed = 0, begin = 0, end = 0, count = 0;
+  bool parsed = false;
+  std::istringstream lines(read_file_text(text));
+  std::string line;
+  while (std::getline(lines, line)) {
+    parsed |= std::sscanf(line.c_str(),
+                          "target span \" 4721.\" (tokens %lld:%lld, %lld tokens): log p %lf -> %lf, rank of its first "
+                          "token %lld -> %lld",
+                          &begin, &end, &count, &clean, &changed, &rank_clean, &rank_changed) == 7;
+  }
+  INFO(read_file_text(text));
+  REQUIRE(parsed);
+  CHECK(a["target_ids"].size() == static_cast<size_t>(count));
+  CHECK(a["logprob_clean"].get<double>() == Approx(clean).margin(1e-4));
+  CHECK(a["logprob_changed"].get<double>() == Approx(changed).margin(1e-4));
+  CHECK(a["rank_clean"] == rank_clean);
+  CHECK(a["rank_changed"] == rank_changed);
+}
