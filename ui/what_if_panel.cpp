@@ -8,22 +8,13 @@
 #include <cmath>
 
 #include "hover_info.h"
+#include "item_tooltip.h"
 #include "map_layouts.h"
 #include "slot_results.h"
 
 namespace diffscope::ui {
 
 namespace {
-
-void help(const char* text) {
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
 
 const LayerCapture* layer_of(const UiState& state, int slot, int layer) {
   const SlotState& s = state.slots[static_cast<size_t>(slot)];
@@ -108,7 +99,9 @@ void apply_what_if_view(UiState& state) {
     SlotState& s = state.slots[static_cast<size_t>(slot)];
     if (!s.snapshot || !s.what_if || !s.what_if->changed || !has_dense_maps(*s.snapshot)) continue;
     std::string specs;
-    for (const Intervention& iv : s.what_if->interventions) specs += (specs.empty() ? "" : ", ") + intervention_spec(iv);
+    for (const Intervention& iv : s.what_if->interventions) {
+      specs += (specs.empty() ? "" : ", ") + intervention_spec(iv);
+    }
     shown += std::string(shown.empty() ? "" : "; ") + (slot == kSlotDiff ? "A: " : "B: ") + specs;
     if (w.view == WhatIfView::Changed) {
       s.snapshot = s.what_if->changed;
@@ -180,7 +173,7 @@ void draw_what_if_panel(UiState& state) {
   ImGui::SameLine();
   ImGui::Text(w.whole_layer ? "L%d, every head" : "L%d.H%d", layer, head);
   ImGui::Checkbox("all heads of this layer", &w.whole_layer);
-  help("The buttons below act on every head of the selected layer (L<l>.H*) instead of the selected head.");
+  item_tooltip("The buttons below act on every head of the selected layer (L<l>.H*) instead of the selected head.");
 
   std::vector<Intervention>& list = w.interventions[static_cast<size_t>(w.slot)];
   bool changed = false;
@@ -194,35 +187,36 @@ void draw_what_if_panel(UiState& state) {
     ImGui::InputFloat("##lambda", &w.lambda_value, 0, 0, "%.3f");
     ImGui::SameLine();
     if (ImGui::Button("lambda =")) add(Intervention::What::Lambda, w.lambda_value);
-    help("Override the head's lambda with this value for every row (D = A1 - value * A2).");
+    item_tooltip("Override the head's lambda with this value for every row (D = A1 - value * A2).");
     ImGui::SameLine();
     if (ImGui::Button("lambda = 0")) add(Intervention::What::Lambda, 0);
-    help("lambda = 0: the head outputs plain A1 V (no subtraction).");
+    item_tooltip("lambda = 0: the head outputs plain A1 V (no subtraction).");
     const LayerCapture* lc = layer_of(state, w.slot, layer);
     if (lc != nullptr && lc->lambda_init != 0) {
       ImGui::SameLine();
       char label[48];
       std::snprintf(label, sizeof label, "= init %.3f", lc->lambda_init);
       if (ImGui::Button(label)) add(Intervention::What::Lambda, lc->lambda_init);
-      help("lambda = lambda_init of this layer (0.8 - 0.6 exp(-0.3 depth)): the learnt part of lambda removed.");
+      item_tooltip("lambda = lambda_init of this layer (0.8 - 0.6 exp(-0.3 depth)): the learnt part of lambda "
+                   "removed.");
     }
     ImGui::SetNextItemWidth(field_w);
     ImGui::InputFloat("##scale", &w.lambda_scale, 0, 0, "%.3f");
     ImGui::SameLine();
     if (ImGui::Button("lambda x")) add(Intervention::What::LambdaScale, w.lambda_scale);
-    help("Multiply the head's lambda by this factor.");
+    item_tooltip("Multiply the head's lambda by this factor.");
     ImGui::SameLine();
     if (ImGui::Button("only A1")) add(Intervention::What::OnlyA1, 0);
-    help("The head outputs A1 V alone (lambda 0).");
+    item_tooltip("The head outputs A1 V alone (lambda 0).");
     ImGui::SameLine();
     if (ImGui::Button("only A2")) add(Intervention::What::OnlyA2, 0);
-    help("The head outputs A2 V alone (what it subtracts).");
+    item_tooltip("The head outputs A2 V alone (what it subtracts).");
   }
   if (ImGui::Button("ablate zero")) add(Intervention::What::AblateZero, 0);
-  help("The head's output is 0 before o_proj.");
+  item_tooltip("The head's output is 0 before o_proj.");
   ImGui::SameLine();
   if (ImGui::Button("ablate mean")) add(Intervention::What::AblateMean, 0);
-  help("The head's output at every position is its mean over the prompt's positions.");
+  item_tooltip("The head's output at every position is its mean over the prompt's positions.");
 
   ImGui::Text("active in slot %s:", w.slot == kSlotDiff ? "A" : "B");
   if (list.empty()) {
@@ -237,7 +231,7 @@ void draw_what_if_panel(UiState& state) {
       ImGui::PopID();
       break;
     }
-    help("Remove this intervention");
+    item_tooltip("Remove this intervention");
     ImGui::SameLine();
     ImGui::TextUnformatted(intervention_spec(list[i]).c_str());
     ImGui::PopID();
@@ -254,12 +248,13 @@ void draw_what_if_panel(UiState& state) {
     w.target_text = w.target_edit;
     changed = true;
   }
-  help("An answer text after the prompt (e.g. \" 4721\"), scored teacher-forced: its log-probability summed over its "
-       "tokens, and the rank of its first. Enter applies it. Empty: the clean run's most likely next token.");
+  item_tooltip("An answer text after the prompt (e.g. \" 4721\"), scored teacher-forced: its log-probability summed "
+               "over its tokens, and the rank of its first. Enter applies it. Empty: the clean run's most likely "
+               "next token.");
   if (ImGui::Checkbox("span R as the target", &w.target_span)) changed = true;
-  help("Score the marked span R instead (answer tokens the prompt already holds, e.g. the needle's number after the "
-       "question): each of its tokens given the prompt before it, from the same runs. Mark the span by dragging over "
-       "tokens or with the find box's \"mark R\".");
+  item_tooltip("Score the marked span R instead (answer tokens the prompt already holds, e.g. the needle's number "
+               "after the question): each of its tokens given the prompt before it, from the same runs. Mark the "
+               "span by dragging over tokens or with the find box's \"mark R\".");
 
   int view = static_cast<int>(w.view);
   ImGui::Text("maps:");
@@ -269,8 +264,9 @@ void draw_what_if_panel(UiState& state) {
   ImGui::RadioButton("changed", &view, 1);
   ImGui::SameLine();
   ImGui::RadioButton("changed - clean", &view, 2);
-  help("Which run the maps and statistics show for slots with a what-if run: the clean one, the intervened one, or "
-       "the intervened run's maps minus the clean run's (diverging colours). Prompts with dense maps only.");
+  item_tooltip("Which run the maps and statistics show for slots with a what-if run: the clean one, the intervened "
+               "one, or the intervened run's maps minus the clean run's (diverging colours). Prompts with dense maps "
+               "only.");
   w.view = static_cast<WhatIfView>(view);
 
   if (changed) state.submit_now = true;

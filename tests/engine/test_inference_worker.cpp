@@ -12,43 +12,14 @@
 
 #include "fake_slot_model.h"
 #include "inference_worker.h"
+#include "worker_fixture.h"
 
 using namespace diffscope;
 using namespace diffscope::fake;
 
 namespace {
 
-struct Fixture {
-  Script script;
-  InferenceWorker worker{fake_loader(script), [this] { script.poke(); }};
-
-  RunRequest prompt(const std::string& text) const {
-    RunRequest r;
-    r.text = text;
-    return r;
-  }
-  bool loaded(int slot, const std::string& dir) {
-    return script.wait_until([&] {
-      const SlotState s = worker.state(slot);
-      return s.phase == SlotState::Phase::Ready && s.info && s.info->name == dir;
-    });
-  }
-  // Waits until `slot` published a snapshot of `text` (its tokens spell it).
-  bool shows(int slot, const std::string& text) {
-    return script.wait_until([&] {
-      const SlotState s = worker.state(slot);
-      std::string shown;
-      if (s.snapshot) {
-        for (const Token& t : s.snapshot->tokens) shown += t.text;
-      }
-      return shown == text;
-    });
-  }
-  bool idle() {
-    return script.wait_until([&] { return worker.idle(); });
-  }
-  int runs_of(const std::string& what) const { return script.count("run " + what); }
-};
+using Fixture = WorkerFixture;
 
 std::string joined_text(const SnapshotPtr& snapshot) {
   std::string text;

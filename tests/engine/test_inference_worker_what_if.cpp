@@ -8,26 +8,14 @@
 
 #include "fake_slot_model.h"
 #include "inference_worker.h"
+#include "worker_fixture.h"
 
 using namespace diffscope;
 using namespace diffscope::fake;
 
 namespace {
 
-struct Fixture {
-  Script script;
-  InferenceWorker worker{fake_loader(script), [this] { script.poke(); }};
-
-  bool loaded(int slot, const std::string& dir) {
-    return script.wait_until([&] {
-      const SlotState s = worker.state(slot);
-      return s.phase == SlotState::Phase::Ready && s.info && s.info->name == dir;
-    });
-  }
-  bool idle() {
-    return script.wait_until([&] { return worker.idle(); });
-  }
-};
+using Fixture = WorkerFixture;
 
 Intervention intervention(int layer, int head) {
   Intervention iv;
