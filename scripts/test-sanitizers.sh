@@ -18,8 +18,8 @@ if [ ! -f build-tsan/CMakeCache.txt ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIFFSCOPE_TSAN=ON -DDIFFSCOPE_GUI=OFF \
     -DDIFFSCOPE_CUDA_KERNELS=OFF
 fi
-cmake --build build-tsan -j"$(nproc 2>/dev/null || echo 2)" --target test_inference_worker
+cmake --build build-tsan -j"$(nproc 2>/dev/null || echo 2)" --target test_inference_worker test_inference_worker_what_if
 # Several repetitions: a race shows only in some interleavings.
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan -R '^test_inference_worker$' \
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan -R '^test_inference_worker(_what_if)?$' \
   --repeat until-fail:5 --output-on-failure
 scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
