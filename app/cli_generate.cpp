@@ -120,7 +120,7 @@ int command_generate(const std::vector<std::string>& args) {
     auto tokenizer = tokenizer_for_model(o.model, model->info().vocab_size);
     const std::vector<Token> prompt =
         o.token_ids.empty()
-            ? tokenizer->encode(o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file"))
+            ? encode_prompt(*tokenizer, o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file"))
             : tokens_from_ids(o.token_ids);
     CaptureRequest request;
     request.maps = o.rows_path ? CaptureRequest::Maps::All : CaptureRequest::Maps::None;

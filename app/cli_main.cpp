@@ -297,7 +297,7 @@ int command_run(const CliOptions& o) {
     tokens = tokens_from_ids(*o.token_ids);
   } else {
     text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
-    tokens = tokenizer_for_model(o.model, model->info().vocab_size)->encode(text);
+    tokens = encode_prompt(*tokenizer_for_model(o.model, model->info().vocab_size), text);
   }
   int64_t context = model->info().max_positions;
   if (model_b) context = std::min(context, model_b->info().max_positions);

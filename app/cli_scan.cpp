@@ -169,7 +169,7 @@ int command_scan(const std::vector<std::string>& args) {
       prompt = tokens_from_ids(o.token_ids);
     } else {
       prompt_text = o.prompt ? *o.prompt : read_text_file(*o.prompt_file, "prompt file");
-      prompt = text_tokenizer().encode(prompt_text);
+      prompt = encode_prompt(text_tokenizer(), prompt_text);
     }
     std::optional<TokenSpan> in_prompt;  // --target-span / --target-tokens
     if (o.target_span) {

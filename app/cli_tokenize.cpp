@@ -24,7 +24,7 @@ const char* const kUsage =
     "usage: diffscope-cli tokenize (--model DIR | --tokenizer FILE) (--text TEXT | --file F)\n"
     "  --model DIR       the model folder's tokenizer: tokenizer.json if present, else bytes (needs config.json)\n"
     "  --tokenizer FILE  an HF tokenizer.json\n"
-    "  --text TEXT       the text to tokenize\n"
+    "  --text TEXT       the text to tokenize (\"\" gives HF's ids for the empty text: BOS alone, or none)\n"
     "  --file F          read the text from a file (bytes as they are)\n"
     "prints {\"ids\": [...], \"tokens\": [...], \"spans\": [[begin, end], ...]} with byte offsets into the text\n";
 

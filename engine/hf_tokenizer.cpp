@@ -79,14 +79,14 @@ int64_t HfTokenizer::max_id() const {
 std::vector<Token> HfTokenizer::encode(const std::string& text) const {
   // 5. Special tokens around the text (BOS), after truncation.
   std::vector<Token> tokens = parts_->post.apply(encode_continuation(text));
-  if (tokens.empty()) {
+  if (tokens.empty() && !text.empty()) {
     throw InputError("the prompt gives no tokens: every character is unknown to this tokenizer's vocabulary");
   }
   return tokens;
 }
 
 std::vector<Token> HfTokenizer::encode_continuation(const std::string& text) const {
-  if (text.empty()) throw InputError("the prompt is empty: type some text");
+  if (text.empty()) return {};  // as HF: no words, so only the post-processor's tokens
   const Parts& p = *parts_;
 
   // 1. Added tokens written in the raw text; 2. normalization of the rest, then the added tokens that match the

@@ -25,7 +25,8 @@ class HfTokenizer : public Tokenizer {
   ~HfTokenizer() override;
 
   std::string name() const override { return "hf-bpe (tokenizer.json)"; }
-  // Throws InputError for an empty text or one that yields no token.
+  // HF's ids: for "" the post-processor's tokens alone (BOS, or none). Throws InputError for a non-empty text that
+  // yields no token at all.
   std::vector<Token> encode(const std::string& text) const override;
   std::vector<Token> encode_continuation(const std::string& text) const override;
   std::string token_bytes(int64_t id) const override;

@@ -116,6 +116,31 @@ void NormalizedText::replace(const std::vector<PatternPiece>& pieces, const std:
   sources_ = std::move(new_sources);
 }
 
+void NormalizedText::rewrite_pieces(const std::vector<PieceRewrite>& rewrites) {
+  if (rewrites.empty()) return;
+  std::string new_text;
+  std::vector<ByteRange> new_sources;
+  size_t last_end = 0;
+  for (const PieceRewrite& r : rewrites) {
+    new_text.append(text_, last_end, r.begin - last_end);
+    new_sources.insert(new_sources.end(), sources_.begin() + static_cast<std::ptrdiff_t>(last_end),
+                       sources_.begin() + static_cast<std::ptrdiff_t>(r.begin));
+    // The union of the piece's sources (earlier steps may have mapped its bytes to several input ranges).
+    ByteRange source = r.begin < r.end ? sources_[r.begin] : ByteRange{};
+    for (size_t i = r.begin; i < r.end; ++i) {
+      source.begin = std::min(source.begin, sources_[i].begin);
+      source.end = std::max(source.end, sources_[i].end);
+    }
+    new_text += r.text;
+    new_sources.insert(new_sources.end(), r.text.size(), source);
+    last_end = r.end;
+  }
+  new_text.append(text_, last_end, std::string::npos);
+  new_sources.insert(new_sources.end(), sources_.begin() + static_cast<std::ptrdiff_t>(last_end), sources_.end());
+  text_ = std::move(new_text);
+  sources_ = std::move(new_sources);
+}
+
 void NormalizedText::strip(bool left, bool right) {
   std::vector<char32_t> chars;
   for (size_t i = 0; i < text_.size(); i += utf8::sequence_length(static_cast<unsigned char>(text_[i]))) {

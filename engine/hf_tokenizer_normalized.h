@@ -61,6 +61,14 @@ class NormalizedText {
   // Replaces every matched piece by `content` (the new characters take the source of the match's last byte).
   void replace(const std::vector<PatternPiece>& pieces, const std::string& content);
   void strip(bool left, bool right);
+  // Replaces each piece text()[begin, end) (in order, not overlapping) by its new text; every new byte comes from all
+  // the input bytes behind the piece, so a composed character spans the letter and its combining marks.
+  struct PieceRewrite {
+    size_t begin;
+    size_t end;
+    std::string text;
+  };
+  void rewrite_pieces(const std::vector<PieceRewrite>& rewrites);
 
  private:
   std::string text_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "hf_tokenizer_unicode_forms.h"
 #include "hf_tokenizer_utf8.h"
 #include "unicode_regex.h"
 
@@ -107,21 +108,22 @@ class ByteLevelNormalizer : public Normalizer {
   }
 };
 
-// NFC, NFD, NFKC and NFKD leave ASCII unchanged; other text would need Unicode's decomposition tables, which
-// DiffScope does not carry, so it is refused rather than tokenized unnormalized.
+// NFC, NFD, NFKC and NFKD through libutf8proc. The text is cut into pieces that normalize independently (a letter
+// with its combining marks, a Hangul syllable's jamo) and each changed piece's result maps to all of the piece's
+// input bytes, so token spans stay whole characters of the prompt.
 class UnicodeFormNormalizer : public Normalizer {
  public:
-  explicit UnicodeFormNormalizer(std::string form) : form_(std::move(form)) {}
+  explicit UnicodeFormNormalizer(UnicodeForm form) : form_(form) {}
   void normalize(NormalizedText& text) const override {
-    if (!is_ascii(text.text())) {
-      throw EngineError("tokenizer.json normalizer " + form_ +
-                        " on non-ASCII text is not supported (DiffScope applies Unicode normalization forms only to "
-                        "ASCII text, which they leave unchanged)");
+    std::vector<NormalizedText::PieceRewrite> rewrites;
+    for (NormalizedPiece& p : unicode_form_pieces(text.text(), form_)) {
+      rewrites.push_back({p.begin, p.end, std::move(p.normalized)});
     }
+    text.rewrite_pieces(rewrites);
   }
 
  private:
-  std::string form_;
+  UnicodeForm form_;
 };
 
 class LowercaseNormalizer : public Normalizer {
@@ -289,13 +291,11 @@ std::unique_ptr<Normalizer> normalizer_from_json(const json& spec, const std::st
     return std::make_unique<StripNormalizer>(bool_field(spec, "strip_left", true), bool_field(spec, "strip_right", true));
   }
   if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
-  if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
-    return std::make_unique<UnicodeFormNormalizer>(type);
-  }
+  if (const auto form = unicode_form_named(type)) return std::make_unique<UnicodeFormNormalizer>(*form);
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
   throw EngineError(source + ": tokenizer.json normalizer \"" + type +
-                    "\" is not supported (DiffScope supports Sequence, Prepend, Replace, Strip, ByteLevel, Lowercase "
-                    "and, for ASCII text, NFC/NFD/NFKC/NFKD)");
+                    "\" is not supported (DiffScope supports Sequence, Prepend, Replace, Strip, ByteLevel, Lowercase, "
+                    "NFC, NFD, NFKC and NFKD)");
 }
 
 std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const json& spec, const std::string& source) {

@@ -401,6 +401,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
 std::vector<Token> InferenceWorker::tokens_for(const RunRequest& request, const SlotModel& model) const {
   if (request.tokens && request.tokens_tokenizer == model.tokenizer_id()) return *request.tokens;
   if (request.token_ids) return tokens_from_ids(*request.token_ids);
+  if (request.text.empty()) throw InputError("the prompt is empty: type some text");
   return model.encode(request.text);
 }
 

@@ -78,6 +78,11 @@ std::string ByteTokenizer::token_bytes(int64_t id) const {
   return std::string(1, static_cast<char>(id));
 }
 
+std::vector<Token> encode_prompt(const Tokenizer& tokenizer, const std::string& text) {
+  if (text.empty()) throw InputError("the prompt is empty: type some text");
+  return tokenizer.encode(text);
+}
+
 std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids) {
   if (ids.empty()) throw InputError("no token ids given: pass at least one id, e.g. --token-ids 1,2,3");
   std::vector<Token> tokens;

@@ -15,10 +15,11 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   virtual std::string name() const = 0;
-  // Throws InputError for an empty text.
+  // Throws InputError for an empty text where the tokenizer has no ids for it (the byte tokenizer); an HF
+  // tokenizer gives HF's ids for "" (its post-processor's BOS, or none). Runs use encode_prompt.
   virtual std::vector<Token> encode(const std::string& text) const = 0;
   // The text's own tokens: encode without the special tokens a post-processor adds (BOS) and without its truncation;
-  // for text that continues a prompt (a scan's target). May be empty. Throws InputError for an empty text.
+  // for text that continues a prompt (a scan's target). May be empty.
   virtual std::vector<Token> encode_continuation(const std::string& text) const { return encode(text); }
   // The bytes one id stands for on its own (for generated tokens; escape_for_display before showing them);
   // "<id>" for an id the tokenizer does not know.
@@ -33,6 +34,10 @@ class ByteTokenizer : public Tokenizer {
   std::vector<Token> encode(const std::string& text) const override;
   std::string token_bytes(int64_t id) const override;
 };
+
+// The tokens of a prompt to run: refuses an empty text with InputError ("the prompt is empty"), even where the
+// tokenizer gives ids for it (an HF tokenizer gives BOS alone for ""), since a run needs the prompt's own text.
+std::vector<Token> encode_prompt(const Tokenizer& tokenizer, const std::string& text);
 
 // Tokens for ids given directly (--token-ids): text is "<id>", byte spans are the position in the list.
 std::vector<Token> tokens_from_ids(const std::vector<int64_t>& ids);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gathers the header-only and small Debian dependencies (nlohmann_json, Catch2, stb, PCRE2) into .devcarry/, a prefix that
+# Gathers the header-only and small Debian dependencies (nlohmann_json, Catch2, stb, PCRE2, utf8proc) into .devcarry/, a prefix that
 # the GPU machine (no package access) is given with the device tool's `carry`; see scripts/gpu-check.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ cp -r /usr/include/stb .devcarry/include/
 cp /usr/lib/x86_64-linux-gnu/libstb.a .devcarry/lib/
 cp /usr/include/pcre2.h .devcarry/include/
 cp /usr/lib/x86_64-linux-gnu/libpcre2-8.a .devcarry/lib/
+cp /usr/include/utf8proc.h .devcarry/include/
+cp /usr/lib/x86_64-linux-gnu/libutf8proc.a .devcarry/lib/
 cp -r /usr/share/cmake/nlohmann_json .devcarry/share/cmake/
 cp -r /usr/lib/cmake/Catch2 .devcarry/lib/cmake/
 cp /usr/lib/libCatch2WithMain.a .devcarry/lib/  # Catch2Targets.cmake insists on it

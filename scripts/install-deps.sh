@@ -14,6 +14,7 @@ packages=(
   xvfb xauth                   # headless GUI tests and screenshots
   fonts-dejavu-core            # wide Unicode coverage for token labels
   libpcre2-dev                 # Unicode regex for HF tokenizers' split patterns
+  libutf8proc-dev              # Unicode normalization (NFC/NFD/NFKC/NFKD) for HF tokenizers' normalizers
   libpng-dev                   # PNG exports of long prompts' maps, written band by band
 )
 

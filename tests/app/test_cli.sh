@@ -128,6 +128,7 @@ expect 0 "forward only" -- "$cli" bench --model "$std_model" --tokens 16 --runs 
 expect 0 "statistics: scan" -- "$cli" bench --model "$diff_model" --tokens 40 --runs 1 --profile
 expect 2 "--profile goes with bench" -- "$cli" run --model "$std_model" --token-ids 1 --profile
 expect 0 '"ids":[0,466,599,536]' -- "$cli" tokenize --model "$source_dir/assets/models/diff" --text "The magic number"
+expect 0 '"ids":[0],' -- "$cli" tokenize --model "$source_dir/assets/models/diff" --text ""  # HF's ids for "": BOS
 expect 2 "usage" -- "$cli" tokenize --text x
 expect 0 "| diff (diffllama) |" -- "$cli" eval-retrieval --model "$source_dir/assets/models/diff" \
   --model-b "$source_dir/assets/models/standard" --episodes "$source_dir/assets/eval/retrieval.jsonl" \
