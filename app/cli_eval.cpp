@@ -40,10 +40,7 @@ EvalOptions parse(const std::vector<std::string>& args) {
   EvalOptions o;
   std::string a = "assets/models/diff", b = "assets/models/standard";
   for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
-      return args[++i];
-    };
+    auto value = [&]() -> std::string { return flag_value(args, i); };
     const std::string& flag = args[i];
     if (flag == "--model") a = value();
     else if (flag == "--model-b") b = value();

@@ -48,10 +48,7 @@ Options parse(const std::vector<std::string>& args) {
   Options o;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-      return args[++i];
-    };
+    auto value = [&]() -> std::string { return flag_value(args, i); };
     if (flag == "--model") o.model = value();
     else if (flag == "--model-b") o.model_b = value();
     else if (flag == "--episodes") o.episodes = value();

@@ -42,10 +42,7 @@ GenerateOptions parse(const std::vector<std::string>& args) {
   std::vector<int64_t> stop_ids;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-      return args[++i];
-    };
+    auto value = [&]() -> std::string { return flag_value(args, i); };
     if (flag == "--model") o.model = value();
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();

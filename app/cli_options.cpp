@@ -17,6 +17,11 @@ int64_t parse_integer(const std::string& flag, const std::string& text) {
   return v;
 }
 
+const std::string& flag_value(const std::vector<std::string>& args, size_t& i) {
+  if (i + 1 >= args.size()) throw UsageError(args[i] + " needs a value");
+  return args[++i];
+}
+
 int parse_int(const std::string& flag, const std::string& text) {
   const int64_t v = parse_integer(flag, text);
   if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
@@ -153,10 +158,7 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
   }
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-      return args[++i];
-    };
+    auto value = [&]() -> std::string { return flag_value(args, i); };
     if (flag == "--model") o.model = value();
     else if (flag == "--model-b") o.model_b = value();
     else if (flag == "--prompt") o.prompt = value();

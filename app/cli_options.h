@@ -48,6 +48,9 @@ CliOptions parse_cli(const std::vector<std::string>& args);
 
 const char* cli_usage();
 
+// The value after the flag args[i], which moves i onto it; throws UsageError "<flag> needs a value" at the end.
+const std::string& flag_value(const std::vector<std::string>& args, size_t& i);
+
 // The value of `flag` as a whole / real number; throws UsageError naming the flag for anything else.
 int64_t parse_integer(const std::string& flag, const std::string& text);
 double parse_real(const std::string& flag, const std::string& text);

@@ -50,10 +50,7 @@ ScanCliOptions parse(const std::vector<std::string>& args) {
   ScanCliOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-      return args[++i];
-    };
+    auto value = [&]() -> std::string { return flag_value(args, i); };
     if (flag == "--model") o.model = value();
     else if (flag == "--prompt") o.prompt = value();
     else if (flag == "--prompt-file") o.prompt_file = value();

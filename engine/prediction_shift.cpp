@@ -12,17 +12,6 @@ namespace diffscope {
 
 namespace {
 
-// log softmax in double (max subtracted first).
-std::vector<double> log_softmax(const float* logits, int64_t n) {
-  const double top = *std::max_element(logits, logits + n);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - top);
-  const double log_z = top + std::log(sum);
-  std::vector<double> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<double>(logits[i]) - log_z;
-  return out;
-}
-
 std::vector<TokenProbability> top_tokens(const std::vector<double>& logp, int top) {
   std::vector<int64_t> order(logp.size());
   std::iota(order.begin(), order.end(), 0);
@@ -35,13 +24,23 @@ std::vector<TokenProbability> top_tokens(const std::vector<double>& logp, int to
   return out;
 }
 
+}  // namespace
+
+std::vector<double> log_softmax(const float* logits, int64_t n) {
+  const double top = *std::max_element(logits, logits + n);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - top);
+  const double log_z = top + std::log(sum);
+  std::vector<double> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<double>(logits[i]) - log_z;
+  return out;
+}
+
 int64_t rank_of(const std::vector<double>& logp, int64_t id) {
   int64_t above = 0;
   for (double v : logp) above += v > logp[static_cast<size_t>(id)] ? 1 : 0;
   return above + 1;
 }
-
-}  // namespace
 
 PredictionShift next_token_shift(const float* clean, const float* changed, int64_t vocab, std::optional<int64_t> target,
                                  int top) {

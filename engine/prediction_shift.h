@@ -23,6 +23,11 @@ struct PredictionShift {
   int64_t target_rank_clean = 0, target_rank_changed = 0;  // 1 + the number of more likely tokens
 };
 
+// log softmax of a row of `n` logits, in double (the largest subtracted first).
+std::vector<double> log_softmax(const float* logits, int64_t n);
+// 1 + the number of entries of `logp` larger than logp[id].
+int64_t rank_of(const std::vector<double>& logp, int64_t id);
+
 // From the two runs' logits for the next token (`vocab` of each); `top` tokens listed; `target` (when given) must be
 // inside the vocabulary (InputError otherwise).
 PredictionShift next_token_shift(const float* clean, const float* changed, int64_t vocab,

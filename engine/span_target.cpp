@@ -2,9 +2,9 @@
 #include "span_target.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "errors.h"
+#include "prediction_shift.h"
 #include "tokenizer.h"
 
 namespace diffscope {
@@ -63,18 +63,11 @@ SpanScore score_span(const Matrix& logits, const std::vector<Token>& tokens, Tok
     if (id < 0 || id >= V) {
       throw InputError("target token " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(V));
     }
-    const float* row = logits.values.data() + (t - 1) * V;
-    // log softmax in double, the largest logit subtracted first (as next_token_shift).
-    const double top = *std::max_element(row, row + V);
-    double sum = 0;
-    int64_t above = 0;
-    for (int64_t v = 0; v < V; ++v) {
-      sum += std::exp(static_cast<double>(row[v]) - top);
-      above += row[v] > row[id] ? 1 : 0;
-    }
-    score.logprob += static_cast<double>(row[id]) - top - std::log(sum);
-    if (t == span.begin) score.first_rank = above + 1;
-    score.all_top = score.all_top && above == 0;
+    const std::vector<double> logp = log_softmax(logits.values.data() + (t - 1) * V, V);
+    const int64_t rank = rank_of(logp, id);
+    score.logprob += logp[static_cast<size_t>(id)];
+    if (t == span.begin) score.first_rank = rank;
+    score.all_top = score.all_top && rank == 1;
   }
   return score;
 }

@@ -6,10 +6,11 @@
 
 namespace diffscope::ui {
 
-inline void item_tooltip(const char* text) {
+// `width` in font heights (28: a readable paragraph).
+inline void item_tooltip(const char* text, float width = 28) {
   if (!ImGui::IsItemHovered()) return;
   ImGui::BeginTooltip();
-  ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);  // about 28 characters' height wide: a readable paragraph
+  ImGui::PushTextWrapPos(ImGui::GetFontSize() * width);
   ImGui::TextUnformatted(text);
   ImGui::PopTextWrapPos();
   ImGui::EndTooltip();

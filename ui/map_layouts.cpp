@@ -9,6 +9,7 @@
 
 #include "colorbar_layout.h"
 #include "hover_info.h"
+#include "item_tooltip.h"
 #include "lambda_rows.h"
 #include "lambda_strip.h"
 #include "layer_series.h"
@@ -78,13 +79,7 @@ Panel make_panel(UiState& state, MapCache& cache, int slot, int layer, int head,
 void help_marker(const char* text) {
   ImGui::SameLine();
   ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
+  item_tooltip(text, 32);
 }
 
 std::string quoted_token(const std::string& t) { return "\"" + t + "\""; }
