@@ -63,7 +63,7 @@ std::unique_ptr<HfTokenizer> HfTokenizer::from_json_text(const std::string& json
     parts->normalizer = normalizer_from_json(field("normalizer"), source);
     parts->pre_tokenizer = pre_tokenizer_from_json(field("pre_tokenizer"), source);
     parts->model = BpeModel::from_json(model, source);
-    parts->added = AddedTokens(field("added_tokens"), parts->normalizer.get(), source);
+    parts->added = AddedTokens(field("added_tokens"), parts->normalizer.get(), parts->model, source);
     parts->post = PostProcessor(field("post_processor"), field("truncation"), field("padding"), source);
     parts->display = DisplayDecoder::from_json(field("decoder"));
     return std::unique_ptr<HfTokenizer>(new HfTokenizer(std::move(parts)));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "hf_tokenizer_bpe.h"
 #include "hf_tokenizer_steps.h"
 #include "hf_tokenizer_utf8.h"
 #include "unicode_regex.h"
@@ -23,9 +24,11 @@ char32_t code_point_before(const std::string& s, size_t end) {
 
 }  // namespace
 
-AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer* normalizer, const std::string& source) {
+AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer* normalizer, const BpeModel& model,
+                         const std::string& source) {
   if (added_tokens.is_null()) return;
   if (!added_tokens.is_array()) throw FileError(source + ": added_tokens is not a list");
+  std::unordered_map<std::string, int64_t> new_ids;  // contents outside the vocabulary, in the order first seen
   for (const auto& entry : added_tokens) {
     if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_integer() ||
         !entry.contains("content") || !entry["content"].is_string()) {
@@ -44,6 +47,12 @@ AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer* n
     t.normalized = flag("normalized", true);
     t.special = flag("special", false);
     if (t.content.empty()) continue;  // HF ignores empty added tokens
+    // HF tokenizers 0.23 (AddedVocabulary::add_tokens) ignores the written id and warns when it differs.
+    if (const std::optional<int64_t> vocab_id = model.id_of(t.content)) {
+      t.id = *vocab_id;
+    } else {
+      t.id = new_ids.emplace(t.content, static_cast<int64_t>(model.size() + new_ids.size())).first->second;
+    }
     tokens_.push_back(t);
   }
   for (size_t i = 0; i < tokens_.size(); ++i) {

@@ -14,6 +14,7 @@
 
 namespace diffscope {
 
+class BpeModel;
 class Normalizer;
 
 struct AddedToken {
@@ -35,8 +36,12 @@ struct TextPiece {
 class AddedTokens {
  public:
   AddedTokens() = default;
-  // `normalizer` (may be null) rewrites the contents of normalized tokens into what they match.
-  AddedTokens(const nlohmann::json& added_tokens, const Normalizer* normalizer, const std::string& source);
+  // `normalizer` (may be null) rewrites the contents of normalized tokens into what they match. Ids are numbered as
+  // HF tokenizers numbers them, not taken from the file: a content in `model`'s vocabulary has that entry's id, any
+  // other content the next id after the vocabulary's entry count (the same for a repeated content). A file HF wrote
+  // itself has those ids already; a file edited by hand may not (HF only warns, and so gives other ids).
+  AddedTokens(const nlohmann::json& added_tokens, const Normalizer* normalizer, const BpeModel& model,
+              const std::string& source);
 
   // Cuts `text` at the added tokens of one kind: those matched in the raw text (normalized == false) or those
   // matched after normalization. Empty pieces are dropped.

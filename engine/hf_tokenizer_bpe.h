@@ -30,6 +30,8 @@ class BpeModel {
   // The vocabulary entry of `id` (a linear search: for printing generated tokens, not for encoding).
   std::optional<std::string> token_of(int64_t id) const;
   int64_t max_id() const { return max_id_; }
+  // The number of vocabulary entries (HF's vocabulary size; less than max_id() + 1 where ids have gaps).
+  size_t size() const { return vocab_.size(); }
 
  private:
   struct Merge {

@@ -316,14 +316,14 @@ TEST_CASE("byte fallback with a continuing-subword prefix keeps HF's ids and off
 
 TEST_CASE("100,000 added tokens: the longest one at each position is found, leftmost first (issue 12)",
           "[hf_tokenizer]") {
-  json doc = gpt2_style();
+  json doc = gpt2_style();  // 18 vocabulary entries, so HF numbers the added tokens from 18
   json added = json::array();
   for (int i = 0; i < 100000; ++i) {
-    added.push_back({{"id", 1000 + i}, {"content", "tok" + std::to_string(i) + "!"}, {"single_word", false},
+    added.push_back({{"id", 18 + i}, {"content", "tok" + std::to_string(i) + "!"}, {"single_word", false},
                      {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}});
   }
-  added.push_back({{"id", 999}, {"content", "tok1"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-                   {"normalized", false}, {"special", true}});
+  added.push_back({{"id", 18 + 100000}, {"content", "tok1"}, {"single_word", false}, {"lstrip", false},
+                   {"rstrip", false}, {"normalized", false}, {"special", true}});
   doc["added_tokens"] = added;
   const auto tok = load(doc);
   std::string text;
@@ -332,9 +332,49 @@ TEST_CASE("100,000 added tokens: the longest one at each position is found, left
   const std::vector<Token> tokens = tok->encode(text);
   std::vector<int64_t> added_ids;
   for (const Token& t : tokens) {
-    if (t.id >= 999) added_ids.push_back(t.id);
+    if (t.id >= 18) added_ids.push_back(t.id);
   }
-  CHECK(added_ids == std::vector<int64_t>{1000 + 12345, 999, 999});
+  CHECK(added_ids == std::vector<int64_t>{18 + 12345, 18 + 100000, 18 + 100000});
+}
+
+namespace {
+
+json minimal_bpe(const json& vocab, const json& added_tokens) {
+  json doc = json::parse(R"({"version": "1.0", "truncation": null, "padding": null, "normalizer": null,
+    "pre_tokenizer": null, "post_processor": null, "decoder": null,
+    "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+      "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false, "merges": []}})");
+  doc["model"]["vocab"] = vocab;
+  doc["added_tokens"] = added_tokens;
+  return doc;
+}
+
+json added_token(int64_t id, const std::string& content) {
+  return {{"id", id},          {"content", content}, {"single_word", false}, {"lstrip", false},
+          {"rstrip", false},   {"normalized", false}, {"special", true}};
+}
+
+}  // namespace
+
+TEST_CASE("added tokens get the ids HF tokenizers gives them, not the ids written in the file", "[hf_tokenizer]") {
+  // Expected ids: HF tokenizers 0.23.2 (npm, Tokenizer.fromString + encode) on these same files. HF numbers an added
+  // token outside model.vocab after the vocabulary's entry count and warns when the file says otherwise; the
+  // published files agree with it, files edited by hand (or trimmed) need not.
+  SECTION("outside the vocabulary: numbered from its entry count, in file order") {
+    const auto tok = load(minimal_bpe({{"a", 0}, {"b", 1}}, json::array({added_token(100, "<x>"), added_token(101, "<y>")})));
+    CHECK(ids_of(tok->encode("a<x><y>a")) == Ids{0, 2, 3, 0});
+  }
+  SECTION("in the vocabulary: the vocabulary's id") {
+    const auto tok = load(minimal_bpe({{"a", 0}, {"b", 1}}, json::array({added_token(7, "a")})));
+    CHECK(ids_of(tok->encode("a")) == Ids{0});
+  }
+  SECTION("gaps in the vocabulary's ids do not count, a repeated or empty content takes no id") {
+    const auto tok = load(minimal_bpe(
+        {{"a", 0}, {"b", 5}},
+        json::array({added_token(6, ""), added_token(6, "<x>"), added_token(7, "<x>"), added_token(8, "<y>")})));
+    CHECK(ids_of(tok->encode("a<x><y>")) == Ids{0, 2, 3});
+    CHECK(tok->token_bytes(3) == "<y>");
+  }
 }
 
 TEST_CASE("a FIFO named tokenizer.json is refused, not waited on (issue 12)", "[hf_tokenizer]") {
