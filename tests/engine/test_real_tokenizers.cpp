@@ -103,7 +103,7 @@ TEST_CASE("published tokenizers give HF's ids on every hard text", "[hf_tokenize
     if (std::filesystem::exists(entry.path() / "expected.json")) families.push_back(entry.path());
   }
   std::sort(families.begin(), families.end());
-  CHECK(families.size() == 9);  // the families README.md lists
+  CHECK(families.size() == 9);  // the families tests/fixtures/tokenizers/README.md lists
 
   size_t cases = 0;
   std::vector<Mismatch> mismatches;
