@@ -361,7 +361,8 @@ TEST_CASE("added tokens get the ids HF tokenizers gives them, not the ids writte
   // token outside model.vocab after the vocabulary's entry count and warns when the file says otherwise; the
   // published files agree with it, files edited by hand (or trimmed) need not.
   SECTION("outside the vocabulary: numbered from its entry count, in file order") {
-    const auto tok = load(minimal_bpe({{"a", 0}, {"b", 1}}, json::array({added_token(100, "<x>"), added_token(101, "<y>")})));
+    const auto tok =
+        load(minimal_bpe({{"a", 0}, {"b", 1}}, json::array({added_token(100, "<x>"), added_token(101, "<y>")})));
     CHECK(ids_of(tok->encode("a<x><y>a")) == Ids{0, 2, 3, 0});
   }
   SECTION("in the vocabulary: the vocabulary's id") {
