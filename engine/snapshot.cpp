@@ -97,7 +97,9 @@ int64_t snapshot_host_bytes(const AttentionSnapshot& snap) {
     return b;
   };
   int64_t bytes = matrix(snap.logits);
-  for (const Token& t : snap.tokens) bytes += static_cast<int64_t>(sizeof(Token) + t.text.capacity() + t.piece.capacity());
+  for (const Token& t : snap.tokens) {
+    bytes += static_cast<int64_t>(sizeof(Token) + t.text.capacity() + t.piece.capacity());
+  }
   for (const LayerCapture& l : snap.layers) {
     bytes += matrices(l.attn) + matrices(l.attn1) + matrices(l.attn2) + matrices(l.diff);
     bytes += matrices(l.overview.attn) + matrices(l.overview.attn1) + matrices(l.overview.attn2) +

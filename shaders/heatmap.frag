@@ -69,8 +69,9 @@ float scale_position(float v) {
 }
 
 // Whether every cell of the texel block (keys [x0, x1], queries [y0, y1], inclusive) lies outside the sliding
-// window's band i - W < j <= i: some query i of the block sees a key of it only when max(x0, y0) <= min(y1, x1 + W - 1).
-// Blocks, not cells: a pooled texel holding one in-band entry keeps its value.
+// window's band i - W < j <= i: some query i of the block sees a key of it only when
+// max(x0, y0) <= min(y1, x1 + W - 1) (engine/snapshot.h block_masked). Blocks, not cells: a pooled texel holding one
+// in-band entry keeps its value.
 bool outside_window(vec2 first, vec2 last) {
   if (!(u_window > 0.0)) return false;
   return max(first.x, first.y) > min(last.y, last.x + u_window - 1.0);

@@ -538,10 +538,10 @@ void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
   const Selection sel = state.settings.selection;
   if (slot == kSlotDiff || !state.settings.head_mean) {
     const AttentionSnapshot* diff_snap = slot_snapshot(state, kSlotDiff);
-    const int sel_head = slot == kSlotDiff ? sel.head
-                                           : (state.settings.follow_diff_head
-                                                  ? paired_head(sel.head, diff_snap ? num_heads(diff_snap) : heads, heads)
-                                                  : std::clamp(state.settings.standard_head, 0, heads - 1));
+    const int diff_heads = diff_snap ? num_heads(diff_snap) : heads;
+    const int sel_head = slot == kSlotDiff                    ? sel.head
+                         : state.settings.follow_diff_head ? paired_head(sel.head, diff_heads, heads)
+                                                           : std::clamp(state.settings.standard_head, 0, heads - 1);
     const int sel_layer = slot == kSlotDiff ? sel.layer
                                             : paired_layer(sel.layer, num_layers(slot_snapshot(state, kSlotDiff)),
                                                            layers);

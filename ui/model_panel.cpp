@@ -51,7 +51,8 @@ std::string describe_windows(const ModelInfo& info) {
     out += out.empty() ? "sliding window " : "; window ";
     out += std::to_string(window) + " on ";
     if (static_cast<int>(which.size()) == layers) out += "all " + std::to_string(layers) + " layers";
-    else out += std::to_string(which.size()) + " of " + std::to_string(layers) + " layers (" + layer_ranges(which) + ")";
+    else out += std::to_string(which.size()) + " of " + std::to_string(layers) + " layers (" +
+                layer_ranges(which) + ")";
   }
   return out;
 }

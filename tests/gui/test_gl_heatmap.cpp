@@ -238,7 +238,8 @@ TEST_CASE("a zoomed view shows only its cells") {
   CHECK(outside[(5 * 40 + 5) * 4 + 3] == 255);
 }
 
-TEST_CASE("a sliding-window layer's keys before each query's window are drawn masked, pooled blocks only when all are") {
+TEST_CASE("a sliding-window layer's keys before each query's window are drawn masked, pooled blocks only when all "
+          "are") {
   require_context();
   HeatmapRenderer r;
   std::string error;
