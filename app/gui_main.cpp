@@ -173,6 +173,9 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
                                             state.prompt_text.display()}};
   j["lambda_strip"] = ui::shows_lambda_strip(state);  // the decomposition draws lambda by row (Diff V2)
   j["rollout"] = state.show_rollout;
+  int paired_layer = 0, paired_head = 0;  // B's layer and head beside A's selection (the comparison's pairing)
+  ui::comparison_pair(state, &paired_layer, &paired_head);
+  j["paired"] = {{"layer", paired_layer}, {"head", paired_head}};
   j["help"] = state.show_help;
   j["ui_scale"] = state.settings.ui_scale;
   j["font_pixels"] = ImGui::GetIO().Fonts->Fonts.empty() ? 0.0f : ImGui::GetIO().Fonts->Fonts[0]->FontSize;
@@ -206,6 +209,14 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
     js["load_error"] = s.load_error;
     js["device"] = s.info ? s.info->device : std::string();         // where the slot's model runs
     js["compute_dtype"] = s.info ? s.info->compute_dtype : std::string();
+    js["model_type"] = s.info ? s.info->model_type : std::string();  // the family, as the model panel names it
+    js["layer_windows"] = s.info ? s.info->layer_windows : std::vector<int64_t>{};
+    js["windows_text"] = s.info ? ui::describe_windows(*s.info) : std::string();  // the model panel's window line
+    nlohmann::json pieces = nlohmann::json::array();  // each token's vocabulary piece (the token strip's hover)
+    if (s.snapshot) {
+      for (const Token& t : s.snapshot->tokens) pieces.push_back(t.piece);
+    }
+    js["token_pieces"] = pieces;
     const ui::SlotResult result = ui::slot_result(state, slot);
     js["result"] = ui::result_kind_name(result.kind);  // what the views show for this slot
     js["result_message"] = result.message;

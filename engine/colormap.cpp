@@ -97,7 +97,7 @@ float color_scale_position(const ColorScale& scale, float value) {
   return clamp01(0.5f + 0.5f * sign * magnitude);
 }
 
-ColorScale auto_scale(const Matrix& map, bool signed_map, bool skip_first_column) {
+ColorScale auto_scale(const Matrix& map, bool signed_map, bool skip_first_column, int64_t window) {
   // Two passes at most: with column 0 left out first, then with it if nothing else was visible (a 1 x 1 map).
   float lo = std::numeric_limits<float>::infinity();
   float hi = -std::numeric_limits<float>::infinity();
@@ -105,7 +105,8 @@ ColorScale auto_scale(const Matrix& map, bool signed_map, bool skip_first_column
   for (int first_col = skip_first_column ? 1 : 0; complete && first_col >= 0 && lo > hi; --first_col) {
     for (int64_t i = 0; i < map.rows; ++i) {
       const int64_t last_col = std::min(i, map.cols - 1);  // causal: key j <= query i
-      for (int64_t j = first_col; j <= last_col; ++j) {
+      const int64_t band_first = window > 0 ? std::max<int64_t>(first_col, i - window + 1) : first_col;
+      for (int64_t j = band_first; j <= last_col; ++j) {
         const float v = map.at(i, j);
         if (!std::isfinite(v)) continue;
         lo = std::min(lo, v);

@@ -48,7 +48,9 @@ float color_scale_position(const ColorScale& scale, float value);
 // A Linear scale fitted to the visible (causal, j <= i) entries of a map, ignoring NaN/inf. skip_first_column leaves
 // out key 0, the first-token "attention sink" that would otherwise wash out the scale (unless nothing else is left).
 // signed_map (Diff maps): diverging = true with symmetric limits [-m, m], m = max |value|.
+// `window` W > 0 (a sliding-window layer's map, one cell per token): keys j <= i - W are left out too (they are masked,
+// not attended with weight 0).
 // An empty map gives [0, 1] (signed: [-1, 1]).
-ColorScale auto_scale(const Matrix& map, bool signed_map, bool skip_first_column);
+ColorScale auto_scale(const Matrix& map, bool signed_map, bool skip_first_column, int64_t window = 0);
 
 }  // namespace diffscope

@@ -71,6 +71,9 @@ void write_maps_safetensors(const std::string& path, const AttentionSnapshot& sn
   for (size_t i = 0; i < snap.layers.size(); ++i) {
     const LayerCapture& layer = snap.layers[i];
     const std::string prefix = "layer." + std::to_string(i) + ".";
+    if (const int64_t window = window_of_layer(snap.model, static_cast<int>(i)); window > 0) {
+      metadata[prefix + "sliding_window"] = std::to_string(window);  // keys j <= i - W are masked, not weight 0
+    }
     for (MapKind kind : map_kinds_of(snap.model)) {
       // The captured heads of this layer, stacked; when not every head was captured, metadata names them.
       const std::vector<Matrix>& maps = layer.maps(kind);
@@ -225,6 +228,7 @@ std::vector<MapPngTask> map_png_tasks(const std::string& dir, const ModelInfo& m
       task.options.colormap = task.options.signed_map ? Colormap::RdBu : Colormap::Viridis;
       task.options.hide_sink = selection.hide_sink;
       task.options.cell_pixels = selection.cell_pixels;
+      task.options.window = window_of_layer(model, ref.layer);
       task.path = map_png_path(dir, ref.layer, ref.head, kind);
       tasks.push_back(std::move(task));
     }
@@ -237,13 +241,17 @@ bool write_map_png_task(const MapStore& store, const MapPngTask& task, const std
   // A build without libpng: the window whole in memory, written by stb, up to kMaxHeatmapSide pixels a side (larger
   // ones are refused with advice).
   const Matrix map = store.window(task.window);
+  // Cells are tokens on the diagonal (row i of the image is query row_begin + i, column j key col_begin + j, with
+  // row_begin == col_begin): the causal mask and a sliding window fall where they do in the whole map.
+  const bool diagonal = task.window.pool == 1 && task.window.row_begin == task.window.col_begin && map.rows == map.cols;
+  const int64_t window = diagonal && task.window.head != kRollout ? task.options.window : 0;
   HeatmapImageOptions whole;
   whole.colormap = task.options.colormap;
-  whole.scale = auto_scale(map, task.options.signed_map, task.options.hide_sink);
+  whole.scale = auto_scale(map, task.options.signed_map, task.options.hide_sink, window);
   if (task.options.adjust_scale) whole.scale = task.options.adjust_scale(whole.scale);
   whole.cell_pixels = task.options.cell_pixels;
-  whole.shade_masked = task.options.shade_masked && task.window.pool == 1 &&
-                       task.window.row_begin == task.window.col_begin && map.rows == map.cols;
+  whole.shade_masked = task.options.shade_masked && diagonal;
+  whole.mask.window = window;
   write_heatmap_png(task.path, map, whole);
   return true;
 }
@@ -275,7 +283,9 @@ std::vector<std::string> write_map_pngs(const std::string& dir, const AttentionS
         const bool signed_map = kind == MapKind::Diff;
         HeatmapImageOptions options;
         options.colormap = signed_map ? Colormap::RdBu : Colormap::Viridis;
-        options.scale = auto_scale(maps[h], signed_map, selection.hide_sink);
+        // A window of the map (CLI --rows/--cols) is not on the diagonal: only whole maps get the layer's window.
+        options.mask.window = snap.map_window ? 0 : window_of_layer(snap.model, static_cast<int>(i));
+        options.scale = auto_scale(maps[h], signed_map, selection.hide_sink, options.mask.window);
         options.cell_pixels = selection.cell_pixels;
         const std::string path = map_png_path(dir, static_cast<int64_t>(i), static_cast<int64_t>(h), kind);
         write_heatmap_png(path, maps[h], options);

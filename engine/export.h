@@ -15,7 +15,8 @@ namespace diffscope {
 // `layer.{i}.diff` [H/2, T, T] and `layer.{i}.lambda` [H/2, T]; `layer.{i}.rollout` [T, T] when it was captured; all
 // float32. Only the captured heads of a layer are stacked: when they are not all of them, metadata
 // `layer.{i}.heads` lists them ("0,3"); when the maps are windows, metadata `window` says which
-// ("rows A:B keys C:D pool N") and the last two dimensions are the window's.
+// ("rows A:B keys C:D pool N") and the last two dimensions are the window's. A sliding-window layer has metadata
+// `layer.{i}.sliding_window` = W: its maps hold 0 at keys j <= i - W, which the layer masks (HF's band).
 void write_maps_safetensors(const std::string& path, const AttentionSnapshot& snapshot);
 
 // Creates `dir` and its parents (nothing when it exists); FileError naming the folder and why when it cannot, or when

@@ -22,7 +22,7 @@ void check_renderable(const Matrix& map, const HeatmapImageOptions& options) {
   if (map.values.size() != static_cast<size_t>(map.rows * map.cols))
     throw InputError("heatmap: the map holds " + std::to_string(map.values.size()) + " values, not rows x cols = " +
                      std::to_string(map.rows) + " x " + std::to_string(map.cols));
-  if (options.shade_masked && map.rows != map.cols)
+  if (options.shade_masked && options.mask.whole() && map.rows != map.cols)
     throw InputError("heatmap: shading the causal mask needs a square map, this one is " + std::to_string(map.rows) +
                      " x " + std::to_string(map.cols) + "; turn shading off");
   if (options.cell_pixels < 1)
@@ -49,6 +49,14 @@ std::string unwritable_reason(const std::string& path) {
 
 }  // namespace
 
+bool CellMask::masked(int64_t i, int64_t j) const {
+  const int64_t r0 = row_begin + i * pool, c0 = col_begin + j * pool;
+  int64_t r1 = r0 + pool - 1, c1 = c0 + pool - 1;
+  if (row_end > 0) r1 = std::min(r1, row_end - 1);
+  if (col_end > 0) c1 = std::min(c1, col_end - 1);
+  return block_masked(r0, r1, c0, c1, window);
+}
+
 std::vector<uint8_t> render_heatmap_rgb(const Matrix& map, const HeatmapImageOptions& options, int* width,
                                         int* height) {
   check_renderable(map, options);
@@ -63,7 +71,7 @@ std::vector<uint8_t> render_heatmap_rgb(const Matrix& map, const HeatmapImageOpt
     uint8_t* band = pixels.data() + static_cast<size_t>(i) * cell * row_bytes;
     for (int64_t j = 0; j < map.cols; ++j) {
       std::array<uint8_t, 3> rgb = {kMaskedGrey, kMaskedGrey, kMaskedGrey};
-      if (!(options.shade_masked && j > i))
+      if (!(options.shade_masked && options.mask.masked(i, j)))
         rgb = colormap_sample(options.colormap, color_scale_position(options.scale, map.at(i, j)));
       uint8_t* out = band + static_cast<size_t>(j) * cell * 3;
       for (int x = 0; x < cell; ++x, out += 3) std::memcpy(out, rgb.data(), 3);

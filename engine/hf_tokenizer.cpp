@@ -119,13 +119,15 @@ std::vector<Token> HfTokenizer::encode_continuation(const std::string& text) con
     if (word.added_id) {
       const AddedToken* added = p.added.find(*word.added_id);
       const ByteRange span = word.text.original_span(0, s.size());
-      tokens.push_back({*word.added_id, escape_for_display(added ? added->content : s), span.begin, span.end});
+      const std::string content = escape_for_display(added ? added->content : s);
+      tokens.push_back({*word.added_id, content, span.begin, span.end, content});
       continue;
     }
     for (const BpeModel::Piece& piece : p.model.tokenize(s)) {
       const ByteRange span = word.text.original_span(piece.begin, piece.end);
+      const std::optional<std::string> vocabulary = p.model.token_of(piece.id);
       tokens.push_back({piece.id, escape_for_display(p.display.bytes_of(s.substr(piece.begin, piece.end - piece.begin))),
-                        span.begin, span.end});
+                        span.begin, span.end, vocabulary ? escape_for_display(*vocabulary) : std::string()});
     }
   }
   return tokens;

@@ -101,6 +101,7 @@ std::vector<Token> PostProcessor::apply(std::vector<Token> tokens) const {
         Token special;
         special.id = part.ids[i];
         special.text = escape_for_display(part.names[i]);
+        special.piece = special.text;  // a special token's name is its vocabulary string
         special.byte_begin = special.byte_end = 0;  // inserted, not from the prompt
         out.push_back(std::move(special));
       }

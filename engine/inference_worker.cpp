@@ -637,7 +637,8 @@ void InferenceWorker::continue_prompt(int index, std::unique_lock<std::mutex>& l
       const std::string bytes = model.token_bytes(step.id);
       text += bytes;
       const int64_t end = offset + static_cast<int64_t>(bytes.size());
-      continued.push_back({step.id, escape_for_display(bytes), offset, end});
+      continued.push_back({step.id, escape_for_display(bytes), offset, end, std::string()});  // the rerun's
+                                                                                              // tokens name pieces
       offset = end;
     }
     generated = gen.steps.size();

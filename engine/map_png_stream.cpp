@@ -20,10 +20,14 @@ namespace {
 // The token ranges of cell (a, b) of a window: rows [r0 + a p, ...) and keys [c0 + b p, ...).
 struct Cells {
   int64_t r0, r1, c0, c1, pool;
+  int64_t window = 0;  // the layer's sliding window (0: none)
   int64_t rows() const { return (r1 - r0 + pool - 1) / pool; }
   int64_t cols() const { return (c1 - c0 + pool - 1) / pool; }
-  // Every key of column b comes after every query of row a: nothing causal in the cell.
-  bool masked(int64_t a, int64_t b) const { return c0 + b * pool > std::min(r0 + (a + 1) * pool, r1) - 1; }
+  // No query of row a sees a key of column b: every key after every query, or before every query's sliding window.
+  bool masked(int64_t a, int64_t b) const {
+    return block_masked(r0 + a * pool, std::min(r0 + (a + 1) * pool, r1) - 1, c0 + b * pool,
+                        std::min(c0 + (b + 1) * pool, c1) - 1, window);
+  }
   bool holds_key0(int64_t b) const { return c0 + b * pool == 0; }
 };
 
@@ -117,7 +121,7 @@ bool stream_map_png(const MapStore& store, const MapWindow& window, const std::s
 #else
   const int64_t T = store.tokens();
   Cells cells{window.row_begin, window.row_end < 0 ? T : window.row_end, window.col_begin,
-              window.col_end < 0 ? T : window.col_end, window.pool};
+              window.col_end < 0 ? T : window.col_end, window.pool, window.head == kRollout ? 0 : options.window};
   if (cells.pool < 1) throw InputError("PNG export: pool must be at least 1, got " + std::to_string(cells.pool));
   if (cells.r0 < 0 || cells.r1 > T || cells.r0 >= cells.r1 || cells.c0 < 0 || cells.c1 > T || cells.c0 >= cells.c1) {
     throw InputError("PNG export: rows [" + std::to_string(cells.r0) + ", " + std::to_string(cells.r1) +

@@ -25,7 +25,9 @@ struct MapPngOptions {
   // Applied to the fitted scale before drawing (the app passes its display settings: mode, gamma, log floor).
   std::function<ColorScale(const ColorScale&)> adjust_scale;
   int cell_pixels = 1;                    // pixels per cell side
-  bool shade_masked = true;               // cells whose tokens are all masked (every key after every query): grey
+  bool shade_masked = true;               // cells whose tokens are all masked (every key after every query, or
+                                          // outside `window`): grey, and left out of the colour scale
+  int64_t window = 0;                     // the layer's sliding window W (0: none; block_masked in snapshot.h)
   int64_t band_cells = int64_t{1} << 24;  // cells fetched per window (memory per band: 4 bytes each)
 };
 

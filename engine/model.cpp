@@ -1084,6 +1084,13 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
   info.max_positions = c.max_positions;  // sliding windows mask within it (attend(), the maps and the scan)
+  for (int i = 0; i < c.num_layers; ++i) {
+    if (window_of_layer(c, i) > 0) {
+      info.layer_windows.assign(static_cast<size_t>(c.num_layers), 0);
+      for (int l = 0; l < c.num_layers; ++l) info.layer_windows[static_cast<size_t>(l)] = window_of_layer(c, l);
+      break;
+    }
+  }
   info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
   info.rms_norm_eps = c.rms_norm_eps;

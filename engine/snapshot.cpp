@@ -21,6 +21,11 @@ std::vector<MapKind> map_kinds_of(const ModelInfo& model) {
   return {MapKind::Standard};
 }
 
+int64_t window_of_layer(const ModelInfo& model, int layer) {
+  if (layer < 0 || static_cast<size_t>(layer) >= model.layer_windows.size()) return 0;
+  return model.layer_windows[static_cast<size_t>(layer)];
+}
+
 namespace {
 
 // The member of a per-kind quartet (maps, overviews, statistics) that holds `kind`.
@@ -92,7 +97,9 @@ int64_t snapshot_host_bytes(const AttentionSnapshot& snap) {
     return b;
   };
   int64_t bytes = matrix(snap.logits);
-  for (const Token& t : snap.tokens) bytes += static_cast<int64_t>(sizeof(Token) + t.text.capacity());
+  for (const Token& t : snap.tokens) {
+    bytes += static_cast<int64_t>(sizeof(Token) + t.text.capacity() + t.piece.capacity());
+  }
   for (const LayerCapture& l : snap.layers) {
     bytes += matrices(l.attn) + matrices(l.attn1) + matrices(l.attn2) + matrices(l.diff);
     bytes += matrices(l.overview.attn) + matrices(l.overview.attn1) + matrices(l.overview.attn2) +

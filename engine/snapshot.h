@@ -2,6 +2,7 @@
 // and exporters can include it. Built by the inference thread, then immutable and shared: any thread may read it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -19,7 +20,7 @@ enum class AttentionKind { Standard, Differential };
 struct ModelInfo {
   std::string path;            // folder it was loaded from
   std::string name;            // folder name, for titles
-  std::string model_type;      // "llama" or "diffllama"
+  std::string model_type;      // config.json's model_type: "llama", "diffllama", "gpt2", "qwen3", "gemma3_text", ...
   AttentionKind kind = AttentionKind::Standard;  // Differential for both Diff variants
   std::string attention_variant;  // "standard", "diff-v1" (HF DiffLlama) or "diff-v2" (docs/diff-v2.md)
   int num_layers = 0;
@@ -31,6 +32,9 @@ struct ModelInfo {
   int intermediate_size = 0;
   int64_t vocab_size = 0;
   int64_t max_positions = 0;   // max_position_embeddings: the longest prompt accepted
+  // Per layer, its sliding window W (0: full causal attention): query i sees key j only when i - W < j <= i (HF's
+  // sliding_window_overlay). Empty when no layer slides (and for models described by hand, e.g. the demo).
+  std::vector<int64_t> layer_windows;
   std::vector<int64_t> eos_token_ids;  // generation stops after these (generation_config.json, else config.json)
   double rope_theta = 0;
   double rms_norm_eps = 0;
@@ -42,12 +46,33 @@ struct ModelInfo {
   std::string device;          // "cpu" or "cuda:0"
 };
 
+// The sliding window of layer `layer` (0: full causal attention, also for a layer out of range).
+int64_t window_of_layer(const ModelInfo& model, int layer);
+
+// Whether query row `row` cannot see key `col` in a layer with sliding window `window` (0: none): a key after the
+// query (the causal mask) or, in a sliding layer, one at or before row - window. The views draw these keys as masked.
+inline bool key_masked(int64_t row, int64_t col, int64_t window) {
+  return col > row || (window > 0 && col <= row - window);
+}
+
+// Whether every cell of the block of queries [row_first, row_last] and keys [col_first, col_last] (inclusive) is
+// masked as key_masked says: some query i of the block sees a key of it only when i >= col_first and
+// i <= col_last + W - 1. A pooled cell is drawn as masked only when this holds (one visible entry keeps its value).
+inline bool block_masked(int64_t row_first, int64_t row_last, int64_t col_first, int64_t col_last, int64_t window) {
+  const int64_t last_seeing = window > 0 ? std::min(row_last, col_last + window - 1) : row_last;
+  return std::max(row_first, col_first) > last_seeing;
+}
+
 // One token of the prompt; byte offsets are into the prompt's UTF-8 bytes, [byte_begin, byte_end).
 struct Token {
   int64_t id = 0;
   std::string text;  // display text (bytes that are not valid UTF-8 are escaped as \xNN)
   int64_t byte_begin = 0;
   int64_t byte_end = 0;
+  // The vocabulary's own string for the id, as tokenizer.json writes it (GPT-2 style byte-level "Ġthe", "Ċ";
+  // Metaspace "▁the"; byte fallback "<0x0A>"), escaped as `text`; "" when the tokenizer has no vocabulary (raw bytes,
+  // ids given as numbers).
+  std::string piece;
 };
 
 // A dense row-major float matrix (an attention map [T, T], lambda [heads, T], logits [T, V]).

@@ -18,7 +18,8 @@ uniform float u_vmax;
 uniform float u_gamma;
 uniform float u_log_floor;
 uniform bool u_diverging;     // symmetric around 0: 0 -> t = 0.5
-uniform bool u_shade_masked;  // grey the causal triangle (key > query)
+uniform bool u_shade_masked;  // grey the causal triangle (key > query) and keys outside a sliding window
+uniform float u_window;       // the layer's sliding window W (0: none): query i sees keys i - W < j <= i
 uniform vec3 u_masked_color;
 uniform float u_cell_pixels;  // screen pixels per cell: cell borders are drawn once cells are large
 uniform bool u_grid;
@@ -67,6 +68,15 @@ float scale_position(float v) {
   return clamp01(0.5 + 0.5 * s * m);
 }
 
+// Whether every cell of the texel block (keys [x0, x1], queries [y0, y1], inclusive) lies outside the sliding
+// window's band i - W < j <= i: some query i of the block sees a key of it only when
+// max(x0, y0) <= min(y1, x1 + W - 1) (engine/snapshot.h block_masked). Blocks, not cells: a pooled texel holding one
+// in-band entry keeps its value.
+bool outside_window(vec2 first, vec2 last) {
+  if (!(u_window > 0.0)) return false;
+  return max(first.x, first.y) > min(last.y, last.x + u_window - 1.0);
+}
+
 void main() {
   vec2 cell = mix(u_view.xy, u_view.zw, v_uv);
   vec2 local = cell - u_origin;
@@ -75,10 +85,12 @@ void main() {
   }
   vec2 index = floor(cell);
   vec3 rgb;
-  if (u_shade_masked && index.x > index.y) {
+  ivec2 texel = ivec2(floor(floor(local) / u_pool));
+  vec2 block_first = u_origin + vec2(texel) * u_pool;  // the texel's cells in the map
+  vec2 block_last = block_first + vec2(u_pool - 1.0);
+  if (u_shade_masked && (index.x > index.y || outside_window(block_first, block_last))) {
     rgb = u_masked_color;
   } else {
-    ivec2 texel = ivec2(floor(floor(local) / u_pool));
     float v = texelFetch(u_map, texel, 0).r;
     if (isnan(v)) {
       rgb = u_masked_color * 0.55;  // no data here (not available at this zoom): never a colour of the scale

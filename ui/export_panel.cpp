@@ -65,6 +65,7 @@ struct MapToExport {
   Matrix matrix;
   Colormap colormap = Colormap::Viridis;
   ColorScale scale;
+  int64_t window = 0;  // the layer's sliding window (map_window)
 };
 
 bool map_to_export(const UiState& state, const FocusedMap& f, MapToExport* out, std::string* message) {
@@ -84,7 +85,9 @@ bool map_to_export(const UiState& state, const FocusedMap& f, MapToExport* out, 
   }
   const bool signed_map = variant_is_signed(f.request.variant);
   out->colormap = colormap_for(signed_map, state.settings.display);
-  out->scale = display_scale(auto_scale(out->matrix, signed_map, f.request.hide_sink), state.settings.display);
+  out->window = map_window(*out->snapshot, f.request);
+  out->scale = display_scale(auto_scale(out->matrix, signed_map, f.request.hide_sink, out->window),
+                             state.settings.display);
   return true;
 }
 
@@ -112,6 +115,7 @@ std::optional<std::string> streamed_map(const UiState& state, const FocusedMap& 
   options->colormap = colormap_for(options->signed_map, state.settings.display);
   options->hide_sink = r.hide_sink;
   options->shade_masked = state.settings.display.shade_masked;
+  options->window = map_window(*s, r);
   const DisplaySettings display = state.settings.display;
   options->adjust_scale = [display](const ColorScale& fitted) { return display_scale(fitted, display); };
   return std::nullopt;
@@ -164,6 +168,7 @@ bool export_map_png(const UiState& state, const FocusedMap& f, const std::string
   o.scale = e.scale;
   o.cell_pixels = 1;
   o.shade_masked = state.settings.display.shade_masked;
+  o.mask.window = e.window;
   try {
     write_heatmap_png(path, e.matrix, o);
   } catch (const std::exception& ex) {
@@ -257,6 +262,12 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
     spec.row_labels = axis_labels(*shown, window.row_begin, window.row_end, window.pool);
     spec.col_labels = axis_labels(*shown, window.col_begin, window.col_end, window.pool);
     apply_figure_options(state, *shown, f, window, &spec);
+    spec.mask.row_begin = window.row_begin;
+    spec.mask.col_begin = window.col_begin;
+    spec.mask.pool = window.pool;
+    spec.mask.row_end = window.row_end;
+    spec.mask.col_end = window.col_end;
+    spec.mask.window = options.window;
     const bool hide_sink = options.hide_sink && window.col_begin == 0;
     const std::shared_ptr<const MapStore> store = shown->store;
     auto make = [store, window, spec, options, hide_sink, path](const std::function<bool(double)>& progress) mutable {
@@ -290,6 +301,7 @@ bool export_figure_png(const UiState& state, const FocusedMap& f, const std::str
   spec.cell_pixels = cell_pixels;
   spec.font_path = state.font_path;
   spec.title = figure_title(*s, f);
+  spec.mask.window = e.window;
   for (const Token& t : s->tokens) {
     spec.row_labels.push_back(t.text);
     spec.col_labels.push_back(t.text);
@@ -338,7 +350,7 @@ bool export_all_maps(const UiState& state, const std::string& dir_asked, std::st
         const DisplaySettings display = state.settings.display;
         for (MapPngTask& task : map_png_tasks(sub, s->model, heads, shape, sel)) {
           task.options.colormap = colormap_for(task.options.signed_map, display);  // as the views draw them
-          task.options.shade_masked = display.shade_masked;
+          task.options.shade_masked = display.shade_masked;  // (the layer's window: map_png_tasks)
           task.options.adjust_scale = [display](const ColorScale& fitted) { return display_scale(fitted, display); };
           streamed.push_back({s->store, std::move(task)});
         }

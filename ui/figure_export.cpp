@@ -220,7 +220,8 @@ std::vector<uint8_t> render_figure_rgb(const FigureSpec& spec, int* width, int* 
   options.colormap = spec.colormap;
   options.scale = spec.scale;
   options.cell_pixels = cell;
-  options.shade_masked = map.rows == map.cols;
+  options.shade_masked = !spec.mask.whole() || map.rows == map.cols;
+  options.mask = spec.mask;
   int hw = 0, hh = 0;
   std::vector<uint8_t> heat;
   try {

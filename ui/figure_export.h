@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "colormap.h"
+#include "heatmap_png.h"
 #include "snapshot.h"
 
 namespace diffscope::ui {
@@ -27,6 +28,9 @@ struct FigureSpec {
   // labels in the bars' colour and an outline of its key columns.
   std::optional<TokenSpan> span_rows, span_cols;
   std::vector<std::string> notes;       // lines under the figure (lambda, the span, a prompt excerpt), UTF-8
+  // Where the map's cells lie in the whole map (a long prompt's window, pooled) and the layer's sliding window: the
+  // cells no query of them sees are drawn masked (grey, as the causal triangle).
+  CellMask mask;
 };
 
 // The colour the span R is drawn in (orange: apart from viridis, magma and the diverging map's blue and red ends).

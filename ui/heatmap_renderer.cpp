@@ -121,7 +121,8 @@ bool HeatmapRenderer::init(const std::string& shader_dir, std::string* error) {
   u_ = Uniforms{loc("u_map"),      loc("u_lut"),        loc("u_view"),        loc("u_map_cells"),
                 loc("u_pool"),     loc("u_mode"),       loc("u_vmin"),        loc("u_vmax"),
                 loc("u_gamma"),    loc("u_log_floor"),  loc("u_diverging"),   loc("u_shade_masked"),
-                loc("u_masked_color"), loc("u_cell_pixels"), loc("u_grid"), loc("u_origin")};
+                loc("u_masked_color"), loc("u_cell_pixels"), loc("u_grid"), loc("u_origin"),
+                loc("u_window")};
   glGenVertexArrays(1, &vao_);  // core profile: a draw needs a bound VAO even without attributes
 
   GLint saved_texture = 0, saved_unpack = 0;
@@ -257,6 +258,7 @@ void HeatmapRenderer::draw(const MapTexture& map, const HeatmapDraw& p, int x, i
   glUniform1i(u_.shade_masked, p.shade_masked && map.causal() ? 1 : 0);
   glUniform2f(u_.origin, static_cast<float>(map.col_origin()), static_cast<float>(map.row_origin()));
   glUniform3f(u_.masked_color, p.masked_rgb[0], p.masked_rgb[1], p.masked_rgb[2]);
+  glUniform1f(u_.window, map.causal() && p.window > 0 ? static_cast<float>(p.window) : 0.0f);
   const double view_w = p.view.x1 - p.view.x0;
   glUniform1f(u_.cell_pixels, view_w > 0 ? static_cast<float>(w / view_w) : 1.0f);
   glUniform1i(u_.grid, p.grid_lines ? 1 : 0);

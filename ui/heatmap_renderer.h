@@ -77,8 +77,11 @@ struct HeatmapDraw {
   CellRect view;                      // visible cells (x = key, y = query)
   Colormap colormap = Colormap::Viridis;
   ColorScale scale;
-  bool shade_masked = true;           // causal maps: grey key > query
+  bool shade_masked = true;           // causal maps: grey key > query, and keys outside `window`
   std::array<float, 3> masked_rgb = {0.22f, 0.22f, 0.25f};
+  // The sliding window W of the map's layer (0: none; ModelInfo::layer_windows): with shade_masked, keys j <= i - W
+  // are drawn in masked_rgb too (a pooled block only when every cell of it is outside the band).
+  int64_t window = 0;
   bool grid_lines = true;             // cell borders once cells are at least 14 pixels
 };
 
@@ -133,7 +136,7 @@ class HeatmapRenderer {
   GLint saved_fbo_ = 0;
   struct Uniforms {
     GLint map, lut, view, map_cells, pool, mode, vmin, vmax, gamma, log_floor, diverging, shade_masked,
-        masked_color, cell_pixels, grid, origin;
+        masked_color, cell_pixels, grid, origin, window;
   } u_{};
 };
 

@@ -33,6 +33,7 @@ uint64_t hash_draw(const HeatmapDraw& d, GLuint texture) {
                    static_cast<double>(d.scale.log_floor), static_cast<double>(d.masked_rgb[0])}) {
     h = hash_combine(h, bits(v));
   }
+  h = hash_combine(h, static_cast<uint64_t>(d.window));
   h = hash_combine(h, static_cast<uint64_t>(d.colormap));
   h = hash_combine(h, static_cast<uint64_t>(d.scale.mode));
   h = hash_combine(h, (d.scale.diverging ? 1u : 0u) | (d.shade_masked ? 2u : 0u) | (d.grid_lines ? 4u : 0u));

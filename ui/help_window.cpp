@@ -7,6 +7,7 @@
 
 #include "layer_series.h"
 #include "model_panel.h"
+#include "selection.h"
 
 #ifndef DIFFSCOPE_VERSION
 #define DIFFSCOPE_VERSION "unknown"
@@ -87,7 +88,11 @@ void draw_help_window(UiState& state) {
   wrapped("Decomposition: one differential head as A1, lambda * A2 and their difference D = A1 - lambda * A2 (signed, on "
           "a diverging scale centred on 0). Comparison: D next to the standard model's map of the paired head, or both "
           "head means, or both models' attention rollout through the layer. Grid: every layer x head; click one to "
-          "open it. Rows are query tokens, columns key tokens; keys after the query are masked (grey).");
+          "open it. Rows are query tokens, columns key tokens; keys after the query are masked (grey), and so are, in "
+          "a sliding-window layer of window W (Mistral, Qwen 2 / 3 with use_sliding_window, Phi-3, Gemma 3's local "
+          "layers; the model panel lists them), the keys more than W - 1 tokens before the query: the layer does not "
+          "see them (HF's band). A rollout mixes every layer, so no window masks it; head means keep the layer's.");
+  wrapped(pairing_help());
   wrapped("Long prompts: when the dense maps of both slots would not fit in 256 MiB, maps come as pooled overviews "
           "(each cell the largest |value| of its tokens, sign kept) and the visible part is fetched at about one cell "
           "per pixel as you zoom. Labels and hover values say how a view is pooled. Head means and the rollout come "
@@ -135,6 +140,8 @@ void draw_help_window(UiState& state) {
       ImGui::Text("%s: %s", name, s.model_dir.c_str());
       ImGui::Indent();
       wrapped(describe_model(*s.info).c_str());
+      const std::string windows = describe_windows(*s.info);
+      if (!windows.empty()) wrapped(windows.c_str());
       ImGui::Text("context %lld tokens, vocabulary %lld, hidden %d, head dim %d, KV heads %d, %s weights",
                   static_cast<long long>(s.info->max_positions), static_cast<long long>(s.info->vocab_size),
                   s.info->hidden_size, s.info->head_dim, s.info->num_kv_heads, s.info->weight_dtype.c_str());

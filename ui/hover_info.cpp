@@ -49,11 +49,18 @@ static std::string token_text(const AttentionSnapshot* s, int64_t index) {
 
 HoverValues hover_values(const AttentionSnapshot* diff, const LambdaSummary* diff_lambda, int diff_layer, int diff_head,
                          const AttentionSnapshot* standard, int standard_layer, int standard_head, int64_t row,
-                         int64_t col, std::optional<float> standard_mean, const PooledLookup& pooled) {
+                         int64_t col, std::optional<float> standard_mean, const PooledLookup& pooled,
+                         bool windows) {
   HoverValues h;
   h.row = row;
   h.col = col;
   h.masked = col > row;
+  h.diff_layer = diff_layer;
+  h.standard_layer = standard_layer;
+  if (diff != nullptr && windows) h.diff_window = window_of_layer(diff->model, diff_layer);
+  if (standard != nullptr && windows) h.standard_window = window_of_layer(standard->model, standard_layer);
+  h.diff_outside_window = !h.masked && key_masked(row, col, h.diff_window);
+  h.standard_outside_window = !h.masked && key_masked(row, col, h.standard_window);
   const AttentionSnapshot* tokens_from = diff != nullptr ? diff : standard;
   h.query_token = token_text(tokens_from, row);
   h.key_token = token_text(tokens_from, col);
@@ -66,14 +73,16 @@ HoverValues hover_values(const AttentionSnapshot* diff, const LambdaSummary* dif
     *pool = p->pool;
     return std::optional<float>(p->value);
   };
-  if (diff != nullptr) {
+  if (diff != nullptr && !h.diff_outside_window) {
     h.a1 = value(*diff, MapKind::A1, diff_layer, diff_head, &h.a1_pool);
     h.a2 = value(*diff, MapKind::A2, diff_layer, diff_head, &h.a2_pool);
     h.diff = value(*diff, MapKind::Diff, diff_layer, diff_head, &h.diff_pool);
     h.lambda = lambda_value(*diff, diff_layer, diff_head, row);
     if (h.lambda) h.lambda_per_row = diff_lambda != nullptr && diff_lambda->layer_varies_by_row(diff_layer);
   }
-  if (standard_mean) {
+  if (h.standard_outside_window) {
+    // masked in B's layer: no value (a head mean there is a mean of masked entries)
+  } else if (standard_mean) {
     h.standard = standard_mean;
   } else if (standard != nullptr) {
     h.standard = value(*standard, MapKind::Standard, standard_layer, standard_head, &h.standard_pool);
@@ -92,12 +101,18 @@ std::string hover_values_text(const HoverValues& h) {
     if (pool > 1) out += "\tmax |value| of " + std::to_string(pool) + "x" + std::to_string(pool) + " tokens";
     out += "\n";
   };
+  if (h.diff_outside_window) out += "A\t" + outside_window_text(h.diff_layer, h.diff_window) + "\n";
   line("A1", h.a1, h.a1_pool);
   line("A2", h.a2, h.a2_pool);
   line(h.lambda_per_row ? "lambda[q]" : "lambda", h.lambda, 1);
   line("D", h.diff, h.diff_pool);
   line("B", h.standard, h.standard_pool);
+  if (h.standard_outside_window) out += "B\t" + outside_window_text(h.standard_layer, h.standard_window) + "\n";
   return out;
+}
+
+std::string outside_window_text(int layer, int64_t window) {
+  return "outside layer " + std::to_string(layer) + "'s sliding window of " + std::to_string(window) + " tokens";
 }
 
 }  // namespace diffscope::ui

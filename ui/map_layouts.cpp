@@ -110,29 +110,31 @@ PooledLookup pooled_lookup(const UiState& state, const WindowFetcher& fetcher) {
 }
 
 void hover_tooltip(const UiState& state, const WindowFetcher& fetcher, const Cell& cell, int layer, int head,
-                   int std_layer, int std_head, bool std_mean, const std::optional<float>& mean_value) {
+                   int std_layer, int std_head, bool std_mean, const std::optional<float>& mean_value, bool windows) {
   const AttentionSnapshot* diff = slot_snapshot(state, kSlotDiff);
   const AttentionSnapshot* standard = slot_snapshot(state, kSlotStandard);
   if (diff && diff->model.kind != AttentionKind::Differential) diff = nullptr;
   const LambdaSummary* diff_lambda = diff ? slot_lambda_summary(state, kSlotDiff) : nullptr;
   const HoverValues h = hover_values(diff, diff_lambda, layer, head, standard, std_layer, std_head, cell.row, cell.col,
-                                     std_mean ? mean_value : std::nullopt, pooled_lookup(state, fetcher));
+                                     std_mean ? mean_value : std::nullopt, pooled_lookup(state, fetcher), windows);
   ImGui::BeginTooltip();
   ImGui::Text("query %lld %s  ->  key %lld %s", static_cast<long long>(h.row), quoted_token(h.query_token).c_str(),
               static_cast<long long>(h.col), quoted_token(h.key_token).c_str());
   if (h.masked) {
     ImGui::TextDisabled("masked: a token cannot attend to later tokens");
   } else {
-    if (h.a1 || h.diff) ImGui::TextDisabled("A  layer %d  head %d", layer, head);
+    if (h.a1 || h.diff || h.diff_outside_window) ImGui::TextDisabled("A  layer %d  head %d", layer, head);
+    if (h.diff_outside_window) ImGui::Text("%s", outside_window_text(layer, h.diff_window).c_str());
     value_line("A1", h.a1, h.a1_pool);
     value_line("A2", h.a2, h.a2_pool);
     value_line(h.lambda_per_row ? "lambda[q]" : "lambda", h.lambda);  // V2: of this query row
     // lambda[q] times a pooled A2 is not lambda * A2's largest entry when lambda varies by row: shown only when exact.
     if (h.lambda && h.a2 && (h.a2_pool == 1 || !h.lambda_per_row)) value_line("lambda*A2", *h.lambda * *h.a2, h.a2_pool);
     value_line("D", h.diff, h.diff_pool);
-    if (h.standard) {
+    if (h.standard || h.standard_outside_window) {
       if (std_mean) ImGui::TextDisabled("B  layer %d  mean of heads", std_layer);
       else ImGui::TextDisabled("B  layer %d  head %d", std_layer, std_head);
+      if (h.standard_outside_window) ImGui::Text("%s", outside_window_text(std_layer, h.standard_window).c_str());
       value_line("weight", h.standard, h.standard_pool);
     }
     draw_difference_hover(state, layer, head, std_layer, std_head, h.row, h.col);
@@ -210,6 +212,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
       style.colormap = p.colormap;
       style.scale = p.scale;
       style.shade_masked = d.shade_masked;
+      style.window = p.map->window;
       style.grid_lines = d.grid_lines;
       const std::string id = "map" + std::to_string(i);
       p.window = refine_panel(state, fetcher, p, id, side);
@@ -244,7 +247,7 @@ std::vector<MapPlacement> draw_panels(UiState& state, HeatmapWidgets& widgets, W
 // Mirrors hover and draws overlays over every placed map; shows the tooltip.
 void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlacement>& placed, int layer, int head,
                    int std_layer, int std_head, bool std_mean, MapCache& cache, const WindowFetcher& fetcher,
-                   std::optional<int64_t> strip_row = std::nullopt) {
+                   std::optional<int64_t> strip_row = std::nullopt, bool windows = true) {
   std::optional<Cell> hover;
   for (const MapPlacement& p : placed) {
     if (p.hovered_cell) hover = p.hovered_cell;
@@ -280,7 +283,7 @@ void finish_panels(UiState& state, UiActions& actions, const std::vector<MapPlac
         }
       }
     }
-    hover_tooltip(state, fetcher, *hover, layer, head, std_layer, std_head, std_mean, mean_value);
+    hover_tooltip(state, fetcher, *hover, layer, head, std_layer, std_head, std_mean, mean_value, windows);
   }
 }
 
@@ -399,7 +402,7 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
     const std::vector<MapPlacement> placed =
         draw_panels(state, widgets, fetcher, panels, height - ImGui::GetFrameHeight());
     finish_panels(state, actions, placed, s.selection.layer, s.selection.head, std_layer, std_head, true, cache,
-                  fetcher);
+                  fetcher, std::nullopt, false);  // a rollout mixes every layer: no layer's window masks it
     return;
   }
   ImGui::SameLine();
@@ -418,13 +421,13 @@ void draw_comparison(UiState& state, UiActions& actions, MapCache& cache, Heatma
     }
   }
   ImGui::SameLine();
-  ImGui::TextDisabled("pairing: A L%d H%d  <->  B L%d %s", s.selection.layer, s.selection.head, std_layer,
-                      s.head_mean ? "mean" : ("H" + std::to_string(std_head)).c_str());
-  help_marker("A Differential Transformer has half as many heads as the standard Transformer of the same size: each "
-              "diff head owns two softmax maps (HF diffllama pairs sub-head j with j + H/2). Separately trained "
-              "models have no head correspondence, so B's head follows A's head index by convention (or pick one), "
-              "or compare head means. Layers pair by index when both models have the same depth, else by the "
-              "same relative depth.");
+  const int a_layers = num_layers(a), b_layers = num_layers(b);
+  const int a_heads = a ? num_heads(a) : num_heads(b), b_heads = num_heads(b);
+  const std::string rule = a && b ? pairing_rule(a_layers, a_heads, b_layers, b_heads) : std::string("same index");
+  ImGui::TextDisabled("pairing: A L%d H%d  <->  B L%d %s  (%s)", s.selection.layer, s.selection.head, std_layer,
+                      s.head_mean ? "mean" : ("H" + std::to_string(std_head)).c_str(),
+                      s.head_mean || s.follow_diff_head || rule == "same index" ? rule.c_str() : "B head chosen");
+  help_marker(pairing_help());
   std::vector<Panel> panels;
   const int head = s.head_mean ? -1 : s.selection.head;
   const std::string a_head = s.head_mean ? " mean" : " H" + std::to_string(s.selection.head);
@@ -514,6 +517,7 @@ void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
       tile.style.colormap = colormap_for(m->signed_values, state.settings.display);
       tile.style.scale = display_scale(m->range, state.settings.display);
       tile.style.shade_masked = state.settings.display.shade_masked;
+      tile.style.window = m->window;
       tile.style.grid_lines = false;
       tile.style.view = CellRect{0, 0, static_cast<double>(m->texture.cols()), static_cast<double>(m->texture.rows())};
       tile.x = static_cast<int>(std::lround(static_cast<float>(h) * (g.thumb + g.gap) * sx));
@@ -533,8 +537,11 @@ void draw_grid(UiState& state, MapCache& cache, HeatmapWidgets& widgets) {
                ImVec2(origin.x + grid_w, origin.y + grid_h), ImVec2(0, 1), ImVec2(1, 0));
   const Selection sel = state.settings.selection;
   if (slot == kSlotDiff || !state.settings.head_mean) {
-    const int sel_head = slot == kSlotDiff ? sel.head : (state.settings.follow_diff_head ? paired_head(sel.head, heads)
-                                                                                         : state.settings.standard_head);
+    const AttentionSnapshot* diff_snap = slot_snapshot(state, kSlotDiff);
+    const int diff_heads = diff_snap ? num_heads(diff_snap) : heads;
+    const int sel_head = slot == kSlotDiff                    ? sel.head
+                         : state.settings.follow_diff_head ? paired_head(sel.head, diff_heads, heads)
+                                                           : std::clamp(state.settings.standard_head, 0, heads - 1);
     const int sel_layer = slot == kSlotDiff ? sel.layer
                                             : paired_layer(sel.layer, num_layers(slot_snapshot(state, kSlotDiff)),
                                                            layers);
@@ -605,7 +612,8 @@ void comparison_pair(const UiState& state, int* standard_layer, int* standard_he
   const AttentionSnapshot* b = slot_snapshot(state, kSlotStandard);
   const int b_layers = num_layers(b), a_layers = a ? num_layers(a) : b_layers;
   *standard_layer = paired_layer(state.settings.selection.layer, a_layers, b_layers);
-  *standard_head = state.settings.follow_diff_head ? paired_head(state.settings.selection.head, num_heads(b))
+  const int b_heads = num_heads(b), a_heads = a ? num_heads(a) : b_heads;
+  *standard_head = state.settings.follow_diff_head ? paired_head(state.settings.selection.head, a_heads, b_heads)
                                                     : std::clamp(state.settings.standard_head, 0,
                                                                  std::max(0, num_heads(b) - 1));
 }

@@ -31,6 +31,11 @@ bool rollout_is_signed(const AttentionSnapshot& snapshot, int layer) {
   return std::any_of(m.values.begin(), m.values.end(), [](float x) { return x < 0; });
 }
 
+int64_t map_window(const AttentionSnapshot& snapshot, const MapRequest& request) {
+  if (request.variant == MapVariant::Rollout) return 0;
+  return window_of_layer(snapshot.model, request.layer);
+}
+
 MapKind variant_source_kind(MapVariant v) {
   switch (v) {
     case MapVariant::A1: return MapKind::A1;
@@ -198,6 +203,7 @@ static bool fill_from_overview(const HeatmapRenderer& renderer, const AttentionS
   if (maps.empty() && r.variant != MapVariant::Rollout) return false;
   const int64_t tokens = static_cast<int64_t>(snapshot.tokens.size());
   m->tokens = tokens;
+  m->window = map_window(snapshot, r);
   m->overview_cell = std::max<int64_t>(1, overview.cell);
   m->signed_values = variant_is_signed(r.variant) ||
                      (r.variant == MapVariant::Rollout && rollout_is_signed(snapshot, r.layer));
@@ -213,7 +219,7 @@ static bool fill_from_overview(const HeatmapRenderer& renderer, const AttentionS
   }
   if (m->owned.empty()) return false;
   // The overview's largest |value| is the whole map's (max pooling keeps it): a scale that windows do not change.
-  m->range = auto_scale(m->owned, m->signed_values, r.hide_sink);
+  m->range = auto_scale(m->owned, m->signed_values, r.hide_sink, m->overview_cell == 1 ? m->window : 0);
   m->texture = renderer.upload_cells(m->owned, m->signed_values, m->overview_cell, 0, 0, tokens, tokens);
   return true;
 }
@@ -236,6 +242,7 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
         else m.owned = derive_map(*snapshot, r);
         e.present = !m.values().empty();
         m.tokens = static_cast<int64_t>(snapshot->tokens.size());
+        m.window = map_window(*snapshot, r);
       }
       if (e.present && m.overview_cell == 0) {
         // Any map with a negative entry (D, a signed rollout, the what-if's difference to the clean run) is drawn
@@ -244,7 +251,7 @@ const ShownMap* MapCache::get(const SnapshotPtr& snapshot, const MapRequest& r) 
         m.signed_values = variant_is_signed(r.variant) ||
                           (r.variant == MapVariant::Rollout && rollout_is_signed(*snapshot, r.layer)) ||
                           std::any_of(v.begin(), v.end(), [](float x) { return x < 0; });
-        m.range = auto_scale(m.values(), m.signed_values, r.hide_sink);
+        m.range = auto_scale(m.values(), m.signed_values, r.hide_sink, m.window);
         m.texture = renderer_.upload(m.values(), m.signed_values, r.max_side);
         ++uploads_;
         if (r.max_side > 0) {  // thumbnails keep only the texture and the range

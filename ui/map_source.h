@@ -52,11 +52,17 @@ struct ShownMap {
   SnapshotPtr snapshot;    // keeps `source` alive
   MapTexture texture;      // possibly pooled
   ColorScale range;        // Linear range fitted to `values` (diverging for D)
+  int64_t window = 0;      // the layer's sliding window (ModelInfo::layer_windows; 0 for a rollout, which mixes
+                           // layers): views shade keys outside it as masked
   bool signed_values = false;
 };
 
 // The matrix a request shows, computed on the CPU (empty when the snapshot lacks the map). Exposed for exports.
 Matrix derive_map(const AttentionSnapshot& snapshot, const MapRequest& request);
+
+// The sliding window that masks a request's map: its layer's (ModelInfo::layer_windows), 0 for full attention and for
+// a rollout (a product over layers reaches past any one layer's window).
+int64_t map_window(const AttentionSnapshot& snapshot, const MapRequest& request);
 
 // The map kind a variant reads (lambda * A2 reads A2; rollout and standard read Standard).
 MapKind variant_source_kind(MapVariant variant);

@@ -1,8 +1,11 @@
 // Model slots panel. Main (UI) thread.
 #include "model_panel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -17,6 +20,41 @@ std::string describe_model(const ModelInfo& info) {
                 diff ? (" (" + std::to_string(info.num_sub_heads) + " softmax maps)").c_str() : "",
                 static_cast<double>(info.num_parameters) / 1e6, info.device.c_str(), info.compute_dtype.c_str());
   return buf;
+}
+
+namespace {
+
+// "L0-L4, L6" for the sorted layer indices given.
+std::string layer_ranges(const std::vector<int>& layers) {
+  std::string out;
+  for (size_t i = 0; i < layers.size();) {
+    size_t j = i;
+    while (j + 1 < layers.size() && layers[j + 1] == layers[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += "L" + std::to_string(layers[i]);
+    if (j > i) out += "-L" + std::to_string(layers[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe_windows(const ModelInfo& info) {
+  std::map<int64_t, std::vector<int>> by_window;  // window -> its layers
+  for (size_t l = 0; l < info.layer_windows.size(); ++l) {
+    if (info.layer_windows[l] > 0) by_window[info.layer_windows[l]].push_back(static_cast<int>(l));
+  }
+  const int layers = std::max(info.num_layers, static_cast<int>(info.layer_windows.size()));
+  std::string out;
+  for (const auto& [window, which] : by_window) {
+    out += out.empty() ? "sliding window " : "; window ";
+    out += std::to_string(window) + " on ";
+    if (static_cast<int>(which.size()) == layers) out += "all " + std::to_string(layers) + " layers";
+    else out += std::to_string(which.size()) + " of " + std::to_string(layers) + " layers (" +
+                layer_ranges(which) + ")";
+  }
+  return out;
 }
 
 std::string elapsed_text(double started_seconds, double now_seconds) {
@@ -87,7 +125,17 @@ static void draw_slot(UiState& state, UiActions& actions, int slot) {
       actions.redraw = true;
       break;
     case SlotState::Phase::Ready:
-      if (s.info) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
+      if (s.info) {
+        ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", describe_model(*s.info).c_str());
+        const std::string windows = describe_windows(*s.info);
+        if (!windows.empty()) {
+          ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.5f, 1), "%s", windows.c_str());
+          if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("A sliding-window layer of window W lets query i see only keys i - W + 1 .. i (HF's "
+                              "band); the maps draw the keys before it as masked, like the keys after the query.");
+          }
+        }
+      }
       if (s.running) {
         if (progress_with_cancel(s.progress, run_progress_text(s, steady_seconds()),
                                  "Stop this run (both slots); Ctrl+Enter runs the prompt again")) {

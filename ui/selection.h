@@ -30,10 +30,19 @@ Selection clamp_selection(Selection s, int num_layers, int num_heads);
 // else the layer at the same relative depth (first to first, last to last, rounded in between).
 int paired_layer(int diff_layer, int diff_layers, int standard_layers);
 
-// The standard head shown next to Diff head `diff_head` when the comparison follows the Diff selection: the same index
-// (clamped). Separately trained models have no head correspondence, so this is a convention the UI states; the head mean
-// needs none.
-int paired_head(int diff_head, int standard_heads);
+// The standard head shown next to Diff head `diff_head` when the comparison follows the Diff selection: as layers pair,
+// the same index when both models have as many heads, else the head at the same relative position (first to first,
+// last to last, rounded in between: 4 Diff heads face standard heads 0, 2, 5, 7 of 8, and 8 Diff heads face 0, 1, 1,
+// 2, 2, 3, 3, 4 of 5). Every head of the model with fewer heads is paired, none twice with the larger. Separately
+// trained models have no head correspondence, so this is a convention the UI states; the head mean needs none.
+int paired_head(int diff_head, int diff_heads, int standard_heads);
+
+// How heads and layers pair for models of these shapes, for the comparison's pairing line and help: "same index" when
+// both counts are equal, e.g. "heads 4 -> 8 and layers 6 -> 12 by relative position" otherwise.
+std::string pairing_rule(int diff_layers, int diff_heads, int standard_layers, int standard_heads);
+
+// The comparison's pairing explained (its help marker and the help window).
+const char* pairing_help();
 
 // Thumbnail grid geometry: one row per layer, one column per head, each cell `thumb` pixels with `gap` between them,
 // starting at (0, 0) of the grid area.

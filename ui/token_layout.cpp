@@ -113,4 +113,24 @@ std::string visible_token_text(const std::string& text) {
   return out;
 }
 
+std::vector<LabelRun> label_runs(const std::string& label) {
+  static const std::string kMarks[] = {"\xE2\x90\xA3", "\xE2\x86\xB5"};  // U+2423, U+21B5 (visible_token_text)
+  std::vector<LabelRun> runs;
+  size_t i = 0;
+  while (i < label.size()) {
+    bool mark = false;
+    for (const std::string& m : kMarks) mark = mark || label.compare(i, m.size(), m) == 0;
+    const size_t step = mark ? 3 : 1;
+    if (runs.empty() || runs.back().mark != mark) runs.push_back({i, i, mark});
+    i += step;
+    runs.back().end = i;
+  }
+  return runs;
+}
+
+std::string vocabulary_note(const Token& token) {
+  if (token.piece.empty() || token.piece == token.text) return "";
+  return "vocabulary piece \"" + token.piece + "\"";
+}
+
 }  // namespace diffscope::ui

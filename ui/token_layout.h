@@ -52,4 +52,16 @@ std::optional<TokenSpan> span_from_bytes(const std::vector<Token>& tokens, int64
 // the engine's escaping of invalid UTF-8 (\xNN) is kept.
 std::string visible_token_text(const std::string& text);
 
+// A shown label cut into runs of text and runs of the marks visible_token_text puts for spaces and line breaks, which
+// the strip draws dimmer than the text ("␣the" is a mark run, then "the"). Runs cover the label in order.
+struct LabelRun {
+  size_t begin = 0, end = 0;  // bytes of the label
+  bool mark = false;
+};
+std::vector<LabelRun> label_runs(const std::string& label);
+
+// What the strip's hover says of a token beside its decoded text: the vocabulary's own piece when it differs from the
+// text (GPT-2 style "Ġthe" for " the", Metaspace "▁the", byte fallback "<0x0A>"), else "".
+std::string vocabulary_note(const Token& token);
+
 }  // namespace diffscope::ui

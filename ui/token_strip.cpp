@@ -191,13 +191,23 @@ void draw_token_strip(UiState& state, int max_lines) {
     if (idx == query) fill = IM_COL32(150, 60, 140, 255);
     if (under && *under == idx) fill = IM_COL32(110, 115, 125, 255);
     dl->AddRectFilled(a, z, fill, 3.0f);
-    dl->AddText(ImVec2(a.x + pad, a.y + pad), ImGui::GetColorU32(ImGuiCol_Text), labels[i].c_str());
+    // Spaces and line breaks are dim marks: the token's text stands out, its whitespace is still visible.
+    const std::string& label = labels[i];
+    ImVec2 at(a.x + pad, a.y + pad);
+    for (const LabelRun& run : label_runs(label)) {
+      const char* begin = label.data() + run.begin;
+      const char* end = label.data() + run.end;
+      dl->AddText(at, ImGui::GetColorU32(run.mark ? ImGuiCol_TextDisabled : ImGuiCol_Text), begin, end);
+      at.x += ImGui::CalcTextSize(begin, end).x;
+    }
   }
   if (under) {
     const Token& t = tokens[static_cast<size_t>(*under)];
-    ImGui::SetTooltip("token %lld  id %lld  bytes [%lld, %lld)\n\"%s\"", static_cast<long long>(*under),
+    const std::string vocabulary = vocabulary_note(t);
+    ImGui::SetTooltip("token %lld  id %lld  bytes [%lld, %lld)\n\"%s\"%s%s", static_cast<long long>(*under),
                       static_cast<long long>(t.id), static_cast<long long>(t.byte_begin),
-                      static_cast<long long>(t.byte_end), t.text.c_str());
+                      static_cast<long long>(t.byte_end), t.text.c_str(), vocabulary.empty() ? "" : "\n",
+                      vocabulary.c_str());
   }
   ImGui::EndChild();
 }

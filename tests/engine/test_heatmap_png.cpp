@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -136,4 +137,42 @@ TEST_CASE("bad maps and sizes throw InputError", "[heatmap]") {
   huge.cell_pixels = 6000;  // 3 * 6000 = 18000 px per side
   CHECK_THROWS_WITH(diffscope::render_heatmap_rgb(hand_made_map(), huge, &width, &height),
                     Catch::Contains("lower the scale"));
+}
+
+TEST_CASE("cells outside a sliding window are grey; a window of the map, pooled, greys the cells no query of sees",
+          "[heatmap]") {
+  // Whole 6 x 6 map, window 2: query i sees keys i - 1 and i (HF's band i - 2 < j <= i).
+  Matrix whole{6, 6, std::vector<float>(36, 0.5f)};
+  HeatmapImageOptions options = options_for(Colormap::Viridis, 1);
+  options.mask.window = 2;
+  int w = 0, h = 0;
+  std::vector<uint8_t> rgb = diffscope::render_heatmap_rgb(whole, options, &w, &h);
+  const Rgb grey{diffscope::kMaskedGrey, diffscope::kMaskedGrey, diffscope::kMaskedGrey};
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) {
+      INFO("query " << i << " key " << j);
+      CHECK((pixel(rgb, w, j, i) == grey) == !(j <= i && j > i - 2));
+    }
+
+  // A 3 x 3 window of a 20-token map at queries 10..18, keys 4..12, 3 tokens a cell, window 5, last rows clipped at 17:
+  // a cell is grey exactly when no (query, key) pair of it is in the band, by trying every pair.
+  Matrix cells{3, 3, std::vector<float>(9, 0.5f)};
+  options.mask = diffscope::CellMask{10, 4, 3, 17, 13, 5};
+  rgb = diffscope::render_heatmap_rgb(cells, options, &w, &h);
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      bool seen = false;
+      for (int i = 10 + 3 * a; i < std::min(10 + 3 * a + 3, 17); ++i)
+        for (int j = 4 + 3 * b; j < std::min(4 + 3 * b + 3, 13); ++j) seen = seen || (j <= i && j > i - 5);
+      INFO("cell " << a << ", " << b);
+      CHECK((pixel(rgb, w, b, a) == grey) == !seen);
+    }
+  // The same window without a sliding window: only cells wholly after their queries (none here: keys 4..12 all come
+  // before some query of every row of cells) are grey, and a non-square window may be shaded.
+  options.mask.window = 0;
+  Matrix wide{2, 3, std::vector<float>(6, 0.5f)};
+  options.mask = diffscope::CellMask{10, 4, 3, 16, 13, 0};
+  rgb = diffscope::render_heatmap_rgb(wide, options, &w, &h);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 3; ++b) CHECK(pixel(rgb, w, b, a) != grey);
 }

@@ -454,3 +454,47 @@ TEST_CASE("every fixture text gets HF's ids and spans in every tokenizer family"
   }
   if (families == 0) WARN("no tests/fixtures/tokenizers/*/expected.json yet: run make_tokenizer_fixtures.py");
 }
+
+TEST_CASE("published byte-level and Metaspace vocabularies: tokens show decoded text and keep their vocabulary piece",
+          "[hf_tokenizer][fixtures]") {
+  const std::filesystem::path root = std::filesystem::path(DIFFSCOPE_FIXTURES) / "tokenizers";
+  const std::string text = "The cat\nsat  down";
+  struct Case {
+    std::string family;
+    std::string space_mark;  // what the vocabulary writes for a space: GPT-2's byte-level U+0120, Metaspace's U+2581
+  };
+  for (const Case& c : {Case{"gpt2", "\xC4\xA0"}, Case{"llama2", "\xE2\x96\x81"}, Case{"metaspace", "\xE2\x96\x81"}}) {
+    const std::filesystem::path file = root / c.family / "tokenizer.json";
+    if (!std::filesystem::exists(file)) {
+      WARN("no " << file << ": skipped");
+      continue;
+    }
+    INFO(c.family);
+    const auto tokens = HfTokenizer::from_file(file.string())->encode(text);
+    std::string shown, vocabulary;
+    // The display text of a piece, by hand: the vocabulary's space mark is a space, GPT-2's U+010A and the byte
+    // fallback <0x0A> a line break (escaped as the strip gets it), special tokens their names.
+    auto decoded = [&](std::string piece) {
+      for (const auto& [from, to] : {std::pair<std::string, std::string>{c.space_mark, " "}, {"\xC4\x8A", "\\n"},
+                                     {"<0x0A>", "\\n"}}) {
+        for (size_t at = piece.find(from); at != std::string::npos; at = piece.find(from, at + to.size())) {
+          piece.replace(at, from.size(), to);
+        }
+      }
+      return piece;
+    };
+    for (const Token& t : tokens) {
+      INFO("token " << t.id << " text \"" << t.text << "\" piece \"" << t.piece << "\"");
+      CHECK_FALSE(t.piece.empty());
+      CHECK(t.text.find(c.space_mark) == std::string::npos);  // decoded: a space is a space
+      CHECK(t.text == decoded(t.piece));
+      if (t.byte_end > t.byte_begin) shown += t.text;          // the prompt's own tokens (not BOS)
+      vocabulary += t.piece;
+    }
+    CHECK(vocabulary.find(c.space_mark) != std::string::npos);
+    // The decoded texts spell the prompt (line break escaped as the strip gets it); Metaspace writes the prompt's
+    // first word with the space it prepends.
+    const std::string spelled = c.family == "gpt2" ? "The cat\\nsat  down" : " The cat\\nsat  down";
+    CHECK(shown == spelled);
+  }
+}

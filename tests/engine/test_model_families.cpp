@@ -17,7 +17,11 @@
 #include <string>
 #include <vector>
 
+#include <stb_image.h>  // the implementation is compiled into Debian's libstb
+
 #include "errors.h"
+#include "export.h"
+#include "heatmap_png.h"
 #include "model.h"
 #include "reference_math.h"
 #include "scan_reference.h"
@@ -903,4 +907,101 @@ TEST_CASE("qwen configs: sliding layers need use_sliding_window and a window", "
   auto model = Model::load(dir.path(), test_load_options());
   const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
   check_runs(*model, ids, reference_forward(f, shape, weights, ids));  // f.window 0: plain causal reference
+}
+
+// ---- each layer's window in ModelInfo, and exports that draw keys outside it as masked ----
+
+TEST_CASE("ModelInfo lists each layer's sliding window as the family's config sets it", "[families][window]") {
+  const TinyShape shape = family_shape();  // 2 layers
+  auto windows_of = [&](const Family& f, uint32_t seed) {
+    const TempDir dir("family-info-" + f.type);
+    const Weights weights = family_weights(f, shape, seed);
+    write_checkpoint(dir.path(), family_config(f, shape), f.fused ? fused_file(weights, shape.layers) : weights);
+    return Model::load(dir.path(), test_load_options())->info().layer_windows;
+  };
+  using W = std::vector<int64_t>;
+  CHECK(windows_of({"llama"}, 1).empty());  // no layer slides: no list
+  CHECK(windows_of({"mistral", false, false, Family::None, false, ", \"sliding_window\": 4"}, 2) == W{4, 4});
+  CHECK(windows_of({"mistral", false, false, Family::None, false, ", \"sliding_window\": null"}, 3).empty());
+  CHECK(windows_of({"mistral"}, 4) == W{4096, 4096});  // absent: MistralConfig's default
+  CHECK(windows_of({"qwen2", true, false, Family::None, false,
+                    ", \"use_sliding_window\": true, \"sliding_window\": 3, \"max_window_layers\": 1"}, 5) == W{0, 3});
+  CHECK(windows_of({"qwen2", true, false, Family::None, false, ", \"sliding_window\": 3"}, 6).empty());  // not used
+  CHECK(windows_of({"qwen3", false, false, Family::PerHead, false,
+                    ", \"use_sliding_window\": true, \"sliding_window\": 5, \"layer_types\": [\"sliding_attention\", "
+                    "\"full_attention\"]"}, 7) == W{5, 0});
+  CHECK(windows_of({"phi3", false, false, Family::None, false, ", \"sliding_window\": 63", 0, true}, 8) == W{63, 63});
+  const TempDir dir("family-info-gemma3");
+  write_checkpoint(dir.path(), gemma3_config(shape, 4), gemma3_weights(shape, 9));
+  CHECK(Model::load(dir.path(), test_load_options())->info().layer_windows == W{4, 0});
+}
+
+namespace {
+
+// The masked colour's pixels of a PNG of a T x T map pooled `pool` tokens a cell: true where the pixel is kMaskedGrey.
+std::vector<std::vector<bool>> grey_cells(const std::string& path, int64_t cells) {
+  int w = 0, h = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 3);
+  REQUIRE(data != nullptr);
+  REQUIRE(w == cells);
+  REQUIRE(h == cells);
+  std::vector<std::vector<bool>> grey(static_cast<size_t>(h), std::vector<bool>(static_cast<size_t>(w)));
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const unsigned char* p = data + (static_cast<size_t>(y) * w + x) * 3;
+      grey[y][x] = p[0] == kMaskedGrey && p[1] == kMaskedGrey && p[2] == kMaskedGrey;
+    }
+  stbi_image_free(data);
+  return grey;
+}
+
+// Which cells of a T-token map pooled `pool` a side no query sees, from the band's definition (query i sees key j when
+// i - W < j <= i; W = 0: every j <= i), by trying every pair of the cell.
+std::vector<std::vector<bool>> unseen_cells(int64_t T, int64_t pool, int64_t window) {
+  const int64_t n = (T + pool - 1) / pool;
+  std::vector<std::vector<bool>> unseen(static_cast<size_t>(n), std::vector<bool>(static_cast<size_t>(n), true));
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      if (window > 0 && i - j >= window) continue;
+      unseen[static_cast<size_t>(i / pool)][static_cast<size_t>(j / pool)] = false;
+    }
+  return unseen;
+}
+
+}  // namespace
+
+TEST_CASE("PNG exports of a windowed model draw exactly the keys outside each layer's window in the masked grey",
+          "[families][window]") {
+  const TinyShape shape = family_shape();
+  // qwen2: layer 0 attends to every earlier token, layer 1 to the last 3; 11 tokens, longer than the window.
+  Family f{"qwen2", true, false, Family::None, false,
+           ", \"use_sliding_window\": true, \"sliding_window\": 3, \"max_window_layers\": 1"};
+  const TempDir dir("family-window-png");
+  write_checkpoint(dir.path(), family_config(f, shape), family_weights(f, shape, 31));
+  auto model = Model::load(dir.path(), test_load_options());
+  const std::vector<int64_t> ids = {1, 7, 30, 4, 4, 19, 0, 25, 12, 3, 3};
+  const int64_t T = static_cast<int64_t>(ids.size());
+  const std::vector<int64_t> windows = {0, 3};
+  CaptureRequest request;
+  const AttentionSnapshot snap = model->run(tokens_from_ids(ids), request);
+  REQUIRE(snap.store);
+
+  const std::string dense_dir = dir.path() + "/dense";
+  write_map_pngs(dense_dir, snap);  // the CLI's --png: whole maps from the snapshot
+  const std::string streamed_dir = dir.path() + "/streamed";
+  MapWindow pooled;
+  pooled.pool = 3;  // cells of 3 x 3 tokens: a cell is masked only when no pair of it is seen
+  std::vector<HeadRef> heads;
+  for (int l = 0; l < shape.layers; ++l)
+    for (int h = 0; h < shape.heads; ++h) heads.push_back({l, h});
+  stream_map_pngs(streamed_dir, snap, heads, MapWindow{}, PngSelection{});
+  stream_map_pngs(streamed_dir + "_pooled", snap, heads, pooled, PngSelection{});
+  for (int l = 0; l < shape.layers; ++l)
+    for (int h = 0; h < shape.heads; ++h) {
+      INFO("layer " << l << " (window " << windows[l] << ") head " << h);
+      const std::string name = "/layer" + std::to_string(l) + "_head" + std::to_string(h) + "_attn.png";
+      CHECK(grey_cells(dense_dir + name, T) == unseen_cells(T, 1, windows[l]));
+      CHECK(grey_cells(streamed_dir + name, T) == unseen_cells(T, 1, windows[l]));
+      CHECK(grey_cells(streamed_dir + "_pooled" + name, 4) == unseen_cells(T, 3, windows[l]));
+    }
 }

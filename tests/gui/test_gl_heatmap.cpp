@@ -237,3 +237,64 @@ TEST_CASE("a zoomed view shows only its cells") {
   CHECK(outside[(35 * 40 + 35) * 4 + 3] == 0);
   CHECK(outside[(5 * 40 + 5) * 4 + 3] == 255);
 }
+
+TEST_CASE("a sliding-window layer's keys before each query's window are drawn masked, pooled blocks only when all "
+          "are") {
+  require_context();
+  HeatmapRenderer r;
+  std::string error;
+  REQUIRE(r.init(DIFFSCOPE_SHADER_DIR, &error));
+  // 8 tokens, window 3: query i sees keys i - 2 .. i (HF's band i - 3 < j <= i); the map holds 0 elsewhere.
+  const int T = 8, W = 3;
+  Matrix m{T, T, std::vector<float>(T * T, 0.0f)};
+  for (int i = 0; i < T; ++i)
+    for (int j = std::max(0, i - W + 1); j <= i; ++j) m.values[static_cast<size_t>(i * T + j)] = 0.25f + 0.05f * j;
+  HeatmapDraw d;
+  d.scale.vmin = 0.0f;
+  d.scale.vmax = 1.0f;
+  d.masked_rgb = {0.5f, 0.25f, 0.0f};
+  d.grid_lines = false;
+  d.window = W;
+  const std::array<uint8_t, 3> masked{128, 64, 0};
+  const int size = 64, cell = size / T;
+  const auto rgba = render(r, m, false, d, size);
+  for (int row = 0; row < T; ++row)
+    for (int col = 0; col < T; ++col) {
+      const auto got = pixel(rgba, size, col * cell + cell / 2, row * cell + cell / 2);
+      INFO("cell (" << row << ", " << col << ") got " << describe(got));
+      const bool seen = col <= row && col > row - W;  // the band, as HF defines it
+      if (seen) CHECK(near_color(got, Colormap::Viridis, d.scale, m.at(row, col)));
+      else CHECK(got == masked);
+    }
+  // Without a window the same zeros are drawn as values (weight 0), not masked.
+  HeatmapDraw full = d;
+  full.window = 0;
+  const auto plain = render(r, m, false, full, size);
+  CHECK(pixel(plain, size, cell / 2, 7 * cell + cell / 2) != masked);
+  CHECK(near_color(pixel(plain, size, cell / 2, 7 * cell + cell / 2), Colormap::Viridis, d.scale, 0.0f));
+
+  // Pooled 2 x 2 (the texture limit at 4 texels): a block is masked only when no query of it sees a key of it. Block
+  // (query rows 6-7, keys 4-5) holds row 6's key 4 and 5: drawn as a value; block (rows 6-7, keys 2-3) holds none.
+  r.limit_texture_side(4);
+  MapTexture pooled = r.upload(m, false);
+  REQUIRE(pooled.pool() == 2);
+  RenderTarget target;
+  REQUIRE(target.ensure(size, size));
+  d.view = CellRect{0, 0, static_cast<double>(T), static_cast<double>(T)};
+  r.begin(target);
+  r.draw(pooled, d, 0, 0, size, size);
+  r.end();
+  const auto blocks = target.read_rgba();
+  const int block = size / 4;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) {
+      bool any_seen = false;
+      for (int i = 2 * a; i < 2 * a + 2; ++i)
+        for (int j = 2 * b; j < 2 * b + 2; ++j) any_seen = any_seen || (j <= i && j > i - W);
+      // The pixel centre's own token decides the causal triangle (as before windows): look at a block's lower-left
+      // token (its largest query, smallest key), which is causal whenever any token of the block is.
+      const auto got = pixel(blocks, size, b * block + 2, a * block + block - 3);
+      INFO("block (" << a << ", " << b << ") got " << describe(got));
+      CHECK((got == masked) == !any_seen);
+    }
+}

@@ -1,6 +1,9 @@
 // Hover tooltip values read back from a demo snapshot, and D = A1 - lambda A2 at the hovered cell. Test thread.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "demo_snapshot.h"
 #include "hover_info.h"
 
@@ -95,4 +98,53 @@ TEST_CASE("hover values copy as text: exact and pooled values, a masked cell (ha
   HoverValues standard;
   standard.standard = 1e-7f;
   CHECK(hover_values_text(standard) == "query 0 -> key 0\nB\t1.00000001e-07\n");
+}
+
+TEST_CASE("hover says a key outside the hovered layer's sliding window is masked there, per model") {
+  DemoSpec d;
+  d.tokens = 10;
+  AttentionSnapshot diff = make_demo_snapshot(d);
+  DemoSpec s = d;
+  s.kind = AttentionKind::Standard;
+  AttentionSnapshot standard = make_demo_snapshot(s);
+  diff.model.layer_windows = {0, 3};      // A: layer 1 sees the last 3 keys (HF's band i - 3 < j <= i)
+  standard.model.layer_windows = {4, 0};  // B: layer 0 sees the last 4
+  const LambdaSummary diff_lambda = summarize_lambda(diff);
+
+  // Query 6, key 3: 6 - 3 = 3 >= 3, so outside A's layer 1 window; inside B's layer 0 window of 4 (3 > 6 - 4).
+  HoverValues h = hover_values(&diff, &diff_lambda, 1, 0, &standard, 0, 0, 6, 3);
+  CHECK_FALSE(h.masked);
+  CHECK(h.diff_outside_window);
+  CHECK(h.diff_window == 3);
+  CHECK_FALSE(h.a1);  // no value: not attended with weight 0, not seen at all
+  CHECK_FALSE(h.diff);
+  CHECK_FALSE(h.standard_outside_window);
+  REQUIRE(h.standard);
+  CHECK(hover_values_text(h) == "query 6 -> key 3\nA\toutside layer 1's sliding window of 3 tokens\nB\t" +
+                                    [&] {
+                                      char v[32];
+                                      std::snprintf(v, sizeof v, "%.9g", static_cast<double>(*h.standard));
+                                      return std::string(v);
+                                    }() + "\n");
+  // Key 4 is the first A's layer 1 window holds for query 6: a value again.
+  h = hover_values(&diff, &diff_lambda, 1, 0, &standard, 0, 0, 6, 4);
+  CHECK_FALSE(h.diff_outside_window);
+  CHECK(h.a1);
+  // Query 6, key 2: outside B's window of 4 too; the head mean of B says so as well.
+  h = hover_values(&diff, &diff_lambda, 1, 0, &standard, 0, 0, 6, 2, 0.0f);
+  CHECK(h.standard_outside_window);
+  CHECK_FALSE(h.standard);
+  CHECK(hover_values_text(h) == "query 6 -> key 2\nA\toutside layer 1's sliding window of 3 tokens\n"
+                                "B\toutside layer 0's sliding window of 4 tokens\n");
+  // Layers without a window, a key after the query (the causal mask says it), and a rollout (windows off): no note.
+  h = hover_values(&diff, &diff_lambda, 0, 0, &standard, 1, 0, 9, 0);
+  CHECK_FALSE(h.diff_outside_window);
+  CHECK_FALSE(h.standard_outside_window);
+  h = hover_values(&diff, &diff_lambda, 1, 0, &standard, 0, 0, 2, 8);
+  CHECK(h.masked);
+  CHECK_FALSE(h.diff_outside_window);
+  h = hover_values(&diff, &diff_lambda, 1, 0, &standard, 0, 0, 6, 2, std::nullopt, {}, false);
+  CHECK_FALSE(h.diff_outside_window);
+  CHECK_FALSE(h.standard_outside_window);
+  CHECK(outside_window_text(5, 512) == "outside layer 5's sliding window of 512 tokens");
 }

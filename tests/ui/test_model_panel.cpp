@@ -36,3 +36,24 @@ TEST_CASE("a running slot's progress reads as the layer it is in") {
   s.started_seconds = 0;
   CHECK(elapsed_text(0, 5.0).empty());
 }
+
+TEST_CASE("the model panel names the family and which layers slide with which window") {
+  ModelInfo info;
+  info.model_type = "qwen3";
+  info.num_layers = 6;
+  info.num_heads = 16;
+  CHECK(describe_model(info).rfind("qwen3, 6 layers x 16 heads", 0) == 0);
+  CHECK(describe_windows(info).empty());  // no list: every layer is full attention
+  info.layer_windows = {0, 0, 0, 0, 0, 0};
+  CHECK(describe_windows(info).empty());
+  info.model_type = "gemma3_text";
+  info.layer_windows = {512, 512, 512, 512, 512, 0};  // Gemma 3: five local layers, then a global one
+  CHECK(describe_windows(info) == "sliding window 512 on 5 of 6 layers (L0-L4)");
+  info.layer_windows = {512, 0, 512, 512, 0, 512};
+  CHECK(describe_windows(info) == "sliding window 512 on 4 of 6 layers (L0, L2-L3, L5)");
+  info.model_type = "mistral";
+  info.layer_windows.assign(6, 4096);
+  CHECK(describe_windows(info) == "sliding window 4096 on all 6 layers");
+  info.layer_windows = {8, 8, 0, 16, 0, 0};  // two windows (no family has that today): a clause each
+  CHECK(describe_windows(info) == "sliding window 8 on 2 of 6 layers (L0-L1); window 16 on 1 of 6 layers (L3)");
+}

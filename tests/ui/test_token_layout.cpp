@@ -61,6 +61,38 @@ TEST_CASE("spaces and line breaks are made visible") {
   CHECK(visible_token_text("\\xC3") == "\\xC3");
 }
 
+TEST_CASE("byte-level and Metaspace tokens: decoded text with dim space marks, the vocabulary piece for the hover") {
+  // What the engine gives for GPT-2's "Ġcat" / "Ċ" and Llama 2's "▁cat" / "<0x0A>" (tests/engine/test_hf_tokenizer.cpp
+  // checks the published vocabularies): decoded text, the vocabulary's piece beside it.
+  const Token gpt2_cat{5, " cat", 3, 7, "\xC4\xA0" "cat"};
+  const Token gpt2_newline{198, "\\n", 7, 8, "\xC4\x8A"};
+  const Token llama_cat{6635, " cat", 3, 7, "\xE2\x96\x81" "cat"};
+  const Token llama_newline{13, "\\n", 7, 8, "<0x0A>"};
+  const Token plain{9, "sat", 8, 11, "sat"};
+  const Token bytes{65, "A", 0, 1, ""};  // a byte tokenizer has no vocabulary pieces
+  const std::string open_box = "\xE2\x90\xA3", arrow = "\xE2\x86\xB5";
+  CHECK(visible_token_text(gpt2_cat.text) == open_box + "cat");
+  CHECK(visible_token_text(llama_cat.text) == open_box + "cat");
+  CHECK(visible_token_text(gpt2_newline.text) == arrow);
+  CHECK(vocabulary_note(gpt2_cat) == "vocabulary piece \"\xC4\xA0" "cat\"");
+  CHECK(vocabulary_note(llama_cat) == "vocabulary piece \"\xE2\x96\x81" "cat\"");
+  CHECK(vocabulary_note(llama_newline) == "vocabulary piece \"<0x0A>\"");
+  CHECK(vocabulary_note(plain).empty());  // the piece is the text: nothing to add
+  CHECK(vocabulary_note(bytes).empty());
+  // Runs: marks (drawn dim) apart from the text, covering the label in order.
+  const std::string label = visible_token_text("  a b\\n");
+  const std::vector<LabelRun> runs = label_runs(label);
+  REQUIRE(runs.size() == 5);
+  CHECK((runs[0].mark && label.substr(runs[0].begin, runs[0].end - runs[0].begin) == open_box + open_box));
+  CHECK((!runs[1].mark && label.substr(runs[1].begin, runs[1].end - runs[1].begin) == "a"));
+  CHECK((runs[2].mark && label.substr(runs[2].begin, runs[2].end - runs[2].begin) == open_box));
+  CHECK((!runs[3].mark && label.substr(runs[3].begin, runs[3].end - runs[3].begin) == "b"));
+  CHECK((runs[4].mark && label.substr(runs[4].begin, runs[4].end - runs[4].begin) == arrow));
+  CHECK(runs.back().end == label.size());
+  CHECK(label_runs("cat").size() == 1);
+  CHECK(label_runs("").empty());
+}
+
 TEST_CASE("hit test and visible range agree with a naive scan on long random strips") {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> width(4.0f, 90.0f);
