@@ -19,8 +19,9 @@ namespace diffscope {
 
 enum class ScanDType { F32, BF16, F16 };
 
-// Fixed log2 bins of |s| for the median of |attention logits|: bin b >= 1 holds |s| in
-// [2^(kLogitMinLog2 + (b - 1) / kLogitBinsPerOctave), 2^(kLogitMinLog2 + b / kLogitBinsPerOctave)); bin 0 holds
+// Fixed bins of |s| for the median of |attention logits|: kLogitBinsPerOctave slices of equal width in each octave
+// from 2^kLogitMinLog2 up, i.e. bin b >= 1 holds |s| in [2^E (1 + k/64), 2^E (1 + (k + 1)/64)) with
+// E = kLogitMinLog2 + (b - 1) / 64, k = (b - 1) % 64 (the float's exponent and top 6 mantissa bits); bin 0 holds
 // everything below 2^kLogitMinLog2 (zero included); the last bin also holds everything above its lower edge.
 constexpr int kLogitBinsPerOctave = 64;
 constexpr int kLogitMinLog2 = -32;

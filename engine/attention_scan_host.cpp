@@ -150,18 +150,9 @@ struct Scorer {
   }
 };
 
-const uint32_t* host_logit_table() {
-  static const std::vector<uint32_t> table = [] {
-    std::vector<uint32_t> t(kLogitTableSize);
-    for (int slice = 0; slice < kLogitTableSize; ++slice) t[slice] = logit_table_entry(slice, kLogitMantissaEdges);
-    return t;
-  }();
-  return table.data();
-}
-
 }  // namespace
 
-int logit_bin(float abs_score) { return logit_bin_of_bits(float_bits(abs_score), host_logit_table()); }
+int logit_bin(float abs_score) { return logit_bin_of_bits(float_bits(abs_score)); }
 
 void attention_scan_rows_host(const AttentionScanInput& in, const ScanRowsOutput& out) {
   check_scan_input(in);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "attention_scan.h"
+#include "attention_scan_detail.h"
 
 namespace diffscope {
 
@@ -13,9 +14,9 @@ double value_of_rank_from_histogram(const std::vector<unsigned long long>& histo
     seen += histogram[b];
     if (seen <= rank) continue;
     if (b == 0) return 0.0;  // below 2^kLogitMinLog2
-    const double lower = kLogitMinLog2 + static_cast<double>(b - 1) / kLogitBinsPerOctave;
-    if (b + 1 == histogram.size()) return std::exp2(lower);  // the top bin is open above
-    return std::exp2(lower + 0.5 / kLogitBinsPerOctave);
+    const double lower = scan_detail::logit_bin_lower_edge(static_cast<int>(b));
+    if (b + 1 == histogram.size()) return lower;  // the top bin is open above
+    return std::sqrt(lower * scan_detail::logit_bin_lower_edge(static_cast<int>(b) + 1));
   }
   return 0.0;
 }

@@ -38,6 +38,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -177,6 +178,19 @@ __device__ __forceinline__ void load_rows(std::conditional_t<kMma, uint16_t, flo
   }
 }
 
+// Multiplies a bf16 Q tile in shared memory by `scale`, an exact power of two (the host checks): q * 2^k is exact in
+// bf16 (float's exponent range) for every |q| >= 2^-120, and the tensor cores' fp32 dot product of scaled queries is
+// the unscaled one times 2^k exactly (products and sums scale without rounding), so round(q' . k) equals the explicit
+// path's round(round(q . k) * scale) and the per-score multiply and second rounding disappear (about 2.5 of pass 1's
+// ~38 instructions per score). Called by every thread after the tile's loads are visible (a barrier before).
+template <int ELEMENTS, int THREADS>
+__device__ __forceinline__ void prescale_queries(uint16_t* tile, float scale) {
+  for (int i = threadIdx.x; i < ELEMENTS; i += THREADS) {
+    const float v = __uint_as_float(static_cast<uint32_t>(tile[i]) << 16) * scale;
+    tile[i] = static_cast<uint16_t>(__float_as_uint(v) >> 16);  // exact: v has bf16's 8 significant bits
+  }
+}
+
 // ---- score tiles ----
 // acc[t][q] = the dot product of the warp's query row g + 8 * (q >> 1) with the tile's key 8t + 2c + (q & 1). `qs` is
 // the warp's first query row in shared memory, `ks` the tile's first key.
@@ -269,12 +283,24 @@ __device__ __forceinline__ void scores_mma(const uint16_t* qs, const uint16_t* k
   }
 }
 
+// `q_prescaled`: the Q tile already holds q * scale (prescale_queries), so the dot product is the scaled score and one
+// rounding finishes it.
 template <ScanDType DT, bool kMma, int DP, int NT, int STRIDE>
 __device__ __forceinline__ void tile_scores(const std::conditional_t<kMma, uint16_t, float>* qs,
                                             const std::conditional_t<kMma, uint16_t, float>* ks, float (&acc)[NT][4],
-                                            int g, int c, int d, float scale) {
+                                            int g, int c, int d, float scale, bool q_prescaled) {
   if constexpr (kMma) {
     scores_mma<DT, NT, STRIDE>(qs, ks, acc, (g << 2) | c, (d + 15) & ~15);
+    if constexpr (DT == ScanDType::BF16) {
+      if (q_prescaled) {
+#pragma unroll
+        for (int t = 0; t < NT; ++t) {
+          round_pair_to_dtype<DT>(acc[t][0], acc[t][1]);
+          round_pair_to_dtype<DT>(acc[t][2], acc[t][3]);
+        }
+        return;
+      }
+    }
   } else {
     scores_simt<NT, STRIDE>(qs, ks, acc, g, c, (d + 3) & ~3);
   }
@@ -321,6 +347,7 @@ struct RowsArgs {
   bool vec;
   int row_tiles;
   int window;  // sliding window W (0: none)
+  bool q_prescaled;  // bf16 tensor cores with a power-of-two scale: Q tiles are scaled once (prescale_queries)
   float* lse;
   float* entropy;
   float* max_p;
@@ -328,7 +355,6 @@ struct RowsArgs {
   float* sink;
   float* abs_max;
   unsigned long long* histogram;
-  uint32_t edges[kLogitBinsPerOctave];
 };
 
 // One thread's running reduction of one row over the keys it has seen.
@@ -377,7 +403,7 @@ struct RowState {
 // Adds one score tile to a thread's two row states and to the block's histogram.
 template <int NT, bool kFull>
 __device__ __forceinline__ void rows_tile(const float (&s)[NT][4], RowState (&state)[2], const Causal& causal,
-                                          int k0, int c, uint32_t* histogram, const uint32_t* bin_table) {
+                                          int k0, int c, uint32_t* histogram) {
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     float tile_max = kEmptyMax;
@@ -389,7 +415,7 @@ __device__ __forceinline__ void rows_tile(const float (&s)[NT][4], RowState (&st
         if (kFull || causal(t, 2 * r + e)) {
           state[r].abs_max = fmaxf(state[r].abs_max, fabsf(v));
 #ifndef DIFFSCOPE_SCAN_EXPERIMENT_NO_HISTOGRAM  // measurement only (docs/attention-scan.md): what the histogram costs
-          atomicAdd(&histogram[logit_bin_of_bits(__float_as_uint(v), bin_table)], 1u);
+          atomicAdd(&histogram[logit_bin_of_bits(__float_as_uint(v))], 1u);
 #endif
           tile_max = fmaxf(tile_max, v);
         }
@@ -429,7 +455,6 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   Elem* q_tile = reinterpret_cast<Elem*>(smem);
   Elem* k_tile = reinterpret_cast<Elem*>(smem + Cfg::kQBytes);
   uint32_t* histogram = reinterpret_cast<uint32_t*>(smem + Cfg::kQBytes + Cfg::kKBytes);
-  uint32_t* bin_table = histogram + kLogitBins;
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, c = lane & 3;
   const int head = blockIdx.y;
@@ -437,8 +462,13 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   const int T = args.T;
 
   for (int b = threadIdx.x; b < kLogitBins; b += Cfg::kThreads) histogram[b] = 0;
-  for (int b = threadIdx.x; b < kLogitTableSize; b += Cfg::kThreads) bin_table[b] = logit_table_entry(b, args.edges);
   load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(q_tile, args.q, head, r0, Cfg::kRows, T, args.d, args.vec);
+  if constexpr (kMma && DT == ScanDType::BF16) {
+    if (args.q_prescaled) {
+      __syncthreads();
+      prescale_queries<Cfg::kRows * Cfg::kStride, Cfg::kThreads>(q_tile, args.scale);
+    }
+  }
 
   RowState state[2];
   Causal causal;
@@ -449,19 +479,19 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   const int key_tiles = (min(r0 + Cfg::kRows, T) - 1) / Cfg::kKeys + 1;
   for (int kt = first_key_tile(r0, args.window, Cfg::kKeys); kt < key_tiles; ++kt) {
     const int k0 = kt * Cfg::kKeys;
-    __syncthreads();  // the previous key tile is used up (and the first time: Q, histogram and table are ready)
+    __syncthreads();  // the previous key tile is used up (and the first time: Q and the histogram are ready)
     load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_tile, args.k, head / args.group, k0, Cfg::kKeys, T,
                                                          args.d, args.vec);
     __syncthreads();
     float s[NT][4];
     tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_tile + warp * 16 * Cfg::kStride, k_tile, s, g, c, args.d,
-                                               args.scale);
+                                               args.scale, args.q_prescaled);
     causal.kb = k0 + 2 * c;
     causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
     if (causal.full)
-      rows_tile<NT, true>(s, state, causal, k0, c, histogram, bin_table);
+      rows_tile<NT, true>(s, state, causal, k0, c, histogram);
     else
-      rows_tile<NT, false>(s, state, causal, k0, c, histogram, bin_table);
+      rows_tile<NT, false>(s, state, causal, k0, c, histogram);
     if (k0 == 0 && c == 0) {  // key 0: causal for every row, inside the window of rows i < W only
 #pragma unroll
       for (int r = 0; r < 2; ++r)
@@ -503,6 +533,7 @@ struct PairsArgs {
   bool vec;
   int row_tiles;
   int window;  // sliding window W (0: none)
+  bool q_prescaled;  // as RowsArgs::q_prescaled
   int cell;
   float cell_inverse;  // 1.0f / cell
   long long C;
@@ -565,7 +596,10 @@ struct WarpCells {
 };
 
 // Max-pools value(t, q) (an unsigned order key; 0 for entries that are not causal, which is also every cell's initial
-// value, so zeros are never written) over a warp's fragment into `map` (C x C cells). Three ways, chosen uniformly:
+// value, so zeros are never written) over a warp's fragment into `map` (C x C cells). Four ways, chosen uniformly:
+//  - cell % (8 NT) == 0 (cells of 64, 128, ...: long prompts): the whole tile lies in one cell column, so each row
+//    group is one reduction and one atomic, with no per-group cell test (the next way's test per key group, uniform
+//    but compiled to a branch each, cost about 3 instructions per D entry);
 //  - cell % 8 == 0: every 8 rows x 8 keys group (r, t) lies in one cell; each thread merges the groups of one cell
 //    (consecutive t, and both r when the rows share a cell row), then one warp reduction and one atomic per cell;
 //  - the fragment lies in one cell: one warp reduction, one atomic;
@@ -579,7 +613,19 @@ __device__ __forceinline__ void pool_max(unsigned* map, const PairsArgs& args, c
     v = __reduce_max_sync(kFullMask, v);
     if (lane == 0 && v != 0) atomicMax(map + row * C + col, v);
   };
-  if (cell % 8 == 0) {
+  if (cell % (8 * NT) == 0) {  // the tile's keys (k0 is a multiple of 8 NT) lie in one cell column: one flush per row
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      if (r == 1 && cells.one_row) break;
+      unsigned v = 0;
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        v = max(v, max(value(t, 2 * r), value(t, 2 * r + 1)));
+        if (cells.one_row) v = max(v, max(value(t, 2), value(t, 3)));
+      }
+      flush(cells.cell_row[r], col0, v);
+    }
+  } else if (cell % 8 == 0) {
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       if (r == 1 && cells.one_row) break;
@@ -707,6 +753,13 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(q_a, args.q, head_a, r0, Cfg::kRows, T, args.d, args.vec);
   if (kPaired)
     load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(q_b, args.q, head_b, r0, Cfg::kRows, T, args.d, args.vec);
+  if constexpr (kMma && DT == ScanDType::BF16) {
+    if (args.q_prescaled) {
+      __syncthreads();
+      prescale_queries<Cfg::kRows * Cfg::kStride, Cfg::kThreads>(q_a, args.scale);
+      if (kPaired) prescale_queries<Cfg::kRows * Cfg::kStride, Cfg::kThreads>(q_b, args.scale);
+    }
+  }
 
   Causal causal;
   causal.row[0] = warp_row0 + g;
@@ -744,10 +797,11 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
     causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
 
     float s_a[NT][4], s_b[NT][4];
-    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a, s_a, g, c, args.d, args.scale);
+    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a, s_a, g, c, args.d, args.scale,
+                                               args.q_prescaled);
     if constexpr (kPaired)
       tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a : k_b, s_b, g, c,
-                                                 args.d, args.scale);
+                                                 args.d, args.scale, args.q_prescaled);
     if (causal.full)
       pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
                                     positive, overview_a, overview_b, diff_keys);
@@ -791,6 +845,17 @@ bool use_simt_for_16bit() {
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
+// Whether the kernels fold the scale into the bf16 Q tiles (prescale_queries): bf16 on tensor cores and a scale that
+// is an exact power of two (1/sqrt(d) for d = 64 or 256; 1/sqrt(128) is not). DIFFSCOPE_SCAN_NO_PRESCALE=1 turns it
+// off (the benchmark compares both).
+bool prescale_queries_for(const AttentionScanInput& in) {
+  const char* off = std::getenv("DIFFSCOPE_SCAN_NO_PRESCALE");
+  if (off != nullptr && std::strcmp(off, "") != 0 && std::strcmp(off, "0") != 0) return false;
+  int exponent = 0;
+  return in.dtype == ScanDType::BF16 && !use_simt_for_16bit() && in.scale > 0.0f &&
+         std::frexp(in.scale, &exponent) == 0.5f && exponent > -60 && exponent < 60;
+}
+
 bool vector_loads(const AttentionScanInput& in) {
   const int chunk = in.dtype == ScanDType::F32 ? 4 : 8;
   return in.d % chunk == 0 && aligned16(in.q) && aligned16(in.k);
@@ -815,7 +880,7 @@ struct RowsLaunch {
   template <ScanDType DT, bool kMma, int DP, int WARPS, int NT>
   void run() const {
     using Cfg = Tile<DT, kMma, DP, WARPS, NT>;
-    const size_t smem = Cfg::kQBytes + Cfg::kKBytes + sizeof(uint32_t) * (kLogitBins + kLogitTableSize);
+    const size_t smem = Cfg::kQBytes + Cfg::kKBytes + sizeof(uint32_t) * kLogitBins;
     auto kernel = scan_rows_kernel<DT, kMma, DP, WARPS, NT>;
     prepare_kernel(kernel, smem);
     RowsArgs a = args;
@@ -915,6 +980,7 @@ void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput
   args.scale = in.scale;
   args.vec = vector_loads(in);
   args.window = in.window < in.T ? in.window : 0;  // a window of at least T masks nothing
+  args.q_prescaled = prescale_queries_for(in);
   args.lse = out.row_lse;
   args.entropy = out.row_entropy;
   args.max_p = out.row_max;
@@ -922,7 +988,6 @@ void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput
   args.sink = out.row_sink;
   args.abs_max = out.row_abs_max;
   args.histogram = out.logit_histogram;
-  std::memcpy(args.edges, kLogitMantissaEdges, sizeof args.edges);
   dispatch(in, RowsLaunch{args, static_cast<cudaStream_t>(stream)});
 }
 
@@ -943,6 +1008,7 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.scale = in.scale;
   args.vec = vector_loads(in);
   args.window = in.window < in.T ? in.window : 0;
+  args.q_prescaled = prescale_queries_for(in);
   args.cell = in.overview_cell;
   args.cell_inverse = 1.0f / static_cast<float>(in.overview_cell);
   args.C = C;

@@ -317,25 +317,28 @@ void check_case(const Case& c, uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("logit bins: mantissa edges are ceil((2^(k/64) - 1) 2^23)", "[attention_scan]") {
-  for (int k = 0; k < kLogitBinsPerOctave; ++k) {
-    const long double edge = (std::exp2(static_cast<long double>(k) / 64) - 1) * 8388608.0L;
-    INFO("k = " << k << ", edge = " << static_cast<double>(edge));
-    CHECK(scan_detail::kLogitMantissaEdges[k] == static_cast<uint32_t>(std::ceil(edge)));
-  }
+// The bins' edges, written independently of the engine: octave E from -32, slice k of 64 equal slices.
+long double logit_edge(int b) {
+  return std::ldexp(1.0L + static_cast<long double>((b - 1) % 64) / 64, -32 + (b - 1) / 64);
 }
 
-TEST_CASE("logit bins: every |s| lands in [2^(-32 + (b-1)/64), 2^(-32 + b/64))", "[attention_scan]") {
+TEST_CASE("logit bins: every |s| lands in [2^E (1 + k/64), 2^E (1 + (k+1)/64)), E = -32 + (b-1)/64, k = (b-1)%64",
+          "[attention_scan]") {
   CHECK(logit_bin(0.0f) == 0);
+  CHECK(logit_bin(-0.0f) == 0);
   CHECK(logit_bin(std::ldexp(1.0f, -33)) == 0);
   CHECK(logit_bin(std::nextafter(std::ldexp(1.0f, -32), 0.0f)) == 0);
   CHECK(logit_bin(std::ldexp(1.0f, -32)) == 1);
   CHECK(logit_bin(1.0f) == 1 + 32 * 64);
+  CHECK(logit_bin(1.015625f) == 2 + 32 * 64);       // 1 + 1/64: the second slice of [1, 2)
+  CHECK(logit_bin(std::nextafter(1.015625f, 0.0f)) == 1 + 32 * 64);
+  CHECK(logit_bin(1.5f) == 1 + 32 * 64 + 32);
   CHECK(logit_bin(std::nextafter(1.0f, 0.0f)) == 32 * 64);
   CHECK(logit_bin(std::nextafter(std::ldexp(1.0f, 32), 0.0f)) == kLogitBins - 1);
   CHECK(logit_bin(std::ldexp(1.0f, 32)) == kLogitBins - 1);
   CHECK(logit_bin(1e30f) == kLogitBins - 1);
   CHECK(logit_bin(std::numeric_limits<float>::infinity()) == kLogitBins - 1);
+  CHECK(logit_bin(std::numeric_limits<float>::quiet_NaN()) == kLogitBins - 1);
   CHECK(logit_bin(std::numeric_limits<float>::denorm_min()) == 0);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> log2_magnitude(-34.0f, 34.0f);
@@ -348,19 +351,20 @@ TEST_CASE("logit bins: every |s| lands in [2^(-32 + (b-1)/64), 2^(-32 + b/64))",
     if (b == 0)
       ok = v < std::exp2(-32.0L);
     else if (b == kLogitBins - 1)
-      ok = v >= std::exp2(-32.0L + (b - 1) / 64.0L);
+      ok = v >= logit_edge(b);
     else
-      ok = v >= std::exp2(-32.0L + (b - 1) / 64.0L) && v < std::exp2(-32.0L + b / 64.0L);
+      ok = v >= logit_edge(b) && v < logit_edge(b + 1);
     if (!ok && ++failures <= 5) FAIL_CHECK("|s| = " << a << " got bin " << b);
   }
-  // Values on and next to each edge inside [1, 2).
-  for (int k = 1; k < 64; ++k) {
-    const float edge = std::nextafter(static_cast<float>(std::exp2(k / 64.0L)), 0.0f);  // at or below the edge
-    const float above = std::nextafter(edge, 2.0f);
-    const long double exact = std::exp2(k / 64.0L);
-    CHECK(logit_bin(edge) == 1 + 32 * 64 + (edge >= exact ? k : k - 1));
-    CHECK(logit_bin(above) == 1 + 32 * 64 + (above >= exact ? k : k - 1));
-  }
+  // Values on and next to each edge inside [1, 2) and [2^-20, 2^-19).
+  for (int octave : {0, -20})
+    for (int k = 1; k < 64; ++k) {
+      const int b = 1 + (32 + octave) * 64 + k;  // the bin whose lower edge is 2^octave (1 + k/64)
+      const float edge = static_cast<float>(logit_edge(b));
+      CHECK(logit_bin(edge) == b);
+      CHECK(logit_bin(std::nextafter(edge, 0.0f)) == b - 1);
+      CHECK(scan_detail::logit_bin_lower_edge(b) == static_cast<double>(logit_edge(b)));
+    }
 }
 
 TEST_CASE("16-bit rounding of scores: the twin's bit-level converters agree with arithmetic rounding",
