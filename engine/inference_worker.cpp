@@ -258,7 +258,20 @@ std::vector<ModelInfo> InferenceWorker::loaded_models() const {
 
 bool InferenceWorker::may_run(int index) const {
   const Slot& slot = *slots_[static_cast<size_t>(index)];
-  return request_ && slot.stale && slot.state.phase == SlotState::Phase::Ready && !slot.busy && may_compute(index);
+  return request_ && slot.stale && slot.state.phase == SlotState::Phase::Ready && !slot.busy && !slot.pending_load &&
+         may_compute(index);
+}
+
+bool InferenceWorker::may_load(int index) const {
+  const Slot& slot = *slots_[static_cast<size_t>(index)];
+  if (!slot.pending_load) return false;
+  if (slot.pending_load->first.empty()) return true;  // unloading frees memory at once
+  if (folder_loading_) return false;
+  for (int i = 0; i < index; ++i) {  // slot A first
+    const auto& other = slots_[static_cast<size_t>(i)]->pending_load;
+    if (other && !other->first.empty()) return false;
+  }
+  return true;
 }
 
 bool InferenceWorker::may_scan(int index) const {
@@ -277,14 +290,14 @@ void InferenceWorker::slot_thread_main(int index) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     cv_.wait(lock, [&] {
-      return stopping_ || slot.pending_load || continuation_unanswerable() ||
+      return stopping_ || may_load(index) || continuation_unanswerable() ||
              (continuation_slot() == index && may_compute(index)) || (continuation_slot() < 0 && may_run(index)) ||
              (continuation_slot() < 0 && may_scan(index));
     });
     if (stopping_) return;
     // This slot's load first: its run should use the model the user asked for last. Then a continuation, which the
     // user asked for by a click (runs wait for it), then the latest request if this slot does not show it yet.
-    if (slot.pending_load) {
+    if (may_load(index)) {
       load_slot(index, lock);
     } else if (continuation_unanswerable()) {
       pending_continue_.reset();  // no slot holds a model: nothing can continue the prompt
@@ -308,6 +321,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   slot.state.progress = 0;
   slot.state.started_seconds = steady_seconds();
   slot.busy = true;
+  folder_loading_ = !dir.empty();  // may_load: the other slot's folder waits for this one
   lock.unlock();
   notify();
 
@@ -340,6 +354,7 @@ void InferenceWorker::load_slot(int index, std::unique_lock<std::mutex>& lock) {
   WhatIfPtr retired_what_if;
   lock.lock();
   slot.busy = false;
+  if (!dir.empty()) folder_loading_ = false;  // the thread loop's notify_all wakes a slot waiting for its turn
   if (slot.loads == ticket) {  // else a newer load or cancel_load owns them
     slot.state.progress = -1;
     slot.state.started_seconds = 0;

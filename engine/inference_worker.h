@@ -202,7 +202,11 @@ class InferenceWorker {
   // Whether `slot` may start compute (a run or a generation) now: models on the CPU take turns, slot A first (two runs
   // on the same cores would only share them, and the first result would come later); others run concurrently.
   bool may_compute(int slot) const;
-  bool may_run(int slot) const;  // stale, Ready, not working, and may_compute
+  bool may_run(int slot) const;  // stale, Ready, not working, no load queued, and may_compute
+  // Whether `slot`'s queued load may start now: folders load one at a time, slot A first (two 1B-parameter loads at
+  // once held both checkpoints' host copies: 5 GB of RSS on the GPU machine instead of 3, and neither model came
+  // sooner); unloading (an empty folder) never waits.
+  bool may_load(int slot) const;
   // A snapshot with dense maps that the latest request's dense_maps_budget no longer allows, counting every model
   // loaded now (it ran while the other slot's model loaded): its slot runs again.
   bool dense_past_budget(const AttentionSnapshot& snapshot) const;
@@ -234,6 +238,7 @@ class InferenceWorker {
   std::atomic<uint64_t> latest_generation_{0};  // generation_, for stop checks without the lock
   std::atomic<bool> stopping_{false};
   int cpu_compute_ = 0;                         // runs and generations on the CPU in progress (guarded by mutex_)
+  bool folder_loading_ = false;                 // a slot is loading a folder (guarded by mutex_; may_load)
   std::deque<PendingWindow> windows_;           // guarded by mutex_
   std::condition_variable windows_cv_;
   std::vector<std::thread> slot_threads_;

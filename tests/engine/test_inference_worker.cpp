@@ -636,6 +636,49 @@ TEST_CASE("a slot runs while the other slot loads") {
   CHECK(f.runs_of("gpu/b hi") == 1);
 }
 
+TEST_CASE("folders load one at a time: the other slot's load waits its turn, and a Cancel meanwhile stops it") {
+  Fixture f;
+  f.script.close("load gpu/a");
+  f.worker.load(0, "gpu/a");
+  REQUIRE(f.script.wait_for_event("load step 0 gpu/a"));
+  f.worker.load(1, "gpu/b");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(f.script.count("load gpu/b") == 0);  // queued behind A's load
+  CHECK(f.worker.state(1).phase == SlotState::Phase::Loading);
+  SECTION("then it loads") {
+    f.script.open("load gpu/a");
+    REQUIRE(f.loaded(1, "gpu/b"));
+    const std::vector<std::string> events = f.script.events();
+    const auto a_done = std::find(events.begin(), events.end(), "loaded gpu/a");
+    const auto b_start = std::find(events.begin(), events.end(), "load gpu/b");
+    REQUIRE(a_done != events.end());
+    REQUIRE(b_start != events.end());
+    CHECK(a_done < b_start);
+  }
+  SECTION("a cancelled load that waits for its turn never starts") {
+    f.worker.cancel_load(1);
+    CHECK(f.worker.state(1).phase == SlotState::Phase::Empty);
+    f.script.open("load gpu/a");
+    REQUIRE(f.loaded(0, "gpu/a"));
+    REQUIRE(f.idle());
+    CHECK(f.script.count("load gpu/b") == 0);
+  }
+}
+
+TEST_CASE("unloading a slot does not wait for the other slot's load") {
+  Fixture f;
+  f.worker.load(1, "gpu/b");
+  REQUIRE(f.loaded(1, "gpu/b"));
+  f.script.close("load gpu/a");
+  f.worker.load(0, "gpu/a");
+  REQUIRE(f.script.wait_for_event("load step 0 gpu/a"));
+  f.worker.load(1, "");
+  REQUIRE(f.script.wait_for_event("destroyed gpu/b"));  // while A's load waits at its gate
+  CHECK(f.script.count("loaded gpu/a") == 0);
+  f.script.open("load gpu/a");
+  REQUIRE(f.loaded(0, "gpu/a"));
+}
+
 TEST_CASE("a continuation waits for loads, then runs on the first ready slot; with no model it is dropped") {
   Fixture f;
   RunRequest cont;
