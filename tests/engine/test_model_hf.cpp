@@ -12,10 +12,12 @@
 #include "model.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "max_abs_diff.h"
 #include "test_device.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
+using diffscope::testing::max_abs_diff;
 
 namespace {
 
@@ -45,17 +47,6 @@ struct Expected {
 
 Expected expected_for(const std::string& name) { return Expected{SafetensorsFile::open(fixture(name) + "/expected.safetensors")}; }
 
-// max |a - b| over a slice of `b` starting at `offset`.
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, size_t offset = 0) {
-  REQUIRE(offset + a.size() <= b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[offset + i]);
-    if (std::isnan(d)) return INFINITY;
-    worst = std::max(worst, d);
-  }
-  return worst;
-}
 
 struct Bounds {
   double logits, maps, lambda;

@@ -18,10 +18,12 @@
 #include "model.h"
 #include "model_config.h"
 #include "safetensors.h"
+#include "max_abs_diff.h"
 #include "test_device.h"
 #include "tokenizer.h"
 
 using namespace diffscope;
+using diffscope::testing::max_abs_diff;
 namespace fs = std::filesystem;
 
 namespace {
@@ -76,17 +78,6 @@ std::vector<int64_t> int64s(const SafetensorsFile& file, const std::string& name
   return v;
 }
 
-// max |a - b[offset ...]|; infinity for a NaN.
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, size_t offset = 0) {
-  REQUIRE(offset + a.size() <= b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[offset + i]);
-    if (std::isnan(d)) return INFINITY;
-    worst = std::max(worst, d);
-  }
-  return worst;
-}
 
 // f32 compute against HF's float32 eager forward: 1e-5 on the CPU (the families agreed within 7.2e-7 in session 7's
 // check_against_hf runs); CUDA's kernels sum in other orders, so 1e-4 there, test_model_hf's bound.
