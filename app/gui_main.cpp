@@ -41,6 +41,7 @@
 #include "recent_prompts_menu.h"
 #include "recent_sessions.h"
 #include "model_panel.h"
+#include "prompt_panel.h"
 #include "resources.h"
 #include "session.h"
 #include "session_state.h"
@@ -187,6 +188,8 @@ bool write_state_json(const std::string& path, const ui::UiState& state, uint64_
   j["span_bytes"] = state.span_bytes ? nlohmann::json::array({state.span_bytes->first, state.span_bytes->second})
                                      : nlohmann::json();
   j["continuation_note"] = state.continuation_note;
+  j["generated_tokens"] = ui::generated_token_indices(state);  // indices into the shown tokens
+  j["pinned_token"] = state.pinned_token ? nlohmann::json(*state.pinned_token) : nlohmann::json();
   // The maps' shared view, and what Save would write now (session.h), with the outcome of the last Save / Open.
   j["view"] = {{"zoom", state.view.zoom},           {"center_x", state.view.center_x},
                {"center_y", state.view.center_y},   {"initialized", state.view.initialized},
@@ -625,6 +628,11 @@ int main(int argc, char** argv) {
           slots->submit(request);
         } else if (kind == "export") {
           if (!run_exports(state, value, options.export_dir)) std::printf("  (an export was refused or failed)\n");
+        } else if (kind == "generated-step") {  // the prompt panel's "generated step" slider
+          if (!ui::pin_generated_step(state, std::atoi(value.c_str()))) {
+            std::printf("  (no generated token %s: the prompt has %zu)\n", value.c_str(),
+                        ui::generated_token_indices(state).size());
+          }
         } else if (kind == "recent") {  // the Recent menu opened and its prompt N chosen
           if (!ui::restore_recent_prompt(state, static_cast<size_t>(std::atoi(value.c_str())))) {
             std::printf("  (the Recent menu has no prompt %s)\n", value.c_str());

@@ -40,7 +40,8 @@ const char* gui_usage() {
          "                    target=TEXT (the What-if target answer), target-span=on|off (span R as the target),\n"
          "                    what-if-view=clean|changed|difference,\n"
          "                    scan=[A:|B:]WHAT (lambda0, only=A2, ablate=zero, ablate=mean), scan-export=csv,json,png,\n"
-         "                    scan-open=L,H (a click on the scan's heatmap)\n"
+         "                    scan-open=L,H (a click on the scan's heatmap),\n"
+         "                    generated-step=K (the prompt panel's slider: pin the K-th generated token, 0 none)\n"
          "  --timeout S       seconds to wait for results before giving up (default 120)\n"
          "  --state-json PATH with --screenshot: also write the tokens and selection the UI held\n"
          "  --export LIST     with --screenshot: also export, comma-separated: map (focused map PNG, one pixel per\n"
@@ -161,11 +162,12 @@ bool parse_gui_options(int argc, char** argv, GuiOptions* o, std::string* error)
           (kind != "prompt" && kind != "load-a" && kind != "load-b" && kind != "continue" && kind != "export" &&
            kind != "view" && kind != "save-session" && kind != "open-session" && kind != "recent" &&
            kind != "recent-session" && kind != "intervene" && kind != "target" && kind != "target-span" &&
-           kind != "what-if-view" && kind != "scan" && kind != "scan-export" && kind != "scan-open")) {
+           kind != "what-if-view" && kind != "scan" && kind != "scan-export" && kind != "scan-open" &&
+           kind != "generated-step")) {
         *error = "--step takes prompt=TEXT, load-a=DIR, load-b=DIR, continue=N, export=LIST, view=ZOOM,X,Y, "
                  "save-session=PATH, open-session=PATH, recent=N, recent-session=N, intervene=[A:|B:]SPEC, "
                  "target=TEXT, target-span=on|off, what-if-view=clean|changed|difference, scan=[A:|B:]WHAT, "
-                 "scan-export=csv,json,png or scan-open=L,H, got '" + v + "'";
+                 "scan-export=csv,json,png, scan-open=L,H or generated-step=K, got '" + v + "'";
         return false;
       }
       double zoom = 0, x = 0, y = 0;

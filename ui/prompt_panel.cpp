@@ -17,6 +17,30 @@ namespace {
 
 constexpr int kContinueTokens = 8;
 
+}  // namespace
+
+std::vector<int64_t> generated_token_indices(const UiState& state) {
+  std::vector<int64_t> generated;
+  if (!state.generated_from) return generated;
+  const std::vector<Token>& tokens = shown_tokens(state);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].byte_begin >= *state.generated_from && tokens[i].byte_end > tokens[i].byte_begin) {
+      generated.push_back(static_cast<int64_t>(i));
+    }
+  }
+  return generated;
+}
+
+bool pin_generated_step(UiState& state, int step) {
+  const std::vector<int64_t> generated = generated_token_indices(state);
+  if (step < 0 || static_cast<size_t>(step) > generated.size()) return false;
+  if (step == 0) state.pinned_token.reset();
+  else state.pinned_token = generated[static_cast<size_t>(step - 1)];
+  return true;
+}
+
+namespace {
+
 // "Continue" (greedy, with the first loaded model) and stepping through the generated tokens.
 void draw_generation_controls(UiState& state, UiActions& actions) {
   const bool any_model = state.slots[kSlotDiff].info || state.slots[kSlotStandard].info;
@@ -31,14 +55,7 @@ void draw_generation_controls(UiState& state, UiActions& actions) {
                       "models on the result", kContinueTokens, state.slots[kSlotDiff].info ? "A" : "B");
   }
 
-  if (!state.generated_from) return;
-  const std::vector<Token>& tokens = shown_tokens(state);
-  std::vector<int64_t> generated;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].byte_begin >= *state.generated_from && tokens[i].byte_end > tokens[i].byte_begin) {
-      generated.push_back(static_cast<int64_t>(i));
-    }
-  }
+  const std::vector<int64_t> generated = generated_token_indices(state);
   if (generated.empty()) return;
   ImGui::SameLine();
   int step = 0;
@@ -48,8 +65,7 @@ void draw_generation_controls(UiState& state, UiActions& actions) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   if (ImGui::SliderInt("generated step", &step, 0, static_cast<int>(generated.size()),
                        step == 0 ? "all" : "%d")) {
-    if (step == 0) state.pinned_token.reset();
-    else state.pinned_token = generated[static_cast<size_t>(step - 1)];
+    pin_generated_step(state, step);
   }
   if (ImGui::IsItemHovered()) {
     ImGui::SetTooltip("Generated tokens are green in the strip. Pick one to highlight its row (what it attended to) "
