@@ -48,10 +48,14 @@ std::vector<int64_t> HeadLayout::a2_heads() const {
   return heads;
 }
 
+at::Tensor soft_capped(const at::Tensor& scores, double softcap) {
+  return softcap > 0 ? at::tanh(scores / softcap) * softcap : scores;
+}
+
 at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale,
-                        int64_t window) {
+                        int64_t window, double softcap) {
   const int64_t S = keys.size(1);
-  at::Tensor scores = at::matmul(q_rows, keys.transpose(1, 2)) * scale;  // (n, R, S) in the compute dtype
+  at::Tensor scores = soft_capped(at::matmul(q_rows, keys.transpose(1, 2)) * scale, softcap);  // (n, R, S)
   const at::Tensor key = at::arange(S, rows.options()).unsqueeze(0), row = rows.unsqueeze(1);
   at::Tensor hidden = row < key;  // (R, S): key after the row
   if (window > 0) hidden = hidden.logical_or(key <= row - window);  // key before the row's window
@@ -67,7 +71,7 @@ at::Tensor map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind
   const at::Device device = layer.q.device();
   at::Tensor q_rows = layer.q.index_select(0, long_tensor(subs, device)).index_select(1, rows);  // (n, R, d)
   at::Tensor keys = layer.k.index_select(0, long_tensor(kvs, device)).slice(1, 0, S);          // (n, S, d)
-  at::Tensor p = softmax_rows(q_rows, keys, rows, layout.scale, layer.window);                  // (n, R, S)
+  at::Tensor p = softmax_rows(q_rows, keys, rows, layout.scale, layer.window, layout.softcap);  // (n, R, S)
   if (kind != MapKind::Diff) return p[0];
   at::Tensor lambda = layer.lambda[head].index_select(0, rows).unsqueeze(1);                  // (R, 1)
   return p[0] - lambda * p[1];
@@ -81,7 +85,8 @@ at::Tensor pair_sub_heads(const at::Tensor& t, const HeadLayout& layout, bool se
 
 std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& rows) {
   at::Tensor keys = layer.k.repeat_interleave(layout.H / layout.KV, 0);                      // (H, T, d)
-  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale, layer.window);  // (H, R, T)
+  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale, layer.window,
+                              layout.softcap);  // (H, R, T)
   if (!layout.differential) return {p};
   at::Tensor p1 = pair_sub_heads(p, layout, false);
   at::Tensor p2 = pair_sub_heads(p, layout, true);
@@ -93,7 +98,8 @@ std::vector<at::Tensor> all_heads_rows(const LayerQK& layer, const HeadLayout& l
 at::Tensor mean_map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind kind, const at::Tensor& rows,
                          int64_t S) {
   at::Tensor keys = layer.k.slice(1, 0, S).repeat_interleave(layout.H / layout.KV, 0);  // (H, S, d)
-  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale, layer.window);  // (H, R, S)
+  at::Tensor p = softmax_rows(layer.q.index_select(1, rows), keys, rows, layout.scale, layer.window,
+                              layout.softcap);  // (H, R, S)
   if (!layout.differential) return p.mean(0);
   at::Tensor p1 = pair_sub_heads(p, layout, false);
   if (kind == MapKind::A1) return p1.mean(0);

@@ -19,6 +19,7 @@ struct HeadLayout {
   int H = 0, KV = 0, d = 0;
   int a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
   double scale = 1.0;  // d^-1/2
+  double softcap = 0;  // Gemma 2's attn_logit_softcapping: scores become softcap * tanh(s / softcap); 0: none
 
   int num_heads() const { return differential ? H / 2 : H; }
   int a1(int pair) const { return a1_offset + a1_stride * pair; }
@@ -43,9 +44,13 @@ struct LayerQK {
 // Softmax rows of the listed sub-heads: (n, R, S) float32 for query rows `rows` (R absolute positions; R in the
 // order given) over keys [0, S); a key after its query row gets 0, and so does, with a sliding window W > 0, a key
 // W or more positions before it. q_rows: (n, R, d); keys: (n, S, d) (already the KV head each sub-head reads).
-// Scores are matmul in the compute dtype times the scale, as the explicit forward.
+// Scores are matmul in the compute dtype times the scale, soft-capped when `softcap` > 0, as the explicit forward.
 at::Tensor softmax_rows(const at::Tensor& q_rows, const at::Tensor& keys, const at::Tensor& rows, double scale,
-                        int64_t window = 0);
+                        int64_t window = 0, double softcap = 0);
+
+// Gemma 2's soft-capped scores as HF's eager attention forms them, in the scores' dtype (each step rounds there):
+// softcap * tanh(scores / softcap); the scores themselves when softcap is 0.
+at::Tensor soft_capped(const at::Tensor& scores, double softcap);
 
 // The rows `rows` (R ascending positions, long, on the layer's device) of one head's map of `kind` over keys [0, S),
 // S = rows.max() + 1 unless given: (R, S) float32 (zero outside the layer's window).

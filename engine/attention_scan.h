@@ -6,7 +6,8 @@
 // Definitions (docs/statistics.md): for sub-head h (a softmax map), query row i and its keys j0(i) <= j <= i, where
 // j0(i) = 0, or max(0, i - W + 1) for a layer with a sliding window W (HF masks the rest),
 //   s_ij  = score as the explicit path computes it: round(round(q_i . k_j) * scale) where round is to the compute
-//           dtype (no rounding in f32), i.e. at::matmul in that dtype followed by a multiply by the scale
+//           dtype (no rounding in f32), i.e. at::matmul in that dtype followed by a multiply by the scale; with a
+//           soft cap c > 0 (Gemma 2) then round(round(tanh(round(s / c))) * c), as HF's eager attention
 //   p_ij  = exp(s_ij - lse_i),   lse_i = log sum_{j0(i)<=j<=i} exp(s_ij)
 // Sub-head h reads KV head h / (H / KV). A Diff pair p combines sub-heads a1(p) = a1_offset + a1_stride * p and
 // a2(p) = a2_offset + a2_stride * p: D_ij = p(a1)_ij - lambda[p][i] * p(a2)_ij (signed). Keys j > i and j < j0(i) do
@@ -37,6 +38,10 @@ struct AttentionScanInput {
   ScanDType dtype = ScanDType::F32;
   int H = 0, KV = 0, T = 0, d = 0;
   float scale = 1.0f;
+  // Gemma 2's attn_logit_softcapping c (0: none): scores become c tanh(s / c) before everything else (the histogram,
+  // candidates and max |s| count the capped scores: what the softmax sees). The CUDA kernels apply it too, but
+  // layer_scan.h's kCudaScanSoftcapVerified says whether a GPU has checked them.
+  float softcap = 0.0f;
   // Diff pairs (num_pairs = 0 for a standard model). V1 (HF DiffLlama): a1 = p, a2 = p + H/2 -> (0, 1, H/2, 1);
   // V2: a1 = 2p, a2 = 2p + 1 -> (0, 2, 1, 2).
   int num_pairs = 0;

@@ -63,6 +63,7 @@ inline void check_scan_input(const AttentionScanInput& in) {
   scan_require(in.overview_cell >= 1, "overview_cell must be at least 1");
   scan_require(in.num_pairs >= 0, "num_pairs must not be negative");
   scan_require(in.window >= 0, "window must not be negative");
+  scan_require(in.softcap >= 0, "softcap must not be negative");
   if (in.num_pairs > 0) {
     scan_require(in.lambda != nullptr, "lambda must be set for a Diff model");
     for (int p = 0; p < in.num_pairs; ++p) {

@@ -146,6 +146,12 @@ struct Scorer {
     for (int j = first_key(i, in.window); j <= i; ++j) {
       const float product = round_to_dtype(in.dtype, dot(qi, k0 + j * d, in.d));
       s[j] = round_to_dtype(in.dtype, product * in.scale);
+      if (in.softcap > 0) {  // as at::tanh(s / c) * c: each step rounds to the dtype; tanh in double, then rounded to
+        // float, so that the CUDA kernels' tanh gives the same float (float tanhf differs between libraries by an ulp)
+        const float ratio = round_to_dtype(in.dtype, s[j] / in.softcap);
+        const float capped = round_to_dtype(in.dtype, static_cast<float>(std::tanh(static_cast<double>(ratio))));
+        s[j] = round_to_dtype(in.dtype, capped * in.softcap);
+      }
     }
   }
 };

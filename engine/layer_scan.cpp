@@ -54,6 +54,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   in.T = static_cast<int>(T);
   in.d = layout.d;
   in.scale = static_cast<float>(layout.scale);
+  in.softcap = static_cast<float>(layout.softcap);
   in.num_pairs = static_cast<int>(P);
   in.a1_offset = layout.a1_offset;
   in.a1_stride = layout.a1_stride;
@@ -162,8 +163,13 @@ void add_signal_noise(const at::Tensor& host, int64_t first, std::vector<HeadSta
 
 }  // namespace
 
-std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer) {
+std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer, double softcap) {
 #ifdef DIFFSCOPE_CUDA_KERNELS
+  if (cuda && !kCudaScanSoftcapVerified && softcap > 0) {
+    return "statistics and overviews of soft-capped attention scores (Gemma 2's attn_logit_softcapping " +
+           std::to_string(softcap) + ") are not supported on CUDA yet (the CUDA scan kernels' soft cap awaits its GPU "
+           "test): run with --device cpu, or ask for maps only (diffscope-cli run --maps without --stats)";
+  }
   if (cuda && !kCudaScanBandVerified && window > 0 && window < T) {
     return "statistics and overviews of a sliding-window layer (" +
            (layer >= 0 ? "layer " + std::to_string(layer) + ", " : std::string()) + "window " +
@@ -172,7 +178,7 @@ std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer) {
            "--device cpu, or use a prompt of at most " + std::to_string(window) + " tokens";
   }
 #else
-  (void)cuda, (void)T, (void)window, (void)layer;
+  (void)cuda, (void)T, (void)window, (void)layer, (void)softcap;
 #endif
   return "";
 }
@@ -192,7 +198,7 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   const int64_t window = layer.window > 0 && layer.window < T ? layer.window : 0;  // 0: every row sees all its keys
 #ifdef DIFFSCOPE_CUDA_KERNELS
   if (q.is_cuda()) {
-    const std::string refusal = scan_refusal(true, T, window, -1);
+    const std::string refusal = scan_refusal(true, T, window, -1, layout.softcap);
     if (!refusal.empty()) throw InputError(refusal);
     scan = scan_layer_cuda(q, k, lambda, layout, cell, window);
   }

@@ -26,8 +26,15 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
 // the band on (test_model_families_cuda compares sliding-window statistics with a double reference) passed.
 constexpr bool kCudaScanBandVerified = true;
 
-// "" when the scan of a layer with sliding window `window` (0: none) over T tokens can run on a device (`cuda`:
-// a CUDA one), else why not and what to do instead.
-std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer);
+// Whether the CUDA scan kernels' soft cap (Gemma 2's attn_logit_softcapping; attention_scan.cu soft_cap_pair) has
+// been checked against the host twin on a GPU (the [softcap] cases of tests/engine/test_attention_scan_cuda.cpp).
+// While false, a CUDA run with the kernels refuses statistics and overviews of a soft-capped model (scan_refusal).
+// Written in session 8 without GPU time left: run test_attention_scan_cuda "[softcap]" and test_model_families_cuda
+// on a GPU, then set it to true.
+constexpr bool kCudaScanSoftcapVerified = false;
+
+// "" when the scan of a layer with sliding window `window` (0: none) and soft cap `softcap` (0: none) over T tokens
+// can run on a device (`cuda`: a CUDA one), else why not and what to do instead.
+std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer, double softcap = 0);
 
 }  // namespace diffscope

@@ -422,6 +422,7 @@ struct Model::Impl {
     l.KV = config.num_kv_heads;
     l.d = config.head_dim;
     l.scale = attention_scale();
+    l.softcap = config.attn_logit_softcap;
     if (diff_v2()) {
       l.a1_offset = 0, l.a1_stride = 2, l.a2_offset = 1, l.a2_stride = 2;
     } else if (differential()) {
@@ -502,41 +503,45 @@ struct Model::Impl {
                            bool explicit_path, at::Tensor* probs) const {
     const int64_t T = q.size(1), S = keys.size(1);
     const double scale = attention_scale();
+    const double softcap = config.attn_logit_softcap;  // Gemma 2; 0: none
     if (explicit_path || probs) {
-      at::Tensor scores = at::matmul(q, keys.transpose(1, 2)) * scale;                        // (H, T, S)
+      at::Tensor scores = soft_capped(at::matmul(q, keys.transpose(1, 2)) * scale, softcap);  // (H, T, S)
       const at::Tensor hidden = mask.defined() ? mask : hidden_keys(S - T, T, 0, S, 0);
       at::Tensor p = at::softmax(scores.masked_fill(hidden, -INFINITY), -1, at::kFloat);
       if (probs) *probs = p;
       return at::matmul(p.to(dtype), values);
     }
 #if TORCH_VERSION_MAJOR >= 2
-    // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the scale is the family's.
-    at::Tensor out;
-    if (T == S && !mask.defined()) {
-      out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
-                                             /*is_causal=*/true, scale);
-    } else {
-      const at::Tensor hidden = mask.defined() ? mask : hidden_keys(S - T, T, 0, S, 0);
-      out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0),
-                                             hidden.logical_not(), 0.0, /*is_causal=*/false, scale);
+    // 4-D (batch 1) so the flash / memory-efficient kernels are eligible; the scale is the family's. SDPA cannot
+    // soft-cap scores: Gemma 2 takes the row blocks below.
+    if (!(softcap > 0)) {
+      at::Tensor out;
+      if (T == S && !mask.defined()) {
+        out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
+                                               /*is_causal=*/true, scale);
+      } else {
+        const at::Tensor hidden = mask.defined() ? mask : hidden_keys(S - T, T, 0, S, 0);
+        out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0),
+                                               hidden.logical_not(), 0.0, /*is_causal=*/false, scale);
+      }
+      return out.squeeze(0);
     }
-    return out.squeeze(0);
-#else
-    // LibTorch 1.13 has no fused attention: the explicit computation a block of query rows at a time, so at most
-    // (H, block, S) scores exist at once; each block reads the keys up to its last row.
+#endif
+    // No fused attention (LibTorch 1.13, or soft-capped scores): the explicit computation a block of query rows at
+    // a time, so at most (H, block, S) scores exist at once; each block reads the keys up to its last row.
     const int64_t H = q.size(0);
     const int64_t block = rows_per_block(H, S, int64_t{1} << 24);
     at::Tensor out = at::empty({H, T, values.size(2)}, values.options());
     for (int64_t r0 = 0; r0 < T; r0 += block) {
       const int64_t r1 = std::min(r0 + block, T), keys_seen = S - T + r1;
-      at::Tensor scores = at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, keys_seen).transpose(1, 2)) * scale;
+      at::Tensor scores = soft_capped(
+          at::matmul(q.slice(1, r0, r1), keys.slice(1, 0, keys_seen).transpose(1, 2)) * scale, softcap);
       const at::Tensor hidden = mask.defined() ? mask.slice(0, r0, r1).slice(1, 0, keys_seen)
                                                : hidden_keys(S - T + r0, r1 - r0, 0, keys_seen, 0);
       at::Tensor p = at::softmax(scores.masked_fill(hidden, -INFINITY), -1, at::kFloat);
       out.slice(1, r0, r1).copy_(at::matmul(p.to(dtype), values.slice(1, 0, keys_seen)));
     }
     return out;
-#endif
   }
 
   // Copies the rows of the requested heads' maps (N, T, S) to the host; others stay empty.
@@ -933,7 +938,8 @@ struct Model::Impl {
   void check_scan_supported(int64_t T, const CaptureRequest& request) const {
     if (!request.statistics && !request.overviews) return;
     for (int i = 0; i < config.num_layers; ++i) {
-      const std::string why = scan_refusal(device.is_cuda(), T, window_of_layer(config, i), i);
+      const std::string why =
+          scan_refusal(device.is_cuda(), T, window_of_layer(config, i), i, config.attn_logit_softcap);
       if (!why.empty()) throw InputError(why);
     }
   }

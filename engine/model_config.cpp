@@ -19,7 +19,8 @@ namespace diffscope {
 namespace {
 
 constexpr const char* kSupportedTypes =
-    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\", \"phi3\" and \"gemma3_text\"";
+    "\"llama\", \"diffllama\", \"gpt2\", \"qwen2\", \"qwen3\", \"mistral\", \"olmo2\", \"phi3\", \"gemma2\" and "
+    "\"gemma3_text\"";
 
 using nlohmann::json;
 
@@ -233,8 +234,8 @@ void read_family(const ConfigReader& r, const json& j, ModelConfig& c) {
   if (types != j.end() && types->is_array()) {
     for (const json& t : *types) {
       if (t.is_string() && t.get<std::string>() == "sliding_attention" && c.model_type != "mistral" &&
-          c.model_type != "phi3" && c.model_type != "gemma3_text" && c.model_type != "qwen2" &&
-          c.model_type != "qwen3") {
+          c.model_type != "phi3" && c.model_type != "gemma3_text" && c.model_type != "gemma2" &&
+          c.model_type != "qwen2" && c.model_type != "qwen3") {
         r.fail("layer_types names \"sliding_attention\" layers: sliding-window attention is not implemented for " +
                c.model_type);
       }
@@ -283,6 +284,15 @@ void read_gpt2(const ConfigReader& r, ModelConfig& c, int64_t max_width, int64_t
   c.qkv_bias = c.o_bias = c.attention_bias = c.mlp_bias = true;
 }
 
+// A soft cap that HF applies with `fallback` when the field is absent and not at all when it is null.
+double soft_cap(const ConfigReader& r, const json& j, const char* key, double fallback) {
+  auto it = j.find(key);
+  if (it != j.end() && it->is_null()) return 0.0;
+  const double cap = r.number(key, fallback);
+  if (cap < 0) r.fail(std::string(key) + " must not be negative");
+  return cap;
+}
+
 // Gemma 3's text model (Gemma3TextConfig): everything read_family does not cover. RoPE comes either as transformers
 // 5.x's rope_parameters keyed by layer type or as 4.x's rope_theta / rope_local_base_freq / rope_scaling; layer
 // types as layer_types or sliding_window_pattern (every pattern-th layer is full attention).
@@ -297,12 +307,8 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
   const double query_scalar = r.number("query_pre_attn_scalar", static_cast<double>(c.head_dim));
   if (!(query_scalar > 0)) r.fail("query_pre_attn_scalar must be positive");
   c.attention_scale = 1.0 / std::sqrt(query_scalar);
-  if (r.number("attn_logit_softcapping", 0.0) != 0.0) {
-    r.fail("attn_logit_softcapping is set: soft-capped attention scores are not implemented (the statistics kernels "
-           "compute plain scores)");
-  }
-  c.final_logit_softcap = r.number("final_logit_softcapping", 0.0);
-  if (c.final_logit_softcap < 0) r.fail("final_logit_softcapping must not be negative");
+  c.attn_logit_softcap = soft_cap(r, j, "attn_logit_softcapping", 0.0);  // Gemma3TextConfig's default: none
+  c.final_logit_softcap = soft_cap(r, j, "final_logit_softcapping", 0.0);
   if (r.boolean("use_bidirectional_attention", false)) r.fail("use_bidirectional_attention is not implemented");
   // Layer types.
   c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
@@ -349,6 +355,35 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
   else if (full_type != "linear") r.fail("rope_type \"" + full_type + "\" is not supported for gemma3_text (default and linear are)");
   if (!(c.rope_theta > 0) || !(c.rope_local_theta > 0)) r.fail("rope_theta and rope_local_base_freq must be positive");
   if (!(c.rope_linear_factor >= 1.0)) r.fail("linear rope \"factor\" must be at least 1");
+}
+
+// Gemma 2 (Gemma2Config): Gemma 3's (1 + weight) norms around attention and the MLP, scaled embeddings, GeGLU and
+// query scaling, without q/k norms and with one RoPE base for every layer; attention scores soft-capped
+// (attn_logit_softcapping, HF's default 50) and final logits too (final_logit_softcapping, default 30); layer i slides
+// when layer_types says so or, by HF's default, when i + 1 is odd (window sliding_window, default 4096).
+void read_gemma2(const ConfigReader& r, const json& j, ModelConfig& c) {
+  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = true;
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  const std::string act = r.string("hidden_activation", r.string("hidden_act", "gelu_pytorch_tanh"));
+  if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
+    r.fail("hidden_activation \"" + act + "\" is not supported for gemma2 (\"gelu_pytorch_tanh\" is)");
+  }
+  const double query_scalar = r.number("query_pre_attn_scalar", 256.0);
+  if (!(query_scalar > 0)) r.fail("query_pre_attn_scalar must be positive");
+  c.attention_scale = 1.0 / std::sqrt(query_scalar);
+  c.attn_logit_softcap = soft_cap(r, j, "attn_logit_softcapping", 50.0);
+  c.final_logit_softcap = soft_cap(r, j, "final_logit_softcapping", 30.0);
+  c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
+  if (auto types = read_layer_types(r, j, c.num_layers)) {
+    c.sliding_layers = std::move(*types);
+  } else {
+    for (int i = 0; i < c.num_layers; ++i) c.sliding_layers[static_cast<size_t>(i)] = (i + 1) % 2 != 0;
+  }
+  const int64_t window_default = 4096;
+  c.sliding_window = r.positive("sliding_window", int64_t{1} << 31, &window_default);
+  if (std::find(c.sliding_layers.begin(), c.sliding_layers.end(), true) == c.sliding_layers.end()) {
+    c.sliding_window = 0;  // no layer slides: the window changes nothing
+  }
 }
 
 }  // namespace
@@ -422,7 +457,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
              c.model_type == "mistral" || c.model_type == "olmo2" || c.model_type == "phi3") {
     c.kind = AttentionKind::Standard;
-  } else if (c.model_type == "gemma3_text") {
+  } else if (c.model_type == "gemma3_text" || c.model_type == "gemma2") {
     c.kind = AttentionKind::Standard;
   } else if (c.model_type == "gemma3") {
     r.fail("model_type \"gemma3\" is Gemma 3's image-and-text model: DiffScope runs the text model "
@@ -434,7 +469,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     r.fail("unknown model_type \"" + c.model_type + "\": DiffScope loads " + std::string(kSupportedTypes) +
            " checkpoints");
   }
-  if (c.model_type != "gemma3_text") {  // Gemma 3 names its activation hidden_activation (read_gemma3)
+  if (c.model_type != "gemma3_text" && c.model_type != "gemma2") {  // Gemma names it hidden_activation (read_gemma*)
     std::string act = r.string("hidden_act", "silu");
     if (act != "silu") r.fail("hidden_act \"" + act + "\" is not supported (Llama-family models use \"silu\")");
   }
@@ -491,6 +526,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   }
   if (c.model_type == "gemma3_text") {
     read_gemma3(r, j, c);
+  } else if (c.model_type == "gemma2") {
+    read_gemma2(r, j, c);
+    read_rope(r, c);
   } else {
     read_rope(r, c);
   }

@@ -78,6 +78,7 @@ struct ModelConfig {
   bool gelu_gate = false;
   double attention_scale = 0;         // 0: head_dim^-1/2
   double final_logit_softcap = 0;     // 0: none
+  double attn_logit_softcap = 0;      // Gemma 2: scores become c tanh(s / c) before the mask and softmax; 0: none
   std::vector<bool> sliding_layers;   // per layer: a sliding-window layer (empty: none); see sliding_window
   bool local_rope = false;            // Gemma 3: sliding layers rotate with rope_local_theta (unscaled)
   double rope_local_theta = 10000.0;

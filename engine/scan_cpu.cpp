@@ -100,7 +100,9 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
     const int64_t r1 = std::min(r0 + block, T), B = r1 - r0;
     const int64_t kb = first_key(r0, window), width = r1 - kb;  // the keys rows [r0, r1) can see: [kb, r1)
     // (H, B, width) scores of rows [r0, r1) over those keys, exactly as the explicit forward forms them.
-    const at::Tensor scores = (at::matmul(q.slice(1, r0, r1), keys.slice(1, kb, r1).transpose(1, 2)) * layout.scale)
+    const at::Tensor scores = soft_capped(at::matmul(q.slice(1, r0, r1), keys.slice(1, kb, r1).transpose(1, 2)) *
+                                              layout.scale,
+                                          layout.softcap)
                                   .to(at::kFloat)
                                   .contiguous();
     const float* S = scores.data_ptr<float>();

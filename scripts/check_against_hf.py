@@ -46,11 +46,13 @@ def classes(kind):
         return transformers.GPT2LMHeadModel, transformers.GPT2Config
     if kind == "gemma3_text":
         return transformers.Gemma3ForCausalLM, transformers.Gemma3TextConfig
+    if kind == "gemma2":
+        return transformers.Gemma2ForCausalLM, transformers.Gemma2Config
     prefix = {"qwen2": "Qwen2", "qwen3": "Qwen3", "mistral": "Mistral", "olmo2": "Olmo2", "phi3": "Phi3"}[kind]
     return getattr(transformers, prefix + "ForCausalLM"), getattr(transformers, prefix + "Config")
 
 
-FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text")
+FAMILIES = ("gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text", "gemma2")
 
 # Sliding windows shorter than the prompt (HF masks key j for query i unless i - W < j <= i): each kind's base family
 # with the config fields that turn them on, on some layers or all.
@@ -61,6 +63,7 @@ WINDOWED = {
                                    layer_types=["sliding_attention", "full_attention", "sliding_attention"])),
     "phi3_window": ("phi3", dict(sliding_window=16)),
     "gemma3_window": ("gemma3_text", dict(sliding_window=20)),
+    "gemma2_window": ("gemma2", dict(sliding_window=20)),
 }
 
 
@@ -103,6 +106,10 @@ def unseen_model(kind, **window):
         if kind == "gemma3_text":  # sliding layers (window above the prompt) beside full ones, final soft-capping
             kw.update(query_pre_attn_scalar=24, sliding_window=128, final_logit_softcapping=30.0,
                       layer_types=["sliding_attention", "sliding_attention", "full_attention"])
+        if kind == "gemma2":  # Gemma 2: attention scores soft-capped (low, so that it bites), HF's default layer types
+            kw.pop("attention_bias")
+            kw.update(query_pre_attn_scalar=24, sliding_window=128, final_logit_softcapping=30.0,
+                      attn_logit_softcapping=2.0)
         kw.update(window)
         return build(kind, 2024, **kw)
     if kind == "llama3":

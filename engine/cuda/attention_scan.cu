@@ -283,12 +283,26 @@ __device__ __forceinline__ void scores_mma(const uint16_t* qs, const uint16_t* k
   }
 }
 
+// Gemma 2's soft cap on two scores, as at::tanh(s / c) * c in the dtype: divide, round, tanh, round, times c, round.
+// tanh in double, rounded to float, as the host twin does: float tanh differs between libraries by an ulp, double
+// tanh rounded to float agrees but for values within 2^-29 of a float midpoint (slower; only soft-capped models pay).
+template <ScanDType DT>
+__device__ __forceinline__ void soft_cap_pair(float& a, float& b, float softcap) {
+  a = __fdiv_rn(a, softcap), b = __fdiv_rn(b, softcap);
+  round_pair_to_dtype<DT>(a, b);
+  a = static_cast<float>(tanh(static_cast<double>(a))), b = static_cast<float>(tanh(static_cast<double>(b)));
+  round_pair_to_dtype<DT>(a, b);
+  a *= softcap, b *= softcap;
+  round_pair_to_dtype<DT>(a, b);
+}
+
 // `q_prescaled`: the Q tile already holds q * scale (prescale_queries), so the dot product is the scaled score and one
-// rounding finishes it.
+// rounding finishes it. `softcap` > 0 (uniform): then Gemma 2's soft cap.
 template <ScanDType DT, bool kMma, int DP, int NT, int STRIDE>
 __device__ __forceinline__ void tile_scores(const std::conditional_t<kMma, uint16_t, float>* qs,
                                             const std::conditional_t<kMma, uint16_t, float>* ks, float (&acc)[NT][4],
-                                            int g, int c, int d, float scale, bool q_prescaled) {
+                                            int g, int c, int d, float scale, bool q_prescaled, float softcap) {
+  bool finished = false;
   if constexpr (kMma) {
     scores_mma<DT, NT, STRIDE>(qs, ks, acc, (g << 2) | c, (d + 15) & ~15);
     if constexpr (DT == ScanDType::BF16) {
@@ -298,16 +312,25 @@ __device__ __forceinline__ void tile_scores(const std::conditional_t<kMma, uint1
           round_pair_to_dtype<DT>(acc[t][0], acc[t][1]);
           round_pair_to_dtype<DT>(acc[t][2], acc[t][3]);
         }
-        return;
+        finished = true;
       }
     }
   } else {
     scores_simt<NT, STRIDE>(qs, ks, acc, g, c, (d + 3) & ~3);
   }
+  if (!finished) {
 #pragma unroll
-  for (int t = 0; t < NT; ++t) {
-    finish_score_pair<DT>(acc[t][0], acc[t][1], scale);
-    finish_score_pair<DT>(acc[t][2], acc[t][3], scale);
+    for (int t = 0; t < NT; ++t) {
+      finish_score_pair<DT>(acc[t][0], acc[t][1], scale);
+      finish_score_pair<DT>(acc[t][2], acc[t][3], scale);
+    }
+  }
+  if (softcap > 0.0f) {
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      soft_cap_pair<DT>(acc[t][0], acc[t][1], softcap);
+      soft_cap_pair<DT>(acc[t][2], acc[t][3], softcap);
+    }
   }
 }
 
@@ -348,6 +371,7 @@ struct RowsArgs {
   int row_tiles;
   int window;  // sliding window W (0: none)
   bool q_prescaled;  // bf16 tensor cores with a power-of-two scale: Q tiles are scaled once (prescale_queries)
+  float softcap;     // Gemma 2's soft cap (0: none)
   float* lse;
   float* entropy;
   float* max_p;
@@ -485,7 +509,7 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
     __syncthreads();
     float s[NT][4];
     tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_tile + warp * 16 * Cfg::kStride, k_tile, s, g, c, args.d,
-                                               args.scale, args.q_prescaled);
+                                               args.scale, args.q_prescaled, args.softcap);
     causal.kb = k0 + 2 * c;
     causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
     if (causal.full)
@@ -534,6 +558,7 @@ struct PairsArgs {
   int row_tiles;
   int window;  // sliding window W (0: none)
   bool q_prescaled;  // as RowsArgs::q_prescaled
+  float softcap;     // as RowsArgs::softcap
   int cell;
   float cell_inverse;  // 1.0f / cell
   long long C;
@@ -798,10 +823,10 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
 
     float s_a[NT][4], s_b[NT][4];
     tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a, s_a, g, c, args.d, args.scale,
-                                               args.q_prescaled);
+                                               args.q_prescaled, args.softcap);
     if constexpr (kPaired)
       tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a : k_b, s_b, g, c,
-                                                 args.d, args.scale, args.q_prescaled);
+                                                 args.d, args.scale, args.q_prescaled, args.softcap);
     if (causal.full)
       pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
                                     positive, overview_a, overview_b, diff_keys);
@@ -981,6 +1006,7 @@ void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput
   args.vec = vector_loads(in);
   args.window = in.window < in.T ? in.window : 0;  // a window of at least T masks nothing
   args.q_prescaled = prescale_queries_for(in);
+  args.softcap = in.softcap;
   args.lse = out.row_lse;
   args.entropy = out.row_entropy;
   args.max_p = out.row_max;
@@ -1009,6 +1035,7 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.vec = vector_loads(in);
   args.window = in.window < in.T ? in.window : 0;
   args.q_prescaled = prescale_queries_for(in);
+  args.softcap = in.softcap;
   args.cell = in.overview_cell;
   args.cell_inverse = 1.0f / static_cast<float>(in.overview_cell);
   args.C = C;

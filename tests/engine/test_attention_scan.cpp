@@ -65,11 +65,12 @@ struct Case {
   int num_pairs = 0, a1_offset = 0, a1_stride = 1, a2_offset = 0, a2_stride = 1;
   int cell = 1;
   int window = 0;  // sliding window W (0: none): row i sees keys max(0, i - W + 1) .. i
+  float softcap = 0;  // Gemma 2's soft cap c (0: none): scores c tanh(s / c)
   std::string name() const {
     std::ostringstream out;
     out << (dtype == ScanDType::F32 ? "f32" : dtype == ScanDType::BF16 ? "bf16" : "f16") << " H=" << H << " KV=" << KV
         << " T=" << T << " d=" << d << " pairs=" << num_pairs << " (" << a1_offset << "," << a1_stride << ","
-        << a2_offset << "," << a2_stride << ") cell=" << cell << " window=" << window;
+        << a2_offset << "," << a2_stride << ") cell=" << cell << " window=" << window << " softcap=" << softcap;
     return out.str();
   }
 };
@@ -117,6 +118,7 @@ Inputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float lamb
   in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
   in.overview_cell = c.cell;
   in.window = c.window;
+  in.softcap = c.softcap;
   return x;
 }
 
@@ -150,7 +152,13 @@ Naive naive(const Case& c, const Inputs& x) {
         float dot = 0.0f;  // float accumulation in index order (the explicit path's float accumulator)
         for (int t = 0; t < d; ++t)
           dot = std::fma(x.q[(static_cast<size_t>(h) * T + i) * d + t], x.k[(static_cast<size_t>(h / group) * T + j) * d + t], dot);
-        n.S(h, i, j) = round_as(c.dtype, round_as(c.dtype, dot) * x.in.scale);
+        double score = round_as(c.dtype, round_as(c.dtype, dot) * x.in.scale);
+        if (c.softcap > 0) {  // HF's eager Gemma 2: s / c, tanh, times c, each rounded to the dtype
+          const float ratio = round_as(c.dtype, static_cast<float>(score) / c.softcap);
+          const float capped = round_as(c.dtype, static_cast<float>(std::tanh(static_cast<double>(ratio))));
+          score = round_as(c.dtype, capped * c.softcap);
+        }
+        n.S(h, i, j) = score;
       }
   // Softmax rows and their statistics, straight from the definitions.
   std::vector<double> p(static_cast<size_t>(c.H) * T * T, 0.0);
@@ -422,6 +430,45 @@ TEST_CASE("attention scan twin with a sliding window matches a naive band-masked
           check_case(windowed(diff_v1(dtype, 4, 2, T, 8, cell), window), seed++);
           check_case(windowed(diff_v2(dtype, 4, 2, T, 64, cell), window), seed++);
         }
+}
+
+TEST_CASE("attention scan twin with Gemma 2's soft cap matches a naive capped computation", "[attention_scan]") {
+  uint32_t seed = 3000;
+  auto capped = [](Case c, float softcap, int window) {
+    c.softcap = softcap;
+    c.window = window;
+    return c;
+  };
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (int T : {1, 7, 77})
+      for (float softcap : {0.5f, 2.0f, 50.0f})  // 0.5: most scores saturate near +-0.5; 50: almost linear
+        for (int cell : {1, 3}) {
+          check_case(capped(standard(dtype, 4, 2, T, 8, cell), softcap, 0), seed++);
+          check_case(capped(standard(dtype, 4, 2, T, 64, cell), softcap, 5), seed++);
+          check_case(capped(diff_v1(dtype, 4, 2, T, 8, cell), softcap, 0), seed++);
+        }
+}
+
+TEST_CASE("attention scan twin: soft-capped scores never exceed the cap (hand-derived)", "[attention_scan]") {
+  // q = k = 4 (one dimension): the raw score 16 at scale 1 becomes 2 tanh(8) = 1.9999997 with a cap of 2, and
+  // every row is uniform over its keys, so max |s| is the capped score and lse_i = capped + log(i + 1).
+  Case c = standard(ScanDType::F32, 1, 1, 5, 1, 1);
+  c.softcap = 2.0f;
+  Inputs x = make_inputs(c, 1);
+  for (float& v : x.q) v = 4.0f;
+  for (float& v : x.k) v = 4.0f;
+  x.in.scale = 1.0f;
+  std::vector<float> rows(6 * 5, NAN);
+  std::vector<unsigned long long> histogram(kLogitBins, 0);
+  ScanRowsOutput out{rows.data(), rows.data() + 5, rows.data() + 10, rows.data() + 15, rows.data() + 20,
+                     rows.data() + 25, histogram.data()};
+  attention_scan_rows_host(x.in, out);
+  const float capped = 2.0f * static_cast<float>(std::tanh(8.0));  // tanh in double, rounded to float (the twin's)
+  for (int i = 0; i < 5; ++i) {
+    CHECK(rows[25 + i] == capped);                                                   // max |s|
+    CHECK(rows[i] == Approx(capped + std::log(static_cast<double>(i + 1))).epsilon(1e-6));  // lse
+  }
+  CHECK(histogram[static_cast<size_t>(logit_bin(capped))] == 15);  // 1 + 2 + 3 + 4 + 5 entries, all capped
 }
 
 TEST_CASE("attention scan twin: q = 0 in a window of 4 gives uniform rows over min(i + 1, 4) keys (hand-derived)",

@@ -61,11 +61,12 @@ struct Case {
   int cell = 1;
   float q_scale = 1.0f;  // q ~ N(0, q_scale^2): 3 gives peaked rows and logits up to ~20
   int window = 0;        // sliding window W (0: none): row i sees keys i - W < j <= i
+  float softcap = 0;     // Gemma 2's soft cap c (0: none): scores c tanh(s / c)
   std::string name() const {
     std::ostringstream out;
     out << dtype_name(dtype) << " H=" << H << " KV=" << KV << " T=" << T << " d=" << d << " pairs=" << num_pairs
         << " (" << a1_offset << "," << a1_stride << "," << a2_offset << "," << a2_stride << ") cell=" << cell
-        << " q_scale=" << q_scale << " window=" << window;
+        << " q_scale=" << q_scale << " window=" << window << " softcap=" << softcap;
     return out.str();
   }
 };
@@ -117,6 +118,7 @@ HostInputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float 
   in.lambda = x.lambda.empty() ? nullptr : x.lambda.data();
   in.overview_cell = c.cell;
   in.window = c.window;
+  in.softcap = c.softcap;
   return x;
 }
 
@@ -531,6 +533,29 @@ TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than th
   check_case(windowed(make_case(ScanDType::BF16, Mode::V1, 4, 2, 3001, 64, 12, 1.0f), 512), seed++);
   check_case(windowed(make_case(ScanDType::F32, Mode::Standard, 8, 2, 3001, 64, 12, 3.0f), 1024), seed++);
   check_case(windowed(make_case(ScanDType::F32, Mode::Standard, 4, 2, 300, 50, 7, 1.0f), 33), seed++);  // scalar loads
+}
+
+// Gemma 2's soft cap: scores c tanh(s / c), each step rounded to the dtype as ATen does (the kernels' tanhf against
+// the twin's std::tanh may differ by an ulp of float, which the 16-bit roundings mostly absorb; f32 compares at the
+// twin's tolerance). Caps that saturate most scores (0.5), bite on the large ones (2, with q_scale 3: logits to ~20)
+// and barely touch them (50). Their pass on a GPU is what engine/layer_scan.h's kCudaScanSoftcapVerified records.
+TEST_CASE("CUDA attention scan matches the twin: soft-capped scores (Gemma 2)", "[attention_scan][cuda][softcap]") {
+  REQUIRE(have_gpu());
+  auto capped = [](Case c, float softcap, int window) {
+    c.softcap = softcap;
+    c.window = window;
+    return c;
+  };
+  uint32_t seed = 4000;
+  int n = 0;
+  for (int T : {5, 65, 300})
+    for (float softcap : {0.5f, 2.0f, 50.0f})
+      for (Mode mode : {Mode::Standard, Mode::V1})
+        for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
+          const int cell = n % 2 == 0 ? 8 : 3;
+          check_case(capped(make_case(dtype, mode, 4, 2, T, 64, cell, 3.0f), softcap, ++n % 4 == 0 ? 33 : 0),
+                     seed++);
+        }
 }
 
 TEST_CASE("CUDA attention scan: q = 0 in a window of 40 gives uniform rows over min(i + 1, 40) keys (hand-derived)",

@@ -57,7 +57,7 @@ void reference_rotate(double* u, int d, int64_t pos, const Vec& inv) {
 }
 
 std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::vector<Vec>& k, double scale,
-                                          int64_t window) {
+                                          int64_t window, double softcap) {
   const size_t T = q.size();
   std::vector<Vec> a(T, Vec(T, 0.0));
   for (size_t i = 0; i < T; ++i) {
@@ -69,6 +69,7 @@ std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::
       double dot = 0;
       for (size_t e = 0; e < q[i].size(); ++e) dot += q[i][e] * k[c][e];
       score[c] = dot * scale;
+      if (softcap > 0) score[c] = softcap * std::tanh(score[c] / softcap);
       top = std::max(top, score[c]);
     }
     double sum = 0;

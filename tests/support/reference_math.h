@@ -22,9 +22,10 @@ Vec reference_inverse_frequencies(const TinyShape& shape);
 // Llama rotate-half RoPE of one head vector (d wide) at position `pos`: pairs (i, i + d/2).
 void reference_rotate(double* u, int d, int64_t pos, const Vec& inv);
 // Causal softmax of the scaled dot products of q rows with k rows (row i over keys 0..i); with a sliding window
-// W > 0, HF's band: row i over the keys j with i - W < j <= i (the others 0).
+// W > 0, HF's band: row i over the keys j with i - W < j <= i (the others 0); with softcap c > 0 (Gemma 2) the
+// scores are c tanh(s / c).
 std::vector<Vec> reference_causal_softmax(const std::vector<Vec>& q, const std::vector<Vec>& k, double scale,
-                                          int64_t window = 0);
+                                          int64_t window = 0, double softcap = 0);
 // The largest |m - ref| over the entries; infinity when the shapes differ or an entry is NaN.
 double max_abs_difference(const Matrix& m, const std::vector<Vec>& ref);
 
