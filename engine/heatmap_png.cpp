@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -50,11 +51,9 @@ std::string unwritable_reason(const std::string& path) {
 }  // namespace
 
 bool CellMask::masked(int64_t i, int64_t j) const {
-  const int64_t r0 = row_begin + i * pool, c0 = col_begin + j * pool;
-  int64_t r1 = r0 + pool - 1, c1 = c0 + pool - 1;
-  if (row_end > 0) r1 = std::min(r1, row_end - 1);
-  if (col_end > 0) c1 = std::min(c1, col_end - 1);
-  return block_masked(r0, r1, c0, c1, window);
+  constexpr int64_t kOpen = std::numeric_limits<int64_t>::max() / 2;  // no end given: cells are never clipped
+  return pooled_cell_masked(row_begin, row_end > 0 ? row_end : kOpen, col_begin, col_end > 0 ? col_end : kOpen, pool, i,
+                            j, window);
 }
 
 std::vector<uint8_t> render_heatmap_rgb(const Matrix& map, const HeatmapImageOptions& options, int* width,

@@ -24,10 +24,7 @@ struct Cells {
   int64_t rows() const { return (r1 - r0 + pool - 1) / pool; }
   int64_t cols() const { return (c1 - c0 + pool - 1) / pool; }
   // No query of row a sees a key of column b: every key after every query, or before every query's sliding window.
-  bool masked(int64_t a, int64_t b) const {
-    return block_masked(r0 + a * pool, std::min(r0 + (a + 1) * pool, r1) - 1, c0 + b * pool,
-                        std::min(c0 + (b + 1) * pool, c1) - 1, window);
-  }
+  bool masked(int64_t a, int64_t b) const { return pooled_cell_masked(r0, r1, c0, c1, pool, a, b, window); }
   bool holds_key0(int64_t b) const { return c0 + b * pool == 0; }
 };
 

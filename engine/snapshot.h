@@ -63,6 +63,14 @@ inline bool block_masked(int64_t row_first, int64_t row_last, int64_t col_first,
   return std::max(row_first, col_first) > last_seeing;
 }
 
+// block_masked for cell (a, b) of a window pooled `pool` tokens a side whose cells start at query row0 and key col0
+// and whose last cells are clipped to end before query row_end and key col_end.
+inline bool pooled_cell_masked(int64_t row0, int64_t row_end, int64_t col0, int64_t col_end, int64_t pool, int64_t a,
+                               int64_t b, int64_t window) {
+  const int64_t r = row0 + a * pool, c = col0 + b * pool;
+  return block_masked(r, std::min(r + pool, row_end) - 1, c, std::min(c + pool, col_end) - 1, window);
+}
+
 // One token of the prompt; byte offsets are into the prompt's UTF-8 bytes, [byte_begin, byte_end).
 struct Token {
   int64_t id = 0;
