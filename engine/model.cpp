@@ -1090,12 +1090,9 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   info.intermediate_size = c.intermediate_size;
   info.vocab_size = c.vocab_size;
   info.max_positions = c.max_positions;  // sliding windows mask within it (attend(), the maps and the scan)
-  for (int i = 0; i < c.num_layers; ++i) {
-    if (window_of_layer(c, i) > 0) {
-      info.layer_windows.assign(static_cast<size_t>(c.num_layers), 0);
-      for (int l = 0; l < c.num_layers; ++l) info.layer_windows[static_cast<size_t>(l)] = window_of_layer(c, l);
-      break;
-    }
+  for (int l = 0; l < c.num_layers; ++l) info.layer_windows.push_back(window_of_layer(c, l));
+  if (std::all_of(info.layer_windows.begin(), info.layer_windows.end(), [](int64_t w) { return w == 0; })) {
+    info.layer_windows.clear();  // no layer slides: empty, as ModelInfo says
   }
   info.eos_token_ids = read_eos_token_ids(dir);
   info.rope_theta = c.rope_theta;
