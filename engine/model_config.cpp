@@ -293,30 +293,37 @@ double soft_cap(const ConfigReader& r, const json& j, const char* key, double fa
   return cap;
 }
 
-// Gemma 3's text model (Gemma3TextConfig): everything read_family does not cover. RoPE comes either as transformers
-// 5.x's rope_parameters keyed by layer type or as 4.x's rope_theta / rope_local_base_freq / rope_scaling; layer
-// types as layer_types or sliding_window_pattern (every pattern-th layer is full attention).
-void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
-  c.qk_norm = QkNorm::PerHead;
-  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = c.local_rope = true;
+// What Gemma 2 and Gemma 3 read alike, with their config classes' defaults: (1 + weight) RMSNorm before and after
+// attention and the MLP, embeddings scaled, GeGLU, scores times query_pre_attn_scalar^-1/2, the two soft caps, and
+// layer types: layer_types, else layer i slides when (i + 1) % pattern != 0, with one sliding_window (default 4096).
+struct GemmaDefaults {
+  const char* family;
+  double query_scalar;
+  double attn_cap, final_cap;
+  int64_t pattern;
+  bool pattern_field;     // sliding_window_pattern overrides `pattern` (Gemma 3)
+  bool hidden_act_alias;  // hidden_act names the activation when hidden_activation is absent (Gemma 2)
+};
+
+void read_gemma_common(const ConfigReader& r, const json& j, ModelConfig& c, const GemmaDefaults& d) {
+  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = true;
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-  const std::string act = r.string("hidden_activation", "gelu_pytorch_tanh");
+  const std::string act = r.string("hidden_activation", d.hidden_act_alias ? r.string("hidden_act", "gelu_pytorch_tanh")
+                                                                           : std::string("gelu_pytorch_tanh"));
   if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
-    r.fail("hidden_activation \"" + act + "\" is not supported for gemma3_text (\"gelu_pytorch_tanh\" is)");
+    r.fail("hidden_activation \"" + act + "\" is not supported for " + d.family + " (\"gelu_pytorch_tanh\" is)");
   }
-  const double query_scalar = r.number("query_pre_attn_scalar", static_cast<double>(c.head_dim));
+  const double query_scalar = r.number("query_pre_attn_scalar", d.query_scalar);
   if (!(query_scalar > 0)) r.fail("query_pre_attn_scalar must be positive");
   c.attention_scale = 1.0 / std::sqrt(query_scalar);
-  c.attn_logit_softcap = soft_cap(r, j, "attn_logit_softcapping", 0.0);  // Gemma3TextConfig's default: none
-  c.final_logit_softcap = soft_cap(r, j, "final_logit_softcapping", 0.0);
-  if (r.boolean("use_bidirectional_attention", false)) r.fail("use_bidirectional_attention is not implemented");
-  // Layer types.
+  c.attn_logit_softcap = soft_cap(r, j, "attn_logit_softcapping", d.attn_cap);
+  c.final_logit_softcap = soft_cap(r, j, "final_logit_softcapping", d.final_cap);
   c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
   if (auto types = read_layer_types(r, j, c.num_layers)) {
     c.sliding_layers = std::move(*types);
   } else {
-    const int64_t six = 6;
-    const int64_t pattern = r.positive("sliding_window_pattern", int64_t{1} << 16, &six);
+    const int64_t pattern = d.pattern_field ? r.positive("sliding_window_pattern", int64_t{1} << 16, &d.pattern)
+                                            : d.pattern;
     for (int i = 0; i < c.num_layers; ++i) c.sliding_layers[static_cast<size_t>(i)] = (i + 1) % pattern != 0;
   }
   const int64_t window_default = 4096;
@@ -324,6 +331,17 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
   if (std::find(c.sliding_layers.begin(), c.sliding_layers.end(), true) == c.sliding_layers.end()) {
     c.sliding_window = 0;  // no layer slides: the window changes nothing
   }
+}
+
+// Gemma 3's text model (Gemma3TextConfig): everything read_family does not cover. RoPE comes either as transformers
+// 5.x's rope_parameters keyed by layer type or as 4.x's rope_theta / rope_local_base_freq / rope_scaling; layer
+// types as layer_types or sliding_window_pattern (every pattern-th layer is full attention).
+void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
+  c.qk_norm = QkNorm::PerHead;
+  c.local_rope = true;
+  // Gemma3TextConfig's defaults: query_pre_attn_scalar head_dim, no soft caps, sliding_window_pattern 6.
+  read_gemma_common(r, j, c, {"gemma3_text", static_cast<double>(c.head_dim), 0.0, 0.0, 6, true, false});
+  if (r.boolean("use_bidirectional_attention", false)) r.fail("use_bidirectional_attention is not implemented");
   // RoPE per layer type.
   c.rope_theta = r.number("rope_theta", 1000000.0);
   c.rope_local_theta = r.number("rope_local_base_freq", 10000.0);
@@ -362,28 +380,9 @@ void read_gemma3(const ConfigReader& r, const json& j, ModelConfig& c) {
 // (attn_logit_softcapping, HF's default 50) and final logits too (final_logit_softcapping, default 30); layer i slides
 // when layer_types says so or, by HF's default, when i + 1 is odd (window sliding_window, default 4096).
 void read_gemma2(const ConfigReader& r, const json& j, ModelConfig& c) {
-  c.norm_plus_one = c.post_norms = c.sandwich_norms = c.embed_scaled = c.gelu_gate = true;
-  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-  const std::string act = r.string("hidden_activation", r.string("hidden_act", "gelu_pytorch_tanh"));
-  if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
-    r.fail("hidden_activation \"" + act + "\" is not supported for gemma2 (\"gelu_pytorch_tanh\" is)");
-  }
-  const double query_scalar = r.number("query_pre_attn_scalar", 256.0);
-  if (!(query_scalar > 0)) r.fail("query_pre_attn_scalar must be positive");
-  c.attention_scale = 1.0 / std::sqrt(query_scalar);
-  c.attn_logit_softcap = soft_cap(r, j, "attn_logit_softcapping", 50.0);
-  c.final_logit_softcap = soft_cap(r, j, "final_logit_softcapping", 30.0);
-  c.sliding_layers.assign(static_cast<size_t>(c.num_layers), false);
-  if (auto types = read_layer_types(r, j, c.num_layers)) {
-    c.sliding_layers = std::move(*types);
-  } else {
-    for (int i = 0; i < c.num_layers; ++i) c.sliding_layers[static_cast<size_t>(i)] = (i + 1) % 2 != 0;
-  }
-  const int64_t window_default = 4096;
-  c.sliding_window = r.positive("sliding_window", int64_t{1} << 31, &window_default);
-  if (std::find(c.sliding_layers.begin(), c.sliding_layers.end(), true) == c.sliding_layers.end()) {
-    c.sliding_window = 0;  // no layer slides: the window changes nothing
-  }
+  // Gemma2Config's defaults: query_pre_attn_scalar 256, caps 50 and 30, every other layer sliding (no pattern field);
+  // older configs name the activation hidden_act.
+  read_gemma_common(r, j, c, {"gemma2", 256.0, 50.0, 30.0, 2, false, true});
 }
 
 }  // namespace
