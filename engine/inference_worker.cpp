@@ -286,7 +286,6 @@ void InferenceWorker::slot_thread_main(int index) {
   // Runs give way to the UI's frames where they share cores (thread_priority.h; the window thread keeps its priority:
   // the UI waits on it).
   lower_this_thread_priority(inference_thread_nice());
-  Slot& slot = *slots_[static_cast<size_t>(index)];
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     cv_.wait(lock, [&] {

@@ -222,7 +222,7 @@ AttentionSnapshot make_long_demo_snapshot(const DemoSpec& spec) {
   const std::string filler = "The magic number of Paris is 4721. The grass is green and the sky is blue. ";
   for (int64_t i = 0; i < T; ++i) {
     const char c = filler[static_cast<size_t>(i) % filler.size()];
-    s.tokens.push_back({static_cast<unsigned char>(c), std::string(1, c), i, i + 1});
+    s.tokens.push_back({static_cast<unsigned char>(c), std::string(1, c), i, i + 1, std::string()});  // no vocabulary
   }
   s.model.kind = spec.kind;
   s.model.model_type = diff ? "diffllama" : "llama";
