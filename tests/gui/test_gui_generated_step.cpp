@@ -11,9 +11,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <stb_image.h>
-
 #include "gui_app_runner.h"
+#include "png_pixels.h"
 #include "temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -25,16 +24,9 @@ namespace {
 // colormap has all three that light) right of the sidebar and above the statistics panel: the overlay's white
 // outlines and labels' text.
 int light_pixels(const std::string& png) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* data = stbi_load(png.c_str(), &w, &h, &channels, 3);
-  REQUIRE(data != nullptr);
-  int n = 0;
-  for (int y = h / 8; y < h / 2; ++y)
-    for (int x = w / 4; x < w / 2; ++x) {
-      const unsigned char* p = data + (static_cast<size_t>(y) * w + x) * 3;
-      n += std::min({p[0], p[1], p[2]}) > 150 ? 1 : 0;
-    }
-  stbi_image_free(data);
+  const int n = testing::count_png_pixels(png, {0.25, 0.125, 0.5, 0.5},
+                                          [](const unsigned char* p) { return std::min({p[0], p[1], p[2]}) > 150; });
+  REQUIRE(n >= 0);  // the PNG was read
   return n;
 }
 

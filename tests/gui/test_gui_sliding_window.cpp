@@ -10,9 +10,8 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
-#include <stb_image.h>
-
 #include "gui_app_runner.h"
+#include "png_pixels.h"
 #include "temp_folder.h"
 
 namespace fs = std::filesystem;
@@ -23,16 +22,10 @@ namespace {
 // The pixels of the views' masked colour (HeatmapDraw::masked_rgb 0.22, 0.22, 0.25 -> 56, 56, 64, within GL's
 // rounding) right of the sidebar and above the statistics panel, where the maps are.
 int masked_pixels(const std::string& png) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* data = stbi_load(png.c_str(), &w, &h, &channels, 3);
-  REQUIRE(data != nullptr);
-  int n = 0;
-  for (int y = 0; y < h * 2 / 3; ++y)
-    for (int x = w / 4; x < w; ++x) {
-      const unsigned char* p = data + (static_cast<size_t>(y) * w + x) * 3;
-      n += std::abs(p[0] - 56) <= 1 && std::abs(p[1] - 56) <= 1 && std::abs(p[2] - 64) <= 1 ? 1 : 0;
-    }
-  stbi_image_free(data);
+  const int n = testing::count_png_pixels(png, {0.25, 0.0, 1.0, 2.0 / 3.0}, [](const unsigned char* p) {
+    return std::abs(p[0] - 56) <= 1 && std::abs(p[1] - 56) <= 1 && std::abs(p[2] - 64) <= 1;
+  });
+  REQUIRE(n >= 0);  // the PNG was read
   return n;
 }
 
