@@ -25,14 +25,32 @@ echo "targets: $targets"
 say "build"
 timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.log" 2>&1 \
   || { grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"; exit 1; }
-say "scan kernels: sliding-window cases"
-timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window]" >"$OUT/scan_window.log" 2>&1
-echo "rc=$?"; tail -4 "$OUT/scan_window.log"
+if [ "${SCAN_FIRST:-1}" = 1 ]; then
+  say "scan kernels: sliding-window and soft-capped cases"
+  timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window],[softcap]" >"$OUT/scan_window.log" 2>&1
+  echo "rc=$?"; tail -4 "$OUT/scan_window.log"
+fi
 say "ctest -L cuda"
 timeout "$(left)" ctest --test-dir build-gpu -L cuda --output-on-failure >"$OUT/ctest.log" 2>&1
 tail -22 "$OUT/ctest.log"
-say "HF on the sliding-window kinds (cuda)"
+HF_CUDA_KINDS=${HF_CUDA_KINDS:-mistral_window,qwen2_window,qwen3_window,phi3_window,gemma3_window}
+say "HF on $HF_CUDA_KINDS (cuda)"
 timeout "$(left)" python3 scripts/check_against_hf.py --cli build-gpu/app/diffscope-cli --device cuda \
-  --kinds mistral_window,qwen2_window,qwen3_window,phi3_window,gemma3_window 2>&1 | grep -v "Writing\|Loading" \
-  | tee "$OUT/hf_window.log" | tail -20
+  --kinds "$HF_CUDA_KINDS" 2>&1 | grep -v "Writing\|Loading" | tee "$OUT/hf_window.log" | tail -20
+if [ "${FAMFIX:-0}" = 1 ]; then  # the HF-made family fixtures (tests/fixtures/hf), tarred back under $OUT
+  say "family fixtures"
+  rm -rf /tmp/famfix && timeout "$(left)" python3 tests/fixtures/hf/make_family_fixtures.py /tmp/famfix ${FAMFIX_ARGS:-} >"$OUT/famfix.log" 2>&1
+  echo "rc=$?"; tail -3 "$OUT/famfix.log"; tar -C /tmp -czf "$OUT/famfix.tgz" famfix
+fi
+if [ -n "${HF_CPU_KINDS:-}" ]; then
+  say "HF on $HF_CPU_KINDS (cpu)"
+  timeout "$(left)" python3 scripts/check_against_hf.py --cli build-gpu/app/diffscope-cli --device cpu \
+    --kinds "$HF_CPU_KINDS" 2>&1 | grep -v "Writing\|Loading" | tee "$OUT/hf_cpu.log" | tail -20
+fi
+if [ -n "${SCALE_TOKENS:-}" ]; then  # the engine against HF (docs/benchmarks.md), with a same-call baseline
+  say "engine against HF at $SCALE_TOKENS"
+  timeout "$(left)" python3 scripts/bench_vs_hf.py --cli build-gpu/app/diffscope-cli --out "$OUT/bench_vs_hf.md" \
+    --tokens "$SCALE_TOKENS" --kinds "${SCALE_KINDS:-diffllama}" --profile ${BASELINE_ENV:+--baseline-env "$BASELINE_ENV"} \
+    >"$OUT/bench_vs_hf.log" 2>&1; cat "$OUT/bench_vs_hf.md" 2>/dev/null || tail -20 "$OUT/bench_vs_hf.log"
+fi
 say "done"

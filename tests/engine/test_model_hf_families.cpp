@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // The families issue 13 names for the standard slot; each needs at least one HF fixture once any exists.
-const std::vector<std::string> kFamilies = {"gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text"};
+const std::vector<std::string> kFamilies = {"gpt2", "qwen2", "qwen3", "mistral", "olmo2", "phi3", "gemma3_text",
+                                             "gemma2"};
 
 fs::path fixtures_dir() {
   const char* env = std::getenv("DIFFSCOPE_HF_FAMILY_FIXTURES");
