@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 #include "model_config.h"
 #include "tokenizer.h"
 
