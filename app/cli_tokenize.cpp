@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "hf_tokenizer.h"
-#include "model_config.h"
+#include "model/model_config.h"
 #include "tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 using namespace diffscope;
 

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "errors.h"
-#include "model_config.h"
+#include "model/model_config.h"
 #include "model_folder.h"
 #include "repeated_text.h"
 #include "tokenizer.h"

@@ -26,7 +26,7 @@
 #include "errors.h"
 #include "generation_config.h"
 #include "json_limits.h"
-#include "model_config.h"
+#include "model/model_config.h"
 #include "safetensors.h"
 #include "span_target.h"
 #include "stage_profile.h"
@@ -239,19 +239,38 @@ struct Model::Impl {
                            "layer " + std::to_string(i + 1) + " of " + std::to_string(n));
   }
 
+  // Every family's weights, found by its tensor names (ModelConfig::tensors, engine/model/<family>.cpp); which
+  // tensors a layer has follows from the config (norm placement, q/k norms, biases, differential attention).
   void load_weights(Checkpoint& ckpt) {
-    if (config.architecture == Architecture::Gpt2) return load_gpt2_weights(ckpt);
     const ModelConfig& c = config;
+    const TensorNames& t = c.tensors;
     const int64_t hidden = c.hidden_size, d = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
     const int64_t inter = c.intermediate_size, V = c.vocab_size;
+    const std::string prefix = std::string(t.optional_prefix);
+    const std::string root = !prefix.empty() && ckpt.has(prefix + t.embed + ".weight") ? prefix : "";
     auto get = [&](const std::string& name, std::vector<int64_t> shape, const std::string& why = "") {
-      return ckpt.get(name, shape, device, dtype, why);
+      return ckpt.get(root + name, shape, device, dtype, why);
     };
-    auto linear = [&](const std::string& prefix, int64_t out, int64_t in, bool bias, const std::string& why = "") {
+    // x W^T + b with W (out, in); a family that stores W as (in, out) (GPT-2's Conv1D) has it transposed here.
+    auto linear = [&](const std::string& name, int64_t out, int64_t in, bool bias, const std::string& why = "") {
       LinearWeights l;
-      l.weight = get(prefix + ".weight", {out, in}, why);
-      if (bias) l.bias = get(prefix + ".bias", {out}, why);
+      l.weight = t.stored_transposed ? get(name + ".weight", {in, out}, why).t().contiguous()
+                                     : get(name + ".weight", {out, in}, why);
+      if (bias) l.bias = get(name + ".bias", {out}, why);
       return l;
+    };
+    // Rows [from, to) of a fused projection (q, k, v of qkv; gate, up of gate_up).
+    auto rows = [](const LinearWeights& fused, int64_t from, int64_t to) {
+      LinearWeights l;
+      l.weight = fused.weight.slice(0, from, to);
+      if (fused.bias.defined()) l.bias = fused.bias.slice(0, from, to);
+      return l;
+    };
+    // A norm's weight, and its bias into `bias` where the family's norms have one (LayerNorm).
+    auto norm = [&](const std::string& name, at::Tensor* bias) {
+      at::Tensor weight = get(name + ".weight", {hidden});
+      if (t.norm_bias && bias) *bias = get(name + ".bias", {hidden});
+      return weight;
     };
     // V2 concatenates H/2 diff heads of width head_dim before o_proj; V1 and standard models concatenate H of them
     // (V1: H/2 heads of width 2 head_dim).
@@ -264,110 +283,71 @@ struct Model::Impl {
       o_why = "; the checkpoint has lambda_proj, as a Diff V2 checkpoint does: set \"diff_variant\": \"v2\" in "
               "config.json if it is one";
     }
-    embed = get("model.embed_tokens.weight", {V, hidden});
+    embed = get(std::string(t.embed) + ".weight", {V, hidden});
+    if (*t.position_embed) position_embed = get(std::string(t.position_embed) + ".weight", {c.max_positions, hidden});
     for (int i = 0; i < c.num_layers; ++i) {
-      const std::string p = "model.layers." + std::to_string(i);
+      const std::string p = t.layer + std::to_string(i) + ".";
       LayerWeights w;
-      if (!c.post_norms || c.sandwich_norms) w.input_norm = get(p + ".input_layernorm.weight", {hidden});
-      w.post_attention_norm = get(p + ".post_attention_layernorm.weight", {hidden});
-      if (c.post_norms) w.post_feedforward_norm = get(p + ".post_feedforward_layernorm.weight", {hidden});
-      if (c.sandwich_norms) w.pre_feedforward_norm = get(p + ".pre_feedforward_layernorm.weight", {hidden});
+      if (!c.post_norms || c.sandwich_norms) w.input_norm = norm(p + t.input_norm, &w.input_norm_bias);
+      w.post_attention_norm = norm(p + t.post_attention_norm, &w.post_attention_norm_bias);
+      if (c.post_norms) w.post_feedforward_norm = norm(p + t.post_feedforward_norm, nullptr);
+      if (c.sandwich_norms) w.pre_feedforward_norm = norm(p + t.pre_feedforward_norm, nullptr);
       if (c.qk_norm != QkNorm::None) {
         const bool per_head = c.qk_norm == QkNorm::PerHead;
-        w.q_norm = get(p + ".self_attn.q_norm.weight", {per_head ? d : H * d});
-        w.k_norm = get(p + ".self_attn.k_norm.weight", {per_head ? d : KV * d});
+        w.q_norm = get(p + t.q_norm + ".weight", {per_head ? d : H * d});
+        w.k_norm = get(p + t.k_norm + ".weight", {per_head ? d : KV * d});
       }
-      if (c.fused_projections) {  // Phi-3: qkv_proj rows are q, then k, then v
-        const at::Tensor qkv = get(p + ".self_attn.qkv_proj.weight", {(H + 2 * KV) * d, hidden});
-        w.q.weight = qkv.slice(0, 0, H * d);
-        w.k.weight = qkv.slice(0, H * d, (H + KV) * d);
-        w.v.weight = qkv.slice(0, (H + KV) * d, (H + 2 * KV) * d);
+      if (*t.qkv) {  // rows q, then k, then v
+        const LinearWeights qkv = linear(p + t.qkv, (H + 2 * KV) * d, hidden, c.qkv_bias);
+        w.q = rows(qkv, 0, H * d);
+        w.k = rows(qkv, H * d, (H + KV) * d);
+        w.v = rows(qkv, (H + KV) * d, (H + 2 * KV) * d);
       } else {
-        w.q = linear(p + ".self_attn.q_proj", H * d, hidden, c.qkv_bias);
-        w.k = linear(p + ".self_attn.k_proj", KV * d, hidden, c.qkv_bias);
-        w.v = linear(p + ".self_attn.v_proj", KV * d, hidden, c.qkv_bias);
+        w.q = linear(p + t.q, H * d, hidden, c.qkv_bias);
+        w.k = linear(p + t.k, KV * d, hidden, c.qkv_bias);
+        w.v = linear(p + t.v, KV * d, hidden, c.qkv_bias);
       }
-      w.o = linear(p + ".self_attn.o_proj", hidden, o_in, c.o_bias, o_why);
-      if (c.fused_projections) {  // Phi-3: gate_up_proj rows are the gate, then up
-        const at::Tensor gate_up = get(p + ".mlp.gate_up_proj.weight", {2 * inter, hidden});
-        w.gate.weight = gate_up.slice(0, 0, inter);
-        w.up.weight = gate_up.slice(0, inter, 2 * inter);
+      w.o = linear(p + t.o, hidden, o_in, c.o_bias, o_why);
+      if (*t.gate_up) {  // rows the gate, then up
+        const LinearWeights gate_up = linear(p + t.gate_up, 2 * inter, hidden, c.mlp_bias);
+        w.gate = rows(gate_up, 0, inter);
+        w.up = rows(gate_up, inter, 2 * inter);
       } else {
-        w.gate = linear(p + ".mlp.gate_proj", inter, hidden, c.mlp_bias);
-        w.up = linear(p + ".mlp.up_proj", inter, hidden, c.mlp_bias);
+        if (*t.gate) w.gate = linear(p + t.gate, inter, hidden, c.mlp_bias);
+        w.up = linear(p + t.up, inter, hidden, c.mlp_bias);
       }
-      w.down = linear(p + ".mlp.down_proj", hidden, inter, c.mlp_bias);
+      w.down = linear(p + t.down, hidden, inter, c.mlp_bias);
       if (diff_v2()) {
-        const std::string why = ckpt.has(p + ".self_attn.lambda_q1")
+        const std::string why = ckpt.has(p + "self_attn.lambda_q1")
                                     ? "; the checkpoint has lambda_q1 instead, as a V1 (HF DiffLlama) checkpoint does: "
                                       "remove \"diff_variant\": \"v2\" from config.json if it is one"
                                     : "";
-        w.lambda_proj.weight = get(p + ".self_attn.lambda_proj.weight", {H / 2, hidden}, why);
+        w.lambda_proj.weight = get(p + "self_attn.lambda_proj.weight", {H / 2, hidden}, why);
       } else if (differential()) {
-        const std::string why = ckpt.has(p + ".self_attn.lambda_proj.weight")
+        const std::string why = ckpt.has(p + "self_attn.lambda_proj.weight")
                                     ? "; the checkpoint has lambda_proj instead, as a Diff V2 checkpoint does: set "
                                       "\"diff_variant\": \"v2\" in config.json if it is one"
                                     : "";
-        w.lambda_q1 = get(p + ".self_attn.lambda_q1", {d}, why);
-        w.lambda_k1 = get(p + ".self_attn.lambda_k1", {d});
-        w.lambda_q2 = get(p + ".self_attn.lambda_q2", {d});
-        w.lambda_k2 = get(p + ".self_attn.lambda_k2", {d});
+        w.lambda_q1 = get(p + "self_attn.lambda_q1", {d}, why);
+        w.lambda_k1 = get(p + "self_attn.lambda_k1", {d});
+        w.lambda_q2 = get(p + "self_attn.lambda_q2", {d});
+        w.lambda_k2 = get(p + "self_attn.lambda_k2", {d});
         w.lambda_init = lambda_init_for_layer(i);
       }
       layers.push_back(std::move(w));
       report_layer_loaded(i);
     }
-    final_norm = get("model.norm.weight", {hidden});
+    final_norm = norm(t.final_norm, &final_norm_bias);
+    const std::string lm_head_name = root + t.lm_head + ".weight";
     if (c.tie_word_embeddings) {
       lm_head = embed;
-    } else if (ckpt.has("lm_head.weight")) {
-      lm_head = get("lm_head.weight", {V, hidden});
+    } else if (ckpt.has(lm_head_name)) {
+      lm_head = get(std::string(t.lm_head) + ".weight", {V, hidden});
     } else {
-      throw CheckpointError(info.path + ": tensor \"lm_head.weight\" is missing (expected shape [" +
+      throw CheckpointError(info.path + ": tensor \"" + lm_head_name + "\" is missing (expected shape [" +
                             std::to_string(V) + ", " + std::to_string(hidden) +
                             "]) and config.json does not set tie_word_embeddings");
     }
-  }
-
-  // GPT-2's tensors (transformer.h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}, wte, wpe, ln_f;
-  // checkpoints saved without the "transformer." prefix load too). Conv1D stores [in, out]: transposed here, and
-  // c_attn's [hidden, 3 hidden] is cut into q, k and v.
-  void load_gpt2_weights(Checkpoint& ckpt) {
-    const ModelConfig& c = config;
-    const int64_t hidden = c.hidden_size, inter = c.intermediate_size;
-    const std::string root = ckpt.has("transformer.wte.weight") ? "transformer." : "";
-    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
-      return ckpt.get(root + name, shape, device, dtype);
-    };
-    auto conv1d = [&](const std::string& prefix, int64_t in, int64_t out) {
-      LinearWeights l;
-      l.weight = get(prefix + ".weight", {in, out}).t().contiguous();
-      l.bias = get(prefix + ".bias", {out});
-      return l;
-    };
-    embed = get("wte.weight", {c.vocab_size, hidden});
-    position_embed = get("wpe.weight", {c.max_positions, hidden});
-    for (int i = 0; i < c.num_layers; ++i) {
-      const std::string p = "h." + std::to_string(i);
-      LayerWeights w;
-      w.input_norm = get(p + ".ln_1.weight", {hidden});
-      w.input_norm_bias = get(p + ".ln_1.bias", {hidden});
-      w.post_attention_norm = get(p + ".ln_2.weight", {hidden});
-      w.post_attention_norm_bias = get(p + ".ln_2.bias", {hidden});
-      const LinearWeights qkv = conv1d(p + ".attn.c_attn", hidden, 3 * hidden);
-      const std::vector<at::Tensor> weights = qkv.weight.chunk(3, 0), biases = qkv.bias.chunk(3, 0);
-      w.q = {weights[0].contiguous(), biases[0].contiguous()};
-      w.k = {weights[1].contiguous(), biases[1].contiguous()};
-      w.v = {weights[2].contiguous(), biases[2].contiguous()};
-      w.o = conv1d(p + ".attn.c_proj", hidden, hidden);
-      w.up = conv1d(p + ".mlp.c_fc", hidden, inter);
-      w.down = conv1d(p + ".mlp.c_proj", inter, hidden);
-      layers.push_back(std::move(w));
-      report_layer_loaded(i);
-    }
-    final_norm = get("ln_f.weight", {hidden});
-    final_norm_bias = get("ln_f.bias", {hidden});
-    lm_head = embed;
   }
 
   // The family's RMSNorm with a weight (rms_norm's styles).

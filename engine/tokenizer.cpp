@@ -6,7 +6,7 @@
 
 #include "errors.h"
 #include "json_limits.h"
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 namespace diffscope {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "errors.h"
 #include "temp_dir.h"
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 #include "tokenizer.h"
 
 using namespace diffscope;

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hf_tokenizer.h"
-#include "hf_tokenizer_unicode_forms.h"
+#include "tokenizer/hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer_unicode_forms.h"
 
 using namespace diffscope;
 using json = nlohmann::json;

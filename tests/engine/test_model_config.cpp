@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "errors.h"
-#include "model_config.h"
+#include "model/model_config.h"
 
 using namespace diffscope;
 

@@ -23,7 +23,7 @@
 #include "export.h"
 #include "heatmap_png.h"
 #include "model.h"
-#include "model_config.h"
+#include "model/model_config.h"
 #include "reference_math.h"
 #include "scan_reference.h"
 #include "temp_dir.h"

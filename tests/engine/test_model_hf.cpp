@@ -10,7 +10,7 @@
 
 #include "errors.h"
 #include "model.h"
-#include "model_config.h"
+#include "model/model_config.h"
 #include "safetensors.h"
 #include "max_abs_diff.h"
 #include "test_device.h"

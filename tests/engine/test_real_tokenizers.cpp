@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 #include "tokenizer.h"
 
 using namespace diffscope;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "errors.h"
-#include "model_config.h"
+#include "model/model_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "errors.h"
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 namespace {
 const std::vector<std::unique_ptr<diffscope::HfTokenizer>>& tokenizers() {

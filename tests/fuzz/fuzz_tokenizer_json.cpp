@@ -6,7 +6,7 @@
 #include <string>
 
 #include "errors.h"
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

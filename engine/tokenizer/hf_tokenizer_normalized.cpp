@@ -1,11 +1,11 @@
 // Normalized text with per-byte sources: slicing, splitting and rewriting while keeping exact input offsets,
 // following HF tokenizers' NormalizedString rules so that spans match theirs. Any thread.
-#include "hf_tokenizer_normalized.h"
+#include "tokenizer/hf_tokenizer_normalized.h"
 
 #include <algorithm>
 
-#include "hf_tokenizer_utf8.h"
-#include "unicode_regex.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
+#include "tokenizer/unicode_regex.h"
 
 namespace diffscope {
 

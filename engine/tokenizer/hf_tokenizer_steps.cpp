@@ -1,13 +1,13 @@
 // Normalizers, pre-tokenizers and display decoding of HF tokenizer.json, as the Llama, Mistral and GPT-2 families
 // use them. Each follows the HF tokenizers rule it is named after, so ids and spans come out the same. Any thread.
-#include "hf_tokenizer_steps.h"
+#include "tokenizer/hf_tokenizer_steps.h"
 
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "hf_tokenizer_unicode_forms.h"
-#include "hf_tokenizer_utf8.h"
-#include "unicode_regex.h"
+#include "tokenizer/hf_tokenizer_unicode_forms.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
+#include "tokenizer/unicode_regex.h"
 
 namespace diffscope {
 namespace {

@@ -1,6 +1,6 @@
 // BPE as HF tokenizers applies it: characters (or their <0xNN> bytes) become symbols, then the lowest-ranked merge
 // of two neighbours is applied until none is left (leftmost first among equal ranks). Any thread.
-#include "hf_tokenizer_bpe.h"
+#include "tokenizer/hf_tokenizer_bpe.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 
 namespace diffscope {
 namespace {

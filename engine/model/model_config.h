@@ -1,5 +1,6 @@
-// Reads a HF config.json (model_type llama / diffllama, gpt2, and the Llama-like standard families qwen2, qwen3,
-// mistral, olmo2, phi3) into the few numbers and switches the engine needs, and computes the RoPE inverse frequencies it implies.
+// What the forward pass and the loader read of a model: ModelConfig, the family's differences from Llama as data
+// (norms, MLP, attention options, RoPE, windows) and its tensor names, filled from a HF config.json by the family's
+// description (engine/model/<family>.cpp, families.cpp's registry); and the RoPE inverse frequencies it implies.
 // Plain C++; any thread.
 #pragma once
 
@@ -31,8 +32,38 @@ enum class Architecture { LlamaLike, Gpt2 };
 // projection's reshape; OLMo 2 over the whole projection (H * head_dim, KV * head_dim) before it.
 enum class QkNorm { None, PerHead, WholeProjection };
 
+// Where a family keeps its weights in model.safetensors, so that one loader reads every family: layer tensors are
+// `layer` + index + "." + the name below, then ".weight" (and ".bias" where the config asks for one). An empty name:
+// the family has no such tensor. The defaults are Llama's names. (DiffLlama's lambda_q1 ... / lambda_proj, the only
+// family with them, are read as layer + index + ".self_attn.lambda_*".)
+struct TensorNames {
+  const char* optional_prefix = "";  // put before every name by some checkpoints only (GPT-2's "transformer.")
+  const char* embed = "model.embed_tokens";
+  const char* position_embed = "";   // learned position embeddings [max_positions, hidden] (GPT-2's wpe)
+  const char* layer = "model.layers.";
+  const char* input_norm = "input_layernorm";
+  const char* post_attention_norm = "post_attention_layernorm";
+  const char* pre_feedforward_norm = "pre_feedforward_layernorm";
+  const char* post_feedforward_norm = "post_feedforward_layernorm";
+  const char* q_norm = "self_attn.q_norm";
+  const char* k_norm = "self_attn.k_norm";
+  const char* q = "self_attn.q_proj";
+  const char* k = "self_attn.k_proj";
+  const char* v = "self_attn.v_proj";
+  const char* qkv = "";      // q, k and v in one tensor, rows q then k then v (Phi-3, GPT-2): used instead of q, k, v
+  const char* o = "self_attn.o_proj";
+  const char* gate = "mlp.gate_proj";  // empty: an MLP without a gate (GPT-2)
+  const char* up = "mlp.up_proj";
+  const char* gate_up = "";  // gate and up in one tensor, the gate's rows first (Phi-3): used instead of gate, up
+  const char* down = "mlp.down_proj";
+  const char* final_norm = "model.norm";
+  const char* lm_head = "lm_head";  // read unless tie_word_embeddings
+  bool norm_bias = false;           // the input, post-attention and final norms have a bias (GPT-2's LayerNorm)
+  bool stored_transposed = false;   // projections stored [in, out] (GPT-2's Conv1D), transposed at load
+};
+
 struct ModelConfig {
-  std::string model_type;  // "llama", "diffllama", "gpt2", "qwen2", "qwen3", "mistral", "olmo2" or "phi3"
+  std::string model_type;  // config.json's: one of the registered families (engine/model/families.cpp)
   Architecture architecture = Architecture::LlamaLike;
   bool gelu_tanh = true;   // GPT-2's activation_function: "gelu_new" / "gelu_pytorch_tanh" (tanh form) or "gelu"
   AttentionKind kind = AttentionKind::Standard;
@@ -65,8 +96,6 @@ struct ModelConfig {
   // i - W < j <= i (HF's sliding_window_overlay). Mistral and Phi-3: every layer; Qwen 2 / 3 (use_sliding_window):
   // layer_types or the layers from max_window_layers on; Gemma 3: its local layers.
   int64_t sliding_window = 0;
-  // Phi-3 stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (gate first): cut at load.
-  bool fused_projections = false;
   // Gemma 3 (gemma3_text): RMSNorm scales by (1 + weight) in float32; norms before and after attention and the MLP
   // (input, post_attention, pre_feedforward, post_feedforward); embeddings times sqrt(hidden) in the compute dtype;
   // a GeGLU MLP (tanh GELU of the gate); scores scaled by query_pre_attn_scalar^-1/2; final logits soft-capped; and
@@ -83,6 +112,7 @@ struct ModelConfig {
   bool local_rope = false;            // Gemma 3: sliding layers rotate with rope_local_theta (unscaled)
   double rope_local_theta = 10000.0;
   double rope_linear_factor = 1.0;    // rope_type "linear" (full-attention layers): positions divided by it
+  TensorNames tensors;                // where the loader finds the weights (the family's names)
 };
 
 // Reads `dir`/config.json. Throws FileError (missing, unreadable, not JSON) or CheckpointError (a field missing,

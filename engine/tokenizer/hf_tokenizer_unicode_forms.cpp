@@ -1,13 +1,13 @@
 // Unicode normalization forms through libutf8proc (Debian libutf8proc-dev), and the independent pieces that keep
 // the tokenizer's byte offsets exact through them. Any thread.
-#include "hf_tokenizer_unicode_forms.h"
+#include "tokenizer/hf_tokenizer_unicode_forms.h"
 
 #include <cstdlib>
 
 #include <utf8proc.h>
 
 #include "errors.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 
 namespace diffscope {
 

@@ -1,5 +1,5 @@
 // PCRE2-backed Unicode regular expressions and character-property tests for the HF tokenizer. Any thread.
-#include "unicode_regex.h"
+#include "tokenizer/unicode_regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "errors.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 
 namespace diffscope {
 

@@ -1,6 +1,6 @@
 // HfTokenizer: reads tokenizer.json and runs HF's pipeline on a prompt: added tokens, normalizer, pre-tokenizer,
 // BPE, post-processor, keeping every token's exact byte span. Any thread (encode only reads).
-#include "hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 #include <algorithm>
 #include <fstream>
@@ -10,10 +10,10 @@
 
 #include "errors.h"
 #include "json_limits.h"
-#include "hf_tokenizer_added.h"
-#include "hf_tokenizer_bpe.h"
-#include "hf_tokenizer_post.h"
-#include "hf_tokenizer_steps.h"
+#include "tokenizer/hf_tokenizer_added.h"
+#include "tokenizer/hf_tokenizer_bpe.h"
+#include "tokenizer/hf_tokenizer_post.h"
+#include "tokenizer/hf_tokenizer_steps.h"
 
 namespace diffscope {
 

@@ -1,6 +1,6 @@
 // TemplateProcessing (and the ByteLevel and Sequence processors around it) and truncation for one sequence, as
 // HF tokenizers applies them with add_special_tokens=True. Any thread.
-#include "hf_tokenizer_post.h"
+#include "tokenizer/hf_tokenizer_post.h"
 
 #include <algorithm>
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "hf_tokenizer_normalized.h"
+#include "tokenizer/hf_tokenizer_normalized.h"
 
 namespace diffscope {
 

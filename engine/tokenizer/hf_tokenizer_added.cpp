@@ -1,16 +1,16 @@
 // Added-token matching as HF tokenizers does it: leftmost-longest matches, then the single_word, lstrip and rstrip
 // rules, cutting the text into plain pieces and whole added tokens. Any thread.
-#include "hf_tokenizer_added.h"
+#include "tokenizer/hf_tokenizer_added.h"
 
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "hf_tokenizer_bpe.h"
-#include "hf_tokenizer_steps.h"
-#include "hf_tokenizer_utf8.h"
-#include "unicode_regex.h"
+#include "tokenizer/hf_tokenizer_bpe.h"
+#include "tokenizer/hf_tokenizer_steps.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
+#include "tokenizer/unicode_regex.h"
 
 namespace diffscope {
 namespace {
