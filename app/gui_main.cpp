@@ -30,7 +30,7 @@
 #include "gui_benchmark.h"
 #include "gui_demo_benchmark.h"
 #include "gui_soak.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "gui_options.h"
 #include "gui_slots.h"
 #include "gui_ui_scale.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "lambda_rows.h"
 
 namespace diffscope::ui {

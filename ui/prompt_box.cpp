@@ -9,7 +9,7 @@
 #include <imgui_internal.h>  // GetActiveID, ClearActiveID and the editor's selection (copy_start)
 #include <imgui_stdlib.h>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "prompt_wrap.h"
 
 namespace diffscope::ui {

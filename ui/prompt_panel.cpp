@@ -6,7 +6,7 @@
 
 #include <imgui.h>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "prompt_box.h"
 #include "recent_prompts.h"
 #include "recent_prompts_menu.h"

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <unordered_set>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 
 namespace diffscope::ui {
 

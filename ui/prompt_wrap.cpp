@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 
 namespace diffscope::ui {
 

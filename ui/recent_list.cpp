@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base64.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "json_fields.h"
 
 namespace diffscope::ui {

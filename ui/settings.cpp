@@ -8,7 +8,7 @@
 
 #include "atomic_file.h"
 #include "base64.h"
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "json_fields.h"
 #include "json_limits.h"
 #include "recent_prompts.h"

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "hf_tokenizer_utf8.h"
+#include "tokenizer/hf_tokenizer_utf8.h"
 #include "prompt_text.h"
 
 using namespace diffscope;
