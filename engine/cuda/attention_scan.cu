@@ -620,11 +620,33 @@ struct WarpCells {
   bool one_row;  // all 16 rows in one cell row
 };
 
+// The cells of 8 G keys (G = 1, 2, 4: cells of 8, 16, 32, the overviews of 1K-8K-token prompts) divide the tile's
+// 8 NT keys, and a tile starts at a multiple of 8 NT, so key group t always lies in cell column col0 + t / G: each
+// row group's cells are merged and flushed at places fixed at compile time, with no per-group test.
+template <int NT, int G, class Value, class Flush>
+__device__ __forceinline__ void pool_fixed_groups(const WarpCells& cells, int col0, Value value, Flush flush) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    if (r == 1 && cells.one_row) break;
+#pragma unroll
+    for (int column = 0; column < NT / G; ++column) {
+      unsigned v = 0;
+#pragma unroll
+      for (int t = column * G; t < (column + 1) * G; ++t) {
+        v = max(v, max(value(t, 2 * r), value(t, 2 * r + 1)));
+        if (cells.one_row) v = max(v, max(value(t, 2), value(t, 3)));
+      }
+      flush(cells.cell_row[r], col0 + column, v);
+    }
+  }
+}
+
 // Max-pools value(t, q) (an unsigned order key; 0 for entries that are not causal, which is also every cell's initial
-// value, so zeros are never written) over a warp's fragment into `map` (C x C cells). Four ways, chosen uniformly:
+// value, so zeros are never written) over a warp's fragment into `map` (C x C cells). Five ways, chosen uniformly:
 //  - cell % (8 NT) == 0 (cells of 64, 128, ...: long prompts): the whole tile lies in one cell column, so each row
-//    group is one reduction and one atomic, with no per-group cell test (the next way's test per key group, uniform
-//    but compiled to a branch each, cost about 3 instructions per D entry);
+//    group is one reduction and one atomic, with no per-group cell test;
+//  - cells of 8, 16 and 32 keys: pool_fixed_groups (session 9; before, they took the next way, whose test per key
+//    group, uniform but compiled to a branch each, cost about 3 instructions per D entry);
 //  - cell % 8 == 0: every 8 rows x 8 keys group (r, t) lies in one cell; each thread merges the groups of one cell
 //    (consecutive t, and both r when the rows share a cell row), then one warp reduction and one atomic per cell;
 //  - the fragment lies in one cell: one warp reduction, one atomic;
@@ -650,6 +672,12 @@ __device__ __forceinline__ void pool_max(unsigned* map, const PairsArgs& args, c
       }
       flush(cells.cell_row[r], col0, v);
     }
+  } else if (cell == 8) {
+    pool_fixed_groups<NT, 1>(cells, col0, value, flush);
+  } else if (cell == 16 && NT % 2 == 0) {
+    pool_fixed_groups<NT, 2>(cells, col0, value, flush);
+  } else if (cell == 32 && NT % 4 == 0) {
+    pool_fixed_groups<NT, 4>(cells, col0, value, flush);
   } else if (cell % 8 == 0) {
 #pragma unroll
     for (int r = 0; r < 2; ++r) {

@@ -458,15 +458,16 @@ bool have_gpu() {
 
 TEST_CASE("CUDA attention scan matches the twin: small T, every d, mode, dtype and kernel", "[attention_scan][cuda]") {
   REQUIRE(have_gpu());
-  // Cells cycle through every pooling path: 1, 3, 12 (per entry), 8, 16, 40 (8 x 8 groups), 64, 128 (one cell).
-  const int cell_cycle[] = {1, 3, 8, 12, 16, 40, 64, 128};
+  // Cells cycle through every pooling path: 1, 3, 12 (per entry), 8, 16, 32 (fixed groups), 40 (8 x 8 groups), 64,
+  // 128 (one cell).
+  const int cell_cycle[] = {1, 3, 8, 12, 16, 32, 40, 64, 128};
   uint32_t seed = 1;
   int n = 0;
   for (int T : {1, 5, 63, 64, 65, 130})
     for (int d : {32, 64, 128})
       for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
         for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
-          const int cell = cell_cycle[n++ % 8];
+          const int cell = cell_cycle[n++ % 9];
           check_case(make_case(dtype, mode, 4, 2, T, d, cell, n % 3 == 0 ? 3.0f : 1.0f), seed++);
         }
 }
@@ -474,12 +475,12 @@ TEST_CASE("CUDA attention scan matches the twin: small T, every d, mode, dtype a
 TEST_CASE("CUDA attention scan matches the twin: T = 1000 and 3001", "[attention_scan][cuda]") {
   REQUIRE(have_gpu());
   uint32_t seed = 500;
-  const int cells_1000[] = {1, 4, 8, 64};
+  const int cells_1000[] = {1, 4, 8, 32, 64};
   int n = 0;
   for (int d : {32, 64, 128})
     for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
       for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
-        const int cell = cells_1000[n++ % 4];
+        const int cell = cells_1000[n++ % 5];
         check_case(make_case(dtype, mode, 4, 2, 1000, d, cell, 1.0f), seed++, /*tensor_cores_only=*/d != 64);
       }
   // The engine's overview at 3001 tokens: cell = ceil(3001 / 256) = 12 (per entry); also 16 and 128.
@@ -506,7 +507,7 @@ TEST_CASE("CUDA attention scan matches the twin: d = 256, odd d, GQA 4:1, one su
 
 // Sliding windows (the band i - W < j <= i): windows below, at and above the 64-row block and 64-key tile, not
 // multiples of them, 1 (each row sees itself only) and T - 1; prompts of one block to several; every mode, dtype and
-// kernel, and each pooling path (cells 1, 3, 8, 16, 64). Their pass on the H200 (session 7) is what
+// kernel, and each pooling path (cells 1, 3, 8, 16, 32, 64). Their pass on the H200 (session 7) is what
 // engine/layer_scan.h's kCudaScanBandVerified records.
 TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than the prompt", "[attention_scan][cuda][window]") {
   REQUIRE(have_gpu());
@@ -514,7 +515,7 @@ TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than th
     c.window = window;
     return c;
   };
-  const int cell_cycle[] = {1, 3, 8, 16, 64};
+  const int cell_cycle[] = {1, 3, 8, 16, 32, 64};
   uint32_t seed = 3000;
   int n = 0;
   for (int T : {65, 130, 300})
@@ -522,7 +523,7 @@ TEST_CASE("CUDA attention scan matches the twin: sliding windows shorter than th
       for (Mode mode : {Mode::Standard, Mode::V1, Mode::V2})
         for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16, ScanDType::F16}) {
           if (window >= T) continue;
-          const int cell = cell_cycle[n++ % 5];
+          const int cell = cell_cycle[n++ % 6];
           check_case(windowed(make_case(dtype, mode, 4, 2, T, 64, cell, n % 3 == 0 ? 3.0f : 1.0f), window), seed++);
         }
   // Longer prompts and other head dims: Gemma 3's 512-token window over 1000 and 3001 tokens (cell 12 per entry).
