@@ -9,6 +9,8 @@
 
 #include "deferred_host.h"
 #include "errors.h"
+#include "magnitude_order.h"
+#include "stage_profile.h"
 #include "torch_stats.h"
 
 namespace diffscope {
@@ -110,9 +112,12 @@ at::Tensor rollout_step(const at::Tensor& mean_map, const at::Tensor& so_far) {
 
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region) {
   const auto opts = rows.options();
-  const at::Tensor outside = to_device(region.outside, opts);
-  return at::stack({(rows.matmul(to_device(region.span, opts)) * weight).sum(-1),
-                    (rows.matmul(outside) * weight).sum(-1),
+  return signal_noise_of_rows(rows, weight, to_device(region.span, opts), to_device(region.outside, opts));
+}
+
+at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& span,
+                                const at::Tensor& outside) {
+  return at::stack({(rows.matmul(span) * weight).sum(-1), (rows.matmul(outside) * weight).sum(-1),
                     (rows.abs().matmul(outside) * weight).sum(-1)}, 1);
 }
 
@@ -195,8 +200,27 @@ at::Tensor outlier_order_statistics(const at::Tensor& abs_values, int64_t exclud
   return at::stack({sorted[n - 1], sorted[k10], sorted[k_median]}).to(at::kDouble);
 }
 
+at::Tensor magnitude_order_statistics(const at::Tensor& values) {
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  const bool bf16 = values.scalar_type() == at::kBFloat16;
+  if (values.is_cuda() && (bf16 || values.scalar_type() == at::kHalf) && values.numel() > 0 && !epilogue_baseline()) {
+    const at::Tensor flat = values.contiguous();
+    const at::Tensor counts = at::empty({kMagnitudePatterns}, values.options().dtype(at::kLong));
+    const at::Tensor figures = at::empty({3}, values.options().dtype(at::kDouble));
+    magnitude_order_cuda(static_cast<const uint16_t*>(flat.data_ptr()), flat.numel(), bf16 ? Half16::BF16 : Half16::F16,
+                         reinterpret_cast<unsigned long long*>(counts.data_ptr<int64_t>()), figures.data_ptr<double>(),
+                         nullptr);  // the default stream, as the model's other work and the scan kernels
+    return figures;
+  }
+#endif
+  return outlier_order_statistics(values.abs(), 0);
+}
+
 OutlierStats outlier_stats_of(const at::Tensor& host_figures) {
-  const double* v = host_figures.data_ptr<double>();
+  return outlier_stats_of_values(host_figures.data_ptr<double>());
+}
+
+OutlierStats outlier_stats_of_values(const double* v) {
   OutlierStats s;
   if (std::isnan(v[0])) return s;
   s.top1 = v[0];

@@ -30,7 +30,9 @@ class DeferredHost {
   DeferredHost& operator=(const DeferredHost&) = delete;
 
   // A host tensor that holds `t`'s values by the time the steps added after this call run: for a CUDA tensor a
-  // pinned buffer filled by an asynchronous copy queued now, in stream order; for a CPU tensor `t` itself.
+  // pinned buffer filled by an asynchronous copy queued now on a copy stream of its own, after the work queued so far
+  // on the current stream (on the current stream itself with stage_profile.h's epilogue_baseline()); for a CPU
+  // tensor `t` itself.
   at::Tensor to_host(const at::Tensor& t);
   // Host work to do once the device has finished what was queued so far; steps run in the order they were added.
   // After a CUDA copy they run on the helper thread while the device works on, so converting a layer's results
@@ -53,6 +55,7 @@ class DeferredHost {
   Mode mode_;
   std::vector<std::function<void()>> inline_steps_;
   std::optional<at::Device> copies_on_;  // the device of the CUDA copies queued, once there is one
+  std::optional<c10::Stream> copy_stream_;  // the stream they are queued on
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Pending> queue_;

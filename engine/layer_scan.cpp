@@ -99,31 +99,28 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
 }
 #endif
 
-// Means over rows of per-row figures, on their device in float64, for N maps at once: entropy (N, T) normalized by
-// the log of the row's number of keys, min(i + 1, W) (W: the sliding window, else T), over the rows with at least two
-// keys; sink, max and distance (N, T). Returns the (N, 4) table, still on that device.
+// Means over rows of per-row figures, on their device in float64, for L layers of N maps at once: entropy (L, N, T)
+// divided by the log of the row's number of keys (log_keys: (L, 1, T - 1), rows 1 .. T - 1; NaN for a layer whose
+// rows all see one key), over the rows with at least two keys; sink, max and distance (L, N, T). Returns (L, N, 4).
 at::Tensor row_means(const at::Tensor& entropy, const at::Tensor& sink, const at::Tensor& max_attention,
-                     const at::Tensor& distance, int64_t window) {
-  const int64_t N = entropy.size(0), T = entropy.size(1);
-  const int64_t W = window > 0 ? window : T;
+                     const at::Tensor& distance, const at::Tensor& log_keys) {
+  const int64_t T = entropy.size(2);
   const auto f64 = entropy.options().dtype(at::kDouble);
   const at::Tensor normalized_entropy =
-      T > 1 && W > 1
-          ? (entropy.slice(1, 1, T).to(at::kDouble) / at::arange(2, T + 1, f64).clamp_max(static_cast<double>(W)).log())
-                .mean(1)
-          : at::full({N}, std::nan(""), f64);
-  return at::stack({normalized_entropy, sink.to(at::kDouble).mean(1), max_attention.to(at::kDouble).mean(1),
-                    distance.to(at::kDouble).mean(1)}, 1);
+      T > 1 ? (entropy.slice(2, 1, T).to(at::kDouble) / log_keys).mean(2)
+            : at::full({entropy.size(0), entropy.size(1)}, std::nan(""), f64);
+  return at::stack({normalized_entropy, sink.to(at::kDouble).mean(2), max_attention.to(at::kDouble).mean(2),
+                    distance.to(at::kDouble).mean(2)}, 2);
 }
 
 // One HeadStats per listed row of a host (N, 4) table of row_means (every row when `rows` is empty).
-std::vector<HeadStats> stats_from_means(const at::Tensor& host, std::vector<int64_t> rows = {}) {
+std::vector<HeadStats> stats_from_means(const double* table, int64_t N, std::vector<int64_t> rows = {}) {
   if (rows.empty()) {
-    for (int64_t n = 0; n < host.size(0); ++n) rows.push_back(n);
+    for (int64_t n = 0; n < N; ++n) rows.push_back(n);
   }
   std::vector<HeadStats> stats(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    const double* v = host.data_ptr<double>() + rows[i] * 4;
+    const double* v = table + rows[i] * 4;
     stats[i].entropy = v[0];
     stats[i].sink_mass = v[1];
     stats[i].max_attention = v[2];
@@ -152,8 +149,8 @@ std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int6
 }
 
 // Copies signal, noise and |noise| from rows [first, first + stats.size()) of a host (N, 3) table into `stats`.
-void add_signal_noise(const at::Tensor& host, int64_t first, std::vector<HeadStats>& stats) {
-  const double* v = host.data_ptr<double>() + first * 3;
+void add_signal_noise(const double* table, int64_t first, std::vector<HeadStats>& stats) {
+  const double* v = table + first * 3;
   for (size_t n = 0; n < stats.size(); ++n, v += 3) {
     stats[n].signal = v[0];
     stats[n].noise = v[1];
@@ -183,13 +180,76 @@ std::string scan_refusal(bool cuda, int64_t T, int64_t window, int layer, double
   return "";
 }
 
-void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
-                DeferredHost& deferred) {
-  const bool stats = request.statistics;
-  const bool overviews = request.overviews;
+// What a layer leaves for flush(): its per-row results and outlier data, on the scan's device.
+struct RunScan::Layer {
+  LayerCapture* capture = nullptr;
+  int64_t window = 0;       // as the scan used it: 0 when every row sees all its keys
+  at::Tensor rows;          // (6, H, T): lse, entropy, max, distance, sink, max |s|
+  at::Tensor diff_rows;     // (2, P, T): entropy and max of D's positive part
+  at::Tensor lambda;        // (P, T) float32
+  at::Tensor signal_noise;  // (N, 3): A, or A1, A2 and D; undefined without a span
+  at::Tensor histogram, top_abs, candidate_count;  // the CUDA kernels' (kLogitBins) int64, (10) float, (1) int64
+  std::vector<unsigned long long> host_histogram;  // the CPU scan's
+  std::vector<float> host_top_abs;
+  int64_t candidate_capacity = 0;
+  at::Tensor hidden_figures;  // (3) float64
+};
+
+// The signal/noise region of the request, on the device: the query rows and their weights, the span R and the
+// context outside it as 0/1 key vectors.
+struct RunScan::Region {
+  at::Tensor rows, weight, span, outside;
+};
+
+RunScan::RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device)
+    : layout_(layout), request_(request), T_(T) {
+  if (!request.statistics) return;
+  const SignalRegion region = signal_region(request, T);
+  if (region.query_weight.empty()) return;
+  std::vector<int64_t> query_rows;
+  std::vector<float> weights;
+  for (int64_t i = 0; i < T; ++i) {
+    if (region.query_weight[static_cast<size_t>(i)] != 0) {
+      query_rows.push_back(i);
+      weights.push_back(region.query_weight[static_cast<size_t>(i)]);
+    }
+  }
+  auto floats = [&](const std::vector<float>& v) {
+    return to_device_async(at::tensor(v, at::TensorOptions().dtype(at::kFloat)), device);
+  };
+  region_ = std::make_unique<Region>();
+  region_->rows = to_device_async(at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)), device);
+  region_->weight = floats(weights);
+  region_->span = floats(region.span);
+  region_->outside = floats(region.outside);
+}
+
+RunScan::~RunScan() = default;
+
+void RunScan::layer_done(DeferredHost& deferred) {
+  int64_t bytes = 0;
+  for (const Layer& l : layers_) {
+    if (l.rows.defined()) bytes += static_cast<int64_t>(l.rows.nbytes());
+    if (l.diff_rows.defined()) bytes += static_cast<int64_t>(l.diff_rows.nbytes());
+  }
+  if (epilogue_baseline() || bytes >= kFlushBytes) flush(deferred);
+}
+
+RunScan::Layer& RunScan::layer_of(LayerCapture& capture) {
+  if (layers_.empty() || layers_.back().capture != &capture) {
+    layers_.emplace_back();
+    layers_.back().capture = &capture;
+  }
+  return layers_.back();
+}
+
+void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred) {
+  const bool stats = request_.statistics;
+  const bool overviews = request_.overviews;
   if (!stats && !overviews) return;
+  const HeadLayout& layout = layout_;
   const int64_t H = layout.H, T = layer.q.size(1), P = layout.differential ? H / 2 : 0;
-  const int64_t cell = overviews ? MapOverview::cell_for(T, request.overview_size) : T;
+  const int64_t cell = overviews ? MapOverview::cell_for(T, request_.overview_size) : T;
   at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
   at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
   ScanResult scan;
@@ -223,92 +283,168 @@ void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureReq
   }
   if (!stats) return;
 
-  stage.emplace("statistics: per-head means", q.device());
-  // Per-row figures become per-head means where they are (a 32K-token layer has 6.3 million of them).
-  // Few, large operations: at 1K tokens a run is bound by the host launching them, not by the GPU.
-  const at::Tensor& rows = scan.rows;  // (6, H, T): lse, entropy, max, distance, sink, max |s|
-  const at::Tensor sub_head_means = deferred.to_host(row_means(rows[1], rows[4], rows[2], rows[3], window));  // (H, 4)
-  at::Tensor diff_means;
-  if (layout.differential) {
-    auto a1 = [&](int quantity) { return pair_sub_heads(rows[quantity], layout, false); };
-    auto a2 = [&](int quantity) { return pair_sub_heads(rows[quantity], layout, true); };
-    // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
-    const at::Tensor lambda_rows = lambda.to(rows.device()).to(at::kDouble);  // (P, T)
-    const at::Tensor sink = a1(4).to(at::kDouble) - lambda_rows * a2(4).to(at::kDouble);
-    const at::Tensor distance = a1(3).to(at::kDouble) - lambda_rows * a2(3).to(at::kDouble);
-    diff_means = deferred.to_host(row_means(scan.diff_rows[0], sink, scan.diff_rows[1], distance, window));  // (P, 4)
-  }
-  deferred.then([&capture, sub_head_means, diff_means, layout] {
-    if (!layout.differential) {
-      capture.stats_attn = stats_from_means(sub_head_means);
-    } else {
-      capture.stats_attn1 = stats_from_means(sub_head_means, layout.a1_heads());
-      capture.stats_attn2 = stats_from_means(sub_head_means, layout.a2_heads());
-      capture.stats_diff = stats_from_means(diff_means);
-    }
-  });
+  Layer& kept = layer_of(capture);
+  kept.window = window;
+  kept.rows = scan.rows;
+  kept.diff_rows = scan.diff_rows;
+  kept.lambda = P > 0 ? lambda.to(scan.rows.device()) : at::Tensor();
+  kept.histogram = scan.histogram_device;
+  kept.top_abs = scan.top_abs_device;
+  kept.candidate_count = scan.candidate_count_device;
+  kept.candidate_capacity = scan.candidate_capacity;
+  kept.host_histogram = std::move(scan.histogram);
+  kept.host_top_abs = std::move(scan.top_abs);
 
-  stage.emplace("statistics: signal and noise rows", q.device());
-  // Signal and noise need only the query rows: recompute those rows of every map exactly.
-  const SignalRegion region = signal_region(request, T);
-  if (!region.query_weight.empty()) {
-    std::vector<int64_t> query_rows;
-    std::vector<float> weights;
-    for (int64_t i = 0; i < T; ++i) {
-      if (region.query_weight[static_cast<size_t>(i)] != 0) {
-        query_rows.push_back(i);
-        weights.push_back(region.query_weight[static_cast<size_t>(i)]);
+  if (region_) {
+    // Signal and noise need only the query rows: recompute those rows of every map exactly.
+    stage.emplace("statistics: signal and noise rows", q.device());
+    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, region_->rows);  // A, or A1, A2 and D
+    kept.signal_noise = signal_noise_of_rows(maps.size() == 1 ? maps[0] : at::cat(maps), region_->weight,
+                                             region_->span, region_->outside);  // (N, 3)
+  }
+}
+
+void RunScan::add_hidden_state_figures(LayerCapture& capture, const at::Tensor& figures) {
+  layer_of(capture).hidden_figures = figures;
+}
+
+void RunScan::flush(DeferredHost& deferred) {
+  if (layers_.empty()) return;
+  std::vector<Layer> layers = std::move(layers_);
+  layers_.clear();
+  const at::Device device = layers.front().rows.defined() ? layers.front().rows.device()
+                                                          : layers.front().hidden_figures.device();
+  ScopedStage stage("statistics: per-head means and outliers", device);
+  const HeadLayout layout = layout_;
+  const int64_t L = static_cast<int64_t>(layers.size()), H = layout.H, P = layout.differential ? H / 2 : 0;
+  const int64_t T = T_;
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  auto stacked = [&](at::Tensor Layer::*field) {
+    std::vector<at::Tensor> parts;
+    for (const Layer& l : layers) parts.push_back(l.*field);
+    return at::stack(parts);
+  };
+  // Everything in float64 goes to the host as one tensor: [per-head means (L, H, 4), D's (L, P, 4), signal and noise
+  // (L, N, 3), top-1 |logit| (L), hidden-state figures (L', 3)]; offsets below.
+  std::vector<at::Tensor> table_parts;
+  const bool stats = layers.front().rows.defined();
+  const bool signal = stats && layers.front().signal_noise.defined();
+  const int64_t N = signal ? layers.front().signal_noise.size(0) : 0;
+  const bool kernels = stats && layers.front().histogram.defined();
+  at::Tensor counts, tops;
+  if (stats) {
+    const at::Tensor rows = stacked(&Layer::rows);  // (L, 6, H, T)
+    at::Tensor log_keys;  // (L, 1, T - 1): log min(i + 1, W) for rows i >= 1; NaN for a window of one key
+    if (T > 1) {
+      std::vector<double> windows;
+      for (const Layer& l : layers) {
+        const int64_t W = l.window > 0 ? l.window : T;
+        windows.push_back(W > 1 ? static_cast<double>(W) : std::nan(""));
       }
+      const at::Tensor w = to_device_async(at::tensor(windows, f64), device).view({L, 1, 1});
+      log_keys = at::arange(2, T + 1, f64.device(device)).view({1, 1, T - 1}).minimum(w).log();
     }
-    const at::Device device = layer.q.device();
-    const at::Tensor row_index = to_device_async(at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)), device);
-    const at::Tensor w = to_device_async(at::tensor(weights, at::TensorOptions().dtype(at::kFloat)), device);
-    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, row_index);  // A, or A1, A2 and D
-    const at::Tensor table = deferred.to_host(
-        signal_noise_of_rows(maps.size() == 1 ? maps[0] : at::cat(maps), w, region).to(at::kDouble));  // (N, 3)
-    deferred.then([&capture, table, P, layout] {
+    auto quantity = [&](int q) { return rows.select(1, q); };  // (L, H, T)
+    table_parts.push_back(row_means(quantity(1), quantity(4), quantity(2), quantity(3), log_keys).reshape({-1}));
+    if (layout.differential) {
+      auto sub = [&](int q, bool second) {  // (L, P, T) in float64
+        return pair_sub_heads(quantity(q).transpose(0, 1), layout, second).transpose(0, 1).to(at::kDouble);
+      };
+      // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
+      const at::Tensor lambda = stacked(&Layer::lambda).to(at::kDouble);  // (L, P, T)
+      const at::Tensor sink = sub(4, false) - lambda * sub(4, true);
+      const at::Tensor distance = sub(3, false) - lambda * sub(3, true);
+      const at::Tensor diff_rows = stacked(&Layer::diff_rows);  // (L, 2, P, T)
+      table_parts.push_back(
+          row_means(diff_rows.select(1, 0), sink, diff_rows.select(1, 1), distance, log_keys).reshape({-1}));
+    }
+    // (The scan's device: a GPU build without the kernels scans on the host and recomputes these rows on the GPU.)
+    if (signal) table_parts.push_back(stacked(&Layer::signal_noise).to(device, at::kDouble).reshape({-1}));
+    // Attention-logit outliers: top-1 exact (row maxima); the 10th largest and the median below.
+    table_parts.push_back(quantity(5).amax({1, 2}).to(at::kDouble));
+    if (kernels) {
+      counts = deferred.to_host(at::cat({stacked(&Layer::histogram), stacked(&Layer::candidate_count)}, 1));
+      tops = deferred.to_host(stacked(&Layer::top_abs));  // (L, 10)
+    }
+  }
+  std::vector<int64_t> hidden_index(layers.size(), -1);
+  std::vector<at::Tensor> hidden;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    if (!layers[l].hidden_figures.defined()) continue;
+    hidden_index[l] = static_cast<int64_t>(hidden.size());
+    hidden.push_back(layers[l].hidden_figures.to(device, at::kDouble));
+  }
+  if (!hidden.empty()) table_parts.push_back(at::cat(hidden));
+  if (table_parts.empty()) return;
+  const at::Tensor table = deferred.to_host(at::cat(table_parts));
+
+  // What the host step needs of each layer (the device tensors stay on this thread).
+  struct HostPart {
+    LayerCapture* capture;
+    int64_t window;
+    std::vector<unsigned long long> histogram;
+    std::vector<float> top_abs;
+    int64_t capacity;
+  };
+  std::vector<HostPart> parts;
+  for (Layer& l : layers) {
+    parts.push_back({l.capture, l.window, std::move(l.host_histogram), std::move(l.host_top_abs),
+                     l.candidate_capacity});
+  }
+  deferred.then([parts = std::move(parts), hidden_index, table, counts, tops, layout, L, H, P, N, T, stats,
+                 signal]() mutable {
+    const double* means = table.data_ptr<double>();
+    const double* diff_means = means + (stats ? L * H * 4 : 0);
+    const double* signal_noise = diff_means + (stats ? L * P * 4 : 0);
+    const double* top1 = signal_noise + L * N * 3;
+    const double* hidden = top1 + (stats ? L : 0);
+    for (int64_t l = 0; l < L; ++l) {
+      HostPart& part = parts[static_cast<size_t>(l)];
+      LayerCapture& capture = *part.capture;
+      if (hidden_index[static_cast<size_t>(l)] >= 0) {
+        capture.hidden_states = outlier_stats_of_values(hidden + hidden_index[static_cast<size_t>(l)] * 3);
+      }
+      if (!stats) continue;
+      const double* m = means + l * H * 4;
       if (!layout.differential) {
-        add_signal_noise(table, 0, capture.stats_attn);
+        capture.stats_attn = stats_from_means(m, H);
       } else {
-        add_signal_noise(table, 0, capture.stats_attn1);
-        add_signal_noise(table, P, capture.stats_attn2);
-        add_signal_noise(table, 2 * P, capture.stats_diff);
+        capture.stats_attn1 = stats_from_means(m, H, layout.a1_heads());
+        capture.stats_attn2 = stats_from_means(m, H, layout.a2_heads());
+        capture.stats_diff = stats_from_means(diff_means + l * P * 4, P);
       }
-    });
-  }
-
-  // Attention-logit outliers over the H sum_i min(i + 1, W) entries (H T (T + 1) / 2 without a window): top-1 exact
-  // (row maxima), the 10th largest exact from the candidates (unless more than the buffer's capacity tie at the top),
-  // the median from the histogram.
-  stage.emplace("statistics: logit outliers", q.device());
-  const unsigned long long W = static_cast<unsigned long long>(window > 0 ? window : T);
-  const unsigned long long entries =
-      static_cast<unsigned long long>(H) * (W * (W + 1) / 2 + (static_cast<unsigned long long>(T) - W) * W);
-  const at::Tensor top1 = deferred.to_host(scan.rows[5].max().to(at::kDouble));
-  at::Tensor histogram, top, count;
-  if (scan.histogram_device.defined()) {
-    histogram = deferred.to_host(scan.histogram_device);
-    top = deferred.to_host(scan.top_abs_device);
-    count = deferred.to_host(scan.candidate_count_device);
-  }
-  deferred.then([&capture, entries, top1, histogram, top, count, capacity = scan.candidate_capacity,
-                 counts = std::move(scan.histogram), top_abs = std::move(scan.top_abs)]() mutable {
-    if (histogram.defined()) {  // the CUDA kernels' outputs, now on the host
-      const auto* c = reinterpret_cast<const unsigned long long*>(histogram.data_ptr<int64_t>());
-      counts.assign(c, c + kLogitBins);
-      const int64_t found = count.data_ptr<int64_t>()[0];
-      if (found <= capacity) {
-        const float* v = top.data_ptr<float>();
-        top_abs.assign(v, v + std::min<int64_t>(found, top.numel()));
+      if (signal) {
+        const double* v = signal_noise + l * N * 3;
+        if (!layout.differential) {
+          add_signal_noise(v, 0, capture.stats_attn);
+        } else {
+          add_signal_noise(v, 0, capture.stats_attn1);
+          add_signal_noise(v, P, capture.stats_attn2);
+          add_signal_noise(v, 2 * P, capture.stats_diff);
+        }
       }
+      // Over the H sum_i min(i + 1, W) entries (H T (T + 1) / 2 without a window): the 10th largest exact from the
+      // candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
+      if (counts.defined()) {  // the CUDA kernels' outputs, now on the host
+        const auto* c = reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()) + l * (kLogitBins + 1);
+        part.histogram.assign(c, c + kLogitBins);
+        const int64_t found = static_cast<int64_t>(c[kLogitBins]);
+        if (found <= part.capacity) {
+          const float* v = tops.data_ptr<float>() + l * tops.size(1);
+          part.top_abs.assign(v, v + std::min<int64_t>(found, tops.size(1)));
+        }
+      }
+      const unsigned long long W = static_cast<unsigned long long>(part.window > 0 ? part.window : T);
+      const unsigned long long entries =
+          static_cast<unsigned long long>(H) * (W * (W + 1) / 2 + (static_cast<unsigned long long>(T) - W) * W);
+      OutlierStats o;
+      o.top1 = top1[l];
+      const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
+      const unsigned long long rank10 = entries - static_cast<unsigned long long>(want);
+      o.top10 = part.top_abs.size() == want ? part.top_abs.back() : value_of_rank_from_histogram(part.histogram, rank10);
+      o.median = value_of_rank_from_histogram(part.histogram, (entries - 1) / 2);
+      capture.attn_logits = o;
     }
-    OutlierStats o;
-    o.top1 = top1.data_ptr<double>()[0];
-    const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
-    const unsigned long long rank10 = entries - static_cast<unsigned long long>(want);
-    o.top10 = top_abs.size() == want ? top_abs.back() : value_of_rank_from_histogram(counts, rank10);
-    o.median = value_of_rank_from_histogram(counts, (entries - 1) / 2);
-    capture.attn_logits = o;
   });
 }
 

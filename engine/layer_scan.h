@@ -3,7 +3,9 @@
 // tensors where they were built, else the host twin (attention_scan.h). Called by the thread that owns the model.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "attention_maps.h"
 #include "deferred_host.h"
@@ -11,11 +13,42 @@
 
 namespace diffscope {
 
-// Queues the scan of the whole-prompt layer `layer` (T queries over the same T keys) and the copies of its results;
-// `deferred.finish` then fills capture.stats_* (when request.statistics), capture.overview (when request.overviews)
-// and capture.attn_logits (with statistics). `capture` must stay where it is until then.
-void scan_layer(const LayerQK& layer, const HeadLayout& layout, const CaptureRequest& request, LayerCapture& capture,
-                DeferredHost& deferred);
+// The scans of one run's whole-prompt layers (T queries over the same T keys). Each layer's scan and its overviews'
+// copies are queued as the layer comes; with statistics, its per-row results stay on the device until flush(), which
+// turns every gathered layer into HeadStats and outlier figures in a few batched operations: reducing each layer on
+// its own took a few dozen small launches per layer, which bounded a short prompt's run on a GPU by the host. After
+// flush, deferred.finish() fills capture.stats_* (request.statistics), capture.overview (request.overviews),
+// capture.attn_logits and capture.hidden_states. Every `capture` must stay where it is until then.
+class RunScan {
+ public:
+  RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device);
+  ~RunScan();
+  RunScan(const RunScan&) = delete;
+  RunScan& operator=(const RunScan&) = delete;
+
+  // Queues the scan of `layer`.
+  void scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred);
+  // `figures`: outlier_order_statistics of |the layer's output| (a (3) float64 tensor on the device), for
+  // capture.hidden_states; reaches the host with the layer's statistics.
+  void add_hidden_state_figures(LayerCapture& capture, const at::Tensor& figures);
+  // After a layer's scan and figures: flushes when the gathered per-row results pass kFlushBytes (a long prompt's
+  // rows are 25 MiB per layer at 32K tokens), or always with stage_profile.h's epilogue_baseline() (each layer on its
+  // own, as runs did before session 9).
+  void layer_done(DeferredHost& deferred);
+  // Reduces the layers gathered since the last flush and queues their copies to the host.
+  void flush(DeferredHost& deferred);
+  static constexpr int64_t kFlushBytes = int64_t{256} << 20;
+
+ private:
+  struct Layer;
+  struct Region;
+  Layer& layer_of(LayerCapture& capture);
+  HeadLayout layout_;
+  CaptureRequest request_;
+  int64_t T_;
+  std::vector<Layer> layers_;
+  std::unique_ptr<Region> region_;  // the signal/noise query rows and key sets on the device (none without a span)
+};
 
 // Whether the CUDA scan kernels' sliding-window band (engine/cuda/attention_scan.cu) has been checked against the host
 // twin on a GPU (the [window] cases of tests/engine/test_attention_scan_cuda.cpp). While false, a CUDA run with the

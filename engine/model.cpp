@@ -758,8 +758,8 @@ struct Model::Impl {
   // with what windows need; for generation steps (T < S) with lambda and the new rows of the requested maps.
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
-                           LayerCapture& capture, DeferredHost& deferred, KvCache* cache, LayerQK* kept,
-                           at::Tensor* mean_map) const {
+                           LayerCapture& capture, DeferredHost& deferred, RunScan* run_scan, KvCache* cache,
+                           LayerQK* kept, at::Tensor* mean_map) const {
     const int64_t T = x.size(0);
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
     stage.emplace("forward: norm, projections, RoPE, lambda", device);
@@ -797,8 +797,7 @@ struct Model::Impl {
 
     if (whole_prompt) {
       const LayerQK qk{in.q, k, lambda_rows, window};
-      const HeadLayout layout = head_layout();
-      scan_layer(qk, layout, request, capture, deferred);
+      if (run_scan) run_scan->scan(qk, capture, deferred);
       stage.emplace("maps: full maps and rollout", device);
       if (request.maps != CaptureRequest::Maps::None) capture_full_maps(qk, request, index, capture);
       if (mean_map) *mean_map = head_mean_map(qk);
@@ -808,9 +807,9 @@ struct Model::Impl {
     stage.emplace("forward: output projection and MLP", device);
     const at::Tensor result = layer_tail(x, w, attn_out);
     stage.emplace("statistics: hidden-state outliers", device);
-    if (request.statistics && whole_prompt) {
-      const at::Tensor figures = deferred.to_host(outlier_order_statistics(result.abs(), 0));
-      deferred.then([&capture, figures] { capture.hidden_states = outlier_stats_of(figures); });
+    if (request.statistics && whole_prompt && run_scan) {
+      run_scan->add_hidden_state_figures(capture, magnitude_order_statistics(result));
+      run_scan->layer_done(deferred);
     }
     return result;
   }
@@ -991,6 +990,8 @@ struct Model::Impl {
     const bool rollout = request.rollout && offset == 0 && (!windowed_rollout || store != nullptr);
     at::Tensor rolled;
     DeferredHost deferred;  // statistics, overviews and lambda reach `captures` as the device produces them
+    std::optional<RunScan> run_scan;  // a whole prompt's statistics and overviews
+    if (offset == 0) run_scan.emplace(head_layout(), request, T, device);
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
       if (layer_now) *layer_now = i;
@@ -999,6 +1000,7 @@ struct Model::Impl {
       LayerCapture& capture = captures[static_cast<size_t>(i)];
       const auto& [cos, sin] = rope.of_layer(config, i);
       x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture, deferred,
+                        run_scan ? &*run_scan : nullptr,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
                         rollout ? &mean_map : nullptr);
       if (store) store->add_layer(std::move(kept));
@@ -1013,6 +1015,7 @@ struct Model::Impl {
         }
       }
     }
+    if (run_scan) run_scan->flush(deferred);
     ScopedStage stage("statistics: results to the host", device);
     deferred.finish();
     return x;
@@ -1285,8 +1288,9 @@ HeadScan Model::scan_rows(const std::vector<Token>& sequence, int64_t prompt_tok
   }
 }
 
-void Model::set_profiling(bool on) {
+void Model::set_profiling(bool on, bool host_only) {
   StageProfile::instance().enabled = on;
+  StageProfile::instance().synchronize = !host_only;
   StageProfile::instance().reset();
 }
 

@@ -99,9 +99,11 @@ class Model {
   void reset_peak_memory() const;
 
   // Per-stage wall time of runs (forward: attention, statistics: scan kernels, ...), for benchmarks: off by default;
-  // when on, every stage waits for the device at its start and end, which slows runs a little. take_profile returns
+  // when on, every stage waits for the device at its start and end, which slows runs a little. With `host_only`,
+  // nothing waits: each stage is charged the host's time to queue it, and the wait for the device falls to the last
+  // stage (results to the host), so a run whose stages add up to its time is bound by the host. take_profile returns
   // the milliseconds per stage accumulated since profiling was turned on or last taken, and clears them.
-  static void set_profiling(bool on);
+  static void set_profiling(bool on, bool host_only = false);
   static std::map<std::string, double> take_profile();
 
   // Continues `prompt` by up to options.max_new_tokens tokens with a KV cache (stopping early at a stop id or the

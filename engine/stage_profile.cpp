@@ -1,6 +1,9 @@
 // Per-stage wall time of a run (stage_profile.h). Called by the thread that owns the model.
 #include "stage_profile.h"
 
+#include <cstdlib>
+#include <string>
+
 #include <torch/cuda.h>
 
 namespace diffscope {
@@ -12,6 +15,14 @@ void synchronize(const at::Device& device) {
 
 }  // namespace
 
+bool epilogue_baseline() {
+  static const bool on = [] {
+    const char* env = std::getenv("DIFFSCOPE_EPILOGUE_BASELINE");
+    return env && std::string(env) == "1";
+  }();
+  return on;
+}
+
 StageProfile& StageProfile::instance() {
   static StageProfile profile;
   return profile;
@@ -20,13 +31,13 @@ StageProfile& StageProfile::instance() {
 ScopedStage::ScopedStage(const char* name, const at::Device& device)
     : name_(name), device_(device), on_(StageProfile::instance().enabled) {
   if (!on_) return;
-  synchronize(device_);
+  if (StageProfile::instance().synchronize) synchronize(device_);
   start_ = std::chrono::steady_clock::now();
 }
 
 ScopedStage::~ScopedStage() {
   if (!on_) return;
-  synchronize(device_);
+  if (StageProfile::instance().synchronize) synchronize(device_);
   StageProfile::instance().milliseconds[name_] +=
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
 }

@@ -1,5 +1,6 @@
 // Internal to engine/: wall time per stage of a run, for `diffscope-cli bench --profile`. Off unless enabled; when on,
-// each stage synchronizes the device at its start and end so that GPU work is charged to the stage that queued it.
+// each stage synchronizes the device at its start and end so that GPU work is charged to the stage that queued it
+// (unless `synchronize` is off: then a stage's time is the host's time to queue it).
 // Called by the thread that owns the model.
 #pragma once
 
@@ -15,9 +16,15 @@ class StageProfile {
  public:
   static StageProfile& instance();
   bool enabled = false;
+  bool synchronize = true;  // false: stages measure only the host's time to queue their work
   std::map<std::string, double> milliseconds;  // accumulated per stage name since the last reset
   void reset() { milliseconds.clear(); }
 };
+
+// DIFFSCOPE_EPILOGUE_BASELINE=1, for measuring session 9's changes against what they replaced in one call: each
+// layer's statistics reduced and copied on their own (layer_scan.h), copies to the host on the compute stream
+// (deferred_host.h), hidden-state figures by sorting (torch_stats.h magnitude_order_statistics).
+bool epilogue_baseline();
 
 // Charges the time from construction to destruction to `name` (when profiling is on). `device`: what to synchronize.
 class ScopedStage {

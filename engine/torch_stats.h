@@ -24,6 +24,9 @@ SignalRegion signal_region(const CaptureRequest& request, int64_t T);
 // signal, noise and |noise| of maps already cut to the query rows of `region`: rows (N, R, T) float32 and weight (R)
 // the rows' query weights, on one device. Returns (N, 3) float32 on that device.
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region);
+// The same with the region's span and outside already on the rows' device as (T) float32 0/1 vectors.
+at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& span,
+                                const at::Tensor& outside);
 
 // The two implementations: plain loops over host memory (maps: N * T * T floats, row-major), and ATen ops.
 std::vector<HeadStats> head_statistics_host(const float* maps, int64_t N, int64_t T, bool signed_map,
@@ -48,5 +51,11 @@ OutlierStats outlier_statistics_of_abs(const at::Tensor& abs_values, int64_t exc
 // waiting for the device (empty values: NaN); outlier_stats_of reads such a tensor once it is on the host.
 at::Tensor outlier_order_statistics(const at::Tensor& abs_values, int64_t excluded);
 OutlierStats outlier_stats_of(const at::Tensor& host_figures);
+
+// [top-1, 10th largest, median] of |values| as a (3) float64 tensor on their device, without waiting: bf16 / f16 CUDA
+// tensors by counting bit patterns (magnitude_order.h; exact, no sort) where the CUDA kernels are built, others as
+// outlier_order_statistics(values.abs(), 0). Empty values: NaN.
+at::Tensor magnitude_order_statistics(const at::Tensor& values);
+OutlierStats outlier_stats_of_values(const double* figures);  // the same from its three values
 
 }  // namespace diffscope

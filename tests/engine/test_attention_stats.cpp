@@ -9,6 +9,7 @@
 #include <random>
 
 #include "attention_stats.h"
+#include "test_device.h"
 
 using namespace diffscope;
 
@@ -147,6 +148,23 @@ TEST_CASE("outlier figures: top-1, 10th largest and median of |x|", "[stats]") {
   CHECK(s.top10 == 3);   // 12 11 10 9 8 7 6 5 4 3
   CHECK(s.median == 6);  // lower middle of 1..12, as torch.median
   CHECK(outlier_statistics(std::vector<float>{-2, 1}).top10 == 1);
+}
+
+TEST_CASE("magnitude order statistics of 16-bit tensors equal sorting |x|", "[stats]") {
+  // On CUDA (DIFFSCOPE_TEST_DEVICE=cuda, kernels built) bf16 / f16 take the bit-pattern count of magnitude_order.h;
+  // elsewhere both sides sort. Hidden-state-like values: normal, a few large, many ties after rounding.
+  const at::Device device(test_device_name() == "cuda" ? at::kCUDA : at::kCPU);
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    for (const int64_t n : {int64_t{1}, int64_t{5}, int64_t{12345}, int64_t{1} << 20}) {
+      INFO(at::toString(dtype) << " n=" << n);
+      at::manual_seed(n);
+      at::Tensor x = (at::randn({n}) * 3).to(device, dtype);
+      if (n > 100) x.slice(0, 0, n, 977).fill_(400.0);
+      const at::Tensor got = magnitude_order_statistics(n % 5 == 0 ? x.view({-1, 5}) : x).cpu();
+      const at::Tensor want = outlier_order_statistics(x.abs(), 0).cpu();
+      for (int r = 0; r < 3; ++r) CHECK(got[r].item<double>() == want[r].item<double>());
+    }
+  }
 }
 
 TEST_CASE("the host loop and the ATen twin agree on random signed and unsigned maps", "[stats]") {
