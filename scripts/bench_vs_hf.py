@@ -71,19 +71,19 @@ def time_hf(model, ids, runs, **kw):
         torch.cuda.empty_cache()
 
 
-def run_engine(cli, path, n, runs, timeout, profile=False):
+def run_engine(cli, path, n, runs, timeout, profile=False, env=None):
     cmd = [cli, "bench", "--model", path, "--tokens", str(n), "--device", "cuda", "--dtype", "bf16",
            "--runs", str(runs)] + (["--profile"] if profile else [])
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout} s"}
     rows = {}
     for line in p.stdout.splitlines():
         if line.startswith("BENCH "):
             row = json.loads(line[6:])
-            if row["mode"] == "profile":
-                rows.setdefault("profile", {})[row["stage"]] = row["ms"]
+            if row["mode"] in ("profile", "host profile"):
+                rows.setdefault(row["mode"], {})[row["stage"]] = row["ms"]
             else:
                 rows[row["mode"]] = row
     if p.returncode != 0 or not rows:
@@ -110,6 +110,8 @@ def main():
     ap.add_argument("--engine-timeout", type=int, default=240)
     ap.add_argument("--kinds", default="diffllama,llama")
     ap.add_argument("--profile", action="store_true", help="add the engine's per-stage times of a statistics run")
+    ap.add_argument("--baseline-env", default="",
+                    help="VAR=VALUE[,VAR=VALUE]: also time the engine with these set (a same-call baseline)")
     a = ap.parse_args()
     lengths = [int(t) for t in a.tokens.split(",")]
     paths = make_models(a.models)
@@ -126,6 +128,8 @@ def main():
                   "|---|---|---|---|---|---|---|---|---|---|"]
         results = {}
         profiles = {}
+        host_profiles = {}
+        baseline_rows = []
         for attn in ("eager", "sdpa"):
             model = cls.from_pretrained(paths[kind], dtype=torch.bfloat16, attn_implementation=attn).cuda().eval()
             for n in lengths:
@@ -142,6 +146,16 @@ def main():
             e = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout, a.profile)
             if "profile" in e:
                 profiles[n] = e["profile"]
+            if "host profile" in e:
+                host_profiles[n] = e["host profile"]
+            if a.baseline_env:
+                env = dict(kv.split("=", 1) for kv in a.baseline_env.split(","))
+                b = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout, False, env)
+                if "error" not in b and "error" not in e:
+                    base, new = b["stats+overviews"]["ms"], e["stats+overviews"]["ms"]
+                    baseline_rows.append(f"| {n} | {fmt(b['forward only']['ms'], ' ms')} | {fmt(base, ' ms')} | "
+                                         f"{fmt(e['forward only']['ms'], ' ms')} | {fmt(new, ' ms')} | "
+                                         f"{base / new:.2f}x |")
             eager_ms, eager_mem = results[("eager", n)]
             sdpa_ms, sdpa_mem = results[("sdpa", n)]
             if "error" in e:
@@ -158,13 +172,20 @@ def main():
                 f"{fmt(st['ms'], ' ms')} / {fmt(st['peak_device_mib'], ' MiB')} | {fmt(full['ms'], ' ms')} | "
                 f"{fmt(win['ms'], ' ms')} | {ratio} | {speedup} | {fmt(st['host_mib'], ' MiB')} |")
         lines.append("")
-        if profiles:
-            stages = sorted({stage for p in profiles.values() for stage in p})
-            lines += [f"Per-stage ms of one statistics run ({kind}, `bench --profile`: stages wait for the GPU):", "",
-                      "| stage | " + " | ".join(str(n) for n in profiles) + " |",
-                      "|---|" + "---|" * len(profiles)]
+        if baseline_rows:
+            lines += [f"Same call, the engine with {a.baseline_env} (baseline) and without:", "",
+                      "| tokens | baseline forward | baseline stats | forward | stats | stats speed-up |",
+                      "|---|---|---|---|---|---|"] + baseline_rows + [""]
+        for title, table in ((f"Per-stage ms of one statistics run ({kind}, `bench --profile`: stages wait for the "
+                              "GPU):", profiles),
+                             (f"Host time to queue each stage of one statistics run ({kind}, `bench --profile`, no "
+                              "waits; results to the host = the wait for the GPU at the end):", host_profiles)):
+            if not table:
+                continue
+            stages = sorted({stage for p in table.values() for stage in p})
+            lines += [title, "", "| stage | " + " | ".join(str(n) for n in table) + " |", "|---|" + "---|" * len(table)]
             for stage in stages:
-                lines.append(f"| {stage} | " + " | ".join(fmt(profiles[n].get(stage)) for n in profiles) + " |")
+                lines.append(f"| {stage} | " + " | ".join(fmt(table[n].get(stage)) for n in table) + " |")
             lines.append("")
     text = "\n".join(lines) + "\n"
     with open(a.out, "w") as f:

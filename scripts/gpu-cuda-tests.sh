@@ -2,14 +2,21 @@
 # The GPU machine's short check, for a session with little device time: builds only the executables of the `cuda`
 # tests (and diffscope-cli) against the Python torch's LibTorch, runs the scan kernels' sliding-window cases first,
 # then every `cuda` test, then HF transformers against the CLI on the sliding-window kinds. Each step is bounded by
-# what is left of BUDGET seconds (default 280) and logs to $OUT.
-# Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"]:
+# what is left of BUDGET seconds (default 280); the logs come back in $OUT/gpu-cuda-tests.tar.gz.
+# Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"] (and ".bench-bin" for KERNEL_AB):
 #   timeout 590 bash scripts/gpu-cuda-tests.sh
+# Options (environment): SCAN_FIRST=0 skips the first step; CTEST_EXCLUDE a regex of cuda tests to leave out;
+# HF_CUDA_KINDS the check_against_hf.py kinds on CUDA; KERNEL_AB=1 times this tree's scan kernels against
+# .bench-bin/bench_baseline (docs/attention-scan.md "Measuring a kernel change"); FAMFIX=1 (FAMFIX_ARGS) remakes the
+# HF family fixtures; HF_CPU_KINDS kinds checked on the CPU; SCALE_TOKENS runs scripts/bench_vs_hf.py at those lengths
+# (SCALE_KINDS, and BASELINE_ENV=VAR=VALUE for a same-call baseline of the engine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/diffscope-gpu}
-BUDGET=${BUDGET:-280}
-mkdir -p "$OUT"
+FINAL=${OUT:-/tmp/diffscope-gpu}
+OUT=/tmp/gpu-cuda-tests  # every log lands here and comes back as one $FINAL/gpu-cuda-tests.tar.gz (the device tool
+BUDGET=${BUDGET:-280}    # brings back only a few files)
+mkdir -p "$OUT" "$FINAL"
+trap 'tar czf "$FINAL/gpu-cuda-tests.tar.gz" -C "$OUT" .' EXIT
 export PYTHONUNBUFFERED=1
 left() { echo $((BUDGET - SECONDS)); }
 say() { echo "[+${SECONDS}s] $*"; }
@@ -18,9 +25,12 @@ torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 \
   || { tail -40 "$OUT/configure.log"; exit 1; }
-# The cuda tests' executables (a test named X_cuda runs X; test_attention_scan_cuda is its own), from ctest itself.
+# The cuda tests' executables (a test named X_cuda runs X, except the CUDA-runtime-only tests of the kernels, which
+# are their own executables), from ctest itself; with KERNEL_AB=1 also the scan benchmark.
 targets="diffscope-cli $(ctest --test-dir build-gpu -N -L cuda | sed -n 's/.*Test *#[0-9]*: *\([a-z_0-9]*\).*/\1/p' \
-  | sed 's/_cuda$//; s/^test_attention_scan$/test_attention_scan_cuda/' | tr '\n' ' ')"
+  | sed 's/_cuda$//; s/^test_attention_scan$/test_attention_scan_cuda/; s/^test_magnitude_order$/test_magnitude_order_cuda/' \
+  | tr '\n' ' ')"
+[ "${KERNEL_AB:-0}" = 1 ] && targets="$targets bench_attention_scan"
 echo "targets: $targets"
 say "build"
 timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.log" 2>&1 \
@@ -30,8 +40,17 @@ if [ "${SCAN_FIRST:-1}" = 1 ]; then
   timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window],[softcap]" >"$OUT/scan_window.log" 2>&1
   echo "rc=$?"; tail -4 "$OUT/scan_window.log"
 fi
+if [ "${KERNEL_AB:-0}" = 1 ]; then  # the scan kernels of this tree against .bench-bin/bench_baseline (an earlier commit's)
+  export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  for bench in build-gpu/tests/engine/bench_attention_scan .bench-bin/bench_baseline; do
+    [ -x $bench ] || { echo "no $bench"; continue; }
+    say "$bench"
+    timeout "$(left)" $bench --runs 7 --dtype bf16 --mode ${KERNEL_AB_MODE:-all} 2>&1 | tee "$OUT/$(basename $bench).log" \
+      | grep -E "^bf16"
+  done
+fi
 say "ctest -L cuda"
-timeout "$(left)" ctest --test-dir build-gpu -L cuda --output-on-failure >"$OUT/ctest.log" 2>&1
+timeout "$(left)" ctest --test-dir build-gpu -L cuda ${CTEST_EXCLUDE:+-E "$CTEST_EXCLUDE"} --output-on-failure >"$OUT/ctest.log" 2>&1
 tail -22 "$OUT/ctest.log"
 HF_CUDA_KINDS=${HF_CUDA_KINDS:-mistral_window,qwen2_window,qwen3_window,phi3_window,gemma3_window}
 say "HF on $HF_CUDA_KINDS (cuda)"
