@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
-#include "temp_dir.h"
+#include "../temp_dir.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer.h"
 
