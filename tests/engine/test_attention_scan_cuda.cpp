@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "attention_scan.h"
+#include "cuda_require.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -22,12 +23,6 @@
 using namespace diffscope;
 
 namespace {
-
-#define CUDA_REQUIRE(call)                                                               \
-  do {                                                                                   \
-    const cudaError_t status_ = (call);                                                  \
-    if (status_ != cudaSuccess) FAIL(#call << " failed: " << cudaGetErrorString(status_)); \
-  } while (0)
 
 // A device array filled with `fill` bytes (0xFF: every float is a NaN, so an element the kernel skips shows).
 template <class T>

@@ -3,6 +3,7 @@
 // counters poisoned first. Needs a GPU: label cuda. Main thread only.
 #include <catch2/catch.hpp>
 
+#include "cuda_require.h"
 #include "magnitude_order.h"
 
 #include <cuda_runtime.h>
@@ -15,12 +16,6 @@
 using namespace diffscope;
 
 namespace {
-
-#define CUDA_REQUIRE(call)                                                                   \
-  do {                                                                                       \
-    const cudaError_t status_ = (call);                                                      \
-    if (status_ != cudaSuccess) FAIL(#call << " failed: " << cudaGetErrorString(status_));   \
-  } while (0)
 
 std::vector<double> on_gpu(const std::vector<uint16_t>& bits, Half16 type) {
   uint16_t* values = nullptr;
