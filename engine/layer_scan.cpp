@@ -1,6 +1,6 @@
-// A layer's statistics, overviews and logit outliers from the streaming scan of attention_scan.h: the scan's per-row
-// figures become HeadStats here, and the few query rows of signal/noise are recomputed exactly. Called by the thread
-// that owns the model.
+// A run's statistics, overviews and logit outliers from the streaming scan of attention_scan.h, layer by layer: the
+// scan's per-row figures of the run's layers become HeadStats here in batches, and the few query rows of signal/noise
+// are recomputed exactly. Called by the thread that owns the model.
 #include "layer_scan.h"
 
 #include <algorithm>

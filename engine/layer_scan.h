@@ -1,6 +1,6 @@
-// Internal to engine/: a layer's statistics of every head, pooled overviews of every map and attention-logit outlier
-// figures, from its rotated queries and keys, in memory that grows with T, not T x T. Runs the CUDA kernels for CUDA
-// tensors where they were built, else the host twin (attention_scan.h). Called by the thread that owns the model.
+// Internal to engine/: each layer's statistics of every head, pooled overviews of every map and attention-logit
+// outlier figures, from its rotated queries and keys, in memory that grows with T, not T x T. Runs the CUDA kernels
+// for CUDA tensors where they were built, else the CPU scan (scan_cpu.h). Called by the thread that owns the model.
 #pragma once
 
 #include <memory>
