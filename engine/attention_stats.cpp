@@ -16,11 +16,6 @@
 namespace diffscope {
 namespace {
 
-// A (T) vector built on the host, moved to the maps' device in one copy.
-at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options) {
-  const at::Tensor host = at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat);
-  return to_device_async(host, options.device()).to(options.dtype().toScalarType());
-}
 
 // A 0/1 vector marking the keys of [begin, end), clipped to the prompt.
 std::vector<float> key_mask(int64_t begin, int64_t end, int64_t T) {
@@ -30,6 +25,11 @@ std::vector<float> key_mask(int64_t begin, int64_t end, int64_t T) {
 }
 
 }  // namespace
+
+at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options) {
+  const at::Tensor host = at::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, at::kFloat);
+  return to_device_async(host, options.device()).to(options.dtype().toScalarType());
+}
 
 SignalRegion signal_region(const CaptureRequest& request, int64_t T) {
   SignalRegion region;

@@ -34,19 +34,18 @@ at::Tensor DeferredHost::to_host(const at::Tensor& t) {
     const c10::StreamGuard on_copy_stream(*copy_stream_);
     host.copy_(source, /*non_blocking=*/true);
   }
-  copies_on_ = t.device();
   return host;
 }
 
 void DeferredHost::then(std::function<void()> step) {
-  if (!copies_on_ && mode_ != Mode::Background) {
+  if (!copy_stream_ && mode_ != Mode::Background) {
     inline_steps_.push_back(std::move(step));
     return;
   }
   Pending pending{std::nullopt, std::move(step)};
-  if (copies_on_) {
-    // Recorded on the stream the copies were queued on (the current one), so it completes after them.
-    pending.ready.emplace(copies_on_->type());
+  if (copy_stream_) {
+    // Recorded on the stream the copies were queued on, so it completes after them.
+    pending.ready.emplace(copy_stream_->device_type());
     pending.ready->record(*copy_stream_);
   }
   if (!worker_.joinable()) start_worker();

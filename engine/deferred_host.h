@@ -54,8 +54,7 @@ class DeferredHost {
 
   Mode mode_;
   std::vector<std::function<void()>> inline_steps_;
-  std::optional<at::Device> copies_on_;  // the device of the CUDA copies queued, once there is one
-  std::optional<c10::Stream> copy_stream_;  // the stream they are queued on
+  std::optional<c10::Stream> copy_stream_;  // the stream of the CUDA copies queued, once there is one
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Pending> queue_;

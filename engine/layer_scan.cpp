@@ -214,14 +214,12 @@ RunScan::RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_
       weights.push_back(region.query_weight[static_cast<size_t>(i)]);
     }
   }
-  auto floats = [&](const std::vector<float>& v) {
-    return to_device_async(at::tensor(v, at::TensorOptions().dtype(at::kFloat)), device);
-  };
+  const auto floats = at::TensorOptions().device(device).dtype(at::kFloat);
   region_ = std::make_unique<Region>();
   region_->rows = to_device_async(at::tensor(query_rows, at::TensorOptions().dtype(at::kLong)), device);
-  region_->weight = floats(weights);
-  region_->span = floats(region.span);
-  region_->outside = floats(region.outside);
+  region_->weight = to_device(weights, floats);
+  region_->span = to_device(region.span, floats);
+  region_->outside = to_device(region.outside, floats);
 }
 
 RunScan::~RunScan() = default;

@@ -21,6 +21,10 @@ struct SignalRegion {
 };
 SignalRegion signal_region(const CaptureRequest& request, int64_t T);
 
+// A vector built on the host (such as a region's), moved to `options`' device and dtype in one copy, without waiting
+// for the device.
+at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options);
+
 // signal, noise and |noise| of maps already cut to the query rows of `region`: rows (N, R, T) float32 and weight (R)
 // the rows' query weights, on one device. Returns (N, 3) float32 on that device.
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region);
