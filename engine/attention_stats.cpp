@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cuda_stream.h"
 #include "deferred_host.h"
 #include "errors.h"
 #include "magnitude_order.h"
@@ -209,7 +210,7 @@ at::Tensor magnitude_order_statistics(const at::Tensor& values) {
     const at::Tensor figures = at::empty({3}, values.options().dtype(at::kDouble));
     magnitude_order_cuda(static_cast<const uint16_t*>(flat.data_ptr()), flat.numel(), bf16 ? Half16::BF16 : Half16::F16,
                          reinterpret_cast<unsigned long long*>(counts.data_ptr<int64_t>()), figures.data_ptr<double>(),
-                         nullptr);  // the default stream, as the model's other work and the scan kernels
+                         current_cuda_stream(values.device()));
     return figures;
   }
 #endif

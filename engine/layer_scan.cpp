@@ -11,6 +11,7 @@
 #include <ATen/Parallel.h>
 
 #include "attention_scan.h"
+#include "cuda_stream.h"
 #include "deferred_host.h"
 #include "errors.h"
 #include "logit_histogram.h"
@@ -73,7 +74,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   pass1.row_sink = rows + 4 * H * T;
   pass1.row_abs_max = rows + 5 * H * T;
   pass1.logit_histogram = reinterpret_cast<unsigned long long*>(histogram.data_ptr<int64_t>());
-  attention_scan_rows_cuda(in, pass1, nullptr);
+  attention_scan_rows_cuda(in, pass1, current_cuda_stream(q.device()));
 
   ScanPairsOutput pass2;
   pass2.overview = t.overview.data_ptr<float>();
@@ -89,7 +90,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   const at::Tensor threshold = row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().contiguous()
                                                          : at::zeros({}, f32);
   pass2.candidate_threshold_device = threshold.data_ptr<float>();
-  attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, nullptr);
+  attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, current_cuda_stream(q.device()));
 
   t.histogram_device = histogram;
   t.top_abs_device = std::get<0>(candidates.topk(10));

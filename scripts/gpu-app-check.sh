@@ -9,7 +9,8 @@
 #   timeout 590 bash scripts/gpu-app-check.sh
 # LOCAL=1: a dry run on the CPU development machine (Debian's LibTorch, the bundled models at small sizes, nothing
 # written outside /tmp and the build folder; the system's GL client (Mesa) against the carried Xvfb).
-# SIZES overrides the runs: TOKENS:FRAMES[:shot] separated by spaces; BUILD_LIMIT the build's seconds (330).
+# SIZES overrides the runs: TOKENS:FRAMES[:shot] separated by spaces; BUILD_LIMIT the build's seconds (330);
+# BASELINE_ENV=VAR=VALUE runs every size again with it set (a same-call baseline).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOCAL=${LOCAL:-0}
@@ -255,6 +256,16 @@ if [ -x "$app" ]; then
     RESERVE=20 step "bench_$n" 240 bench_run "$n" "$frames" "$shot"
     grep -vE "^BENCH" "$W/logs/bench_$n.log" | grep -E "benchmark:|first|idle|typing|keystroke|engine|frames|zoom|memory|sampled|OpenGL|error|diffscope:" | head -24
     grep "^BENCH" "$W/logs/bench_$n.log" | sed "s/^BENCH /{\"run_tokens\": $n, \"bench_line\": /; s/\$/}/" >>"$OUT/bench.jsonl"
+  done
+fi
+# BASELINE_ENV=VAR=VALUE: each size once more with it set (a same-call baseline of an engine change; its lines are
+# printed and kept in the logs, not in the summary).
+if [ -x "$app" ] && [ -n "${BASELINE_ENV:-}" ]; then
+  for spec in $SIZES; do
+    IFS=: read -r n frames shot <<<"$spec"
+    RESERVE=20 step "bench_${n}_baseline" 240 env "$BASELINE_ENV" bash -c 'bench_run "$@"' _ "$n" "$frames"
+    echo "baseline ($BASELINE_ENV):"
+    grep -vE "^BENCH" "$W/logs/bench_${n}_baseline.log" | grep -E "benchmark:|typing|keystroke|engine|frames meanwhile" | head -12
   done
 fi
 

@@ -179,7 +179,7 @@ void AppUi::maybe_submit(UiActions& actions) {
 UiActions AppUi::frame(const FrameInput& input) {
   UiActions actions;
   state_.slots = input.slots;
-  state_.debounce.set_delay(typing_pause_for(slowest_last_run_seconds(state_.slots)));
+  state_.debounce.set_delay(typing_pause_for(slowest_last_run_seconds(state_.slots), models_on_gpu(state_.slots)));
   apply_what_if_view(state_);  // the what-if's changed run (or its difference to the clean run) where asked
   refresh_lambda_summaries(state_);  // once per new snapshot: the views read lambda's figures from here
   state_.now = input.now;

@@ -30,6 +30,16 @@ double slowest_last_run_seconds(const std::array<SlotState, kNumSlots>& slots) {
   return slowest;
 }
 
+bool models_on_gpu(const std::array<SlotState, kNumSlots>& slots) {
+  bool any = false;
+  for (const SlotState& slot : slots) {
+    if (!slot.info) continue;
+    if (slot.info->device.rfind("cuda", 0) != 0) return false;
+    any = true;
+  }
+  return any;
+}
+
 RunRequest make_run_request(const UiState& s) {
   RunRequest r;
   r.text = s.settings.prompt;

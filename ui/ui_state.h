@@ -171,6 +171,8 @@ constexpr int64_t kDenseMapBudgetBytes = int64_t{256} << 20;
 // The longer of the slots' last runs, in seconds (snapshot->seconds), or -1 when no slot has run: the editor's pause
 // before a run follows it (typing_pause_for in debounce.h).
 double slowest_last_run_seconds(const std::array<SlotState, kNumSlots>& slots);
+// Whether every loaded model runs on a GPU (its device "cuda..."), and at least one is loaded (typing_pause_for).
+bool models_on_gpu(const std::array<SlotState, kNumSlots>& slots);
 
 
 // A RunRequest for the current prompt and span (with the continued prompt's tokens while the prompt is unchanged), with

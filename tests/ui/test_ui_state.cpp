@@ -150,7 +150,7 @@ TEST_CASE("the truncate setting goes with every run request") {
   CHECK(make_run_request(state).truncate);
 }
 
-TEST_CASE("the pause before a run follows the slower slot's last run: 50 ms for fast models, 250 ms for slow ones") {
+TEST_CASE("the pause before a run: on the CPU half the slower slot's last run (50-250 ms), on a GPU the shortest") {
   std::array<SlotState, kNumSlots> slots;
   CHECK(slowest_last_run_seconds(slots) == -1);
   CHECK(typing_pause_for(slowest_last_run_seconds(slots)) == kMaxTypingPause);  // nothing ran yet: the long pause
@@ -165,6 +165,19 @@ TEST_CASE("the pause before a run follows the slower slot's last run: 50 ms for 
   CHECK(typing_pause_for(0.168) == Approx(0.084));  // half the run
   CHECK(typing_pause_for(0.043) == kMinTypingPause);
   CHECK(typing_pause_for(1.5) == kMaxTypingPause);
+  // Models on a GPU: runs are the device's work, not the UI's cores, so the shortest pause.
+  CHECK_FALSE(models_on_gpu(slots));  // no model loaded in these slots
+  ModelInfo gpu, cpu;
+  gpu.device = "cuda:0";
+  cpu.device = "cpu";
+  slots[kSlotDiff].info = gpu;
+  CHECK(models_on_gpu(slots));
+  slots[kSlotStandard].info = cpu;
+  CHECK_FALSE(models_on_gpu(slots));  // one on the CPU: its runs take the UI's cores
+  slots[kSlotStandard].info = gpu;
+  CHECK(models_on_gpu(slots));
+  CHECK(typing_pause_for(1.5, true) == kMinTypingPause);
+  CHECK(typing_pause_for(-1, true) == kMinTypingPause);
 
   Debouncer debounce;
   CHECK(debounce.delay() == kMaxTypingPause);
