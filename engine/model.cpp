@@ -23,7 +23,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "device_lead.h"
 #include "errors.h"
 #include "generation_config.h"
 #include "json_limits.h"
@@ -912,9 +911,6 @@ struct Model::Impl {
                         "and overviews only, or a shorter prompt");
   }
   static constexpr double kMaxResultBytes = 4.0 * (1 << 30);
-  // Layers a run may have queued on a GPU ahead of the device (device_lead.h): a cancelled run then stops within about
-  // this many layers of device time, and two keep the device fed (the host queues a layer in less than it runs).
-  static constexpr int kQueuedLayers = 2;
 
   // Refuses, before any work, statistics or overviews that the scan cannot compute on this device (scan_refusal:
   // sliding-window layers over prompts longer than their window on CUDA, until the kernels' band is GPU-tested).
@@ -996,9 +992,7 @@ struct Model::Impl {
     DeferredHost deferred;  // statistics, overviews and lambda reach `captures` as the device produces them
     std::optional<RunScan> run_scan;  // a whole prompt's statistics and overviews
     if (offset == 0) run_scan.emplace(head_layout(), request, T, device);
-    DeviceLead lead(device, kQueuedLayers);
     for (int i = 0; i < config.num_layers; ++i) {
-      lead.admit();
       if (should_stop && should_stop()) throw Cancelled();
       if (layer_now) *layer_now = i;
       at::Tensor mean_map;
@@ -1009,7 +1003,6 @@ struct Model::Impl {
                         run_scan ? &*run_scan : nullptr,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
                         rollout ? &mean_map : nullptr);
-      lead.record_current(device);
       if (store) store->add_layer(std::move(kept));
       if (rollout) {
         rolled = rollout_step(mean_map, rolled);

@@ -13,20 +13,13 @@ void synchronize(const at::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 
-bool switch_on(const char* name) {
-  const char* env = std::getenv(name);
-  return env && std::string(env) == "1";
-}
-
 }  // namespace
 
 bool epilogue_baseline() {
-  static const bool on = switch_on("DIFFSCOPE_EPILOGUE_BASELINE");
-  return on;
-}
-
-bool bounded_queue() {
-  static const bool on = switch_on("DIFFSCOPE_BOUNDED_QUEUE");
+  static const bool on = [] {
+    const char* env = std::getenv("DIFFSCOPE_EPILOGUE_BASELINE");
+    return env && std::string(env) == "1";
+  }();
   return on;
 }
 

@@ -26,10 +26,6 @@ class StageProfile {
 // (deferred_host.h), hidden-state figures by sorting (torch_stats.h magnitude_order_statistics).
 bool epilogue_baseline();
 
-// DIFFSCOPE_BOUNDED_QUEUE=1: a run keeps at most two layers queued on the GPU (device_lead.h). Off by default: in the
-// app on the H200 (session 10, docs/benchmarks.md) it made cancelling no faster and slot B's runs 10 % slower.
-bool bounded_queue();
-
 // Charges the time from construction to destruction to `name` (when profiling is on). `device`: what to synchronize.
 class ScopedStage {
  public:
