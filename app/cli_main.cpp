@@ -395,6 +395,11 @@ int command_bench(const CliOptions& o) {
   std::cout << "bench " << info.name << " (" << info.model_type << ", " << info.num_parameters << " parameters) on "
             << info.device << " in " << info.compute_dtype << ", " << T << " tokens, median of " << o.bench_runs
             << " runs after 1 warm-up\n";
+  // A keystroke at the end of the prompt: the runs alternate between the prompt without its last token and the whole
+  // prompt, reusing the previous run's rows (model.h RunCache) as the app does.
+  RunCache cache;
+  const std::vector<Token> shorter(tokens.begin(), tokens.end() - (T > 1 ? 1 : 0));
+  bool short_next = true;
   struct Mode {
     const char* name;
     std::function<AttentionSnapshot()> run;
@@ -406,6 +411,10 @@ int command_bench(const CliOptions& o) {
          AttentionSnapshot snap = model->run(tokens, stats);
          stream_full_head(snap);
          return snap;
+       }},
+      {"stats, 1 key (reuse)", [&] {
+         short_next = !short_next;
+         return model->run(short_next ? shorter : tokens, stats, {}, &cache);
        }},
   };
   double baseline = 0;
@@ -428,7 +437,7 @@ int command_bench(const CliOptions& o) {
     const double m = median(ms);
     if (baseline == 0) baseline = m;
     const double peak = mib(model->device_memory().peak - before);
-    std::printf("  %-18s %10.2f ms  (%.2fx of the forward)  peak device +%.0f MiB  result on host %.1f MiB, "
+    std::printf("  %-20s %10.2f ms  (%.2fx of the forward)  peak device +%.0f MiB  result on host %.1f MiB, "
                 "freed in %.2f ms\n",
                 mode.name, m, m / baseline, peak, mib(host_bytes), median(free_ms));
     std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"%s\", \"ms\": %.3f, "
@@ -470,7 +479,7 @@ int command_bench(const CliOptions& o) {
     (void)snap.store->window(corner);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  std::printf("  %-18s %10.2f ms  (store on device %.0f MiB)\n", "1024^2 window", median(ms),
+  std::printf("  %-20s %10.2f ms  (store on device %.0f MiB)\n", "1024^2 window", median(ms),
               mib(snap.store->device_bytes()));
   std::printf("BENCH {\"model\": \"%s\", \"tokens\": %lld, \"mode\": \"window\", \"ms\": %.3f, "
               "\"store_mib\": %.1f}\n",

@@ -52,9 +52,17 @@ struct AttentionScanInput {
   int overview_cell = 1;
   // The layer's sliding window W (0: none, full causal attention): row i sees keys max(0, i - W + 1) .. i.
   int window = 0;
+  // Incremental runs (text appended to a scanned prompt): only query rows [first_row, T) are scanned, each still
+  // against all of its keys (0 .. i, or its window's band). Rows before it are not read from q (nor from lambda or
+  // row_lse) and are written in no output: their row statistics and overview cell rows r < first_row / overview_cell
+  // are left as they were (the caller keeps an earlier run's), and they add no histogram count and no candidate.
+  // Indexing stays absolute: row i is at index i of every (.., T) array, cell row r at r of every (C, C) plane.
+  // 0 <= first_row < T, a multiple of 64 and of overview_cell (and of ScanRowsOutput::histogram_chunk_rows when that is
+  // set): checked.
+  int first_row = 0;
 };
 
-// Pass 1 (rows): everything that needs only one sub-head's row. Every array is written in full.
+// Pass 1 (rows): everything that needs only one sub-head's row. Every array is written in full (rows >= first_row).
 struct ScanRowsOutput {
   float* row_lse = nullptr;       // (H, T) lse_i
   float* row_entropy = nullptr;   // (H, T) -sum_j p_ij log p_ij (natural log, not normalized)
@@ -65,9 +73,15 @@ struct ScanRowsOutput {
   // (kLogitBins) counts of |s_ij| over every entry (j0(i) <= j <= i) of every sub-head, added to (the caller zeroes it once per
   // layer). 64-bit: 32 sub-heads at 32K tokens make 1.7e10 entries.
   unsigned long long* logit_histogram = nullptr;
+  // 0: logit_histogram is the one histogram above. > 0 (a multiple of 64): it is (ceil(T / histogram_chunk_rows),
+  // kLogitBins) row-major, and chunk c counts only the entries of query rows [c * chunk, (c + 1) * chunk), so that an
+  // incremental run can replace the counts of the rows it rescans (the caller zeroes the chunks it wants counted;
+  // chunks of rows before first_row are not touched).
+  int histogram_chunk_rows = 0;
 };
 
-// Pass 2 (pairs and overviews), after pass 1: needs row_lse. Every array is written in full.
+// Pass 2 (pairs and overviews), after pass 1: needs row_lse. Every array is written in full (rows >= first_row, cell
+// rows >= first_row / overview_cell).
 struct ScanPairsOutput {
   float* overview = nullptr;       // (H, C, C) max of p over the cell's causal entries; 0 for a cell with none
   float* diff_overview = nullptr;  // (num_pairs, C, C) the D entry of largest |D| in the cell, with its sign; 0 if none

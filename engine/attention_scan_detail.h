@@ -53,6 +53,12 @@ inline void scan_require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(std::string("attention scan: ") + what);
 }
 
+inline void scan_require(bool ok, const std::string& what) { scan_require(ok, what.c_str()); }
+
+// first_row and histogram_chunk_rows are multiples of the kernels' 64-row blocks (AttentionScanInput::first_row), so
+// that a block's rows are all scanned or all not, and all in one histogram chunk.
+constexpr int kScanRowMultiple = 64;
+
 inline int scan_pair_head(int offset, int stride, int pair) { return offset + stride * pair; }
 
 inline void check_scan_input(const AttentionScanInput& in) {
@@ -64,6 +70,14 @@ inline void check_scan_input(const AttentionScanInput& in) {
   scan_require(in.num_pairs >= 0, "num_pairs must not be negative");
   scan_require(in.window >= 0, "window must not be negative");
   scan_require(in.softcap >= 0, "softcap must not be negative");
+  scan_require(in.first_row >= 0 && in.first_row < in.T,
+               "first_row (" + std::to_string(in.first_row) + ") must be in [0, T) (T = " + std::to_string(in.T) + ")");
+  scan_require(in.first_row % kScanRowMultiple == 0,
+               "first_row (" + std::to_string(in.first_row) + ") must be a multiple of " +
+                   std::to_string(kScanRowMultiple));
+  scan_require(in.first_row % in.overview_cell == 0, "first_row (" + std::to_string(in.first_row) +
+                                                         ") must be a multiple of overview_cell (" +
+                                                         std::to_string(in.overview_cell) + ")");
   if (in.num_pairs > 0) {
     scan_require(in.lambda != nullptr, "lambda must be set for a Diff model");
     for (int p = 0; p < in.num_pairs; ++p) {
@@ -74,10 +88,22 @@ inline void check_scan_input(const AttentionScanInput& in) {
   }
 }
 
-inline void check_rows_output(const ScanRowsOutput& out) {
+inline void check_rows_output(const AttentionScanInput& in, const ScanRowsOutput& out) {
   scan_require(out.row_lse && out.row_entropy && out.row_max && out.row_distance && out.row_sink && out.row_abs_max &&
                    out.logit_histogram,
                "every pass-1 output must be set");
+  const int chunk = out.histogram_chunk_rows;
+  scan_require(chunk >= 0 && chunk % kScanRowMultiple == 0,
+               "histogram_chunk_rows (" + std::to_string(chunk) + ") must be 0 or a positive multiple of " +
+                   std::to_string(kScanRowMultiple));
+  scan_require(chunk == 0 || in.first_row % chunk == 0, "first_row (" + std::to_string(in.first_row) +
+                                                            ") must be a multiple of histogram_chunk_rows (" +
+                                                            std::to_string(chunk) + ")");
+}
+
+// The histogram of query row i: logit_histogram itself, or its chunk of row i (ScanRowsOutput::histogram_chunk_rows).
+DIFFSCOPE_HOST_DEVICE inline int64_t histogram_offset(int chunk_rows, int i) {
+  return chunk_rows > 0 ? static_cast<int64_t>(i / chunk_rows) * kLogitBins : 0;
 }
 
 inline void check_pairs_output(const AttentionScanInput& in, const float* row_lse, const ScanPairsOutput& out) {

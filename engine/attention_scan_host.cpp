@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -125,6 +126,21 @@ float dot(const float* a, const float* b, int n) {
 float dot(const float* a, const float* b, int n) { return dot_portable(a, b, n); }
 #endif
 
+// The queries of rows [first_row, T) of every head, decoded to float at their absolute places (rows before first_row
+// are not read and stay 0).
+std::vector<float> decode_queries(const AttentionScanInput& in) {
+  const size_t d = static_cast<size_t>(in.d), head = static_cast<size_t>(in.T) * d;
+  const size_t skip = static_cast<size_t>(in.first_row) * d, count = head - skip;
+  const size_t element = in.dtype == ScanDType::F32 ? sizeof(float) : sizeof(uint16_t);
+  std::vector<float> q(static_cast<size_t>(in.H) * head, 0.0f);
+  for (int h = 0; h < in.H; ++h) {
+    const size_t at = static_cast<size_t>(h) * head + skip;
+    const std::vector<float> rows = decode(static_cast<const unsigned char*>(in.q) + at * element, in.dtype, count);
+    std::copy(rows.begin(), rows.end(), q.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+  return q;
+}
+
 // Scores as the explicit path computes them: the matmul's float accumulator rounded to the dtype, times the scale in
 // float, rounded again (no rounding in f32).
 struct Scorer {
@@ -134,7 +150,7 @@ struct Scorer {
 
   explicit Scorer(const AttentionScanInput& input)
       : in(input),
-        q(decode(input.q, input.dtype, static_cast<size_t>(input.H) * input.T * input.d)),
+        q(decode_queries(input)),
         k(decode(input.k, input.dtype, static_cast<size_t>(input.KV) * input.T * input.d)),
         group(input.H / input.KV) {}
 
@@ -162,19 +178,20 @@ int logit_bin(float abs_score) { return logit_bin_of_bits(float_bits(abs_score))
 
 void attention_scan_rows_host(const AttentionScanInput& in, const ScanRowsOutput& out) {
   check_scan_input(in);
-  check_rows_output(out);
+  check_rows_output(in, out);
   const Scorer scorer(in);
   std::vector<float> s(in.T);
   for (int h = 0; h < in.H; ++h) {
-    for (int i = 0; i < in.T; ++i) {
+    for (int i = in.first_row; i < in.T; ++i) {
       scorer.row(h, i, s);
       const int j0 = first_key(i, in.window);
       float m = -std::numeric_limits<float>::infinity();
       float abs_max = 0.0f;
+      unsigned long long* histogram = out.logit_histogram + histogram_offset(out.histogram_chunk_rows, i);
       for (int j = j0; j <= i; ++j) {
         m = std::max(m, s[j]);
         abs_max = std::max(abs_max, std::fabs(s[j]));
-        out.logit_histogram[logit_bin(std::fabs(s[j]))] += 1;
+        histogram[logit_bin(std::fabs(s[j]))] += 1;
       }
       // With e_j = exp(s_j - m) and l = sum e_j: p_j = e_j / l and -sum p log p = log l + sum p_j (m - s_j).
       double l = 0, weighted_gap = 0, weighted_distance = 0;
@@ -201,14 +218,17 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
   const Scorer scorer(in);
   const int64_t C = overview_cells(in);
   const int cell = in.overview_cell;
-  std::fill(out.overview, out.overview + in.H * C * C, 0.0f);
-  if (in.num_pairs > 0) std::fill(out.diff_overview, out.diff_overview + in.num_pairs * C * C, 0.0f);
+  // Cells start at 0, in the cell rows of the scanned rows only (first_row is a multiple of the cell).
+  const int64_t first_cell = static_cast<int64_t>(in.first_row / cell) * C;
+  for (int h = 0; h < in.H; ++h) std::fill(out.overview + h * C * C + first_cell, out.overview + (h + 1) * C * C, 0.0f);
+  for (int p = 0; p < in.num_pairs; ++p)
+    std::fill(out.diff_overview + p * C * C + first_cell, out.diff_overview + (p + 1) * C * C, 0.0f);
   std::vector<float> s(in.T), s2(in.T);
 
   // Every sub-head: its overview and its logit candidates.
   for (int h = 0; h < in.H; ++h) {
     float* overview = out.overview + h * C * C;
-    for (int i = 0; i < in.T; ++i) {
+    for (int i = in.first_row; i < in.T; ++i) {
       scorer.row(h, i, s);
       const double lse = row_lse[static_cast<size_t>(h) * in.T + i];
       for (int j = first_key(i, in.window); j <= i; ++j) {
@@ -228,7 +248,7 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
     const int a1 = scan_pair_head(in.a1_offset, in.a1_stride, p);
     const int a2 = scan_pair_head(in.a2_offset, in.a2_stride, p);
     float* overview = out.diff_overview + p * C * C;
-    for (int i = 0; i < in.T; ++i) {
+    for (int i = in.first_row; i < in.T; ++i) {
       scorer.row(a1, i, s);
       scorer.row(a2, i, s2);
       const double lse1 = row_lse[static_cast<size_t>(a1) * in.T + i];

@@ -217,6 +217,37 @@ at::Tensor magnitude_order_statistics(const at::Tensor& values) {
   return outlier_order_statistics(values.abs(), 0);
 }
 
+at::Tensor kept_magnitude_order_statistics(const at::Tensor& rows, int64_t first, int64_t chunk_rows,
+                                           const at::Tensor& prior_counts, const at::Tensor& prior_abs,
+                                           at::Tensor& counts, at::Tensor& magnitudes) {
+#ifdef DIFFSCOPE_CUDA_KERNELS
+  const int64_t T = first + rows.size(0), width = rows.size(1);
+  const bool bf16 = rows.scalar_type() == at::kBFloat16;
+  if (rows.is_cuda() && (bf16 || rows.scalar_type() == at::kHalf) && !epilogue_baseline()) {
+    const int64_t chunks = (T + chunk_rows - 1) / chunk_rows;
+    counts = at::zeros({chunks, kMagnitudePatterns}, rows.options().dtype(at::kLong));
+    if (first > 0) counts.slice(0, 0, first / chunk_rows).copy_(prior_counts.slice(0, 0, first / chunk_rows));
+    const at::Tensor flat = rows.contiguous();
+    const auto* values = static_cast<const uint16_t*>(flat.data_ptr());
+    void* stream = current_cuda_stream(rows.device());
+    for (int64_t c = first / chunk_rows; c < chunks; ++c) {  // first is a multiple of chunk_rows
+      const int64_t r0 = c * chunk_rows - first, r1 = std::min(T, (c + 1) * chunk_rows) - first;
+      magnitude_count_cuda(values + r0 * width, (r1 - r0) * width,
+                           reinterpret_cast<unsigned long long*>(counts[c].data_ptr<int64_t>()), stream);
+    }
+    const at::Tensor total = counts.sum(0);
+    const at::Tensor figures = at::empty({3}, rows.options().dtype(at::kDouble));
+    magnitude_select_cuda(reinterpret_cast<const unsigned long long*>(total.data_ptr<int64_t>()), T * width,
+                          bf16 ? Half16::BF16 : Half16::F16, figures.data_ptr<double>(), stream);
+    return figures;
+  }
+#endif
+  (void)chunk_rows, (void)prior_counts;
+  const at::Tensor fresh = rows.abs();
+  magnitudes = first > 0 ? at::cat({prior_abs.slice(0, 0, first), fresh}) : fresh;
+  return outlier_order_statistics(magnitudes, 0);
+}
+
 OutlierStats outlier_stats_of(const at::Tensor& host_figures) {
   return outlier_stats_of_values(host_figures.data_ptr<double>());
 }

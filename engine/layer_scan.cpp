@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -23,27 +24,29 @@ namespace diffscope {
 namespace {
 
 #ifdef DIFFSCOPE_CUDA_KERNELS
-constexpr int64_t kCandidateCapacity = 1 << 16;
-
 ScanDType scan_dtype(at::ScalarType t) {
   if (t == at::kBFloat16) return ScanDType::BF16;
   if (t == at::kHalf) return ScanDType::F16;
   return ScanDType::F32;
 }
 
-// Both passes of attention_scan.h by the CUDA kernels, on CUDA tensors.
+// Both passes of attention_scan.h by the CUDA kernels, on CUDA tensors, over query rows [first_row, T) (the rest of
+// every output is left for the caller), with histograms per chunk of `chunk_rows` rows (0: one). The kernels' logit candidates
+// are not used (top_abs_logits recomputes the few rows that hold the largest entries), so their threshold is +inf.
 ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda,
-                           const HeadLayout& layout, int64_t cell, int64_t window) {
+                           const HeadLayout& layout, int64_t cell, int64_t window, int64_t first_row,
+                           int64_t chunk_rows) {
   const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t C = (T + cell - 1) / cell;
+  const int64_t chunks = chunk_rows > 0 ? (T + chunk_rows - 1) / chunk_rows : 1;
   const auto f32 = q.options().dtype(at::kFloat);
   ScanResult t;
   t.rows = at::empty({6, H, T}, f32);
-  at::Tensor histogram = at::zeros({kLogitBins}, f32.dtype(at::kLong));
+  t.histogram = at::zeros({chunks, kLogitBins}, f32.dtype(at::kLong));
   t.overview = at::empty({H, C, C}, f32);
   t.diff_overview = at::empty({P, C, C}, f32);
   t.diff_rows = at::empty({2, P, T}, f32);
-  at::Tensor candidates = at::full({kCandidateCapacity}, -1.0f, f32);  // below every |s|: unfilled slots sort last
+  at::Tensor candidates = at::empty({1}, f32);
   at::Tensor candidate_count = at::zeros({1}, f32.dtype(at::kLong));
 
   AttentionScanInput in;
@@ -64,6 +67,7 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   in.lambda = P > 0 ? lambda.data_ptr<float>() : nullptr;
   in.overview_cell = static_cast<int>(cell);
   in.window = window < T ? static_cast<int>(window) : 0;  // a window of at least T masks nothing
+  in.first_row = static_cast<int>(first_row);
 
   float* rows = t.rows.data_ptr<float>();
   ScanRowsOutput pass1;
@@ -73,7 +77,8 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   pass1.row_distance = rows + 3 * H * T;
   pass1.row_sink = rows + 4 * H * T;
   pass1.row_abs_max = rows + 5 * H * T;
-  pass1.logit_histogram = reinterpret_cast<unsigned long long*>(histogram.data_ptr<int64_t>());
+  pass1.logit_histogram = reinterpret_cast<unsigned long long*>(t.histogram.data_ptr<int64_t>());
+  pass1.histogram_chunk_rows = static_cast<int>(chunk_rows);
   attention_scan_rows_cuda(in, pass1, current_cuda_stream(q.device()));
 
   ScanPairsOutput pass2;
@@ -81,24 +86,71 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   pass2.diff_overview = P > 0 ? t.diff_overview.data_ptr<float>() : nullptr;
   pass2.diff_entropy = P > 0 ? t.diff_rows.data_ptr<float>() : nullptr;
   pass2.diff_max = P > 0 ? t.diff_rows.data_ptr<float>() + P * T : nullptr;
+  pass2.candidate_threshold = std::numeric_limits<float>::infinity();
   pass2.candidates = candidates.data_ptr<float>();
   pass2.candidate_count = reinterpret_cast<unsigned long long*>(candidate_count.data_ptr<int64_t>());
-  pass2.candidate_capacity = kCandidateCapacity;
-  // Every entry among the 10 largest |s| is at least the 10th largest row maximum (ten rows, ten distinct entries).
-  // The threshold stays on the device: pass 2 reads it there, so nothing waits for pass 1.
-  const at::Tensor row_max_abs = t.rows[5].reshape({-1});
-  const at::Tensor threshold = row_max_abs.numel() >= 10 ? std::get<0>(row_max_abs.topk(10)).min().contiguous()
-                                                         : at::zeros({}, f32);
-  pass2.candidate_threshold_device = threshold.data_ptr<float>();
+  pass2.candidate_capacity = 1;
   attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, current_cuda_stream(q.device()));
-
-  t.histogram_device = histogram;
-  t.top_abs_device = std::get<0>(candidates.topk(10));
-  t.candidate_count_device = candidate_count;
-  t.candidate_capacity = kCandidateCapacity;
   return t;
 }
 #endif
+
+// The rows before `first_row` of a scan that skipped them, from the earlier run's results: per-row figures, the
+// histogram chunks before first_row / chunk_rows and the overview cell rows before first_row / cell (whose cells lie
+// left of that column too: keys come no later than their query).
+void take_prefix(ScanResult& t, const CachedScan& prior, int64_t first_row, int64_t cell, int64_t chunk_rows) {
+  t.rows.slice(2, 0, first_row).copy_(prior.rows.slice(2, 0, first_row));
+  if (t.diff_rows.numel() > 0) t.diff_rows.slice(2, 0, first_row).copy_(prior.diff_rows.slice(2, 0, first_row));
+  const int64_t chunks = first_row / chunk_rows;
+  t.histogram.slice(0, 0, chunks).copy_(prior.histogram.slice(0, 0, chunks));
+  const int64_t cells = first_row / cell;
+  auto overview = [&](at::Tensor& now, const at::Tensor& before) {
+    if (!before.defined() || now.numel() == 0) return;
+    now.slice(1, 0, cells).zero_();
+    now.slice(1, 0, cells).slice(2, 0, cells).copy_(before.slice(1, 0, cells).slice(2, 0, cells));
+  };
+  overview(t.overview, prior.overview);
+  overview(t.diff_overview, prior.diff_overview);
+}
+
+// How many of the rows with the largest max |s| top_abs_logits recomputes.
+constexpr int64_t kTopRows = 64;
+
+// The 10 largest |s| over the entries of every sub-head (keys a row sees), from the rows' max |s| (H, T): those ten
+// entries lie in rows whose max |s| reaches the 10th largest row maximum (ten rows give ten distinct entries that
+// large), so the kTopRows rows of largest maximum are recomputed with the explicit path's arithmetic (at::matmul in
+// the compute dtype, times the scale, soft cap) and their entries ranked. That is exact unless rows left out could
+// hold an entry as large as the 10th found: their maxima are at most the kTopRows-th, which must therefore lie below
+// the 10th found (with a margin for the scan's own rounding, attention_scan.h: a score of the tensor cores may differ
+// by 2 units of the dtype's last place). Returns (11) float32 on the layer's device: the 10 values in descending
+// order (-1 past the entries that exist), then 1 when they are exact, else 0 (the caller falls back to the
+// histogram, as for too many ties).
+at::Tensor top_abs_logits(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& row_abs_max) {
+  const int64_t H = layout.H, T = layer.q.size(1), d = layer.q.size(2);
+  const int64_t n = H * T, K = std::min(kTopRows, n);
+  const auto [maxima, index] = row_abs_max.reshape({-1}).topk(K);  // descending
+  const at::Tensor head = index.div(T, "floor"), row = index.remainder(T);
+  const at::Tensor q_rows = layer.q.reshape({n, d}).index_select(0, index);  // (K, d)
+  // (KV, K, T) scores of every selected query against each KV head's keys; each row keeps its own head's.
+  const at::Tensor all = at::matmul(q_rows.unsqueeze(0), layer.k.transpose(1, 2));
+  const at::Tensor kv = head.div(H / layout.KV, "floor");
+  at::Tensor scores = all.gather(0, kv.view({1, K, 1}).expand({1, K, T})).squeeze(0);  // (K, T)
+  scores = soft_capped(scores * layout.scale, layout.softcap).to(at::kFloat).abs();
+  const at::Tensor key = at::arange(T, row.options()).view({1, T});
+  at::Tensor hidden = key > row.view({K, 1});
+  if (layer.window > 0) hidden = hidden.logical_or(key <= row.view({K, 1}) - layer.window);
+  scores = scores.masked_fill(hidden, -1.0f).reshape({-1});
+  const int64_t take = std::min<int64_t>(10, scores.numel());
+  at::Tensor top = std::get<0>(scores.topk(take));
+  if (take < 10) top = at::cat({top, at::full({10 - take}, -1.0f, top.options())});
+  const double u = layer.q.scalar_type() == at::kBFloat16 ? 1.0 / 128 : layer.q.scalar_type() == at::kHalf ? 1.0 / 1024
+                                                                                                         : 1.0 / (1 << 20);
+  // Exact when every row was taken, or when the rows left out cannot reach the 10th value found.
+  const at::Tensor tenth = top[take - 1];
+  const at::Tensor exact = K == n ? at::ones({}, top.options())
+                                  : (maxima[K - 1].to(at::kFloat) * static_cast<float>(1 + 4 * u) < tenth).to(at::kFloat);
+  return at::cat({top, exact.view({1})});
+}
 
 // Means over rows of per-row figures, on their device in float64, for L layers of N maps at once: entropy (L, N, T)
 // divided by the log of the row's number of keys (log_keys: (L, 1, T - 1), rows 1 .. T - 1; NaN for a layer whose
@@ -189,10 +241,8 @@ struct RunScan::Layer {
   at::Tensor diff_rows;     // (2, P, T): entropy and max of D's positive part
   at::Tensor lambda;        // (P, T) float32
   at::Tensor signal_noise;  // (N, 3): A, or A1, A2 and D; undefined without a span
-  at::Tensor histogram, top_abs, candidate_count;  // the CUDA kernels' (kLogitBins) int64, (10) float, (1) int64
-  std::vector<unsigned long long> host_histogram;  // the CPU scan's
-  std::vector<float> host_top_abs;
-  int64_t candidate_capacity = 0;
+  at::Tensor histogram;     // (kLogitBins) int64: |s| counts over every row
+  at::Tensor top_abs;       // (11) float32: top_abs_logits
   at::Tensor hidden_figures;  // (3) float64
 };
 
@@ -202,8 +252,9 @@ struct RunScan::Region {
   at::Tensor rows, weight, span, outside;
 };
 
-RunScan::RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device)
-    : layout_(layout), request_(request), T_(T) {
+RunScan::RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device,
+                 int64_t first_row, int64_t chunk_rows)
+    : layout_(layout), request_(request), T_(T), first_row_(first_row), chunk_rows_(chunk_rows) {
   if (!request.statistics) return;
   const SignalRegion region = signal_region(request, T);
   if (region.query_weight.empty()) return;
@@ -242,13 +293,16 @@ RunScan::Layer& RunScan::layer_of(LayerCapture& capture) {
   return layers_.back();
 }
 
-void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred) {
+void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred, const CachedScan* prior,
+                   CachedScan* keep) {
   const bool stats = request_.statistics;
   const bool overviews = request_.overviews;
   if (!stats && !overviews) return;
   const HeadLayout& layout = layout_;
   const int64_t H = layout.H, T = layer.q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t cell = overviews ? MapOverview::cell_for(T, request_.overview_size) : T;
+  const int64_t first_row = first_row_, chunk_rows = chunk_rows_;
+  if (first_row > 0 && !prior) throw std::logic_error("RunScan: an incremental scan without the earlier results");
   at::Tensor q = layer.q.contiguous(), k = layer.k.contiguous();
   at::Tensor lambda = P > 0 ? layer.lambda.to(at::kFloat).contiguous() : at::Tensor();
   ScanResult scan;
@@ -259,11 +313,25 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
   if (q.is_cuda()) {
     const std::string refusal = scan_refusal(true, T, window, -1, layout.softcap);
     if (!refusal.empty()) throw InputError(refusal);
-    scan = scan_layer_cuda(q, k, lambda, layout, cell, window);
+    scan = scan_layer_cuda(q, k, lambda, layout, cell, window, first_row, chunk_rows);
   }
 #endif
   if (!scan.rows.defined()) {  // the CPU, or a GPU in a build without the kernels (then on copies: correct, slow)
-    scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell, window);
+    scan = scan_layer_cpu(q.cpu(), k.cpu(), lambda.defined() ? lambda.cpu() : lambda, layout, cell, window, first_row,
+                          chunk_rows);
+    if (q.is_cuda()) {
+      for (at::Tensor* t : {&scan.rows, &scan.diff_rows, &scan.histogram, &scan.overview, &scan.diff_overview}) {
+        *t = t->to(q.device());
+      }
+    }
+  }
+  if (first_row > 0) take_prefix(scan, *prior, first_row, cell, chunk_rows);
+  if (keep) {
+    keep->rows = scan.rows;
+    keep->diff_rows = scan.diff_rows;
+    keep->histogram = scan.histogram;
+    keep->overview = overviews ? scan.overview : at::Tensor();
+    keep->diff_overview = overviews && P > 0 ? scan.diff_overview : at::Tensor();
   }
   stage.emplace("statistics: overviews queued to the host", q.device());
   if (overviews) {
@@ -287,12 +355,9 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
   kept.rows = scan.rows;
   kept.diff_rows = scan.diff_rows;
   kept.lambda = P > 0 ? lambda.to(scan.rows.device()) : at::Tensor();
-  kept.histogram = scan.histogram_device;
-  kept.top_abs = scan.top_abs_device;
-  kept.candidate_count = scan.candidate_count_device;
-  kept.candidate_capacity = scan.candidate_capacity;
-  kept.host_histogram = std::move(scan.histogram);
-  kept.host_top_abs = std::move(scan.top_abs);
+  kept.histogram = scan.histogram.sum(0);
+  stage.emplace("statistics: largest attention logits", q.device());
+  kept.top_abs = top_abs_logits(LayerQK{q, k, layer.lambda, window}, layout, scan.rows[5]).to(scan.rows.device());
 
   if (region_) {
     // Signal and noise need only the query rows: recompute those rows of every map exactly.
@@ -329,7 +394,6 @@ void RunScan::flush(DeferredHost& deferred) {
   const bool stats = layers.front().rows.defined();
   const bool signal = stats && layers.front().signal_noise.defined();
   const int64_t N = signal ? layers.front().signal_noise.size(0) : 0;
-  const bool kernels = stats && layers.front().histogram.defined();
   at::Tensor counts, tops;
   if (stats) {
     const at::Tensor rows = stacked(&Layer::rows);  // (L, 6, H, T)
@@ -361,10 +425,8 @@ void RunScan::flush(DeferredHost& deferred) {
     if (signal) table_parts.push_back(stacked(&Layer::signal_noise).to(device, at::kDouble).reshape({-1}));
     // Attention-logit outliers: top-1 exact (row maxima); the 10th largest and the median below.
     table_parts.push_back(quantity(5).amax({1, 2}).to(at::kDouble));
-    if (kernels) {
-      counts = deferred.to_host(at::cat({stacked(&Layer::histogram), stacked(&Layer::candidate_count)}, 1));
-      tops = deferred.to_host(stacked(&Layer::top_abs));  // (L, 10)
-    }
+    counts = deferred.to_host(stacked(&Layer::histogram));  // (L, kLogitBins)
+    tops = deferred.to_host(stacked(&Layer::top_abs));      // (L, 11)
   }
   std::vector<int64_t> hidden_index(layers.size(), -1);
   std::vector<at::Tensor> hidden;
@@ -381,15 +443,9 @@ void RunScan::flush(DeferredHost& deferred) {
   struct HostPart {
     LayerCapture* capture;
     int64_t window;
-    std::vector<unsigned long long> histogram;
-    std::vector<float> top_abs;
-    int64_t capacity;
   };
   std::vector<HostPart> parts;
-  for (Layer& l : layers) {
-    parts.push_back({l.capture, l.window, std::move(l.host_histogram), std::move(l.host_top_abs),
-                     l.candidate_capacity});
-  }
+  for (Layer& l : layers) parts.push_back({l.capture, l.window});
   deferred.then([parts = std::move(parts), hidden_index, table, counts, tops, layout, L, H, P, N, T, stats,
                  signal]() mutable {
     const double* means = table.data_ptr<double>();
@@ -423,16 +479,10 @@ void RunScan::flush(DeferredHost& deferred) {
         }
       }
       // Over the H sum_i min(i + 1, W) entries (H T (T + 1) / 2 without a window): the 10th largest exact from the
-      // candidates (unless more than the buffer's capacity tie at the top), the median from the histogram.
-      if (counts.defined()) {  // the CUDA kernels' outputs, now on the host
-        const auto* c = reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()) + l * (kLogitBins + 1);
-        part.histogram.assign(c, c + kLogitBins);
-        const int64_t found = static_cast<int64_t>(c[kLogitBins]);
-        if (found <= part.capacity) {
-          const float* v = tops.data_ptr<float>() + l * tops.size(1);
-          part.top_abs.assign(v, v + std::min<int64_t>(found, tops.size(1)));
-        }
-      }
+      // recomputed rows (unless too many rows tie at the top), the median from the histogram.
+      const auto* c = reinterpret_cast<const unsigned long long*>(counts.data_ptr<int64_t>()) + l * kLogitBins;
+      const std::vector<unsigned long long> histogram(c, c + kLogitBins);
+      const float* top = tops.data_ptr<float>() + l * tops.size(1);
       const unsigned long long W = static_cast<unsigned long long>(part.window > 0 ? part.window : T);
       const unsigned long long entries =
           static_cast<unsigned long long>(H) * (W * (W + 1) / 2 + (static_cast<unsigned long long>(T) - W) * W);
@@ -440,8 +490,8 @@ void RunScan::flush(DeferredHost& deferred) {
       o.top1 = top1[l];
       const size_t want = static_cast<size_t>(std::min<unsigned long long>(10, entries));
       const unsigned long long rank10 = entries - static_cast<unsigned long long>(want);
-      o.top10 = part.top_abs.size() == want ? part.top_abs.back() : value_of_rank_from_histogram(part.histogram, rank10);
-      o.median = value_of_rank_from_histogram(part.histogram, (entries - 1) / 2);
+      o.top10 = top[10] > 0 ? top[want - 1] : value_of_rank_from_histogram(histogram, rank10);
+      o.median = value_of_rank_from_histogram(histogram, (entries - 1) / 2);
       capture.attn_logits = o;
     }
   });

@@ -9,6 +9,7 @@
 
 #include "attention_maps.h"
 #include "deferred_host.h"
+#include "run_cache_state.h"
 #include "snapshot.h"
 
 namespace diffscope {
@@ -19,15 +20,23 @@ namespace diffscope {
 // its own took a few dozen small launches per layer, which bounded a short prompt's run on a GPU by the host. After
 // flush, deferred.finish() fills capture.stats_* (request.statistics), capture.overview (request.overviews),
 // capture.attn_logits and capture.hidden_states. Every `capture` must stay where it is until then.
+//
+// An incremental run (run_cache_state.h, docs/incremental-runs.md) scans only query rows [first_row, T) and takes the
+// rows before them from the earlier run's results: first_row is a multiple of chunk_rows (the rows of one histogram
+// chunk, a multiple of 64; 0: one chunk, for runs that keep nothing) and of the overview's cell.
 class RunScan {
  public:
-  RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device);
+  RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device,
+          int64_t first_row = 0, int64_t chunk_rows = 0);
   ~RunScan();
   RunScan(const RunScan&) = delete;
   RunScan& operator=(const RunScan&) = delete;
 
-  // Queues the scan of `layer`.
-  void scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred);
+  // Queues the scan of `layer` (queries and keys of all T rows). `prior`: the earlier run's results of this layer,
+  // for the rows before first_row (needed when first_row > 0); `keep`: receives this layer's results over all T rows
+  // for the next run (none: nothing is kept).
+  void scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& deferred, const CachedScan* prior = nullptr,
+            CachedScan* keep = nullptr);
   // `figures`: outlier_order_statistics of |the layer's output| (a (3) float64 tensor on the device), for
   // capture.hidden_states; reaches the host with the layer's statistics.
   void add_hidden_state_figures(LayerCapture& capture, const at::Tensor& figures);
@@ -46,6 +55,7 @@ class RunScan {
   HeadLayout layout_;
   CaptureRequest request_;
   int64_t T_;
+  int64_t first_row_, chunk_rows_;
   std::vector<Layer> layers_;
   std::unique_ptr<Region> region_;  // the signal/noise query rows and key sets on the device (none without a span)
 };

@@ -24,6 +24,12 @@ void magnitude_order_host(const uint16_t* values, int64_t n, Half16 type, double
 void magnitude_order_cuda(const uint16_t* values, int64_t n, Half16 type, unsigned long long* scratch,
                           double* figures, void* stream);
 
+// The two steps of magnitude_order_cuda, for counts kept between runs (an incremental run counts only its new rows,
+// run_cache_state.h): magnitude_count_cuda adds the counts of |values|' patterns to `counts` (kMagnitudePatterns
+// 64-bit counters, not zeroed); magnitude_select_cuda writes the three figures of the n values those counts describe.
+void magnitude_count_cuda(const uint16_t* values, int64_t n, unsigned long long* counts, void* stream);
+void magnitude_select_cuda(const unsigned long long* counts, int64_t n, Half16 type, double* figures, void* stream);
+
 // The value of pattern `bits` of `type` as a double (host and device alike compute it from the bits).
 double half16_value(uint16_t bits, Half16 type);
 

@@ -219,6 +219,37 @@ struct KvCache {
   at::Tensor k, v;  // (KV, S, d)
 };
 
+// An incremental run (RunCache): the layer's rows before first_row come from `prior` (the earlier run's), and
+// `keep` (when set) receives this run's layer over every row for the next run.
+struct LayerReuse {
+  const CachedLayer* prior = nullptr;
+  CachedLayer* keep = nullptr;
+  int64_t chunk_rows = 0;
+};
+struct RunReuse {
+  const RunCacheState* prior = nullptr;  // set when first_row > 0
+  RunCacheState* keep = nullptr;
+  int64_t first_row = 0, chunk_rows = 0;
+};
+
+int64_t RunCacheState::bytes() const {
+  int64_t total = 0;
+  auto add = [&](const at::Tensor& t) { total += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; };
+  for (const CachedLayer& l : layers) {
+    for (const at::Tensor* t : {&l.q, &l.k, &l.v, &l.lambda, &l.scan.rows, &l.scan.diff_rows, &l.scan.histogram,
+                                &l.scan.overview, &l.scan.diff_overview, &l.scan.hidden_counts, &l.scan.hidden_abs}) {
+      add(*t);
+    }
+  }
+  return total;
+}
+
+RunCache::RunCache() = default;
+RunCache::~RunCache() = default;
+void RunCache::clear() { state_.reset(); }
+int64_t RunCache::tokens() const { return state_ ? static_cast<int64_t>(state_->ids.size()) : 0; }
+int64_t RunCache::bytes() const { return state_ ? state_->bytes() : 0; }
+
 struct Model::Impl {
   ModelConfig config;
   ModelInfo info;
@@ -759,7 +790,7 @@ struct Model::Impl {
   at::Tensor layer_forward(const at::Tensor& x, const LayerWeights& w, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& causal_mask, const CaptureRequest& request, int index,
                            LayerCapture& capture, DeferredHost& deferred, RunScan* run_scan, KvCache* cache,
-                           LayerQK* kept, at::Tensor* mean_map) const {
+                           LayerQK* kept, at::Tensor* mean_map, const LayerReuse& reuse = {}) const {
     const int64_t T = x.size(0);
     std::optional<ScopedStage> stage;  // benchmarks' per-stage profile (Model::set_profiling)
     stage.emplace("forward: norm, projections, RoPE, lambda", device);
@@ -775,10 +806,14 @@ struct Model::Impl {
       cache->v = v;
     }
     const bool whole_prompt = k.size(1) == T;
+    // An incremental run's new rows: scanned and captured like a whole prompt's, with the earlier rows from `prior`.
+    const int64_t first_row = k.size(1) - T;
+    const bool extends = reuse.prior != nullptr;
+    const bool scanned = whole_prompt || extends;
     Lambdas lambdas = lambdas_of(w, in.h);
     if (differential()) capture.lambda_init = diff_v2() ? 0 : w.lambda_init;  // V2: 0 keeps "lambda - init" = lambda
 
-    const bool step_rows = !whole_prompt && request.maps != CaptureRequest::Maps::None;
+    const bool step_rows = !scanned && request.maps != CaptureRequest::Maps::None;
     at::Tensor probs;
     stage.emplace("forward: attention", device);
     const int64_t window = window_of_layer(config, index);
@@ -786,8 +821,9 @@ struct Model::Impl {
                                         request.attention == CaptureRequest::Attention::Explicit,
                                         step_rows ? &probs : nullptr);
     const LayerEdits edits = layer_edits(request, index, lambdas.rows);
-    const at::Tensor attn_out = heads_output(out, lambdas, w, edits, whole_prompt, cache);  // (T, H * d) or V2's
+    const at::Tensor attn_out = heads_output(out, lambdas, w, edits, scanned, cache);  // (T, H * d) or V2's
     at::Tensor lambda_rows = edits.lambda_changed ? edits.lambda_rows_for_maps : lambdas.rows;
+    if (extends && lambda_rows.defined()) lambda_rows = at::cat({reuse.prior->lambda.slice(1, 0, first_row), lambda_rows}, 1);
     if (differential()) {  // lambda as the layer used it (with its interventions)
       const at::Tensor lambda_host = deferred.to_host(lambda_rows);
       deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
@@ -795,9 +831,14 @@ struct Model::Impl {
     stage.reset();
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
 
-    if (whole_prompt) {
-      const LayerQK qk{in.q, k, lambda_rows, window};
-      if (run_scan) run_scan->scan(qk, capture, deferred);
+    if (scanned) {
+      const at::Tensor q = extends ? at::cat({reuse.prior->q.slice(1, 0, first_row), in.q}, 1) : in.q;
+      const LayerQK qk{q, k, lambda_rows, window};
+      if (reuse.keep) *reuse.keep = CachedLayer{q, k, v, lambda_rows, {}};
+      if (run_scan) {
+        run_scan->scan(qk, capture, deferred, extends ? &reuse.prior->scan : nullptr,
+                       reuse.keep ? &reuse.keep->scan : nullptr);
+      }
       stage.emplace("maps: full maps and rollout", device);
       if (request.maps != CaptureRequest::Maps::None) capture_full_maps(qk, request, index, capture);
       if (mean_map) *mean_map = head_mean_map(qk);
@@ -807,8 +848,18 @@ struct Model::Impl {
     stage.emplace("forward: output projection and MLP", device);
     const at::Tensor result = layer_tail(x, w, attn_out);
     stage.emplace("statistics: hidden-state outliers", device);
-    if (request.statistics && whole_prompt && run_scan) {
-      run_scan->add_hidden_state_figures(capture, magnitude_order_statistics(result));
+    if (request.statistics && scanned && run_scan) {
+      if (reuse.keep) {
+        CachedScan& keep = reuse.keep->scan;
+        const CachedScan* prior = extends ? &reuse.prior->scan : nullptr;
+        run_scan->add_hidden_state_figures(
+            capture, kept_magnitude_order_statistics(result, first_row, reuse.chunk_rows,
+                                                     prior ? prior->hidden_counts : at::Tensor(),
+                                                     prior ? prior->hidden_abs : at::Tensor(), keep.hidden_counts,
+                                                     keep.hidden_abs));
+      } else {
+        run_scan->add_hidden_state_figures(capture, magnitude_order_statistics(result));
+      }
       run_scan->layer_done(deferred);
     }
     return result;
@@ -973,8 +1024,20 @@ struct Model::Impl {
   // queries and keys are kept there for windows. `layer_now` tells an error handler where the run was.
   at::Tensor forward(const std::vector<int64_t>& ids, int64_t offset, const CaptureRequest& request,
                      std::vector<LayerCapture>& captures, std::vector<KvCache>* caches, TorchMapStore* store,
-                     const std::function<bool()>& should_stop, int* layer_now = nullptr) const {
+                     const std::function<bool()>& should_stop, int* layer_now = nullptr,
+                     const RunReuse& reuse = {}) const {
     const int64_t T = static_cast<int64_t>(ids.size()), S = offset + T;
+    // An incremental run: the earlier run's keys and values of rows [0, offset) feed the new rows' attention.
+    const bool extends = reuse.prior != nullptr;
+    std::vector<KvCache> reused;
+    if (extends) {
+      reused.resize(static_cast<size_t>(config.num_layers));
+      for (size_t i = 0; i < reused.size(); ++i) {
+        reused[i].k = reuse.prior->layers[i].k.slice(1, 0, offset);
+        reused[i].v = reuse.prior->layers[i].v.slice(1, 0, offset);
+      }
+      caches = &reused;
+    }
     const auto on_device = at::TensorOptions().device(device);
     at::Tensor x = embedded(ids, offset);  // (T, hidden)
     const RopeTables rope = rope_tables(offset, S);
@@ -991,7 +1054,7 @@ struct Model::Impl {
     at::Tensor rolled;
     DeferredHost deferred;  // statistics, overviews and lambda reach `captures` as the device produces them
     std::optional<RunScan> run_scan;  // a whole prompt's statistics and overviews
-    if (offset == 0) run_scan.emplace(head_layout(), request, T, device);
+    if (offset == 0 || extends) run_scan.emplace(head_layout(), request, S, device, offset, reuse.chunk_rows);
     for (int i = 0; i < config.num_layers; ++i) {
       if (should_stop && should_stop()) throw Cancelled();
       if (layer_now) *layer_now = i;
@@ -1002,7 +1065,10 @@ struct Model::Impl {
       x = layer_forward(x, layers[static_cast<size_t>(i)], cos, sin, causal_mask, request, i, capture, deferred,
                         run_scan ? &*run_scan : nullptr,
                         caches ? &(*caches)[static_cast<size_t>(i)] : nullptr, store ? &kept : nullptr,
-                        rollout ? &mean_map : nullptr);
+                        rollout ? &mean_map : nullptr,
+                        LayerReuse{extends ? &reuse.prior->layers[static_cast<size_t>(i)] : nullptr,
+                                   reuse.keep ? &reuse.keep->layers[static_cast<size_t>(i)] : nullptr,
+                                   reuse.chunk_rows});
       if (store) store->add_layer(std::move(kept));
       if (rollout) {
         rolled = rollout_step(mean_map, rolled);
@@ -1113,11 +1179,35 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
 
 AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequest& request,
                              const std::function<bool()>& should_stop) const {
+  return run(tokens, request, should_stop, nullptr);
+}
+
+namespace {
+
+// Rows of a chunk of an incremental run (histogram and hidden-state counts are kept per chunk; a run recomputes from
+// the last chunk boundary that both prompts share): on a GPU a chunk's rows cost little beside the launch of a layer's
+// work, and each keeps 33 KiB of logit counts and 256 KiB of hidden-state counts per layer; on the CPU every row
+// counts.
+int64_t reuse_chunk_rows(const at::Device& device) { return device.is_cuda() ? 1024 : 256; }
+
+// Whether a run of `request` can reuse an earlier run and keep itself for the next (docs/incremental-runs.md): the
+// whole-prompt statistics and overviews only; dense maps, logits and rollout are not kept per row, and interventions
+// change what the rows mean.
+bool reusable_request(const CaptureRequest& request, bool rollout) {
+  return request.maps == CaptureRequest::Maps::None && !request.logits && !rollout && request.interventions.empty() &&
+         request.statistics && request.overviews;
+}
+
+}  // namespace
+
+AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequest& request,
+                             const std::function<bool()>& should_stop, RunCache* cache) const {
   const Impl& m = *impl_;
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int64_t> ids = m.checked_ids(tokens, request);
-  m.check_result_size(static_cast<int64_t>(ids.size()), request);
-  m.check_scan_supported(static_cast<int64_t>(ids.size()), request);
+  const int64_t T = static_cast<int64_t>(ids.size());
+  m.check_result_size(T, request);
+  m.check_scan_supported(T, request);
   int layer = 0;
   try {
     c10::InferenceMode guard;
@@ -1126,15 +1216,45 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
     snap.tokens = tokens;
     snap.request = request;
     CaptureRequest effective = request;
-    snap.rollout_refused = m.rollout_refusal(static_cast<int64_t>(ids.size()), request);
+    snap.rollout_refused = m.rollout_refusal(T, request);
     if (!snap.rollout_refused.empty()) effective.rollout = false;
     std::shared_ptr<TorchMapStore> store;
-    if (request.keep_store) {
-      store = std::make_shared<TorchMapStore>(m.head_layout(), map_kinds_of(m.info), static_cast<int64_t>(ids.size()));
+    if (request.keep_store) store = std::make_shared<TorchMapStore>(m.head_layout(), map_kinds_of(m.info), T);
+
+    // Reuse: the rows before the last chunk boundary (and overview cell row) that this prompt shares with the kept
+    // run, when both were run with the same settings; the cache then holds this run.
+    std::unique_ptr<RunCacheState> next;
+    RunReuse reuse;
+    if (cache && reusable_request(effective, effective.rollout)) {
+      next = std::make_unique<RunCacheState>();
+      next->model = &m;
+      next->ids = ids;
+      next->key = RunCacheKey{effective.statistics, effective.overviews,
+                              effective.attention == CaptureRequest::Attention::Explicit,
+                              MapOverview::cell_for(T, effective.overview_size), reuse_chunk_rows(m.device)};
+      next->layers.resize(static_cast<size_t>(m.config.num_layers));
+      reuse.keep = next.get();
+      reuse.chunk_rows = next->key.chunk_rows;
+      const RunCacheState* prior = cache->state_.get();
+      if (prior && prior->model == &m && prior->key == next->key) {
+        const size_t common = static_cast<size_t>(
+            std::mismatch(ids.begin(), ids.end(), prior->ids.begin(), prior->ids.end()).first - ids.begin());
+        const int64_t step = std::max(next->key.chunk_rows, next->key.cell);
+        // At least the last row is recomputed: a prompt equal to (or a prefix of) the kept one still runs a chunk.
+        const int64_t first_row = (std::min<int64_t>(static_cast<int64_t>(common), T) - 1) / step * step;
+        if (first_row > 0) {
+          reuse.prior = prior;
+          reuse.first_row = first_row;
+        }
+      }
     }
-    at::Tensor x = m.forward(ids, 0, effective, snap.layers, nullptr, store.get(), should_stop, &layer);
+    const int64_t first = reuse.first_row;
+    const std::vector<int64_t> computed(ids.begin() + first, ids.end());
+    at::Tensor x = m.forward(computed, first, effective, snap.layers, nullptr, store.get(), should_stop, &layer, reuse);
     if (request.logits) snap.logits = to_matrix(m.logits(x));
     snap.store = std::move(store);
+    snap.reused_tokens = first;
+    if (next) cache->state_ = std::move(next);
     snap.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return snap;
   } catch (...) {

@@ -56,6 +56,27 @@ struct Generation {
   StopReason stopped_by = StopReason::MaxNewTokens;
 };
 
+// What a run keeps so that the next run over a prompt that starts with the same tokens computes only the rows after
+// them: an appended word at the end of a 32K-token prompt costs a few chunks of rows instead of the whole prompt
+// (docs/incremental-runs.md). Owned by the caller, one per model (the app keeps one per slot); Model::run reads it and
+// replaces what it holds. It holds device memory (every layer's queries, keys, values and per-row scan results):
+// clear() gives it back. Used by the thread that owns the model.
+struct RunCacheState;
+class RunCache {
+ public:
+  RunCache();
+  ~RunCache();
+  RunCache(const RunCache&) = delete;
+  RunCache& operator=(const RunCache&) = delete;
+  void clear();
+  int64_t tokens() const;  // the kept run's length (0: nothing kept)
+  int64_t bytes() const;   // memory it holds
+
+ private:
+  friend class Model;
+  std::unique_ptr<RunCacheState> state_;
+};
+
 class Model {
  public:
   // Loads config.json + model.safetensors (or its shards) from `dir`, and the EOS ids of generation_config.json.
@@ -72,6 +93,14 @@ class Model {
   // empty sequence, or one longer than the model's context.
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop = {}) const;
+  // The same, reusing `cache`: when it holds a run of this model with the same settings (statistics, overviews and
+  // their cell, the attention path) whose tokens begin like these, the rows before the last whole chunk both share
+  // are taken from it (AttentionSnapshot::reused_tokens says how many) and only the rest is computed; the results
+  // equal a full run's within the forward's rounding (the new rows attend to cached keys and values). Runs that ask
+  // for dense maps, logits, rollout or interventions do not reuse and keep nothing. On success the cache holds this
+  // run; on an error or a cancel it keeps what it held.
+  AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
+                        const std::function<bool()>& should_stop, RunCache* cache) const;
 
   // The head-effect scan (head_scan.h): for every head, options.what applied to it alone; how the target's
   // log-probability (`answer` teacher-forced after `prompt`; empty: the clean run's next token), its first token's rank

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "attention_scan.h"
@@ -15,22 +17,13 @@ namespace {
 // The first key row i sees: 0, or i - W + 1 inside a sliding window W > 0.
 int64_t first_key(int64_t i, int64_t window) { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
 
-// What one thread accumulates over its heads: histogram counts and the 10 largest |s| it saw.
+// What one thread counts over its heads: a histogram of |s| per chunk of query rows; `at` is the current row's chunk.
 struct Tally {
-  std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
-  std::vector<float> top;  // a min-heap of at most 10 entries
+  explicit Tally(int64_t chunks) : histogram(static_cast<size_t>(chunks * kLogitBins), 0) {}
+  std::vector<unsigned long long> histogram;
+  unsigned long long* at = nullptr;
 
-  void add(float magnitude) {
-    ++histogram[static_cast<size_t>(logit_bin(magnitude))];
-    if (top.size() < 10) {
-      top.push_back(magnitude);
-      std::push_heap(top.begin(), top.end(), std::greater<float>());
-    } else if (magnitude > top.front()) {
-      std::pop_heap(top.begin(), top.end(), std::greater<float>());
-      top.back() = magnitude;
-      std::push_heap(top.begin(), top.end(), std::greater<float>());
-    }
-  }
+  void add(float magnitude) { ++at[logit_bin(magnitude)]; }
 };
 
 // Where one row's results go, and the scratch it needs.
@@ -79,9 +72,15 @@ double scan_row(const float* scores, int64_t kb, int64_t i, int64_t j0, int64_t 
 }  // namespace
 
 ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
-                          int64_t cell, int64_t window) {
+                          int64_t cell, int64_t window, int64_t first_row, int64_t chunk_rows) {
   const int64_t H = layout.H, T = q.size(1), P = layout.differential ? H / 2 : 0;
   const int64_t C = (T + cell - 1) / cell;
+  const int64_t chunk = chunk_rows > 0 ? chunk_rows : std::max<int64_t>(T, 1);
+  const int64_t chunks = (T + chunk - 1) / chunk;
+  if (first_row < 0 || first_row >= T || first_row % cell != 0 || first_row % chunk != 0) {
+    throw std::invalid_argument("scan_layer_cpu: first row " + std::to_string(first_row) + " is not a multiple of " +
+                                "the cell and chunk inside " + std::to_string(T) + " rows");
+  }
   const auto f32 = at::TensorOptions().dtype(at::kFloat);
   ScanResult out;
   out.rows = at::zeros({6, H, T}, f32);
@@ -94,9 +93,9 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
   // Units of work: a sub-head (standard) or a pair of sub-heads (Diff); threads take interleaved units.
   const int64_t units = P > 0 ? P : H;
   const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(units, std::thread::hardware_concurrency()));
-  std::vector<Tally> tallies(static_cast<size_t>(threads));
+  std::vector<Tally> tallies(static_cast<size_t>(threads), Tally(chunks));
   const int64_t block = rows_per_block(H, T, int64_t{1} << 24);  // 64 MiB of scores
-  for (int64_t r0 = 0; r0 < T; r0 += block) {
+  for (int64_t r0 = first_row; r0 < T; r0 += block) {
     const int64_t r1 = std::min(r0 + block, T), B = r1 - r0;
     const int64_t kb = first_key(r0, window), width = r1 - kb;  // the keys rows [r0, r1) can see: [kb, r1)
     // (H, B, width) scores of rows [r0, r1) over those keys, exactly as the explicit forward forms them.
@@ -117,6 +116,7 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
         if (h2 >= 0) t2.overview = out.overview.data_ptr<float>() + h2 * C * C;
         for (int64_t i = r0; i < r1; ++i) {
           const int64_t j0 = first_key(i, window);
+          tally.at = tally.histogram.data() + (i / chunk) * kLogitBins;
           const double l1 = scan_row(S + (h1 * B + (i - r0)) * width, kb, i, j0, h1, t1, e1, tally);
           if (h2 < 0) continue;
           const double l2 = scan_row(S + (h2 * B + (i - r0)) * width, kb, i, j0, h2, t2, e2, tally);
@@ -150,13 +150,11 @@ ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Te
     for (std::thread& t : pool) t.join();
   }
 
-  out.histogram.assign(kLogitBins, 0);
+  out.histogram = at::zeros({chunks, kLogitBins}, at::TensorOptions().dtype(at::kLong));
+  auto* counts = reinterpret_cast<unsigned long long*>(out.histogram.data_ptr<int64_t>());
   for (const Tally& tally : tallies) {
-    for (size_t b = 0; b < out.histogram.size(); ++b) out.histogram[b] += tally.histogram[b];
-    out.top_abs.insert(out.top_abs.end(), tally.top.begin(), tally.top.end());
+    for (size_t b = 0; b < tally.histogram.size(); ++b) counts[b] += tally.histogram[b];
   }
-  std::sort(out.top_abs.begin(), out.top_abs.end(), std::greater<float>());
-  if (out.top_abs.size() > 10) out.top_abs.resize(10);
   return out;
 }
 

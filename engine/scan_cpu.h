@@ -13,24 +13,21 @@
 namespace diffscope {
 
 // What the scan of one layer produced (float32 tensors on the scan's device unless said).
+// Rows before `first_row` (an incremental run's reused rows, run_cache.h) are not scanned: their entries in rows,
+// diff_rows, their cell rows of the overviews and their histogram chunks are zero, for the caller to fill.
 struct ScanResult {
   at::Tensor rows;                              // (6, H, T): lse, entropy, max, distance, sink, max |s| of each row
-  std::vector<unsigned long long> histogram;    // (kLogitBins) counts of |s| over every causal entry
+  at::Tensor histogram;                         // (chunks, kLogitBins) int64: counts of |s| over the causal entries
+                                                // of query rows [c * chunk_rows, (c + 1) * chunk_rows)
   at::Tensor overview;                          // (H, C, C) max of p per cell
   at::Tensor diff_overview;                     // (P, C, C) entry of largest |D| per cell, sign kept
   at::Tensor diff_rows;                         // (2, P, T): entropy and max of D's positive part renormalized
-  std::vector<float> top_abs;                   // the 10 largest |s| (fewer when there are fewer entries), descending;
-                                                // empty when they could not be kept exactly (then: the histogram)
-  // From the CUDA kernels, the outlier data still on the device (histogram and top_abs above stay empty): the counts
-  // (kLogitBins, int64), the 10 largest stored candidates in descending order (-1 past the stored ones), and how many
-  // candidates were found (one int64; more than candidate_capacity: not all stored, so top_abs is not exact).
-  at::Tensor histogram_device, top_abs_device, candidate_count_device;
-  int64_t candidate_capacity = 0;
 };
 
 // q (H, T, d), k (KV, T, d) rotated, CPU, compute dtype; lambda (P, T) float32 for a Diff layer; `window`: the
-// layer's sliding window W (0: none), row i then sees keys max(0, i - W + 1) .. i.
+// layer's sliding window W (0: none), row i then sees keys max(0, i - W + 1) .. i. Scans query rows [first_row, T)
+// (first_row a multiple of `cell` and of chunk_rows); histogram chunks of `chunk_rows` rows (0: one chunk of T).
 ScanResult scan_layer_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda, const HeadLayout& layout,
-                          int64_t cell, int64_t window = 0);
+                          int64_t cell, int64_t window = 0, int64_t first_row = 0, int64_t chunk_rows = 0);
 
 }  // namespace diffscope

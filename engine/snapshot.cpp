@@ -48,7 +48,9 @@ std::vector<Matrix>& LayerCapture::maps(MapKind kind) { return of_kind(kind, att
 int64_t MapOverview::cell_for(int64_t T, int side) {
   const int64_t s = side < 1 ? 1 : side;
   if (T <= s) return 1;
-  return ((T + s - 1) / s + 7) / 8 * 8;
+  int64_t cell = 8;
+  while (cell * s < T) cell *= 2;
+  return cell;
 }
 
 const std::vector<Matrix>& MapOverview::maps(MapKind kind) const { return of_kind(kind, attn, attn1, attn2, diff); }

@@ -131,8 +131,9 @@ struct OutlierStats {
 // |value|, sign kept (D), so a single spike stays visible; a cell with no such entry holds 0. cell = 1 is the map.
 struct MapOverview {
   int64_t cell = 1;
-  // The cell for T tokens and at most `side` cells a side: 1 when the map fits, else ceil(T / side) rounded up to a
-  // multiple of 8 (the CUDA scan pools such cells on its fast path; the overview then has fewer than `side` cells).
+  // The cell for T tokens and at most `side` cells a side: 1 when the map fits, else the smallest power of two, at
+  // least 8, that fits (the CUDA scan pools such cells on its fast paths; and a cell that does not change while a
+  // prompt grows lets an incremental run keep the earlier rows' cells: docs/incremental-runs.md).
   static int64_t cell_for(int64_t T, int side);
   std::vector<Matrix> attn, attn1, attn2, diff;  // per head, as LayerCapture's maps
   Matrix rollout;  // attention rollout through this layer, pooled the same way (signed), when a long prompt's run
@@ -243,6 +244,7 @@ struct AttentionSnapshot {
   std::shared_ptr<const MapStore> store;  // windows of any map of this run (when CaptureRequest::keep_store)
   std::string rollout_refused;      // why a long prompt's run asked for rollout but kept none (too large), else ""
   double seconds = 0;               // wall time of the forward pass and capture
+  int64_t reused_tokens = 0;        // rows taken from an earlier run (Model::run with a RunCache), not recomputed
   uint64_t sequence = 0;            // set by whoever publishes it (the worker), so the UI can tell new from old
 };
 

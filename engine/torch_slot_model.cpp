@@ -33,7 +33,8 @@ class TorchSlotModel : public SlotModel {
   std::string token_bytes(int64_t id) const override { return tokenizer_->token_bytes(id); }
   AttentionSnapshot run(const std::vector<Token>& tokens, const CaptureRequest& request,
                         const std::function<bool()>& should_stop) const override {
-    return model_->run(tokens, request, should_stop);
+    // Keystrokes at the end of a long prompt rerun only the last chunks of rows (model.h RunCache).
+    return model_->run(tokens, request, should_stop, &run_cache_);
   }
   Generation generate(const std::vector<Token>& prompt, const GenerationOptions& options,
                       const CaptureRequest& request, const std::function<bool()>& should_stop) const override {
@@ -52,6 +53,7 @@ class TorchSlotModel : public SlotModel {
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::string tokenizer_id_;
+  mutable RunCache run_cache_;  // the slot's last run, for the next one (the slot's thread alone runs the model)
 };
 
 }  // namespace

@@ -62,4 +62,13 @@ OutlierStats outlier_stats_of(const at::Tensor& host_figures);
 at::Tensor magnitude_order_statistics(const at::Tensor& values);
 OutlierStats outlier_stats_of_values(const double* figures);  // the same from its three values
 
+// magnitude_order_statistics of a layer's output over rows [0, T) for a run that keeps what the next run needs
+// (run_cache_state.h): `rows` are rows [first, T) (T - first, hidden); prior_counts / prior_abs hold rows [0, first)
+// as an earlier call left them in counts / magnitudes (undefined when first is 0). bf16 / f16 CUDA values are
+// counted per chunk of `chunk_rows` rows ((chunks, 2^15) int64 in `counts`); others keep their magnitudes
+// ((T, hidden) in `magnitudes`). The figures equal magnitude_order_statistics of all T rows.
+at::Tensor kept_magnitude_order_statistics(const at::Tensor& rows, int64_t first, int64_t chunk_rows,
+                                           const at::Tensor& prior_counts, const at::Tensor& prior_abs,
+                                           at::Tensor& counts, at::Tensor& magnitudes);
+
 }  // namespace diffscope

@@ -30,6 +30,10 @@
 // recomputes the scores, p = 2^((s - lse) log2(e)), D = p1 - lambda p2, per-row D+ sums, max-pooled overviews
 // (atomicMax on float bits for p >= 0; on the key rotl(bits(D), 1) = bits(|D|) << 1 | sign for D, decoded in place
 // afterwards) and the candidates |s| >= threshold (warp-aggregated appends).
+// Incremental runs (AttentionScanInput::first_row F > 0, a multiple of 64 and of the cell): both grids cover only the
+// row tiles of rows [F, T) (r0 starts at F), so rows before F are neither read nor written; pass 2 zeroes and decodes
+// only the cell rows from F / cell on. ScanRowsOutput::histogram_chunk_rows > 0: each block adds its shared histogram
+// to the chunk of its rows (a 64-row block never straddles a chunk, a multiple of 64).
 #include "attention_scan.h"
 #include "attention_scan_detail.h"
 
@@ -368,10 +372,12 @@ struct RowsArgs {
   int H, T, d, group;
   float scale;
   bool vec;
-  int row_tiles;
+  int row_tiles;  // blocks along x: the row tiles of rows [first_row, T)
+  int first_row;  // the first scanned row (a multiple of 64); block x starts at first_row + (row_tiles - 1 - x) * rows
   int window;  // sliding window W (0: none)
   bool q_prescaled;  // bf16 tensor cores with a power-of-two scale: Q tiles are scaled once (prescale_queries)
   float softcap;     // Gemma 2's soft cap (0: none)
+  int histogram_chunk_rows;  // 0: one histogram; else the block adds to the chunk of its rows (one chunk: see there)
   float* lse;
   float* entropy;
   float* max_p;
@@ -482,7 +488,8 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, c = lane & 3;
   const int head = blockIdx.y;
-  const int r0 = (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;  // longest rows first
+  // Longest rows first; rows before first_row are not scanned.
+  const int r0 = args.first_row + (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;
   const int T = args.T;
 
   for (int b = threadIdx.x; b < kLogitBins; b += Cfg::kThreads) histogram[b] = 0;
@@ -542,9 +549,12 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
     }
   }
 
+  // The block's rows lie in one histogram chunk: r0 is a multiple of kRows (32 or 64; first_row is a multiple of 64)
+  // and the chunk a multiple of 64.
+  unsigned long long* global_histogram = args.histogram + histogram_offset(args.histogram_chunk_rows, r0);
   __syncthreads();
   for (int b = threadIdx.x; b < kLogitBins; b += Cfg::kThreads)
-    if (histogram[b] != 0) atomicAdd(&args.histogram[b], static_cast<unsigned long long>(histogram[b]));
+    if (histogram[b] != 0) atomicAdd(&global_histogram[b], static_cast<unsigned long long>(histogram[b]));
 }
 
 // ---- pass 2 ----
@@ -555,7 +565,8 @@ struct PairsArgs {
   int H, T, d, group;
   float scale;
   bool vec;
-  int row_tiles;
+  int row_tiles;  // as RowsArgs::row_tiles
+  int first_row;  // as RowsArgs::first_row
   int window;  // sliding window W (0: none)
   bool q_prescaled;  // as RowsArgs::q_prescaled
   float softcap;     // as RowsArgs::softcap
@@ -798,7 +809,7 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   const int head_b = kPaired ? args.a2_offset + args.a2_stride * pair : pair;
   const int kv_a = head_a / args.group, kv_b = head_b / args.group;
   const bool shared_k = kv_a == kv_b;  // V2 pairs of one KV group read the same keys
-  const int r0 = (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;
+  const int r0 = args.first_row + (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;
   const int T = args.T;
   const int warp_row0 = r0 + warp * 16;
   const float threshold = args.threshold_device ? *args.threshold_device : args.threshold;
@@ -882,11 +893,33 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   }
 }
 
-// diff_overview holds keys rotl(bits(D), 1) after pass 2's main kernel; rotate them back into floats in place.
-__global__ void decode_diff_keys(unsigned* keys, long long count) {
+// diff_overview holds keys rotl(bits(D), 1) after pass 2's main kernel; rotate them back into floats in place. Plane
+// blockIdx.y: `count` values from keys + blockIdx.y * pitch (one plane of count = pairs * C * C values when every row
+// is scanned; with first_row > 0, each pair's cell rows from first_row / cell on).
+__global__ void decode_diff_keys(unsigned* keys, long long pitch, long long count) {
+  keys += blockIdx.y * pitch;
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
     keys[i] = __funnelshift_r(keys[i], keys[i], 1);
+}
+
+// Zeroes `count` values from map + blockIdx.y * pitch: the cell rows of the scanned rows in every plane, when
+// first_row > 0 leaves the rows above them as they were (one cudaMemsetAsync covers the planes otherwise).
+__global__ void zero_cell_rows(unsigned* map, long long pitch, long long count) {
+  map += blockIdx.y * pitch;
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<long long>(gridDim.x) * blockDim.x)
+    map[i] = 0;
+}
+
+// Launches one of the two kernels above over `planes` planes of `pitch` values each, `count` values per plane from
+// `map` on (grid y is the plane: at most 65535, far above any head count).
+void launch_cell_rows(void (*kernel)(unsigned*, long long, long long), unsigned* map, int planes, long long pitch,
+                      long long count, cudaStream_t stream, const char* what) {
+  const int threads = 256;
+  const int blocks = static_cast<int>(std::min<long long>((count + threads - 1) / threads, 4096));
+  kernel<<<dim3(blocks, planes), threads, 0, stream>>>(map, pitch, count);
+  check_cuda(cudaGetLastError(), what);
 }
 
 // ---- host side ----
@@ -937,7 +970,7 @@ struct RowsLaunch {
     auto kernel = scan_rows_kernel<DT, kMma, DP, WARPS, NT>;
     prepare_kernel(kernel, smem);
     RowsArgs a = args;
-    a.row_tiles = (a.T + Cfg::kRows - 1) / Cfg::kRows;
+    a.row_tiles = (a.T - a.first_row + Cfg::kRows - 1) / Cfg::kRows;
     kernel<<<dim3(a.row_tiles, a.H), Cfg::kThreads, smem, stream>>>(a);
     check_cuda(cudaGetLastError(), "scan_rows_kernel launch");
   }
@@ -952,7 +985,7 @@ struct PairsLaunch {
     using Cfg = Tile<DT, kMma, DP, WARPS, NT>;
     const size_t smem = (paired ? 2 : 1) * (Cfg::kQBytes + Cfg::kKBytes);
     PairsArgs a = args;
-    a.row_tiles = (a.T + Cfg::kRows - 1) / Cfg::kRows;
+    a.row_tiles = (a.T - a.first_row + Cfg::kRows - 1) / Cfg::kRows;
     if (paired) {
       auto kernel = scan_pairs_kernel<DT, kMma, DP, WARPS, NT, true>;
       prepare_kernel(kernel, smem);
@@ -1022,7 +1055,7 @@ void check_pairs_cover_heads(const AttentionScanInput& in) {
 
 void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput& out, void* stream) {
   check_scan_input(in);
-  check_rows_output(out);
+  check_rows_output(in, out);
   RowsArgs args{};
   args.q = in.q;
   args.k = in.k;
@@ -1032,9 +1065,11 @@ void attention_scan_rows_cuda(const AttentionScanInput& in, const ScanRowsOutput
   args.group = in.H / in.KV;
   args.scale = in.scale;
   args.vec = vector_loads(in);
+  args.first_row = in.first_row;
   args.window = in.window < in.T ? in.window : 0;  // a window of at least T masks nothing
   args.q_prescaled = prescale_queries_for(in);
   args.softcap = in.softcap;
+  args.histogram_chunk_rows = out.histogram_chunk_rows;
   args.lse = out.row_lse;
   args.entropy = out.row_entropy;
   args.max_p = out.row_max;
@@ -1061,6 +1096,7 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.group = in.H / in.KV;
   args.scale = in.scale;
   args.vec = vector_loads(in);
+  args.first_row = in.first_row;
   args.window = in.window < in.T ? in.window : 0;
   args.q_prescaled = prescale_queries_for(in);
   args.softcap = in.softcap;
@@ -1083,18 +1119,30 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   args.candidate_count = out.candidate_count;
   args.capacity = out.candidate_capacity;
 
-  // Cells start at 0 (the value of a cell without causal entries, and key 0 for D); the kernel only raises them.
-  check_cuda(cudaMemsetAsync(out.overview, 0, sizeof(float) * in.H * C * C, s), "cudaMemsetAsync(overview)");
-  if (in.num_pairs > 0)
-    check_cuda(cudaMemsetAsync(out.diff_overview, 0, sizeof(float) * in.num_pairs * C * C, s),
-               "cudaMemsetAsync(diff_overview)");
+  // Cells start at 0 (the value of a cell without causal entries, and key 0 for D); the kernel only raises them. With
+  // first_row > 0 only the cell rows from first_row / cell on (first_row is a multiple of the cell) are zeroed and
+  // decoded, in every plane: the blocks write no others, and the cells above keep what the caller left there.
+  if (in.first_row == 0) {
+    check_cuda(cudaMemsetAsync(out.overview, 0, sizeof(float) * in.H * C * C, s), "cudaMemsetAsync(overview)");
+    if (in.num_pairs > 0)
+      check_cuda(cudaMemsetAsync(out.diff_overview, 0, sizeof(float) * in.num_pairs * C * C, s),
+                 "cudaMemsetAsync(diff_overview)");
+  } else {
+    const long long skip = static_cast<long long>(in.first_row / in.overview_cell) * C;  // cells before, per plane
+    launch_cell_rows(zero_cell_rows, args.overview + skip, in.H, C * C, C * C - skip, s, "zero_cell_rows launch");
+    if (in.num_pairs > 0)
+      launch_cell_rows(zero_cell_rows, args.diff_keys + skip, in.num_pairs, C * C, C * C - skip, s,
+                       "zero_cell_rows launch");
+  }
   dispatch(in, PairsLaunch{args, in.num_pairs > 0, s});
   if (in.num_pairs > 0) {
-    const long long count = in.num_pairs * C * C;
-    const int threads = 256;
-    const int blocks = static_cast<int>(std::min<long long>((count + threads - 1) / threads, 4096));
-    decode_diff_keys<<<blocks, threads, 0, s>>>(args.diff_keys, count);
-    check_cuda(cudaGetLastError(), "decode_diff_keys launch");
+    if (in.first_row == 0) {
+      launch_cell_rows(decode_diff_keys, args.diff_keys, 1, 0, in.num_pairs * C * C, s, "decode_diff_keys launch");
+    } else {
+      const long long skip = static_cast<long long>(in.first_row / in.overview_cell) * C;
+      launch_cell_rows(decode_diff_keys, args.diff_keys + skip, in.num_pairs, C * C, C * C - skip, s,
+                       "decode_diff_keys launch");
+    }
   }
 }
 

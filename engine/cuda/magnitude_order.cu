@@ -76,9 +76,8 @@ __global__ void __launch_bounds__(kSelectThreads) select_ranks(const unsigned lo
 
 }  // namespace
 
-void magnitude_order_cuda(const uint16_t* values, int64_t n, Half16 type, unsigned long long* scratch,
-                          double* figures, void* stream) {
-  if (n < 1) throw std::invalid_argument("magnitude order statistics: no values");
+void magnitude_count_cuda(const uint16_t* values, int64_t n, unsigned long long* counts, void* stream) {
+  if (n < 1) return;
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
   int device = 0, sms = 0;
   check_cuda(cudaGetDevice(&device), "cudaGetDevice");
@@ -86,12 +85,26 @@ void magnitude_order_cuda(const uint16_t* values, int64_t n, Half16 type, unsign
   check_cuda(cudaFuncSetAttribute(count_patterns, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   static_cast<int>(kCountSharedBytes)),
              "cudaFuncSetAttribute(MaxDynamicSharedMemorySize)");
-  check_cuda(cudaMemsetAsync(scratch, 0, kMagnitudePatterns * sizeof(unsigned long long), s), "cudaMemsetAsync");
   const long long blocks = std::min<long long>(sms, (n + kCountThreads - 1) / kCountThreads);
-  count_patterns<<<static_cast<unsigned>(blocks), kCountThreads, kCountSharedBytes, s>>>(values, n, scratch);
+  count_patterns<<<static_cast<unsigned>(blocks), kCountThreads, kCountSharedBytes, s>>>(values, n, counts);
   check_cuda(cudaGetLastError(), "count_patterns launch");
-  select_ranks<<<1, kSelectThreads, 0, s>>>(scratch, static_cast<unsigned long long>(n), type, figures);
+}
+
+void magnitude_select_cuda(const unsigned long long* counts, int64_t n, Half16 type, double* figures, void* stream) {
+  if (n < 1) throw std::invalid_argument("magnitude order statistics: no values");
+  select_ranks<<<1, kSelectThreads, 0, static_cast<cudaStream_t>(stream)>>>(
+      counts, static_cast<unsigned long long>(n), type, figures);
   check_cuda(cudaGetLastError(), "select_ranks launch");
+}
+
+void magnitude_order_cuda(const uint16_t* values, int64_t n, Half16 type, unsigned long long* scratch,
+                          double* figures, void* stream) {
+  if (n < 1) throw std::invalid_argument("magnitude order statistics: no values");
+  check_cuda(cudaMemsetAsync(scratch, 0, kMagnitudePatterns * sizeof(unsigned long long),
+                             static_cast<cudaStream_t>(stream)),
+             "cudaMemsetAsync");
+  magnitude_count_cuda(values, n, scratch, stream);
+  magnitude_select_cuda(scratch, n, type, figures, stream);
 }
 
 }  // namespace diffscope

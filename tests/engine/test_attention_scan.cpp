@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -19,6 +20,24 @@ using namespace diffscope;
 namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// The poison of outputs a scan must not write: a NaN whose payload no computation gives, compared bit for bit; and a
+// count no histogram reaches.
+constexpr uint32_t kPoisonBits = 0x7fc0deadu;
+const float kPoison = [] {
+  float f;
+  std::memcpy(&f, &kPoisonBits, sizeof f);
+  return f;
+}();
+constexpr unsigned long long kPoisonCount = 0xdeadbeefdeadbeefull;
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// What a scan covers: rows [first_row, T); a histogram chunked by `chunk` rows (0: one histogram).
+struct ScanOptions {
+  int first_row = 0;
+  int chunk = 0;
+};
 
 // ---- an independent 16-bit rounding: keep `bits` significant bits with nearbyint (ties to even) ----
 float round_significant(float x, int bits) {
@@ -255,22 +274,32 @@ struct Outputs {
   unsigned long long count = 0;
 };
 
-// Runs both passes of the twin with every output poisoned with NaN first.
-Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capacity) {
+// Runs both passes of the twin with every output poisoned first (kPoison, a NaN; the histogram zeroed, or with
+// `opt.chunk`, its chunks from first_row's on zeroed and those before poisoned with kPoisonCount). With
+// `opt.first_row` the inputs' own first_row is replaced.
+Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capacity, const ScanOptions& opt = {}) {
   Outputs o;
   const size_t rows = static_cast<size_t>(c.H) * c.T, C = (c.T + c.cell - 1) / c.cell;
-  for (auto* v : {&o.lse, &o.entropy, &o.max_p, &o.distance, &o.sink, &o.abs_max}) v->assign(rows, kNaN);
+  AttentionScanInput in = x.in;
+  in.first_row = opt.first_row;
+  for (auto* v : {&o.lse, &o.entropy, &o.max_p, &o.distance, &o.sink, &o.abs_max}) v->assign(rows, kPoison);
+  if (opt.chunk > 0) {
+    const size_t chunks = (c.T + opt.chunk - 1) / opt.chunk, poisoned = opt.first_row / opt.chunk;
+    o.histogram.assign(chunks * kLogitBins, 0);
+    std::fill(o.histogram.begin(), o.histogram.begin() + poisoned * kLogitBins, kPoisonCount);
+  }
   ScanRowsOutput r;
   r.row_lse = o.lse.data(), r.row_entropy = o.entropy.data(), r.row_max = o.max_p.data();
   r.row_distance = o.distance.data(), r.row_sink = o.sink.data(), r.row_abs_max = o.abs_max.data();
   r.logit_histogram = o.histogram.data();
-  attention_scan_rows_host(x.in, r);
+  r.histogram_chunk_rows = opt.chunk;
+  attention_scan_rows_host(in, r);
 
-  o.overview.assign(c.H * C * C, kNaN);
-  o.diff_overview.assign(c.num_pairs * C * C, kNaN);
-  o.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, kNaN);
-  o.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, kNaN);
-  o.candidates.assign(static_cast<size_t>(capacity), kNaN);
+  o.overview.assign(c.H * C * C, kPoison);
+  o.diff_overview.assign(c.num_pairs * C * C, kPoison);
+  o.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, kPoison);
+  o.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, kPoison);
+  o.candidates.assign(static_cast<size_t>(capacity), kPoison);
   ScanPairsOutput p;
   p.overview = o.overview.data();
   p.diff_overview = c.num_pairs ? o.diff_overview.data() : nullptr;
@@ -280,7 +309,7 @@ Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capaci
   p.candidates = o.candidates.data();
   p.candidate_count = &o.count;
   p.candidate_capacity = capacity;
-  attention_scan_pairs_host(x.in, o.lse.data(), p);
+  attention_scan_pairs_host(in, o.lse.data(), p);
   return o;
 }
 
@@ -321,6 +350,144 @@ void check_case(const Case& c, uint32_t seed) {
   const Outputs small = run_twin(c, x, threshold, static_cast<int64_t>(want_candidates.size() / 2));
   CHECK(small.count == want_candidates.size());
   for (float v : small.candidates) CHECK(std::binary_search(want_candidates.begin(), want_candidates.end(), v));
+}
+
+// ---- incremental runs: first_row and chunked histograms ----
+
+// A copy of x whose query rows before `first_row` (and lambda there) are NaN: a scan from first_row must not use them.
+Inputs with_rows_poisoned(const Case& c, const Inputs& x, int first_row) {
+  Inputs y = x;
+  const size_t before = static_cast<size_t>(first_row) * c.d;
+  for (int h = 0; h < c.H; ++h)
+    for (size_t e = 0; e < before; ++e) {
+      const size_t at = static_cast<size_t>(h) * c.T * c.d + e;
+      y.q[at] = kNaN;
+      if (!y.q16.empty()) y.q16[at] = 0xffff;  // a NaN in bf16 and in f16
+    }
+  for (int p = 0; p < c.num_pairs; ++p)
+    for (int i = 0; i < first_row; ++i) y.lambda[static_cast<size_t>(p) * c.T + i] = kNaN;
+  y.in.q = c.dtype == ScanDType::F32 ? static_cast<const void*>(y.q.data()) : y.q16.data();
+  y.in.k = c.dtype == ScanDType::F32 ? static_cast<const void*>(y.k.data()) : y.k16.data();
+  y.in.lambda = y.lambda.empty() ? nullptr : y.lambda.data();
+  return y;
+}
+
+// The naive histogram of rows [row_begin, row_end) alone.
+std::vector<unsigned long long> naive_histogram(Naive& n, int row_begin, int row_end) {
+  std::vector<unsigned long long> histogram(kLogitBins, 0);
+  for (int h = 0; h < n.H; ++h)
+    for (int i = row_begin; i < row_end; ++i)
+      for (int j = n.lo(i); j <= i; ++j) histogram[logit_bin(static_cast<float>(std::fabs(n.S(h, i, j))))] += 1;
+  return histogram;
+}
+
+// Chunk k of a chunked histogram.
+std::vector<unsigned long long> chunk_of(const std::vector<unsigned long long>& histogram, int k) {
+  return std::vector<unsigned long long>(histogram.begin() + static_cast<std::ptrdiff_t>(k) * kLogitBins,
+                                         histogram.begin() + static_cast<std::ptrdiff_t>(k + 1) * kLogitBins);
+}
+
+// "" when, in every plane of `got` (planes of `rows` rows of `row_length` values), the rows from `first_row` on hold
+// `full`'s values bit for bit (which a scan of every row wrote) and the rows before it still hold the poison.
+std::string rows_match(const char* what, const std::vector<float>& got, const std::vector<float>& full, size_t rows,
+                       size_t row_length, size_t first_row) {
+  if (got.size() != full.size()) return std::string(what) + ": size differs";
+  for (size_t at = 0; at < got.size(); ++at) {
+    const size_t row = at / row_length % rows;
+    const char* failure = row < first_row ? (same_bits(got[at], kPoison) ? nullptr : ": written before first_row")
+                          : same_bits(full[at], kPoison) ? ": the full scan left it unwritten"
+                          : same_bits(got[at], full[at]) ? nullptr
+                                                         : ": differs from the full scan's";
+    if (failure != nullptr) {
+      std::ostringstream out;
+      out << what << "[plane " << at / (row_length * rows) << ", row " << row << ", element " << at % row_length
+          << "] = " << got[at] << failure << " (full scan: " << full[at] << ")";
+      return out.str();
+    }
+  }
+  return "";
+}
+
+// The twin from first_row F (each F in {64, 128, 192, 256} below T that is a multiple of the cell; inputs before F
+// poisoned) against its own full scan: bit for bit in every row >= F and cell row >= F / cell, the poison before;
+// histograms (one, and chunks of the largest of 64, 128, 256 rows that divides F) against the naive computation's
+// counts of the same rows; candidates of rows >= F only. Also the full scan's histogram in chunks of `whole_chunks`.
+void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<int> whole_chunks = {64, 128, 256}) {
+  INFO(c.name() << " seed=" << seed);
+  const Inputs x = make_inputs(c, seed);
+  Naive n = naive(c, x);
+  std::vector<double> magnitudes = causal_abs_scores(n);
+  std::sort(magnitudes.begin(), magnitudes.end());
+  const float threshold = static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
+  const int64_t capacity = static_cast<int64_t>(magnitudes.size()) + 3;
+  const Outputs full = run_twin(c, x, threshold, capacity);
+  REQUIRE(full.histogram == n.histogram);
+  const size_t C = (c.T + c.cell - 1) / c.cell;
+
+  // Chunked histograms of the whole scan: chunk k counts rows [k chunk, (k + 1) chunk) only; the chunks add up to the
+  // one histogram, and the other outputs do not change.
+  for (int chunk : whole_chunks) {
+    INFO("first_row 0, histogram_chunk_rows " << chunk);
+    const Outputs o = run_twin(c, x, threshold, capacity, {0, chunk});
+    const int chunks = (c.T + chunk - 1) / chunk;
+    REQUIRE(o.histogram.size() == static_cast<size_t>(chunks) * kLogitBins);
+    std::vector<unsigned long long> sum(kLogitBins, 0);
+    for (int k = 0; k < chunks; ++k) {
+      INFO("chunk " << k);
+      const std::vector<unsigned long long> part = chunk_of(o.histogram, k);
+      CHECK(part == naive_histogram(n, k * chunk, std::min(c.T, (k + 1) * chunk)));
+      for (int b = 0; b < kLogitBins; ++b) sum[b] += part[b];
+    }
+    CHECK(sum == full.histogram);
+    CHECK(rows_match("lse", o.lse, full.lse, c.T, 1, 0) == "");
+    CHECK(rows_match("overview", o.overview, full.overview, C, C, 0) == "");
+    CHECK(o.count == full.count);
+  }
+
+  for (int first_row : {64, 128, 192, 256}) {
+    if (first_row >= c.T || first_row % c.cell != 0) continue;
+    const Inputs y = with_rows_poisoned(c, x, first_row);
+    std::vector<float> want_candidates;
+    for (int h = 0; h < c.H; ++h)
+      for (int i = first_row; i < c.T; ++i)
+        for (int j = n.lo(i); j <= i; ++j) {
+          const float v = static_cast<float>(std::fabs(n.S(h, i, j)));
+          if (v >= threshold) want_candidates.push_back(v);
+        }
+    std::sort(want_candidates.begin(), want_candidates.end());
+    const int largest_chunk = first_row % 256 == 0 ? 256 : first_row % 128 == 0 ? 128 : 64;
+    for (int chunk : {0, largest_chunk}) {
+      INFO("first_row " << first_row << ", histogram_chunk_rows " << chunk);
+      const Outputs o = run_twin(c, y, threshold, capacity, {first_row, chunk});
+      const size_t F = first_row;
+      CHECK(rows_match("lse", o.lse, full.lse, c.T, 1, F) == "");
+      CHECK(rows_match("entropy", o.entropy, full.entropy, c.T, 1, F) == "");
+      CHECK(rows_match("max", o.max_p, full.max_p, c.T, 1, F) == "");
+      CHECK(rows_match("distance", o.distance, full.distance, c.T, 1, F) == "");
+      CHECK(rows_match("sink", o.sink, full.sink, c.T, 1, F) == "");
+      CHECK(rows_match("abs_max", o.abs_max, full.abs_max, c.T, 1, F) == "");
+      CHECK(rows_match("diff_entropy", o.diff_entropy, full.diff_entropy, c.T, 1, F) == "");
+      CHECK(rows_match("diff_max", o.diff_max, full.diff_max, c.T, 1, F) == "");
+      CHECK(rows_match("overview", o.overview, full.overview, C, C, F / c.cell) == "");
+      CHECK(rows_match("diff_overview", o.diff_overview, full.diff_overview, C, C, F / c.cell) == "");
+      if (chunk == 0) {
+        CHECK(o.histogram == naive_histogram(n, first_row, c.T));
+      } else {
+        const int chunks = (c.T + chunk - 1) / chunk;
+        for (int k = 0; k < chunks; ++k) {
+          INFO("chunk " << k);
+          if (k < first_row / chunk)
+            CHECK(chunk_of(o.histogram, k) == std::vector<unsigned long long>(kLogitBins, kPoisonCount));
+          else
+            CHECK(chunk_of(o.histogram, k) == naive_histogram(n, k * chunk, std::min(c.T, (k + 1) * chunk)));
+        }
+      }
+      REQUIRE(o.count == want_candidates.size());
+      std::vector<float> got(o.candidates.begin(), o.candidates.begin() + static_cast<int64_t>(o.count));
+      std::sort(got.begin(), got.end());
+      CHECK(got == want_candidates);
+    }
+  }
 }
 
 }  // namespace
@@ -571,4 +738,125 @@ TEST_CASE("attention scan twin rejects bad inputs", "[attention_scan]") {
   ScanRowsOutput missing = out;
   missing.logit_histogram = nullptr;
   CHECK_THROWS_AS(attention_scan_rows_host(x.in, missing), std::invalid_argument);
+}
+
+TEST_CASE("attention scan twin with first_row: rows >= first_row as the full scan, the rest untouched; "
+          "chunked histograms",
+          "[attention_scan][first_row]") {
+  const int cell_cycle[] = {1, 8, 16, 32, 64};
+  uint32_t seed = 5000;
+  int n = 0;
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16})
+    for (int T : {200, 300, 333})  // not multiples of 64: the last row tile is partial
+      for (int window : {0, 100})    // 100: the band of a row tile reaches back past first_row
+        for (int mode = 0; mode < 3; ++mode) {
+          const int d = n % 9 == 0 ? 64 : 8;
+          const int cell = cell_cycle[n % 5];
+          Case c = mode == 0 ? standard(dtype, 4, 2, T, d, cell)
+                   : mode == 1 ? diff_v1(dtype, 4, 2, T, d, cell)
+                               : diff_v2(dtype, 4, 2, T, d, cell);
+          c.window = window;
+          check_first_row_case(c, seed++, {64 << (n % 3)});  // whole-scan chunks of 64, 128, 256 in turn
+          ++n;
+        }
+  // Cells that divide some first rows only (3, 12, 48 and 96 divide 192, neither 64 nor 128), GQA 2:1 with a small
+  // window, and f16.
+  for (int cell : {3, 12, 48, 96}) check_first_row_case(diff_v1(ScanDType::BF16, 4, 2, 333, 8, cell), seed++);
+  Case small_window = standard(ScanDType::F32, 6, 3, 300, 8, 3);
+  small_window.window = 5;
+  check_first_row_case(small_window, seed++);
+  check_first_row_case(diff_v2(ScanDType::F16, 4, 2, 300, 8, 32), seed++);
+}
+
+TEST_CASE("attention scan twin: q = 0 from first_row 128, histogram chunks of 64 rows (hand-derived)",
+          "[attention_scan][first_row]") {
+  const Case c = standard(ScanDType::F32, 2, 1, 300, 8, 16);
+  const Inputs x = with_rows_poisoned(c, make_inputs(c, 97, /*zero_q=*/true), 128);
+  const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/100000, {128, 64});
+  for (int h = 0; h < c.H; ++h)
+    for (int i = 0; i < c.T; ++i) {
+      INFO("head " << h << " row " << i);
+      const size_t at = static_cast<size_t>(h) * c.T + i;
+      if (i < 128) {
+        CHECK(same_bits(o.lse[at], kPoison));
+        CHECK(same_bits(o.sink[at], kPoison));
+      } else {
+        CHECK(o.lse[at] == Approx(std::log(i + 1.0)).margin(1e-6));
+        CHECK(o.sink[at] == Approx(1.0 / (i + 1)));
+      }
+    }
+  // Chunk k (rows 64k .. 64k + 63, up to 299): every score is 0, bin 0, 2 heads x (i + 1) entries per row.
+  unsigned long long entries = 0;
+  for (int k = 0; k < 5; ++k) {
+    unsigned long long want = 0;
+    for (int i = 64 * k; i < std::min(64 * (k + 1), 300); ++i) want += 2ull * (i + 1);
+    INFO("chunk " << k);
+    if (k < 2) {
+      CHECK(o.histogram[static_cast<size_t>(k) * kLogitBins] == kPoisonCount);
+    } else {
+      CHECK(o.histogram[static_cast<size_t>(k) * kLogitBins] == want);
+      CHECK(o.histogram[static_cast<size_t>(k) * kLogitBins + 1] == 0);
+      entries += want;
+    }
+  }
+  CHECK(o.count == entries);
+  // Cell rows 8.. (rows 128..): cell (r, col <= r) holds 1 / (first row of the cell that sees it + 1).
+  const int C = 19;
+  for (int h = 0; h < c.H; ++h)
+    for (int r = 0; r < C; ++r)
+      for (int col = 0; col < C; ++col) {
+        const float got = o.overview[(static_cast<size_t>(h) * C + r) * C + col];
+        if (r < 8) CHECK(same_bits(got, kPoison));
+        else if (col > r) CHECK(got == 0.0f);
+        else CHECK(got == Approx(1.0 / (std::max(r, col) * 16 + 1)));
+      }
+}
+
+TEST_CASE("attention scan twin rejects bad first_row and histogram_chunk_rows, saying why",
+          "[attention_scan][first_row]") {
+  const Case c = diff_v1(ScanDType::F32, 4, 2, 256, 8, 16);
+  const Inputs x = make_inputs(c, 4);
+  std::vector<float> rows(static_cast<size_t>(c.H) * c.T), cells(static_cast<size_t>(c.H) * 16 * 16 * 3);
+  std::vector<unsigned long long> histogram(4 * kLogitBins), count(1);
+  auto rows_with = [&](int first_row, int chunk, int cell) {
+    AttentionScanInput in = x.in;
+    in.first_row = first_row;
+    in.overview_cell = cell;
+    ScanRowsOutput out{rows.data(), rows.data(), rows.data(), rows.data(), rows.data(), rows.data(), histogram.data()};
+    out.histogram_chunk_rows = chunk;
+    attention_scan_rows_host(in, out);
+  };
+  auto pairs_with = [&](int first_row, int cell) {
+    AttentionScanInput in = x.in;
+    in.first_row = first_row;
+    in.overview_cell = cell;
+    ScanPairsOutput out;
+    out.overview = out.diff_overview = cells.data();
+    out.diff_entropy = out.diff_max = rows.data();
+    out.candidate_count = count.data();
+    attention_scan_pairs_host(in, rows.data(), out);
+  };
+  using Catch::Contains;
+  CHECK_THROWS_WITH(rows_with(-64, 0, 16), Contains("first_row (-64) must be in [0, T) (T = 256)"));
+  CHECK_THROWS_WITH(rows_with(256, 0, 16), Contains("first_row (256) must be in [0, T) (T = 256)"));
+  CHECK_THROWS_WITH(rows_with(32, 0, 16), Contains("first_row (32) must be a multiple of 64"));
+  CHECK_THROWS_WITH(rows_with(100, 0, 1), Contains("first_row (100) must be a multiple of 64"));
+  CHECK_THROWS_WITH(rows_with(64, 0, 3), Contains("first_row (64) must be a multiple of overview_cell (3)"));
+  CHECK_THROWS_WITH(rows_with(64, 0, 128), Contains("first_row (64) must be a multiple of overview_cell (128)"));
+  const char* chunk_rule = ") must be 0 or a positive multiple of 64";
+  CHECK_THROWS_WITH(rows_with(0, 100, 16), Contains(std::string("histogram_chunk_rows (100") + chunk_rule));
+  CHECK_THROWS_WITH(rows_with(0, 32, 16), Contains(std::string("histogram_chunk_rows (32") + chunk_rule));
+  CHECK_THROWS_WITH(rows_with(0, -64, 16), Contains(std::string("histogram_chunk_rows (-64") + chunk_rule));
+  CHECK_THROWS_WITH(rows_with(64, 128, 16),
+                    Contains("first_row (64) must be a multiple of histogram_chunk_rows (128)"));
+  CHECK_THROWS_WITH(pairs_with(-64, 16), Contains("first_row (-64) must be in [0, T)"));
+  CHECK_THROWS_WITH(pairs_with(256, 16), Contains("first_row (256) must be in [0, T)"));
+  CHECK_THROWS_WITH(pairs_with(96, 16), Contains("first_row (96) must be a multiple of 64"));
+  CHECK_THROWS_WITH(pairs_with(64, 3), Contains("first_row (64) must be a multiple of overview_cell (3)"));
+  CHECK_THROWS_AS(rows_with(32, 0, 16), std::invalid_argument);
+  CHECK_THROWS_AS(pairs_with(32, 16), std::invalid_argument);
+  CHECK_NOTHROW(rows_with(192, 64, 16));
+  CHECK_NOTHROW(rows_with(128, 128, 64));
+  CHECK_NOTHROW(rows_with(192, 0, 3));
+  CHECK_NOTHROW(pairs_with(192, 16));
 }

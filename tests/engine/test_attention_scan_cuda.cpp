@@ -18,6 +18,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace diffscope;
@@ -129,13 +130,46 @@ size_t cells(const Case& c) {
   return C * C;
 }
 
-Results run_twin(const Case& c, const HostInputs& x, float threshold) {
+// Incremental runs: rows [first_row, T) only (AttentionScanInput::first_row), and the histogram in chunks of `chunk`
+// rows (ScanRowsOutput::histogram_chunk_rows; 0: one histogram). The default is the whole scan.
+struct ScanOptions {
+  int first_row = 0;
+  int chunk = 0;
+  bool whole() const { return first_row == 0 && chunk == 0; }
+};
+
+size_t histogram_size(const Case& c, const ScanOptions& opt) {
+  return opt.chunk > 0 ? (static_cast<size_t>(c.T) + opt.chunk - 1) / opt.chunk * kLogitBins : kLogitBins;
+}
+
+// The histogram chunks before first_row's, which a scan must leave as they were (0 without chunks).
+size_t untouched_chunks(const ScanOptions& opt) { return opt.chunk > 0 ? opt.first_row / opt.chunk : 0; }
+
+// Query rows and lambda before first_row become NaN: the kernels must not read them (nor does the twin).
+void poison_rows_before(const Case& c, HostInputs& x, int first_row) {
+  const size_t before = static_cast<size_t>(first_row) * c.d;
+  for (int h = 0; h < c.H; ++h)
+    for (size_t e = 0; e < before; ++e) {
+      const size_t at = static_cast<size_t>(h) * c.T * c.d + e;
+      if (c.dtype == ScanDType::F32) x.q32[at] = NAN;
+      else x.q16[at] = 0xffff;  // NaN in bf16 and in f16
+    }
+  for (int p = 0; p < c.num_pairs; ++p)
+    for (int i = 0; i < first_row; ++i) x.lambda[static_cast<size_t>(p) * c.T + i] = NAN;
+}
+
+Results run_twin(const Case& c, const HostInputs& x, float threshold, const ScanOptions& opt = {}) {
   Results r;
+  AttentionScanInput in = x.in;
+  in.first_row = opt.first_row;
   const size_t rows = static_cast<size_t>(c.H) * c.T;
   for (auto* v : {&r.lse, &r.entropy, &r.max_p, &r.distance, &r.sink, &r.abs_max}) v->assign(rows, NAN);
-  r.histogram.assign(kLogitBins, 0);
-  attention_scan_rows_host(x.in, {r.lse.data(), r.entropy.data(), r.max_p.data(), r.distance.data(), r.sink.data(),
-                                  r.abs_max.data(), r.histogram.data()});
+  r.histogram.assign(histogram_size(c, opt), 0);
+  std::fill(r.histogram.begin(), r.histogram.begin() + untouched_chunks(opt) * kLogitBins, ~0ull);
+  ScanRowsOutput rows_out{r.lse.data(), r.entropy.data(), r.max_p.data(), r.distance.data(), r.sink.data(),
+                          r.abs_max.data(), r.histogram.data()};
+  rows_out.histogram_chunk_rows = opt.chunk;
+  attention_scan_rows_host(in, rows_out);
   r.overview.assign(c.H * cells(c), NAN);
   r.diff_overview.assign(c.num_pairs * cells(c), NAN);
   r.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, NAN);
@@ -151,18 +185,31 @@ Results run_twin(const Case& c, const HostInputs& x, float threshold) {
   p.candidate_count = &r.count;
   p.candidates = r.candidates.data();
   p.candidate_capacity = static_cast<int64_t>(r.candidates.size());
-  attention_scan_pairs_host(x.in, r.lse.data(), p);
+  attention_scan_pairs_host(in, r.lse.data(), p);
   r.candidates.resize(r.count);
   std::sort(r.candidates.begin(), r.candidates.end());
   return r;
 }
 
+// The poison of an incremental run's float outputs: a NaN (an element the scan should write and does not shows), with
+// a payload no result has, and unlike 0xFF bytes changed by diff_overview's decoding (a rotation by one bit), so
+// that decoding a cell row the scan must leave alone shows too.
+constexpr uint32_t kIncrementalPoisonBits = 0x7fc0deadu;
+
+void poison_incremental(DeviceArray<float>& a) {
+  float poison;
+  std::memcpy(&poison, &kIncrementalPoisonBits, sizeof poison);
+  a.upload(std::vector<float>(a.count, poison));
+}
+
 // Runs both kernels on device copies of the inputs; pass 2 reads `lse_for_pass2` (the twin's, so that pass 2 is
 // compared on the same lse). `capacity` < 0: room for every candidate the twin found, plus some. `threshold_on_device`:
-// pass the threshold through device memory (the host value is then NaN, which would take no candidate).
+// pass the threshold through device memory (the host value is then NaN, which would take no candidate). `opt`: an
+// incremental run: the float outputs start as kIncrementalPoisonBits instead of 0xFF bytes, the histogram chunks the scan
+// counts zeroed and those before poisoned (0xFF bytes).
 Results run_kernels(const Case& c, const HostInputs& x, float threshold, const std::vector<float>& lse_for_pass2,
                     long long twin_count, long long capacity = -1, cudaStream_t stream = nullptr,
-                    bool threshold_on_device = false) {
+                    bool threshold_on_device = false, const ScanOptions& opt = {}) {
   const size_t rows = static_cast<size_t>(c.H) * c.T;
   const bool f32 = c.dtype == ScanDType::F32;
   DeviceArray<float> q32(f32 ? x.q32.size() : 0), k32(f32 ? x.k32.size() : 0), lambda(x.lambda.size());
@@ -174,11 +221,20 @@ Results run_kernels(const Case& c, const HostInputs& x, float threshold, const s
   in.q = f32 ? static_cast<const void*>(q32.ptr) : q16.ptr;
   in.k = f32 ? static_cast<const void*>(k32.ptr) : k16.ptr;
   in.lambda = c.num_pairs ? lambda.ptr : nullptr;
+  in.first_row = opt.first_row;
 
   DeviceArray<float> lse(rows), entropy(rows), max_p(rows), distance(rows), sink(rows), abs_max(rows);
-  DeviceArray<unsigned long long> histogram(kLogitBins, 0);  // zeroed by the caller, as the interface says
-  attention_scan_rows_cuda(in, {lse.ptr, entropy.ptr, max_p.ptr, distance.ptr, sink.ptr, abs_max.ptr, histogram.ptr},
-                           stream);
+  if (!opt.whole())
+    for (DeviceArray<float>* a : {&lse, &entropy, &max_p, &distance, &sink, &abs_max}) poison_incremental(*a);
+  // Zeroed by the caller, as the interface says (with chunks: those of the scanned rows; the others poisoned).
+  const size_t untouched_bins = untouched_chunks(opt) * kLogitBins;
+  DeviceArray<unsigned long long> histogram(histogram_size(c, opt), untouched_bins > 0 ? 0xFF : 0);
+  if (untouched_bins > 0)
+    CUDA_REQUIRE(cudaMemset(histogram.ptr + untouched_bins, 0,
+                            (histogram.count - untouched_bins) * sizeof(unsigned long long)));
+  ScanRowsOutput rows_out{lse.ptr, entropy.ptr, max_p.ptr, distance.ptr, sink.ptr, abs_max.ptr, histogram.ptr};
+  rows_out.histogram_chunk_rows = opt.chunk;
+  attention_scan_rows_cuda(in, rows_out, stream);
   CUDA_REQUIRE(cudaStreamSynchronize(stream));
 
   DeviceArray<float> lse2(rows);
@@ -186,6 +242,8 @@ Results run_kernels(const Case& c, const HostInputs& x, float threshold, const s
   if (capacity < 0) capacity = twin_count + twin_count / 50 + 1000;
   DeviceArray<float> overview(c.H * cells(c)), diff_overview(c.num_pairs * cells(c));
   DeviceArray<float> diff_entropy(static_cast<size_t>(c.num_pairs) * c.T), diff_max(static_cast<size_t>(c.num_pairs) * c.T);
+  if (!opt.whole())
+    for (DeviceArray<float>* a : {&overview, &diff_overview, &diff_entropy, &diff_max}) poison_incremental(*a);
   DeviceArray<float> candidates(static_cast<size_t>(capacity));
   DeviceArray<unsigned long long> count(1, 0);
   ScanPairsOutput p;
@@ -333,14 +391,109 @@ struct SimtOverride {  // DIFFSCOPE_SCAN_SIMT=1 while it lives
   bool on;
 };
 
-void compare(const Case& c, const HostInputs& x, const Results& twin, float threshold, Kernel kernel) {
+// ---- incremental runs ----
+
+uint32_t bits_of(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+// "" when everything a scan from opt.first_row must leave alone still holds its poison (kIncrementalPoisonBits): rows
+// before first_row of every (.., T) array, cell rows before first_row / cell of every overview plane, and the
+// histogram chunks before first_row's.
+std::string untouched(const Case& c, const Results& r, const ScanOptions& opt) {
+  const size_t C = (static_cast<size_t>(c.T) + c.cell - 1) / c.cell;
+  auto poisoned = [](const char* what, const std::vector<float>& v, size_t rows, size_t row_length,
+                     size_t first) -> std::string {
+    for (size_t at = 0; at < v.size(); ++at)
+      if (at / row_length % rows < first && bits_of(v[at]) != kIncrementalPoisonBits) {
+        std::ostringstream out;
+        out << what << "[plane " << at / (row_length * rows) << ", row " << at / row_length % rows << ", element "
+            << at % row_length << "] = " << v[at] << ": written before first_row";
+        return out.str();
+      }
+    return "";
+  };
+  const size_t F = opt.first_row;
+  using Named = std::pair<const char*, const std::vector<float>*>;
+  const Named row_arrays[] = {{"lse", &r.lse},         {"entropy", &r.entropy},           {"max", &r.max_p},
+                              {"distance", &r.distance}, {"sink", &r.sink},               {"abs_max", &r.abs_max},
+                              {"diff_entropy", &r.diff_entropy}, {"diff_max", &r.diff_max}};
+  for (const auto& [what, v] : row_arrays) {
+    const std::string failure = poisoned(what, *v, c.T, 1, F);
+    if (!failure.empty()) return failure;
+  }
+  const Named cell_arrays[] = {{"overview", &r.overview}, {"diff_overview", &r.diff_overview}};
+  for (const auto& [what, v] : cell_arrays) {
+    const std::string failure = poisoned(what, *v, C, C, F / c.cell);
+    if (!failure.empty()) return failure;
+  }
+  for (size_t b = 0; b < untouched_chunks(opt) * kLogitBins; ++b)
+    if (r.histogram[b] != ~0ull)
+      return "histogram chunk " + std::to_string(b / kLogitBins) + " written before first_row";
+  return "";
+}
+
+// What a scan from opt.first_row writes: the rows from first_row on of every (.., T) array, the cell rows from
+// first_row / cell on of every overview plane, the histogram chunks from first_row's on; and all candidates.
+Results scanned_part(const Case& c, const Results& r, const ScanOptions& opt) {
+  const size_t C = (static_cast<size_t>(c.T) + c.cell - 1) / c.cell;
+  auto part = [](const std::vector<float>& v, size_t rows, size_t row_length, size_t first) {
+    std::vector<float> out;
+    for (size_t at = 0; at < v.size(); ++at)
+      if (at / row_length % rows >= first) out.push_back(v[at]);
+    return out;
+  };
+  const size_t F = opt.first_row;
+  Results p;
+  p.lse = part(r.lse, c.T, 1, F), p.entropy = part(r.entropy, c.T, 1, F), p.max_p = part(r.max_p, c.T, 1, F);
+  p.distance = part(r.distance, c.T, 1, F), p.sink = part(r.sink, c.T, 1, F), p.abs_max = part(r.abs_max, c.T, 1, F);
+  p.diff_entropy = part(r.diff_entropy, c.T, 1, F), p.diff_max = part(r.diff_max, c.T, 1, F);
+  p.overview = part(r.overview, C, C, F / c.cell), p.diff_overview = part(r.diff_overview, C, C, F / c.cell);
+  p.histogram.assign(r.histogram.begin() + untouched_chunks(opt) * kLogitBins, r.histogram.end());
+  p.count = r.count;
+  p.candidates = r.candidates;
+  return p;
+}
+
+// Histograms of kLogitBins each (one, or the chunks of a chunked histogram), one by one with histogram_matches;
+// `exact`: bin for bin, else entries may move to a neighbouring bin (4 + 1 in 10000 of the chunk's entries).
+std::string histogram_chunks_match(const std::vector<unsigned long long>& got,
+                                   const std::vector<unsigned long long>& want, bool exact) {
+  if (got.size() != want.size() || want.size() % kLogitBins != 0) return "histogram sizes differ";
+  for (size_t k = 0; k < want.size() / kLogitBins; ++k) {
+    const std::vector<unsigned long long> g(got.begin() + k * kLogitBins, got.begin() + (k + 1) * kLogitBins);
+    const std::vector<unsigned long long> w(want.begin() + k * kLogitBins, want.begin() + (k + 1) * kLogitBins);
+    long long entries = 0;
+    for (unsigned long long n : w) entries += static_cast<long long>(n);
+    const std::string failure = histogram_matches(g, w, exact ? 0 : 4 + entries / 10000);
+    if (!failure.empty()) return want.size() == kLogitBins ? failure : "chunk " + std::to_string(k) + ": " + failure;
+  }
+  return "";
+}
+
+// The kernels against the twin (`twin_all`: run with the same options). An incremental run (`opt`) must leave the
+// poison where it scans nothing; the scanned part is compared as a whole scan is.
+void compare(const Case& c, const HostInputs& x, const Results& twin_all, float threshold, Kernel kernel,
+             const ScanOptions& opt = {}) {
   const bool exact = kernel == Kernel::Exact;
-  INFO(c.name() << (exact ? " [exact scores: f32 or SIMT]" : " [tensor cores]"));
-  Results dev;
+  INFO(c.name() << (exact ? " [exact scores: f32 or SIMT]" : " [tensor cores]") << " first_row=" << opt.first_row
+                << " histogram_chunk_rows=" << opt.chunk);
+  Results dev_all;
   {
     SimtOverride simt(exact && c.dtype != ScanDType::F32);
-    dev = run_kernels(c, x, threshold, twin.lse, static_cast<long long>(twin.count));
+    dev_all = run_kernels(c, x, threshold, twin_all.lse, static_cast<long long>(twin_all.count), -1, nullptr, false,
+                          opt);
   }
+  Results twin_part, dev_part;
+  if (!opt.whole()) {
+    CHECK(untouched(c, dev_all, opt) == "");
+    twin_part = scanned_part(c, twin_all, opt);
+    dev_part = scanned_part(c, dev_all, opt);
+  }
+  const Results& twin = opt.whole() ? twin_all : twin_part;
+  const Results& dev = opt.whole() ? dev_all : dev_part;
   const size_t rows = twin.lse.size();
   const auto& amax = twin.abs_max;
 
@@ -352,7 +505,7 @@ void compare(const Case& c, const HostInputs& x, const Results& twin, float thre
     CHECK(within("distance", dev.distance, twin.distance, relative(twin.distance, 1e-5, 1e-5)) == "");
     CHECK(within("sink", dev.sink, twin.sink, relative(twin.sink, 1e-5, 1e-9)) == "");
     CHECK(within("abs_max", dev.abs_max, twin.abs_max, relative(twin.abs_max, 0, 0)) == "");
-    CHECK(histogram_matches(dev.histogram, twin.histogram, 0) == "");
+    CHECK(histogram_chunks_match(dev.histogram, twin.histogram, true) == "");
     CHECK(within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-5, 1e-12)) == "");
     CHECK(candidates_match(dev, twin, 0) == "");
   } else {
@@ -380,9 +533,7 @@ void compare(const Case& c, const HostInputs& x, const Results& twin, float thre
     CHECK(mostly_within("abs_max", dev.abs_max, twin.abs_max, relative(twin.abs_max, 0, 0),
                         [&](size_t i) { return 2 * u * amax[i]; }) == "");
     // Each moved score changes bin at most once (a bin is 1/64 octave, an ulp at most 1/128).
-    long long entries = 0;
-    for (unsigned long long n : twin.histogram) entries += static_cast<long long>(n);
-    CHECK(histogram_matches(dev.histogram, twin.histogram, 4 + entries / 10000) == "");
+    CHECK(histogram_chunks_match(dev.histogram, twin.histogram, false) == "");
     const double global_amax = rows ? *std::max_element(amax.begin(), amax.end()) : 0.0;
     const double global_factor = std::expm1(4 * u * global_amax);
     CHECK(mostly_within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-4, 1e-12),
@@ -392,8 +543,8 @@ void compare(const Case& c, const HostInputs& x, const Results& twin, float thre
 
   if (c.num_pairs > 0) {
     // D = p(a1) - lambda p(a2) may cancel: bound its error by that of p(a1) + lambda p(a2), which the cell's
-    // overviews of a1 and a2 bound from above.
-    const size_t C2 = cells(c);
+    // overviews of a1 and a2 bound from above. (C2: the cells of a plane that the scan wrote.)
+    const size_t C2 = twin.overview.size() / c.H;
     const double u = c.dtype == ScanDType::BF16 ? 1.0 / 128 : c.dtype == ScanDType::F16 ? 1.0 / 1024 : 0.0;
     const double global_amax = rows ? *std::max_element(amax.begin(), amax.end()) : 0.0;
     const double factor = exact ? 1e-5 : std::expm1(4 * u * global_amax) + 1e-5;
@@ -432,15 +583,17 @@ void compare(const Case& c, const HostInputs& x, const Results& twin, float thre
   }
 }
 
-void check_case(const Case& c, uint32_t seed, bool tensor_cores_only = false) {
-  const HostInputs x = make_inputs(c, seed);
+// `opt`: an incremental run, with the query rows and lambda before first_row poisoned (NaN) for both.
+void check_case(const Case& c, uint32_t seed, bool tensor_cores_only = false, const ScanOptions& opt = {}) {
+  HostInputs x = make_inputs(c, seed);
+  if (opt.first_row > 0) poison_rows_before(c, x, opt.first_row);
   const float threshold = 2.0f * c.q_scale;  // a few percent of the entries
-  const Results twin = run_twin(c, x, threshold);
+  const Results twin = run_twin(c, x, threshold, opt);
   if (c.dtype == ScanDType::F32) {
-    compare(c, x, twin, threshold, Kernel::Exact);
+    compare(c, x, twin, threshold, Kernel::Exact, opt);
   } else {
-    if (!tensor_cores_only) compare(c, x, twin, threshold, Kernel::Exact);
-    compare(c, x, twin, threshold, Kernel::TensorCores);
+    if (!tensor_cores_only) compare(c, x, twin, threshold, Kernel::Exact, opt);
+    compare(c, x, twin, threshold, Kernel::TensorCores, opt);
   }
 }
 
@@ -682,4 +835,135 @@ TEST_CASE("CUDA attention scan: capacity below the count, and bad inputs", "[att
   in.d = 300;
   CHECK_THROWS_AS(attention_scan_rows_cuda(in, {rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, counter.ptr}, nullptr),
                   std::invalid_argument);
+}
+
+// Incremental runs (docs/attention-scan.md, "Incremental runs"): first_row F scans rows [F, T) only, the histogram in
+// chunks of rows. Against the twin with the same options on poisoned device buffers (kIncrementalPoisonBits; the
+// histogram chunks before F's 0xFF bytes), with the query rows and lambda before F poisoned too (NaN); what the scan
+// must leave alone must still hold the poison. Every pooling path (cells 3 and 12 per entry, 8/16/32 fixed groups,
+// 40 the 8 x 8 groups, 64 and 128 one flush per tile), f32 and 16-bit through SIMT (d = 256 SIMT: blocks of 32 rows)
+// and tensor cores, Diff and standard, windows, T up to 3001.
+TEST_CASE("CUDA attention scan with first_row and chunked histograms matches the twin; rows before stay untouched",
+          "[attention_scan][cuda][first_row]") {
+  REQUIRE(have_gpu());
+  struct Incremental {
+    ScanDType dtype;
+    Mode mode;
+    int T, d, cell, window;
+    ScanOptions opt;
+    float q_scale;
+  };
+  const ScanDType F32 = ScanDType::F32, BF16 = ScanDType::BF16, F16 = ScanDType::F16;
+  const Incremental cases[] = {
+      {F32, Mode::Standard, 1000, 64, 8, 0, {64, 64}, 1.0f},
+      {BF16, Mode::V1, 1000, 64, 16, 0, {128, 128}, 1.0f},
+      {F16, Mode::V2, 1000, 64, 32, 0, {384, 128}, 3.0f},
+      {BF16, Mode::Standard, 1000, 64, 64, 200, {512, 256}, 1.0f},
+      {F32, Mode::V1, 1000, 64, 128, 100, {896, 128}, 1.0f},
+      {BF16, Mode::V2, 1000, 128, 128, 0, {256, 0}, 1.0f},
+      {BF16, Mode::V1, 1000, 32, 12, 0, {192, 64}, 1.0f},
+      {F32, Mode::V2, 1000, 64, 3, 65, {192, 192}, 1.0f},
+      {F32, Mode::Standard, 1000, 64, 40, 0, {640, 128}, 3.0f},
+      {BF16, Mode::Standard, 1000, 64, 16, 0, {0, 64}, 1.0f},  // chunks alone
+      {F32, Mode::V1, 300, 256, 8, 0, {128, 64}, 1.0f},        // SIMT d = 256: 32-row blocks
+      {BF16, Mode::Standard, 300, 256, 16, 33, {64, 64}, 1.0f},
+      {F16, Mode::V1, 130, 64, 64, 0, {64, 64}, 1.0f},         // one partial row tile left
+      {BF16, Mode::V1, 3001, 64, 16, 0, {2048, 512}, 1.0f},
+      {F32, Mode::Standard, 3001, 64, 64, 0, {1024, 0}, 1.0f},
+      {BF16, Mode::Standard, 3001, 64, 32, 512, {2944, 64}, 1.0f},  // the last 57 rows
+      {F16, Mode::V2, 3001, 64, 8, 0, {64, 64}, 3.0f},
+  };
+  uint32_t seed = 6000;
+  for (const Incremental& k : cases) {
+    Case c = make_case(k.dtype, k.mode, 4, 2, k.T, k.d, k.cell, k.q_scale);
+    c.window = k.window;
+    check_case(c, seed++, /*tensor_cores_only=*/k.T > 1000, k.opt);
+  }
+  // Every first row of a 1000-token prompt in steps of 128, with a window, chunks of 128.
+  for (int first_row = 0; first_row < 1000; first_row += 128) {
+    Case c = make_case(BF16, Mode::V1, 4, 2, 1000, 64, 64, 1.0f);
+    c.window = 300;
+    check_case(c, seed++, /*tensor_cores_only=*/true, {first_row, 128});
+  }
+}
+
+TEST_CASE("CUDA attention scan: q = 0 from first_row 128, histogram chunks of 64 rows (hand-derived)",
+          "[attention_scan][cuda][first_row]") {
+  REQUIRE(have_gpu());
+  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16}) {
+    const Case c = make_case(dtype, Mode::V1, 2, 1, 300, 64, 16, 1.0f);
+    INFO(c.name());
+    HostInputs x = make_inputs(c, 9, /*zero_q=*/true, /*lambda_value=*/0.5f);
+    poison_rows_before(c, x, 128);
+    std::vector<float> lse(static_cast<size_t>(c.H) * c.T, NAN);
+    for (int h = 0; h < c.H; ++h)
+      for (int i = 128; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(i + 1.0f);
+    const ScanOptions opt{128, 64};
+    const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000, nullptr, false, opt);
+    CHECK(untouched(c, r, opt) == "");
+    for (int h = 0; h < c.H; ++h)
+      for (int i = 128; i < c.T; ++i) {
+        INFO("head " << h << " row " << i);
+        const size_t at = static_cast<size_t>(h) * c.T + i;
+        CHECK(r.lse[at] == Approx(std::log(i + 1.0)).epsilon(1e-5).margin(1e-6));
+        CHECK(r.max_p[at] == Approx(1.0 / (i + 1)).epsilon(1e-5));
+        CHECK(r.sink[at] == Approx(1.0 / (i + 1)).epsilon(1e-5));
+      }
+    // Chunk k: rows 64k .. 64k + 63 (up to 299), every score 0 (bin 0), 2 sub-heads x (i + 1) keys per row.
+    unsigned long long entries = 0;
+    for (int k = 2; k < 5; ++k) {
+      unsigned long long want = 0;
+      for (int i = 64 * k; i < std::min(64 * (k + 1), c.T); ++i) want += 2ull * (i + 1);
+      INFO("chunk " << k);
+      CHECK(r.histogram[static_cast<size_t>(k) * kLogitBins] == want);
+      entries += want;
+    }
+    CHECK(r.count == entries);
+    // Cell rows 8.. (rows 128..): cell (row, col <= row) holds 1 / (the cell's first row that sees it + 1); D's
+    // (1 - lambda) times that.
+    const int C = 19;
+    for (int h = 0; h < c.H; ++h)
+      for (int row = 8; row < C; ++row)
+        for (int col = 0; col < C; ++col) {
+          const float got = r.overview[(static_cast<size_t>(h) * C + row) * C + col];
+          const float got_d = r.diff_overview[(static_cast<size_t>(row)) * C + col];  // the one pair
+          if (col > row) {
+            CHECK(got == 0.0f);
+            CHECK(got_d == 0.0f);
+          } else {
+            CHECK(got == Approx(1.0 / (std::max(row, col) * 16 + 1)).epsilon(1e-5));
+            CHECK(got_d == Approx(0.5 / (std::max(row, col) * 16 + 1)).epsilon(1e-5));
+          }
+        }
+  }
+}
+
+TEST_CASE("CUDA attention scan rejects bad first_row and histogram_chunk_rows", "[attention_scan][cuda][first_row]") {
+  REQUIRE(have_gpu());
+  const Case c = make_case(ScanDType::F32, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
+  const HostInputs x = make_inputs(c, 43);
+  DeviceArray<float> rows(static_cast<size_t>(c.H) * c.T), cells(c.H * 64 * 64), pairs_rows(c.T * 2);
+  DeviceArray<unsigned long long> counter(1, 0), histogram(5 * kLogitBins, 0);
+  ScanRowsOutput out{rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, histogram.ptr};
+  ScanPairsOutput p;
+  p.overview = cells.ptr, p.diff_overview = cells.ptr, p.diff_entropy = pairs_rows.ptr, p.diff_max = pairs_rows.ptr;
+  p.candidate_count = counter.ptr;
+  AttentionScanInput in = x.in;  // host pointers: the checks come before any work
+  for (int first_row : {-64, 32, 300, 320}) {
+    INFO("first_row " << first_row);
+    in.first_row = first_row;
+    CHECK_THROWS_WITH(attention_scan_rows_cuda(in, out, nullptr), Catch::Contains("first_row"));
+    CHECK_THROWS_WITH(attention_scan_pairs_cuda(in, rows.ptr, p, nullptr), Catch::Contains("first_row"));
+  }
+  in.first_row = 64;
+  in.overview_cell = 48;
+  CHECK_THROWS_WITH(attention_scan_pairs_cuda(in, rows.ptr, p, nullptr),
+                    Catch::Contains("first_row (64) must be a multiple of overview_cell (48)"));
+  in.overview_cell = 8;
+  out.histogram_chunk_rows = 128;
+  CHECK_THROWS_WITH(attention_scan_rows_cuda(in, out, nullptr),
+                    Catch::Contains("first_row (64) must be a multiple of histogram_chunk_rows (128)"));
+  out.histogram_chunk_rows = 96;
+  CHECK_THROWS_WITH(attention_scan_rows_cuda(in, out, nullptr),
+                    Catch::Contains("histogram_chunk_rows (96) must be 0 or a positive multiple of 64"));
 }
