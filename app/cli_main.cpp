@@ -449,16 +449,23 @@ int command_bench(const CliOptions& o) {
     // One more statistics run with every stage waiting for the device at its edges (where the device's time goes),
     // and one with no waits (the host's time to queue each stage: a run whose stages add up to its time is bound by
     // the host; "results to the host" is then the wait for the device at the end).
-    for (const bool host_only : {false, true}) {
+    // Then a keystroke's run (reusing the cache of the "1 key" mode) with the device waits.
+    for (const int which : {0, 1, 2}) {
+      const bool host_only = which == 1, key = which == 2;
       Model::set_profiling(true, host_only);
       const auto start = std::chrono::steady_clock::now();
-      (void)model->run(tokens, stats);
+      if (key) {
+        short_next = !short_next;
+        (void)model->run(short_next ? shorter : tokens, stats, {}, &cache);
+      } else {
+        (void)model->run(tokens, stats);
+      }
       const double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       const std::map<std::string, double> stages = Model::take_profile();
       Model::set_profiling(false);
       double accounted = 0;
-      const char* mode = host_only ? "host profile" : "profile";
-      std::printf("  %s of one stats+overviews run (%.2f ms%s):\n", mode, total,
+      const char* mode = key ? "key profile" : host_only ? "host profile" : "profile";
+      std::printf("  %s of one %s run (%.2f ms%s):\n", mode, key ? "keystroke (reuse)" : "stats+overviews", total,
                   host_only ? "; each stage's time to queue it" : " with the stages' device waits");
       for (const auto& [name, ms] : stages) {
         accounted += ms;

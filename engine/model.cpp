@@ -1186,9 +1186,9 @@ namespace {
 
 // Rows of a chunk of an incremental run (histogram and hidden-state counts are kept per chunk; a run recomputes from
 // the last chunk boundary that both prompts share): on a GPU a chunk's rows cost little beside the launch of a layer's
-// work, and each keeps 33 KiB of logit counts and 256 KiB of hidden-state counts per layer; on the CPU every row
-// counts.
-int64_t reuse_chunk_rows(const at::Device& device) { return device.is_cuda() ? 1024 : 256; }
+// work, and each chunk keeps 33 KiB of logit counts and 256 KiB of hidden-state counts per layer (0.27 GiB for 16
+// layers at 32K tokens); on the CPU every row counts.
+int64_t reuse_chunk_rows(const at::Device& device) { return device.is_cuda() ? 512 : 256; }
 
 // Whether a run of `request` can reuse an earlier run and keep itself for the next (docs/incremental-runs.md): the
 // whole-prompt statistics and overviews only; dense maps, logits and rollout are not kept per row, and interventions

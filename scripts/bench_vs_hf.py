@@ -82,7 +82,7 @@ def run_engine(cli, path, n, runs, timeout, profile=False, env=None):
     for line in p.stdout.splitlines():
         if line.startswith("BENCH "):
             row = json.loads(line[6:])
-            if row["mode"] in ("profile", "host profile"):
+            if row["mode"] in ("profile", "host profile", "key profile"):
                 rows.setdefault(row["mode"], {})[row["stage"]] = row["ms"]
             else:
                 rows[row["mode"]] = row
@@ -129,6 +129,7 @@ def main():
                   "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         results = {}
         profiles = {}
+        key_profiles = {}
         host_profiles = {}
         baseline_rows = []
         for attn in ("eager", "sdpa"):
@@ -149,6 +150,8 @@ def main():
                 profiles[n] = e["profile"]
             if "host profile" in e:
                 host_profiles[n] = e["host profile"]
+            if "key profile" in e:
+                key_profiles[n] = e["key profile"]
             if a.baseline_env:
                 env = dict(kv.split("=", 1) for kv in a.baseline_env.split(","))
                 b = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout, False, env)
@@ -184,7 +187,9 @@ def main():
         for title, table in ((f"Per-stage ms of one statistics run ({kind}, `bench --profile`: stages wait for the "
                               "GPU):", profiles),
                              (f"Host time to queue each stage of one statistics run ({kind}, `bench --profile`, no "
-                              "waits; results to the host = the wait for the GPU at the end):", host_profiles)):
+                              "waits; results to the host = the wait for the GPU at the end):", host_profiles),
+                             (f"Per-stage ms of one keystroke's run reusing the previous run ({kind}, `bench "
+                              "--profile`: stages wait for the GPU):", key_profiles)):
             if not table:
                 continue
             stages = sorted({stage for p in table.values() for stage in p})

@@ -197,6 +197,7 @@ Results run_twin(const Case& c, const HostInputs& x, float threshold, const Scan
 constexpr uint32_t kIncrementalPoisonBits = 0x7fc0deadu;
 
 void poison_incremental(DeviceArray<float>& a) {
+  if (a.count == 0) return;
   float poison;
   std::memcpy(&poison, &kIncrementalPoisonBits, sizeof poison);
   a.upload(std::vector<float>(a.count, poison));
