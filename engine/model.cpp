@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -1104,6 +1105,14 @@ Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+  // A measurement switch (docs/next-steps.md, session 11): an incremental run's masked attention of a few hundred new
+  // rows took 1 s at 8K tokens on the H200 but 0.26 s at 32K; if SDPA's cuDNN backend builds a plan for every new
+  // shape, leaving it out says so in one device call (BASELINE_ENV=DIFFSCOPE_SDPA_NO_CUDNN=1).
+  if (const char* env = std::getenv("DIFFSCOPE_SDPA_NO_CUDNN"); env && std::string(env) == "1") {
+    at::globalContext().setSDPUseCuDNN(false);
+  }
+#endif
   auto impl = std::make_unique<Impl>();
   impl->progress = options.progress;
   if (impl->progress) impl->progress(0.0f, "reading config.json");
