@@ -1106,10 +1106,12 @@ const ModelInfo& Model::info() const { return impl_->info; }
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
-  // A measurement switch (docs/next-steps.md, session 11): an incremental run's masked attention of a few hundred new
-  // rows took 1 s at 8K tokens on the H200 but 0.26 s at 32K; if SDPA's cuDNN backend builds a plan for every new
-  // shape, leaving it out says so in one device call (BASELINE_ENV=DIFFSCOPE_SDPA_NO_CUDNN=1).
-  if (const char* env = std::getenv("DIFFSCOPE_SDPA_NO_CUDNN"); env && std::string(env) == "1") {
+  // No cuDNN attention: it builds an execution plan for every new shape (reported at ~0.4 s per shape with an explicit
+  // mask, torch 2.11), and an interactive run meets a new shape at nearly every keystroke: an incremental run's
+  // masked attention of the new rows took 1.1 s at 8K tokens on the H200 against 0.26 s at 32K (docs/benchmarks.md,
+  // session 11). Flash and memory-efficient attention need no plan. DIFFSCOPE_SDPA_CUDNN=1 keeps cuDNN in the
+  // backends, for measuring against it.
+  if (const char* env = std::getenv("DIFFSCOPE_SDPA_CUDNN"); !env || std::string(env) != "1") {
     at::globalContext().setSDPUseCuDNN(false);
   }
 #endif
