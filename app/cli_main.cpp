@@ -400,6 +400,10 @@ int command_bench(const CliOptions& o) {
   RunCache cache;
   const std::vector<Token> shorter(tokens.begin(), tokens.end() - (T > 1 ? 1 : 0));
   bool short_next = true;
+  auto run_key = [&] {
+    short_next = !short_next;
+    return model->run(short_next ? shorter : tokens, stats, {}, &cache);
+  };
   struct Mode {
     const char* name;
     std::function<AttentionSnapshot()> run;
@@ -412,10 +416,7 @@ int command_bench(const CliOptions& o) {
          stream_full_head(snap);
          return snap;
        }},
-      {"stats, 1 key (reuse)", [&] {
-         short_next = !short_next;
-         return model->run(short_next ? shorter : tokens, stats, {}, &cache);
-       }},
+      {"stats, 1 key (reuse)", run_key},
   };
   double baseline = 0;
   for (const Mode& mode : modes) {
@@ -454,12 +455,7 @@ int command_bench(const CliOptions& o) {
       const bool host_only = which == 1, key = which == 2;
       Model::set_profiling(true, host_only);
       const auto start = std::chrono::steady_clock::now();
-      if (key) {
-        short_next = !short_next;
-        (void)model->run(short_next ? shorter : tokens, stats, {}, &cache);
-      } else {
-        (void)model->run(tokens, stats);
-      }
+      (void)(key ? run_key() : model->run(tokens, stats));
       const double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       const std::map<std::string, double> stages = Model::take_profile();
       Model::set_profiling(false);

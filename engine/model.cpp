@@ -1240,8 +1240,7 @@ AttentionSnapshot Model::run(const std::vector<Token>& tokens, const CaptureRequ
       next = std::make_unique<RunCacheState>();
       next->model = &m;
       next->ids = ids;
-      next->key = RunCacheKey{effective.statistics, effective.overviews,
-                              effective.attention == CaptureRequest::Attention::Explicit,
+      next->key = RunCacheKey{effective.attention == CaptureRequest::Attention::Explicit,
                               MapOverview::cell_for(T, effective.overview_size), reuse_chunk_rows(m.device)};
       next->layers.resize(static_cast<size_t>(m.config.num_layers));
       reuse.keep = next.get();

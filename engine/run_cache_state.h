@@ -28,14 +28,14 @@ struct CachedLayer {
   CachedScan scan;
 };
 
-// What must be equal between two runs for the later one to reuse the earlier's rows.
+// What must be equal between two runs (both with statistics and overviews) for the later one to reuse the earlier's
+// rows.
 struct RunCacheKey {
-  bool statistics = false, overviews = false, explicit_attention = false;
+  bool explicit_attention = false;
   int64_t cell = 0;        // the overview's cell
   int64_t chunk_rows = 0;  // the rows of a chunk (histograms, hidden-state counts)
   bool operator==(const RunCacheKey& o) const {
-    return statistics == o.statistics && overviews == o.overviews && explicit_attention == o.explicit_attention &&
-           cell == o.cell && chunk_rows == o.chunk_rows;
+    return explicit_attention == o.explicit_attention && cell == o.cell && chunk_rows == o.chunk_rows;
   }
 };
 

@@ -243,12 +243,20 @@ Naive naive(const Case& c, const Inputs& x) {
   return n;
 }
 
+// Every |s| of the entries rows see, ascending.
 std::vector<double> causal_abs_scores(Naive& n) {
   std::vector<double> out;
   for (int h = 0; h < n.H; ++h)
     for (int i = 0; i < n.T; ++i)
       for (int j = n.lo(i); j <= i; ++j) out.push_back(std::fabs(n.S(h, i, j)));
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+// A candidate threshold at about the 90th percentile of the ascending |s|, so that some entries are candidates and
+// most are not.
+float candidate_threshold(const std::vector<double>& magnitudes) {
+  return static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
 }
 
 // ---- comparisons: an empty string when every element is written and within tolerance ----
@@ -317,10 +325,8 @@ void check_case(const Case& c, uint32_t seed) {
   INFO(c.name() << " seed=" << seed);
   const Inputs x = make_inputs(c, seed);
   Naive n = naive(c, x);
-  // Threshold at about the 90th percentile of |s|, so that some entries are candidates and most are not.
-  std::vector<double> magnitudes = causal_abs_scores(n);
-  std::sort(magnitudes.begin(), magnitudes.end());
-  const float threshold = static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
+  const std::vector<double> magnitudes = causal_abs_scores(n);
+  const float threshold = candidate_threshold(magnitudes);
   std::vector<float> want_candidates;
   for (double v : magnitudes)
     if (static_cast<float>(v) >= threshold) want_candidates.push_back(static_cast<float>(v));
@@ -416,9 +422,8 @@ void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<in
   INFO(c.name() << " seed=" << seed);
   const Inputs x = make_inputs(c, seed);
   Naive n = naive(c, x);
-  std::vector<double> magnitudes = causal_abs_scores(n);
-  std::sort(magnitudes.begin(), magnitudes.end());
-  const float threshold = static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
+  const std::vector<double> magnitudes = causal_abs_scores(n);
+  const float threshold = candidate_threshold(magnitudes);
   const int64_t capacity = static_cast<int64_t>(magnitudes.size()) + 3;
   const Outputs full = run_twin(c, x, threshold, capacity);
   REQUIRE(full.histogram == n.histogram);
