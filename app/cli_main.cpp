@@ -404,6 +404,13 @@ int command_bench(const CliOptions& o) {
     short_next = !short_next;
     return model->run(short_next ? shorter : tokens, stats, {}, &cache);
   };
+  // A prompt of a length not run before (a paste, or an edit the cache cannot reuse): each run is a full run at a new
+  // length, so it includes what a backend builds once per shape (cuDNN's attention plans).
+  int64_t cut = 1;
+  auto run_new_length = [&] {
+    cut = std::min<int64_t>(cut + 1, T - 1);
+    return model->run(std::vector<Token>(tokens.begin(), tokens.end() - cut), stats);
+  };
   struct Mode {
     const char* name;
     std::function<AttentionSnapshot()> run;
@@ -417,6 +424,7 @@ int command_bench(const CliOptions& o) {
          return snap;
        }},
       {"stats, 1 key (reuse)", run_key},
+      {"stats, new length", run_new_length},
   };
   double baseline = 0;
   for (const Mode& mode : modes) {

@@ -29,6 +29,7 @@
 #include "json_limits.h"
 #include "model/model_config.h"
 #include "safetensors.h"
+#include "sdpa_cudnn_choice.h"
 #include "span_target.h"
 #include "stage_profile.h"
 #include "attention_maps.h"
@@ -528,7 +529,9 @@ struct Model::Impl {
     // soft-cap scores: Gemma 2 takes the row blocks below.
     if (!(softcap > 0)) {
       at::Tensor out;
-      if (T == S && !mask.defined()) {
+      const bool square_causal = T == S && !mask.defined();
+      const SdpaCudnnChoice cudnn(square_causal);  // cuDNN for full runs only (sdpa_cudnn_choice.h says why)
+      if (square_causal) {
         out = at::scaled_dot_product_attention(q.unsqueeze(0), keys.unsqueeze(0), values.unsqueeze(0), {}, 0.0,
                                                /*is_causal=*/true, scale);
       } else {
@@ -1105,16 +1108,6 @@ Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
-  // No cuDNN attention: it builds an execution plan for every new shape (reported at ~0.4 s per shape with an explicit
-  // mask, torch 2.11), and an interactive run meets a new shape at nearly every keystroke: an incremental run's
-  // masked attention of the new rows took 1.1 s at 8K tokens on the H200 against 0.26 s at 32K (docs/benchmarks.md,
-  // session 11). Flash and memory-efficient attention need no plan. DIFFSCOPE_SDPA_CUDNN=1 keeps cuDNN in the
-  // backends, for measuring against it.
-  if (const char* env = std::getenv("DIFFSCOPE_SDPA_CUDNN"); !env || std::string(env) != "1") {
-    at::globalContext().setSDPUseCuDNN(false);
-  }
-#endif
   auto impl = std::make_unique<Impl>();
   impl->progress = options.progress;
   if (impl->progress) impl->progress(0.0f, "reading config.json");

@@ -10,7 +10,7 @@
 # LOCAL=1: a dry run on the CPU development machine (Debian's LibTorch, the bundled models at small sizes, nothing
 # written outside /tmp and the build folder; the system's GL client (Mesa) against the carried Xvfb).
 # SIZES overrides the runs: TOKENS:FRAMES[:shot] separated by spaces; BUILD_LIMIT the build's seconds (330);
-# BASELINE_ENV=VAR=VALUE runs every size again with it set (a same-call baseline).
+# BASELINE_ENV=VAR=VALUE runs every size again with it set (a same-call baseline); CLI_BENCH (below) the engine alone.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOCAL=${LOCAL:-0}
@@ -203,7 +203,9 @@ if ! RESERVE=240 step configure 90 configure; then
   [ "$LOCAL" != 1 ] && { rm -rf "$BUILD"; KERNELS=OFF RESERVE=240 step configure_no_kernels 90 configure; }
 fi
 grep -E "LibTorch|DIFFSCOPE|Dear ImGui|OpenGL|GLFW|Error|error" "$W/logs"/configure*.log | head -20
-RESERVE=150 step build "${BUILD_LIMIT:-330}" cmake --build "$BUILD" -j"$JOBS" --target diffscope
+targets=diffscope
+[ -n "${CLI_BENCH:-}" ] && targets="diffscope diffscope-cli"
+RESERVE=150 step build "${BUILD_LIMIT:-330}" cmake --build "$BUILD" -j"$JOBS" --target $targets
 grep -E "error|FAILED" "$W/logs/build.log" | head -20
 app="$BUILD/app/diffscope"
 [ -x "$app" ] || say "FAIL  no app at $app"
@@ -266,6 +268,20 @@ if [ -x "$app" ] && [ -n "${BASELINE_ENV:-}" ]; then
     RESERVE=20 step "bench_${n}_baseline" 240 env "$BASELINE_ENV" bash -c 'bench_run "$@"' _ "$n" "$frames"
     echo "baseline ($BASELINE_ENV):"
     grep -vE "^BENCH" "$W/logs/bench_${n}_baseline.log" | grep -E "benchmark:|typing|keystroke|engine|frames meanwhile" | head -12
+  done
+fi
+
+# CLI_BENCH="TOKENS ...": the engine alone after the app (`diffscope-cli bench` on model A, every mode: forward,
+# statistics, one full head, a keystroke reusing the cache, a full run at a new length), and again with
+# CLI_BENCH_BASELINE_ENV=VAR=VALUE set where given; the lines are in the logs and in gpu-app.log.
+if [ -n "${CLI_BENCH:-}" ] && [ -x "$BUILD/app/diffscope-cli" ]; then
+  for n in $CLI_BENCH; do
+    for env_set in "" ${CLI_BENCH_BASELINE_ENV:-}; do
+      name="cli_bench_${n}${env_set:+_baseline}"
+      RESERVE=10 step "$name" 150 env ${env_set:-DIFFSCOPE_CLI_BENCH=1} "$BUILD/app/diffscope-cli" bench \
+        --model "$model_a" --tokens "$n" --runs 3 --device "$DEVICE" --dtype "$DTYPE"
+      echo "cli bench $n ${env_set:-(default)}:"; grep -vE "^BENCH" "$W/logs/$name.log" | head -12
+    done
   done
 fi
 
