@@ -35,6 +35,10 @@ echo "targets: $targets"
 say "build"
 timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.log" 2>&1 \
   || { grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"; exit 1; }
+# The build is most of a short call's time (~275 s on a fresh machine): its slowest steps, from ninja's log
+# (start and end in ms), say where a faster build would have to start.
+[ -f build-gpu/.ninja_log ] && awk -F'\t' 'NR > 1 {printf "%7.1f s  %s\n", ($2 - $1) / 1000, $4}' build-gpu/.ninja_log \
+  | sort -rn | head -12 | tee "$OUT/build-slowest.txt"
 if [ "${SCAN_FIRST:-1}" = 1 ]; then
   say "scan kernels: sliding-window and soft-capped cases"
   timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window],[softcap]" >"$OUT/scan_window.log" 2>&1
