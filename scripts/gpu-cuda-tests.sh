@@ -22,7 +22,12 @@ left() { echo $((BUDGET - SECONDS)); }
 say() { echo "[+${SECONDS}s] $*"; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# A call that only runs tests splits nvcc's optimization over every core (engine/cuda/CMakeLists.txt: the kernels
+# then differ slightly, so never where something is measured).
+split=OFF
+[ -z "${SCALE_TOKENS:-}" ] && [ "${KERNEL_AB:-0}" != 1 ] && split=ON
 cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON \
+  -DDIFFSCOPE_CUDA_SPLIT_COMPILE=$split \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 \
   || { tail -40 "$OUT/configure.log"; exit 1; }
 # The cuda tests' executables (a test named X_cuda runs X, except the CUDA-runtime-only tests of the kernels, which
