@@ -959,8 +959,9 @@ void by_dimension(int d, const Launch& launch) {
   }
 }
 
-RowsArgs rows_args(const AttentionScanInput& in, const ScanRowsOutput& out) {
-  RowsArgs args{};
+// What both passes' arguments take from the input alike.
+template <class Args>
+void set_common_args(Args& args, const AttentionScanInput& in) {
   args.q = in.q;
   args.k = in.k;
   args.H = in.H;
@@ -973,6 +974,11 @@ RowsArgs rows_args(const AttentionScanInput& in, const ScanRowsOutput& out) {
   args.window = in.window < in.T ? in.window : 0;  // a window of at least T masks nothing
   args.q_prescaled = prescale_queries_for(in);
   args.softcap = in.softcap;
+}
+
+RowsArgs rows_args(const AttentionScanInput& in, const ScanRowsOutput& out) {
+  RowsArgs args{};
+  set_common_args(args, in);
   args.histogram_chunk_rows = out.histogram_chunk_rows;
   args.lse = out.row_lse;
   args.entropy = out.row_entropy;
@@ -985,23 +991,11 @@ RowsArgs rows_args(const AttentionScanInput& in, const ScanRowsOutput& out) {
 }
 
 PairsArgs pairs_args(const AttentionScanInput& in, const float* row_lse, const ScanPairsOutput& out) {
-  const long long C = overview_cells(in);
   PairsArgs args{};
-  args.q = in.q;
-  args.k = in.k;
-  args.H = in.H;
-  args.T = in.T;
-  args.d = in.d;
-  args.group = in.H / in.KV;
-  args.scale = in.scale;
-  args.vec = vector_loads(in);
-  args.first_row = in.first_row;
-  args.window = in.window < in.T ? in.window : 0;
-  args.q_prescaled = prescale_queries_for(in);
-  args.softcap = in.softcap;
+  set_common_args(args, in);
   args.cell = in.overview_cell;
   args.cell_inverse = 1.0f / static_cast<float>(in.overview_cell);
-  args.C = C;
+  args.C = overview_cells(in);
   args.a1_offset = in.a1_offset;
   args.a1_stride = in.a1_stride;
   args.a2_offset = in.a2_offset;
@@ -1017,7 +1011,6 @@ PairsArgs pairs_args(const AttentionScanInput& in, const float* row_lse, const S
   args.candidates = out.candidates;
   args.candidate_count = out.candidate_count;
   args.capacity = out.candidate_capacity;
-
   return args;
 }
 
