@@ -278,7 +278,7 @@ if [ -n "${CLI_BENCH:-}" ] && [ -x "$BUILD/app/diffscope-cli" ]; then
   for n in $CLI_BENCH; do
     for env_set in "" ${CLI_BENCH_BASELINE_ENV:-}; do
       name="cli_bench_${n}${env_set:+_baseline}"
-      RESERVE=10 step "$name" 150 env ${env_set:-DIFFSCOPE_CLI_BENCH=1} "$BUILD/app/diffscope-cli" bench \
+      RESERVE=10 step "$name" 150 env $env_set "$BUILD/app/diffscope-cli" bench \
         --model "$model_a" --tokens "$n" --runs 3 --device "$DEVICE" --dtype "$DTYPE"
       echo "cli bench $n ${env_set:-(default)}:"; grep -vE "^BENCH" "$W/logs/$name.log" | head -12
     done

@@ -124,30 +124,30 @@ void attention_scan_pairs_cuda(const AttentionScanInput& in, const float* row_ls
   check_pairs_cover_heads(in);
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
   const long long C = overview_cells(in);
-  const PairsArgs args = pairs_args(in, row_lse, out);
+  // The cells to zero and (D) decode in every plane: all, or with first_row > 0 those from the first scanned row's
+  // cell row on (first_row is a multiple of the cell); the blocks write no others, and the cells above keep what the
+  // caller left there.
+  const long long skip = static_cast<long long>(in.first_row / in.overview_cell) * C;  // cells before, per plane
+  unsigned* overview = reinterpret_cast<unsigned*>(out.overview);
+  unsigned* diff_keys = reinterpret_cast<unsigned*>(out.diff_overview);
 
-  // Cells start at 0 (the value of a cell without causal entries, and key 0 for D); the kernel only raises them. With
-  // first_row > 0 only the cell rows from first_row / cell on (first_row is a multiple of the cell) are zeroed and
-  // decoded, in every plane: the blocks write no others, and the cells above keep what the caller left there.
+  // Cells start at 0 (the value of a cell without causal entries, and key 0 for D); the kernel only raises them.
   if (in.first_row == 0) {
     check_cuda(cudaMemsetAsync(out.overview, 0, sizeof(float) * in.H * C * C, s), "cudaMemsetAsync(overview)");
     if (in.num_pairs > 0)
       check_cuda(cudaMemsetAsync(out.diff_overview, 0, sizeof(float) * in.num_pairs * C * C, s),
                  "cudaMemsetAsync(diff_overview)");
   } else {
-    const long long skip = static_cast<long long>(in.first_row / in.overview_cell) * C;  // cells before, per plane
-    launch_cell_rows(zero_cell_rows, args.overview + skip, in.H, C * C, C * C - skip, s, "zero_cell_rows launch");
+    launch_cell_rows(zero_cell_rows, overview + skip, in.H, C * C, C * C - skip, s, "zero_cell_rows launch");
     if (in.num_pairs > 0)
-      launch_cell_rows(zero_cell_rows, args.diff_keys + skip, in.num_pairs, C * C, C * C - skip, s,
-                       "zero_cell_rows launch");
+      launch_cell_rows(zero_cell_rows, diff_keys + skip, in.num_pairs, C * C, C * C - skip, s, "zero_cell_rows launch");
   }
   pairs_variant(in, row_lse, out, stream);
   if (in.num_pairs > 0) {
     if (in.first_row == 0) {
-      launch_cell_rows(decode_diff_keys, args.diff_keys, 1, 0, in.num_pairs * C * C, s, "decode_diff_keys launch");
+      launch_cell_rows(decode_diff_keys, diff_keys, 1, 0, in.num_pairs * C * C, s, "decode_diff_keys launch");
     } else {
-      const long long skip = static_cast<long long>(in.first_row / in.overview_cell) * C;
-      launch_cell_rows(decode_diff_keys, args.diff_keys + skip, in.num_pairs, C * C, C * C - skip, s,
+      launch_cell_rows(decode_diff_keys, diff_keys + skip, in.num_pairs, C * C, C * C - skip, s,
                        "decode_diff_keys launch");
     }
   }
