@@ -110,11 +110,13 @@ at::Tensor mean_map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind
 }
 
 Matrix to_matrix(const at::Tensor& t2d) {
-  const at::Tensor host = t2d.to(at::kCPU, at::kFloat).contiguous();
   Matrix m;
-  m.rows = host.size(0);
-  m.cols = host.size(1);
-  m.values.assign(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+  m.rows = t2d.size(0);
+  m.cols = t2d.size(1);
+  m.values.resize(static_cast<size_t>(m.rows * m.cols));
+  // Straight into the matrix: from a GPU one transfer, where a host tensor in between would be faulted in and then
+  // copied again (a 32K map's band of 2048 rows is 256 MiB; the bench's "+ one full head" was host-bound on this).
+  if (!m.values.empty()) at::from_blob(m.values.data(), {m.rows, m.cols}, at::kFloat).copy_(t2d);
   return m;
 }
 
