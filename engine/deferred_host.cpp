@@ -2,6 +2,7 @@
 // work() is the helper thread's loop.
 #include "deferred_host.h"
 
+#include "model.h"
 #include "stage_profile.h"
 
 #include <chrono>
@@ -37,12 +38,12 @@ at::Tensor DeferredHost::to_host(const at::Tensor& t) {
   return host;
 }
 
-void DeferredHost::then(std::function<void()> step) {
+void DeferredHost::then(std::function<void()> step, const char* label) {
   if (!copy_stream_ && mode_ != Mode::Background) {
     inline_steps_.push_back(std::move(step));
     return;
   }
-  Pending pending{std::nullopt, std::move(step)};
+  Pending pending{std::nullopt, std::move(step), label};
   if (copy_stream_) {
     // Recorded on the stream the copies were queued on, so it completes after them.
     pending.ready.emplace(copy_stream_->device_type());
@@ -58,7 +59,7 @@ void DeferredHost::start_worker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Steps added before the first copy go first, in order.
-    for (auto& step : inline_steps_) queue_.push_back(Pending{std::nullopt, std::move(step)});
+    for (auto& step : inline_steps_) queue_.push_back(Pending{std::nullopt, std::move(step), "other"});
     inline_steps_.clear();
     closing_ = abandon_ = false;
   }
@@ -77,9 +78,18 @@ void DeferredHost::work() {
       if (error_) continue;  // after a failed step the rest are skipped (their results would be inconsistent)
     }
     try {
+      const bool profiled = StageProfile::instance().enabled;
+      const auto start = std::chrono::steady_clock::now();
       // c10::Event has no blocking wait in LibTorch 1.13; a short sleep between queries costs the helper thread little.
       while (pending.ready && !pending.ready->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      const auto copied = std::chrono::steady_clock::now();
       pending.step();
+      if (profiled) {
+        const auto ms = [](auto from, auto to) { return std::chrono::duration<double, std::milli>(to - from).count(); };
+        const std::string prefix = Model::kHelperStagePrefix;
+        StageProfile::instance().add(prefix + "waiting for copies", ms(start, copied));
+        StageProfile::instance().add(prefix + pending.label, ms(copied, std::chrono::steady_clock::now()));
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();

@@ -37,8 +37,9 @@ class DeferredHost {
   // Host work to do once the device has finished what was queued so far; steps run in the order they were added.
   // After a CUDA copy they run on the helper thread while the device works on, so converting a layer's results
   // (the 200 MiB of overview planes of a 4K-token run) overlaps the later layers instead of following the last.
-  // A step must touch only what no other thread touches until finish() returns.
-  void then(std::function<void()> step);
+  // A step must touch only what no other thread touches until finish() returns. `label` names the step in
+  // `bench --profile` (stage_profile.h: the helper thread's time per label, and its time waiting for copies).
+  void then(std::function<void()> step, const char* label = "other");
   // Returns once every step has run (waiting for the device as needed); rethrows the first exception of a step.
   // Safe to call more than once (later calls run the newer steps).
   void finish();
@@ -47,6 +48,7 @@ class DeferredHost {
   struct Pending {
     std::optional<c10::Event> ready;  // recorded after the copies the step reads; none for host-only work
     std::function<void()> step;
+    const char* label = "other";
   };
   void start_worker();
   void work();

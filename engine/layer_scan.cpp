@@ -346,7 +346,7 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
         capture.overview.attn2 = overview_matrices(pooled, layout.a2_heads());
         capture.overview.diff = overview_matrices(diff_pooled);
       }
-    });
+    }, "overviews");
   }
   if (!stats) return;
 
@@ -494,7 +494,7 @@ void RunScan::flush(DeferredHost& deferred) {
       o.median = value_of_rank_from_histogram(histogram, (entries - 1) / 2);
       capture.attn_logits = o;
     }
-  });
+  }, "statistics");
 }
 
 }  // namespace diffscope

@@ -830,7 +830,7 @@ struct Model::Impl {
     if (extends && lambda_rows.defined()) lambda_rows = at::cat({reuse.prior->lambda.slice(1, 0, first_row), lambda_rows}, 1);
     if (differential()) {  // lambda as the layer used it (with its interventions)
       const at::Tensor lambda_host = deferred.to_host(lambda_rows);
-      deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); });
+      deferred.then([&capture, lambda_host] { capture.lambda = to_matrix(lambda_host); }, "lambda");
     }
     stage.reset();
     if (step_rows) capture_rows(probs, lambda_rows, request, index, capture);
@@ -1080,7 +1080,7 @@ struct Model::Impl {
           capture.rollout = to_matrix(rolled);
         } else {  // a long prompt: the overview now, windows from the device later
           const at::Tensor pooled = deferred.to_host(overview_of(rolled, MapOverview::cell_for(T, request.overview_size)));
-          deferred.then([&capture, pooled] { capture.overview.rollout = to_matrix(pooled); });
+          deferred.then([&capture, pooled] { capture.overview.rollout = to_matrix(pooled); }, "rollout overviews");
           store->add_rollout(i, rolled);
         }
       }
@@ -1414,14 +1414,10 @@ HeadScan Model::scan_rows(const std::vector<Token>& sequence, int64_t prompt_tok
 void Model::set_profiling(bool on, bool host_only) {
   StageProfile::instance().enabled = on;
   StageProfile::instance().synchronize = !host_only;
-  StageProfile::instance().reset();
+  (void)StageProfile::instance().take();
 }
 
-std::map<std::string, double> Model::take_profile() {
-  std::map<std::string, double> out = std::move(StageProfile::instance().milliseconds);
-  StageProfile::instance().reset();
-  return out;
-}
+std::map<std::string, double> Model::take_profile() { return StageProfile::instance().take(); }
 
 Model::DeviceMemory Model::device_memory() const {
   DeviceMemory m;

@@ -132,6 +132,9 @@ class Model {
   // nothing waits: each stage is charged the host's time to queue it, and the wait for the device falls to the last
   // stage (results to the host), so a run whose stages add up to its time is bound by the host. take_profile returns
   // the milliseconds per stage accumulated since profiling was turned on or last taken, and clears them.
+  // Stages named with this prefix are the helper thread's (the host's work on results after their copies, per kind,
+  // and its waits for the copies); they run beside the others, so they are not a share of the run's time.
+  static constexpr const char* kHelperStagePrefix = "helper thread: ";
   static void set_profiling(bool on, bool host_only = false);
   static std::map<std::string, double> take_profile();
 

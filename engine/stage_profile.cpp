@@ -1,4 +1,5 @@
-// Per-stage wall time of a run (stage_profile.h). Called by the thread that owns the model.
+// Per-stage wall time of a run (stage_profile.h). Called by the thread that owns the model; add() also by the
+// deferred results' helper thread.
 #include "stage_profile.h"
 
 #include <cstdlib>
@@ -28,6 +29,18 @@ StageProfile& StageProfile::instance() {
   return profile;
 }
 
+void StageProfile::add(const std::string& name, double ms) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  milliseconds_[name] += ms;
+}
+
+std::map<std::string, double> StageProfile::take() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, double> out;
+  out.swap(milliseconds_);
+  return out;
+}
+
 ScopedStage::ScopedStage(const char* name, const at::Device& device)
     : name_(name), device_(device), on_(StageProfile::instance().enabled) {
   if (!on_) return;
@@ -38,8 +51,8 @@ ScopedStage::ScopedStage(const char* name, const at::Device& device)
 ScopedStage::~ScopedStage() {
   if (!on_) return;
   if (StageProfile::instance().synchronize) synchronize(device_);
-  StageProfile::instance().milliseconds[name_] +=
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  StageProfile::instance().add(name_,
+                                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count());
 }
 
 }  // namespace diffscope

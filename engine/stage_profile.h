@@ -1,11 +1,12 @@
 // Internal to engine/: wall time per stage of a run, for `diffscope-cli bench --profile`. Off unless enabled; when on,
 // each stage synchronizes the device at its start and end so that GPU work is charged to the stage that queued it
 // (unless `synchronize` is off: then a stage's time is the host's time to queue it).
-// Called by the thread that owns the model.
+// Called by the thread that owns the model; add() also by deferred_host.h's helper thread.
 #pragma once
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -17,8 +18,12 @@ class StageProfile {
   static StageProfile& instance();
   bool enabled = false;
   bool synchronize = true;  // false: stages measure only the host's time to queue their work
-  std::map<std::string, double> milliseconds;  // accumulated per stage name since the last reset
-  void reset() { milliseconds.clear(); }
+  void add(const std::string& name, double ms);
+  std::map<std::string, double> take();  // the stages' milliseconds since the last take, and a reset
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, double> milliseconds_;  // accumulated per stage name
 };
 
 // DIFFSCOPE_EPILOGUE_BASELINE=1, for measuring session 9's changes against what they replaced in one call: each

@@ -36,7 +36,7 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
       timeout "$(left)" env "${vars[@]}" build-gpu/app/diffscope-cli bench --model /tmp/bench-1b/diffllama \
         --tokens "$n" --device cuda --dtype bf16 --runs "${RUNS:-5}" ${PROFILE:+--profile} >"$log" 2>&1
       grep -E "^  [a-z+]" "$log" | cut -c1-60
-      [ -n "${PROFILE:-}" ] && grep -E "results to the host|profile of" "$log"
+      [ -n "${PROFILE:-}" ] && grep -E "results to the host|helper thread|forward only|profile of" "$log" | grep -v BENCH | cut -c1-70
     done
   done
 done
