@@ -373,8 +373,10 @@ int command_bench(const CliOptions& o) {
   stats.span = TokenSpan{T / 2, T / 2 + 1};  // signal/noise on the last row, as a user with a marked span
 
   // One head's whole map, a band of rows at a time (at 32K tokens the map is 4 GiB: it is streamed, not kept).
+  // As the CLI's PNG export does: one Matrix reused band after band.
   auto stream_full_head = [&](const AttentionSnapshot& snap) {
     const int64_t band = std::max<int64_t>(1, (int64_t{1} << 26) / T);
+    Matrix cells;
     for (int64_t r = 0; r < T; r += band) {
       MapWindow w;
       w.layer = layer;
@@ -382,7 +384,7 @@ int command_bench(const CliOptions& o) {
       w.head = 0;
       w.row_begin = r;
       w.row_end = std::min(T, r + band);
-      (void)snap.store->window(w);
+      snap.store->window_into(w, cells);
     }
   };
   MapWindow corner;  // the last 1024 rows and keys: the most expensive window (rows see every key)

@@ -111,13 +111,17 @@ at::Tensor mean_map_rows(const LayerQK& layer, const HeadLayout& layout, MapKind
 
 Matrix to_matrix(const at::Tensor& t2d) {
   Matrix m;
-  m.rows = t2d.size(0);
-  m.cols = t2d.size(1);
-  m.values.resize(static_cast<size_t>(m.rows * m.cols));
+  copy_to_matrix(t2d, m);
+  return m;
+}
+
+void copy_to_matrix(const at::Tensor& t2d, Matrix& out) {
+  out.rows = t2d.size(0);
+  out.cols = t2d.size(1);
+  out.values.resize(static_cast<size_t>(out.rows * out.cols));
   // Straight into the matrix: from a GPU one transfer, where a host tensor in between would be faulted in and then
   // copied again (a 32K map's band of 2048 rows is 256 MiB; the bench's "+ one full head" was host-bound on this).
-  if (!m.values.empty()) at::from_blob(m.values.data(), {m.rows, m.cols}, at::kFloat).copy_(t2d);
-  return m;
+  if (!out.values.empty()) at::from_blob(out.values.data(), {out.rows, out.cols}, at::kFloat).copy_(t2d);
 }
 
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
@@ -131,6 +135,12 @@ at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
 }
 
 Matrix TorchMapStore::window(const MapWindow& w) const {
+  Matrix out;
+  window_into(w, out);
+  return out;
+}
+
+void TorchMapStore::window_into(const MapWindow& w, Matrix& result) const {
   const int64_t T = tokens_;
   const int layers = static_cast<int>(layers_.size());
   if (w.layer < 0 || w.layer >= layers) {
@@ -167,7 +177,8 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
   c10::InferenceMode guard;
   if (rollout) {  // a stored matrix: slice and pool
     const at::Tensor part = rollouts_[static_cast<size_t>(w.layer)].slice(0, r0, r1).slice(1, c0, c1);
-    return to_matrix(pool_signed_max_abs(part, w.pool));
+    copy_to_matrix(pool_signed_max_abs(part, w.pool), result);
+    return;
   }
   const LayerQK& layer = layers_[static_cast<size_t>(w.layer)];
   const at::Device device = layer.q.device();
@@ -185,7 +196,7 @@ Matrix TorchMapStore::window(const MapWindow& w) const {
     at::Tensor pooled = pool_signed_max_abs(cols, w.pool);
     out.slice(0, (rb - r0) / w.pool, (rb - r0) / w.pool + pooled.size(0)).copy_(pooled);
   }
-  return to_matrix(out);
+  copy_to_matrix(out, result);
 }
 
 void TorchMapStore::add_rollout(int layer, at::Tensor rollout) {

@@ -148,9 +148,10 @@ bool stream_map_png(const MapStore& store, const MapWindow& window, const std::s
   // back when nothing else is visible).
   float lo[2] = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
   float hi[2] = {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};  // [with key 0]
+  Matrix m;  // one band's cells, its memory reused band after band
   for (int64_t band = 0; band < bands; ++band) {
     const int64_t a0 = band * band_rows, a1 = std::min(a0 + band_rows, cells.rows());
-    const Matrix m = store.window(band_window(a0, a1));
+    store.window_into(band_window(a0, a1), m);
     for (int64_t a = a0; a < a1; ++a) {
       for (int64_t b = 0; b < cells.cols(); ++b) {
         if (cells.masked(a, b)) continue;
@@ -187,7 +188,7 @@ bool stream_map_png(const MapStore& store, const MapWindow& window, const std::s
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * 3);
   for (int64_t band = 0; band < bands; ++band) {
     const int64_t a0 = band * band_rows, a1 = std::min(a0 + band_rows, cells.rows());
-    const Matrix m = store.window(band_window(a0, a1));
+    store.window_into(band_window(a0, a1), m);
     for (int64_t a = a0; a < a1; ++a) {
       for (int64_t b = 0; b < cells.cols(); ++b) {
         std::array<uint8_t, 3> color = {kMaskedGrey, kMaskedGrey, kMaskedGrey};

@@ -225,6 +225,10 @@ class MapStore {
   // The window as a Matrix of ceil(rows / pool) x ceil(cols / pool). Throws InputError for a window outside the map
   // or a kind the model lacks, ResourceError for a result above the engine's size limit (the message says how large).
   virtual Matrix window(const MapWindow& window) const = 0;
+  // The same into `out`, reusing its memory where the store can (a caller streaming a whole map band by band keeps
+  // one Matrix: fresh pages for every band of a 32K map cost more than computing it). On an exception `out` is
+  // unspecified.
+  virtual void window_into(const MapWindow& window, Matrix& out) const { out = this->window(window); }
   virtual int64_t tokens() const = 0;
   virtual int64_t device_bytes() const = 0;  // what the store holds on its device
 };

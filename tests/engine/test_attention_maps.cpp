@@ -117,6 +117,7 @@ void check_paths(const std::string& dir, int64_t T, int64_t window = 0) {
 
   const int64_t cell = MapOverview::cell_for(T, 16);
   CHECK(cell == ((T + 15) / 16 + 7) / 8 * 8);
+  Matrix reused;  // window_into's target, kept from one window to the next (as a band-by-band export keeps it)
   for (size_t l = 0; l < full.layers.size(); ++l) {
     INFO("layer " << l);
     const LayerCapture& a = full.layers[l];
@@ -154,6 +155,15 @@ void check_paths(const std::string& dir, int64_t T, int64_t window = 0) {
         w.row_begin = 3;
         w.pool = 5;
         CHECK(max_abs_diff(fused.store->window(w), pooled(map, 3, T, 1, T - 3, 5)) <= 1e-5);
+        // The same windows into one Matrix that held another window's cells before (a larger one, then a smaller).
+        fused.store->window_into(w, reused);
+        CHECK(max_abs_diff(reused, pooled(map, 3, T, 1, T - 3, 5)) <= 1e-5);
+        w = MapWindow{};
+        w.layer = static_cast<int>(l);
+        w.kind = kind;
+        w.head = h;
+        fused.store->window_into(w, reused);
+        CHECK(max_abs_diff(reused, map) <= 1e-5);
       }
     }
     // Windows of the mean over heads (kMeanOfHeads): the mean of the explicit maps, then pooled.
