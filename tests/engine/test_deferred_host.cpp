@@ -2,10 +2,12 @@
 // CPU (Background mode forces the helper thread that a GPU run uses).
 // ATen before Catch: c10's logging header defines its own CHECK macro, which must not replace Catch's.
 #include "deferred_host.h"
+#include "model.h"
 #undef CHECK
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -74,4 +76,24 @@ TEST_CASE("destroying a DeferredHost without finish stops the helper thread", "[
     for (int i = 0; i < 1000; ++i) deferred.then([&] { ++ran; });
   }  // a cancelled run: joins, drops what has not run, never hangs
   CHECK(ran <= 1000);
+}
+
+TEST_CASE("with profiling on, the helper thread's time is reported per step label", "[deferred_host]") {
+  diffscope::Model::set_profiling(true, /*host_only=*/true);
+  {
+    DeferredHost deferred(DeferredHost::Mode::Background);
+    deferred.then([] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }, "slow");
+    deferred.then([] {}, "quick");
+    deferred.then([] {});
+    deferred.finish();
+  }
+  const std::map<std::string, double> stages = diffscope::Model::take_profile();
+  diffscope::Model::set_profiling(false);
+  const std::string prefix = diffscope::Model::kHelperStagePrefix;
+  REQUIRE(stages.count(prefix + "slow") == 1);
+  CHECK(stages.at(prefix + "slow") >= 19.0);  // the step slept 20 ms (steady_clock: never less)
+  CHECK(stages.at(prefix + "quick") < stages.at(prefix + "slow"));
+  CHECK(stages.count(prefix + "other") == 1);  // a step without a label
+  CHECK(stages.count(prefix + "waiting for copies") == 1);
+  CHECK(diffscope::Model::take_profile().empty());  // taken: cleared
 }
