@@ -2,6 +2,8 @@
 // them. Called by the thread that owns the model; TorchMapStore::window by any thread (it only reads its tensors).
 #include "attention_maps.h"
 
+#include <cstring>
+
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -119,9 +121,17 @@ void copy_to_matrix(const at::Tensor& t2d, Matrix& out) {
   out.rows = t2d.size(0);
   out.cols = t2d.size(1);
   out.values.resize(static_cast<size_t>(out.rows * out.cols));
+  if (out.values.empty()) return;
+  if (!t2d.is_cuda() && t2d.scalar_type() == at::kFloat && t2d.is_contiguous()) {
+    // A host copy without ATen: its copy kernel opens an OpenMP team for anything above 32K values, and on the
+    // deferred results' helper thread (lambda, every layer) that second team beside the run's own cost 50-120 ms per
+    // run on the H200's 16 cores (docs/benchmarks.md, session 13).
+    std::memcpy(out.values.data(), t2d.data_ptr<float>(), out.values.size() * sizeof(float));
+    return;
+  }
   // Straight into the matrix: from a GPU one transfer, where a host tensor in between would be faulted in and then
   // copied again (a 32K map's band of 2048 rows is 256 MiB; the bench's "+ one full head" was host-bound on this).
-  if (!out.values.empty()) at::from_blob(out.values.data(), {out.rows, out.cols}, at::kFloat).copy_(t2d);
+  at::from_blob(out.values.data(), {out.rows, out.cols}, at::kFloat).copy_(t2d);
 }
 
 at::Tensor pool_signed_max_abs(const at::Tensor& block, int64_t pool) {
