@@ -20,7 +20,7 @@ trap 'tar czf "$FINAL/gpu-cuda-tests.tar.gz" -C "$OUT" .' EXIT
 export PYTHONUNBUFFERED=1
 left() { echo $((BUDGET - SECONDS)); }
 say() { echo "[+${SECONDS}s] $*"; }
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; uname -r; } | tee "$OUT/gpu.txt"  # uname: the VM's kernel (Firecracker or gVisor)
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 # A call that only runs tests splits nvcc's optimization over every core (engine/cuda/CMakeLists.txt: the kernels
 # then differ slightly, so never where something is measured).
