@@ -39,11 +39,11 @@ at::Tensor DeferredHost::to_host(const at::Tensor& t) {
 }
 
 void DeferredHost::then(std::function<void()> step, const char* label) {
+  Pending pending{std::nullopt, std::move(step), label};
   if (!copy_stream_ && mode_ != Mode::Background) {
-    inline_steps_.push_back(std::move(step));
+    inline_steps_.push_back(std::move(pending));
     return;
   }
-  Pending pending{std::nullopt, std::move(step), label};
   if (copy_stream_) {
     // Recorded on the stream the copies were queued on, so it completes after them.
     pending.ready.emplace(copy_stream_->device_type());
@@ -59,7 +59,7 @@ void DeferredHost::start_worker() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // Steps added before the first copy go first, in order.
-    for (auto& step : inline_steps_) queue_.push_back(Pending{std::nullopt, std::move(step), "other"});
+    for (auto& step : inline_steps_) queue_.push_back(std::move(step));
     inline_steps_.clear();
     closing_ = abandon_ = false;
   }
@@ -123,9 +123,9 @@ void DeferredHost::finish() {
   }
   // Inline steps exist only while no CUDA copy was queued (then() hands every later step to the helper thread), so
   // nothing they read waits for the device.
-  std::vector<std::function<void()>> steps = std::move(inline_steps_);
+  std::vector<Pending> steps = std::move(inline_steps_);
   inline_steps_.clear();
-  for (auto& step : steps) step();
+  for (auto& pending : steps) pending.step();
 }
 
 at::Tensor to_device_async(const at::Tensor& host, const at::Device& device) {

@@ -55,7 +55,7 @@ class DeferredHost {
   void stop_worker(bool run_remaining);
 
   Mode mode_;
-  std::vector<std::function<void()>> inline_steps_;
+  std::vector<Pending> inline_steps_;  // steps added before any CUDA copy (none ready to wait for)
   std::optional<c10::Stream> copy_stream_;  // the stream of the CUDA copies queued, once there is one
   std::mutex mutex_;
   std::condition_variable changed_;
