@@ -119,7 +119,7 @@ at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& span,
                                 const at::Tensor& outside) {
   return at::stack({(rows.matmul(span) * weight).sum(-1), (rows.matmul(outside) * weight).sum(-1),
-                    (rows.abs().matmul(outside) * weight).sum(-1)}, 1);
+                    (rows.abs().matmul(outside) * weight).sum(-1)}, -1);
 }
 
 std::vector<HeadStats> head_statistics_aten(const at::Tensor& maps_in, bool signed_map, const SignalRegion& region) {

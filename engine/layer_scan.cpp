@@ -116,40 +116,95 @@ void take_prefix(ScanResult& t, const CachedScan& prior, int64_t first_row, int6
 // How many of the rows with the largest max |s| top_abs_logits recomputes.
 constexpr int64_t kTopRows = 64;
 
-// The 10 largest |s| over the entries of every sub-head (keys a row sees), from the rows' max |s| (H, T): those ten
-// entries lie in rows whose max |s| reaches the 10th largest row maximum (ten rows give ten distinct entries that
-// large), so the kTopRows rows of largest maximum are recomputed with the explicit path's arithmetic (at::matmul in
-// the compute dtype, times the scale, soft cap) and their entries ranked. That is exact unless rows left out could
-// hold an entry as large as the 10th found: their maxima are at most the kTopRows-th, which must therefore lie below
-// the 10th found (with a margin for the scan's own rounding, attention_scan.h: a score of the tensor cores may differ
-// by 2 units of the dtype's last place). Returns (11) float32 on the layer's device: the 10 values in descending
-// order (-1 past the entries that exist), then 1 when they are exact, else 0 (the caller falls back to the
-// histogram, as for too many ties).
-at::Tensor top_abs_logits(const LayerQK& layer, const HeadLayout& layout, const at::Tensor& row_abs_max) {
-  const int64_t H = layout.H, T = layer.q.size(1), d = layer.q.size(2);
+// The 10 largest |s| over the entries of every sub-head (keys a row sees) of each of L layers, from the rows' max |s|
+// (L, H, T): those ten entries lie in rows whose max |s| reaches the 10th largest row maximum (ten rows give ten
+// distinct entries that large), so the kTopRows rows of largest maximum are recomputed with the explicit path's
+// arithmetic (at::matmul in the compute dtype, times the scale, soft cap) and their entries ranked. That is exact
+// unless rows left out could hold an entry as large as the 10th found: their maxima are at most the kTopRows-th, which
+// must therefore lie below the 10th found (with a margin for the scan's own rounding, attention_scan.h: a score of the
+// tensor cores may differ by 2 units of the dtype's last place). Returns (L, 11) float32 on the layers' device: per
+// layer the 10 values in descending order (-1 past the entries that exist), then 1 when they are exact, else 0 (the
+// caller falls back to the histogram, as for too many ties). All layers at once: only the matmul and its pick are per
+// layer (one layer at a time took ~30 small operations each, 9-13 ms of a 4K run's host time on the H200).
+at::Tensor top_abs_logits(const std::vector<LayerQK>& layers, const HeadLayout& layout, const at::Tensor& row_abs_max) {
+  const int64_t L = row_abs_max.size(0), H = layout.H, T = row_abs_max.size(2), d = layers.front().q.size(2);
   const int64_t n = H * T, K = std::min(kTopRows, n);
-  const auto [maxima, index] = row_abs_max.reshape({-1}).topk(K);  // descending
-  const at::Tensor head = index.div(T, "floor"), row = index.remainder(T);
-  const at::Tensor q_rows = layer.q.reshape({n, d}).index_select(0, index);  // (K, d)
-  // (KV, K, T) scores of every selected query against each KV head's keys; each row keeps its own head's.
-  const at::Tensor all = at::matmul(q_rows.unsqueeze(0), layer.k.transpose(1, 2));
-  const at::Tensor kv = head.div(H / layout.KV, "floor");
-  at::Tensor scores = all.gather(0, kv.view({1, K, 1}).expand({1, K, T})).squeeze(0);  // (K, T)
-  scores = soft_capped(scores * layout.scale, layout.softcap).to(at::kFloat).abs();
-  const at::Tensor key = at::arange(T, row.options()).view({1, T});
-  at::Tensor hidden = key > row.view({K, 1});
-  if (layer.window > 0) hidden = hidden.logical_or(key <= row.view({K, 1}) - layer.window);
-  scores = scores.masked_fill(hidden, -1.0f).reshape({-1});
-  const int64_t take = std::min<int64_t>(10, scores.numel());
-  at::Tensor top = std::get<0>(scores.topk(take));
-  if (take < 10) top = at::cat({top, at::full({10 - take}, -1.0f, top.options())});
-  const double u = layer.q.scalar_type() == at::kBFloat16 ? 1.0 / 128 : layer.q.scalar_type() == at::kHalf ? 1.0 / 1024
-                                                                                                         : 1.0 / (1 << 20);
+  const auto [maxima, index] = row_abs_max.reshape({L, n}).topk(K, 1);  // (L, K), descending
+  const at::Tensor row = index.remainder(T);
+  const at::Tensor kv = index.div(T, "floor").div(H / layout.KV, "floor");  // each selected row's KV head
+  std::vector<at::Tensor> picked;
+  for (int64_t l = 0; l < L; ++l) {
+    const LayerQK& layer = layers[static_cast<size_t>(l)];
+    const at::Tensor q_rows = layer.q.reshape({n, d}).index_select(0, index[l]);  // (K, d)
+    // (KV, K, T) scores of every selected query against each KV head's keys; each row keeps its own head's.
+    const at::Tensor all = at::matmul(q_rows.unsqueeze(0), layer.k.transpose(1, 2));
+    picked.push_back(all.gather(0, kv[l].view({1, K, 1}).expand({1, K, T})).squeeze(0));  // (K, T)
+  }
+  at::Tensor scores = soft_capped(at::stack(picked) * layout.scale, layout.softcap).to(at::kFloat).abs();
+  const at::Tensor key = at::arange(T, row.options()).view({1, 1, T});
+  const at::Tensor query = row.view({L, K, 1});
+  at::Tensor hidden = key > query;
+  std::vector<int64_t> windows;  // a layer without a window: T + 1, which hides no key
+  for (const LayerQK& layer : layers) windows.push_back(layer.window > 0 ? layer.window : T + 1);
+  if (std::any_of(windows.begin(), windows.end(), [T](int64_t w) { return w <= T; })) {
+    const at::Tensor w = to_device_async(at::tensor(windows, row.options().device(at::kCPU)), row.device());
+    hidden = hidden.logical_or(key <= query - w.view({L, 1, 1}));
+  }
+  scores = scores.masked_fill(hidden, -1.0f).reshape({L, -1});
+  const int64_t take = std::min<int64_t>(10, K * T);
+  at::Tensor top = std::get<0>(scores.topk(take, 1));  // (L, take)
+  if (take < 10) top = at::cat({top, at::full({L, 10 - take}, -1.0f, top.options())}, 1);
+  const at::ScalarType dtype = layers.front().q.scalar_type();
+  const double u = dtype == at::kBFloat16 ? 1.0 / 128 : dtype == at::kHalf ? 1.0 / 1024 : 1.0 / (1 << 20);
   // Exact when every row was taken, or when the rows left out cannot reach the 10th value found.
-  const at::Tensor tenth = top[take - 1];
-  const at::Tensor exact = K == n ? at::ones({}, top.options())
-                                  : (maxima[K - 1].to(at::kFloat) * static_cast<float>(1 + 4 * u) < tenth).to(at::kFloat);
-  return at::cat({top, exact.view({1})});
+  const at::Tensor tenth = top.select(1, take - 1);
+  const at::Tensor exact =
+      K == n ? at::ones({L}, top.options())
+             : (maxima.select(1, K - 1).to(at::kFloat) * static_cast<float>(1 + 4 * u) < tenth).to(at::kFloat);
+  return at::cat({top, exact.view({L, 1})}, 1);
+}
+
+// Signal, noise and |noise| of every map of L layers on the region's query rows (weights `weight`, key sets `span`
+// and `outside`), recomputed exactly as all_heads_rows does (softmax rows of every sub-head; a Diff layer's D from
+// them and lambda (L, P, T) float32): (L, N, 3) float32, N = H, or 3P for A1, A2 and D. Layers go in groups whose
+// rows stay within kFlushBytes; per layer only the scores' matmul (one layer at a time took ~25 small operations).
+at::Tensor signal_noise_of_layers(const std::vector<LayerQK>& layers, const HeadLayout& layout, const at::Tensor& lambda,
+                                  const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& span,
+                                  const at::Tensor& outside) {
+  const int64_t L = static_cast<int64_t>(layers.size()), H = layout.H, R = rows.size(0);
+  const int64_t T = layers.front().k.size(1);
+  const int64_t group = std::max<int64_t>(1, RunScan::kFlushBytes / (4 * H * R * T * 4));  // p, D and their copies
+  std::vector<at::Tensor> tables;
+  for (int64_t first = 0; first < L; first += group) {
+    const int64_t end = std::min(L, first + group);
+    std::vector<at::Tensor> scores;
+    std::vector<int64_t> windows;  // a layer without a window: T + 1, which hides no key
+    for (int64_t l = first; l < end; ++l) {
+      const LayerQK& layer = layers[static_cast<size_t>(l)];
+      const at::Tensor keys = layer.k.repeat_interleave(H / layout.KV, 0);                            // (H, T, d)
+      scores.push_back(at::matmul(layer.q.index_select(1, rows), keys.transpose(1, 2)));               // (H, R, T)
+      windows.push_back(layer.window > 0 ? layer.window : T + 1);
+    }
+    const int64_t n = end - first;
+    const at::Tensor s = soft_capped(at::stack(scores) * layout.scale, layout.softcap);  // (n, H, R, T)
+    const at::Tensor key = at::arange(T, rows.options()).view({1, 1, 1, T});
+    const at::Tensor query = rows.view({1, 1, R, 1});
+    at::Tensor hidden = query < key;
+    if (std::any_of(windows.begin(), windows.end(), [T](int64_t w) { return w <= T; })) {
+      const at::Tensor w = to_device_async(at::tensor(windows, rows.options().device(at::kCPU)), rows.device());
+      hidden = hidden.logical_or(key <= query - w.view({n, 1, 1, 1}));
+    }
+    const at::Tensor p = at::softmax(s.masked_fill(hidden, -INFINITY), -1, at::kFloat);  // (n, H, R, T)
+    at::Tensor maps = p;
+    if (layout.differential) {
+      auto sub = [&](bool second) { return pair_sub_heads(p.transpose(0, 1), layout, second).transpose(0, 1); };
+      const at::Tensor p1 = sub(false), p2 = sub(true);  // (n, P, R, T)
+      const at::Tensor l = lambda.slice(0, first, end).index_select(2, rows).unsqueeze(-1);  // (n, P, R, 1)
+      maps = at::cat({p1, p2, p1 - l * p2}, 1);
+    }
+    tables.push_back(signal_noise_of_rows(maps, weight, span, outside));  // (n, N, 3)
+  }
+  return tables.size() == 1 ? tables.front() : at::cat(tables);
 }
 
 // Means over rows of per-row figures, on their device in float64, for L layers of N maps at once: entropy (L, N, T)
@@ -239,10 +294,8 @@ struct RunScan::Layer {
   int64_t window = 0;       // as the scan used it: 0 when every row sees all its keys
   at::Tensor rows;          // (6, H, T): lse, entropy, max, distance, sink, max |s|
   at::Tensor diff_rows;     // (2, P, T): entropy and max of D's positive part
-  at::Tensor lambda;        // (P, T) float32
-  at::Tensor signal_noise;  // (N, 3): A, or A1, A2 and D; undefined without a span
-  at::Tensor histogram;     // (kLogitBins) int64: |s| counts over every row
-  at::Tensor top_abs;       // (11) float32: top_abs_logits
+  at::Tensor histogram;     // (chunks, kLogitBins) int64: |s| counts per chunk of rows
+  LayerQK qk;               // queries, keys, lambda (P, T) float32 and window, for flush()'s recomputed rows
   at::Tensor hidden_figures;  // (3) float64
 };
 
@@ -354,18 +407,8 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
   kept.window = window;
   kept.rows = scan.rows;
   kept.diff_rows = scan.diff_rows;
-  kept.lambda = P > 0 ? lambda.to(scan.rows.device()) : at::Tensor();
-  kept.histogram = scan.histogram.sum(0);
-  stage.emplace("statistics: largest attention logits", q.device());
-  kept.top_abs = top_abs_logits(LayerQK{q, k, layer.lambda, window}, layout, scan.rows[5]).to(scan.rows.device());
-
-  if (region_) {
-    // Signal and noise need only the query rows: recompute those rows of every map exactly.
-    stage.emplace("statistics: signal and noise rows", q.device());
-    const std::vector<at::Tensor> maps = all_heads_rows(layer, layout, region_->rows);  // A, or A1, A2 and D
-    kept.signal_noise = signal_noise_of_rows(maps.size() == 1 ? maps[0] : at::cat(maps), region_->weight,
-                                             region_->span, region_->outside);  // (N, 3)
-  }
+  kept.histogram = scan.histogram;
+  kept.qk = LayerQK{q, k, lambda, window};  // lambda: float32 (P, T), as the scan read it
 }
 
 void RunScan::add_hidden_state_figures(LayerCapture& capture, const at::Tensor& figures) {
@@ -378,7 +421,8 @@ void RunScan::flush(DeferredHost& deferred) {
   layers_.clear();
   const at::Device device = layers.front().rows.defined() ? layers.front().rows.device()
                                                           : layers.front().hidden_figures.device();
-  ScopedStage stage("statistics: per-head means and outliers", device);
+  std::optional<ScopedStage> stage;
+  stage.emplace("statistics: per-head means and outliers", device);
   const HeadLayout layout = layout_;
   const int64_t L = static_cast<int64_t>(layers.size()), H = layout.H, P = layout.differential ? H / 2 : 0;
   const int64_t T = T_;
@@ -392,11 +436,17 @@ void RunScan::flush(DeferredHost& deferred) {
   // (L, N, 3), top-1 |logit| (L), hidden-state figures (L', 3)]; offsets below.
   std::vector<at::Tensor> table_parts;
   const bool stats = layers.front().rows.defined();
-  const bool signal = stats && layers.front().signal_noise.defined();
-  const int64_t N = signal ? layers.front().signal_noise.size(0) : 0;
+  const bool signal = stats && region_;
+  const int64_t N = signal ? (layout.differential ? 3 * P : H) : 0;
   at::Tensor counts, tops;
   if (stats) {
     const at::Tensor rows = stacked(&Layer::rows);  // (L, 6, H, T)
+    std::vector<LayerQK> qks;
+    std::vector<at::Tensor> lambdas;
+    for (const Layer& l : layers) {
+      qks.push_back(l.qk);
+      lambdas.push_back(l.qk.lambda);
+    }
     at::Tensor log_keys;  // (L, 1, T - 1): log min(i + 1, W) for rows i >= 1; NaN for a window of one key
     if (T > 1) {
       std::vector<double> windows;
@@ -414,19 +464,26 @@ void RunScan::flush(DeferredHost& deferred) {
         return pair_sub_heads(quantity(q).transpose(0, 1), layout, second).transpose(0, 1).to(at::kDouble);
       };
       // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
-      const at::Tensor lambda = stacked(&Layer::lambda).to(at::kDouble);  // (L, P, T)
+      const at::Tensor lambda = at::stack(lambdas).to(at::kDouble);  // (L, P, T)
       const at::Tensor sink = sub(4, false) - lambda * sub(4, true);
       const at::Tensor distance = sub(3, false) - lambda * sub(3, true);
       const at::Tensor diff_rows = stacked(&Layer::diff_rows);  // (L, 2, P, T)
       table_parts.push_back(
           row_means(diff_rows.select(1, 0), sink, diff_rows.select(1, 1), distance, log_keys).reshape({-1}));
     }
-    // (The scan's device: a GPU build without the kernels scans on the host and recomputes these rows on the GPU.)
-    if (signal) table_parts.push_back(stacked(&Layer::signal_noise).to(device, at::kDouble).reshape({-1}));
+    if (signal) {
+      // Signal and noise need only the query rows: those rows of every map, recomputed exactly.
+      stage.emplace("statistics: signal and noise rows", device);
+      const at::Tensor lambda = P > 0 ? at::stack(lambdas) : at::Tensor();
+      table_parts.push_back(signal_noise_of_layers(qks, layout, lambda, region_->rows, region_->weight, region_->span,
+                                                   region_->outside).to(at::kDouble).reshape({-1}));
+    }
     // Attention-logit outliers: top-1 exact (row maxima); the 10th largest and the median below.
+    stage.emplace("statistics: largest attention logits", device);
     table_parts.push_back(quantity(5).amax({1, 2}).to(at::kDouble));
-    counts = deferred.to_host(stacked(&Layer::histogram));  // (L, kLogitBins)
-    tops = deferred.to_host(stacked(&Layer::top_abs));      // (L, 11)
+    counts = deferred.to_host(stacked(&Layer::histogram).sum(1));       // (L, kLogitBins)
+    tops = deferred.to_host(top_abs_logits(qks, layout, quantity(5)));  // (L, 11)
+    stage.emplace("statistics: per-head means and outliers", device);
   }
   std::vector<int64_t> hidden_index(layers.size(), -1);
   std::vector<at::Tensor> hidden;

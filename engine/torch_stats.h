@@ -25,8 +25,8 @@ SignalRegion signal_region(const CaptureRequest& request, int64_t T);
 // for the device.
 at::Tensor to_device(const std::vector<float>& v, const at::TensorOptions& options);
 
-// signal, noise and |noise| of maps already cut to the query rows of `region`: rows (N, R, T) float32 and weight (R)
-// the rows' query weights, on one device. Returns (N, 3) float32 on that device.
+// signal, noise and |noise| of maps already cut to the query rows of `region`: rows (..., N, R, T) float32 and weight
+// (R) the rows' query weights, on one device. Returns (..., N, 3) float32 on that device.
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const SignalRegion& region);
 // The same with the region's span and outside already on the rows' device as (T) float32 0/1 vectors.
 at::Tensor signal_noise_of_rows(const at::Tensor& rows, const at::Tensor& weight, const at::Tensor& span,

@@ -112,6 +112,10 @@ def main():
     ap.add_argument("--profile", action="store_true", help="add the engine's per-stage times of a statistics run")
     ap.add_argument("--baseline-env", default="",
                     help="VAR=VALUE[,VAR=VALUE]: also time the engine with these set (a same-call baseline)")
+    ap.add_argument("--baseline-cli", default="",
+                    help="also time this diffscope-cli (an earlier commit's build: a same-call baseline)")
+    ap.add_argument("--baseline-label", default="",
+                    help="what the baseline is, for the table's title (default: the environment or the CLI's path)")
     a = ap.parse_args()
     lengths = [int(t) for t in a.tokens.split(",")]
     paths = make_models(a.models)
@@ -152,9 +156,9 @@ def main():
                 host_profiles[n] = e["host profile"]
             if "key profile" in e:
                 key_profiles[n] = e["key profile"]
-            if a.baseline_env:
-                env = dict(kv.split("=", 1) for kv in a.baseline_env.split(","))
-                b = run_engine(a.cli, paths[kind], n, a.runs, a.engine_timeout, False, env)
+            if a.baseline_env or a.baseline_cli:
+                env = dict(kv.split("=", 1) for kv in a.baseline_env.split(",")) if a.baseline_env else {}
+                b = run_engine(a.baseline_cli or a.cli, paths[kind], n, a.runs, a.engine_timeout, False, env)
                 if "error" not in b and "error" not in e:
                     base, new = b["stats+overviews"]["ms"], e["stats+overviews"]["ms"]
                     # A keystroke reusing the cache, and a full run at a length not run before (a paste).
@@ -184,7 +188,8 @@ def main():
                 f"{fmt(key, ' ms')} | {key_ratio} |")
         lines.append("")
         if baseline_rows:
-            lines += [f"Same call, the engine with {a.baseline_env} (baseline) and without:", "",
+            label = a.baseline_label or " ".join(x for x in (a.baseline_cli, a.baseline_env) if x)
+            lines += [f"Same call, the engine as {label} (baseline) and this tree:", "",
                       "| tokens | baseline forward | baseline stats | baseline 1 key | baseline new length | forward "
                       "| stats | 1 key | new length | stats speed-up |",
                       "|---|---|---|---|---|---|---|---|---|---|"] + baseline_rows + [""]

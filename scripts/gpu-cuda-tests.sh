@@ -9,7 +9,8 @@
 # HF_CUDA_KINDS the check_against_hf.py kinds on CUDA; KERNEL_AB=1 times this tree's scan kernels against
 # .bench-bin/bench_baseline (docs/attention-scan.md "Measuring a kernel change"); FAMFIX=1 (FAMFIX_ARGS) remakes the
 # HF family fixtures; HF_CPU_KINDS kinds checked on the CPU; SCALE_TOKENS runs scripts/bench_vs_hf.py at those lengths
-# (SCALE_KINDS, and BASELINE_ENV=VAR=VALUE for a same-call baseline of the engine).
+# (SCALE_KINDS, and BASELINE_ENV=VAR=VALUE for a same-call baseline of the engine; or an earlier commit's engine:
+# scripts/device-baseline-src.sh REF writes .devbase/, carried with .devcarry, and its CLI is built here and timed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FINAL=${OUT:-/tmp/diffscope-gpu}
@@ -44,6 +45,16 @@ timeout "$(left)" cmake --build build-gpu -j16 --target $targets >"$OUT/build.lo
 # (start and end in ms), say where a faster build would have to start.
 [ -f build-gpu/.ninja_log ] && awk -F'\t' 'NR > 1 {printf "%7.1f s  %s\n", ($2 - $1) / 1000, $4}' build-gpu/.ninja_log \
   | sort -rn | head -12 | tee "$OUT/build-slowest.txt"
+baseline_cli=""
+if [ -f .devbase/src.tar.gz ] && [ -n "${SCALE_TOKENS:-}" ]; then  # an earlier commit's CLI, for a same-call baseline
+  say "baseline build ($(cat .devbase/ref.txt))"
+  rm -rf /tmp/base-src && mkdir -p /tmp/base-src && tar xzf .devbase/src.tar.gz -C /tmp/base-src
+  cmake -S /tmp/base-src -B /tmp/base-build -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DCMAKE_PREFIX_PATH="$torch_prefix" >"$OUT/base-configure.log" 2>&1 \
+    && timeout "$(left)" cmake --build /tmp/base-build -j16 --target diffscope-cli >"$OUT/base-build.log" 2>&1 \
+    && baseline_cli=/tmp/base-build/app/diffscope-cli || { echo "baseline build failed"; tail -5 "$OUT/base-build.log"; }
+fi
 if [ "${SCAN_FIRST:-1}" = 1 ]; then
   say "scan kernels: sliding-window and soft-capped cases"
   timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window],[softcap]" >"$OUT/scan_window.log" 2>&1
@@ -79,6 +90,7 @@ if [ -n "${SCALE_TOKENS:-}" ]; then  # the engine against HF (docs/benchmarks.md
   say "engine against HF at $SCALE_TOKENS"
   timeout "$(left)" python3 scripts/bench_vs_hf.py --cli build-gpu/app/diffscope-cli --out "$OUT/bench_vs_hf.md" \
     --tokens "$SCALE_TOKENS" --kinds "${SCALE_KINDS:-diffllama}" --profile ${BASELINE_ENV:+--baseline-env "$BASELINE_ENV"} \
+    ${baseline_cli:+--baseline-cli "$baseline_cli" --baseline-label "$(cat .devbase/ref.txt)"} \
     >"$OUT/bench_vs_hf.log" 2>&1; cat "$OUT/bench_vs_hf.md" 2>/dev/null || tail -20 "$OUT/bench_vs_hf.log"
 fi
 say "done"

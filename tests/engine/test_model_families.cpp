@@ -657,6 +657,7 @@ void check_windowed_run(const Model& model, const std::vector<int64_t>& ids, con
     REQUIRE(scores.size() == static_cast<size_t>(ref.maps[l].size() * (W * (W + 1) / 2 + (T - W) * W)));
     std::sort(scores.begin(), scores.end());
     CHECK(layer.attn_logits.top1 == Approx(scores.back()).epsilon(1e-5));
+    if (scores.size() >= 10) CHECK(layer.attn_logits.top10 == Approx(scores[scores.size() - 10]).epsilon(1e-5));
     CHECK(layer.attn_logits.median == Approx(scores[(scores.size() - 1) / 2]).epsilon(0.012));  // the histogram: within 0.78 %
   }
   // Rollout through the head means: R_l = (A_l / 2 + I / 2) R_(l-1), R_0 = A_0 / 2 + I / 2.
