@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "logit_histogram.h"
 #include "scan_cpu.h"
+#include "side_stream.h"
 #include "stage_profile.h"
 #include "torch_stats.h"
 
@@ -307,7 +308,7 @@ struct RunScan::Region {
 
 RunScan::RunScan(const HeadLayout& layout, const CaptureRequest& request, int64_t T, const at::Device& device,
                  int64_t first_row, int64_t chunk_rows)
-    : layout_(layout), request_(request), T_(T), first_row_(first_row), chunk_rows_(chunk_rows) {
+    : layout_(layout), request_(request), T_(T), first_row_(first_row), chunk_rows_(chunk_rows), side_(device) {
   if (!request.statistics) return;
   const SignalRegion region = signal_region(request, T);
   if (region.query_weight.empty()) return;
@@ -361,6 +362,10 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
   ScanResult scan;
   std::optional<ScopedStage> stage;
   stage.emplace("statistics: scan", q.device());
+  // On a GPU the scan goes to the side stream, beside the next layers' forward; flush() joins it. Its outputs are made
+  // there; q, k and lambda are the current stream's, and may be freed before the scan has read them.
+  const SideStream::Scope on_side = side_.enter();
+  for (const at::Tensor& t : {q, k, lambda}) side_.used_on_side(t);
   const int64_t window = layer.window > 0 && layer.window < T ? layer.window : 0;  // 0: every row sees all its keys
 #ifdef DIFFSCOPE_CUDA_KERNELS
   if (q.is_cuda()) {
@@ -436,6 +441,9 @@ void RunScan::flush(DeferredHost& deferred) {
   // (L, N, 3), top-1 |logit| (L), hidden-state figures (L', 3)]; offsets below.
   std::vector<at::Tensor> table_parts;
   const bool stats = layers.front().rows.defined();
+  std::vector<at::Tensor> scanned;  // what the scans made on the side stream and this flush reads
+  for (const Layer& l : layers) scanned.insert(scanned.end(), {l.rows, l.diff_rows, l.histogram});
+  side_.join(scanned);
   const bool signal = stats && region_;
   const int64_t N = signal ? (layout.differential ? 3 * P : H) : 0;
   at::Tensor counts, tops;

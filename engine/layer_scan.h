@@ -10,6 +10,7 @@
 #include "attention_maps.h"
 #include "deferred_host.h"
 #include "run_cache_state.h"
+#include "side_stream.h"
 #include "snapshot.h"
 
 namespace diffscope {
@@ -58,6 +59,7 @@ class RunScan {
   int64_t first_row_, chunk_rows_;
   std::vector<Layer> layers_;
   std::unique_ptr<Region> region_;  // the signal/noise query rows and key sets on the device (none without a span)
+  SideStream side_;                 // where a GPU's scans run, beside the forward
 };
 
 // Whether the CUDA scan kernels' sliding-window band (engine/cuda/attention_scan.cu) has been checked against the host
