@@ -459,7 +459,8 @@ int command_bench(const CliOptions& o) {
   if (o.bench_profile) {
     // One more statistics run with every stage waiting for the device at its edges (where the device's time goes),
     // and one with no waits (the host's time to queue each stage: a run whose stages add up to its time is bound by
-    // the host; "results to the host" is then the wait for the device at the end).
+    // the host; "waiting for the device at the end" is then the device's lead on the host, and "results to the host"
+    // what the deferred results' helper thread still had to do after the device).
     // Then a keystroke's run (reusing the cache of the "1 key" mode) with the device waits.
     for (const int which : {0, 1, 2}) {
       const bool host_only = which == 1, key = which == 2;

@@ -1086,6 +1086,10 @@ struct Model::Impl {
       }
     }
     if (run_scan) run_scan->flush(deferred);
+    {  // a profile's wait at the end, in two: the device's last work, then the helper thread's steps after it
+      ScopedStage device_tail("statistics: waiting for the device at the end", device);
+      profile_wait_for_device(device);
+    }
     ScopedStage stage("statistics: results to the host", device);
     deferred.finish();
     return x;

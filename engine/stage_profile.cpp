@@ -41,6 +41,10 @@ std::map<std::string, double> StageProfile::take() {
   return out;
 }
 
+void profile_wait_for_device(const at::Device& device) {
+  if (StageProfile::instance().enabled) synchronize(device);
+}
+
 ScopedStage::ScopedStage(const char* name, const at::Device& device)
     : name_(name), device_(device), on_(StageProfile::instance().enabled) {
   if (!on_) return;

@@ -31,6 +31,10 @@ class StageProfile {
 // (deferred_host.h), hidden-state figures by sorting (torch_stats.h magnitude_order_statistics).
 bool epilogue_baseline();
 
+// When profiling is on, waits for the device even in a host profile (`synchronize` off): for splitting the wait at a
+// run's end into the device's share and the helper thread's (model.cpp). Otherwise does nothing.
+void profile_wait_for_device(const at::Device& device);
+
 // Charges the time from construction to destruction to `name` (when profiling is on). `device`: what to synchronize.
 class ScopedStage {
  public:
