@@ -6,7 +6,8 @@
 # Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"]:
 #   ENVS="-;MALLOC_TRIM_THRESHOLD_=4294967295" TOKENS=4096,8192 timeout 590 bash scripts/gpu-bench-envs.sh
 # ENVS: settings separated by ';', each "-" (none) or VAR=VALUE[,VAR=VALUE]. RUNS: the bench's runs (default 5);
-# PROFILE=1 adds the per-stage profiles. The logs come back in $OUT.
+# PROFILE=1 adds the per-stage profiles; CMAKE_EXTRA more configure flags (e.g. -DDIFFSCOPE_TCMALLOC=OFF, to compare
+# glibc's malloc with ENVS="-;LD_PRELOAD=$PWD/.devcarry/lib/libtcmalloc_minimal.so.4"). The logs come back in $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/diffscope-gpu}
@@ -18,7 +19,8 @@ say() { echo "[+${SECONDS}s] $*"; }
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
   -DDIFFSCOPE_CUDA_KERNELS=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" \
-  >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+  ${CMAKE_EXTRA:-} >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+grep "malloc  " "$OUT/configure.log"
 say "build"
 timeout "$(left)" cmake --build build-gpu -j16 --target diffscope-cli >"$OUT/build.log" 2>&1 \
   || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
