@@ -51,7 +51,7 @@ if [ -f .devbase/src.tar.gz ] && [ -n "${SCALE_TOKENS:-}" ]; then  # an earlier 
   rm -rf /tmp/base-src && mkdir -p /tmp/base-src && tar xzf .devbase/src.tar.gz -C /tmp/base-src
   cmake -S /tmp/base-src -B /tmp/base-build -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DCMAKE_PREFIX_PATH="$torch_prefix" >"$OUT/base-configure.log" 2>&1 \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/base-configure.log" 2>&1 \
     && timeout "$(left)" cmake --build /tmp/base-build -j16 --target diffscope-cli >"$OUT/base-build.log" 2>&1 \
     && baseline_cli=/tmp/base-build/app/diffscope-cli || { echo "baseline build failed"; tail -5 "$OUT/base-build.log"; }
 fi
