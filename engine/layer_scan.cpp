@@ -117,6 +117,20 @@ void take_prefix(ScanResult& t, const CachedScan& prior, int64_t first_row, int6
 // How many of the rows with the largest max |s| top_abs_logits recomputes.
 constexpr int64_t kTopRows = 64;
 
+// True where a key is hidden from its query in each of `layers` (all of T keys): after it, or, in a layer with a
+// sliding window W, W or more positions before it. `key` and `query` hold positions that broadcast against one
+// another with the layers' dimension first.
+at::Tensor hidden_in_layers(at::ArrayRef<LayerQK> layers, int64_t T, const at::Tensor& key, const at::Tensor& query) {
+  const at::Tensor after = key > query;
+  std::vector<int64_t> windows;  // a layer without a window: T + 1, which hides no key
+  for (const LayerQK& layer : layers) windows.push_back(layer.window > 0 ? layer.window : T + 1);
+  if (std::none_of(windows.begin(), windows.end(), [T](int64_t w) { return w <= T; })) return after;
+  std::vector<int64_t> shape(static_cast<size_t>(std::max(key.dim(), query.dim())), 1);
+  shape[0] = static_cast<int64_t>(windows.size());
+  const at::Tensor w = to_device_async(at::tensor(windows, query.options().device(at::kCPU)), query.device());
+  return after.logical_or(key <= query - w.view(shape));
+}
+
 // The 10 largest |s| over the entries of every sub-head (keys a row sees) of each of L layers, from the rows' max |s|
 // (L, H, T): those ten entries lie in rows whose max |s| reaches the 10th largest row maximum (ten rows give ten
 // distinct entries that large), so the kTopRows rows of largest maximum are recomputed with the explicit path's
@@ -143,14 +157,7 @@ at::Tensor top_abs_logits(const std::vector<LayerQK>& layers, const HeadLayout& 
   }
   at::Tensor scores = soft_capped(at::stack(picked) * layout.scale, layout.softcap).to(at::kFloat).abs();
   const at::Tensor key = at::arange(T, row.options()).view({1, 1, T});
-  const at::Tensor query = row.view({L, K, 1});
-  at::Tensor hidden = key > query;
-  std::vector<int64_t> windows;  // a layer without a window: T + 1, which hides no key
-  for (const LayerQK& layer : layers) windows.push_back(layer.window > 0 ? layer.window : T + 1);
-  if (std::any_of(windows.begin(), windows.end(), [T](int64_t w) { return w <= T; })) {
-    const at::Tensor w = to_device_async(at::tensor(windows, row.options().device(at::kCPU)), row.device());
-    hidden = hidden.logical_or(key <= query - w.view({L, 1, 1}));
-  }
+  const at::Tensor hidden = hidden_in_layers(layers, T, key, row.view({L, K, 1}));
   scores = scores.masked_fill(hidden, -1.0f).reshape({L, -1});
   const int64_t take = std::min<int64_t>(10, K * T);
   at::Tensor top = std::get<0>(scores.topk(take, 1));  // (L, take)
@@ -178,23 +185,15 @@ at::Tensor signal_noise_of_layers(const std::vector<LayerQK>& layers, const Head
   std::vector<at::Tensor> tables;
   for (int64_t first = 0; first < L; first += group) {
     const int64_t end = std::min(L, first + group);
+    const at::ArrayRef<LayerQK> group_layers = at::ArrayRef<LayerQK>(layers).slice(first, end - first);
     std::vector<at::Tensor> scores;
-    std::vector<int64_t> windows;  // a layer without a window: T + 1, which hides no key
-    for (int64_t l = first; l < end; ++l) {
-      const LayerQK& layer = layers[static_cast<size_t>(l)];
+    for (const LayerQK& layer : group_layers) {
       const at::Tensor keys = layer.k.repeat_interleave(H / layout.KV, 0);                            // (H, T, d)
       scores.push_back(at::matmul(layer.q.index_select(1, rows), keys.transpose(1, 2)));               // (H, R, T)
-      windows.push_back(layer.window > 0 ? layer.window : T + 1);
     }
-    const int64_t n = end - first;
     const at::Tensor s = soft_capped(at::stack(scores) * layout.scale, layout.softcap);  // (n, H, R, T)
-    const at::Tensor key = at::arange(T, rows.options()).view({1, 1, 1, T});
-    const at::Tensor query = rows.view({1, 1, R, 1});
-    at::Tensor hidden = query < key;
-    if (std::any_of(windows.begin(), windows.end(), [T](int64_t w) { return w <= T; })) {
-      const at::Tensor w = to_device_async(at::tensor(windows, rows.options().device(at::kCPU)), rows.device());
-      hidden = hidden.logical_or(key <= query - w.view({n, 1, 1, 1}));
-    }
+    const at::Tensor hidden = hidden_in_layers(group_layers, T, at::arange(T, rows.options()).view({1, 1, 1, T}),
+                                               rows.view({1, 1, R, 1}));
     const at::Tensor p = at::softmax(s.masked_fill(hidden, -INFINITY), -1, at::kFloat);  // (n, H, R, T)
     at::Tensor maps = p;
     if (layout.differential) {
@@ -455,6 +454,7 @@ void RunScan::flush(DeferredHost& deferred) {
       qks.push_back(l.qk);
       lambdas.push_back(l.qk.lambda);
     }
+    const at::Tensor lambda = P > 0 ? at::stack(lambdas) : at::Tensor();  // (L, P, T) float32
     at::Tensor log_keys;  // (L, 1, T - 1): log min(i + 1, W) for rows i >= 1; NaN for a window of one key
     if (T > 1) {
       std::vector<double> windows;
@@ -472,9 +472,9 @@ void RunScan::flush(DeferredHost& deferred) {
         return pair_sub_heads(quantity(q).transpose(0, 1), layout, second).transpose(0, 1).to(at::kDouble);
       };
       // Sink and distance are linear in the map: D's are A1's minus lambda times A2's, row by row.
-      const at::Tensor lambda = at::stack(lambdas).to(at::kDouble);  // (L, P, T)
-      const at::Tensor sink = sub(4, false) - lambda * sub(4, true);
-      const at::Tensor distance = sub(3, false) - lambda * sub(3, true);
+      const at::Tensor lambda64 = lambda.to(at::kDouble);
+      const at::Tensor sink = sub(4, false) - lambda64 * sub(4, true);
+      const at::Tensor distance = sub(3, false) - lambda64 * sub(3, true);
       const at::Tensor diff_rows = stacked(&Layer::diff_rows);  // (L, 2, P, T)
       table_parts.push_back(
           row_means(diff_rows.select(1, 0), sink, diff_rows.select(1, 1), distance, log_keys).reshape({-1}));
@@ -482,7 +482,6 @@ void RunScan::flush(DeferredHost& deferred) {
     if (signal) {
       // Signal and noise need only the query rows: those rows of every map, recomputed exactly.
       stage.emplace("statistics: signal and noise rows", device);
-      const at::Tensor lambda = P > 0 ? at::stack(lambdas) : at::Tensor();
       table_parts.push_back(signal_noise_of_layers(qks, layout, lambda, region_->rows, region_->weight, region_->span,
                                                    region_->outside).to(at::kDouble).reshape({-1}));
     }

@@ -33,8 +33,6 @@ void wait_for(const c10::Stream& done, const c10::Stream& waiting) {
   event.block(waiting);
 }
 
-}  // namespace
-
 bool side_stream_off() {
   static const bool off = [] {
     const char* env = std::getenv("DIFFSCOPE_SCAN_SIDE_STREAM");
@@ -42,6 +40,8 @@ bool side_stream_off() {
   }();
   return off;
 }
+
+}  // namespace
 
 SideStream::SideStream(const at::Device& device) : device_(device) {
   if (!device.is_cuda() || side_stream_off()) return;
