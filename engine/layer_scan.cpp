@@ -4,6 +4,8 @@
 #include "layer_scan.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -237,23 +239,47 @@ std::vector<HeadStats> stats_from_means(const double* table, int64_t N, std::vec
   return stats;
 }
 
-// The planes `planes` of a (N, C, C) host float tensor as Matrices (every plane when `planes` is empty). The planes
-// are made and filled on ATen's threads: a long prompt's overviews are hundreds of MiB per run, and one thread
-// touching fresh memory page by page was a visible part of a run (docs/benchmarks.md).
-std::vector<Matrix> overview_matrices(const at::Tensor& pooled, std::vector<int64_t> planes = {}) {
+// One overview plane to copy: C x C floats from a host tensor into a Matrix.
+struct PlaneCopy {
+  const float* from;
+  Matrix* to;
+};
+
+// Sizes `out` to the planes `planes` of a (N, C, C) host float tensor (every plane when `planes` is empty) and lists
+// their copies in `copies`; copy_planes does them.
+void plan_plane_copies(const at::Tensor& pooled, std::vector<int64_t> planes, std::vector<Matrix>& out,
+                       std::vector<PlaneCopy>& copies) {
   if (planes.empty()) {
     for (int64_t n = 0; n < pooled.size(0); ++n) planes.push_back(n);
   }
   const int64_t C = pooled.size(1);
-  std::vector<Matrix> out(planes.size());
+  out.assign(planes.size(), Matrix{});
   const float* base = pooled.data_ptr<float>();
-  at::parallel_for(0, static_cast<int64_t>(planes.size()), 1, [&](int64_t begin, int64_t end) {
+  for (size_t i = 0; i < planes.size(); ++i) copies.push_back({base + planes[i] * C * C, &out[i]});
+}
+
+// Makes and fills every listed plane (C x C) in one parallel loop on ATen's threads: a long prompt's overviews are
+// hundreds of MiB per run, and one thread touching fresh memory page by page was a visible part of a run. One loop
+// per layer rather than one per map kind: each loop wakes the helper thread's whole OpenMP team, and session 15's
+// probe on the H200 put one loop per layer at 4.4 ms per run against 6.0 for three (docs/benchmarks.md).
+// With profiling on, also charges the loop's threads' summed busy time to "helper thread: overviews, threads' sum":
+// about the loop's time times its threads when the copying itself is slow, about the loop's time when it ran on one
+// thread, and well below both when the threads wait to be woken. (On the CPU the steps run inline on the model's
+// thread; the figure keeps the helper's prefix so that the profile never counts it as a share of the run.)
+void copy_planes(const std::vector<PlaneCopy>& copies, int64_t C) {
+  const bool profiled = StageProfile::instance().enabled;
+  std::atomic<int64_t> busy_ns{0};
+  at::parallel_for(0, static_cast<int64_t>(copies.size()), 1, [&](int64_t begin, int64_t end) {
+    const auto start = std::chrono::steady_clock::now();
     for (int64_t i = begin; i < end; ++i) {
-      const float* v = base + planes[static_cast<size_t>(i)] * C * C;
-      out[static_cast<size_t>(i)] = Matrix{C, C, std::vector<float>(v, v + C * C)};
+      const PlaneCopy& copy = copies[static_cast<size_t>(i)];
+      *copy.to = Matrix{C, C, std::vector<float>(copy.from, copy.from + C * C)};
+    }
+    if (profiled) {
+      busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
     }
   });
-  return out;
+  if (profiled) StageProfile::instance().add("helper thread: overviews, threads' sum", busy_ns.load() / 1e6);
 }
 
 // Copies signal, noise and |noise| from rows [first, first + stats.size()) of a host (N, 3) table into `stats`.
@@ -396,13 +422,15 @@ void RunScan::scan(const LayerQK& layer, LayerCapture& capture, DeferredHost& de
     const at::Tensor pooled = deferred.to_host(scan.overview);
     const at::Tensor diff_pooled = P > 0 ? deferred.to_host(scan.diff_overview) : at::Tensor();
     deferred.then([&capture, pooled, diff_pooled, layout] {
+      std::vector<PlaneCopy> copies;
       if (!layout.differential) {
-        capture.overview.attn = overview_matrices(pooled);
+        plan_plane_copies(pooled, {}, capture.overview.attn, copies);
       } else {
-        capture.overview.attn1 = overview_matrices(pooled, layout.a1_heads());
-        capture.overview.attn2 = overview_matrices(pooled, layout.a2_heads());
-        capture.overview.diff = overview_matrices(diff_pooled);
+        plan_plane_copies(pooled, layout.a1_heads(), capture.overview.attn1, copies);
+        plan_plane_copies(pooled, layout.a2_heads(), capture.overview.attn2, copies);
+        plan_plane_copies(diff_pooled, {}, capture.overview.diff, copies);
       }
+      copy_planes(copies, pooled.size(1));
     }, "overviews");
   }
   if (!stats) return;
