@@ -7,11 +7,14 @@
 #   ENVS="-;MALLOC_TRIM_THRESHOLD_=4294967295" TOKENS=4096,8192 timeout 590 bash scripts/gpu-bench-envs.sh
 # ENVS: settings separated by ';', each "-" (none) or VAR=VALUE[,VAR=VALUE]. RUNS: the bench's runs (default 5);
 # PROFILE=1 adds the per-stage profiles; CMAKE_EXTRA more configure flags (e.g. -DDIFFSCOPE_TCMALLOC=OFF, to compare
-# glibc's malloc with ENVS="-;LD_PRELOAD=$PWD/.devcarry/lib/libtcmalloc_minimal.so.4"). The logs come back in $OUT.
+# glibc's malloc with ENVS="-;LD_PRELOAD=$PWD/.devcarry/lib/libtcmalloc_minimal.so.4"). The logs come back as one
+# $OUT/gpu-bench-envs.tar.gz (the device tool brings back only a few files: one per run would lose most).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/diffscope-gpu}
-mkdir -p "$OUT"
+FINAL=${OUT:-/tmp/diffscope-gpu}
+OUT=/tmp/gpu-bench-envs
+rm -rf "$OUT" && mkdir -p "$OUT" "$FINAL"
+trap 'tar czf "$FINAL/gpu-bench-envs.tar.gz" -C "$OUT" .' EXIT
 BUDGET=${BUDGET:-560}
 left() { echo $((BUDGET - SECONDS)); }
 say() { echo "[+${SECONDS}s] $*"; }
