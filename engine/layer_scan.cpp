@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -258,27 +259,46 @@ void plan_plane_copies(const at::Tensor& pooled, std::vector<int64_t> planes, st
   for (size_t i = 0; i < planes.size(); ++i) copies.push_back({base + planes[i] * C * C, &out[i]});
 }
 
-// Makes and fills every listed plane (C x C) in one parallel loop on ATen's threads: a long prompt's overviews are
-// hundreds of MiB per run, and one thread touching fresh memory page by page was a visible part of a run. One loop
-// per layer rather than one per map kind: each loop wakes the helper thread's whole OpenMP team, and session 15's
-// probe on the H200 put one loop per layer at 4.4 ms per run against 6.0 for three (docs/benchmarks.md).
+// Makes and fills every listed plane (C x C) in one parallel loop: a long prompt's overviews are hundreds of MiB per
+// run, and one thread copying them (25-34 ms per run on the H200, session 15) was the tail of a 2K run. One loop per
+// layer rather than one per map kind, since each loop wakes its team: session 15's probe on the H200 put one loop per
+// layer at 4.4 ms per run against 6.0 for three (docs/benchmarks.md).
+// An OpenMP loop of its own rather than at::parallel_for, whose region always takes ATen's whole team: at most half of
+// ATen's threads and 8 here, because on a GPU the model's thread keeps queuing device work beside this loop and the
+// team's threads spin for a while after it (libgomp's default wait policy); a team as large as the machine would
+// contend with it (session 13's contention, docs/benchmarks.md). The probe put 8 threads at 5.5 ms per run.
 // With profiling on, also charges the loop's threads' summed busy time to "helper thread: overviews, threads' sum":
 // about the loop's time times its threads when the copying itself is slow, about the loop's time when it ran on one
-// thread, and well below both when the threads wait to be woken. (On the CPU the steps run inline on the model's
-// thread; the figure keeps the helper's prefix so that the profile never counts it as a share of the run.)
+// thread. (On the CPU the steps run inline on the model's thread; the figure keeps the helper's prefix so that the
+// profile never counts it as a share of the run.)
 void copy_planes(const std::vector<PlaneCopy>& copies, int64_t C) {
   const bool profiled = StageProfile::instance().enabled;
+  const int64_t planes = static_cast<int64_t>(copies.size());
+  [[maybe_unused]] const int threads = std::clamp(at::get_num_threads() / 2, 1, 8);  // (unused without OpenMP)
   std::atomic<int64_t> busy_ns{0};
-  at::parallel_for(0, static_cast<int64_t>(copies.size()), 1, [&](int64_t begin, int64_t end) {
+  std::exception_ptr error;  // an allocation failure, rethrown after the region
+  std::atomic_flag failed = ATOMIC_FLAG_INIT;
+#ifdef _OPENMP  // (builds without OpenMP, ThreadSanitizer's, copy on one thread)
+#pragma omp parallel num_threads(threads)
+#endif
+  {
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t i = begin; i < end; ++i) {
-      const PlaneCopy& copy = copies[static_cast<size_t>(i)];
-      *copy.to = Matrix{C, C, std::vector<float>(copy.from, copy.from + C * C)};
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+    for (int64_t i = 0; i < planes; ++i) {
+      try {  // inside the loop: an exception must not leave the worksharing loop
+        const PlaneCopy& copy = copies[static_cast<size_t>(i)];
+        *copy.to = Matrix{C, C, std::vector<float>(copy.from, copy.from + C * C)};
+      } catch (...) {
+        if (!failed.test_and_set()) error = std::current_exception();
+      }
     }
     if (profiled) {
       busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
     }
-  });
+  }
+  if (error) std::rethrow_exception(error);
   if (profiled) StageProfile::instance().add("helper thread: overviews, threads' sum", busy_ns.load() / 1e6);
 }
 
