@@ -380,6 +380,12 @@ void RunScan::layer_done(DeferredHost& deferred) {
   for (const Layer& l : layers_) {
     if (l.rows.defined()) bytes += static_cast<int64_t>(l.rows.nbytes());
     if (l.diff_rows.defined()) bytes += static_cast<int64_t>(l.diff_rows.nbytes());
+    // Without a map store the gathered layers' q and k are held only for flush(): counted, so that a long prompt's
+    // statistics-only run holds about kFlushBytes of them (167 MB per layer at 32K tokens for the 1B shape) instead
+    // of ten layers' worth. With a store they are kept for windows anyway, and flushes stay as they were.
+    if (!request_.keep_store && l.qk.q.defined()) {
+      bytes += static_cast<int64_t>(l.qk.q.nbytes() + l.qk.k.nbytes());
+    }
   }
   if (epilogue_baseline() || bytes >= kFlushBytes) flush(deferred);
 }

@@ -44,8 +44,8 @@ class RunScan {
   // After a layer's scan and figures: flushes when the gathered per-row results pass kFlushBytes (a long prompt's
   // rows are 25 MiB per layer at 32K tokens), or always with stage_profile.h's epilogue_baseline() (each layer on its
   // own, as runs did before session 9). The gathered layers' q and k stay referenced until then, for flush()'s
-  // recomputed rows: free when a map store keeps them anyway (the app, `bench`); without one (`run --stats`) up to
-  // ~1.7 GB more at 32K tokens for the 1B shape (167 MB per layer, ten layers per flush).
+  // recomputed rows: free when a map store keeps them anyway (the app, `bench`); without one (`run --stats`) their
+  // bytes count toward kFlushBytes too (at 32K tokens for the 1B shape, 167 MB per layer: a flush every two layers).
   void layer_done(DeferredHost& deferred);
   // Reduces the layers gathered since the last flush and queues their copies to the host.
   void flush(DeferredHost& deferred);

@@ -31,11 +31,11 @@ cmake -S . -B build-gpu -G Ninja -DDIFFSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=Release 
   -DDIFFSCOPE_CUDA_SPLIT_COMPILE=$split \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/configure.log" 2>&1 \
   || { tail -40 "$OUT/configure.log"; exit 1; }
-# The cuda tests' executables (a test named X_cuda runs X, except the CUDA-runtime-only tests of the kernels, which
-# are their own executables), from ctest itself; with KERNEL_AB=1 also the scan benchmark.
+# The cuda tests' executables (a test named X_cuda or X_layer_flush_cuda runs X, except the CUDA-runtime-only tests
+# of the kernels, which are their own executables), from ctest itself; with KERNEL_AB=1 also the scan benchmark.
 targets="diffscope-cli $(ctest --test-dir build-gpu -N -L cuda | sed -n 's/.*Test *#[0-9]*: *\([a-z_0-9]*\).*/\1/p' \
-  | sed 's/_cuda$//; s/^test_attention_scan$/test_attention_scan_cuda/; s/^test_magnitude_order$/test_magnitude_order_cuda/' \
-  | tr '\n' ' ')"
+  | sed 's/_cuda$//; s/_layer_flush$//; s/^test_attention_scan$/test_attention_scan_cuda/; s/^test_magnitude_order$/test_magnitude_order_cuda/' \
+  | sort -u | tr '\n' ' ')"
 [ "${KERNEL_AB:-0}" = 1 ] && targets="$targets bench_attention_scan"
 echo "targets: $targets"
 say "build"
