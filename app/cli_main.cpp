@@ -512,6 +512,13 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
+  // `diffscope-cli run --help` and the like: the usage, as for `diffscope-cli --help` (tokenize, scan, soak and
+  // eval-interventions print their own). Only as the command's sole argument: `--prompt --help` is a prompt.
+  const bool wants_help = rest.size() == 1 && (rest[0] == "--help" || rest[0] == "-h");
+  if (wants_help && (args[0] == "run" || args[0] == "bench" || args[0] == "generate" || args[0] == "eval-retrieval")) {
+    std::cout << cli_usage();
+    return 0;
+  }
   if (args[0] == "tokenize") return command_tokenize(rest);
   if (args[0] == "eval-retrieval") return command_eval_retrieval(rest);
   if (args[0] == "eval-interventions") return command_eval_interventions(rest);

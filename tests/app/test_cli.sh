@@ -29,6 +29,12 @@ expect() {
 }
 
 expect 0 "layer" -- "$cli" run --model "$diff_model" --prompt "The cat sat." --span 4:7
+# --help after a command prints the usage and succeeds, as it does alone; as a flag's value it stays that value.
+for command in run bench generate eval-retrieval; do
+  expect 0 "diffscope-cli $command" -- "$cli" "$command" --help
+done
+expect 0 "diffscope-cli run" -- "$cli" --help
+expect 0 "layer" -- "$cli" run --model "$diff_model" --prompt --help
 expect 0 "wrote 3 heatmaps" -- "$cli" run --model "$diff_model" --prompt "abc" --png "$work/png" --layer 1 --head 2
 [ -s "$work/png/layer1_head2_diff.png" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no PNG"; }
 expect 0 "wrote $work/maps.b.safetensors" -- "$cli" run --model "$diff_model" --model-b "$std_model" \
