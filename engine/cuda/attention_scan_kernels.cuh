@@ -54,6 +54,10 @@ struct Tile {
   static constexpr int kStride = kMma ? DP + 8 : DP + 4;
   static constexpr size_t kQBytes = sizeof(Elem) * kRows * kStride;
   static constexpr size_t kKBytes = sizeof(Elem) * kKeys * kStride;
+  // Key tiles a block holds at once (for_key_tiles): two on tensor cores up to d = 64, where the second buffer still
+  // leaves room for the blocks per SM that the register budgets are sized for on an H200 (rows_min_blocks,
+  // pairs_min_blocks); one elsewhere, where it would cost a block per SM.
+  static constexpr int kKeyBuffers = kMma && DP <= 64 ? 2 : 1;
 };
 
 // ---- small device helpers ----
@@ -148,6 +152,82 @@ __device__ __forceinline__ void load_rows(std::conditional_t<kMma, uint16_t, flo
         dst[r * STRIDE + col] = inside ? base[static_cast<size_t>(row) * d + col] : 0.0f;
       } else {
         dst[r * STRIDE + col] = inside ? decode16<DT>(base[static_cast<size_t>(row) * d + col]) : 0.0f;
+      }
+    }
+  }
+}
+
+// cp.async (sm_80 and newer, as every kernel here): copies that land in shared memory while the threads go on, so a
+// key tile's loads overlap the previous tile's work. `commit` closes the group of copies a thread has started, and
+// `wait_all` waits for all of the thread's groups; a barrier after it makes every thread's copies visible.
+__device__ __forceinline__ void cp_async_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void cp_async_wait_all() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group 0;" ::: "memory");
+#endif
+}
+
+// As load_rows, but on tensor cores with 16-byte chunks the copies are started (cp.async, zero-filled past T and d)
+// and land later: cp_async_commit, cp_async_wait_all and a barrier before the rows are read. Elsewhere it is load_rows.
+template <ScanDType DT, bool kMma, int DP, int STRIDE, int THREADS>
+__device__ __forceinline__ void start_loading_rows(std::conditional_t<kMma, uint16_t, float>* dst, const void* src,
+                                                   int head, int row0, int rows, int T, int d, bool vec) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if constexpr (kMma) {
+    if (vec) {
+      const uint16_t* base = static_cast<const uint16_t*>(src) + static_cast<size_t>(head) * T * d;
+      constexpr int kChunksPerRow = DP / 8;  // 8 16-bit values per 16 bytes
+      for (int index = threadIdx.x; index < rows * kChunksPerRow; index += THREADS) {
+        const int r = index / kChunksPerRow;
+        const int col = (index % kChunksPerRow) * 8;
+        const int row = row0 + r;
+        const bool inside = row < T && col < d;
+        const uint16_t* from = inside ? base + static_cast<size_t>(row) * d + col : base;  // 0 bytes read outside
+        const unsigned to = static_cast<unsigned>(__cvta_generic_to_shared(dst + r * STRIDE + col));
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(to), "l"(from), "r"(inside ? 16 : 0)
+                     : "memory");
+      }
+      return;
+    }
+  }
+#endif
+  load_rows<DT, kMma, DP, STRIDE, THREADS>(dst, src, head, row0, rows, T, d, vec);
+}
+
+// Walks key tiles [first, end) through BUFFERS shared-memory buffers: load(kt, buffer) starts tile kt's copy into a
+// buffer, work(kt, buffer) uses the tile. With two buffers, tile kt + 1's copy is in flight during tile kt's work,
+// and one barrier per tile orders both: when every thread has passed tile kt's barrier, every thread has finished
+// tile kt - 1, whose buffer kt + 1's copy then overwrites. With one buffer, a second barrier after the work frees it.
+// The first barrier also publishes what the block wrote to shared memory before the walk (its Q rows, histogram).
+template <int BUFFERS, class Load, class Work>
+__device__ __forceinline__ void for_key_tiles(int first, int end, Load&& load, Work&& work) {
+  static_assert(BUFFERS == 1 || BUFFERS == 2, "one or two key-tile buffers");
+  if (first < end) {
+    load(first, 0);
+    cp_async_commit();
+  }
+  int buffer = 0;
+  for (int kt = first; kt < end; ++kt) {
+    cp_async_wait_all();
+    __syncthreads();
+    if constexpr (BUFFERS == 2) {
+      if (kt + 1 < end) {
+        load(kt + 1, buffer ^ 1);
+        cp_async_commit();
+      }
+      work(kt, buffer);
+      buffer ^= 1;
+    } else {
+      work(kt, 0);
+      if (kt + 1 < end) {
+        __syncthreads();
+        load(kt + 1, 0);
+        cp_async_commit();
       }
     }
   }
@@ -454,8 +534,8 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   using Elem = typename Cfg::Elem;
   extern __shared__ __align__(16) unsigned char smem[];
   Elem* q_tile = reinterpret_cast<Elem*>(smem);
-  Elem* k_tile = reinterpret_cast<Elem*>(smem + Cfg::kQBytes);
-  uint32_t* histogram = reinterpret_cast<uint32_t*>(smem + Cfg::kQBytes + Cfg::kKBytes);
+  Elem* k_tiles = reinterpret_cast<Elem*>(smem + Cfg::kQBytes);  // Cfg::kKeyBuffers of them
+  uint32_t* histogram = reinterpret_cast<uint32_t*>(smem + Cfg::kQBytes + Cfg::kKeyBuffers * Cfg::kKBytes);
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, c = lane & 3;
   const int head = blockIdx.y;
@@ -479,14 +559,17 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
   causal.T = T;
   causal.window = args.window;
   const int key_tiles = (min(r0 + Cfg::kRows, T) - 1) / Cfg::kKeys + 1;
-  for (int kt = first_key_tile(r0, args.window, Cfg::kKeys); kt < key_tiles; ++kt) {
+  const int kv_head = head / args.group;
+  const auto load_keys = [&](int kt, int buffer) {
+    start_loading_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_tiles + buffer * Cfg::kKeys * Cfg::kStride, args.k,
+                                                                  kv_head, kt * Cfg::kKeys, Cfg::kKeys, T, args.d,
+                                                                  args.vec);
+  };
+  const auto scan_keys = [&](int kt, int buffer) {
     const int k0 = kt * Cfg::kKeys;
-    __syncthreads();  // the previous key tile is used up (and the first time: Q and the histogram are ready)
-    load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_tile, args.k, head / args.group, k0, Cfg::kKeys, T,
-                                                         args.d, args.vec);
-    __syncthreads();
     float s[NT][4];
-    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_tile + warp * 16 * Cfg::kStride, k_tile, s, g, c, args.d,
+    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_tile + warp * 16 * Cfg::kStride,
+                                               k_tiles + buffer * Cfg::kKeys * Cfg::kStride, s, g, c, args.d,
                                                args.scale, args.q_prescaled, args.softcap);
     causal.kb = k0 + 2 * c;
     causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
@@ -499,7 +582,8 @@ __global__ void __launch_bounds__(32 * WARPS, rows_min_blocks(kMma, DP)) scan_ro
       for (int r = 0; r < 2; ++r)
         if (args.window == 0 || causal.row[r] < args.window) state[r].s0 = s[0][2 * r];
     }
-  }
+  };
+  for_key_tiles<Cfg::kKeyBuffers>(first_key_tile(r0, args.window, Cfg::kKeys), key_tiles, load_keys, scan_keys);
 
   // The four lanes of a quad hold the same rows over different keys.
 #pragma unroll
@@ -769,10 +853,13 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   using Cfg = Tile<DT, kMma, DP, WARPS, NT>;
   using Elem = typename Cfg::Elem;
   extern __shared__ __align__(16) unsigned char smem[];
+  // Q rows of sub-head a (and b), then per key-tile buffer the keys of a (and b).
+  constexpr int kHeadsPerBlock = kPaired ? 2 : 1;
   Elem* q_a = reinterpret_cast<Elem*>(smem);
-  Elem* q_b = reinterpret_cast<Elem*>(smem + Cfg::kQBytes);                      // paired only
-  Elem* k_a = reinterpret_cast<Elem*>(smem + (kPaired ? 2 : 1) * Cfg::kQBytes);
-  Elem* k_b = reinterpret_cast<Elem*>(smem + (kPaired ? 2 : 1) * Cfg::kQBytes + Cfg::kKBytes);  // paired only
+  Elem* q_b = reinterpret_cast<Elem*>(smem + Cfg::kQBytes);  // paired only
+  unsigned char* key_buffers = smem + kHeadsPerBlock * Cfg::kQBytes;
+  const auto k_a = [&](int buffer) { return reinterpret_cast<Elem*>(key_buffers + buffer * kHeadsPerBlock * Cfg::kKBytes); };
+  const auto k_b = [&](int buffer) { return reinterpret_cast<Elem*>(key_buffers + (buffer * kHeadsPerBlock + 1) * Cfg::kKBytes); };
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, c = lane & 3;
   const int pair = blockIdx.y;
@@ -821,29 +908,33 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   unsigned* diff_keys = kPaired ? args.diff_keys + pair * args.C * args.C : nullptr;
 
   const int key_tiles = (min(r0 + Cfg::kRows, T) - 1) / Cfg::kKeys + 1;
-  for (int kt = first_key_tile(r0, args.window, Cfg::kKeys); kt < key_tiles; ++kt) {
+  const auto load_keys = [&](int kt, int buffer) {
     const int k0 = kt * Cfg::kKeys;
-    __syncthreads();
-    load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_a, args.k, kv_a, k0, Cfg::kKeys, T, args.d, args.vec);
+    start_loading_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_a(buffer), args.k, kv_a, k0, Cfg::kKeys, T,
+                                                                  args.d, args.vec);
     if (kPaired && !shared_k)
-      load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_b, args.k, kv_b, k0, Cfg::kKeys, T, args.d, args.vec);
-    __syncthreads();
+      start_loading_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(k_b(buffer), args.k, kv_b, k0, Cfg::kKeys, T,
+                                                                    args.d, args.vec);
+  };
+  const auto scan_keys = [&](int kt, int buffer) {
+    const int k0 = kt * Cfg::kKeys;
     causal.kb = k0 + 2 * c;
     causal.full = full_tile(k0, Cfg::kKeys, r0, Cfg::kRows, T, args.window);
 
     float s_a[NT][4], s_b[NT][4];
-    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a, s_a, g, c, args.d, args.scale,
-                                               args.q_prescaled, args.softcap);
+    tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_a + warp * 16 * Cfg::kStride, k_a(buffer), s_a, g, c, args.d,
+                                               args.scale, args.q_prescaled, args.softcap);
     if constexpr (kPaired)
-      tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a : k_b, s_b, g, c,
-                                                 args.d, args.scale, args.q_prescaled, args.softcap);
+      tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a(buffer) : k_b(buffer),
+                                                 s_b, g, c, args.d, args.scale, args.q_prescaled, args.softcap);
     if (causal.full)
       pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
                                     positive, overview_a, overview_b, diff_keys);
     else
       pairs_tile<NT, kPaired, false>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
                                      positive, overview_a, overview_b, diff_keys);
-  }
+  };
+  for_key_tiles<Cfg::kKeyBuffers>(first_key_tile(r0, args.window, Cfg::kKeys), key_tiles, load_keys, scan_keys);
 
   if constexpr (kPaired) {
 #pragma unroll
@@ -908,7 +999,7 @@ struct RowsLaunch {
   template <ScanDType DT, bool kMma, int DP, int WARPS, int NT>
   void run() const {
     using Cfg = Tile<DT, kMma, DP, WARPS, NT>;
-    const size_t smem = Cfg::kQBytes + Cfg::kKBytes + sizeof(uint32_t) * kLogitBins;
+    const size_t smem = Cfg::kQBytes + Cfg::kKeyBuffers * Cfg::kKBytes + sizeof(uint32_t) * kLogitBins;
     auto kernel = scan_rows_kernel<DT, kMma, DP, WARPS, NT>;
     prepare_kernel(kernel, smem);
     RowsArgs a = args;
@@ -925,7 +1016,7 @@ struct PairsLaunch {
   template <ScanDType DT, bool kMma, int DP, int WARPS, int NT>
   void run() const {
     using Cfg = Tile<DT, kMma, DP, WARPS, NT>;
-    const size_t smem = (paired ? 2 : 1) * (Cfg::kQBytes + Cfg::kKBytes);
+    const size_t smem = (paired ? 2 : 1) * (Cfg::kQBytes + Cfg::kKeyBuffers * Cfg::kKBytes);
     PairsArgs a = args;
     a.row_tiles = (a.T - a.first_row + Cfg::kRows - 1) / Cfg::kRows;
     if (paired) {
