@@ -282,11 +282,21 @@ __device__ __forceinline__ void scores_simt(const float* qs, const float* ks, fl
 
 // v2: mma.sync m16n8k16, A = 16 query rows x 16 dims (row major), B = 16 dims x 8 keys (column major, i.e. K's rows),
 // fp32 accumulators whose layout is exactly acc[t][q] above.
-template <ScanDType DT>
+// d += a * b, or with kFirst d = a * b: a zero C operand (the register RZ in the machine code) starts the
+// accumulators, where zeroing them first took about 1.3 instructions per score (session 8's profile).
+template <ScanDType DT, bool kFirst = false>
 __device__ __forceinline__ void mma_16816(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
                                           uint32_t b0, uint32_t b1) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  if constexpr (DT == ScanDType::BF16) {
+  if constexpr (kFirst && DT == ScanDType::BF16) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%10,%10,%10};"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1), "f"(0.0f));
+  } else if constexpr (kFirst) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%10,%10,%10};"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1), "f"(0.0f));
+  } else if constexpr (DT == ScanDType::BF16) {
     asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
@@ -310,32 +320,34 @@ __device__ __forceinline__ void load_matrices_x4(uint32_t& r0, uint32_t& r1, uin
                : "r"(address));
 }
 
+// One 16-dimension step of scores_mma: the A fragment of dimensions kk..kk+15, then two n-tiles per B load.
+template <ScanDType DT, int NT, int STRIDE, bool kFirst>
+__device__ __forceinline__ void scores_mma_step(const uint16_t* a_row, const uint16_t* b_row, float (&acc)[NT][4],
+                                                int kk) {
+  uint32_t a0, a1, a2, a3;
+  load_matrices_x4(a0, a1, a2, a3, a_row + kk);
+#pragma unroll
+  for (int t = 0; t < NT; t += 2) {
+    uint32_t b0, b1, c0, c1;
+    load_matrices_x4(b0, b1, c0, c1, b_row + 8 * t * STRIDE + kk);
+    mma_16816<DT, kFirst>(acc[t], a0, a1, a2, a3, b0, b1);
+    mma_16816<DT, kFirst>(acc[t + 1], a0, a1, a2, a3, c0, c1);
+  }
+}
+
 template <ScanDType DT, int NT, int STRIDE>
 __device__ __forceinline__ void scores_mma(const uint16_t* qs, const uint16_t* ks, float (&acc)[NT][4], int lane,
                                            int dim16) {
   static_assert(NT % 2 == 0, "B fragments are loaded two n-tiles at a time");
-#pragma unroll
-  for (int t = 0; t < NT; ++t)
-#pragma unroll
-    for (int q = 0; q < 4; ++q) acc[t][q] = 0.0f;
   // A (16 rows x 16 dims): matrices (rows 0-7, dims 0-7), (rows 8-15, dims 0-7), (rows 0-7, dims 8-15),
   // (rows 8-15, dims 8-15) give a0..a3.
   const uint16_t* a_row = qs + ((lane & 7) + 8 * ((lane >> 3) & 1)) * STRIDE + 8 * (lane >> 4);
   // B for n-tiles t and t + 1 (keys 8t..8t+15 x 16 dims): matrices (keys 8t.., dims 0-7), (keys 8t.., dims 8-15),
   // (keys 8t+8.., dims 0-7), (keys 8t+8.., dims 8-15) give b0, b1 of tile t and b0, b1 of tile t + 1.
   const uint16_t* b_row = ks + ((lane & 7) + 8 * (lane >> 4)) * STRIDE + 8 * ((lane >> 3) & 1);
+  scores_mma_step<DT, NT, STRIDE, true>(a_row, b_row, acc, 0);  // dim16 >= 16: d >= 1
 #pragma unroll 2
-  for (int kk = 0; kk < dim16; kk += 16) {
-    uint32_t a0, a1, a2, a3;
-    load_matrices_x4(a0, a1, a2, a3, a_row + kk);
-#pragma unroll
-    for (int t = 0; t < NT; t += 2) {
-      uint32_t b0, b1, c0, c1;
-      load_matrices_x4(b0, b1, c0, c1, b_row + 8 * t * STRIDE + kk);
-      mma_16816<DT>(acc[t], a0, a1, a2, a3, b0, b1);
-      mma_16816<DT>(acc[t + 1], a0, a1, a2, a3, c0, c1);
-    }
-  }
+  for (int kk = 16; kk < dim16; kk += 16) scores_mma_step<DT, NT, STRIDE, false>(a_row, b_row, acc, kk);
 }
 
 // Gemma 2's soft cap on two scores, as at::tanh(s / c) * c in the dtype: divide, round, tanh, round, times c, round.
