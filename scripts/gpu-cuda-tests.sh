@@ -6,8 +6,9 @@
 # Through the device tool, after scripts/device-carry.sh, with carry [".devcarry"] (and ".bench-bin" for KERNEL_AB):
 #   timeout 590 bash scripts/gpu-cuda-tests.sh
 # Options (environment): SCAN_FIRST=0 skips the first step; CTEST_EXCLUDE a regex of cuda tests to leave out;
-# HF_CUDA_KINDS the check_against_hf.py kinds on CUDA; KERNEL_AB=1 times this tree's scan kernels against
-# .bench-bin/bench_baseline (docs/attention-scan.md "Measuring a kernel change"); FAMFIX=1 (FAMFIX_ARGS) remakes the
+# HF_CUDA_KINDS the check_against_hf.py kinds on CUDA; KERNEL_AB=1 times this tree's scan kernels against every
+# .bench-bin/bench_* and, with .devbase (below), that commit's (docs/attention-scan.md "Measuring a kernel change");
+# KERNEL_AB_ROUNDS (default 2) times them in turn that many times; FAMFIX=1 (FAMFIX_ARGS) remakes the
 # HF family fixtures; HF_CPU_KINDS kinds checked on the CPU; SCALE_TOKENS runs scripts/bench_vs_hf.py at those lengths
 # (SCALE_KINDS, and BASELINE_ENV=VAR=VALUE for a same-call baseline of the engine; or an earlier commit's engine:
 # scripts/device-baseline-src.sh REF writes .devbase/, carried with .devcarry, and its CLI is built here and timed).
@@ -49,10 +50,14 @@ baseline_cli=""
 if [ -f .devbase/src.tar.gz ] && [ -n "${SCALE_TOKENS:-}" ]; then  # an earlier commit's CLI, for a same-call baseline
   say "baseline build ($(cat .devbase/ref.txt))"
   rm -rf /tmp/base-src && mkdir -p /tmp/base-src && tar xzf .devbase/src.tar.gz -C /tmp/base-src
-  cmake -S /tmp/base-src -B /tmp/base-build -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=OFF \
+  base_targets=diffscope-cli base_tests=OFF
+  if [ "${KERNEL_AB:-0}" = 1 ] && [ -f /tmp/base-src/tests/engine/bench_attention_scan.cu ]; then
+    base_targets="diffscope-cli bench_attention_scan" base_tests=ON
+  fi
+  cmake -S /tmp/base-src -B /tmp/base-build -G Ninja -DDIFFSCOPE_GUI=OFF -DDIFFSCOPE_TESTS=$base_tests \
     -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/base-configure.log" 2>&1 \
-    && timeout "$(left)" cmake --build /tmp/base-build -j16 --target diffscope-cli >"$OUT/base-build.log" 2>&1 \
+    && timeout "$(left)" cmake --build /tmp/base-build -j16 --target $base_targets >"$OUT/base-build.log" 2>&1 \
     && baseline_cli=/tmp/base-build/app/diffscope-cli || { echo "baseline build failed"; tail -5 "$OUT/base-build.log"; }
 fi
 if [ "${SCAN_FIRST:-1}" = 1 ]; then
@@ -60,13 +65,17 @@ if [ "${SCAN_FIRST:-1}" = 1 ]; then
   timeout "$(left)" build-gpu/tests/engine/test_attention_scan_cuda "[window],[softcap]" >"$OUT/scan_window.log" 2>&1
   echo "rc=$?"; tail -4 "$OUT/scan_window.log"
 fi
-if [ "${KERNEL_AB:-0}" = 1 ]; then  # the scan kernels of this tree against .bench-bin/bench_baseline (an earlier commit's)
+if [ "${KERNEL_AB:-0}" = 1 ]; then  # the scan kernels of this tree against earlier commits' (.devbase, .bench-bin)
   export LD_LIBRARY_PATH=/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  for bench in build-gpu/tests/engine/bench_attention_scan .bench-bin/bench_baseline; do
+  benches="build-gpu/tests/engine/bench_attention_scan $(ls /tmp/base-build/tests/engine/bench_attention_scan .bench-bin/bench_* 2>/dev/null)"
+  for round in $(seq "${KERNEL_AB_ROUNDS:-2}"); do
+  for bench in $benches; do
     [ -x $bench ] || { echo "no $bench"; continue; }
-    say "$bench"
-    timeout "$(left)" $bench --runs 7 --dtype bf16 --mode ${KERNEL_AB_MODE:-all} 2>&1 | tee "$OUT/$(basename $bench).log" \
+    say "$bench (round $round)"
+    timeout "$(left)" $bench --runs 7 --dtype bf16 --mode ${KERNEL_AB_MODE:-all} 2>&1 \
+      | tee "$OUT/$(echo "$bench" | tr / _)-$round.log" \
       | grep -E "^bf16"
+  done
   done
 fi
 say "ctest -L cuda"
