@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=${1:?usage: scripts/device-baseline-src.sh REF (a commit, branch or tag)}
 rm -rf .devbase && mkdir -p .devbase
-git archive --format=tar.gz -o .devbase/src.tar.gz "$ref" CMakeLists.txt engine app tests ":(exclude)tests/fixtures"  # fixtures: not needed to build, and the carry has a size limit
+git archive --format=tar.gz -o .devbase/src.tar.gz "$ref" CMakeLists.txt engine app ui tests ":(exclude)tests/fixtures"  # fixtures: not needed to build, and the carry has a size limit
 echo "$(git rev-parse --short "$ref") ($(git log -1 --format=%s "$ref" | cut -c1-60))" >.devbase/ref.txt
 echo "wrote .devbase/ for $(cat .devbase/ref.txt): $(du -h .devbase/src.tar.gz | cut -f1)"

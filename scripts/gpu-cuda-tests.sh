@@ -58,7 +58,7 @@ if [ -f .devbase/src.tar.gz ] && [ -n "${SCALE_TOKENS:-}" ]; then  # an earlier 
     -DCMAKE_BUILD_TYPE=Release -DDIFFSCOPE_CUDA_KERNELS=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_PREFIX_PATH="$torch_prefix;$PWD/.devcarry" >"$OUT/base-configure.log" 2>&1 \
     && timeout "$(left)" cmake --build /tmp/base-build -j16 --target $base_targets >"$OUT/base-build.log" 2>&1 \
-    && baseline_cli=/tmp/base-build/app/diffscope-cli || { echo "baseline build failed"; tail -5 "$OUT/base-build.log"; }
+    && baseline_cli=/tmp/base-build/app/diffscope-cli || { echo "baseline build failed"; tail -12 "$OUT/base-configure.log" "$OUT/base-build.log" 2>/dev/null; }
 fi
 if [ "${SCAN_FIRST:-1}" = 1 ]; then
   say "scan kernels: sliding-window and soft-capped cases"
