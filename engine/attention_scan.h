@@ -38,9 +38,9 @@ struct AttentionScanInput {
   ScanDType dtype = ScanDType::F32;
   int H = 0, KV = 0, T = 0, d = 0;
   float scale = 1.0f;
-  // Gemma 2's attn_logit_softcapping c (0: none): scores become c tanh(s / c) before everything else (the histogram,
-  // candidates and max |s| count the capped scores: what the softmax sees). The CUDA kernels apply it too, but
-  // layer_scan.h's kCudaScanSoftcapVerified says whether a GPU has checked them.
+  // Gemma 2's attn_logit_softcapping c (0: none): scores become c tanh(s / c) before everything else (the histogram
+  // and max |s| count the capped scores: what the softmax sees). The CUDA kernels apply it too, but layer_scan.h's
+  // kCudaScanSoftcapVerified says whether a GPU has checked them.
   float softcap = 0.0f;
   // Diff pairs (num_pairs = 0 for a standard model). V1 (HF DiffLlama): a1 = p, a2 = p + H/2 -> (0, 1, H/2, 1);
   // V2: a1 = 2p, a2 = 2p + 1 -> (0, 2, 1, 2).
@@ -55,7 +55,7 @@ struct AttentionScanInput {
   // Incremental runs (text appended to a scanned prompt): only query rows [first_row, T) are scanned, each still
   // against all of its keys (0 .. i, or its window's band). Rows before it are not read from q (nor from lambda or
   // row_lse) and are written in no output: their row statistics and overview cell rows r < first_row / overview_cell
-  // are left as they were (the caller keeps an earlier run's), and they add no histogram count and no candidate.
+  // are left as they were (the caller keeps an earlier run's), and they add no histogram count.
   // Indexing stays absolute: row i is at index i of every (.., T) array, cell row r at r of every (C, C) plane.
   // 0 <= first_row < T, a multiple of 64 and of overview_cell (and of ScanRowsOutput::histogram_chunk_rows when that is
   // set): checked.
@@ -87,15 +87,6 @@ struct ScanPairsOutput {
   float* diff_overview = nullptr;  // (num_pairs, C, C) the D entry of largest |D| in the cell, with its sign; 0 if none
   float* diff_entropy = nullptr;   // (num_pairs, T) entropy of D+ / sum_j D+_ij where D+ = max(D, 0); 0 if no D_ij > 0
   float* diff_max = nullptr;       // (num_pairs, T) max_j D+_ij / sum_j D+_ij; 0 if no D_ij > 0
-  // Logit candidates for an exact top-10: every |s_ij| >= candidate_threshold is appended at an atomically
-  // incremented index; values past candidate_capacity are counted but not stored.
-  float candidate_threshold = 0;
-  // CUDA only: when set, the threshold is read from this device float instead (written by work queued before on the
-  // same stream), so that the caller need not wait for pass 1 to choose it.
-  const float* candidate_threshold_device = nullptr;
-  float* candidates = nullptr;              // (candidate_capacity)
-  unsigned long long* candidate_count = nullptr;  // one counter, zeroed by the caller
-  int64_t candidate_capacity = 0;
 };
 
 // Host twin: every pointer is host memory.

@@ -102,7 +102,7 @@ std::vector<float> decode(const void* data, ScanDType dtype, size_t count) {
 
 // ---- the dot product: float, accumulated in index order with fused multiply-adds ----
 // The CUDA kernel's SIMT path does exactly this, so f32 scores (and 16-bit ones from SIMT) agree bit for bit and
-// histogram counts and candidate sets can be compared exactly. Where the processor has FMA, the same correctly
+// histogram counts and abs maxima can be compared exactly. Where the processor has FMA, the same correctly
 // rounded operation runs in hardware instead of libm's software fmaf.
 
 float dot_portable(const float* a, const float* b, int n) {
@@ -225,7 +225,7 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
     std::fill(out.diff_overview + p * C * C + first_cell, out.diff_overview + (p + 1) * C * C, 0.0f);
   std::vector<float> s(in.T), s2(in.T);
 
-  // Every sub-head: its overview and its logit candidates.
+  // Every sub-head: its overview.
   for (int h = 0; h < in.H; ++h) {
     float* overview = out.overview + h * C * C;
     for (int i = in.first_row; i < in.T; ++i) {
@@ -234,11 +234,6 @@ void attention_scan_pairs_host(const AttentionScanInput& in, const float* row_ls
       for (int j = first_key(i, in.window); j <= i; ++j) {
         float& cell_max = overview[(i / cell) * C + j / cell];
         cell_max = std::max(cell_max, static_cast<float>(std::exp(static_cast<double>(s[j]) - lse)));
-        const float magnitude = std::fabs(s[j]);
-        if (magnitude >= out.candidate_threshold) {
-          const unsigned long long index = (*out.candidate_count)++;
-          if (static_cast<int64_t>(index) < out.candidate_capacity) out.candidates[index] = magnitude;
-        }
       }
     }
   }

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <limits>
 #include <optional>
 #include <string>
 
@@ -35,8 +34,7 @@ ScanDType scan_dtype(at::ScalarType t) {
 }
 
 // Both passes of attention_scan.h by the CUDA kernels, on CUDA tensors, over query rows [first_row, T) (the rest of
-// every output is left for the caller), with histograms per chunk of `chunk_rows` rows (0: one). The kernels' logit candidates
-// are not used (top_abs_logits recomputes the few rows that hold the largest entries), so their threshold is +inf.
+// every output is left for the caller), with histograms per chunk of `chunk_rows` rows (0: one).
 ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lambda,
                            const HeadLayout& layout, int64_t cell, int64_t window, int64_t first_row,
                            int64_t chunk_rows) {
@@ -50,8 +48,6 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   t.overview = at::empty({H, C, C}, f32);
   t.diff_overview = at::empty({P, C, C}, f32);
   t.diff_rows = at::empty({2, P, T}, f32);
-  at::Tensor candidates = at::empty({1}, f32);
-  at::Tensor candidate_count = at::zeros({1}, f32.dtype(at::kLong));
 
   AttentionScanInput in;
   in.q = q.data_ptr();
@@ -90,10 +86,6 @@ ScanResult scan_layer_cuda(const at::Tensor& q, const at::Tensor& k, const at::T
   pass2.diff_overview = P > 0 ? t.diff_overview.data_ptr<float>() : nullptr;
   pass2.diff_entropy = P > 0 ? t.diff_rows.data_ptr<float>() : nullptr;
   pass2.diff_max = P > 0 ? t.diff_rows.data_ptr<float>() + P * T : nullptr;
-  pass2.candidate_threshold = std::numeric_limits<float>::infinity();
-  pass2.candidates = candidates.data_ptr<float>();
-  pass2.candidate_count = reinterpret_cast<unsigned long long*>(candidate_count.data_ptr<int64_t>());
-  pass2.candidate_capacity = 1;
   attention_scan_pairs_cuda(in, t.rows[0].data_ptr<float>(), pass2, current_cuda_stream(q.device()));
   return t;
 }

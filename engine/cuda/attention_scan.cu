@@ -1,13 +1,13 @@
 // The attention scan's fused CUDA kernels (engine/attention_scan.h): per-row softmax statistics, logit histogram,
-// pooled overviews, Diff D+ statistics and logit candidates of one layer, streamed over (query rows x keys) tiles so
-// that no (H, T, T) tensor exists. Host functions are called by the thread that owns the model (or a test); they only
-// enqueue work on the caller's stream.
+// pooled overviews and Diff D+ statistics of one layer, streamed over (query rows x keys) tiles so that no (H, T, T)
+// tensor exists. Host functions are called by the thread that owns the model (or a test); they only enqueue work on
+// the caller's stream.
 //
 // Versions (each stays callable; each is checked against the host twin, engine/attention_scan_host.cpp, by
 // tests/engine/test_attention_scan_cuda.cpp on random inputs with poisoned outputs):
 //   v1  SIMT fp32. Q and K tiles are decoded to float in shared memory; every score is one thread's sequential fmaf
 //       chain over d, the same chain the host twin runs, so f32 scores (and 16-bit ones) are bit-identical to the
-//       twin's: histograms, candidate sets and abs maxima compare exactly, statistics within 1e-5 (fast exp2/log2).
+//       twin's: histograms and abs maxima compare exactly, statistics within 1e-5 (fast exp2/log2).
 //       Used for f32 always, and for bf16/f16 when the environment sets DIFFSCOPE_SCAN_SIMT=1 (the test runs both).
 //   v2  Tensor cores for bf16/f16: mma.sync m16n8k16 on 16-bit Q/K tiles (fragments by ldmatrix.x4), fp32
 //       accumulation, then the same rounding to the dtype, * scale, rounding again (packed cvt.rn.bf16x2/f16x2). The
@@ -29,7 +29,7 @@
 // Pass 2 (scan_pairs_kernel), one block per (64 query rows, Diff pair) or (64 rows, sub-head) for a standard model:
 // recomputes the scores, p = 2^((s - lse) log2(e)), D = p1 - lambda p2, per-row D+ sums, max-pooled overviews
 // (atomicMax on float bits for p >= 0; on the key rotl(bits(D), 1) = bits(|D|) << 1 | sign for D, decoded in place
-// afterwards) and the candidates |s| >= threshold (warp-aggregated appends).
+// afterwards).
 // Incremental runs (AttentionScanInput::first_row F > 0, a multiple of 64 and of the cell): both grids cover only the
 // row tiles of rows [F, T) (r0 starts at F), so rows before F are neither read nor written; pass 2 zeroes and decodes
 // only the cell rows from F / cell on. ScanRowsOutput::histogram_chunk_rows > 0: each block adds its shared histogram

@@ -647,40 +647,7 @@ struct PairsArgs {
   unsigned* diff_keys;  // diff_overview's memory, holding keys until decode_diff_keys
   float* diff_entropy;
   float* diff_max;
-  float threshold;
-  const float* threshold_device;  // when set, the threshold is read here (written by earlier work on the stream)
-  float* candidates;
-  unsigned long long* candidate_count;
-  long long capacity;
 };
-
-// Appends every causal |s| >= threshold of a score tile; one atomic per warp and fragment slot.
-template <int NT>
-__device__ __forceinline__ void append_candidates(const float (&s)[NT][4], const Causal& causal, int lane,
-                                                  float threshold, const PairsArgs& args) {
-  bool any = false;
-#pragma unroll
-  for (int t = 0; t < NT; ++t)
-#pragma unroll
-    for (int q = 0; q < 4; ++q) any |= fabsf(s[t][q]) >= threshold && causal(t, q);
-  if (!__any_sync(kFullMask, any)) return;
-#pragma unroll
-  for (int t = 0; t < NT; ++t)
-#pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const bool take = fabsf(s[t][q]) >= threshold && causal(t, q);
-      const unsigned ballot = __ballot_sync(kFullMask, take);
-      if (ballot == 0) continue;
-      const int leader = __ffs(ballot) - 1;
-      unsigned long long first = 0;
-      if (lane == leader) first = atomicAdd(args.candidate_count, static_cast<unsigned long long>(__popc(ballot)));
-      first = __shfl_sync(kFullMask, first, leader);
-      if (take) {
-        const unsigned long long index = first + __popc(ballot & ((1u << lane) - 1u));
-        if (index < static_cast<unsigned long long>(args.capacity)) args.candidates[index] = fabsf(s[t][q]);
-      }
-    }
-}
 
 // n / divisor for 0 <= n < 2^24 through the float reciprocal (inverse = 1.0f / divisor): the float quotient is off
 // by at most one, and one integer step corrects it. Cheaper than the integer division sequence in per-tile code.
@@ -815,17 +782,15 @@ struct PositivePart {
   float sum = 0.0f, xlog2x = 0.0f, max = 0.0f;
 };
 
-// One score tile of pass 2: candidates, probabilities, overviews, and (paired) D's row sums and overview.
+// One score tile of pass 2: probabilities, overviews, and (paired) D's row sums and overview.
 template <int NT, bool kPaired, bool kFull>
 __device__ __forceinline__ void pairs_tile(float (&s_a)[NT][4], float (&s_b)[NT][4], const Causal& causal,
-                                           const PairsArgs& args, float threshold, const WarpCells& cells, int k0,
-                                           int lane, int c, const float (&lse2_a)[2], const float (&lse2_b)[2],
-                                           const float (&lambda)[2], PositivePart (&positive)[2],
-                                           unsigned* overview_a, unsigned* overview_b, unsigned* diff_keys) {
+                                           const PairsArgs& args, const WarpCells& cells, int k0, int lane, int c,
+                                           const float (&lse2_a)[2], const float (&lse2_b)[2], const float (&lambda)[2],
+                                           PositivePart (&positive)[2], unsigned* overview_a, unsigned* overview_b,
+                                           unsigned* diff_keys) {
   Causal tile = causal;
   tile.full = kFull;
-  append_candidates<NT>(s_a, tile, lane, threshold, args);
-  if constexpr (kPaired) append_candidates<NT>(s_b, tile, lane, threshold, args);
 
   // Scores become probabilities in place; entries that are not causal become 0.
 #pragma unroll
@@ -882,7 +847,6 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
   const int r0 = args.first_row + (args.row_tiles - 1 - static_cast<int>(blockIdx.x)) * Cfg::kRows;
   const int T = args.T;
   const int warp_row0 = r0 + warp * 16;
-  const float threshold = args.threshold_device ? *args.threshold_device : args.threshold;
 
   load_rows<DT, kMma, DP, Cfg::kStride, Cfg::kThreads>(q_a, args.q, head_a, r0, Cfg::kRows, T, args.d, args.vec);
   if (kPaired)
@@ -940,11 +904,11 @@ __global__ void __launch_bounds__(32 * WARPS, pairs_min_blocks(kMma, DP)) scan_p
       tile_scores<DT, kMma, DP, NT, Cfg::kStride>(q_b + warp * 16 * Cfg::kStride, shared_k ? k_a(buffer) : k_b(buffer),
                                                  s_b, g, c, args.d, args.scale, args.q_prescaled, args.softcap);
     if (causal.full)
-      pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
-                                    positive, overview_a, overview_b, diff_keys);
+      pairs_tile<NT, kPaired, true>(s_a, s_b, causal, args, cells, k0, lane, c, lse2_a, lse2_b, lambda, positive,
+                                    overview_a, overview_b, diff_keys);
     else
-      pairs_tile<NT, kPaired, false>(s_a, s_b, causal, args, threshold, cells, k0, lane, c, lse2_a, lse2_b, lambda,
-                                     positive, overview_a, overview_b, diff_keys);
+      pairs_tile<NT, kPaired, false>(s_a, s_b, causal, args, cells, k0, lane, c, lse2_a, lse2_b, lambda, positive,
+                                     overview_a, overview_b, diff_keys);
   };
   for_key_tiles<Cfg::kKeyBuffers>(first_key_tile(r0, args.window, Cfg::kKeys), key_tiles, load_keys, scan_keys);
 
@@ -1109,11 +1073,6 @@ PairsArgs pairs_args(const AttentionScanInput& in, const float* row_lse, const S
   args.diff_keys = reinterpret_cast<unsigned*>(out.diff_overview);
   args.diff_entropy = out.diff_entropy;
   args.diff_max = out.diff_max;
-  args.threshold = out.candidate_threshold;
-  args.threshold_device = out.candidate_threshold_device;
-  args.candidates = out.candidates;
-  args.candidate_count = out.candidate_count;
-  args.capacity = out.candidate_capacity;
   return args;
 }
 

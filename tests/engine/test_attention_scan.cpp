@@ -1,5 +1,5 @@
 // Tests of the attention scan's host twin (engine/attention_scan_host.cpp) against a naive explicit computation written
-// here (full score matrix, softmax, D, pooling, histogram, candidates). Plain C++, main thread; label core.
+// here (full score matrix, softmax, D, pooling, histogram). Plain C++, main thread; label core.
 #include <catch2/catch.hpp>
 
 #include "attention_scan.h"
@@ -10,6 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
@@ -243,22 +244,6 @@ Naive naive(const Case& c, const Inputs& x) {
   return n;
 }
 
-// Every |s| of the entries rows see, ascending.
-std::vector<double> causal_abs_scores(Naive& n) {
-  std::vector<double> out;
-  for (int h = 0; h < n.H; ++h)
-    for (int i = 0; i < n.T; ++i)
-      for (int j = n.lo(i); j <= i; ++j) out.push_back(std::fabs(n.S(h, i, j)));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// A candidate threshold at about the 90th percentile of the ascending |s|, so that some entries are candidates and
-// most are not.
-float candidate_threshold(const std::vector<double>& magnitudes) {
-  return static_cast<float>(magnitudes[magnitudes.size() * 9 / 10]);
-}
-
 // ---- comparisons: an empty string when every element is written and within tolerance ----
 
 template <class Ref>
@@ -278,14 +263,13 @@ std::string compare(const char* what, const std::vector<float>& got, const Ref& 
 struct Outputs {
   std::vector<float> lse, entropy, max_p, distance, sink, abs_max;
   std::vector<unsigned long long> histogram = std::vector<unsigned long long>(kLogitBins, 0);
-  std::vector<float> overview, diff_overview, diff_entropy, diff_max, candidates;
-  unsigned long long count = 0;
+  std::vector<float> overview, diff_overview, diff_entropy, diff_max;
 };
 
 // Runs both passes of the twin with every output poisoned first (kPoison, a NaN; the histogram zeroed, or with
 // `opt.chunk`, its chunks from first_row's on zeroed and those before poisoned with kPoisonCount). With
 // `opt.first_row` the inputs' own first_row is replaced.
-Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capacity, const ScanOptions& opt = {}) {
+Outputs run_twin(const Case& c, const Inputs& x, const ScanOptions& opt = {}) {
   Outputs o;
   const size_t rows = static_cast<size_t>(c.H) * c.T, C = (c.T + c.cell - 1) / c.cell;
   AttentionScanInput in = x.in;
@@ -307,16 +291,11 @@ Outputs run_twin(const Case& c, const Inputs& x, float threshold, int64_t capaci
   o.diff_overview.assign(c.num_pairs * C * C, kPoison);
   o.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, kPoison);
   o.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, kPoison);
-  o.candidates.assign(static_cast<size_t>(capacity), kPoison);
   ScanPairsOutput p;
   p.overview = o.overview.data();
   p.diff_overview = c.num_pairs ? o.diff_overview.data() : nullptr;
   p.diff_entropy = c.num_pairs ? o.diff_entropy.data() : nullptr;
   p.diff_max = c.num_pairs ? o.diff_max.data() : nullptr;
-  p.candidate_threshold = threshold;
-  p.candidates = o.candidates.data();
-  p.candidate_count = &o.count;
-  p.candidate_capacity = capacity;
   attention_scan_pairs_host(in, o.lse.data(), p);
   return o;
 }
@@ -325,14 +304,7 @@ void check_case(const Case& c, uint32_t seed) {
   INFO(c.name() << " seed=" << seed);
   const Inputs x = make_inputs(c, seed);
   Naive n = naive(c, x);
-  const std::vector<double> magnitudes = causal_abs_scores(n);
-  const float threshold = candidate_threshold(magnitudes);
-  std::vector<float> want_candidates;
-  for (double v : magnitudes)
-    if (static_cast<float>(v) >= threshold) want_candidates.push_back(static_cast<float>(v));
-  const int64_t capacity = static_cast<int64_t>(want_candidates.size()) + 3;
-
-  const Outputs o = run_twin(c, x, threshold, capacity);
+  const Outputs o = run_twin(c, x);
   // Row statistics: the twin rounds to float once at the end (double sums); 1e-5 relative covers that and the
   // float lse that pass 2 reads.
   CHECK(compare("lse", o.lse, n.lse, 1e-6, 1e-6) == "");
@@ -346,16 +318,6 @@ void check_case(const Case& c, uint32_t seed) {
   CHECK(compare("diff_overview", o.diff_overview, n.diff_overview, 1e-5, 1e-7) == "");
   CHECK(compare("diff_entropy", o.diff_entropy, n.diff_entropy, 1e-5, 1e-5) == "");
   CHECK(compare("diff_max", o.diff_max, n.diff_max, 1e-5, 1e-6) == "");
-  REQUIRE(o.count == want_candidates.size());
-  std::vector<float> got(o.candidates.begin(), o.candidates.begin() + static_cast<int64_t>(o.count));
-  std::sort(got.begin(), got.end());
-  CHECK(got == want_candidates);
-  CHECK(std::isnan(o.candidates.back()));  // nothing written past the count
-
-  // A capacity below the count: the counter still counts everything, the stored values are candidates.
-  const Outputs small = run_twin(c, x, threshold, static_cast<int64_t>(want_candidates.size() / 2));
-  CHECK(small.count == want_candidates.size());
-  for (float v : small.candidates) CHECK(std::binary_search(want_candidates.begin(), want_candidates.end(), v));
 }
 
 // ---- incremental runs: first_row and chunked histograms ----
@@ -417,15 +379,12 @@ std::string rows_match(const char* what, const std::vector<float>& got, const st
 // The twin from first_row F (each F in {64, 128, 192, 256} below T that is a multiple of the cell; inputs before F
 // poisoned) against its own full scan: bit for bit in every row >= F and cell row >= F / cell, the poison before;
 // histograms (one, and chunks of the largest of 64, 128, 256 rows that divides F) against the naive computation's
-// counts of the same rows; candidates of rows >= F only. Also the full scan's histogram in chunks of `whole_chunks`.
+// counts of the same rows. Also the full scan's histogram in chunks of `whole_chunks`.
 void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<int> whole_chunks = {64, 128, 256}) {
   INFO(c.name() << " seed=" << seed);
   const Inputs x = make_inputs(c, seed);
   Naive n = naive(c, x);
-  const std::vector<double> magnitudes = causal_abs_scores(n);
-  const float threshold = candidate_threshold(magnitudes);
-  const int64_t capacity = static_cast<int64_t>(magnitudes.size()) + 3;
-  const Outputs full = run_twin(c, x, threshold, capacity);
+  const Outputs full = run_twin(c, x);
   REQUIRE(full.histogram == n.histogram);
   const size_t C = (c.T + c.cell - 1) / c.cell;
 
@@ -433,7 +392,7 @@ void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<in
   // one histogram, and the other outputs do not change.
   for (int chunk : whole_chunks) {
     INFO("first_row 0, histogram_chunk_rows " << chunk);
-    const Outputs o = run_twin(c, x, threshold, capacity, {0, chunk});
+    const Outputs o = run_twin(c, x, {0, chunk});
     const int chunks = (c.T + chunk - 1) / chunk;
     REQUIRE(o.histogram.size() == static_cast<size_t>(chunks) * kLogitBins);
     std::vector<unsigned long long> sum(kLogitBins, 0);
@@ -446,24 +405,15 @@ void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<in
     CHECK(sum == full.histogram);
     CHECK(rows_match("lse", o.lse, full.lse, c.T, 1, 0) == "");
     CHECK(rows_match("overview", o.overview, full.overview, C, C, 0) == "");
-    CHECK(o.count == full.count);
   }
 
   for (int first_row : {64, 128, 192, 256}) {
     if (first_row >= c.T || first_row % c.cell != 0) continue;
     const Inputs y = with_rows_poisoned(c, x, first_row);
-    std::vector<float> want_candidates;
-    for (int h = 0; h < c.H; ++h)
-      for (int i = first_row; i < c.T; ++i)
-        for (int j = n.lo(i); j <= i; ++j) {
-          const float v = static_cast<float>(std::fabs(n.S(h, i, j)));
-          if (v >= threshold) want_candidates.push_back(v);
-        }
-    std::sort(want_candidates.begin(), want_candidates.end());
     const int largest_chunk = first_row % 256 == 0 ? 256 : first_row % 128 == 0 ? 128 : 64;
     for (int chunk : {0, largest_chunk}) {
       INFO("first_row " << first_row << ", histogram_chunk_rows " << chunk);
-      const Outputs o = run_twin(c, y, threshold, capacity, {first_row, chunk});
+      const Outputs o = run_twin(c, y, {first_row, chunk});
       const size_t F = first_row;
       CHECK(rows_match("lse", o.lse, full.lse, c.T, 1, F) == "");
       CHECK(rows_match("entropy", o.entropy, full.entropy, c.T, 1, F) == "");
@@ -487,10 +437,6 @@ void check_first_row_case(const Case& c, uint32_t seed, std::initializer_list<in
             CHECK(chunk_of(o.histogram, k) == naive_histogram(n, k * chunk, std::min(c.T, (k + 1) * chunk)));
         }
       }
-      REQUIRE(o.count == want_candidates.size());
-      std::vector<float> got(o.candidates.begin(), o.candidates.begin() + static_cast<int64_t>(o.count));
-      std::sort(got.begin(), got.end());
-      CHECK(got == want_candidates);
     }
   }
 }
@@ -648,7 +594,7 @@ TEST_CASE("attention scan twin: q = 0 in a window of 4 gives uniform rows over m
   Case c = standard(ScanDType::F32, 2, 1, 10, 8, 3);
   c.window = 4;
   const Inputs x = make_inputs(c, 98, /*zero_q=*/true);
-  const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/1000);
+  const Outputs o = run_twin(c, x);
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < c.T; ++i) {
       INFO("head " << h << " row " << i);
@@ -666,8 +612,11 @@ TEST_CASE("attention scan twin: q = 0 in a window of 4 gives uniform rows over m
   CHECK(o.overview[3 * C + 1] == 0.0f);
   CHECK(o.overview[3 * C + 2] == Approx(0.25));
   CHECK(o.overview[3 * C + 3] == Approx(0.25));
-  // Every entry is a candidate at threshold 0: 2 heads x (1 + 2 + 3 + 4 x 7) entries.
-  CHECK(o.count == 2u * (1 + 2 + 3 + 4 * 7));
+  // Every score is 0: the histogram's bin 0 holds every entry inside the band, 2 heads x (1 + 2 + 3 + 4 x 7), and no
+  // other bin holds any.
+  const unsigned long long entries = 2u * (1 + 2 + 3 + 4 * 7);
+  CHECK(o.histogram[0] == entries);
+  CHECK(std::accumulate(o.histogram.begin(), o.histogram.end(), 0ull) == entries);
 }
 
 TEST_CASE("attention scan twin: f16 inputs", "[attention_scan]") {
@@ -681,7 +630,7 @@ TEST_CASE("attention scan twin: q = 0 gives uniform rows (hand-derived)", "[atte
       const Case c = diff_v1(dtype, 4, 2, 10, 8, 3);
       INFO(c.name() << " lambda " << lambda);
       const Inputs x = make_inputs(c, 99, /*zero_q=*/true, lambda);
-      const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/1000);
+      const Outputs o = run_twin(c, x);
       const int T = c.T, C = 4, cell = 3;
       for (int h = 0; h < c.H; ++h)
         for (int i = 0; i < T; ++i) {
@@ -693,10 +642,10 @@ TEST_CASE("attention scan twin: q = 0 gives uniform rows (hand-derived)", "[atte
           CHECK(o.sink[at] == Approx(1.0 / (i + 1)));
           CHECK(o.abs_max[at] == 0.0f);
         }
-      // Every score is 0: bin 0, and every causal entry is a candidate at threshold 0.
+      // Every score is 0: bin 0 holds every causal entry, and no other bin holds any.
       const unsigned long long entries = static_cast<unsigned long long>(c.H) * T * (T + 1) / 2;
       CHECK(o.histogram[0] == entries);
-      CHECK(o.count == entries);
+      CHECK(std::accumulate(o.histogram.begin(), o.histogram.end(), 0ull) == entries);
       // Cell (r, col) with col <= r: its largest p is at its first row that sees a key of the cell.
       for (int h = 0; h < c.H; ++h)
         for (int r = 0; r < C; ++r)
@@ -777,7 +726,7 @@ TEST_CASE("attention scan twin: q = 0 from first_row 128, histogram chunks of 64
           "[attention_scan][first_row]") {
   const Case c = standard(ScanDType::F32, 2, 1, 300, 8, 16);
   const Inputs x = with_rows_poisoned(c, make_inputs(c, 97, /*zero_q=*/true), 128);
-  const Outputs o = run_twin(c, x, /*threshold=*/0.0f, /*capacity=*/100000, {128, 64});
+  const Outputs o = run_twin(c, x, {128, 64});
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < c.T; ++i) {
       INFO("head " << h << " row " << i);
@@ -804,7 +753,9 @@ TEST_CASE("attention scan twin: q = 0 from first_row 128, histogram chunks of 64
       entries += want;
     }
   }
-  CHECK(o.count == entries);
+  // The chunks from first_row's on count the causal entries of rows 128..299 and nothing else.
+  const auto scanned = o.histogram.begin() + 2 * static_cast<std::ptrdiff_t>(kLogitBins);
+  CHECK(std::accumulate(scanned, o.histogram.end(), 0ull) == entries);
   // Cell rows 8.. (rows 128..): cell (r, col <= r) holds 1 / (first row of the cell that sees it + 1).
   const int C = 19;
   for (int h = 0; h < c.H; ++h)
@@ -822,7 +773,7 @@ TEST_CASE("attention scan twin rejects bad first_row and histogram_chunk_rows, s
   const Case c = diff_v1(ScanDType::F32, 4, 2, 256, 8, 16);
   const Inputs x = make_inputs(c, 4);
   std::vector<float> rows(static_cast<size_t>(c.H) * c.T), cells(static_cast<size_t>(c.H) * 16 * 16 * 3);
-  std::vector<unsigned long long> histogram(4 * kLogitBins), count(1);
+  std::vector<unsigned long long> histogram(4 * kLogitBins);
   auto rows_with = [&](int first_row, int chunk, int cell) {
     AttentionScanInput in = x.in;
     in.first_row = first_row;
@@ -838,7 +789,6 @@ TEST_CASE("attention scan twin rejects bad first_row and histogram_chunk_rows, s
     ScanPairsOutput out;
     out.overview = out.diff_overview = cells.data();
     out.diff_entropy = out.diff_max = rows.data();
-    out.candidate_count = count.data();
     attention_scan_pairs_host(in, rows.data(), out);
   };
   using Catch::Contains;

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
@@ -121,8 +122,7 @@ HostInputs make_inputs(const Case& c, uint32_t seed, bool zero_q = false, float 
 struct Results {
   std::vector<float> lse, entropy, max_p, distance, sink, abs_max;
   std::vector<unsigned long long> histogram;
-  std::vector<float> overview, diff_overview, diff_entropy, diff_max, candidates;  // candidates: sorted, count long
-  unsigned long long count = 0;
+  std::vector<float> overview, diff_overview, diff_entropy, diff_max;
 };
 
 size_t cells(const Case& c) {
@@ -158,7 +158,7 @@ void poison_rows_before(const Case& c, HostInputs& x, int first_row) {
     for (int i = 0; i < first_row; ++i) x.lambda[static_cast<size_t>(p) * c.T + i] = NAN;
 }
 
-Results run_twin(const Case& c, const HostInputs& x, float threshold, const ScanOptions& opt = {}) {
+Results run_twin(const Case& c, const HostInputs& x, const ScanOptions& opt = {}) {
   Results r;
   AttentionScanInput in = x.in;
   in.first_row = opt.first_row;
@@ -174,20 +174,12 @@ Results run_twin(const Case& c, const HostInputs& x, float threshold, const Scan
   r.diff_overview.assign(c.num_pairs * cells(c), NAN);
   r.diff_entropy.assign(static_cast<size_t>(c.num_pairs) * c.T, NAN);
   r.diff_max.assign(static_cast<size_t>(c.num_pairs) * c.T, NAN);
-  // Room for every causal entry (at most 1.8e7 here), so one call counts and stores.
-  r.candidates.assign(static_cast<size_t>(c.H) * c.T * (c.T + 1) / 2, NAN);
   ScanPairsOutput p;
   p.overview = r.overview.data();
   p.diff_overview = r.diff_overview.data();
   p.diff_entropy = r.diff_entropy.data();
   p.diff_max = r.diff_max.data();
-  p.candidate_threshold = threshold;
-  p.candidate_count = &r.count;
-  p.candidates = r.candidates.data();
-  p.candidate_capacity = static_cast<int64_t>(r.candidates.size());
   attention_scan_pairs_host(in, r.lse.data(), p);
-  r.candidates.resize(r.count);
-  std::sort(r.candidates.begin(), r.candidates.end());
   return r;
 }
 
@@ -204,13 +196,10 @@ void poison_incremental(DeviceArray<float>& a) {
 }
 
 // Runs both kernels on device copies of the inputs; pass 2 reads `lse_for_pass2` (the twin's, so that pass 2 is
-// compared on the same lse). `capacity` < 0: room for every candidate the twin found, plus some. `threshold_on_device`:
-// pass the threshold through device memory (the host value is then NaN, which would take no candidate). `opt`: an
-// incremental run: the float outputs start as kIncrementalPoisonBits instead of 0xFF bytes, the histogram chunks the scan
-// counts zeroed and those before poisoned (0xFF bytes).
-Results run_kernels(const Case& c, const HostInputs& x, float threshold, const std::vector<float>& lse_for_pass2,
-                    long long twin_count, long long capacity = -1, cudaStream_t stream = nullptr,
-                    bool threshold_on_device = false, const ScanOptions& opt = {}) {
+// compared on the same lse). `opt`: an incremental run: the float outputs start as kIncrementalPoisonBits instead of
+// 0xFF bytes, the histogram chunks the scan counts zeroed and those before poisoned (0xFF bytes).
+Results run_kernels(const Case& c, const HostInputs& x, const std::vector<float>& lse_for_pass2,
+                    cudaStream_t stream = nullptr, const ScanOptions& opt = {}) {
   const size_t rows = static_cast<size_t>(c.H) * c.T;
   const bool f32 = c.dtype == ScanDType::F32;
   DeviceArray<float> q32(f32 ? x.q32.size() : 0), k32(f32 ? x.k32.size() : 0), lambda(x.lambda.size());
@@ -240,28 +229,15 @@ Results run_kernels(const Case& c, const HostInputs& x, float threshold, const s
 
   DeviceArray<float> lse2(rows);
   lse2.upload(lse_for_pass2);
-  if (capacity < 0) capacity = twin_count + twin_count / 50 + 1000;
   DeviceArray<float> overview(c.H * cells(c)), diff_overview(c.num_pairs * cells(c));
   DeviceArray<float> diff_entropy(static_cast<size_t>(c.num_pairs) * c.T), diff_max(static_cast<size_t>(c.num_pairs) * c.T);
   if (!opt.whole())
     for (DeviceArray<float>* a : {&overview, &diff_overview, &diff_entropy, &diff_max}) poison_incremental(*a);
-  DeviceArray<float> candidates(static_cast<size_t>(capacity));
-  DeviceArray<unsigned long long> count(1, 0);
   ScanPairsOutput p;
   p.overview = overview.ptr;
   p.diff_overview = c.num_pairs ? diff_overview.ptr : nullptr;
   p.diff_entropy = c.num_pairs ? diff_entropy.ptr : nullptr;
   p.diff_max = c.num_pairs ? diff_max.ptr : nullptr;
-  p.candidate_threshold = threshold;
-  DeviceArray<float> threshold_device(1);
-  if (threshold_on_device) {
-    threshold_device.upload({threshold});
-    p.candidate_threshold = std::nanf("");
-    p.candidate_threshold_device = threshold_device.ptr;
-  }
-  p.candidates = candidates.ptr;
-  p.candidate_count = count.ptr;
-  p.candidate_capacity = capacity;
   attention_scan_pairs_cuda(in, lse2.ptr, p, stream);
   CUDA_REQUIRE(cudaStreamSynchronize(stream));
   CUDA_REQUIRE(cudaGetLastError());
@@ -275,11 +251,6 @@ Results run_kernels(const Case& c, const HostInputs& x, float threshold, const s
     r.diff_overview = diff_overview.download();
     r.diff_entropy = diff_entropy.download(), r.diff_max = diff_max.download();
   }
-  r.count = count.download()[0];
-  std::vector<float> stored = candidates.download();
-  stored.resize(std::min<unsigned long long>(r.count, static_cast<unsigned long long>(capacity)));
-  std::sort(stored.begin(), stored.end());
-  r.candidates = stored;
   return r;
 }
 
@@ -355,31 +326,6 @@ std::string histogram_matches(const std::vector<unsigned long long>& got, const 
   return out.str();
 }
 
-// Candidates, both sorted ascending. Exact: the same multiset. Otherwise every value may move by `rel` of itself, so
-// the k-th largest moves by at most that much and the count changes only by values that crossed the threshold.
-std::string candidates_match(const Results& got, const Results& want, double rel) {
-  std::ostringstream out;
-  if (rel == 0) {
-    if (got.count != want.count) out << "candidate count " << got.count << ", twin " << want.count;
-    else if (got.candidates != want.candidates) out << "candidate values differ";
-    return out.str();
-  }
-  const long long diff = static_cast<long long>(got.count) - static_cast<long long>(want.count);
-  if (std::abs(diff) > 2 + static_cast<long long>(want.count / 100)) {
-    out << "candidate count " << got.count << ", twin " << want.count;
-    return out.str();
-  }
-  const size_t n = std::min(got.candidates.size(), want.candidates.size());
-  for (size_t k = 1; k <= n; ++k) {
-    const float g = got.candidates[got.candidates.size() - k], w = want.candidates[want.candidates.size() - k];
-    if (!(std::fabs(g - w) <= rel * w)) {
-      out << k << "-th largest candidate " << g << ", twin " << w;
-      return out.str();
-    }
-  }
-  return "";
-}
-
 enum class Kernel { Exact, TensorCores };  // Exact: f32, or 16-bit through the SIMT path (DIFFSCOPE_SCAN_SIMT=1)
 
 struct SimtOverride {  // DIFFSCOPE_SCAN_SIMT=1 while it lives
@@ -437,7 +383,7 @@ std::string untouched(const Case& c, const Results& r, const ScanOptions& opt) {
 }
 
 // What a scan from opt.first_row writes: the rows from first_row on of every (.., T) array, the cell rows from
-// first_row / cell on of every overview plane, the histogram chunks from first_row's on; and all candidates.
+// first_row / cell on of every overview plane, the histogram chunks from first_row's on.
 Results scanned_part(const Case& c, const Results& r, const ScanOptions& opt) {
   const size_t C = (static_cast<size_t>(c.T) + c.cell - 1) / c.cell;
   auto part = [](const std::vector<float>& v, size_t rows, size_t row_length, size_t first) {
@@ -453,8 +399,6 @@ Results scanned_part(const Case& c, const Results& r, const ScanOptions& opt) {
   p.diff_entropy = part(r.diff_entropy, c.T, 1, F), p.diff_max = part(r.diff_max, c.T, 1, F);
   p.overview = part(r.overview, C, C, F / c.cell), p.diff_overview = part(r.diff_overview, C, C, F / c.cell);
   p.histogram.assign(r.histogram.begin() + untouched_chunks(opt) * kLogitBins, r.histogram.end());
-  p.count = r.count;
-  p.candidates = r.candidates;
   return p;
 }
 
@@ -476,16 +420,14 @@ std::string histogram_chunks_match(const std::vector<unsigned long long>& got,
 
 // The kernels against the twin (`twin_all`: run with the same options). An incremental run (`opt`) must leave the
 // poison where it scans nothing; the scanned part is compared as a whole scan is.
-void compare(const Case& c, const HostInputs& x, const Results& twin_all, float threshold, Kernel kernel,
-             const ScanOptions& opt = {}) {
+void compare(const Case& c, const HostInputs& x, const Results& twin_all, Kernel kernel, const ScanOptions& opt = {}) {
   const bool exact = kernel == Kernel::Exact;
   INFO(c.name() << (exact ? " [exact scores: f32 or SIMT]" : " [tensor cores]") << " first_row=" << opt.first_row
                 << " histogram_chunk_rows=" << opt.chunk);
   Results dev_all;
   {
     SimtOverride simt(exact && c.dtype != ScanDType::F32);
-    dev_all = run_kernels(c, x, threshold, twin_all.lse, static_cast<long long>(twin_all.count), -1, nullptr, false,
-                          opt);
+    dev_all = run_kernels(c, x, twin_all.lse, nullptr, opt);
   }
   Results twin_part, dev_part;
   if (!opt.whole()) {
@@ -508,7 +450,6 @@ void compare(const Case& c, const HostInputs& x, const Results& twin_all, float 
     CHECK(within("abs_max", dev.abs_max, twin.abs_max, relative(twin.abs_max, 0, 0)) == "");
     CHECK(histogram_chunks_match(dev.histogram, twin.histogram, true) == "");
     CHECK(within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-5, 1e-12)) == "");
-    CHECK(candidates_match(dev, twin, 0) == "");
   } else {
     // Tensor cores add the d products in another order than the twin's fmaf chain, so now and then the float
     // accumulator falls on the other side of a 16-bit rounding: a score moves by one ulp of the dtype, and the
@@ -539,7 +480,6 @@ void compare(const Case& c, const HostInputs& x, const Results& twin_all, float 
     const double global_factor = std::expm1(4 * u * global_amax);
     CHECK(mostly_within("overview", dev.overview, twin.overview, relative(twin.overview, 1e-4, 1e-12),
                         [&](size_t i) { return (global_factor + 1e-5) * twin.overview[i] + 1e-12; }) == "");
-    CHECK(candidates_match(dev, twin, 2 * u) == "");
   }
 
   if (c.num_pairs > 0) {
@@ -588,13 +528,12 @@ void compare(const Case& c, const HostInputs& x, const Results& twin_all, float 
 void check_case(const Case& c, uint32_t seed, bool tensor_cores_only = false, const ScanOptions& opt = {}) {
   HostInputs x = make_inputs(c, seed);
   if (opt.first_row > 0) poison_rows_before(c, x, opt.first_row);
-  const float threshold = 2.0f * c.q_scale;  // a few percent of the entries
-  const Results twin = run_twin(c, x, threshold, opt);
+  const Results twin = run_twin(c, x, opt);
   if (c.dtype == ScanDType::F32) {
-    compare(c, x, twin, threshold, Kernel::Exact, opt);
+    compare(c, x, twin, Kernel::Exact, opt);
   } else {
-    if (!tensor_cores_only) compare(c, x, twin, threshold, Kernel::Exact, opt);
-    compare(c, x, twin, threshold, Kernel::TensorCores, opt);
+    if (!tensor_cores_only) compare(c, x, twin, Kernel::Exact, opt);
+    compare(c, x, twin, Kernel::TensorCores, opt);
   }
 }
 
@@ -717,7 +656,7 @@ TEST_CASE("CUDA attention scan: q = 0 in a window of 40 gives uniform rows over 
   std::vector<float> lse(static_cast<size_t>(c.H) * c.T);
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(std::min(i + 1.0f, 40.0f));
-  const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000);
+  const Results r = run_kernels(c, x, lse);
   for (int h = 0; h < c.H; ++h)
     for (int i = 0; i < c.T; ++i) {
       INFO("head " << h << " row " << i);
@@ -729,9 +668,10 @@ TEST_CASE("CUDA attention scan: q = 0 in a window of 40 gives uniform rows over 
       CHECK(r.distance[at] == Approx((keys - 1) / 2.0).epsilon(1e-5).margin(1e-5));
       CHECK(r.sink[at] == Approx(i < 40 ? 1.0 / keys : 0.0).epsilon(1e-5).margin(1e-7));
     }
+  // Every score is 0: bin 0 holds every entry inside the band, and no other bin holds any.
   const unsigned long long entries = 2ull * (40 * 41 / 2 + (200 - 40) * 40);
   CHECK(r.histogram[0] == entries);
-  CHECK(r.count == entries);
+  CHECK(std::accumulate(r.histogram.begin(), r.histogram.end(), 0ull) == entries);
   // Overview cells of 16: 1/40 wherever a row of the cell row sees a key of the cell column (rows >= 40 see 40
   // keys), else 0: cell row 12 (rows 192..199) sees keys 153..199, cell columns 9..12.
   const int C = 13;
@@ -756,7 +696,7 @@ TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a st
       std::vector<float> lse(static_cast<size_t>(c.H) * c.T);
       for (int h = 0; h < c.H; ++h)
         for (int i = 0; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(i + 1.0f);
-      const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000, stream);
+      const Results r = run_kernels(c, x, lse, stream);
       const int T = c.T, C = (T + 15) / 16;
       for (int h = 0; h < c.H; ++h)
         for (int i = 0; i < T; ++i) {
@@ -769,9 +709,9 @@ TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a st
           CHECK(r.abs_max[at] == 0.0f);
         }
       const unsigned long long entries = static_cast<unsigned long long>(c.H) * T * (T + 1) / 2;
+      // Every score is 0: bin 0 holds every causal entry, and no other bin holds any.
       CHECK(r.histogram[0] == entries);
-      CHECK(r.count == entries);  // every causal |s| = 0 >= 0; only 1000 stored
-      CHECK(r.candidates.size() == 1000);
+      CHECK(std::accumulate(r.histogram.begin(), r.histogram.end(), 0ull) == entries);
       for (int h = 0; h < c.H; ++h)
         for (int row = 0; row < C; ++row)
           for (int col = 0; col < C; ++col) {
@@ -798,44 +738,22 @@ TEST_CASE("CUDA attention scan: q = 0 gives uniform rows (hand-derived), on a st
   CUDA_REQUIRE(cudaStreamDestroy(stream));
 }
 
-TEST_CASE("CUDA attention scan: the candidate threshold read from device memory", "[attention_scan][cuda]") {
-  REQUIRE(have_gpu());
-  for (ScanDType dtype : {ScanDType::F32, ScanDType::BF16}) {
-    const Case c = make_case(dtype, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
-    const HostInputs x = make_inputs(c, 7);
-    const Results twin = run_twin(c, x, 1.5f);
-    REQUIRE(twin.count > 10);
-    const Results host = run_kernels(c, x, 1.5f, twin.lse, twin.count);
-    const Results device = run_kernels(c, x, 1.5f, twin.lse, twin.count, -1, nullptr, true);
-    CHECK(device.count == host.count);
-    CHECK(device.candidates == host.candidates);
-  }
-}
-
-TEST_CASE("CUDA attention scan: capacity below the count, and bad inputs", "[attention_scan][cuda]") {
+TEST_CASE("CUDA attention scan rejects bad inputs", "[attention_scan][cuda]") {
   REQUIRE(have_gpu());
   const Case c = make_case(ScanDType::F32, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
   const HostInputs x = make_inputs(c, 42);
-  const Results twin = run_twin(c, x, 1.5f);
-  REQUIRE(twin.count > 10);
-  const Results r = run_kernels(c, x, 1.5f, twin.lse, 0, static_cast<long long>(twin.count / 3));
-  CHECK(r.count == twin.count);
-  CHECK(r.candidates.size() == twin.count / 3);
-  for (float v : r.candidates) CHECK(std::binary_search(twin.candidates.begin(), twin.candidates.end(), v));
-
   // Pairs that leave a sub-head out are for the twin only; so are d > 256 and H not a multiple of KV.
   AttentionScanInput in = x.in;
   DeviceArray<float> rows(static_cast<size_t>(c.H) * c.T), cells(c.H * 64 * 64), pairs_rows(c.T * 2);
-  DeviceArray<unsigned long long> counter(1, 0);
+  DeviceArray<unsigned long long> histogram(1, 0);
   ScanPairsOutput p;
   p.overview = cells.ptr, p.diff_overview = cells.ptr, p.diff_entropy = pairs_rows.ptr, p.diff_max = pairs_rows.ptr;
-  p.candidate_count = counter.ptr;
   in.num_pairs = 1;
   CHECK_THROWS_AS(attention_scan_pairs_cuda(in, rows.ptr, p, nullptr), std::invalid_argument);
   in = x.in;
   in.d = 300;
-  CHECK_THROWS_AS(attention_scan_rows_cuda(in, {rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, counter.ptr}, nullptr),
-                  std::invalid_argument);
+  const ScanRowsOutput out{rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, histogram.ptr};
+  CHECK_THROWS_AS(attention_scan_rows_cuda(in, out, nullptr), std::invalid_argument);
 }
 
 // Incremental runs (docs/attention-scan.md, "Incremental runs"): first_row F scans rows [F, T) only, the histogram in
@@ -900,7 +818,7 @@ TEST_CASE("CUDA attention scan: q = 0 from first_row 128, histogram chunks of 64
     for (int h = 0; h < c.H; ++h)
       for (int i = 128; i < c.T; ++i) lse[static_cast<size_t>(h) * c.T + i] = std::log(i + 1.0f);
     const ScanOptions opt{128, 64};
-    const Results r = run_kernels(c, x, 0.0f, lse, 0, /*capacity=*/1000, nullptr, false, opt);
+    const Results r = run_kernels(c, x, lse, nullptr, opt);
     CHECK(untouched(c, r, opt) == "");
     for (int h = 0; h < c.H; ++h)
       for (int i = 128; i < c.T; ++i) {
@@ -919,7 +837,9 @@ TEST_CASE("CUDA attention scan: q = 0 from first_row 128, histogram chunks of 64
       CHECK(r.histogram[static_cast<size_t>(k) * kLogitBins] == want);
       entries += want;
     }
-    CHECK(r.count == entries);
+    // The chunks from first_row's on count the causal entries of rows 128..299 and nothing else.
+    const auto scanned = r.histogram.begin() + 2 * static_cast<std::ptrdiff_t>(kLogitBins);
+    CHECK(std::accumulate(scanned, r.histogram.end(), 0ull) == entries);
     // Cell rows 8.. (rows 128..): cell (row, col <= row) holds 1 / (the cell's first row that sees it + 1); D's
     // (1 - lambda) times that.
     const int C = 19;
@@ -944,11 +864,10 @@ TEST_CASE("CUDA attention scan rejects bad first_row and histogram_chunk_rows", 
   const Case c = make_case(ScanDType::F32, Mode::V1, 4, 2, 300, 64, 8, 1.0f);
   const HostInputs x = make_inputs(c, 43);
   DeviceArray<float> rows(static_cast<size_t>(c.H) * c.T), cells(c.H * 64 * 64), pairs_rows(c.T * 2);
-  DeviceArray<unsigned long long> counter(1, 0), histogram(5 * kLogitBins, 0);
+  DeviceArray<unsigned long long> histogram(5 * kLogitBins, 0);
   ScanRowsOutput out{rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, rows.ptr, histogram.ptr};
   ScanPairsOutput p;
   p.overview = cells.ptr, p.diff_overview = cells.ptr, p.diff_entropy = pairs_rows.ptr, p.diff_max = pairs_rows.ptr;
-  p.candidate_count = counter.ptr;
   AttentionScanInput in = x.in;  // host pointers: the checks come before any work
   for (int first_row : {-64, 32, 300, 320}) {
     INFO("first_row " << first_row);
