@@ -42,6 +42,7 @@ struct Options {
   int64_t seed = 1;
   std::vector<double> lambda_scales{0.5, 2.0};
   std::vector<int> knockouts;  // empty: half and all of the Diff model's heads
+  bool help = false;           // --help (or -h) where an option stands: print the usage, check nothing else
 };
 
 Options parse(const std::vector<std::string>& args) {
@@ -75,7 +76,10 @@ Options parse(const std::vector<std::string>& args) {
     else if (flag == "--out") o.out = value();
     else if (flag == "--device") o.device = value();
     else if (flag == "--dtype") o.dtype = value();
-    else throw UsageError("unknown option \"" + flag + "\"");
+    else if (flag == "--help" || flag == "-h") {
+      o.help = true;
+      return o;
+    } else throw UsageError("unknown option \"" + flag + "\"");
   }
   if (o.limit < 0) throw UsageError("--limit must be at least 1 (leave it out for every episode)");
   if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
@@ -118,12 +122,12 @@ std::vector<EvalCondition> conditions_for(const ModelInfo& info, const Options& 
 }  // namespace
 
 int command_eval_interventions(const std::vector<std::string>& args) {
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
   try {
-    const Options o = parse(args);
+    const Options o = parse(args);  // `--out --help` is a file name, `--limit 3 --help` asks for the usage
+    if (o.help) {
+      std::cout << kUsage;
+      return 0;
+    }
     std::vector<std::string> dirs{o.model};
     if (!o.model_b.empty() && o.model_b != "none") dirs.push_back(o.model_b);
     const std::vector<RetrievalEpisode> all = read_retrieval_episodes(o.episodes);

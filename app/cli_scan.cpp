@@ -44,6 +44,7 @@ struct ScanCliOptions {
   std::vector<int64_t> token_ids;
   std::optional<int64_t> target_id;
   int batch = 0, bench_tokens = 0, runs = 1;
+  bool help = false;  // --help (or -h) where an option stands: print the usage, check nothing else
 };
 
 ScanCliOptions parse(const std::vector<std::string>& args) {
@@ -67,7 +68,10 @@ ScanCliOptions parse(const std::vector<std::string>& args) {
     else if (flag == "--runs") o.runs = parse_int(flag, value());
     else if (flag == "--out") o.out = value();
     else if (flag == "--png") o.png = value();
-    else throw UsageError("unknown option \"" + flag + "\"");
+    else if (flag == "--help" || flag == "-h") {
+      o.help = true;
+      return o;
+    } else throw UsageError("unknown option \"" + flag + "\"");
   }
   if (o.model.empty()) throw UsageError("--model DIR is required");
   const int sources = (o.prompt ? 1 : 0) + (o.prompt_file ? 1 : 0) + (o.token_ids.empty() ? 0 : 1) +
@@ -137,12 +141,12 @@ void print_top(const HeadScan& scan, const Tokenizer* tokenizer, bool diff) {
 }  // namespace
 
 int command_scan(const std::vector<std::string>& args) {
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
   try {
-    const ScanCliOptions o = parse(args);
+    const ScanCliOptions o = parse(args);  // `--prompt --help` is a prompt, `--model m --help` asks for the usage
+    if (o.help) {
+      std::cout << kUsage;
+      return 0;
+    }
     auto model = Model::load(o.model, LoadOptions{o.device, o.dtype, {}});
     const ModelInfo& info = model->info();
     const bool diff = info.kind == AttentionKind::Differential;

@@ -35,6 +35,13 @@ for command in run bench generate eval-retrieval; do
 done
 expect 0 "diffscope-cli run" -- "$cli" --help
 expect 0 "layer" -- "$cli" run --model "$diff_model" --prompt --help
+# scan and eval-interventions take --help where an option stands, and as a value keep it as that value.
+expect 0 "usage: diffscope-cli scan" -- "$cli" scan --help
+expect 0 "usage: diffscope-cli scan" -- "$cli" scan --model "$diff_model" --help
+expect 0 "scanned 16 heads" -- "$cli" scan --model "$diff_model" --prompt --help --target-text " x" \
+  --out "$work/help.csv"
+expect 0 "usage: diffscope-cli eval-interventions" -- "$cli" eval-interventions --limit 3 --help
+expect 2 "--out \"--help\"" -- "$cli" scan --model "$diff_model" --prompt abc --target-text " x" --out --help
 expect 0 "wrote 3 heatmaps" -- "$cli" run --model "$diff_model" --prompt "abc" --png "$work/png" --layer 1 --head 2
 [ -s "$work/png/layer1_head2_diff.png" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: no PNG"; }
 expect 0 "wrote $work/maps.b.safetensors" -- "$cli" run --model "$diff_model" --model-b "$std_model" \
